@@ -1,0 +1,16 @@
+// The one place that loads opencv-wasm (≈150–300 ms, once per process).
+// Every Mat made from it must be deleted by its caller: wasm memory is not garbage-collected.
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+
+// opencv-wasm ships loose typings; we keep the module untyped here and type what we use at call sites.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type OpenCV = any
+
+let cvInstance: OpenCV | undefined
+
+export function opencv(): OpenCV {
+  if (!cvInstance) cvInstance = require('opencv-wasm').cv
+  return cvInstance
+}
