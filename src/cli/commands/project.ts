@@ -1,0 +1,46 @@
+import type { Command } from '../command'
+import { UsageError, requireString } from '../command'
+import { createNodeService } from '../session'
+
+export const projectCreate: Command = {
+  name: 'project create',
+  summary: 'Make a new project in a folder',
+  usage: 'leafseg project create DIR --name NAME [--json]',
+  options: { name: { type: 'string' } },
+  help: ['DIR          the project folder (made if missing)', '--name NAME  the project name people see'],
+  async run({ values, positionals, json }) {
+    const dir = positionals[0]
+    if (!dir) throw new UsageError('Give the project folder: leafseg project create DIR --name NAME')
+    const service = createNodeService('cli')
+    try {
+      const info = await service['projects.create']({ dir, name: requireString(values, 'name') })
+      if (!json) console.log(`Created project “${info.name}” in ${info.dir}`)
+      return { project: info }
+    } finally {
+      service.dispose()
+    }
+  }
+}
+
+export const projectInfo: Command = {
+  name: 'project info',
+  summary: 'Show a project: name, schema, jobs',
+  usage: 'leafseg project info DIR [--json]',
+  options: {},
+  help: ['DIR  the project folder'],
+  async run({ positionals, json }) {
+    const dir = positionals[0]
+    if (!dir) throw new UsageError('Give the project folder: leafseg project info DIR')
+    const service = createNodeService('cli')
+    try {
+      const info = await service['projects.open']({ dir })
+      const jobs = await service['jobs.list']()
+      if (!json) {
+        console.log(`Project “${info.name}”\n  folder:  ${info.dir}\n  created: ${info.createdAt}\n  schema:  ${info.schemaVersion}\n  jobs:    ${jobs.length}`)
+      }
+      return { project: info, jobs: jobs.length }
+    } finally {
+      service.dispose()
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import { fileURLToPath } from 'node:url'
+import { existsSync } from 'node:fs'
+import type { Command } from '../command'
+import { UsageError, optionalNumber } from '../command'
+import { createNodeService } from '../session'
+import { startWebHost } from '../../web/server'
+
+const staticDir = fileURLToPath(new URL('../../../out/renderer', import.meta.url))
+
+export const serve: Command = {
+  name: 'serve',
+  summary: 'Serve the Leafseg UI to a browser on this machine (127.0.0.1 only)',
+  usage: 'leafseg serve [--project DIR] [--port N]',
+  options: { project: { type: 'string' }, port: { type: 'string' } },
+  help: [
+    '--project DIR  open this project at start',
+    '--port N       the port (default: a free one)',
+    'Prints a URL with a secret token; requests without it are refused. From another machine,',
+    'forward the port over SSH (ssh -L N:127.0.0.1:N server) and open the URL locally.'
+  ],
+  async run({ values, json }) {
+    if (!existsSync(staticDir)) throw new UsageError(`The UI is not built (${staticDir} is missing): run \`npx electron-vite build\` first.`)
+    const service = createNodeService('web')
+    if (typeof values.project === 'string') await service['projects.open']({ dir: values.project })
+    const host = await startWebHost({ service, staticDir, port: optionalNumber(values, 'port') })
+    if (json) console.log(JSON.stringify({ url: host.url }))
+    else console.log(`Leafseg is served at ${host.url}\nPress Ctrl-C to stop.`)
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve()
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+    })
+    await host.close()
+    service.dispose()
+    return null
+  }
+}

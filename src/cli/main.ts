@@ -1,0 +1,64 @@
+// The `leafseg` command line: headless batch work over the same core as the app.
+import { ApiError } from '../shared/errors'
+import { appVersion } from '../shared/version'
+import { parseCommandArgs, UsageError, type Command } from './command'
+import { projectCreate, projectInfo } from './commands/project'
+import { serve } from './commands/serve'
+
+const commands: Command[] = [projectCreate, projectInfo, serve]
+
+function overview(): string {
+  const width = Math.max(...commands.map((c) => c.name.length))
+  return [
+    `leafseg ${appVersion} — leaf photos to leaf masks, from the command line`,
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Every command takes --help, and --json to print one JSON object that sums up what it did.'
+  ].join('\n')
+}
+
+function commandHelp(c: Command): string {
+  return [`${c.summary}\n`, `Usage: ${c.usage}`, '', ...c.help.map((h) => `  ${h}`), '  --json       print one JSON summary object on stdout', '  -h, --help   this help'].join('\n')
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    console.log(overview())
+    return 0
+  }
+  if (argv[0] === '--version') {
+    console.log(appVersion)
+    return 0
+  }
+  const command = commands.find((c) => {
+    const words = c.name.split(' ')
+    return words.every((w, i) => argv[i] === w)
+  })
+  if (!command) {
+    console.error(`leafseg: unknown command “${argv.slice(0, 2).join(' ')}”.\n\n${overview()}`)
+    return 2
+  }
+  const rest = argv.slice(command.name.split(' ').length)
+  let json = false
+  try {
+    const { values, positionals } = parseCommandArgs(command, rest)
+    if (values.help) {
+      console.log(commandHelp(command))
+      return 0
+    }
+    json = Boolean(values.json)
+    const summary = await command.run({ values, positionals, json })
+    if (json && summary !== null) console.log(JSON.stringify(summary))
+    return 0
+  } catch (err) {
+    const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    const message = err instanceof Error ? err.message : String(err)
+    if (json) console.log(JSON.stringify({ error: { code: err instanceof ApiError ? err.code : usage ? 'usage' : 'internal', message } }))
+    console.error(`leafseg ${command.name}: ${message}${usage ? `\n\n${commandHelp(command)}` : ''}`)
+    return usage ? 2 : 1
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2))

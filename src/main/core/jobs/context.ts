@@ -1,0 +1,11 @@
+// What a job handler gets: its project, a cancel signal and a progress reporter.
+import type { Project } from '../project'
+
+export interface JobContext {
+  project: Project
+  signal: AbortSignal
+  /** Report progress; cheap to call often (messages are rate-limited before they leave the job process). */
+  progress(done: number, total: number, message?: string): void
+}
+
+export type JobHandler<P = unknown> = (params: P, ctx: JobContext) => Promise<unknown>

@@ -1,0 +1,178 @@
+// The job runner: one row per job, one long-lived job process, progress and cancel.
+// It lives where the project is open (main process, web host, CLI); the work happens in the job process.
+import { hostname } from 'node:os'
+import { ApiError } from '../../../shared/errors'
+import type { JobInfo, JobStatus } from '../../../shared/domain'
+import type { Project } from '../project'
+import type { FromJobProcess, JobProcess, JobProcessFactory } from './protocol'
+
+interface JobRow {
+  id: number
+  kind: string
+  title: string
+  status: JobStatus
+  done: number
+  total: number
+  message: string | null
+  error: string | null
+  result: string | null
+  created_at: string
+  started_at: string | null
+  finished_at: string | null
+}
+
+const owner = `${hostname()}:${process.pid}`
+
+function isAlive(jobOwner: string | null): boolean {
+  if (!jobOwner) return false
+  const [host, pid] = jobOwner.split(':')
+  if (host !== hostname()) return false
+  try {
+    process.kill(Number(pid), 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+function toInfo(row: JobRow): JobInfo {
+  let eta: number | null = null
+  if (row.status === 'running' && row.started_at && row.done > 0 && row.total > row.done) {
+    const elapsed = (Date.now() - Date.parse(row.started_at)) / 1000
+    eta = Math.round((elapsed * (row.total - row.done)) / row.done)
+  }
+  return {
+    id: row.id,
+    kind: row.kind,
+    title: row.title,
+    status: row.status,
+    done: row.done,
+    total: row.total,
+    message: row.message,
+    error: row.error,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    etaSeconds: eta,
+    result: row.result ? JSON.parse(row.result) : null
+  }
+}
+
+export class JobRunner {
+  private process: JobProcess | undefined
+  private readonly waiters = new Map<number, ((job: JobInfo) => void)[]>()
+
+  constructor(
+    private readonly project: Project,
+    private readonly spawn: JobProcessFactory,
+    private readonly emit: (job: JobInfo) => void
+  ) {
+    this.markInterrupted()
+  }
+
+  /** Jobs left queued or running by a process that is gone (a crash, a closed app) are marked interrupted. */
+  private markInterrupted(): void {
+    const stale = this.project.db
+      .prepare(`SELECT id, owner FROM jobs WHERE status IN ('queued','running')`)
+      .all() as { id: number; owner: string | null }[]
+    const mark = this.project.db.prepare(
+      `UPDATE jobs SET status = 'interrupted', finished_at = ?, message = 'Leafseg stopped while this job was running.' WHERE id = ?`
+    )
+    for (const job of stale) if (!isAlive(job.owner)) mark.run(new Date().toISOString(), job.id)
+  }
+
+  private row(id: number): JobRow {
+    const row = this.project.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined
+    if (!row) throw new ApiError('not_found', `There is no job ${id}.`)
+    return row
+  }
+
+  get(id: number): JobInfo {
+    return toInfo(this.row(id))
+  }
+
+  list(limit = 100): JobInfo[] {
+    const rows = this.project.db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(limit) as JobRow[]
+    return rows.map(toInfo)
+  }
+
+  private ensureProcess(): JobProcess {
+    if (this.process) return this.process
+    const proc = this.spawn()
+    proc.onMessage((m) => this.onMessage(m))
+    proc.onExit((reason) => {
+      if (this.process === proc) this.process = undefined
+      if (!this.project.db.open) return
+      const live = this.project.db.prepare(`SELECT id FROM jobs WHERE status = 'running' AND owner = ?`).all(owner) as { id: number }[]
+      for (const { id } of live) this.finish(id, 'failed', { error: `The job stopped unexpectedly: ${reason}.` })
+    })
+    this.process = proc
+    return proc
+  }
+
+  start(kind: string, title: string, params: unknown): JobInfo {
+    const now = new Date().toISOString()
+    const { lastInsertRowid } = this.project.db
+      .prepare(`INSERT INTO jobs (kind, title, params, status, created_at, started_at, owner) VALUES (?, ?, ?, 'running', ?, ?, ?)`)
+      .run(kind, title, JSON.stringify(params ?? {}), now, now, owner)
+    const id = Number(lastInsertRowid)
+    this.ensureProcess().send({ type: 'run', jobId: id, kind, params, projectDir: this.project.dir })
+    const job = this.get(id)
+    this.emit(job)
+    return job
+  }
+
+  cancel(id: number): JobInfo {
+    const row = this.row(id)
+    if (row.status === 'running' || row.status === 'queued') this.process?.send({ type: 'cancel', jobId: id })
+    return toInfo(row)
+  }
+
+  /** Resolves when the job has finished, whatever the outcome. */
+  wait(id: number): Promise<JobInfo> {
+    const job = this.get(id)
+    if (job.status !== 'running' && job.status !== 'queued') return Promise.resolve(job)
+    return new Promise((resolve) => this.waiters.set(id, [...(this.waiters.get(id) ?? []), resolve]))
+  }
+
+  private finish(id: number, status: JobStatus, fields: { error?: string; result?: unknown }): void {
+    this.project.db
+      .prepare(`UPDATE jobs SET status = ?, error = ?, result = ?, finished_at = ? WHERE id = ?`)
+      .run(status, fields.error ?? null, fields.result === undefined ? null : JSON.stringify(fields.result), new Date().toISOString(), id)
+    const job = this.get(id)
+    this.emit(job)
+    for (const resolve of this.waiters.get(id) ?? []) resolve(job)
+    this.waiters.delete(id)
+  }
+
+  private onMessage(m: FromJobProcess): void {
+    if (!this.project.db.open) return
+    switch (m.type) {
+      case 'progress':
+        this.project.db.prepare('UPDATE jobs SET done = ?, total = ?, message = ? WHERE id = ?').run(m.done, m.total, m.message, m.jobId)
+        this.emit(this.get(m.jobId))
+        break
+      case 'succeeded':
+        this.finish(m.jobId, 'succeeded', { result: m.result })
+        break
+      case 'failed':
+        this.finish(m.jobId, 'failed', { error: m.error.message })
+        break
+      case 'cancelled':
+        this.finish(m.jobId, 'cancelled', {})
+        break
+    }
+  }
+
+  /** Stop the job process; jobs still running are marked interrupted. */
+  dispose(): void {
+    const proc = this.process
+    this.process = undefined
+    proc?.kill()
+    if (this.project.db.open) {
+      this.project.db
+        .prepare(`UPDATE jobs SET status = 'interrupted', finished_at = ?, message = 'Leafseg closed the project while this job was running.' WHERE status IN ('queued','running') AND owner = ?`)
+        .run(new Date().toISOString(), owner)
+    }
+  }
+}

@@ -1,0 +1,58 @@
+// The job process's side: runs handlers, forwards rate-limited progress, honours cancel.
+// Hosts wire `serveJobs` to their transport (Electron parentPort, Node IPC, or in-process).
+import { ApiError, isApiErrorShape, type ApiErrorShape } from '../../../shared/errors'
+import { openProject, type Project } from '../project'
+import { jobHandlers } from './handlers'
+import type { FromJobProcess, ToJobProcess } from './protocol'
+
+const progressIntervalMs = 100
+
+function toErrorShape(err: unknown): ApiErrorShape {
+  if (err instanceof ApiError || isApiErrorShape(err)) return { code: err.code, message: err.message }
+  return { code: 'internal', message: err instanceof Error ? err.message : String(err) }
+}
+
+export function serveJobs(send: (m: FromJobProcess) => void): (m: ToJobProcess) => void {
+  const running = new Map<number, AbortController>()
+  const projects = new Map<string, Project>()
+
+  function project(dir: string): Project {
+    let p = projects.get(dir)
+    if (!p) {
+      p = openProject(dir)
+      projects.set(dir, p)
+    }
+    return p
+  }
+
+  async function run(m: Extract<ToJobProcess, { type: 'run' }>): Promise<void> {
+    const controller = new AbortController()
+    running.set(m.jobId, controller)
+    let last = 0
+    try {
+      const handler = jobHandlers[m.kind]
+      if (!handler) throw new ApiError('internal', `Unknown job kind “${m.kind}”.`)
+      const result = await handler(m.params as never, {
+        project: project(m.projectDir),
+        signal: controller.signal,
+        progress(done, total, message) {
+          const now = Date.now()
+          if (now - last < progressIntervalMs && done < total) return
+          last = now
+          send({ type: 'progress', jobId: m.jobId, done, total, message: message ?? null })
+        }
+      })
+      send({ type: 'succeeded', jobId: m.jobId, result: result ?? null })
+    } catch (err) {
+      if (controller.signal.aborted) send({ type: 'cancelled', jobId: m.jobId })
+      else send({ type: 'failed', jobId: m.jobId, error: toErrorShape(err) })
+    } finally {
+      running.delete(m.jobId)
+    }
+  }
+
+  return (m) => {
+    if (m.type === 'run') void run(m)
+    else running.get(m.jobId)?.abort()
+  }
+}

@@ -1,0 +1,46 @@
+// Opening a project's SQLite file: WAL, foreign keys, migrations in one transaction each.
+import Database from 'better-sqlite3'
+import { ApiError } from '../../../shared/errors'
+import { latestSchemaVersion, migrations } from './migrations'
+
+export type Db = Database.Database
+
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number
+}
+
+/** Apply the migrations above the database's version, up to `target` (tests stop early to build old schemas). */
+export function migrate(db: Db, target = latestSchemaVersion): void {
+  for (const m of migrations) {
+    if (m.version <= schemaVersion(db) || m.version > target) continue
+    db.transaction(() => {
+      m.up(db)
+      db.pragma(`user_version = ${m.version}`)
+    })()
+  }
+}
+
+/**
+ * Open (and migrate) a project database. A database written by a newer Leafseg is refused
+ * before anything is changed.
+ */
+export function openDatabase(file: string, options: { create: boolean }): Db {
+  const db = new Database(file, { fileMustExist: !options.create })
+  try {
+    const version = schemaVersion(db)
+    if (version > latestSchemaVersion) {
+      throw new ApiError(
+        'project_too_new',
+        `${file} was written by a newer version of Leafseg (schema ${version}; this version knows up to ${latestSchemaVersion}). Update Leafseg to open it; nothing was changed.`
+      )
+    }
+    db.pragma('journal_mode = WAL')
+    db.pragma('foreign_keys = ON')
+    db.pragma('busy_timeout = 10000')
+    migrate(db)
+    return db
+  } catch (err) {
+    db.close()
+    throw err
+  }
+}

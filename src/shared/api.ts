@@ -1,0 +1,52 @@
+// The one contract between the UI and the application: every method with its request and response,
+// and every event. The Electron IPC adapter and the web host register these generically, and the
+// renderer's client is typed from the same interface, so a renamed method fails to compile everywhere.
+import type { AppInfo, JobInfo, ProjectInfo, RecentProject } from './domain'
+
+export interface LeafsegApi {
+  'app.info'(args: Record<string, never>): Promise<AppInfo>
+  /** Native folder picker; the answer is also remembered as a folder the user chose. */
+  'dialog.pickFolder'(args: { title: string }): Promise<{ path: string | null }>
+
+  'projects.recent'(args: Record<string, never>): Promise<RecentProject[]>
+  'projects.create'(args: { dir: string; name: string }): Promise<ProjectInfo>
+  'projects.open'(args: { dir: string }): Promise<ProjectInfo>
+  'projects.current'(args: Record<string, never>): Promise<ProjectInfo | null>
+  'projects.close'(args: Record<string, never>): Promise<void>
+  'projects.forget'(args: { dir: string }): Promise<void>
+
+  'jobs.list'(args: Record<string, never>): Promise<JobInfo[]>
+  'jobs.cancel'(args: { id: number }): Promise<JobInfo>
+  /** A job that only counts, to prove the job path end to end (tests, diagnostics). */
+  'jobs.startDemo'(args: { steps: number; stepMs: number; failAt?: number }): Promise<JobInfo>
+}
+
+export type ApiMethod = keyof LeafsegApi
+export type ApiArgs<M extends ApiMethod> = Parameters<LeafsegApi[M]>[0]
+export type ApiResult<M extends ApiMethod> = Awaited<ReturnType<LeafsegApi[M]>>
+
+export interface LeafsegEvents {
+  /** A job was created or changed (status, progress); at a bounded rate. */
+  'job.updated': JobInfo
+  /** The open project changed (opened, closed). */
+  'project.changed': ProjectInfo | null
+}
+
+export type EventName = keyof LeafsegEvents
+
+/** What a renderer holds: the same shape over the preload bridge and over HTTP. */
+export interface LeafsegClient {
+  call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<M>>
+  on<E extends EventName>(event: E, listener: (payload: LeafsegEvents[E]) => void): () => void
+}
+
+/** The bridge that the preload script exposes as `window.leafseg`. */
+export interface PreloadBridge {
+  invoke(method: string, args: unknown): Promise<{ ok: true; value: unknown } | { ok: false; error: { code: string; message: string } }>
+  on(listener: (event: string, payload: unknown) => void): () => void
+  /** The file system path of a dropped File (Electron only). */
+  pathForFile(file: File): string
+}
+
+/** The two Electron IPC channels: one carries every method call, one every event. */
+export const ipcChannels = { invoke: 'leafseg:invoke', event: 'leafseg:event' } as const

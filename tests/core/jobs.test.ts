@@ -1,0 +1,120 @@
+import { test } from 'node:test'
+import { hostname } from 'node:os'
+import assert from 'node:assert/strict'
+import { createProject, openProject } from '../../src/main/core/project'
+import { JobRunner } from '../../src/main/core/jobs/runner'
+import { forkJobProcess, inProcessJobs } from '../../src/main/core/jobs/node-process'
+import type { JobInfo } from '../../src/shared/domain'
+import { tempDir } from '../helpers/temp'
+
+function setup(factory = forkJobProcess) {
+  const dir = tempDir()
+  const project = createProject(dir, 'Jobs')
+  const events: JobInfo[] = []
+  const runner = new JobRunner(project, factory, (j) => events.push(j))
+  return { dir, project, runner, events }
+}
+
+test('a demo job runs in a child process, reports bounded progress and succeeds', async () => {
+  const { project, runner, events } = setup()
+  try {
+    const job = runner.start('demo', 'Count', { steps: 30, stepMs: 10 })
+    assert.equal(job.status, 'running')
+    const done = await runner.wait(job.id)
+    assert.equal(done.status, 'succeeded')
+    assert.deepEqual(done.result, { steps: 30 })
+    assert.equal(done.done, 30)
+    const progress = events.filter((e) => e.id === job.id && e.status === 'running')
+    // 30 steps of 10 ms at most every 100 ms: a handful of events, not one per step.
+    assert.ok(progress.length >= 2 && progress.length < 15, `progress events: ${progress.length}`)
+    assert.ok(progress.every((e, i) => i === 0 || e.done >= progress[i - 1].done))
+  } finally {
+    runner.dispose()
+    project.close()
+  }
+})
+
+test('the job process is started once and reused', async () => {
+  let spawned = 0
+  const { project, runner } = setup(() => {
+    spawned++
+    return forkJobProcess()
+  })
+  try {
+    const a = runner.start('demo', 'A', { steps: 2, stepMs: 1 })
+    const b = runner.start('demo', 'B', { steps: 2, stepMs: 1 })
+    assert.equal((await runner.wait(a.id)).status, 'succeeded')
+    assert.equal((await runner.wait(b.id)).status, 'succeeded')
+    assert.equal(spawned, 1)
+  } finally {
+    runner.dispose()
+    project.close()
+  }
+})
+
+test('a job cancelled midway stops and is marked cancelled', async () => {
+  const { project, runner } = setup()
+  try {
+    const job = runner.start('demo', 'Long', { steps: 1000, stepMs: 5 })
+    await new Promise((r) => setTimeout(r, 300))
+    runner.cancel(job.id)
+    const done = await runner.wait(job.id)
+    assert.equal(done.status, 'cancelled')
+    assert.ok(done.done < 1000)
+  } finally {
+    runner.dispose()
+    project.close()
+  }
+})
+
+test('a failing job carries its message', async () => {
+  const { project, runner } = setup(inProcessJobs)
+  try {
+    const job = runner.start('demo', 'Fails', { steps: 5, stepMs: 1, failAt: 2 })
+    const done = await runner.wait(job.id)
+    assert.equal(done.status, 'failed')
+    assert.match(done.error ?? '', /failed on purpose at step 2/)
+  } finally {
+    runner.dispose()
+    project.close()
+  }
+})
+
+test('jobs left running by a crashed process are marked interrupted on the next start', () => {
+  const { dir, project, runner } = setup(inProcessJobs)
+  runner.dispose()
+  project.db
+    .prepare(`INSERT INTO jobs (kind, title, status, created_at, started_at, owner) VALUES ('demo', 'Crashed', 'running', ?, ?, ?)`)
+    .run(new Date().toISOString(), new Date().toISOString(), 'some-other-host:1')
+  project.db
+    .prepare(`INSERT INTO jobs (kind, title, status, created_at, started_at, owner) VALUES ('demo', 'Live here', 'running', ?, ?, ?)`)
+    .run(new Date().toISOString(), new Date().toISOString(), `${hostname()}:${process.pid}`)
+  project.close()
+  const reopened = openProject(dir)
+  const again = new JobRunner(reopened, inProcessJobs, () => {})
+  try {
+    const byTitle = Object.fromEntries(again.list().map((j) => [j.title, j.status]))
+    assert.equal(byTitle['Crashed'], 'interrupted')
+    assert.equal(byTitle['Live here'], 'running')
+  } finally {
+    reopened.close()
+  }
+})
+
+test('a job process that dies fails its running jobs with a message', async () => {
+  let child: ReturnType<typeof forkJobProcess> | undefined
+  const { project, runner } = setup(() => (child = forkJobProcess()))
+  try {
+    const job = runner.start('demo', 'Doomed', { steps: 1000, stepMs: 5 })
+    await new Promise((r) => setTimeout(r, 200))
+    child!.kill()
+    const done = await runner.wait(job.id)
+    assert.equal(done.status, 'failed')
+    assert.match(done.error ?? '', /stopped unexpectedly/)
+    const next = runner.start('demo', 'After', { steps: 2, stepMs: 1 })
+    assert.equal((await runner.wait(next.id)).status, 'succeeded')
+  } finally {
+    runner.dispose()
+    project.close()
+  }
+})

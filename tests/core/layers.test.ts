@@ -1,0 +1,58 @@
+// The layers stay honest: each folder may import only the layers below it.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { join, relative, resolve, dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name)
+    return statSync(p).isDirectory() ? files(p) : /\.(ts|svelte)$/.test(name) ? [p] : []
+  })
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8')
+  return [...text.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2])
+}
+
+/** For each layer: the folders (relative to src/) it may import from, and whether packages are allowed. */
+const rules: { layer: string; mayImport: string[]; packages: (name: string) => boolean }[] = [
+  { layer: 'shared', mayImport: ['shared'], packages: () => false },
+  { layer: 'main/core', mayImport: ['shared', 'main/core'], packages: (n) => n !== 'electron' },
+  { layer: 'preload', mayImport: ['shared', 'preload'], packages: (n) => n === 'electron' },
+  { layer: 'renderer', mayImport: ['shared', 'renderer'], packages: (n) => n === 'svelte' || n.startsWith('svelte/') || n === 'uplot' },
+  { layer: 'cli', mayImport: ['shared', 'main/core', 'cli', 'web'], packages: (n) => n !== 'electron' },
+  { layer: 'web', mayImport: ['shared', 'main/core', 'web'], packages: (n) => n !== 'electron' }
+]
+
+for (const rule of rules) {
+  test(`src/${rule.layer} imports only what its layer may`, () => {
+    const problems: string[] = []
+    for (const file of files(join(root, 'src', rule.layer))) {
+      for (const spec of imports(file)) {
+        if (spec.startsWith('node:')) {
+          if (rule.layer === 'shared' || rule.layer === 'renderer') problems.push(`${relative(root, file)} imports ${spec}`)
+          continue
+        }
+        if (spec.startsWith('.')) {
+          const target = relative(join(root, 'src'), resolve(dirname(file), spec))
+          if (!rule.mayImport.some((layer) => target === layer || target.startsWith(`${layer}/`)) && !target.endsWith('.css')) {
+            problems.push(`${relative(root, file)} imports ${target}`)
+          }
+          continue
+        }
+        if (!rule.packages(spec)) problems.push(`${relative(root, file)} imports package ${spec}`)
+      }
+    }
+    assert.deepEqual(problems, [])
+  })
+}
+
+test('src/main (the Electron host) holds no domain logic: only the window, IPC and job process files', () => {
+  const hostFiles = readdirSync(join(root, 'src/main')).filter((f) => f !== 'core').sort()
+  assert.deepEqual(hostFiles, ['index.ts', 'ipc.ts', 'job-process-entry.ts', 'job-process.ts'])
+})
