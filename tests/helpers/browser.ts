@@ -1,0 +1,28 @@
+// Debian's Chromium driven by playwright-core: the real renderer against the real core through the web host.
+import { existsSync, mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { chromium, type Browser, type Page } from 'playwright-core'
+
+export const chromiumPath = process.env.LEAFSEG_CHROMIUM ?? '/usr/bin/chromium'
+export const screenshotDir = fileURLToPath(new URL('../../test-results/screenshots', import.meta.url))
+
+/** Why browser tests cannot run here, or null when they can. */
+export function browserMissing(): string | null {
+  return existsSync(chromiumPath) ? null : `Chromium not found at ${chromiumPath} (apt-get install chromium, or set LEAFSEG_CHROMIUM)`
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+  })
+}
+
+/** Save a screenshot under test-results/screenshots (look at them: they are how a person sees the change). */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(screenshotDir, { recursive: true })
+  const path = join(screenshotDir, `${name}.png`)
+  await page.screenshot({ path, fullPage: false })
+  return path
+}
