@@ -48,7 +48,7 @@ export async function runJob(service: LeafsegService, start: () => Promise<JobIn
   jobId = job.id
   const onSigint = () => {
     process.stderr.write('\nCancelling…\n')
-    void service['jobs.cancel']({ id: job.id })
+    void service.api['jobs.cancel']({ id: job.id })
   }
   process.on('SIGINT', onSigint)
   try {

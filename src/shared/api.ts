@@ -1,25 +1,11 @@
 // The one contract between the UI and the application: every method with its request and response,
 // and every event. The Electron IPC adapter and the web host register these generically, and the
 // renderer's client is typed from the same interface, so a renamed method fails to compile everywhere.
-import type { AppInfo, JobInfo, ProjectInfo, RecentProject } from './domain'
+import type { JobInfo, ProjectInfo } from './domain'
+import type { AppApi } from './api/app'
 
-export interface LeafsegApi {
-  'app.info'(args: Record<string, never>): Promise<AppInfo>
-  /** Native folder picker; the answer is also remembered as a folder the user chose. */
-  'dialog.pickFolder'(args: { title: string }): Promise<{ path: string | null }>
-
-  'projects.recent'(args: Record<string, never>): Promise<RecentProject[]>
-  'projects.create'(args: { dir: string; name: string }): Promise<ProjectInfo>
-  'projects.open'(args: { dir: string }): Promise<ProjectInfo>
-  'projects.current'(args: Record<string, never>): Promise<ProjectInfo | null>
-  'projects.close'(args: Record<string, never>): Promise<void>
-  'projects.forget'(args: { dir: string }): Promise<void>
-
-  'jobs.list'(args: Record<string, never>): Promise<JobInfo[]>
-  'jobs.cancel'(args: { id: number }): Promise<JobInfo>
-  /** A job that only counts, to prove the job path end to end (tests, diagnostics). */
-  'jobs.startDemo'(args: { steps: number; stepMs: number; failAt?: number }): Promise<JobInfo>
-}
+/** Every method, by area: one file per area under ./api/. */
+export interface LeafsegApi extends AppApi {}
 
 export type ApiMethod = keyof LeafsegApi
 export type ApiArgs<M extends ApiMethod> = Parameters<LeafsegApi[M]>[0]

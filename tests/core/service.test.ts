@@ -13,7 +13,8 @@ function service(typedPathsAreChoices: boolean, pickFolder?: () => Promise<strin
 
 test('every API method is implemented by the service', () => {
   const s = service(true)
-  for (const m of apiMethods) assert.equal(typeof s[m], 'function', m)
+  for (const m of apiMethods) assert.equal(typeof s.api[m], 'function', m)
+  assert.deepEqual(Object.keys(s.api).sort(), [...apiMethods].sort())
 })
 
 test('arguments are validated at the boundary with a typed error', async () => {
@@ -40,7 +41,7 @@ test('in the desktop app a project folder must come from the dialog or the recen
   assert.equal(created.ok, true)
   await dispatch(s, 'projects.close', {})
   // A fresh session (no dialog yet) may still reopen it from the recent list.
-  const opened = await s['projects.open']({ dir: chosen })
+  const opened = await s.api['projects.open']({ dir: chosen })
   assert.equal(opened.name, 'Chosen')
   s.dispose()
 })
@@ -49,8 +50,8 @@ test('events announce project changes and job updates', async () => {
   const s = service(true)
   const seen: string[] = []
   s.events.subscribe((event) => seen.push(event))
-  await s['projects.create']({ dir: tempDir(), name: 'Events' })
-  const job = await s['jobs.startDemo']({ steps: 2, stepMs: 1 })
+  await s.api['projects.create']({ dir: tempDir(), name: 'Events' })
+  const job = await s.api['jobs.startDemo']({ steps: 2, stepMs: 1 })
   await s.requireProject().jobs.wait(job.id)
   assert.ok(seen.includes('project.changed'))
   assert.ok(seen.filter((e) => e === 'job.updated').length >= 2)

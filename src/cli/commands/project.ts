@@ -13,7 +13,7 @@ export const projectCreate: Command = {
     if (!dir) throw new UsageError('Give the project folder: leafseg project create DIR --name NAME')
     const service = createNodeService('cli')
     try {
-      const info = await service['projects.create']({ dir, name: requireString(values, 'name') })
+      const info = await service.api['projects.create']({ dir, name: requireString(values, 'name') })
       if (!json) console.log(`Created project “${info.name}” in ${info.dir}`)
       return { project: info }
     } finally {
@@ -33,8 +33,8 @@ export const projectInfo: Command = {
     if (!dir) throw new UsageError('Give the project folder: leafseg project info DIR')
     const service = createNodeService('cli')
     try {
-      const info = await service['projects.open']({ dir })
-      const jobs = await service['jobs.list']()
+      const info = await service.api['projects.open']({ dir })
+      const jobs = await service.api['jobs.list']({})
       if (!json) {
         console.log(`Project “${info.name}”\n  folder:  ${info.dir}\n  created: ${info.createdAt}\n  schema:  ${info.schemaVersion}\n  jobs:    ${jobs.length}`)
       }

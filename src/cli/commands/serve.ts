@@ -21,7 +21,7 @@ export const serve: Command = {
   async run({ values, json }) {
     if (!existsSync(staticDir)) throw new UsageError(`The UI is not built (${staticDir} is missing): run \`npx electron-vite build\` first.`)
     const service = createNodeService('web')
-    if (typeof values.project === 'string') await service['projects.open']({ dir: values.project })
+    if (typeof values.project === 'string') await service.api['projects.open']({ dir: values.project })
     const host = await startWebHost({ service, staticDir, port: optionalNumber(values, 'port') })
     if (json) console.log(JSON.stringify({ url: host.url }))
     else console.log(`Leafseg is served at ${host.url}\nPress Ctrl-C to stop.`)

@@ -25,8 +25,8 @@ export async function dispatch(service: LeafsegService, method: string, args: un
     return { ok: false, error: { code: 'invalid_argument', message: `${method}: ${detail}` } }
   }
   try {
-    const fn = service[method as ApiMethod] as (a: unknown) => Promise<unknown>
-    const value = await fn.call(service, parsed.data)
+    const fn = service.api[method as ApiMethod] as (a: unknown) => Promise<unknown>
+    const value = await fn(parsed.data)
     return { ok: true, value: value ?? null }
   } catch (err) {
     return { ok: false, error: toApiError(err) }

@@ -1,16 +1,16 @@
-// The application as one object: implements every API method over the core modules.
-// Hosts (Electron, web, CLI) only adapt transport; no domain logic lives in them.
+// The application as one object: state (the open project, its job runner, chosen folders, events) and
+// the API, assembled from one module per area. Hosts (Electron, web, CLI) only adapt transport.
 import { resolve } from 'node:path'
-import type { ApiArgs, LeafsegApi } from '../../../shared/api'
+import type { LeafsegApi } from '../../../shared/api'
 import { ApiError } from '../../../shared/errors'
-import type { AppInfo, JobInfo, ProjectInfo, RecentProject } from '../../../shared/domain'
-import { appVersion } from '../../../shared/version'
-import { createProject, openProject, type Project } from '../project'
+import type { AppInfo, ProjectInfo } from '../../../shared/domain'
+import type { Project } from '../project'
 import { RecentProjects } from '../recent'
 import { JobRunner } from '../jobs/runner'
 import type { JobProcessFactory } from '../jobs/protocol'
 import { EventHub } from './events'
 import { ChosenFolders } from './paths'
+import { appMethods } from './app'
 
 export interface ServiceOptions {
   host: AppInfo['host']
@@ -26,95 +26,61 @@ export interface ServiceOptions {
   typedPathsAreChoices: boolean
 }
 
-export class LeafsegService implements LeafsegApi {
+export interface OpenProject {
+  project: Project
+  jobs: JobRunner
+}
+
+export class LeafsegService {
   readonly events = new EventHub()
   readonly chosen = new ChosenFolders()
-  private readonly recent: RecentProjects
-  private open: { project: Project; jobs: JobRunner } | undefined
+  readonly recent: RecentProjects
+  readonly api: LeafsegApi
+  current: OpenProject | undefined
 
-  constructor(private readonly options: ServiceOptions) {
+  constructor(readonly options: ServiceOptions) {
     this.recent = new RecentProjects(options.userDataDir)
+    this.api = { ...appMethods(this) }
   }
 
   /** The open project, or a clear error when there is none. */
-  requireProject(): { project: Project; jobs: JobRunner } {
-    if (!this.open) throw new ApiError('no_project_open', 'Open or create a project first.')
-    return this.open
+  requireProject(): OpenProject {
+    if (!this.current) throw new ApiError('no_project_open', 'Open or create a project first.')
+    return this.current
   }
 
-  private checkChosenProjectDir(dir: string): string {
+  checkChosenProjectDir(dir: string): string {
     const abs = resolve(dir)
     if (this.options.typedPathsAreChoices || this.recent.has(abs)) return abs
     return this.chosen.check(abs)
   }
 
-  private activate(project: Project): ProjectInfo {
-    this.close()
+  /** Check that a path named by a renderer is inside the open project or a folder the user chose. */
+  checkPath(path: string): string {
+    if (this.options.typedPathsAreChoices) return resolve(path)
+    return this.chosen.check(path, this.current ? [this.current.project.dir] : [])
+  }
+
+  activate(project: Project): ProjectInfo {
+    this.closeProject()
     const jobs = new JobRunner(project, this.options.jobProcess, (job) => this.events.emit('job.updated', job))
-    this.open = { project, jobs }
+    this.current = { project, jobs }
     const info = project.info()
     this.recent.remember(info.dir, info.name)
     this.events.emit('project.changed', info)
     return info
   }
 
-  private close(): void {
-    if (!this.open) return
-    this.open.jobs.dispose()
-    this.open.project.close()
-    this.open = undefined
-  }
-
-  async 'app.info'(): Promise<AppInfo> {
-    return { version: appVersion, host: this.options.host, nativeDialogs: Boolean(this.options.pickFolder) }
-  }
-
-  async 'dialog.pickFolder'(args: ApiArgs<'dialog.pickFolder'>): Promise<{ path: string | null }> {
-    if (!this.options.pickFolder) throw new ApiError('invalid_argument', 'This host has no folder dialog: type the folder path instead.')
-    const path = await this.options.pickFolder(args.title)
-    if (path) this.chosen.add(path)
-    return { path }
-  }
-
-  async 'projects.recent'(): Promise<RecentProject[]> {
-    return this.recent.list()
-  }
-
-  async 'projects.create'(args: ApiArgs<'projects.create'>): Promise<ProjectInfo> {
-    return this.activate(createProject(this.checkChosenProjectDir(args.dir), args.name))
-  }
-
-  async 'projects.open'(args: ApiArgs<'projects.open'>): Promise<ProjectInfo> {
-    return this.activate(openProject(this.checkChosenProjectDir(args.dir)))
-  }
-
-  async 'projects.current'(): Promise<ProjectInfo | null> {
-    return this.open ? this.open.project.info() : null
-  }
-
-  async 'projects.close'(): Promise<void> {
-    this.close()
+  closeProject(): void {
+    if (!this.current) return
+    this.current.jobs.dispose()
+    this.current.project.close()
+    this.current = undefined
     this.events.emit('project.changed', null)
-  }
-
-  async 'projects.forget'(args: ApiArgs<'projects.forget'>): Promise<void> {
-    this.recent.forget(args.dir)
-  }
-
-  async 'jobs.list'(): Promise<JobInfo[]> {
-    return this.open ? this.open.jobs.list() : []
-  }
-
-  async 'jobs.cancel'(args: ApiArgs<'jobs.cancel'>): Promise<JobInfo> {
-    return this.requireProject().jobs.cancel(args.id)
-  }
-
-  async 'jobs.startDemo'(args: ApiArgs<'jobs.startDemo'>): Promise<JobInfo> {
-    return this.requireProject().jobs.start('demo', `Demo job (${args.steps} steps)`, args)
   }
 
   /** Close the project and stop the job process (host shutdown). */
   dispose(): void {
-    this.close()
+    this.closeProject()
   }
 }

@@ -1,0 +1,71 @@
+// API area: the app itself — projects, folders the user picks, jobs.
+import { z } from 'zod'
+import type { AppApi } from '../../../shared/api/app'
+import { ApiError } from '../../../shared/errors'
+import { appVersion } from '../../../shared/version'
+import { createProject, openProject } from '../project'
+import type { Methods, Schemas } from './area'
+import type { LeafsegService } from './service'
+
+type K = keyof AppApi
+
+const none = z.object({}).strict()
+export const filePath = z.string().min(1).max(4096).refine((p) => !p.includes('\0'), 'a path cannot contain NUL')
+export const id = z.number().int().positive()
+
+export const appSchemas: Schemas<K> = {
+  'app.info': none,
+  'dialog.pickFolder': z.object({ title: z.string().max(200) }).strict(),
+  'projects.recent': none,
+  'projects.create': z.object({ dir: filePath, name: z.string().trim().min(1).max(200) }).strict(),
+  'projects.open': z.object({ dir: filePath }).strict(),
+  'projects.current': none,
+  'projects.close': none,
+  'projects.forget': z.object({ dir: filePath }).strict(),
+  'jobs.list': none,
+  'jobs.cancel': z.object({ id }).strict(),
+  'jobs.startDemo': z
+    .object({ steps: z.number().int().min(1).max(100_000), stepMs: z.number().int().min(0).max(60_000), failAt: z.number().int().min(0).optional() })
+    .strict()
+}
+
+export function appMethods(s: LeafsegService): Methods<K> {
+  return {
+    async 'app.info'() {
+      return { version: appVersion, host: s.options.host, nativeDialogs: Boolean(s.options.pickFolder) }
+    },
+    async 'dialog.pickFolder'({ title }) {
+      if (!s.options.pickFolder) throw new ApiError('invalid_argument', 'This host has no folder dialog: type the folder path instead.')
+      const path = await s.options.pickFolder(title)
+      if (path) s.chosen.add(path)
+      return { path }
+    },
+    async 'projects.recent'() {
+      return s.recent.list()
+    },
+    async 'projects.create'({ dir, name }) {
+      return s.activate(createProject(s.checkChosenProjectDir(dir), name))
+    },
+    async 'projects.open'({ dir }) {
+      return s.activate(openProject(s.checkChosenProjectDir(dir)))
+    },
+    async 'projects.current'() {
+      return s.current?.project.info() ?? null
+    },
+    async 'projects.close'() {
+      s.closeProject()
+    },
+    async 'projects.forget'({ dir }) {
+      s.recent.forget(dir)
+    },
+    async 'jobs.list'() {
+      return s.current?.jobs.list() ?? []
+    },
+    async 'jobs.cancel'({ id }) {
+      return s.requireProject().jobs.cancel(id)
+    },
+    async 'jobs.startDemo'(args) {
+      return s.requireProject().jobs.start('demo', `Test job (${args.steps} steps)`, args)
+    }
+  }
+}

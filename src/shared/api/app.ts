@@ -1,0 +1,20 @@
+// The app itself: projects, folders the user picks, jobs.
+import type { AppInfo, JobInfo, ProjectInfo, RecentProject } from '../domain'
+
+export interface AppApi {
+  'app.info'(args: Record<string, never>): Promise<AppInfo>
+  /** Native folder picker; the answer is also remembered as a folder the user chose. */
+  'dialog.pickFolder'(args: { title: string }): Promise<{ path: string | null }>
+
+  'projects.recent'(args: Record<string, never>): Promise<RecentProject[]>
+  'projects.create'(args: { dir: string; name: string }): Promise<ProjectInfo>
+  'projects.open'(args: { dir: string }): Promise<ProjectInfo>
+  'projects.current'(args: Record<string, never>): Promise<ProjectInfo | null>
+  'projects.close'(args: Record<string, never>): Promise<void>
+  'projects.forget'(args: { dir: string }): Promise<void>
+
+  'jobs.list'(args: Record<string, never>): Promise<JobInfo[]>
+  'jobs.cancel'(args: { id: number }): Promise<JobInfo>
+  /** A job that only counts, to prove the job path end to end (tests, diagnostics). */
+  'jobs.startDemo'(args: { steps: number; stepMs: number; failAt?: number }): Promise<JobInfo>
+}
