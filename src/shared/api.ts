@@ -3,9 +3,10 @@
 // renderer's client is typed from the same interface, so a renamed method fails to compile everywhere.
 import type { JobInfo, ProjectInfo } from './domain'
 import type { AppApi } from './api/app'
+import type { DatasetsApi } from './api/datasets'
 
 /** Every method, by area: one file per area under ./api/. */
-export interface LeafsegApi extends AppApi {}
+export interface LeafsegApi extends AppApi, DatasetsApi {}
 
 export type ApiMethod = keyof LeafsegApi
 export type ApiArgs<M extends ApiMethod> = Parameters<LeafsegApi[M]>[0]

@@ -46,3 +46,65 @@ export interface AppInfo {
   /** Whether the host can show native folder dialogs; the browser cannot. */
   nativeDialogs: boolean
 }
+
+export type Split = 'train' | 'val' | 'test'
+
+export interface DatasetSummary {
+  id: number
+  name: string
+  createdAt: string
+  photos: number
+  /** Photos that have a mask. */
+  labelled: number
+  splits: Record<Split | 'none', number>
+  /** Import problems recorded for this dataset (files that could not be used). */
+  problems: number
+  /** Scale for leaf areas in mm²; null until the user sets it. */
+  pxPerMm: number | null
+}
+
+export type MaskSource = 'folder' | 'labelbox' | 'coco' | 'drawn' | 'predicted'
+
+export interface PhotoSummary {
+  id: number
+  name: string
+  width: number
+  height: number
+  split: Split | null
+  hasMask: boolean
+  /** Project-relative path of the thumbnail (turn it into a URL with the client's fileUrl). */
+  thumbnail: string
+  importedAt: string
+}
+
+export interface PhotoDetail extends PhotoSummary {
+  datasetId: number
+  /** Project-relative path of the photo file. */
+  file: string
+  hash: string
+  bytes: number
+  sourcePath: string | null
+  mask: {
+    file: string
+    /** Colour instance labels kept from the source, when there were any. */
+    instancesFile: string | null
+    source: MaskSource
+    foreground: number
+    /** True while a model made it and no person has confirmed or edited it. */
+    modelMade: boolean
+    updatedAt: string
+  } | null
+}
+
+export interface ImportProblem {
+  id: number
+  path: string
+  reason: string
+  createdAt: string
+}
+
+export type PhotoFilter = {
+  labelled?: boolean
+  split?: Split | 'none'
+  search?: string
+}

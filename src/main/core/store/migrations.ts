@@ -40,6 +40,56 @@ export const migrations: Migration[] = [
         CREATE INDEX jobs_by_status ON jobs(status);
       `)
     }
+  },
+  {
+    version: 2,
+    name: 'datasets, photos, masks, import problems',
+    up(db) {
+      db.exec(`
+        CREATE TABLE datasets (
+          id INTEGER PRIMARY KEY,
+          name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+          created_at TEXT NOT NULL,
+          px_per_mm REAL CHECK (px_per_mm IS NULL OR px_per_mm > 0)
+        );
+        -- Photos are copied into the project under photos/ by content hash; the same file in two
+        -- datasets is stored once.
+        CREATE TABLE photos (
+          id INTEGER PRIMARY KEY,
+          dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+          name TEXT NOT NULL,
+          file TEXT NOT NULL,
+          thumbnail TEXT NOT NULL,
+          hash TEXT NOT NULL,
+          bytes INTEGER NOT NULL,
+          width INTEGER NOT NULL,
+          height INTEGER NOT NULL,
+          source_path TEXT,
+          split TEXT CHECK (split IN ('train','val','test')),
+          imported_at TEXT NOT NULL,
+          UNIQUE (dataset_id, hash)
+        );
+        CREATE INDEX photos_by_dataset_name ON photos(dataset_id, name);
+        CREATE TABLE masks (
+          photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+          file TEXT NOT NULL,
+          instances_file TEXT,
+          hash TEXT NOT NULL,
+          source TEXT NOT NULL CHECK (source IN ('folder','labelbox','coco','drawn','predicted')),
+          foreground REAL NOT NULL,
+          model_made INTEGER NOT NULL DEFAULT 0,
+          updated_at TEXT NOT NULL
+        );
+        CREATE TABLE import_problems (
+          id INTEGER PRIMARY KEY,
+          dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+          job_id INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+          path TEXT NOT NULL,
+          reason TEXT NOT NULL,
+          created_at TEXT NOT NULL
+        );
+      `)
+    }
   }
 ]
 

@@ -1,0 +1,268 @@
+// Datasets, photos and masks in SQLite: every query the datasets area needs, in one place.
+import type { Db } from '../store/database'
+import { ApiError } from '../../../shared/errors'
+import type { DatasetSummary, ImportProblem, MaskSource, PhotoDetail, PhotoFilter, PhotoSummary, Split } from '../../../shared/domain'
+
+interface PhotoRow {
+  id: number
+  dataset_id: number
+  name: string
+  file: string
+  thumbnail: string
+  hash: string
+  bytes: number
+  width: number
+  height: number
+  source_path: string | null
+  split: Split | null
+  imported_at: string
+  mask_file: string | null
+  instances_file: string | null
+  mask_source: MaskSource | null
+  foreground: number | null
+  model_made: number | null
+  mask_updated_at: string | null
+}
+
+const photoColumns = `p.*, m.file AS mask_file, m.instances_file, m.source AS mask_source, m.foreground, m.model_made, m.updated_at AS mask_updated_at`
+
+function toSummary(r: PhotoRow): PhotoSummary {
+  return { id: r.id, name: r.name, width: r.width, height: r.height, split: r.split, hasMask: r.mask_file !== null, thumbnail: r.thumbnail, importedAt: r.imported_at }
+}
+
+function toDetail(r: PhotoRow): PhotoDetail {
+  return {
+    ...toSummary(r),
+    datasetId: r.dataset_id,
+    file: r.file,
+    hash: r.hash,
+    bytes: r.bytes,
+    sourcePath: r.source_path,
+    mask: r.mask_file
+      ? {
+          file: r.mask_file,
+          instancesFile: r.instances_file,
+          source: r.mask_source!,
+          foreground: r.foreground ?? 0,
+          modelMade: r.model_made === 1,
+          updatedAt: r.mask_updated_at!
+        }
+      : null
+  }
+}
+
+export function getDataset(db: Db, id: number): DatasetSummary {
+  const d = db.prepare('SELECT id, name, created_at, px_per_mm FROM datasets WHERE id = ?').get(id) as
+    | { id: number; name: string; created_at: string; px_per_mm: number | null }
+    | undefined
+  if (!d) throw new ApiError('not_found', `There is no dataset ${id}.`)
+  const counts = db
+    .prepare(
+      `SELECT COUNT(*) AS photos, COUNT(m.photo_id) AS labelled,
+              SUM(p.split = 'train') AS train, SUM(p.split = 'val') AS val, SUM(p.split = 'test') AS test, SUM(p.split IS NULL) AS none
+       FROM photos p LEFT JOIN masks m ON m.photo_id = p.id WHERE p.dataset_id = ?`
+    )
+    .get(id) as { photos: number; labelled: number; train: number | null; val: number | null; test: number | null; none: number | null }
+  const problems = (db.prepare('SELECT COUNT(*) AS n FROM import_problems WHERE dataset_id = ?').get(id) as { n: number }).n
+  return {
+    id: d.id,
+    name: d.name,
+    createdAt: d.created_at,
+    photos: counts.photos,
+    labelled: counts.labelled,
+    splits: { train: counts.train ?? 0, val: counts.val ?? 0, test: counts.test ?? 0, none: counts.none ?? 0 },
+    problems,
+    pxPerMm: d.px_per_mm
+  }
+}
+
+export function listDatasets(db: Db): DatasetSummary[] {
+  const ids = db.prepare('SELECT id FROM datasets ORDER BY name COLLATE NOCASE').all() as { id: number }[]
+  return ids.map(({ id }) => getDataset(db, id))
+}
+
+export function findDatasetByName(db: Db, name: string): DatasetSummary | null {
+  const row = db.prepare('SELECT id FROM datasets WHERE name = ?').get(name.trim()) as { id: number } | undefined
+  return row ? getDataset(db, row.id) : null
+}
+
+export function createDataset(db: Db, name: string): DatasetSummary {
+  const trimmed = name.trim()
+  if (!trimmed) throw new ApiError('invalid_argument', 'A dataset needs a name.')
+  if (findDatasetByName(db, trimmed)) throw new ApiError('conflict', `There is already a dataset called “${trimmed}”.`)
+  const { lastInsertRowid } = db.prepare('INSERT INTO datasets (name, created_at) VALUES (?, ?)').run(trimmed, new Date().toISOString())
+  return getDataset(db, Number(lastInsertRowid))
+}
+
+export function updateDataset(db: Db, id: number, changes: { name?: string; pxPerMm?: number | null }): DatasetSummary {
+  getDataset(db, id)
+  if (changes.name !== undefined) {
+    const other = findDatasetByName(db, changes.name)
+    if (other && other.id !== id) throw new ApiError('conflict', `There is already a dataset called “${changes.name.trim()}”.`)
+    db.prepare('UPDATE datasets SET name = ? WHERE id = ?').run(changes.name.trim(), id)
+  }
+  if (changes.pxPerMm !== undefined) db.prepare('UPDATE datasets SET px_per_mm = ? WHERE id = ?').run(changes.pxPerMm, id)
+  return getDataset(db, id)
+}
+
+export function deleteDataset(db: Db, id: number): void {
+  getDataset(db, id)
+  db.prepare('DELETE FROM datasets WHERE id = ?').run(id)
+}
+
+function whereFor(datasetId: number, filter: PhotoFilter): { sql: string; params: unknown[] } {
+  const clauses = ['p.dataset_id = ?']
+  const params: unknown[] = [datasetId]
+  if (filter.labelled === true) clauses.push('m.photo_id IS NOT NULL')
+  if (filter.labelled === false) clauses.push('m.photo_id IS NULL')
+  if (filter.split === 'none') clauses.push('p.split IS NULL')
+  else if (filter.split) {
+    clauses.push('p.split = ?')
+    params.push(filter.split)
+  }
+  if (filter.search?.trim()) {
+    clauses.push(`p.name LIKE ? ESCAPE '\\'`)
+    params.push(`%${filter.search.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`)
+  }
+  return { sql: clauses.join(' AND '), params }
+}
+
+const orderBy = { name: 'p.name COLLATE NOCASE, p.id', date: 'p.imported_at, p.id' } as const
+
+export function photosPage(
+  db: Db,
+  datasetId: number,
+  filter: PhotoFilter,
+  sort: 'name' | 'date',
+  offset: number,
+  limit: number
+): { total: number; photos: PhotoSummary[] } {
+  getDataset(db, datasetId)
+  const where = whereFor(datasetId, filter)
+  const total = (db.prepare(`SELECT COUNT(*) AS n FROM photos p LEFT JOIN masks m ON m.photo_id = p.id WHERE ${where.sql}`).get(...where.params) as { n: number }).n
+  const rows = db
+    .prepare(`SELECT ${photoColumns} FROM photos p LEFT JOIN masks m ON m.photo_id = p.id WHERE ${where.sql} ORDER BY ${orderBy[sort]} LIMIT ? OFFSET ?`)
+    .all(...where.params, limit, offset) as PhotoRow[]
+  return { total, photos: rows.map(toSummary) }
+}
+
+/** All photos of a dataset, with masks, in name order (for jobs: matching, export, training). */
+export function datasetPhotos(db: Db, datasetId: number): PhotoDetail[] {
+  const rows = db
+    .prepare(`SELECT ${photoColumns} FROM photos p LEFT JOIN masks m ON m.photo_id = p.id WHERE p.dataset_id = ? ORDER BY p.name COLLATE NOCASE, p.id`)
+    .all(datasetId) as PhotoRow[]
+  return rows.map(toDetail)
+}
+
+export function getPhoto(db: Db, id: number): PhotoDetail {
+  const row = db.prepare(`SELECT ${photoColumns} FROM photos p LEFT JOIN masks m ON m.photo_id = p.id WHERE p.id = ?`).get(id) as PhotoRow | undefined
+  if (!row) throw new ApiError('not_found', `There is no photo ${id}.`)
+  return toDetail(row)
+}
+
+export function neighbourPhoto(db: Db, id: number, direction: 1 | -1, filter: PhotoFilter, sort: 'name' | 'date'): number | null {
+  const photo = getPhoto(db, id)
+  const where = whereFor(photo.datasetId, filter)
+  // Small enough to do in one pass even for 10,000 photos: ids in grid order, then step.
+  const ids = (db.prepare(`SELECT p.id FROM photos p LEFT JOIN masks m ON m.photo_id = p.id WHERE ${where.sql} ORDER BY ${orderBy[sort]}`).all(...where.params) as { id: number }[]).map((r) => r.id)
+  const i = ids.indexOf(id)
+  const j = i + direction
+  return i < 0 || j < 0 || j >= ids.length ? null : ids[j]
+}
+
+export interface NewPhoto {
+  datasetId: number
+  name: string
+  file: string
+  thumbnail: string
+  hash: string
+  bytes: number
+  width: number
+  height: number
+  sourcePath: string | null
+}
+
+/** Insert a photo; returns null when the dataset already has a photo with the same content. */
+export function insertPhoto(db: Db, p: NewPhoto): number | null {
+  const result = db
+    .prepare(
+      `INSERT INTO photos (dataset_id, name, file, thumbnail, hash, bytes, width, height, source_path, imported_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dataset_id, hash) DO NOTHING`
+    )
+    .run(p.datasetId, p.name, p.file, p.thumbnail, p.hash, p.bytes, p.width, p.height, p.sourcePath, new Date().toISOString())
+  return result.changes === 0 ? null : Number(result.lastInsertRowid)
+}
+
+export function photoWithHash(db: Db, datasetId: number, hash: string): { id: number; name: string } | null {
+  return (db.prepare('SELECT id, name FROM photos WHERE dataset_id = ? AND hash = ?').get(datasetId, hash) as { id: number; name: string } | undefined) ?? null
+}
+
+export interface MaskRecord {
+  file: string
+  instancesFile: string | null
+  hash: string
+  source: MaskSource
+  foreground: number
+  modelMade: boolean
+}
+
+export function setMask(db: Db, photoId: number, m: MaskRecord): void {
+  db.prepare(
+    `INSERT INTO masks (photo_id, file, instances_file, hash, source, foreground, model_made, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (photo_id) DO UPDATE SET file = excluded.file, instances_file = excluded.instances_file, hash = excluded.hash,
+       source = excluded.source, foreground = excluded.foreground, model_made = excluded.model_made, updated_at = excluded.updated_at`
+  ).run(photoId, m.file, m.instancesFile, m.hash, m.source, m.foreground, m.modelMade ? 1 : 0, new Date().toISOString())
+}
+
+export function recordProblem(db: Db, datasetId: number, jobId: number | null, path: string, reason: string): void {
+  db.prepare('INSERT INTO import_problems (dataset_id, job_id, path, reason, created_at) VALUES (?, ?, ?, ?, ?)').run(datasetId, jobId, path, reason, new Date().toISOString())
+}
+
+export function listProblems(db: Db, datasetId: number): ImportProblem[] {
+  return (db.prepare('SELECT id, path, reason, created_at FROM import_problems WHERE dataset_id = ? ORDER BY id DESC').all(datasetId) as {
+    id: number
+    path: string
+    reason: string
+    created_at: string
+  }[]).map((r) => ({ id: r.id, path: r.path, reason: r.reason, createdAt: r.created_at }))
+}
+
+/** A small seeded generator (mulberry32): the same seed gives the same split on every machine. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/**
+ * Assign train/val/test at random by ratio, reproducibly: photos in name order, shuffled with the seed,
+ * then cut by the ratio (rounded so the counts add up).
+ */
+export function splitByRatio(db: Db, datasetId: number, ratio: [number, number, number], seed: number): void {
+  const sum = ratio[0] + ratio[1] + ratio[2]
+  if (!(sum > 0) || ratio.some((r) => r < 0)) throw new ApiError('invalid_argument', 'The split ratio needs non-negative parts that do not all equal zero, e.g. 80/20/0.')
+  const ids = (db.prepare('SELECT id FROM photos WHERE dataset_id = ? ORDER BY name COLLATE NOCASE, id').all(datasetId) as { id: number }[]).map((r) => r.id)
+  const random = seededRandom(seed)
+  for (let i = ids.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[ids[i], ids[j]] = [ids[j], ids[i]]
+  }
+  const nTrain = Math.round((ids.length * ratio[0]) / sum)
+  const nVal = Math.min(ids.length - nTrain, Math.round((ids.length * ratio[1]) / sum))
+  const update = db.prepare('UPDATE photos SET split = ? WHERE id = ?')
+  db.transaction(() => {
+    ids.forEach((id, i) => update.run(i < nTrain ? 'train' : i < nTrain + nVal ? 'val' : 'test', id))
+  })()
+}
+
+export function setSplit(db: Db, datasetId: number, photoIds: number[], split: Split | null): void {
+  const update = db.prepare('UPDATE photos SET split = ? WHERE id = ? AND dataset_id = ?')
+  db.transaction(() => {
+    for (const id of photoIds) update.run(split, id, datasetId)
+  })()
+}

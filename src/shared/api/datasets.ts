@@ -1,0 +1,45 @@
+// Datasets: photos imported into named sets, their masks, splits and problems.
+import type { DatasetSummary, ImportProblem, JobInfo, PhotoDetail, PhotoFilter, PhotoSummary, Split } from '../domain'
+
+export type MaskImportSource =
+  | {
+      kind: 'folder'
+      dir: string
+      /** Suffixes after the photo's stem that mark a mask (default: _mask, _fg, _label, -mask, …). */
+      suffixes?: string[]
+      /** Gray masks: leaf where value ≥ threshold (0–255, default 128). */
+      threshold?: number
+    }
+  | { kind: 'labelbox'; file: string; apiKey: string }
+  | { kind: 'coco'; file: string }
+
+export interface DatasetsApi {
+  'datasets.list'(args: Record<string, never>): Promise<DatasetSummary[]>
+  'datasets.create'(args: { name: string }): Promise<DatasetSummary>
+  'datasets.update'(args: { id: number; name?: string; pxPerMm?: number | null }): Promise<DatasetSummary>
+  'datasets.delete'(args: { id: number }): Promise<void>
+  /** A page of photos, filtered and sorted, for the virtualized grid. */
+  'datasets.photos'(args: {
+    datasetId: number
+    offset: number
+    limit: number
+    filter: PhotoFilter
+    sort: 'name' | 'date'
+  }): Promise<{ total: number; photos: PhotoSummary[] }>
+  'datasets.problems'(args: { datasetId: number }): Promise<ImportProblem[]>
+  /** Import photos from folders (walked recursively) and loose files: a job. */
+  'datasets.importPhotos'(args: { datasetId: number; paths: string[] }): Promise<JobInfo>
+  'datasets.importMasks'(args: { datasetId: number; source: MaskImportSource }): Promise<JobInfo>
+  'datasets.exportMasks'(args: { datasetId: number; dir: string; format: 'png' | 'coco' }): Promise<JobInfo>
+  /** Assign splits at random by ratio (seeded, reproducible), or set one split for chosen photos. */
+  'datasets.split'(
+    args: { datasetId: number; ratio: [number, number, number]; seed: number } | { datasetId: number; photoIds: number[]; split: Split | null }
+  ): Promise<DatasetSummary>
+
+  'photos.get'(args: { id: number }): Promise<PhotoDetail>
+  /** The neighbour of a photo in the grid's current order and filter (arrow keys in the inspector). */
+  'photos.neighbour'(args: { id: number; direction: 1 | -1; filter: PhotoFilter; sort: 'name' | 'date' }): Promise<{ id: number | null }>
+
+  /** Paths the user dropped on the window (desktop app): remembered as folders the user chose. */
+  'files.dropped'(args: { paths: string[] }): Promise<void>
+}
