@@ -35,6 +35,7 @@ export async function writePng(path: string, raster: Raster): Promise<void> {
     await sharp(Buffer.from(raster.data.buffer, raster.data.byteOffset, raster.data.length), {
       raw: { width: raster.width, height: raster.height, channels: raster.channels }
     })
+      .toColourspace(raster.channels === 1 ? 'b-w' : 'srgb') // one-channel rasters stay gray PNGs
       .png()
       .toFile(tmp)
     await rename(tmp, path)
