@@ -1,7 +1,8 @@
 // Decoded pixels as plain typed arrays, read and written through sharp.
-import sharp from 'sharp'
-import { rename, unlink } from 'node:fs/promises'
+import sharp, { type Sharp } from 'sharp'
+import { open, readFile, rename, unlink } from 'node:fs/promises'
 import { dirname, basename, join } from 'node:path'
+import { decodeBmp, looksLikeBmp } from './bmp'
 
 /** Interleaved 8-bit pixels, row-major. channels: 1 (gray), 3 (RGB) or 4 (RGBA). */
 export interface Raster {
@@ -17,7 +18,7 @@ export interface Raster {
  */
 export async function readRaster(path: string, channels: 1 | 3 | 4): Promise<Raster> {
   try {
-    let img = sharp(path, { failOn: 'truncated' }).rotate()
+    let img = (await openImage(path)).rotate()
     img = channels === 1 ? img.grayscale() : channels === 3 ? img.removeAlpha().toColourspace('srgb') : img.ensureAlpha()
     const { data, info } = await img.toColourspace(channels === 1 ? 'b-w' : 'srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true })
     if (info.channels !== channels) throw new Error(`decoded ${info.channels} channels, expected ${channels}`)
@@ -34,6 +35,7 @@ export async function writePng(path: string, raster: Raster): Promise<void> {
     await sharp(Buffer.from(raster.data.buffer, raster.data.byteOffset, raster.data.length), {
       raw: { width: raster.width, height: raster.height, channels: raster.channels }
     })
+      .toColourspace(raster.channels === 1 ? 'b-w' : 'srgb') // one-channel rasters stay gray PNGs
       .png()
       .toFile(tmp)
     await rename(tmp, path)
@@ -41,4 +43,44 @@ export async function writePng(path: string, raster: Raster): Promise<void> {
     await unlink(tmp).catch(() => {})
     throw new Error(`Cannot write ${path}: ${(err as Error).message}`)
   }
+}
+
+export type ImageFormat = 'jpeg' | 'png' | 'tiff' | 'bmp' | 'webp'
+
+/** The image format from a file's first bytes (at least 18), or null when it is none Leafseg reads. */
+export function sniffImageFormat(head: Uint8Array): ImageFormat | null {
+  const at = (i: number, ...bytes: number[]): boolean => bytes.every((b, k) => head[i + k] === b)
+  if (at(0, 0xff, 0xd8, 0xff)) return 'jpeg'
+  if (at(0, 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return 'png'
+  if (at(0, 0x49, 0x49, 0x2a, 0x00) || at(0, 0x4d, 0x4d, 0x00, 0x2a) || at(0, 0x49, 0x49, 0x2b, 0x00) || at(0, 0x4d, 0x4d, 0x00, 0x2b)) return 'tiff'
+  if (at(0, 0x52, 0x49, 0x46, 0x46) && at(8, 0x57, 0x45, 0x42, 0x50)) return 'webp'
+  if (looksLikeBmp(head)) return 'bmp'
+  return null
+}
+
+/** Read the first `n` bytes of a file. */
+export async function readHead(path: string, n = 32): Promise<Uint8Array> {
+  const fh = await open(path, 'r')
+  try {
+    const buf = new Uint8Array(n)
+    const { bytesRead } = await fh.read(buf, 0, n, 0)
+    return buf.subarray(0, bytesRead)
+  } finally {
+    await fh.close()
+  }
+}
+
+/**
+ * A sharp pipeline for any image Leafseg reads, BMP included (decoded here: libvips has no BMP loader).
+ * Orientation is not applied yet (call .rotate()). Errors name the problem, not the file.
+ */
+export async function openImage(path: string): Promise<Sharp> {
+  const head = await readHead(path)
+  if (sniffImageFormat(head) === 'bmp') {
+    const bmp = decodeBmp(await readFile(path))
+    return sharp(Buffer.from(bmp.data.buffer, bmp.data.byteOffset, bmp.data.length), {
+      raw: { width: bmp.width, height: bmp.height, channels: bmp.channels }
+    })
+  }
+  return sharp(path, { failOn: 'truncated' })
 }

@@ -1,0 +1,343 @@
+// COCO segmentation files: read (polygons, RLE uncompressed and compressed) into one binary mask per image,
+// and write (a folder of PNG masks, or COCO JSON with compressed RLE).
+//
+// Pixels follow pycocotools exactly: RLE runs go down columns (column-major), start with background, and
+// polygons are rasterised with the rule of its maskApi.c rleFrPoly (boundary upsampled 5×, a pixel is inside
+// when its centre is below the boundary crossing at that column). Several polygons or annotations of one
+// image are combined by union (pycocotools merges an annotation's polygons the same way).
+import { writePng, type Raster } from '../imaging/raster'
+import { DatasetError } from './errors'
+import { stemOf, writeFileAtomic } from './util'
+import { basename, join } from 'node:path'
+
+/** Run lengths, column-major, starting with a (possibly empty) background run. */
+export type RleCounts = number[]
+
+export interface CocoImage {
+  id: number
+  fileName: string
+  width: number
+  height: number
+}
+
+export type CocoSegmentation = { polygons: number[][] } | { rle: RleCounts }
+
+export interface CocoAnnotation {
+  id: number | null
+  imageId: number
+  categoryId: number | null
+  iscrowd: boolean
+  segmentation: CocoSegmentation
+}
+
+export interface CocoFile {
+  images: CocoImage[]
+  annotations: CocoAnnotation[]
+  categories: Array<{ id: number; name: string }>
+}
+
+// ---- RLE ----------------------------------------------------------------------------------------
+
+/** Decode pycocotools' compressed RLE string (LEB128-like, 6 bits per character, offset 48). */
+export function rleFromString(s: string): RleCounts {
+  const counts: RleCounts = []
+  let p = 0
+  while (p < s.length) {
+    let x = 0
+    let k = 0
+    let more = true
+    while (more) {
+      if (p >= s.length) throw new Error('the compressed RLE string ends in the middle of a number')
+      const c = s.charCodeAt(p) - 48
+      if (c < 0 || c > 63) throw new Error(`the compressed RLE string has an invalid character '${s[p]}'`)
+      x += (c & 0x1f) * 2 ** (5 * k)
+      more = (c & 0x20) !== 0
+      p++
+      k++
+      if (!more && c & 0x10) x -= 2 ** (5 * k) // sign extension
+    }
+    if (counts.length > 2) x += counts[counts.length - 2]
+    counts.push(x)
+  }
+  return counts
+}
+
+/** Encode counts as pycocotools' compressed RLE string. */
+export function rleToString(counts: RleCounts): string {
+  let s = ''
+  for (let i = 0; i < counts.length; i++) {
+    let x = counts[i] - (i > 2 ? counts[i - 2] : 0)
+    let more = true
+    while (more) {
+      let c = ((x % 32) + 32) % 32
+      x = Math.floor(x / 32)
+      more = c & 0x10 ? x !== -1 : x !== 0
+      if (more) c |= 0x20
+      s += String.fromCharCode(c + 48)
+    }
+  }
+  return s
+}
+
+/** RLE -> row-major 0/1 pixels. Throws when the runs do not cover exactly height×width pixels. */
+export function rleDecode(counts: RleCounts, height: number, width: number): Uint8Array {
+  const n = height * width
+  const out = new Uint8Array(n)
+  let pos = 0
+  let value = 0
+  for (const run of counts) {
+    if (!Number.isInteger(run) || run < 0) throw new Error(`an RLE run length is ${run}`)
+    if (pos + run > n) throw new Error(`the RLE runs cover more than the image's ${width}×${height} pixels`)
+    if (value) for (let i = pos; i < pos + run; i++) out[(i % height) * width + Math.floor(i / height)] = 1
+    pos += run
+    value ^= 1
+  }
+  if (pos !== n) throw new Error(`the RLE runs cover ${pos} pixels, not the image's ${width}×${height} = ${n}`)
+  return out
+}
+
+/** Row-major pixels (non-zero = inside) -> RLE counts. */
+export function rleEncode(pixels: Uint8Array, height: number, width: number): RleCounts {
+  const counts: RleCounts = []
+  let value = 0
+  let run = 0
+  for (let x = 0; x < width; x++) {
+    for (let y = 0; y < height; y++) {
+      const v = pixels[y * width + x] ? 1 : 0
+      if (v !== value) {
+        counts.push(run)
+        run = 0
+        value = v
+      }
+      run++
+    }
+  }
+  counts.push(run)
+  return counts
+}
+
+/** Rasterise one polygon [x0, y0, x1, y1, …] to RLE with pycocotools' rleFrPoly pixel rule. */
+export function rleFromPolygon(xy: number[], height: number, width: number): RleCounts {
+  const scale = 5
+  const k = Math.floor(xy.length / 2)
+  // C casts (int)(v + .5) truncate toward zero; keep that for negative coordinates.
+  const x = Array.from({ length: k + 1 }, (_, j) => Math.trunc(scale * xy[(j % k) * 2] + 0.5))
+  const y = Array.from({ length: k + 1 }, (_, j) => Math.trunc(scale * xy[(j % k) * 2 + 1] + 0.5))
+  // Dense boundary points on the upsampled grid.
+  const u: number[] = []
+  const v: number[] = []
+  for (let j = 0; j < k; j++) {
+    let xs = x[j], xe = x[j + 1], ys = y[j], ye = y[j + 1]
+    const dx = Math.abs(xe - xs), dy = Math.abs(ys - ye)
+    const flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye)
+    if (flip) [xs, xe, ys, ye] = [xe, xs, ye, ys]
+    const s = dx >= dy ? (dx === 0 ? 0 : (ye - ys) / dx) : (xe - xs) / dy
+    if (dx >= dy) {
+      for (let d = 0; d <= dx; d++) {
+        const t = flip ? dx - d : d
+        u.push(t + xs)
+        v.push(Math.trunc(ys + s * t + 0.5))
+      }
+    } else {
+      for (let d = 0; d <= dy; d++) {
+        const t = flip ? dy - d : d
+        v.push(t + ys)
+        u.push(Math.trunc(xs + s * t + 0.5))
+      }
+    }
+  }
+  // Where the boundary crosses a pixel column centre: the first pixel below it starts or ends a run.
+  const starts: number[] = []
+  for (let j = 1; j < u.length; j++) {
+    if (u[j] === u[j - 1]) continue
+    let xd = u[j] < u[j - 1] ? u[j] : u[j] - 1
+    xd = (xd + 0.5) / scale - 0.5
+    if (Math.floor(xd) !== xd || xd < 0 || xd > width - 1) continue
+    let yd = v[j] < v[j - 1] ? v[j] : v[j - 1]
+    yd = (yd + 0.5) / scale - 0.5
+    if (yd < 0) yd = 0
+    else if (yd > height) yd = height
+    yd = Math.ceil(yd)
+    starts.push(xd * height + yd)
+  }
+  starts.push(height * width)
+  starts.sort((a, b) => a - b)
+  const diffs: number[] = []
+  let prev = 0
+  for (const t of starts) {
+    diffs.push(t - prev)
+    prev = t
+  }
+  // Zero-length runs merge their neighbours.
+  const counts: RleCounts = [diffs[0]]
+  for (let j = 1; j < diffs.length; ) {
+    if (diffs[j] > 0) counts.push(diffs[j++])
+    else {
+      j++
+      if (j < diffs.length) counts[counts.length - 1] += diffs[j++]
+    }
+  }
+  return counts
+}
+
+// ---- reading COCO JSON ----------------------------------------------------------------------
+
+/** Parse and check a COCO file's text. Errors name the file and the image or annotation at fault. */
+export function parseCoco(text: string, file: string): CocoFile {
+  const bad = (what: string): DatasetError => new DatasetError('corrupt-export', file, `The COCO file ${file} ${what}`)
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (err) {
+    throw bad(`is not valid JSON (${(err as Error).message}); it may be cut short or not a COCO file`)
+  }
+  const root = json as Record<string, unknown>
+  if (!root || typeof root !== 'object' || !Array.isArray(root.images)) throw bad('has no "images" list; it is not a COCO file')
+  if (!Array.isArray(root.annotations)) throw bad('has no "annotations" list')
+  const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0
+  const images: CocoImage[] = root.images.map((raw: unknown, i: number) => {
+    const im = raw as Record<string, unknown>
+    if (!im || typeof im !== 'object' || typeof im.id !== 'number' || typeof im.file_name !== 'string' || !isCount(im.width) || !isCount(im.height)) {
+      throw bad(`has an unusable image entry #${i + 1}: each needs id, file_name, width and height`)
+    }
+    return { id: im.id, fileName: im.file_name, width: im.width, height: im.height }
+  })
+  const byId = new Map(images.map((im) => [im.id, im]))
+  const annotations: CocoAnnotation[] = root.annotations.map((raw: unknown, i: number) => {
+    const a = raw as Record<string, unknown>
+    const name = `annotation #${i + 1}${a && typeof a.id === 'number' ? ` (id ${a.id})` : ''}`
+    if (!a || typeof a !== 'object') throw bad(`has an unusable ${name}`)
+    const image = typeof a.image_id === 'number' ? byId.get(a.image_id) : undefined
+    if (!image) throw bad(`has ${name} for image ${String(a.image_id)}, which is not in its "images" list`)
+    let segmentation: CocoSegmentation
+    const seg = a.segmentation as unknown
+    if (Array.isArray(seg)) {
+      if (!seg.every((poly) => Array.isArray(poly) && poly.every((c) => typeof c === 'number' && Number.isFinite(c)))) {
+        throw bad(`has ${name} whose polygons are not lists of numbers`)
+      }
+      segmentation = { polygons: seg as number[][] }
+    } else if (seg && typeof seg === 'object' && 'counts' in seg) {
+      const { counts, size } = seg as { counts: unknown; size: unknown }
+      if (!Array.isArray(size) || size[0] !== image.height || size[1] !== image.width) {
+        throw bad(`has ${name} whose RLE size ${JSON.stringify(size)} is not its image's [height, width] = [${image.height}, ${image.width}]`)
+      }
+      try {
+        if (typeof counts === 'string') segmentation = { rle: rleFromString(counts) }
+        else if (Array.isArray(counts) && counts.every((c) => typeof c === 'number')) segmentation = { rle: counts as number[] }
+        else throw new Error('its counts are neither a list of numbers nor a string')
+      } catch (err) {
+        throw bad(`has ${name} with a broken RLE: ${(err as Error).message}`)
+      }
+    } else {
+      throw bad(`has ${name} without a segmentation (polygons or RLE)`)
+    }
+    return {
+      id: typeof a.id === 'number' ? a.id : null,
+      imageId: image.id,
+      categoryId: typeof a.category_id === 'number' ? a.category_id : null,
+      iscrowd: a.iscrowd === 1 || a.iscrowd === true,
+      segmentation
+    }
+  })
+  const categories = Array.isArray(root.categories)
+    ? (root.categories as Array<Record<string, unknown>>).filter((c) => c && typeof c.id === 'number').map((c) => ({ id: c.id as number, name: String(c.name ?? c.id) }))
+    : []
+  return { images, annotations, categories }
+}
+
+/**
+ * One image's leaf mask: the union of its annotations (all, or those of `categoryIds`), 0/255 one channel.
+ * An image without annotations gives an empty mask.
+ */
+export function cocoImageMask(coco: CocoFile, imageId: number, opts: { categoryIds?: number[]; file?: string } = {}): Raster {
+  const image = coco.images.find((im) => im.id === imageId)
+  if (!image) throw new Error(`image ${imageId} is not in the COCO file`)
+  const { width, height } = image
+  const data = new Uint8Array(width * height)
+  for (const a of coco.annotations) {
+    if (a.imageId !== imageId) continue
+    if (opts.categoryIds && (a.categoryId === null || !opts.categoryIds.includes(a.categoryId))) continue
+    const runs = 'rle' in a.segmentation ? [a.segmentation.rle] : a.segmentation.polygons.filter((p) => p.length >= 6).map((p) => rleFromPolygon(p, height, width))
+    for (const counts of runs) {
+      let pixels: Uint8Array
+      try {
+        pixels = rleDecode(counts, height, width)
+      } catch (err) {
+        const file = opts.file ?? 'COCO file'
+        throw new DatasetError('corrupt-export', file, `The ${file} has a broken mask for ${image.fileName} (annotation ${a.id ?? '?'}): ${(err as Error).message}`)
+      }
+      for (let i = 0; i < pixels.length; i++) if (pixels[i]) data[i] = 255
+    }
+  }
+  return { width, height, channels: 1, data }
+}
+
+// ---- writing --------------------------------------------------------------------------------
+
+export interface MaskForExport {
+  /** The photo's file name or path; the mask is named after it. */
+  photo: string
+  /** One channel, leaf where non-zero. */
+  mask: Raster
+}
+
+/** Write `<photo stem>.png` (0/255) for each item into `dir`, atomically each. Refuses names that would collide. */
+export async function exportMaskFolder(items: MaskForExport[], dir: string, opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<string[]> {
+  const names = items.map((it) => `${stemOf(it.photo)}.png`)
+  const clash = names.find((n, i) => names.indexOf(n) !== i)
+  if (clash) throw new Error(`Two photos would both get the mask file name ${clash}; rename one of them before exporting`)
+  const written: string[] = []
+  for (let i = 0; i < items.length; i++) {
+    opts.signal?.throwIfAborted()
+    const { mask } = items[i]
+    const data = Uint8Array.from(mask.data.subarray(0, mask.width * mask.height * mask.channels).filter((_, j) => j % mask.channels === 0), (v) => (v ? 255 : 0))
+    const path = join(dir, names[i])
+    await writePng(path, { width: mask.width, height: mask.height, channels: 1, data })
+    written.push(path)
+    opts.onProgress?.(i + 1, items.length)
+  }
+  return written
+}
+
+/**
+ * A COCO object with one image per item and one annotation (compressed RLE, iscrowd 0, category "leaf")
+ * per non-empty mask. Images are numbered 1.. in the given order; file_name is the photo's base name.
+ */
+export function cocoFromMasks(items: MaskForExport[], opts: { category?: string } = {}): object {
+  const images: object[] = []
+  const annotations: object[] = []
+  items.forEach((it, i) => {
+    const { width, height, channels, data } = it.mask
+    const pixels = new Uint8Array(width * height)
+    let area = 0
+    let x0 = width, y0 = height, x1 = -1, y1 = -1
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        if (!data[(y * width + x) * channels]) continue
+        pixels[y * width + x] = 1
+        area++
+        if (x < x0) x0 = x
+        if (x > x1) x1 = x
+        if (y < y0) y0 = y
+        if (y > y1) y1 = y
+      }
+    }
+    images.push({ id: i + 1, file_name: basename(it.photo), width, height })
+    if (area === 0) return
+    annotations.push({
+      id: annotations.length + 1,
+      image_id: i + 1,
+      category_id: 1,
+      segmentation: { size: [height, width], counts: rleToString(rleEncode(pixels, height, width)) },
+      area,
+      bbox: [x0, y0, x1 - x0 + 1, y1 - y0 + 1],
+      iscrowd: 0
+    })
+  })
+  return { info: { description: 'Leafseg mask export' }, images, annotations, categories: [{ id: 1, name: opts.category ?? 'leaf', supercategory: 'plant' }] }
+}
+
+/** Write cocoFromMasks(items) as JSON, atomically. */
+export async function writeCocoJson(path: string, items: MaskForExport[], opts: { category?: string } = {}): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(cocoFromMasks(items, opts)))
+}

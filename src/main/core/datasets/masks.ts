@@ -1,0 +1,216 @@
+// Mask files of any common kind -> one binary leaf mask (0 = background, 255 = leaf), plus the leaf
+// instances when the file labels each leaf separately.
+//
+// Kinds recognised (from the pixels, not the name):
+//   binary        two values, 0 and the maximum (255, or 65535 in 16-bit files)
+//   binary-01     two values, 0 and 1 (looks black in a viewer)
+//   instance-ids  gray values all below the threshold (0 = background, 1, 2, … = leaves)
+//   grayscale     anything else gray: leaf where value >= threshold (default 128 on a 0–255 scale)
+//   instance-colours  coloured labels on black (komatsuna): each distinct colour is one leaf, black is background
+//   colour-noisy  coloured with more than 1024 distinct colours (a JPEG-saved label): leaf where the brightest
+//                 channel >= 32; no instances (JPEG noise makes colours unreliable)
+// Transparency: pixels with alpha < 128 count as background; a mask drawn only in the alpha channel
+// (every pixel the same colour) is read from its alpha.
+//
+// The instance image written by writeMask keeps the source's own labelling, re-encoded losslessly as PNG:
+// the original colours (RGB, black background) for colour labels, the original ids (8-bit gray) for id images.
+// In memory, `instances.ids` numbers leaves 1..count (for colours: in order of first appearance, row by row;
+// `instances.colours[id - 1]` is that leaf's colour).
+import { openImage, writePng, type Raster } from '../imaging/raster'
+import { DatasetError } from './errors'
+
+export type MaskKind = 'binary' | 'binary-01' | 'instance-ids' | 'grayscale' | 'instance-colours' | 'colour-noisy'
+
+export interface InstanceLabels {
+  /** Per pixel, row-major: 0 = background, 1..count = leaf. */
+  ids: Uint16Array
+  count: number
+  /** For colour labels: colours[id - 1] = [r, g, b] of that leaf in the source. */
+  colours?: Array<[number, number, number]>
+}
+
+export interface NormalisedMask {
+  kind: MaskKind
+  width: number
+  height: number
+  /** One channel, 0 or 255. */
+  binary: Raster
+  /** Share of leaf pixels, 0..1. */
+  foreground: number
+  instances?: InstanceLabels
+}
+
+export interface MaskOptions {
+  /** Gray threshold on a 0–255 scale: leaf where value >= threshold. Default 128. */
+  threshold?: number
+  /** The photo's size as displayed (after EXIF orientation); a mask of another size is refused. */
+  expected?: { width: number; height: number; photo?: string }
+}
+
+const NOISY_COLOURS = 1024
+const NOISY_MIN_BRIGHTNESS = 32
+
+/** Read a mask file and normalise it. Throws DatasetError naming the file when it cannot be used. */
+export async function normaliseMask(path: string, opts: MaskOptions = {}): Promise<NormalisedMask> {
+  let gray16: { width: number; height: number; values: Uint16Array } | null = null
+  let rgba: Raster
+  try {
+    const image = await openImage(path)
+    const meta = await image.metadata()
+    if (meta.depth === 'ushort' && (meta.channels === 1 || meta.channels === 2)) {
+      const { data, info } = await image.rotate().extractChannel(0).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true })
+      const values = new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length))
+      gray16 = { width: info.width, height: info.height, values }
+      rgba = { width: info.width, height: info.height, channels: 4, data: new Uint8Array(0) }
+    } else {
+      const { data, info } = await image.rotate().ensureAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true })
+      if (info.channels !== 4) throw new Error(`decoded ${info.channels} channels`)
+      rgba = { width: info.width, height: info.height, channels: 4, data: new Uint8Array(data.buffer, data.byteOffset, data.length) }
+    }
+  } catch (err) {
+    throw new DatasetError('unreadable', path, `The mask ${path} cannot be read as an image (${(err as Error).message})`)
+  }
+  const { width, height } = rgba
+  const e = opts.expected
+  if (e && (e.width !== width || e.height !== height)) {
+    const turned = e.width === height && e.height === width ? ' It would fit the photo turned on its side: it was perhaps drawn on the photo before its camera rotation was applied.' : ''
+    throw new DatasetError('mask-size', path, `The mask ${path} is ${width}×${height} pixels but its photo${e.photo ? ` ${e.photo}` : ''} is ${e.width}×${e.height} (as displayed); a mask must have exactly the photo's size.${turned}`)
+  }
+  const threshold = opts.threshold ?? 128
+  return gray16 ? fromGray(gray16.values, width, height, 65535, threshold * 257) : normaliseRgba(rgba, threshold)
+}
+
+/** Normalise decoded RGBA pixels (pure; see the file comment for the rules). */
+export function normaliseRgba(rgba: Raster, threshold = 128): NormalisedMask {
+  if (rgba.channels !== 4) throw new Error('normaliseRgba needs 4 channels')
+  const { width, height, data } = rgba
+  const n = width * height
+  let alphaVaries = false
+  let oneColour = true
+  let allGray = true
+  for (let i = 0; i < n; i++) {
+    const p = i * 4
+    if (data[p + 3] !== 255) alphaVaries = true
+    if (data[p] !== data[0] || data[p + 1] !== data[1] || data[p + 2] !== data[2]) oneColour = false
+    if (data[p] !== data[p + 1] || data[p] !== data[p + 2]) allGray = false
+  }
+  if (alphaVaries && oneColour) {
+    const alpha = new Uint16Array(n)
+    for (let i = 0; i < n; i++) alpha[i] = data[i * 4 + 3]
+    return fromGray(alpha, width, height, 255, threshold)
+  }
+  const visible = (p: number): boolean => data[p + 3] >= 128
+  if (allGray) {
+    const values = new Uint16Array(n)
+    for (let i = 0; i < n; i++) values[i] = visible(i * 4) ? data[i * 4] : 0
+    return fromGray(values, width, height, 255, threshold)
+  }
+  // Colour labels: each distinct non-black colour is one leaf.
+  const binary = new Uint8Array(n)
+  const ids = new Uint16Array(n)
+  const idOf = new Map<number, number>()
+  const colours: Array<[number, number, number]> = []
+  let leaf = 0
+  for (let i = 0; i < n; i++) {
+    const p = i * 4
+    if (!visible(p)) continue
+    const key = (data[p] << 16) | (data[p + 1] << 8) | data[p + 2]
+    if (key === 0) continue
+    let id = idOf.get(key)
+    if (id === undefined) {
+      if (colours.length < NOISY_COLOURS) colours.push([data[p], data[p + 1], data[p + 2]])
+      id = idOf.size + 1
+      idOf.set(key, id)
+    }
+    if (idOf.size > NOISY_COLOURS) continue
+    ids[i] = id
+  }
+  if (idOf.size > NOISY_COLOURS) {
+    for (let i = 0; i < n; i++) {
+      const p = i * 4
+      if (visible(p) && Math.max(data[p], data[p + 1], data[p + 2]) >= NOISY_MIN_BRIGHTNESS) {
+        binary[i] = 255
+        leaf++
+      }
+    }
+    return { kind: 'colour-noisy', width, height, binary: { width, height, channels: 1, data: binary }, foreground: leaf / n }
+  }
+  for (let i = 0; i < n; i++) {
+    if (ids[i]) {
+      binary[i] = 255
+      leaf++
+    }
+  }
+  return {
+    kind: 'instance-colours',
+    width,
+    height,
+    binary: { width, height, channels: 1, data: binary },
+    foreground: leaf / n,
+    instances: { ids, count: colours.length, colours }
+  }
+}
+
+function fromGray(values: Uint16Array, width: number, height: number, max: number, threshold: number): NormalisedMask {
+  const n = width * height
+  const seen = new Set<number>()
+  let top = 0
+  for (let i = 0; i < n && seen.size <= 256; i++) {
+    seen.add(values[i])
+    if (values[i] > top) top = values[i]
+  }
+  for (let i = 0; i < n; i++) if (values[i] > top) top = values[i]
+  let kind: MaskKind
+  let isLeaf: (v: number) => boolean
+  if ([...seen].every((v) => v === 0 || v === 1) && seen.has(1)) {
+    kind = 'binary-01'
+    isLeaf = (v) => v === 1
+  } else if ([...seen].every((v) => v === 0 || v === max)) {
+    kind = 'binary'
+    isLeaf = (v) => v === max
+  } else if (top < threshold && seen.size <= 256) {
+    kind = 'instance-ids'
+    isLeaf = (v) => v > 0
+  } else {
+    kind = 'grayscale'
+    isLeaf = (v) => v >= threshold
+  }
+  const binary = new Uint8Array(n)
+  let leaf = 0
+  for (let i = 0; i < n; i++) {
+    if (isLeaf(values[i])) {
+      binary[i] = 255
+      leaf++
+    }
+  }
+  const mask: NormalisedMask = { kind, width, height, binary: { width, height, channels: 1, data: binary }, foreground: leaf / n }
+  if (kind === 'instance-ids') {
+    const ids = Uint16Array.from(values)
+    mask.instances = { ids, count: [...seen].filter((v) => v > 0).length }
+  }
+  return mask
+}
+
+/**
+ * Write the binary mask (0/255 one-channel PNG) and, when asked and the mask has instances, the instance image
+ * (see the file comment). Both atomically.
+ */
+export async function writeMask(mask: NormalisedMask, paths: { binary: string; instances?: string }): Promise<void> {
+  await writePng(paths.binary, mask.binary)
+  if (!paths.instances || !mask.instances) return
+  const { width, height } = mask
+  const { ids, colours } = mask.instances
+  if (colours) {
+    const rgb = new Uint8Array(width * height * 3)
+    for (let i = 0; i < ids.length; i++) {
+      if (!ids[i]) continue
+      const c = colours[ids[i] - 1]
+      rgb[i * 3] = c[0]
+      rgb[i * 3 + 1] = c[1]
+      rgb[i * 3 + 2] = c[2]
+    }
+    await writePng(paths.instances, { width, height, channels: 3, data: rgb })
+  } else {
+    await writePng(paths.instances, { width, height, channels: 1, data: Uint8Array.from(ids, (v) => Math.min(v, 255)) })
+  }
+}

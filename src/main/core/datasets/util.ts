@@ -1,0 +1,44 @@
+import { writeFile, rename, unlink } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import { randomUUID } from 'node:crypto'
+
+/**
+ * Run `worker` over `items` with at most `limit` running at once. Stops starting new items after the
+ * first failure or an abort, waits for the running ones (so nothing is written after it returns), then throws.
+ */
+export async function forEachBounded<T>(items: readonly T[], limit: number, signal: AbortSignal | undefined, worker: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0
+  let failed: { err: unknown } | null = null
+  const lane = async (): Promise<void> => {
+    while (failed === null && !signal?.aborted && next < items.length) {
+      const i = next++
+      try {
+        await worker(items[i], i)
+      } catch (err) {
+        failed ??= { err }
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane))
+  signal?.throwIfAborted()
+  if (failed !== null) throw (failed as { err: unknown }).err
+}
+
+/** Write a file atomically: a temp file in the same folder, then rename (a crash leaves the old file or none). */
+export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`)
+  try {
+    await writeFile(tmp, data)
+    await rename(tmp, path)
+  } catch (err) {
+    await unlink(tmp).catch(() => {})
+    throw err
+  }
+}
+
+/** File name without folder and without its last extension. */
+export function stemOf(path: string): string {
+  const name = basename(path)
+  const dot = name.lastIndexOf('.')
+  return dot > 0 ? name.slice(0, dot) : name
+}
