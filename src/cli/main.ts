@@ -4,8 +4,9 @@ import { appVersion } from '../shared/version'
 import { parseCommandArgs, UsageError, type Command } from './command'
 import { projectCreate, projectInfo } from './commands/project'
 import { serve } from './commands/serve'
+import { importCommand, splitCommand } from './commands/datasets'
 
-const commands: Command[] = [projectCreate, projectInfo, serve]
+const commands: Command[] = [projectCreate, projectInfo, importCommand, splitCommand, serve]
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length))

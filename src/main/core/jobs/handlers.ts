@@ -1,7 +1,11 @@
 // Every job kind the job process knows. Params were validated when the job was created.
 import type { JobHandler } from './context'
 import { demoJob } from './demo'
+import { exportMasksJob, importMasksJob, importPhotosJob } from '../datasets/jobs'
 
 export const jobHandlers: Record<string, JobHandler<never>> = {
-  demo: demoJob
+  demo: demoJob,
+  'import-photos': importPhotosJob,
+  'import-masks': importMasksJob,
+  'export-masks': exportMasksJob
 }

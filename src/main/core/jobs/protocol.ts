@@ -2,7 +2,15 @@
 import type { ApiErrorShape } from '../../../shared/errors'
 
 export type ToJobProcess =
-  | { type: 'run'; jobId: number; kind: string; params: unknown; projectDir: string }
+  | {
+      type: 'run'
+      jobId: number
+      kind: string
+      params: unknown
+      /** Values the job needs but that must never be stored or logged (an API key). */
+      secrets: Record<string, string>
+      projectDir: string
+    }
   | { type: 'cancel'; jobId: number }
 
 export type FromJobProcess =

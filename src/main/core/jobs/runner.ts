@@ -110,13 +110,14 @@ export class JobRunner {
     return proc
   }
 
-  start(kind: string, title: string, params: unknown): JobInfo {
+  /** Start a job. `params` are stored with the job; `secrets` only travel to the job process. */
+  start(kind: string, title: string, params: unknown, secrets: Record<string, string> = {}): JobInfo {
     const now = new Date().toISOString()
     const { lastInsertRowid } = this.project.db
       .prepare(`INSERT INTO jobs (kind, title, params, status, created_at, started_at, owner) VALUES (?, ?, ?, 'running', ?, ?, ?)`)
       .run(kind, title, JSON.stringify(params ?? {}), now, now, owner)
     const id = Number(lastInsertRowid)
-    this.ensureProcess().send({ type: 'run', jobId: id, kind, params, projectDir: this.project.dir })
+    this.ensureProcess().send({ type: 'run', jobId: id, kind, params, secrets, projectDir: this.project.dir })
     const job = this.get(id)
     this.emit(job)
     return job

@@ -35,6 +35,8 @@ export function serveJobs(send: (m: FromJobProcess) => void): (m: ToJobProcess) 
       const result = await handler(m.params as never, {
         project: project(m.projectDir),
         signal: controller.signal,
+        jobId: m.jobId,
+        secrets: m.secrets,
         progress(done, total, message) {
           const now = Date.now()
           if (now - last < progressIntervalMs && done < total) return

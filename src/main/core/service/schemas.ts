@@ -2,7 +2,8 @@
 import type { ApiMethod } from '../../../shared/api'
 import type { Schemas } from './area'
 import { appSchemas } from './app'
+import { datasetSchemas } from './datasets'
 
-export const apiSchemas: Schemas<ApiMethod> = { ...appSchemas }
+export const apiSchemas: Schemas<ApiMethod> = { ...appSchemas, ...datasetSchemas }
 
 export const apiMethods = Object.keys(apiSchemas) as ApiMethod[]

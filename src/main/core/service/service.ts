@@ -11,6 +11,7 @@ import type { JobProcessFactory } from '../jobs/protocol'
 import { EventHub } from './events'
 import { ChosenFolders } from './paths'
 import { appMethods } from './app'
+import { datasetMethods } from './datasets'
 
 export interface ServiceOptions {
   host: AppInfo['host']
@@ -40,7 +41,7 @@ export class LeafsegService {
 
   constructor(readonly options: ServiceOptions) {
     this.recent = new RecentProjects(options.userDataDir)
-    this.api = { ...appMethods(this) }
+    this.api = { ...appMethods(this), ...datasetMethods(this) }
   }
 
   /** The open project, or a clear error when there is none. */

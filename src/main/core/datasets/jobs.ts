@@ -1,0 +1,301 @@
+// The dataset jobs: import photos, import masks (folder, Labelbox, COCO), export masks.
+// They run in the job process: files are read and written there, and each record lands in SQLite
+// only after its files are complete on disk, so a cancel or crash leaves nothing half-made.
+import { createHash } from 'node:crypto'
+import { copyFile, mkdir, readFile, rename, unlink } from 'node:fs/promises'
+import { basename, dirname, extname, join, relative } from 'node:path'
+import { existsSync, mkdirSync } from 'node:fs'
+import type { MaskImportSource } from '../../../shared/api/datasets'
+import type { MaskSource } from '../../../shared/domain'
+import { ApiError } from '../../../shared/errors'
+import type { JobContext } from '../jobs/context'
+import type { Project } from '../project'
+import { readRaster, writePng, type Raster } from '../imaging/raster'
+import { DatasetError } from './errors'
+import { inspectPhotos, scanPhotos, type InspectResult } from './photos'
+import { matchMasksToPhotos } from './match'
+import { normaliseMask, writeMask, type NormalisedMask } from './masks'
+import { downloadLabelboxMasks, labelboxRowMask, matchLabelboxRows, readLabelboxExport } from './labelbox'
+import { cocoFromMasks, cocoImageMask, parseCoco } from './coco'
+import { writeFileAtomic, stemOf } from './util'
+import { datasetPhotos, getDataset, insertPhoto, photoWithHash, recordProblem, setMask, type MaskRecord } from './records'
+
+export interface ImportPhotosResult {
+  imported: number
+  duplicates: { path: string; sameAs: string }[]
+  problems: { path: string; reason: string }[]
+  /** Files skipped because they are neither images nor named like images. */
+  ignored: number
+}
+
+/** Copy a file into the project atomically (temp name, then rename); skip when it is already there. */
+async function copyInto(source: string, target: string): Promise<void> {
+  if (existsSync(target)) return
+  await mkdir(dirname(target), { recursive: true })
+  const tmp = `${target}.${process.pid}.tmp`
+  try {
+    await copyFile(source, tmp)
+    await rename(tmp, target)
+  } catch (err) {
+    await unlink(tmp).catch(() => {})
+    throw err
+  }
+}
+
+const rel = (project: Project, path: string) => relative(project.dir, path).split('\\').join('/')
+
+export async function importPhotosJob(params: { datasetId: number; paths: string[] }, ctx: JobContext): Promise<ImportPhotosResult> {
+  const { project, signal } = ctx
+  const db = project.db
+  getDataset(db, params.datasetId)
+  ctx.progress(0, 0, 'Looking for photos…')
+  const scan = await scanPhotos(params.paths, { signal, onProgress: (found) => ctx.progress(0, 0, `Looking for photos… ${found} files`) })
+  if (scan.files.length === 0) {
+    throw new ApiError('bad_input', `No photos found in ${params.paths.join(', ')} (JPEG, PNG, TIFF, BMP or WebP; sub-folders are searched too).`)
+  }
+  const result: ImportPhotosResult = { imported: 0, duplicates: [], problems: [], ignored: scan.ignored }
+  const seen = new Map<string, string>()
+
+  const record = async (r: InspectResult): Promise<void> => {
+    if (!r.ok) {
+      recordProblem(db, params.datasetId, ctx.jobId, r.path, r.problem.message)
+      result.problems.push({ path: r.path, reason: r.problem.message })
+      return
+    }
+    const photo = r.photo
+    const earlier = seen.get(photo.hash) ?? photoWithHash(db, params.datasetId, photo.hash)?.name
+    if (earlier) {
+      result.duplicates.push({ path: photo.path, sameAs: earlier })
+      return
+    }
+    seen.set(photo.hash, photo.path)
+    const ext = extname(photo.path).toLowerCase() || `.${photo.format}`
+    const target = project.path('photos', photo.hash.slice(0, 2), `${photo.hash}${ext}`)
+    await copyInto(photo.path, target)
+    insertPhoto(db, {
+      datasetId: params.datasetId,
+      name: basename(photo.path),
+      file: rel(project, target),
+      thumbnail: rel(project, photo.thumbnail!),
+      hash: photo.hash,
+      bytes: photo.size,
+      width: photo.width,
+      height: photo.height,
+      sourcePath: photo.path
+    })
+    result.imported++
+  }
+
+  await inspectPhotos(scan.files, {
+    signal,
+    concurrency: 4,
+    thumbnail: {
+      path: (hash) => {
+        const dir = project.path('thumbnails', hash.slice(0, 2))
+        mkdirSync(dir, { recursive: true })
+        return join(dir, `${hash}.webp`)
+      }
+    },
+    onResult: record,
+    onProgress: (done, total, name) => ctx.progress(done, total, name)
+  })
+  return result
+}
+
+export interface ImportMasksResult {
+  masks: number
+  unmatchedMasks: { path: string; reason: string }[]
+  unmatchedPhotos: string[]
+  problems: { path: string; reason: string }[]
+}
+
+function maskHash(mask: Raster): string {
+  return createHash('sha256').update(mask.data).digest('hex')
+}
+
+/** Write a photo's mask files and record them. The binary PNG is written atomically before the row changes. */
+async function storeMask(project: Project, photoId: number, mask: NormalisedMask, source: MaskSource): Promise<void> {
+  await mkdir(project.path('masks'), { recursive: true })
+  const binary = project.path('masks', `${photoId}.png`)
+  const instances = mask.instances ? project.path('masks', `${photoId}.instances.png`) : undefined
+  await writeMask(mask, { binary, instances })
+  const record: MaskRecord = {
+    file: rel(project, binary),
+    instancesFile: instances ? rel(project, instances) : null,
+    hash: maskHash(mask.binary),
+    source,
+    foreground: mask.foreground,
+    modelMade: false
+  }
+  setMask(project.db, photoId, record)
+}
+
+function binaryMask(raster: Raster): NormalisedMask {
+  let fg = 0
+  for (const v of raster.data) if (v) fg++
+  const data = Uint8Array.from(raster.data, (v) => (v ? 255 : 0))
+  return { kind: 'binary', width: raster.width, height: raster.height, binary: { ...raster, channels: 1, data }, foreground: fg / (raster.width * raster.height) }
+}
+
+function sizeProblem(name: string, file: string, mask: { width: number; height: number }, photo: { width: number; height: number }): string | null {
+  return mask.width === photo.width && mask.height === photo.height
+    ? null
+    : `The mask for ${name} from ${file} is ${mask.width}×${mask.height} pixels but the photo is ${photo.width}×${photo.height}; it was not used.`
+}
+
+/** The mask source as stored with the job: the Labelbox API key travels separately, as a secret. */
+export type MaskJobSource = Exclude<MaskImportSource, { kind: 'labelbox' }> | { kind: 'labelbox'; file: string }
+
+export async function importMasksJob(params: { datasetId: number; source: MaskJobSource }, ctx: JobContext): Promise<ImportMasksResult> {
+  const { project, signal } = ctx
+  const db = project.db
+  getDataset(db, params.datasetId)
+  const photos = datasetPhotos(db, params.datasetId)
+  if (photos.length === 0) throw new ApiError('bad_input', 'This dataset has no photos yet: import photos first, then their masks.')
+  const byName = new Map(photos.map((p) => [p.name, p]))
+  const result: ImportMasksResult = { masks: 0, unmatchedMasks: [], unmatchedPhotos: [], problems: [] }
+  const problem = (path: string, reason: string) => {
+    recordProblem(db, params.datasetId, ctx.jobId, path, reason)
+    result.problems.push({ path, reason })
+  }
+  const source = params.source
+
+  if (source.kind === 'folder') {
+    ctx.progress(0, 0, 'Looking for masks…')
+    const scan = await scanPhotos([source.dir], { signal })
+    const maskFiles = scan.files.filter((f) => !f.problem).map((f) => f.path)
+    if (maskFiles.length === 0) throw new ApiError('bad_input', `No mask images found in ${source.dir}.`)
+    const match = matchMasksToPhotos(photos.map((p) => p.name), maskFiles, { suffixes: source.suffixes })
+    result.unmatchedMasks = match.unmatchedMasks
+    result.unmatchedPhotos = match.unmatchedPhotos.map((u) => u.path)
+    let done = 0
+    for (const pair of match.pairs) {
+      signal.throwIfAborted()
+      const photo = byName.get(pair.photo)!
+      try {
+        const mask = await normaliseMask(pair.mask, { threshold: source.threshold, expected: { width: photo.width, height: photo.height, photo: photo.name } })
+        await storeMask(project, photo.id, mask, 'folder')
+        result.masks++
+      } catch (err) {
+        if (!(err instanceof DatasetError)) throw err
+        problem(pair.mask, err.message)
+      }
+      ctx.progress(++done, match.pairs.length, basename(pair.mask))
+    }
+    return result
+  }
+
+  if (source.kind === 'labelbox') {
+    const apiKey = ctx.secrets.apiKey
+    if (!apiKey) throw new ApiError('invalid_argument', 'A Labelbox API key is needed to download the masks.')
+    const exported = await readLabelboxExport(source.file)
+    const match = matchLabelboxRows(exported.rows, photos.map((p) => p.name))
+    result.unmatchedMasks = match.unmatchedRows.map((u) => ({ path: `${source.file} #${u.row.position}`, reason: u.reason }))
+    result.unmatchedPhotos = match.unmatchedPhotos
+    // One cache per export file: a cancelled or crashed import resumes without downloading again.
+    const cacheDir = project.path('imports', 'labelbox', createHash('sha256').update(await readFile(source.file)).digest('hex').slice(0, 16))
+    const report = await downloadLabelboxMasks(
+      match.pairs.map((p) => p.row),
+      { apiKey, cacheDir, signal, onProgress: (done, total, message) => ctx.progress(done, total * 2, message ?? 'Downloading masks…') }
+    )
+    const failedRows = new Set(report.failed.flatMap((f) => f.rows))
+    for (const f of report.failed) problem(f.url, f.message)
+    let done = 0
+    for (const pair of match.pairs) {
+      signal.throwIfAborted()
+      ctx.progress(match.pairs.length + done++, match.pairs.length * 2, pair.photo)
+      if (failedRows.has(pair.row.position)) continue
+      const photo = byName.get(pair.photo)!
+      try {
+        const raster = await labelboxRowMask(pair.row, cacheDir, source.file)
+        if (!raster) continue
+        const wrong = sizeProblem(photo.name, source.file, raster, photo)
+        if (wrong) problem(source.file, wrong)
+        else {
+          await storeMask(project, photo.id, binaryMask(raster), 'labelbox')
+          result.masks++
+        }
+      } catch (err) {
+        if (!(err instanceof DatasetError)) throw err
+        problem(source.file, err.message)
+      }
+    }
+    return result
+  }
+
+  // COCO: images are matched to photos by file name (the name alone, or its stem).
+  let text: string
+  try {
+    text = await readFile(source.file, 'utf8')
+  } catch (err) {
+    throw new ApiError('bad_input', `Cannot read the COCO file ${source.file}: ${(err as Error).message}`)
+  }
+  let coco
+  try {
+    coco = parseCoco(text, source.file)
+  } catch (err) {
+    throw new ApiError('bad_input', (err as Error).message)
+  }
+  const byStem = new Map(photos.map((p) => [stemOf(p.name), p]))
+  const used = new Set<number>()
+  let done = 0
+  for (const image of coco.images) {
+    signal.throwIfAborted()
+    ctx.progress(done++, coco.images.length, image.fileName)
+    const photo = byName.get(basename(image.fileName)) ?? byStem.get(stemOf(image.fileName))
+    if (!photo) {
+      result.unmatchedMasks.push({ path: image.fileName, reason: 'no photo in the dataset has this file name' })
+      continue
+    }
+    const wrong = sizeProblem(photo.name, source.file, image, photo)
+    if (wrong) {
+      problem(image.fileName, wrong)
+      continue
+    }
+    try {
+      await storeMask(project, photo.id, binaryMask(cocoImageMask(coco, image.id, { file: source.file })), 'coco')
+      used.add(photo.id)
+      result.masks++
+    } catch (err) {
+      if (!(err instanceof DatasetError)) throw err
+      problem(image.fileName, err.message)
+    }
+  }
+  result.unmatchedPhotos = photos.filter((p) => !used.has(p.id)).map((p) => p.name)
+  return result
+}
+
+export async function exportMasksJob(params: { datasetId: number; dir: string; format: 'png' | 'coco' }, ctx: JobContext): Promise<{ written: number; path: string }> {
+  const { project, signal } = ctx
+  const labelled = datasetPhotos(project.db, params.datasetId).filter((p) => p.mask)
+  if (labelled.length === 0) throw new ApiError('bad_input', 'No photo in this dataset has a mask to export.')
+  await mkdir(params.dir, { recursive: true })
+  if (params.format === 'png') {
+    const names = labelled.map((p) => `${stemOf(p.name)}.png`)
+    const clash = names.find((n, i) => names.indexOf(n) !== i)
+    if (clash) throw new ApiError('conflict', `Two photos would both get the mask file name ${clash}; rename one of them before exporting.`)
+    for (let i = 0; i < labelled.length; i++) {
+      signal.throwIfAborted()
+      const mask = await readRaster(join(project.dir, labelled[i].mask!.file), 1)
+      await writePng(join(params.dir, names[i]), mask)
+      ctx.progress(i + 1, labelled.length, names[i])
+    }
+    return { written: labelled.length, path: params.dir }
+  }
+  // COCO: one mask in memory at a time; each becomes a compact RLE entry.
+  const images: object[] = []
+  const annotations: object[] = []
+  for (let i = 0; i < labelled.length; i++) {
+    signal.throwIfAborted()
+    const mask = await readRaster(join(project.dir, labelled[i].mask!.file), 1)
+    const one = cocoFromMasks([{ photo: labelled[i].name, mask }]) as { images: { id: number }[]; annotations: { id: number; image_id: number }[] }
+    images.push({ ...one.images[0], id: i + 1 })
+    for (const a of one.annotations) annotations.push({ ...a, id: annotations.length + 1, image_id: i + 1 })
+    ctx.progress(i + 1, labelled.length, labelled[i].name)
+  }
+  const path = join(params.dir, `${getDataset(project.db, params.datasetId).name.replace(/[^\w.-]+/g, '_')}.coco.json`)
+  const { categories } = cocoFromMasks([]) as { categories: unknown }
+  await writeFileAtomic(path, JSON.stringify({ info: { description: 'Leafseg mask export' }, images, annotations, categories }))
+  return { written: labelled.length, path }
+}
+
