@@ -1,10 +1,16 @@
 // The Electron host: windows, the IPC adapter, the job process. Everything else is the core's.
-import { app, BrowserWindow, dialog, shell } from 'electron'
+import { app, BrowserWindow, dialog, protocol, shell } from 'electron'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { LeafsegService } from './core/service/service'
 import { registerIpc } from './ipc'
 import { electronJobProcess } from './job-process'
+import { displayFile } from './core/imaging/display'
+import { toApiError } from './core/service/dispatch'
+
+// Project files (thumbnails, photos, masks) reach the renderer as leafseg-file://project/<relative path>.
+const fileScheme = 'leafseg-file'
+protocol.registerSchemesAsPrivileged([{ scheme: fileScheme, privileges: { standard: true, secure: true, supportFetchAPI: true } }])
 
 const devServerUrl = process.env.ELECTRON_RENDERER_URL
 const rendererFile = join(__dirname, '../renderer/index.html')
@@ -50,6 +56,15 @@ void app.whenReady().then(() => {
       const options = { title, properties: ['openDirectory', 'createDirectory'] as ('openDirectory' | 'createDirectory')[] }
       const result = parent ? await dialog.showOpenDialog(parent, options) : await dialog.showOpenDialog(options)
       return result.canceled ? null : (result.filePaths[0] ?? null)
+    }
+  })
+  protocol.handle(fileScheme, async (request) => {
+    try {
+      const file = service.projectFile(decodeURIComponent(new URL(request.url).pathname.slice(1)))
+      const { body, contentType } = await displayFile(file)
+      return new Response(new Uint8Array(body), { headers: { 'content-type': contentType, 'cache-control': 'no-cache' } })
+    } catch (err) {
+      return new Response(toApiError(err).message, { status: 404 })
     }
   })
   registerIpc(service, () => BrowserWindow.getAllWindows(), rendererUrl)

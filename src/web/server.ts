@@ -2,11 +2,14 @@
 // behind a per-session token. For end-to-end tests here and for a lab's GPU server reached over SSH.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { readFile, stat } from 'node:fs/promises'
-import { extname, join, normalize, sep } from 'node:path'
+import { mkdir, readFile, rename, stat, unlink } from 'node:fs/promises'
+import { createWriteStream } from 'node:fs'
+import { pipeline } from 'node:stream/promises'
+import { dirname, extname, join, normalize, sep } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { LeafsegService } from '../main/core/service/service'
-import { dispatch } from '../main/core/service/dispatch'
+import { dispatch, toApiError } from '../main/core/service/dispatch'
+import { displayFile } from '../main/core/imaging/display'
 
 export interface WebHost {
   url: string
@@ -81,6 +84,42 @@ export async function startWebHost(options: {
     }
   }
 
+  async function serveProjectFile(res: ServerResponse, relativePath: string): Promise<void> {
+    let file: string
+    try {
+      file = service.projectFile(relativePath)
+    } catch (err) {
+      return send(res, 403, toApiError(err))
+    }
+    try {
+      const { body, contentType } = await displayFile(file)
+      res.writeHead(200, { 'content-type': contentType, 'content-length': body.length, 'cache-control': 'no-cache' })
+      res.end(body)
+    } catch {
+      send(res, 404, { code: 'not_found', message: `${relativePath} is missing from the project.` })
+    }
+  }
+
+  // A file dropped in the browser: its bytes land in the project's uploads folder (temp name, then rename).
+  async function receiveUpload(req: IncomingMessage, res: ServerResponse, batch: string, relativePath: string): Promise<void> {
+    let target: { dir: string; file: string }
+    try {
+      target = service.uploadTarget(batch, relativePath)
+    } catch (err) {
+      return send(res, 403, toApiError(err))
+    }
+    const tmp = `${target.file}.${process.pid}.upload`
+    try {
+      await mkdir(dirname(target.file), { recursive: true })
+      await pipeline(req, createWriteStream(tmp))
+      await rename(tmp, target.file)
+      send(res, 200, { ok: true, value: { dir: target.dir } })
+    } catch (err) {
+      await unlink(tmp).catch(() => {})
+      send(res, 500, { ok: false, error: toApiError(err) })
+    }
+  }
+
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1')
@@ -105,6 +144,12 @@ export async function startWebHost(options: {
           unsubscribe()
         })
         return
+      }
+      if (url.pathname.startsWith('/files/') && req.method === 'GET') {
+        return serveProjectFile(res, decodeURIComponent(url.pathname.slice('/files/'.length)))
+      }
+      if (url.pathname === '/upload' && req.method === 'PUT') {
+        return receiveUpload(req, res, url.searchParams.get('batch') ?? '', url.searchParams.get('path') ?? '')
       }
       if (url.pathname.startsWith('/api/')) {
         if (req.method !== 'POST') return send(res, 405, { error: 'use POST' })

@@ -4,12 +4,12 @@ import { resolve } from 'node:path'
 import type { LeafsegApi } from '../../../shared/api'
 import { ApiError } from '../../../shared/errors'
 import type { AppInfo, ProjectInfo } from '../../../shared/domain'
-import type { Project } from '../project'
+import { databaseFileName, type Project } from '../project'
 import { RecentProjects } from '../recent'
 import { JobRunner } from '../jobs/runner'
 import type { JobProcessFactory } from '../jobs/protocol'
 import { EventHub } from './events'
-import { ChosenFolders } from './paths'
+import { ChosenFolders, isInside } from './paths'
 import { appMethods } from './app'
 import { datasetMethods } from './datasets'
 
@@ -60,6 +60,31 @@ export class LeafsegService {
   checkPath(path: string): string {
     if (this.options.typedPathsAreChoices) return resolve(path)
     return this.chosen.check(path, this.current ? [this.current.project.dir] : [])
+  }
+
+  /** A project file named by a renderer (e.g. `thumbnails/ab/ab….webp`), checked to be inside the project. */
+  projectFile(relativePath: string): string {
+    const { project } = this.requireProject()
+    const abs = resolve(project.dir, relativePath)
+    if (relativePath.includes('\0') || !isInside(abs, project.dir) || abs === resolve(project.dir, databaseFileName)) {
+      throw new ApiError('forbidden', `${relativePath} is not a file of this project.`)
+    }
+    return abs
+  }
+
+  /**
+   * Where a file dropped in a browser is stored before import: the browser cannot tell us its path,
+   * so the web host receives its bytes into the project's imports/uploads/<batch>/ folder.
+   */
+  uploadTarget(batch: string, relativePath: string): { dir: string; file: string } {
+    const { project } = this.requireProject()
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(batch)) throw new ApiError('invalid_argument', 'Bad upload batch name.')
+    const dir = project.path('imports', 'uploads', batch)
+    const file = resolve(dir, relativePath)
+    if (!relativePath || relativePath.includes('\0') || !isInside(file, dir) || file === dir) {
+      throw new ApiError('forbidden', `The dropped file name ${relativePath} is not allowed.`)
+    }
+    return { dir, file }
   }
 
   activate(project: Project): ProjectInfo {

@@ -25,18 +25,64 @@ function unwrap(result: { ok: true; value: unknown } | { ok: false; error: { cod
   throw new ApiError(result.error.code as ErrorCode, result.error.message)
 }
 
-function preloadClient(bridge: PreloadBridge): LeafsegClient {
+/** What the views use: the shared client plus the two things that differ by host (file URLs and drops). */
+export interface RendererClient extends LeafsegClient {
+  /** A URL for a project file (thumbnail, photo, mask); `version` defeats the cache when the file changed. */
+  fileUrl(relativePath: string, version?: string): string
+  /**
+   * Paths the core can import from for a drop of files and folders: their own paths in the desktop app;
+   * in a browser, which cannot reveal paths, the files are uploaded into the project first.
+   */
+  resolveDrop(items: DataTransfer, onProgress: (done: number, total: number) => void): Promise<string[]>
+}
+
+function versioned(url: string, version?: string): string {
+  return version ? `${url}?v=${encodeURIComponent(version)}` : url
+}
+
+function encodePath(relativePath: string): string {
+  return relativePath.split('/').map(encodeURIComponent).join('/')
+}
+
+function preloadClient(bridge: PreloadBridge): RendererClient {
   const hub = eventHub()
   bridge.on((event, payload) => hub.emit(event, payload))
+  const call = async <M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<M>> => unwrap(await bridge.invoke(method, args)) as ApiResult<M>
   return {
-    async call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<M>> {
-      return unwrap(await bridge.invoke(method, args)) as ApiResult<M>
-    },
-    on: hub.on
+    call,
+    on: hub.on,
+    fileUrl: (p, v) => versioned(`leafseg-file://project/${encodePath(p)}`, v),
+    async resolveDrop(items) {
+      const paths = [...items.files].map((f) => bridge.pathForFile(f)).filter(Boolean)
+      if (paths.length) await call('files.dropped', { paths })
+      return paths
+    }
   }
 }
 
-function webClient(): LeafsegClient {
+/** Every file under the dropped entries, with its path relative to the drop (folders walked). */
+async function droppedFiles(items: DataTransfer): Promise<{ file: File; path: string }[]> {
+  const out: { file: File; path: string }[] = []
+  const walk = async (entry: FileSystemEntry, prefix: string): Promise<void> => {
+    if (entry.isFile) {
+      const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject))
+      out.push({ file, path: `${prefix}${entry.name}` })
+    } else if (entry.isDirectory) {
+      const reader = (entry as FileSystemDirectoryEntry).createReader()
+      for (;;) {
+        const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject))
+        if (batch.length === 0) break
+        for (const child of batch) await walk(child, `${prefix}${entry.name}/`)
+      }
+    }
+  }
+  const entries = [...items.items].map((i) => i.webkitGetAsEntry()).filter((e): e is FileSystemEntry => e !== null)
+  if (entries.length) for (const e of entries) await walk(e, '')
+  else for (const file of items.files) out.push({ file, path: file.name })
+  return out
+}
+
+function webClient(): RendererClient {
   // The first page load carried ?token=…; the server answered with a session cookie, so drop the token from the address bar.
   const url = new URL(location.href)
   if (url.searchParams.has('token')) {
@@ -50,6 +96,18 @@ function webClient(): LeafsegClient {
     hub.emit(event, payload)
   }
   return {
+    fileUrl: (p, v) => versioned(`/files/${encodePath(p)}`, v),
+    async resolveDrop(items, onProgress) {
+      const files = await droppedFiles(items)
+      const batch = `drop-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`
+      let dir = ''
+      for (let i = 0; i < files.length; i++) {
+        const response = await fetch(`/upload?batch=${batch}&path=${encodeURIComponent(files[i].path)}`, { method: 'PUT', body: files[i].file })
+        dir = (unwrap(await response.json()) as { dir: string }).dir
+        onProgress(i + 1, files.length)
+      }
+      return dir ? [dir] : []
+    },
     async call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<M>> {
       let response: Response
       try {
@@ -64,4 +122,4 @@ function webClient(): LeafsegClient {
   }
 }
 
-export const client: LeafsegClient = window.leafseg ? preloadClient(window.leafseg) : webClient()
+export const client: RendererClient = window.leafseg ? preloadClient(window.leafseg) : webClient()
