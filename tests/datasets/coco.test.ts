@@ -7,6 +7,7 @@ import {
   cocoFromMasks,
   cocoImageMask,
   exportMaskFolder,
+  matchCocoImages,
   parseCoco,
   rleDecode,
   rleEncode,
@@ -86,6 +87,12 @@ test('a COCO file with polygons, uncompressed and compressed RLE gives one union
   assert.deepEqual(Array.from(a.data, (v) => (v ? 1 : 0)), Array.from(expected))
   assert.ok(a.data.every((v) => v === 0 || v === 255))
   assert.deepEqual(rowsOf(cocoImageMask(coco, 8).data, 5, 5), ['00000', '01100', '01100', '00000', '00000'])
+
+  const m = matchCocoImages(coco, ['/photos/A.JPG', '/photos/c.jpg'])
+  assert.deepEqual(m.pairs.map((p) => [p.image.id, p.photo]), [[7, '/photos/A.JPG']])
+  assert.deepEqual(m.unmatchedImages.map((u) => u.image.fileName), ['b.jpg'])
+  assert.deepEqual(m.unmatchedPhotos, ['/photos/c.jpg'])
+  assert.throws(() => cocoImageMask(coco, 7, { file: 'ann.json', expected: { width: 20, height: 16, photo: 'A.JPG' } }), /ann\.json gives plants\/a\.jpg the size 16×20 pixels but the photo A\.JPG is 20×16/)
 })
 
 test('corrupt COCO files give messages naming the file and the entry', () => {

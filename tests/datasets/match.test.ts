@@ -19,6 +19,8 @@ test('same name, suffixes (case-insensitive, any extension), unmatched on both s
   assert.deepEqual(r.unmatchedMasks, [{ path: '/m/stray_mask.png', reason: 'no photo has a matching name' }])
   assert.equal(r.detectedPrefix, undefined)
   // Configurable suffixes replace the defaults.
+  const whole = matchMasksToPhotos(['/p/IMG_9.jpeg'], ['/m/IMG_9.jpeg.png'])
+  assert.deepEqual(pairsOf(whole), ['/p/IMG_9.jpeg <- /m/IMG_9.jpeg.png (same-name)'])
   const custom = matchMasksToPhotos(['/p/a.jpg', '/p/b.jpg'], ['/m/a.seg.png', '/m/b_mask.png'], { suffixes: ['.seg'] })
   assert.deepEqual(pairsOf(custom), ['/p/a.jpg <- /m/a.seg.png (suffix)'])
 })

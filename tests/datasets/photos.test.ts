@@ -102,6 +102,9 @@ test('inspect: hash, size, size after EXIF rotation, bit depth, thumbnail; bad f
   assert.deepEqual([rotated.width, rotated.height], [10, 20], 'thumbnails are upright and not enlarged')
   assert.ok(readdirSync(thumbs).every((f) => f.endsWith('.webp') && !f.startsWith('.')), 'no temp files left')
 
+  const gone = await inspectPhoto(join(dir, 'moved-away.jpg'))
+  assert.ok(!gone.ok && gone.problem.kind === 'unreadable' && /moved-away\.jpg.*no longer there/.test(gone.problem.message))
+
   const jpegThumb = await inspectPhoto(join(dir, 'big.jpg'), { thumbnail: { path: () => join(thumbs, 'x.jpg'), format: 'jpeg', size: 100 } })
   assert.ok(jpegThumb.ok)
   assert.deepEqual([(await sharp(join(thumbs, 'x.jpg')).metadata()).format, (await sharp(join(thumbs, 'x.jpg')).metadata()).width], ['jpeg', 100])

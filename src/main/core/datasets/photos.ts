@@ -7,9 +7,9 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { readdir, realpath, stat } from 'node:fs/promises'
-import { extname, join, basename, resolve } from 'node:path'
+import { join, basename, resolve } from 'node:path'
 import { openImage, readHead, sniffImageFormat, type ImageFormat } from '../imaging/raster'
-import { forEachBounded, writeFileAtomic } from './util'
+import { forEachBounded, hasImageExtension, writeFileAtomic } from './util'
 
 export type { ImageFormat }
 
@@ -41,12 +41,7 @@ export interface ScanResult {
   ignored: number
 }
 
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.tif', '.tiff', '.bmp', '.dib', '.webp'])
-
-/** True for names that promise an image (the content decides whether it is one). */
-export function hasImageExtension(path: string): boolean {
-  return IMAGE_EXTENSIONS.has(extname(path).toLowerCase())
-}
+export { hasImageExtension }
 
 /**
  * Find photos in folders (recursively) and loose files. Files are recognised by their first bytes, so
@@ -168,11 +163,8 @@ export async function hashFile(path: string, signal?: AbortSignal): Promise<stri
  */
 export async function inspectPhoto(path: string, opts: InspectOptions = {}): Promise<InspectResult> {
   opts.signal?.throwIfAborted()
-  const size = (await stat(path)).size
+  let size = 0
   const refuse = (kind: PhotoProblemKind, detail?: string): InspectResult => ({ ok: false, path, size, problem: problemFor(kind, path, detail) })
-  if (size === 0) return refuse('zero-bytes')
-  const format = sniffImageFormat(await readHead(path))
-  if (!format) return refuse('not-an-image')
   const clock = opts.timings
   let t0 = performance.now()
   const lap = (stage: keyof InspectTimings): void => {
@@ -180,7 +172,20 @@ export async function inspectPhoto(path: string, opts: InspectOptions = {}): Pro
     if (clock) clock[stage] += now - t0
     t0 = now
   }
-  const hash = await hashFile(path, opts.signal)
+  let format: ImageFormat | null
+  let hash: string
+  try {
+    size = (await stat(path)).size
+    if (size === 0) return refuse('zero-bytes')
+    format = sniffImageFormat(await readHead(path))
+    if (!format) return refuse('not-an-image')
+    hash = await hashFile(path, opts.signal)
+  } catch (err) {
+    opts.signal?.throwIfAborted()
+    // Moved, deleted or unreadable since the scan: a problem with this photo, not a reason to stop.
+    const code = (err as NodeJS.ErrnoException).code
+    return refuse('unreadable', code === 'ENOENT' ? 'it is no longer there' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message)
+  }
   lap('hashMs')
   opts.signal?.throwIfAborted()
 
