@@ -213,7 +213,9 @@ export async function inspectPhoto(path: string, opts: InspectOptions = {}): Pro
     lap('decodeMs')
   } catch (err) {
     const message = (err as Error).message
-    return refuse(classifyDecodeError(message), message)
+    const kind = classifyDecodeError(message)
+    // The first bytes said `format`, so a decoder that does not recognise it means damage, often a cut-short file.
+    return refuse(kind, kind === 'unreadable' ? `it starts like a ${format.toUpperCase()} file but cannot be decoded: ${message}` : message)
   }
   if (!t) return { ok: true, photo: info }
   const thumbnail = t.path(hash)
@@ -260,8 +262,7 @@ export function findDuplicates(photos: Array<{ path: string; hash: string }>): D
 
 function classifyDecodeError(message: string): PhotoProblemKind {
   if (/premature end|truncat|unexpected end|read error|not enough data|ends (before|inside)/i.test(message)) return 'truncated'
-  if (/unsupported image format|not a BMP/i.test(message)) return 'not-an-image'
-  if (/cannot read|bits per pixel|compress/i.test(message)) return 'unsupported'
+  if (/Leafseg cannot read|bits per pixel/i.test(message)) return 'unsupported'
   return 'unreadable'
 }
 
@@ -270,7 +271,7 @@ function problemFor(kind: PhotoProblemKind, path: string, detail?: string): Phot
     'zero-bytes': 'is empty (0 bytes); it was probably not copied completely',
     'not-an-image': 'is not an image Leafseg can read (JPEG, PNG, TIFF, BMP or WebP), whatever its name says',
     truncated: 'is cut short (truncated): the end of the image is missing; copy it again from the camera or the original',
-    unreadable: 'cannot be read as an image; it may be damaged',
+    unreadable: 'cannot be read as an image; it may be damaged or cut short',
     unsupported: 'is an image of a kind Leafseg cannot read'
   }
   return { kind, message: `${path} ${what[kind]}${detail ? ` (${detail})` : ''}` }
