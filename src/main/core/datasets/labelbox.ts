@@ -3,7 +3,7 @@
 //   const exp = parseLabelboxExport(text, file)                    // NDJSON (current) or legacy JSON
 //   const report = await downloadLabelboxMasks(exp.rows, { apiKey, cacheDir, signal, onProgress })
 //   const { pairs } = matchLabelboxRows(exp.rows, photoPaths)
-//   for (const { row, photo } of pairs) mask = await labelboxRowMask(row, cacheDir)   // union of its objects
+//   for (const { row, photo } of pairs) mask = await labelboxRowMask(row, cacheDir)   // union of masks and polygons
 //
 // Downloads are resumable: each mask lands atomically in cacheDir under a name derived from its URL,
 // and a rerun skips the files already there. The API key is sent only to Labelbox hosts (a crafted export
@@ -15,6 +15,7 @@ import { openImage, sniffImageFormat, type Raster } from '../imaging/raster'
 import { DatasetError } from './errors'
 import { normaliseMask } from './masks'
 import { makePhotoLookup } from './match'
+import { rleDecode, rleFromPolygon } from './coco'
 import { forEachBounded, writeFileAtomic } from './util'
 
 export interface LabelboxObject {
@@ -36,7 +37,9 @@ export interface LabelboxRow {
   width?: number
   height?: number
   objects: LabelboxObject[]
-  /** Annotations that are not segmentation masks (boxes, points, classifications): not used. */
+  /** Polygon objects as [x0, y0, x1, y1, …] in pixels; rasterised like COCO polygons (pycocotools' rule). */
+  polygons: number[][]
+  /** Annotations that are neither masks nor polygons (boxes, points, classifications): not used. */
   otherAnnotations: number
 }
 
@@ -80,6 +83,7 @@ function parseNdjson(text: string, file: string): LabelboxExport {
       width: typeof media.width === 'number' ? media.width : undefined,
       height: typeof media.height === 'number' ? media.height : undefined,
       objects: [],
+      polygons: [],
       otherAnnotations: 0
     }
     const projects = json.projects
@@ -95,6 +99,12 @@ function parseNdjson(text: string, file: string): LabelboxExport {
         if (!Array.isArray(objects)) throw bad('"annotations.objects" is not a list')
         for (const o of objects) {
           if (!isObject(o)) throw bad('an annotation object is not an object')
+          if (o.annotation_kind === 'ImagePolygon') {
+            const points = polygonPoints(o.polygon)
+            if (!points) throw bad('a polygon is not a list of {x, y} points')
+            row.polygons.push(points)
+            continue
+          }
           if (o.annotation_kind !== 'ImageSegmentationMask') {
             row.otherAnnotations++
             continue
@@ -136,6 +146,7 @@ function parseLegacy(text: string, file: string): LabelboxExport {
       externalId: str(raw['External ID']),
       rowData: str(raw['Labeled Data']),
       objects: [],
+      polygons: [],
       otherAnnotations: 0
     }
     if (!row.externalId && !row.rowData && !row.dataRowId) throw bad('has no "External ID", "Labeled Data" or "DataRow ID"; is this a Labelbox JSON export?')
@@ -145,11 +156,25 @@ function parseLegacy(text: string, file: string): LabelboxExport {
     if (!Array.isArray(objects)) throw bad('"Label.objects" is not a list')
     for (const o of objects) {
       if (isObject(o) && str(o.instanceURI)) row.objects.push({ name: str(o.title) ?? str(o.value), url: o.instanceURI as string })
-      else row.otherAnnotations++
+      else if (isObject(o) && o.polygon !== undefined) {
+        const points = polygonPoints(o.polygon)
+        if (!points) throw bad('a polygon is not a list of {x, y} points')
+        row.polygons.push(points)
+      } else row.otherAnnotations++
     }
     return row
   })
   return { format: 'legacy-json', rows }
+}
+
+function polygonPoints(value: unknown): number[] | null {
+  if (!Array.isArray(value)) return null
+  const out: number[] = []
+  for (const p of value) {
+    if (!isObject(p) || typeof p.x !== 'number' || typeof p.y !== 'number') return null
+    out.push(p.x, p.y)
+  }
+  return out
 }
 
 // ---- downloading ----------------------------------------------------------------------------
@@ -340,12 +365,13 @@ async function exists(path: string): Promise<boolean> {
 // ---- combining and matching ---------------------------------------------------------------
 
 /**
- * The union of a row's masks as one binary 0/255 mask, read from the cache. Null when the row has no
- * segmentation objects (skipped or not labelled). Throws DatasetError naming the row when a mask is
- * missing from the cache or its size differs from the image's.
+ * The union of a row's masks and polygons as one binary 0/255 mask, masks read from the cache. Null when the
+ * row has neither (skipped or not labelled). Throws DatasetError naming the row when a mask is missing from
+ * the cache or its size differs from the image's. `size` is the photo's size as displayed: a mask of another
+ * size is refused, and polygon-only legacy rows (whose export gives no image size) need it.
  */
-export async function labelboxRowMask(row: LabelboxRow, cacheDir: string, file = 'Labelbox export'): Promise<Raster | null> {
-  if (row.objects.length === 0) return null
+export async function labelboxRowMask(row: LabelboxRow, cacheDir: string, file = 'Labelbox export', size?: { width: number; height: number }): Promise<Raster | null> {
+  if (row.objects.length === 0 && row.polygons.length === 0) return null
   const name = row.globalKey ?? row.externalId ?? row.dataRowId ?? `row ${row.position}`
   let out: Raster | null = null
   for (const o of row.objects) {
@@ -374,6 +400,20 @@ export async function labelboxRowMask(row: LabelboxRow, cacheDir: string, file =
     }
     out ??= { width, height, channels: 1, data: new Uint8Array(width * height) }
     for (let i = 0; i < width * height; i++) if (inside(i)) out.data[i] = 255
+  }
+  if (row.polygons.length > 0) {
+    const width = out?.width ?? row.width ?? size?.width
+    const height = out?.height ?? row.height ?? size?.height
+    if (!width || !height) throw new DatasetError('corrupt-export', file, `The ${file} does not give the size of ${name} (#${row.position}), which its polygons need; match it to its photo first`)
+    out ??= { width, height, channels: 1, data: new Uint8Array(width * height) }
+    for (const polygon of row.polygons) {
+      if (polygon.length < 6) continue
+      const pixels = rleDecode(rleFromPolygon(polygon, height, width), height, width)
+      for (let i = 0; i < pixels.length; i++) if (pixels[i]) out.data[i] = 255
+    }
+  }
+  if (out && size && (out.width !== size.width || out.height !== size.height)) {
+    throw new DatasetError('mask-size', file, `The mask of ${name} (${file}, #${row.position}) is ${out.width}×${out.height} pixels but its photo is ${size.width}×${size.height} (as displayed); a mask must have exactly the photo's size`)
   }
   return out
 }
