@@ -39,6 +39,8 @@ export interface ScanResult {
   files: ScannedFile[]
   /** Files skipped because they are neither images nor named like images (notes, spreadsheets, …). */
   ignored: number
+  /** Sub-folders that could not be listed (permissions); the rest of the scan went on. */
+  unreadableFolders: Array<{ path: string; message: string }>
 }
 
 export { hasImageExtension }
@@ -50,6 +52,7 @@ export { hasImageExtension }
  */
 export async function scanPhotos(inputs: string[], opts: Progress = {}): Promise<ScanResult> {
   const files: ScannedFile[] = []
+  const unreadableFolders: ScanResult['unreadableFolders'] = []
   let ignored = 0
   let seen = 0
   const visitedDirs = new Set<string>()
@@ -88,7 +91,14 @@ export async function scanPhotos(inputs: string[], opts: Progress = {}): Promise
       const real = await realpath(path)
       if (visitedDirs.has(real)) return // a link loop or the same folder given twice
       visitedDirs.add(real)
-      const entries = await readdir(path)
+      let entries: string[]
+      try {
+        entries = await readdir(path)
+      } catch (err) {
+        if (top) throw new Error(`Cannot open the folder ${path}: ${(err as Error).message}`)
+        unreadableFolders.push({ path, message: `The folder ${path} cannot be opened (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); its photos were not imported` })
+        return
+      }
       for (const name of entries.sort()) {
         if (name.startsWith('.')) continue
         await visit(join(path, name), false)
@@ -101,7 +111,7 @@ export async function scanPhotos(inputs: string[], opts: Progress = {}): Promise
 
   for (const input of inputs) await visit(resolve(input), true)
   const unique = new Map(files.map((f) => [f.path, f]))
-  return { files: [...unique.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), ignored }
+  return { files: [...unique.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), ignored, unreadableFolders }
 }
 
 /** What inspectPhoto learns about a usable photo. */
