@@ -272,7 +272,8 @@ test('expired links and persistent server errors are listed per row and the rest
       { position: 4, objects: [{ url: `${server.base}/gone/x?X-Goog-Signature=abc` }], polygons: [], otherAnnotations: 0 },
       { position: 5, objects: [{ url: `${server.base}/forbidden/y` }], polygons: [], otherAnnotations: 0 },
       { position: 6, objects: [{ url: `${server.base}/broken/z` }], polygons: [], otherAnnotations: 0 },
-      { position: 7, objects: [{ url: `${server.base}/legacy/a` }], polygons: [], otherAnnotations: 0 }
+      { position: 7, objects: [{ url: `${server.base}/legacy/a` }], polygons: [], otherAnnotations: 0 },
+      { position: 8, objects: [{ url: 'masks/local.png' }], polygons: [], otherAnnotations: 0 }
     ]
     const report = await downloadLabelboxMasks(rows, options(cache, { maxAttempts: 3 }))
     assert.equal(report.downloaded, 1)
@@ -282,6 +283,7 @@ test('expired links and persistent server errors are listed per row and the rest
     assert.match(byRow.get(5)!.message, /HTTP 403.*export again.*API key/)
     assert.match(byRow.get(6)!.message, /failed 3 times/)
     assert.equal(server.hits.get('/broken/z'), 3)
+    assert.match(byRow.get(8)!.message, /not a web address/)
     await assert.rejects(labelboxRowMask(rows[0], cache, 'e.ndjson'), /has not been downloaded/)
   } finally {
     await server.close()

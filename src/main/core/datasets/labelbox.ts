@@ -236,19 +236,24 @@ export async function downloadLabelboxMasks(rows: LabelboxRow[], opts: DownloadO
     const path = maskCachePath(opts.cacheDir, url)
     if (await exists(path)) report.cached++
     else {
+      let body: Uint8Array
       try {
-        await writeFileAtomic(path, await fetchMask(url, opts, signal))
-        report.downloaded++
+        body = await fetchMask(url, opts, signal)
       } catch (err) {
-        if (signal.aborted) throw err
-        if (err instanceof DatasetError && err.code === 'auth') {
+        if (signal.aborted || !(err instanceof DatasetError)) throw err
+        if (err.code === 'auth') {
           authError ??= err
           stop.abort()
           return
         }
         const rowsText = needed.get(url)!.map((p) => `#${p}`).join(', ')
-        report.failed.push({ url: withoutQuery(url), rows: needed.get(url)!, message: `Mask for export row ${rowsText}: ${(err as Error).message}` })
+        report.failed.push({ url: withoutQuery(url), rows: needed.get(url)!, message: `Mask for export row ${rowsText}: ${err.message}` })
+        opts.onProgress?.(++done, urls.length)
+        return
       }
+      // A failure to write (full disk) stops the download: every other mask would fail the same way.
+      await writeFileAtomic(path, body)
+      report.downloaded++
     }
     opts.onProgress?.(++done, urls.length)
   }).catch((err) => {
@@ -271,6 +276,7 @@ async function fetchMask(url: string, opts: DownloadOptions, signal: AbortSignal
   const max429 = opts.max429 ?? 10
   let failures = 0
   let throttled = 0
+  if (!URL.canParse(url) || !/^https?:/i.test(url)) throw new DatasetError('download', withoutQuery(url), `the mask link "${withoutQuery(url)}" is not a web address; is the export complete?`)
   const headers: Record<string, string> = sendsKey(url, opts.keyHosts) ? { Authorization: `Bearer ${opts.apiKey}` } : {}
   for (;;) {
     signal.throwIfAborted()
