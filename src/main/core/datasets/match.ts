@@ -151,3 +151,17 @@ function baseName(name: string): string {
   }
   return (s.split(/[\\/]/).pop() ?? s).toLowerCase()
 }
+
+/**
+ * Split one folder's files into photos and masks when both were dropped together: a file is a mask when its
+ * name is another file's name plus a mask suffix (IMG_1_mask.png beside IMG_1.jpg). Everything else is a photo.
+ */
+export function separateMasks(paths: string[], opts: { suffixes?: string[] } = {}): { photos: string[]; masks: string[] } {
+  const suffixes = (opts.suffixes ?? DEFAULT_MASK_SUFFIXES).map((s) => s.toLowerCase())
+  const stems = new Set(paths.map((p) => stemOf(p).toLowerCase()))
+  const isMask = (p: string): boolean => {
+    const stem = stemOf(p).toLowerCase()
+    return suffixes.some((s) => stem.endsWith(s) && stem.length > s.length && stems.has(stem.slice(0, -s.length)))
+  }
+  return { photos: paths.filter((p) => !isMask(p)), masks: paths.filter(isMask) }
+}
