@@ -9,6 +9,7 @@ import {
   exportMaskFolder,
   matchCocoImages,
   parseCoco,
+  readCocoFile,
   rleDecode,
   rleEncode,
   rleFromPolygon,
@@ -123,7 +124,7 @@ test('export: PNG masks named like the photos, and COCO JSON that reads back to 
   assert.deepEqual(Array.from((await readRaster(join(dir, 'IMG_1.png'), 1)).data), Array.from(data))
   await writeCocoJson(join(dir, 'masks.json'), items)
   assert.deepEqual(readdirSync(dir).sort(), ['IMG_1.png', 'empty.png', 'masks.json'])
-  const coco = parseCoco(readFileSync(join(dir, 'masks.json'), 'utf8'), 'masks.json')
+  const coco = await readCocoFile(join(dir, 'masks.json'))
   assert.equal(coco.annotations.length, 1, 'an empty mask gets no annotation')
   assert.deepEqual(Array.from(cocoImageMask(coco, 1).data), Array.from(data))
   const json = cocoFromMasks(items) as { annotations: Array<{ bbox: number[]; area: number; segmentation: { counts: unknown } }> }

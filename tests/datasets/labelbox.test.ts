@@ -58,7 +58,7 @@ async function maskServer(): Promise<Server> {
       res.writeHead(status, { 'content-type': body ? 'image/png' : 'text/plain', ...headers })
       res.end(body ?? `status ${status}`)
     }
-    const plain = path.replace(/^\/(slow|flaky|throttled|public)/, '')
+    const plain = path.replace(/^\/(slow|flaky|throttled|public|stall)/, '')
     const body = files.get(plain) ?? files.get('/legacy/a')!
     if (path.startsWith('/public/')) return send(200, body)
     if (req.headers.authorization !== `Bearer ${KEY}`) return send(401)
@@ -67,6 +67,7 @@ async function maskServer(): Promise<Server> {
     if (path.startsWith('/broken')) return send(500)
     if (path.startsWith('/flaky') && n <= 2) return send(503)
     if (path.startsWith('/throttled') && n === 1) return send(429, undefined, { 'retry-after': '1' })
+    if (path.startsWith('/stall') && n === 1) return // never answers: the client's timeout must fire
     if (path.startsWith('/slow')) {
       setTimeout(() => send(200, body), 60)
       return
@@ -259,6 +260,9 @@ test('401 stops with a message about the key (without the key); 429 waits Retry-
     const [first, second] = server.times.get('/throttled/legacy/a')!
     assert.ok(second - first >= 950, `waited ${second - first} ms after "Retry-After: 1"`)
     assert.equal(server.hits.get('/flaky/legacy/b'), 3, 'two 503s, then success')
+
+    const stalled = await downloadLabelboxMasks([row(3, '/stall/legacy/a')], options(cache, { requestTimeoutMs: 300 }))
+    assert.deepEqual([stalled.downloaded, server.hits.get('/stall/legacy/a')], [1, 2], 'a stalled request is given up and retried')
   } finally {
     await server.close()
   }

@@ -10,6 +10,7 @@ import { DatasetError } from './errors'
 import { stemOf, writeFileAtomic } from './util'
 import { makePhotoLookup } from './match'
 import { basename, join } from 'node:path'
+import { readFile } from 'node:fs/promises'
 
 /** Run lengths, column-major, starting with a (possibly empty) background run. */
 export type RleCounts = number[]
@@ -248,6 +249,11 @@ export function parseCoco(text: string, file: string): CocoFile {
   const annotationsByImage = new Map<number, CocoAnnotation[]>(images.map((im) => [im.id, []]))
   for (const a of annotations) annotationsByImage.get(a.imageId)!.push(a)
   return { images, annotations, categories, annotationsByImage }
+}
+
+/** Read and parse a COCO file. */
+export async function readCocoFile(file: string): Promise<CocoFile> {
+  return parseCoco(await readFile(file, 'utf8'), file)
 }
 
 /**

@@ -196,6 +196,8 @@ export interface DownloadOptions {
   /** Longest wait a 429 Retry-After is honoured for, and how many 429s per mask are waited out (default 120 s, 10). */
   maxRetryAfterMs?: number
   max429?: number
+  /** Longest time one request may take before it counts as failed and is retried (default 60 s). */
+  requestTimeoutMs?: number
 }
 
 export interface DownloadFailure {
@@ -274,6 +276,7 @@ async function fetchMask(url: string, opts: DownloadOptions, signal: AbortSignal
   const baseDelay = opts.retryDelayMs ?? 1000
   const maxRetryAfter = opts.maxRetryAfterMs ?? 120_000
   const max429 = opts.max429 ?? 10
+  const timeoutMs = opts.requestTimeoutMs ?? 60_000
   let failures = 0
   let throttled = 0
   if (!URL.canParse(url) || !/^https?:/i.test(url)) throw new DatasetError('download', withoutQuery(url), `the mask link "${withoutQuery(url)}" is not a web address; is the export complete?`)
@@ -282,7 +285,8 @@ async function fetchMask(url: string, opts: DownloadOptions, signal: AbortSignal
     signal.throwIfAborted()
     let wait: number
     try {
-      const res = await fetch(url, { headers, signal, redirect: 'follow' })
+      // A stalled connection counts as a network failure (retried), not a hang.
+      const res = await fetch(url, { headers, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]), redirect: 'follow' })
       if (res.ok) {
         const body = new Uint8Array(await res.arrayBuffer())
         if (!sniffImageFormat(body.subarray(0, 32))) throw new DatasetError('download', withoutQuery(url), 'the server sent something that is not an image (perhaps an error page)')
@@ -295,7 +299,7 @@ async function fetchMask(url: string, opts: DownloadOptions, signal: AbortSignal
       if (err instanceof HttpStatus) {
         const s = err.status
         if (s === 401) {
-          throw new DatasetError('auth', url, 'Labelbox refused the API key (HTTP 401): check the key (Labelbox → Workspace settings → API keys) and that it belongs to the workspace of this export')
+          throw new DatasetError('auth', withoutQuery(url), 'Labelbox refused the API key (HTTP 401): check the key (Labelbox → Workspace settings → API keys) and that it belongs to the workspace of this export')
         }
         if (s === 403 || s === 404 || s === 410) {
           throw new DatasetError('expired', withoutQuery(url), `the mask link no longer works (HTTP ${s}). Mask links in Labelbox exports expire: export again from Labelbox and import the new file${s === 403 ? ', or check that the API key may read this project' : ''}`)
