@@ -7,7 +7,9 @@ import {
   cocoFromMasks,
   cocoImageMask,
   exportMaskFolder,
+  matchCocoImages,
   parseCoco,
+  readCocoFile,
   rleDecode,
   rleEncode,
   rleFromPolygon,
@@ -86,6 +88,12 @@ test('a COCO file with polygons, uncompressed and compressed RLE gives one union
   assert.deepEqual(Array.from(a.data, (v) => (v ? 1 : 0)), Array.from(expected))
   assert.ok(a.data.every((v) => v === 0 || v === 255))
   assert.deepEqual(rowsOf(cocoImageMask(coco, 8).data, 5, 5), ['00000', '01100', '01100', '00000', '00000'])
+
+  const m = matchCocoImages(coco, ['/photos/A.JPG', '/photos/c.jpg'])
+  assert.deepEqual(m.pairs.map((p) => [p.image.id, p.photo]), [[7, '/photos/A.JPG']])
+  assert.deepEqual(m.unmatchedImages.map((u) => u.image.fileName), ['b.jpg'])
+  assert.deepEqual(m.unmatchedPhotos, ['/photos/c.jpg'])
+  assert.throws(() => cocoImageMask(coco, 7, { file: 'ann.json', expected: { width: 20, height: 16, photo: 'A.JPG' } }), /ann\.json gives plants\/a\.jpg the size 16×20 pixels but the photo A\.JPG is 20×16/)
 })
 
 test('corrupt COCO files give messages naming the file and the entry', () => {
@@ -116,7 +124,7 @@ test('export: PNG masks named like the photos, and COCO JSON that reads back to 
   assert.deepEqual(Array.from((await readRaster(join(dir, 'IMG_1.png'), 1)).data), Array.from(data))
   await writeCocoJson(join(dir, 'masks.json'), items)
   assert.deepEqual(readdirSync(dir).sort(), ['IMG_1.png', 'empty.png', 'masks.json'])
-  const coco = parseCoco(readFileSync(join(dir, 'masks.json'), 'utf8'), 'masks.json')
+  const coco = await readCocoFile(join(dir, 'masks.json'))
   assert.equal(coco.annotations.length, 1, 'an empty mask gets no annotation')
   assert.deepEqual(Array.from(cocoImageMask(coco, 1).data), Array.from(data))
   const json = cocoFromMasks(items) as { annotations: Array<{ bbox: number[]; area: number; segmentation: { counts: unknown } }> }

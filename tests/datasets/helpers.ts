@@ -3,6 +3,7 @@ import sharp from 'sharp'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { crc32, deflateSync } from 'node:zlib'
 
 export const tempDir = (tag: string): string => mkdtempSync(join(tmpdir(), `leafseg-${tag}-`))
 
@@ -87,4 +88,26 @@ export async function jpeg(width: number, height: number, orientation?: number):
   let img = sharp({ create: { width, height, channels: 3, background: '#6a8a40', noise: { type: 'gaussian', mean: 120, sigma: 40 } } }).jpeg({ quality: 85 })
   if (orientation) img = img.withMetadata({ orientation })
   return img.toBuffer()
+}
+
+/** A 16-bit grayscale PNG written byte by byte (sharp does not take 16-bit raw input). */
+export function gray16Png(width: number, height: number, values: number[]): Buffer {
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const head = Buffer.alloc(8)
+    head.writeUInt32BE(data.length, 0)
+    head.write(type, 4, 'latin1')
+    const crc = Buffer.alloc(4)
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0)
+    return Buffer.concat([head, data, crc])
+  }
+  const ihdr = Buffer.alloc(13)
+  ihdr.writeUInt32BE(width, 0)
+  ihdr.writeUInt32BE(height, 4)
+  ihdr[8] = 16 // bit depth
+  ihdr[9] = 0 // grayscale
+  const rows = Buffer.alloc(height * (1 + width * 2))
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) rows.writeUInt16BE(values[y * width + x], y * (1 + width * 2) + 1 + x * 2)
+  }
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))])
 }

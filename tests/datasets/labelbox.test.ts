@@ -58,7 +58,7 @@ async function maskServer(): Promise<Server> {
       res.writeHead(status, { 'content-type': body ? 'image/png' : 'text/plain', ...headers })
       res.end(body ?? `status ${status}`)
     }
-    const plain = path.replace(/^\/(slow|flaky|throttled|public)/, '')
+    const plain = path.replace(/^\/(slow|flaky|throttled|public|stall)/, '')
     const body = files.get(plain) ?? files.get('/legacy/a')!
     if (path.startsWith('/public/')) return send(200, body)
     if (req.headers.authorization !== `Bearer ${KEY}`) return send(401)
@@ -67,6 +67,7 @@ async function maskServer(): Promise<Server> {
     if (path.startsWith('/broken')) return send(500)
     if (path.startsWith('/flaky') && n <= 2) return send(503)
     if (path.startsWith('/throttled') && n === 1) return send(429, undefined, { 'retry-after': '1' })
+    if (path.startsWith('/stall') && n === 1) return // never answers: the client's timeout must fire
     if (path.startsWith('/slow')) {
       setTimeout(() => send(200, body), 60)
       return
@@ -114,7 +115,14 @@ function ndjson(base: string): string {
         { name: 'leaf', annotation_kind: 'ImageSegmentationMask', mask: { url: `${base}/legacy/b` } }
       ] } }] } }
     },
-    { data_row: { id: 'dr3', row_data: 'https://cdn.example/photos/plant_3.png' }, media_attributes: { height: H, width: W }, projects: {} }
+    { data_row: { id: 'dr3', row_data: 'https://cdn.example/photos/plant_3.png' }, media_attributes: { height: H, width: W }, projects: {} },
+    {
+      data_row: { id: 'dr4', global_key: 'plant_4.jpg' },
+      media_attributes: { height: H, width: W },
+      projects: { proj9: { labels: [{ annotations: { objects: [
+        { name: 'leaf', annotation_kind: 'ImagePolygon', polygon: [{ x: 1, y: 1 }, { x: 3, y: 1 }, { x: 3, y: 3 }, { x: 1, y: 3 }] }
+      ] } }] } }
+    }
   ]
   return rows.map((r) => JSON.stringify(r)).join('\n') + '\n'
 }
@@ -130,26 +138,31 @@ const options = (cacheDir: string, extra: Partial<DownloadOptions> = {}): Downlo
 test('NDJSON export: rows, composite and per-object masks, other annotations counted', () => {
   const exp = parseLabelboxExport(ndjson('http://h'), 'export.ndjson')
   assert.equal(exp.format, 'ndjson')
-  assert.equal(exp.rows.length, 3)
-  const [a, b, c] = exp.rows
+  assert.equal(exp.rows.length, 4)
+  const [a, b, c, d] = exp.rows
   assert.deepEqual([a.globalKey, a.externalId, a.dataRowId, a.width, a.height, a.position], ['plant_1.jpg', 'ext-1', 'dr1', W, H, 1])
   assert.deepEqual(a.objects.map((o) => o.colorRgb), [[255, 0, 0], [0, 255, 0]])
   assert.equal(a.otherAnnotations, 1)
   assert.deepEqual(b.objects.map((o) => [o.url, o.colorRgb]), [['http://h/legacy/a', undefined], ['http://h/legacy/b', undefined]])
   assert.equal(c.objects.length, 0)
+  assert.deepEqual(d.polygons, [[1, 1, 3, 1, 3, 3, 1, 3]])
 })
 
 test('legacy JSON export: External ID, Labeled Data, Label.objects[].instanceURI, skipped rows', () => {
   const text = JSON.stringify([
     { ID: 'l1', 'DataRow ID': 'd1', 'External ID': 'IMG_1.jpg', 'Labeled Data': 'https://x/IMG_1.jpg', Label: { objects: [{ title: 'leaf', instanceURI: 'https://api.labelbox.com/masks/1' }, { title: 'pt', point: { x: 1, y: 1 } }] } },
-    { ID: 'l2', 'External ID': 'IMG_2.jpg', 'Labeled Data': 'https://x/IMG_2.jpg', Label: 'Skip' }
+    { ID: 'l2', 'External ID': 'IMG_2.jpg', 'Labeled Data': 'https://x/IMG_2.jpg', Label: 'Skip' },
+    { ID: 'l3', 'External ID': 'IMG_3.jpg', Label: { objects: [{ title: 'leaf', polygon: [{ x: 0, y: 0 }, { x: 2, y: 0 }, { x: 2, y: 2 }] }] } }
   ])
   const exp = parseLabelboxExport(text, 'old.json')
   assert.equal(exp.format, 'legacy-json')
   assert.deepEqual(exp.rows.map((r) => [r.externalId, r.objects.map((o) => o.url), r.otherAnnotations]), [
     ['IMG_1.jpg', ['https://api.labelbox.com/masks/1'], 1],
-    ['IMG_2.jpg', [], 0]
+    ['IMG_2.jpg', [], 0],
+    ['IMG_3.jpg', [], 0]
   ])
+  assert.deepEqual(exp.rows[2].polygons, [[0, 0, 2, 0, 2, 2]])
+  assert.throws(() => parseLabelboxExport(JSON.stringify([{ 'External ID': 'a', Label: { objects: [{ polygon: [{ x: 'one' }] }] } }]), 'old.json'), /old\.json, row 1: a polygon/)
 })
 
 test('corrupt exports name the file and the line or row', () => {
@@ -180,15 +193,18 @@ test('download, union per row (composite colours and separate masks), and match 
     const b = await labelboxRowMask(rows[1], cache)
     assert.deepEqual(Array.from(b!.data), whiteWhere(legacyA).map((v, i) => (v || whiteWhere(legacyB)[i] ? 255 : 0)))
     assert.equal(await labelboxRowMask(rows[2], cache), null)
+    const d = await labelboxRowMask(rows[3], cache)
+    assert.deepEqual(Array.from(d!.data), ['......', '.XX...', '.XX...', '......'].join('').split('').map((c) => (c === 'X' ? 255 : 0)), 'polygons use the COCO pixel rule')
 
     const m = matchLabelboxRows(rows, ['/p/plant_1.jpg', '/p/plant_2.png', '/p/plant_9.jpg'])
     assert.deepEqual(m.pairs.map((p) => [p.row.dataRowId, p.photo, p.by]), [
       ['dr1', '/p/plant_1.jpg', 'global-key'],
       ['dr2', '/p/plant_2.png', 'external-id']
     ])
-    assert.deepEqual(m.unmatchedRows.map((u) => u.row.dataRowId), ['dr3'])
+    assert.deepEqual(m.unmatchedRows.map((u) => u.row.dataRowId), ['dr3', 'dr4'])
     assert.deepEqual(m.unmatchedPhotos, ['/p/plant_9.jpg'])
 
+    await assert.rejects(labelboxRowMask(rows[0], cache, 'export.ndjson', { width: H, height: W }), /plant_1\.jpg \(export\.ndjson, #1\) is 6×4 pixels but its photo is 4×6/)
     // A mask of another size than media_attributes says is refused, naming the row.
     const wrong: LabelboxRow = { ...rows[1], width: W + 1 }
     await assert.rejects(labelboxRowMask(wrong, cache, 'export.ndjson'), (e: DatasetError) => e.code === 'mask-size' && /dr2|plant_2/.test(e.message) && /export\.ndjson/.test(e.message))
@@ -205,6 +221,7 @@ test('a cancelled download resumes without fetching again what it already has', 
       position: i + 1,
       externalId: `p${i}.jpg`,
       objects: [{ url: `${server.base}/slow/legacy/a?n=${i}` }, { url: `${server.base}/slow${i}/legacy/b` }],
+      polygons: [],
       otherAnnotations: 0
     }))
     const controller = new AbortController()
@@ -230,7 +247,7 @@ test('401 stops with a message about the key (without the key); 429 waits Retry-
   const server = await maskServer()
   try {
     const cache = tempDir('lbcache')
-    const row = (position: number, path: string): LabelboxRow => ({ position, objects: [{ url: `${server.base}${path}` }], otherAnnotations: 0 })
+    const row = (position: number, path: string): LabelboxRow => ({ position, objects: [{ url: `${server.base}${path}` }], polygons: [], otherAnnotations: 0 })
     await assert.rejects(downloadLabelboxMasks([row(1, '/legacy/a'), row(2, '/legacy/b')], options(cache, { apiKey: 'wrong' })), (e: DatasetError) => {
       assert.equal(e.code, 'auth')
       assert.match(e.message, /API key/)
@@ -243,6 +260,9 @@ test('401 stops with a message about the key (without the key); 429 waits Retry-
     const [first, second] = server.times.get('/throttled/legacy/a')!
     assert.ok(second - first >= 950, `waited ${second - first} ms after "Retry-After: 1"`)
     assert.equal(server.hits.get('/flaky/legacy/b'), 3, 'two 503s, then success')
+
+    const stalled = await downloadLabelboxMasks([row(3, '/stall/legacy/a')], options(cache, { requestTimeoutMs: 300 }))
+    assert.deepEqual([stalled.downloaded, server.hits.get('/stall/legacy/a')], [1, 2], 'a stalled request is given up and retried')
   } finally {
     await server.close()
   }
@@ -253,10 +273,11 @@ test('expired links and persistent server errors are listed per row and the rest
   try {
     const cache = tempDir('lbcache')
     const rows: LabelboxRow[] = [
-      { position: 4, objects: [{ url: `${server.base}/gone/x?X-Goog-Signature=abc` }], otherAnnotations: 0 },
-      { position: 5, objects: [{ url: `${server.base}/forbidden/y` }], otherAnnotations: 0 },
-      { position: 6, objects: [{ url: `${server.base}/broken/z` }], otherAnnotations: 0 },
-      { position: 7, objects: [{ url: `${server.base}/legacy/a` }], otherAnnotations: 0 }
+      { position: 4, objects: [{ url: `${server.base}/gone/x?X-Goog-Signature=abc` }], polygons: [], otherAnnotations: 0 },
+      { position: 5, objects: [{ url: `${server.base}/forbidden/y` }], polygons: [], otherAnnotations: 0 },
+      { position: 6, objects: [{ url: `${server.base}/broken/z` }], polygons: [], otherAnnotations: 0 },
+      { position: 7, objects: [{ url: `${server.base}/legacy/a` }], polygons: [], otherAnnotations: 0 },
+      { position: 8, objects: [{ url: 'masks/local.png' }], polygons: [], otherAnnotations: 0 }
     ]
     const report = await downloadLabelboxMasks(rows, options(cache, { maxAttempts: 3 }))
     assert.equal(report.downloaded, 1)
@@ -266,6 +287,7 @@ test('expired links and persistent server errors are listed per row and the rest
     assert.match(byRow.get(5)!.message, /HTTP 403.*export again.*API key/)
     assert.match(byRow.get(6)!.message, /failed 3 times/)
     assert.equal(server.hits.get('/broken/z'), 3)
+    assert.match(byRow.get(8)!.message, /not a web address/)
     await assert.rejects(labelboxRowMask(rows[0], cache, 'e.ndjson'), /has not been downloaded/)
   } finally {
     await server.close()
@@ -275,7 +297,7 @@ test('expired links and persistent server errors are listed per row and the rest
 test('the API key goes only to the hosts allowed for it', async () => {
   const server = await maskServer()
   try {
-    const rows: LabelboxRow[] = [{ position: 1, objects: [{ url: `${server.base}/public/legacy/a` }], otherAnnotations: 0 }]
+    const rows: LabelboxRow[] = [{ position: 1, objects: [{ url: `${server.base}/public/legacy/a` }], polygons: [], otherAnnotations: 0 }]
     const report = await downloadLabelboxMasks(rows, { apiKey: KEY, cacheDir: tempDir('lbcache') }) // default: Labelbox hosts only
     assert.equal(report.downloaded, 1)
     assert.equal(server.authSeen.get('/public/legacy/a'), undefined)

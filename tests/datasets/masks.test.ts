@@ -6,7 +6,7 @@ import sharp from 'sharp'
 import { normaliseMask, writeMask } from '../../src/main/core/datasets/masks'
 import { DatasetError } from '../../src/main/core/datasets/errors'
 import { readRaster } from '../../src/main/core/imaging/raster'
-import { makeBmp, png, tempDir } from './helpers'
+import { gray16Png, makeBmp, png, tempDir } from './helpers'
 
 const W = 8
 const H = 6
@@ -92,6 +92,17 @@ test('grayscale masks are thresholded (default 128, configurable); low gray valu
   assert.deepEqual(Array.from(ids.binary.data), expectedBinary)
   await writeMask(ids, { binary: join(dir, 'b.png'), instances: join(dir, 'i.png') })
   assert.deepEqual(Array.from((await readRaster(join(dir, 'i.png'), 1)).data), Array.from(LEAVES, Number))
+
+  // 16-bit ids above 255 (a 16-bit file whose values stay below the threshold × 257).
+  const manyIds = Array.from(LEAVES, (c) => (c === '0' ? 0 : 300 + Number(c)))
+  const path16 = await file(dir, 'ids16.png', gray16Png(W, H, manyIds))
+  const ids16 = await normaliseMask(path16)
+  assert.equal(ids16.kind, 'instance-ids')
+  assert.deepEqual(Array.from(ids16.instances!.ids), manyIds)
+  await writeMask(ids16, { binary: join(dir, 'b16.png'), instances: join(dir, 'i16.png') })
+  const again = await normaliseMask(join(dir, 'i16.png'))
+  assert.equal(again.kind, 'instance-colours')
+  assert.deepEqual(Array.from(again.instances!.ids), Array.from(LEAVES, Number), 'the same three leaves')
 })
 
 test('transparency: a mask drawn in the alpha channel only, and transparent pixels as background', async () => {

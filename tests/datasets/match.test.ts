@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { detectPrefixPair, makePhotoLookup, matchMasksToPhotos } from '../../src/main/core/datasets/match'
+import { detectPrefixPair, makePhotoLookup, matchMasksToPhotos, separateMasks } from '../../src/main/core/datasets/match'
 
 const pairsOf = (r: ReturnType<typeof matchMasksToPhotos>): string[] => r.pairs.map((p) => `${p.photo} <- ${p.mask} (${p.rule})`)
 
@@ -19,6 +19,8 @@ test('same name, suffixes (case-insensitive, any extension), unmatched on both s
   assert.deepEqual(r.unmatchedMasks, [{ path: '/m/stray_mask.png', reason: 'no photo has a matching name' }])
   assert.equal(r.detectedPrefix, undefined)
   // Configurable suffixes replace the defaults.
+  const whole = matchMasksToPhotos(['/p/IMG_9.jpeg'], ['/m/IMG_9.jpeg.png'])
+  assert.deepEqual(pairsOf(whole), ['/p/IMG_9.jpeg <- /m/IMG_9.jpeg.png (same-name)'])
   const custom = matchMasksToPhotos(['/p/a.jpg', '/p/b.jpg'], ['/m/a.seg.png', '/m/b_mask.png'], { suffixes: ['.seg'] })
   assert.deepEqual(pairsOf(custom), ['/p/a.jpg <- /m/a.seg.png (suffix)'])
 })
@@ -53,4 +55,12 @@ test('photo lookup by export names: base name, name without extension, URL, fold
   assert.deepEqual(find('train/plant.3'), { photo: '/p/plant.3.png' })
   assert.deepEqual(find('dup.jpg'), { ambiguous: ['/p/a/dup.jpg', '/p/b/dup.jpg'] })
   assert.equal(find('nothing.jpg'), undefined)
+})
+
+test('photos and masks dropped in one folder are told apart by the mask suffix', () => {
+  const all = ['/d/IMG_1.jpg', '/d/IMG_1_mask.png', '/d/IMG_2.jpg', '/d/IMG_2-mask.png', '/d/lonely_mask.jpg', '/d/IMG_3.jpg']
+  const { photos, masks } = separateMasks(all)
+  assert.deepEqual(photos, ['/d/IMG_1.jpg', '/d/IMG_2.jpg', '/d/lonely_mask.jpg', '/d/IMG_3.jpg'])
+  assert.deepEqual(masks, ['/d/IMG_1_mask.png', '/d/IMG_2-mask.png'])
+  assert.equal(matchMasksToPhotos(photos, masks).pairs.length, 2)
 })

@@ -102,6 +102,18 @@ test('inspect: hash, size, size after EXIF rotation, bit depth, thumbnail; bad f
   assert.deepEqual([rotated.width, rotated.height], [10, 20], 'thumbnails are upright and not enlarged')
   assert.ok(readdirSync(thumbs).every((f) => f.endsWith('.webp') && !f.startsWith('.')), 'no temp files left')
 
+  const tiff = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#446622' } }).tiff({ compression: 'lzw' }).toBuffer()
+  writeFileSync(join(dir, 'half.tif'), tiff.subarray(0, Math.floor(tiff.length * 0.6)))
+  const half = await inspectPhoto(join(dir, 'half.tif'))
+  assert.ok(!half.ok && half.problem.kind === 'unreadable' && /half\.tif .*damaged or cut short.*starts like a TIFF/.test(half.problem.message), JSON.stringify(half))
+  const rle = makeBmp({ width: 4, height: 4, bpp: 8, palette: [[0, 0, 0, 255]], pixel: () => [0, 0, 0, 255], compression: 1 })
+  writeFileSync(join(dir, 'rle.bmp'), rle)
+  const unsupported = await inspectPhoto(join(dir, 'rle.bmp'))
+  assert.ok(!unsupported.ok && unsupported.problem.kind === 'unsupported' && /run-length/.test(unsupported.problem.message))
+
+  const gone = await inspectPhoto(join(dir, 'moved-away.jpg'))
+  assert.ok(!gone.ok && gone.problem.kind === 'unreadable' && /moved-away\.jpg.*no longer there/.test(gone.problem.message))
+
   const jpegThumb = await inspectPhoto(join(dir, 'big.jpg'), { thumbnail: { path: () => join(thumbs, 'x.jpg'), format: 'jpeg', size: 100 } })
   assert.ok(jpegThumb.ok)
   assert.deepEqual([(await sharp(join(thumbs, 'x.jpg')).metadata()).format, (await sharp(join(thumbs, 'x.jpg')).metadata()).width], ['jpeg', 100])

@@ -8,7 +8,9 @@
 import { writePng, type Raster } from '../imaging/raster'
 import { DatasetError } from './errors'
 import { stemOf, writeFileAtomic } from './util'
+import { makePhotoLookup } from './match'
 import { basename, join } from 'node:path'
+import { readFile } from 'node:fs/promises'
 
 /** Run lengths, column-major, starting with a (possibly empty) background run. */
 export type RleCounts = number[]
@@ -34,6 +36,8 @@ export interface CocoFile {
   images: CocoImage[]
   annotations: CocoAnnotation[]
   categories: Array<{ id: number; name: string }>
+  /** Annotations grouped by image id (every image has an entry, perhaps empty). */
+  annotationsByImage: Map<number, CocoAnnotation[]>
 }
 
 // ---- RLE ----------------------------------------------------------------------------------------
@@ -242,20 +246,37 @@ export function parseCoco(text: string, file: string): CocoFile {
   const categories = Array.isArray(root.categories)
     ? (root.categories as Array<Record<string, unknown>>).filter((c) => c && typeof c.id === 'number').map((c) => ({ id: c.id as number, name: String(c.name ?? c.id) }))
     : []
-  return { images, annotations, categories }
+  const annotationsByImage = new Map<number, CocoAnnotation[]>(images.map((im) => [im.id, []]))
+  for (const a of annotations) annotationsByImage.get(a.imageId)!.push(a)
+  return { images, annotations, categories, annotationsByImage }
+}
+
+/** Read and parse a COCO file. */
+export async function readCocoFile(file: string): Promise<CocoFile> {
+  return parseCoco(await readFile(file, 'utf8'), file)
 }
 
 /**
  * One image's leaf mask: the union of its annotations (all, or those of `categoryIds`), 0/255 one channel.
- * An image without annotations gives an empty mask.
+ * An image without annotations gives an empty mask. With `expected` (the photo's size as displayed), an image
+ * of another size is refused with DatasetError('mask-size').
  */
-export function cocoImageMask(coco: CocoFile, imageId: number, opts: { categoryIds?: number[]; file?: string } = {}): Raster {
-  const image = coco.images.find((im) => im.id === imageId)
-  if (!image) throw new Error(`image ${imageId} is not in the COCO file`)
+export function cocoImageMask(
+  coco: CocoFile,
+  imageId: number,
+  opts: { categoryIds?: number[]; file?: string; expected?: { width: number; height: number; photo?: string } } = {}
+): Raster {
+  const annotations = coco.annotationsByImage.get(imageId)
+  const image = annotations && coco.images.find((im) => im.id === imageId)
+  if (!image || !annotations) throw new Error(`image ${imageId} is not in the COCO file`)
   const { width, height } = image
+  const file = opts.file ?? 'COCO file'
+  const e = opts.expected
+  if (e && (e.width !== width || e.height !== height)) {
+    throw new DatasetError('mask-size', file, `The ${file} gives ${image.fileName} the size ${width}×${height} pixels but the photo${e.photo ? ` ${e.photo}` : ''} is ${e.width}×${e.height} (as displayed); its masks cannot be used`)
+  }
   const data = new Uint8Array(width * height)
-  for (const a of coco.annotations) {
-    if (a.imageId !== imageId) continue
+  for (const a of annotations) {
     if (opts.categoryIds && (a.categoryId === null || !opts.categoryIds.includes(a.categoryId))) continue
     const runs = 'rle' in a.segmentation ? [a.segmentation.rle] : a.segmentation.polygons.filter((p) => p.length >= 6).map((p) => rleFromPolygon(p, height, width))
     for (const counts of runs) {
@@ -263,13 +284,36 @@ export function cocoImageMask(coco: CocoFile, imageId: number, opts: { categoryI
       try {
         pixels = rleDecode(counts, height, width)
       } catch (err) {
-        const file = opts.file ?? 'COCO file'
         throw new DatasetError('corrupt-export', file, `The ${file} has a broken mask for ${image.fileName} (annotation ${a.id ?? '?'}): ${(err as Error).message}`)
       }
       for (let i = 0; i < pixels.length; i++) if (pixels[i]) data[i] = 255
     }
   }
   return { width, height, channels: 1, data }
+}
+
+export interface CocoMatch {
+  image: CocoImage
+  photo: string
+}
+
+/** Pair the file's images with photos by file_name (base name, then name without extension; folders ignored). */
+export function matchCocoImages(coco: CocoFile, photos: string[]): { pairs: CocoMatch[]; unmatchedImages: Array<{ image: CocoImage; reason: string }>; unmatchedPhotos: string[] } {
+  const lookup = makePhotoLookup(photos)
+  const pairs: CocoMatch[] = []
+  const unmatchedImages: Array<{ image: CocoImage; reason: string }> = []
+  const taken = new Set<string>()
+  for (const image of coco.images) {
+    const found = lookup(image.fileName)
+    if (!found) unmatchedImages.push({ image, reason: 'no photo has this file name' })
+    else if ('ambiguous' in found) unmatchedImages.push({ image, reason: `several photos have this name: ${found.ambiguous.join(', ')}` })
+    else if (taken.has(found.photo)) unmatchedImages.push({ image, reason: `the photo ${found.photo} already matched another image of the file` })
+    else {
+      taken.add(found.photo)
+      pairs.push({ image, photo: found.photo })
+    }
+  }
+  return { pairs, unmatchedImages, unmatchedPhotos: photos.filter((p) => !taken.has(p)) }
 }
 
 // ---- writing --------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ export type DatasetErrorCode =
   | 'unreadable'
   | 'unsupported'
   | 'mask-size'
-  | 'mask-empty-kind'
   | 'corrupt-export'
   | 'auth'
   | 'expired'

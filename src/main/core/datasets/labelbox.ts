@@ -3,7 +3,7 @@
 //   const exp = parseLabelboxExport(text, file)                    // NDJSON (current) or legacy JSON
 //   const report = await downloadLabelboxMasks(exp.rows, { apiKey, cacheDir, signal, onProgress })
 //   const { pairs } = matchLabelboxRows(exp.rows, photoPaths)
-//   for (const { row, photo } of pairs) mask = await labelboxRowMask(row, cacheDir)   // union of its objects
+//   for (const { row, photo } of pairs) mask = await labelboxRowMask(row, cacheDir)   // union of masks and polygons
 //
 // Downloads are resumable: each mask lands atomically in cacheDir under a name derived from its URL,
 // and a rerun skips the files already there. The API key is sent only to Labelbox hosts (a crafted export
@@ -15,6 +15,7 @@ import { openImage, sniffImageFormat, type Raster } from '../imaging/raster'
 import { DatasetError } from './errors'
 import { normaliseMask } from './masks'
 import { makePhotoLookup } from './match'
+import { rleDecode, rleFromPolygon } from './coco'
 import { forEachBounded, writeFileAtomic } from './util'
 
 export interface LabelboxObject {
@@ -36,7 +37,9 @@ export interface LabelboxRow {
   width?: number
   height?: number
   objects: LabelboxObject[]
-  /** Annotations that are not segmentation masks (boxes, points, classifications): not used. */
+  /** Polygon objects as [x0, y0, x1, y1, …] in pixels; rasterised like COCO polygons (pycocotools' rule). */
+  polygons: number[][]
+  /** Annotations that are neither masks nor polygons (boxes, points, classifications): not used. */
   otherAnnotations: number
 }
 
@@ -80,6 +83,7 @@ function parseNdjson(text: string, file: string): LabelboxExport {
       width: typeof media.width === 'number' ? media.width : undefined,
       height: typeof media.height === 'number' ? media.height : undefined,
       objects: [],
+      polygons: [],
       otherAnnotations: 0
     }
     const projects = json.projects
@@ -95,6 +99,12 @@ function parseNdjson(text: string, file: string): LabelboxExport {
         if (!Array.isArray(objects)) throw bad('"annotations.objects" is not a list')
         for (const o of objects) {
           if (!isObject(o)) throw bad('an annotation object is not an object')
+          if (o.annotation_kind === 'ImagePolygon') {
+            const points = polygonPoints(o.polygon)
+            if (!points) throw bad('a polygon is not a list of {x, y} points')
+            row.polygons.push(points)
+            continue
+          }
           if (o.annotation_kind !== 'ImageSegmentationMask') {
             row.otherAnnotations++
             continue
@@ -136,6 +146,7 @@ function parseLegacy(text: string, file: string): LabelboxExport {
       externalId: str(raw['External ID']),
       rowData: str(raw['Labeled Data']),
       objects: [],
+      polygons: [],
       otherAnnotations: 0
     }
     if (!row.externalId && !row.rowData && !row.dataRowId) throw bad('has no "External ID", "Labeled Data" or "DataRow ID"; is this a Labelbox JSON export?')
@@ -145,11 +156,25 @@ function parseLegacy(text: string, file: string): LabelboxExport {
     if (!Array.isArray(objects)) throw bad('"Label.objects" is not a list')
     for (const o of objects) {
       if (isObject(o) && str(o.instanceURI)) row.objects.push({ name: str(o.title) ?? str(o.value), url: o.instanceURI as string })
-      else row.otherAnnotations++
+      else if (isObject(o) && o.polygon !== undefined) {
+        const points = polygonPoints(o.polygon)
+        if (!points) throw bad('a polygon is not a list of {x, y} points')
+        row.polygons.push(points)
+      } else row.otherAnnotations++
     }
     return row
   })
   return { format: 'legacy-json', rows }
+}
+
+function polygonPoints(value: unknown): number[] | null {
+  if (!Array.isArray(value)) return null
+  const out: number[] = []
+  for (const p of value) {
+    if (!isObject(p) || typeof p.x !== 'number' || typeof p.y !== 'number') return null
+    out.push(p.x, p.y)
+  }
+  return out
 }
 
 // ---- downloading ----------------------------------------------------------------------------
@@ -171,6 +196,8 @@ export interface DownloadOptions {
   /** Longest wait a 429 Retry-After is honoured for, and how many 429s per mask are waited out (default 120 s, 10). */
   maxRetryAfterMs?: number
   max429?: number
+  /** Longest time one request may take before it counts as failed and is retried (default 60 s). */
+  requestTimeoutMs?: number
 }
 
 export interface DownloadFailure {
@@ -211,19 +238,24 @@ export async function downloadLabelboxMasks(rows: LabelboxRow[], opts: DownloadO
     const path = maskCachePath(opts.cacheDir, url)
     if (await exists(path)) report.cached++
     else {
+      let body: Uint8Array
       try {
-        await writeFileAtomic(path, await fetchMask(url, opts, signal))
-        report.downloaded++
+        body = await fetchMask(url, opts, signal)
       } catch (err) {
-        if (signal.aborted) throw err
-        if (err instanceof DatasetError && err.code === 'auth') {
+        if (signal.aborted || !(err instanceof DatasetError)) throw err
+        if (err.code === 'auth') {
           authError ??= err
           stop.abort()
           return
         }
         const rowsText = needed.get(url)!.map((p) => `#${p}`).join(', ')
-        report.failed.push({ url: withoutQuery(url), rows: needed.get(url)!, message: `Mask for export row ${rowsText}: ${(err as Error).message}` })
+        report.failed.push({ url: withoutQuery(url), rows: needed.get(url)!, message: `Mask for export row ${rowsText}: ${err.message}` })
+        opts.onProgress?.(++done, urls.length)
+        return
       }
+      // A failure to write (full disk) stops the download: every other mask would fail the same way.
+      await writeFileAtomic(path, body)
+      report.downloaded++
     }
     opts.onProgress?.(++done, urls.length)
   }).catch((err) => {
@@ -244,14 +276,17 @@ async function fetchMask(url: string, opts: DownloadOptions, signal: AbortSignal
   const baseDelay = opts.retryDelayMs ?? 1000
   const maxRetryAfter = opts.maxRetryAfterMs ?? 120_000
   const max429 = opts.max429 ?? 10
+  const timeoutMs = opts.requestTimeoutMs ?? 60_000
   let failures = 0
   let throttled = 0
+  if (!URL.canParse(url) || !/^https?:/i.test(url)) throw new DatasetError('download', withoutQuery(url), `the mask link "${withoutQuery(url)}" is not a web address; is the export complete?`)
   const headers: Record<string, string> = sendsKey(url, opts.keyHosts) ? { Authorization: `Bearer ${opts.apiKey}` } : {}
   for (;;) {
     signal.throwIfAborted()
     let wait: number
     try {
-      const res = await fetch(url, { headers, signal, redirect: 'follow' })
+      // A stalled connection counts as a network failure (retried), not a hang.
+      const res = await fetch(url, { headers, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]), redirect: 'follow' })
       if (res.ok) {
         const body = new Uint8Array(await res.arrayBuffer())
         if (!sniffImageFormat(body.subarray(0, 32))) throw new DatasetError('download', withoutQuery(url), 'the server sent something that is not an image (perhaps an error page)')
@@ -264,7 +299,7 @@ async function fetchMask(url: string, opts: DownloadOptions, signal: AbortSignal
       if (err instanceof HttpStatus) {
         const s = err.status
         if (s === 401) {
-          throw new DatasetError('auth', url, 'Labelbox refused the API key (HTTP 401): check the key (Labelbox → Workspace settings → API keys) and that it belongs to the workspace of this export')
+          throw new DatasetError('auth', withoutQuery(url), 'Labelbox refused the API key (HTTP 401): check the key (Labelbox → Workspace settings → API keys) and that it belongs to the workspace of this export')
         }
         if (s === 403 || s === 404 || s === 410) {
           throw new DatasetError('expired', withoutQuery(url), `the mask link no longer works (HTTP ${s}). Mask links in Labelbox exports expire: export again from Labelbox and import the new file${s === 403 ? ', or check that the API key may read this project' : ''}`)
@@ -340,12 +375,13 @@ async function exists(path: string): Promise<boolean> {
 // ---- combining and matching ---------------------------------------------------------------
 
 /**
- * The union of a row's masks as one binary 0/255 mask, read from the cache. Null when the row has no
- * segmentation objects (skipped or not labelled). Throws DatasetError naming the row when a mask is
- * missing from the cache or its size differs from the image's.
+ * The union of a row's masks and polygons as one binary 0/255 mask, masks read from the cache. Null when the
+ * row has neither (skipped or not labelled). Throws DatasetError naming the row when a mask is missing from
+ * the cache or its size differs from the image's. `size` is the photo's size as displayed: a mask of another
+ * size is refused, and polygon-only legacy rows (whose export gives no image size) need it.
  */
-export async function labelboxRowMask(row: LabelboxRow, cacheDir: string, file = 'Labelbox export'): Promise<Raster | null> {
-  if (row.objects.length === 0) return null
+export async function labelboxRowMask(row: LabelboxRow, cacheDir: string, file = 'Labelbox export', size?: { width: number; height: number }): Promise<Raster | null> {
+  if (row.objects.length === 0 && row.polygons.length === 0) return null
   const name = row.globalKey ?? row.externalId ?? row.dataRowId ?? `row ${row.position}`
   let out: Raster | null = null
   for (const o of row.objects) {
@@ -374,6 +410,20 @@ export async function labelboxRowMask(row: LabelboxRow, cacheDir: string, file =
     }
     out ??= { width, height, channels: 1, data: new Uint8Array(width * height) }
     for (let i = 0; i < width * height; i++) if (inside(i)) out.data[i] = 255
+  }
+  if (row.polygons.length > 0) {
+    const width = out?.width ?? row.width ?? size?.width
+    const height = out?.height ?? row.height ?? size?.height
+    if (!width || !height) throw new DatasetError('corrupt-export', file, `The ${file} does not give the size of ${name} (#${row.position}), which its polygons need; match it to its photo first`)
+    out ??= { width, height, channels: 1, data: new Uint8Array(width * height) }
+    for (const polygon of row.polygons) {
+      if (polygon.length < 6) continue
+      const pixels = rleDecode(rleFromPolygon(polygon, height, width), height, width)
+      for (let i = 0; i < pixels.length; i++) if (pixels[i]) out.data[i] = 255
+    }
+  }
+  if (out && size && (out.width !== size.width || out.height !== size.height)) {
+    throw new DatasetError('mask-size', file, `The mask of ${name} (${file}, #${row.position}) is ${out.width}×${out.height} pixels but its photo is ${size.width}×${size.height} (as displayed); a mask must have exactly the photo's size`)
   }
   return out
 }

@@ -13,7 +13,8 @@
 // (every pixel the same colour) is read from its alpha.
 //
 // The instance image written by writeMask keeps the source's own labelling, re-encoded losslessly as PNG:
-// the original colours (RGB, black background) for colour labels, the original ids (8-bit gray) for id images.
+// the original colours (RGB, black background) for colour labels, the original ids (8-bit gray) for id images
+// (16-bit id images with ids above 255: RGB with green = id / 256, blue = id % 256).
 // In memory, `instances.ids` numbers leaves 1..count (for colours: in order of first appearance, row by row;
 // `instances.colours[id - 1]` is that leaf's colour).
 import { openImage, writePng, type Raster } from '../imaging/raster'
@@ -52,18 +53,18 @@ const NOISY_MIN_BRIGHTNESS = 32
 
 /** Read a mask file and normalise it. Throws DatasetError naming the file when it cannot be used. */
 export async function normaliseMask(path: string, opts: MaskOptions = {}): Promise<NormalisedMask> {
-  let gray16: { width: number; height: number; values: Uint16Array } | null = null
+  // 16-bit gray masks keep their 16-bit values (ids above 255 survive); everything else is read as 8-bit RGBA.
+  let gray16: Uint16Array | null = null
   let rgba: Raster
   try {
-    const image = await openImage(path)
+    const image = (await openImage(path)).rotate()
     const meta = await image.metadata()
     if (meta.depth === 'ushort' && (meta.channels === 1 || meta.channels === 2)) {
-      const { data, info } = await image.rotate().extractChannel(0).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true })
-      const values = new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length))
-      gray16 = { width: info.width, height: info.height, values }
+      const { data, info } = await image.extractChannel(0).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true })
+      gray16 = new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length))
       rgba = { width: info.width, height: info.height, channels: 4, data: new Uint8Array(0) }
     } else {
-      const { data, info } = await image.rotate().ensureAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true })
+      const { data, info } = await image.ensureAlpha().toColourspace('srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true })
       if (info.channels !== 4) throw new Error(`decoded ${info.channels} channels`)
       rgba = { width: info.width, height: info.height, channels: 4, data: new Uint8Array(data.buffer, data.byteOffset, data.length) }
     }
@@ -77,7 +78,7 @@ export async function normaliseMask(path: string, opts: MaskOptions = {}): Promi
     throw new DatasetError('mask-size', path, `The mask ${path} is ${width}×${height} pixels but its photo${e.photo ? ` ${e.photo}` : ''} is ${e.width}×${e.height} (as displayed); a mask must have exactly the photo's size.${turned}`)
   }
   const threshold = opts.threshold ?? 128
-  return gray16 ? fromGray(gray16.values, width, height, 65535, threshold * 257) : normaliseRgba(rgba, threshold)
+  return gray16 ? fromGray(gray16, width, height, 65535, threshold * 257) : normaliseRgba(rgba, threshold)
 }
 
 /** Normalise decoded RGBA pixels (pure; see the file comment for the rules). */
@@ -210,7 +211,16 @@ export async function writeMask(mask: NormalisedMask, paths: { binary: string; i
       rgb[i * 3 + 2] = c[2]
     }
     await writePng(paths.instances, { width, height, channels: 3, data: rgb })
+  } else if (ids.every((v) => v <= 255)) {
+    await writePng(paths.instances, { width, height, channels: 1, data: Uint8Array.from(ids) })
   } else {
-    await writePng(paths.instances, { width, height, channels: 1, data: Uint8Array.from(ids, (v) => Math.min(v, 255)) })
+    // More than 255 ids do not fit 8-bit gray: write them as colours (green = id / 256, blue = id % 256),
+    // which reads back as colour labels with the same leaves.
+    const rgb = new Uint8Array(width * height * 3)
+    for (let i = 0; i < ids.length; i++) {
+      rgb[i * 3 + 1] = ids[i] >> 8
+      rgb[i * 3 + 2] = ids[i] & 255
+    }
+    await writePng(paths.instances, { width, height, channels: 3, data: rgb })
   }
 }

@@ -5,7 +5,7 @@
 //   3. a prefix pair:                 rgb_X.png  <- label_X.png      (configurable, or found automatically
 //                                     when every photo starts with one word and every mask with another)
 // Rules 2 and 3 combine (label_X_mask.png). Rule 1 wins over 2, 2 over 3.
-import { stemOf } from './util'
+import { hasImageExtension, stemOf } from './util'
 
 export const DEFAULT_MASK_SUFFIXES = ['_mask', '_masks', '_fg', '_label', '_labels', '-mask', '_seg', '.mask']
 
@@ -59,6 +59,8 @@ export function matchMasksToPhotos(photos: string[], masks: string[], opts: Matc
   const candidates = (mask: string): Array<{ key: string; rule: MaskMatch['rule'] }> => {
     const stem = stemOf(mask).toLowerCase()
     const out: Array<{ key: string; rule: MaskMatch['rule'] }> = [{ key: stem, rule: 'same-name' }]
+    // IMG_1.jpg.png: the photo's whole name plus the mask's extension.
+    if (hasImageExtension(stem)) out.push({ key: stemOf(stem), rule: 'same-name' })
     const unsuffixed = suffixes.filter((s) => stem.endsWith(s) && stem.length > s.length).map((s) => stem.slice(0, -s.length))
     for (const key of unsuffixed) out.push({ key, rule: 'suffix' })
     for (const base of [stem, ...unsuffixed]) {
@@ -148,4 +150,18 @@ function baseName(name: string): string {
     // not URL-encoded
   }
   return (s.split(/[\\/]/).pop() ?? s).toLowerCase()
+}
+
+/**
+ * Split one folder's files into photos and masks when both were dropped together: a file is a mask when its
+ * name is another file's name plus a mask suffix (IMG_1_mask.png beside IMG_1.jpg). Everything else is a photo.
+ */
+export function separateMasks(paths: string[], opts: { suffixes?: string[] } = {}): { photos: string[]; masks: string[] } {
+  const suffixes = (opts.suffixes ?? DEFAULT_MASK_SUFFIXES).map((s) => s.toLowerCase())
+  const stems = new Set(paths.map((p) => stemOf(p).toLowerCase()))
+  const isMask = (p: string): boolean => {
+    const stem = stemOf(p).toLowerCase()
+    return suffixes.some((s) => stem.endsWith(s) && stem.length > s.length && stems.has(stem.slice(0, -s.length)))
+  }
+  return { photos: paths.filter((p) => !isMask(p)), masks: paths.filter(isMask) }
 }

@@ -7,9 +7,9 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { readdir, realpath, stat } from 'node:fs/promises'
-import { extname, join, basename, resolve } from 'node:path'
+import { join, basename, resolve } from 'node:path'
 import { openImage, readHead, sniffImageFormat, type ImageFormat } from '../imaging/raster'
-import { forEachBounded, writeFileAtomic } from './util'
+import { forEachBounded, hasImageExtension, writeFileAtomic } from './util'
 
 export type { ImageFormat }
 
@@ -39,14 +39,11 @@ export interface ScanResult {
   files: ScannedFile[]
   /** Files skipped because they are neither images nor named like images (notes, spreadsheets, …). */
   ignored: number
+  /** Sub-folders that could not be listed (permissions); the rest of the scan went on. */
+  unreadableFolders: Array<{ path: string; message: string }>
 }
 
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.tif', '.tiff', '.bmp', '.dib', '.webp'])
-
-/** True for names that promise an image (the content decides whether it is one). */
-export function hasImageExtension(path: string): boolean {
-  return IMAGE_EXTENSIONS.has(extname(path).toLowerCase())
-}
+export { hasImageExtension }
 
 /**
  * Find photos in folders (recursively) and loose files. Files are recognised by their first bytes, so
@@ -55,6 +52,7 @@ export function hasImageExtension(path: string): boolean {
  */
 export async function scanPhotos(inputs: string[], opts: Progress = {}): Promise<ScanResult> {
   const files: ScannedFile[] = []
+  const unreadableFolders: ScanResult['unreadableFolders'] = []
   let ignored = 0
   let seen = 0
   const visitedDirs = new Set<string>()
@@ -93,7 +91,14 @@ export async function scanPhotos(inputs: string[], opts: Progress = {}): Promise
       const real = await realpath(path)
       if (visitedDirs.has(real)) return // a link loop or the same folder given twice
       visitedDirs.add(real)
-      const entries = await readdir(path)
+      let entries: string[]
+      try {
+        entries = await readdir(path)
+      } catch (err) {
+        if (top) throw new Error(`Cannot open the folder ${path}: ${(err as Error).message}`)
+        unreadableFolders.push({ path, message: `The folder ${path} cannot be opened (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); its photos were not imported` })
+        return
+      }
       for (const name of entries.sort()) {
         if (name.startsWith('.')) continue
         await visit(join(path, name), false)
@@ -106,7 +111,7 @@ export async function scanPhotos(inputs: string[], opts: Progress = {}): Promise
 
   for (const input of inputs) await visit(resolve(input), true)
   const unique = new Map(files.map((f) => [f.path, f]))
-  return { files: [...unique.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), ignored }
+  return { files: [...unique.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), ignored, unreadableFolders }
 }
 
 /** What inspectPhoto learns about a usable photo. */
@@ -168,11 +173,8 @@ export async function hashFile(path: string, signal?: AbortSignal): Promise<stri
  */
 export async function inspectPhoto(path: string, opts: InspectOptions = {}): Promise<InspectResult> {
   opts.signal?.throwIfAborted()
-  const size = (await stat(path)).size
+  let size = 0
   const refuse = (kind: PhotoProblemKind, detail?: string): InspectResult => ({ ok: false, path, size, problem: problemFor(kind, path, detail) })
-  if (size === 0) return refuse('zero-bytes')
-  const format = sniffImageFormat(await readHead(path))
-  if (!format) return refuse('not-an-image')
   const clock = opts.timings
   let t0 = performance.now()
   const lap = (stage: keyof InspectTimings): void => {
@@ -180,7 +182,20 @@ export async function inspectPhoto(path: string, opts: InspectOptions = {}): Pro
     if (clock) clock[stage] += now - t0
     t0 = now
   }
-  const hash = await hashFile(path, opts.signal)
+  let format: ImageFormat | null
+  let hash: string
+  try {
+    size = (await stat(path)).size
+    if (size === 0) return refuse('zero-bytes')
+    format = sniffImageFormat(await readHead(path))
+    if (!format) return refuse('not-an-image')
+    hash = await hashFile(path, opts.signal)
+  } catch (err) {
+    opts.signal?.throwIfAborted()
+    // Moved, deleted or unreadable since the scan: a problem with this photo, not a reason to stop.
+    const code = (err as NodeJS.ErrnoException).code
+    return refuse('unreadable', code === 'ENOENT' ? 'it is no longer there' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message)
+  }
   lap('hashMs')
   opts.signal?.throwIfAborted()
 
@@ -208,7 +223,9 @@ export async function inspectPhoto(path: string, opts: InspectOptions = {}): Pro
     lap('decodeMs')
   } catch (err) {
     const message = (err as Error).message
-    return refuse(classifyDecodeError(message), message)
+    const kind = classifyDecodeError(message)
+    // The first bytes said `format`, so a decoder that does not recognise it means damage, often a cut-short file.
+    return refuse(kind, kind === 'unreadable' ? `it starts like a ${format.toUpperCase()} file but cannot be decoded: ${message}` : message)
   }
   if (!t) return { ok: true, photo: info }
   const thumbnail = t.path(hash)
@@ -255,8 +272,7 @@ export function findDuplicates(photos: Array<{ path: string; hash: string }>): D
 
 function classifyDecodeError(message: string): PhotoProblemKind {
   if (/premature end|truncat|unexpected end|read error|not enough data|ends (before|inside)/i.test(message)) return 'truncated'
-  if (/unsupported image format|not a BMP/i.test(message)) return 'not-an-image'
-  if (/cannot read|bits per pixel|compress/i.test(message)) return 'unsupported'
+  if (/Leafseg cannot read|bits per pixel/i.test(message)) return 'unsupported'
   return 'unreadable'
 }
 
@@ -265,7 +281,7 @@ function problemFor(kind: PhotoProblemKind, path: string, detail?: string): Phot
     'zero-bytes': 'is empty (0 bytes); it was probably not copied completely',
     'not-an-image': 'is not an image Leafseg can read (JPEG, PNG, TIFF, BMP or WebP), whatever its name says',
     truncated: 'is cut short (truncated): the end of the image is missing; copy it again from the camera or the original',
-    unreadable: 'cannot be read as an image; it may be damaged',
+    unreadable: 'cannot be read as an image; it may be damaged or cut short',
     unsupported: 'is an image of a kind Leafseg cannot read'
   }
   return { kind, message: `${path} ${what[kind]}${detail ? ` (${detail})` : ''}` }

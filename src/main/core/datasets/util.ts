@@ -1,5 +1,5 @@
 import { writeFile, rename, unlink } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname, extname, join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 
 /**
@@ -41,4 +41,11 @@ export function stemOf(path: string): string {
   const name = basename(path)
   const dot = name.lastIndexOf('.')
   return dot > 0 ? name.slice(0, dot) : name
+}
+
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.jfif', '.png', '.tif', '.tiff', '.bmp', '.dib', '.webp'])
+
+/** True for names that promise an image (the content decides whether it is one). */
+export function hasImageExtension(path: string): boolean {
+  return IMAGE_EXTENSIONS.has(extname(path).toLowerCase())
 }
