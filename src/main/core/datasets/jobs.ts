@@ -86,6 +86,8 @@ export async function importPhotosJob(params: { datasetId: number; paths: string
     result.imported++
   }
 
+  const pending = new Map<number, InspectResult>()
+  let nextToRecord = 0
   await inspectPhotos(scan.files, {
     signal,
     concurrency: 4,
@@ -96,7 +98,16 @@ export async function importPhotosJob(params: { datasetId: number; paths: string
         return join(dir, `${hash}.webp`)
       }
     },
-    onResult: record,
+    // Record in scan order, whatever order the photos finish in: which of two identical files is
+    // kept (and which reported as its duplicate) must not depend on timing.
+    onResult: async (r, index) => {
+      pending.set(index, r)
+      while (pending.has(nextToRecord)) {
+        const ready = pending.get(nextToRecord)!
+        pending.delete(nextToRecord++)
+        await record(ready)
+      }
+    },
     onProgress: (done, total, name) => ctx.progress(done, total, name)
   })
   return result
@@ -196,7 +207,7 @@ export async function importMasksJob(params: { datasetId: number; source: MaskJo
     const cacheDir = project.path('imports', 'labelbox', createHash('sha256').update(await readFile(source.file)).digest('hex').slice(0, 16))
     const report = await downloadLabelboxMasks(
       match.pairs.map((p) => p.row),
-      { apiKey, cacheDir, signal, onProgress: (done, total, message) => ctx.progress(done, total * 2, message ?? 'Downloading masks…') }
+      { apiKey, cacheDir, signal, keyHosts: labelboxKeyHosts(), onProgress: (done, total, message) => ctx.progress(done, total * 2, message ?? 'Downloading masks…') }
     )
     const failedRows = new Set(report.failed.flatMap((f) => f.rows))
     for (const f of report.failed) problem(f.url, f.message)
@@ -263,6 +274,15 @@ export async function importMasksJob(params: { datasetId: number; source: MaskJo
   }
   result.unmatchedPhotos = photos.filter((p) => !used.has(p.id)).map((p) => p.name)
   return result
+}
+
+/**
+ * Hosts that may receive the Labelbox API key: Labelbox's own, or those named in LEAFSEG_LABELBOX_KEY_HOSTS
+ * (comma-separated) for a lab that reaches Labelbox through its own proxy.
+ */
+function labelboxKeyHosts(): string[] | undefined {
+  const hosts = process.env.LEAFSEG_LABELBOX_KEY_HOSTS?.split(',').map((h) => h.trim()).filter(Boolean)
+  return hosts?.length ? hosts : undefined
 }
 
 export async function exportMasksJob(params: { datasetId: number; dir: string; format: 'png' | 'coco' }, ctx: JobContext): Promise<{ written: number; path: string }> {
