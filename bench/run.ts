@@ -32,7 +32,7 @@ console.log(
       leafseg: require(join(here, '..', 'package.json')).version,
       tfjs: version('@tensorflow/tfjs-core'),
       opencv_wasm: version('opencv-wasm'),
-      sharp: version('sharp'),
+      sharp: (await import('sharp')).default.versions.sharp,
       better_sqlite3: version('better-sqlite3')
     }
   })
