@@ -6,7 +6,7 @@
 //   findDuplicates(okResults)
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { readdir, realpath, stat } from 'node:fs/promises'
+import { open, readdir, realpath, stat } from 'node:fs/promises'
 import { join, basename, resolve } from 'node:path'
 import { openImage, readHead, sniffImageFormat, type ImageFormat } from '../imaging/raster'
 import { forEachBounded, hasImageExtension, writeFileAtomic } from './util'
@@ -223,7 +223,8 @@ export async function inspectPhoto(path: string, opts: InspectOptions = {}): Pro
     lap('decodeMs')
   } catch (err) {
     const message = (err as Error).message
-    const kind = classifyDecodeError(message)
+    // libvips' wording varies (and can mix under concurrent decodes), so a missing end marker decides first.
+    const kind = (await lacksEndMarker(path, format)) ? 'truncated' : classifyDecodeError(message)
     // The first bytes said `format`, so a decoder that does not recognise it means damage, often a cut-short file.
     return refuse(kind, kind === 'unreadable' ? `it starts like a ${format.toUpperCase()} file but cannot be decoded: ${message}` : message)
   }
@@ -268,6 +269,20 @@ export function findDuplicates(photos: Array<{ path: string; hash: string }>): D
   const byHash = new Map<string, string[]>()
   for (const p of photos) byHash.set(p.hash, [...(byHash.get(p.hash) ?? []), p.path])
   return [...byHash].filter(([, paths]) => paths.length > 1).map(([hash, paths]) => ({ hash, paths }))
+}
+
+/** JPEG files end with the EOI marker (FF D9) and PNG files with an IEND chunk; a file cut short has neither. */
+async function lacksEndMarker(path: string, format: ImageFormat): Promise<boolean> {
+  if (format !== 'jpeg' && format !== 'png') return false
+  const handle = await open(path, 'r')
+  try {
+    const { size } = await handle.stat()
+    const tail = Buffer.alloc(Math.min(size, 64))
+    await handle.read(tail, 0, tail.length, size - tail.length)
+    return format === 'jpeg' ? tail.lastIndexOf(Buffer.from([0xff, 0xd9])) < 0 : tail.lastIndexOf(Buffer.from('IEND', 'latin1')) < 0
+  } finally {
+    await handle.close()
+  }
 }
 
 function classifyDecodeError(message: string): PhotoProblemKind {
