@@ -30,7 +30,7 @@ function gridMatrix(side: number, shift: number): CsrMatrix {
   return { size: n, rowStart, columns: Int32Array.from(columns), values: Float64Array.from(values) }
 }
 
-test('incomplete Cholesky without dropping is the exact factor', () => {
+test("incomplete Cholesky without dropping is the exact factor (to float32 precision)", () => {
   const a = gridMatrix(6, 0.1)
   const factor = incompleteCholesky(a, 0, 0)
   assert.ok(factor)
@@ -39,14 +39,14 @@ test('incomplete Cholesky without dropping is the exact factor', () => {
   choleskySolve(factor, x)
   const ax = new Float64Array(a.size)
   multiply(a, x, ax)
-  for (let i = 0; i < a.size; i++) assert.ok(Math.abs(ax[i] - b[i]) < 1e-10)
+  for (let i = 0; i < a.size; i++) assert.ok(Math.abs(ax[i] - b[i]) < 1e-5, `${ax[i]} vs ${b[i]}`) // float32 factor entries
 })
 
 test('a non-positive pivot is reported, and the shifted retry succeeds', () => {
   const a = gridMatrix(4, 0)
   a.values.forEach((v, k) => (a.values[k] = v > 0 ? v - 2.5 : v)) // indefinite
   assert.equal(incompleteCholesky(a, 1e-4, 0), undefined)
-  assert.ok(choleskyPreconditioner(a, 1e-4).values.length > 0)
+  assert.ok(choleskyPreconditioner(a, 1e-4).size === a.size)
 })
 
 test('preconditioned CG with a dropped-entry factor solves to tolerance', () => {

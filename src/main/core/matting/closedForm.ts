@@ -13,6 +13,8 @@ export interface ClosedFormOptions {
   maxIterations?: number
   /** Incomplete Cholesky drops factor entries smaller than this; default 1e-4 (pymatting's). */
   dropTolerance?: number
+  /** Incomplete Cholesky keeps at most this many entries per column below the diagonal (0: no cap). */
+  maxFill?: number
   signal?: AbortSignal
 }
 
@@ -196,7 +198,7 @@ export function closedFormMatte(
   options.signal?.throwIfAborted()
   const { matrix, rhs, unknownIndex } = buildMattingSystem(rgb, trimap, width, height, epsilon)
   options.signal?.throwIfAborted()
-  const factor = choleskyPreconditioner(matrix, options.dropTolerance ?? 1e-4)
+  const factor = choleskyPreconditioner(matrix, options.dropTolerance ?? 1e-4, options.maxFill ?? 0)
   options.signal?.throwIfAborted()
   const x = new Float64Array(matrix.size)
   const { iterations, relativeResidual } = conjugateGradients(
