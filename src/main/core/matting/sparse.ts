@@ -103,7 +103,18 @@ export function incompleteCholesky(
       const at = nextEntry[k]
       const ljk = factor[at]
       const end = columnStart[k + 1]
-      for (let t = at + 1; t < end; t++) work[rows[t]] -= factor[t] * ljk
+      let t = at + 1
+      for (; t + 3 < end; t += 4) {
+        const i0 = rows[t]
+        const i1 = rows[t + 1]
+        const i2 = rows[t + 2]
+        const i3 = rows[t + 3]
+        work[i0] -= factor[t] * ljk
+        work[i1] -= factor[t + 1] * ljk
+        work[i2] -= factor[t + 2] * ljk
+        work[i3] -= factor[t + 3] * ljk
+      }
+      for (; t < end; t++) work[rows[t]] -= factor[t] * ljk
       if (at + 1 < end) {
         if (rows[end - 1] > last) last = rows[end - 1]
         nextEntry[k] = at + 1
