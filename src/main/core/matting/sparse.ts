@@ -50,20 +50,14 @@ export interface CholeskyFactor {
 
 /**
  * Thresholded incomplete Cholesky of a symmetric matrix given in full CSR form (left-looking, column by column):
- * fill-in is computed and kept where |L_ij| > dropTolerance (and, with maxFill > 0, only the maxFill largest
- * per column). The diagonal is updated with every computed entry, dropped or not. Returns undefined when a
+ * fill-in is computed and kept where |L_ij| > dropTolerance. The diagonal is updated with every computed entry, dropped or not. Returns undefined when a
  * pivot is not positive (the caller retries with a shift).
  *
  * The current column is accumulated densely; instead of tracking and sorting its nonzero rows, they are found
  * by scanning from the diagonal to the highest row touched, which in the matting system is about two image
  * rows of unknown pixels away and costs less than the sort.
  */
-export function incompleteCholesky(
-  matrix: CsrMatrix,
-  dropTolerance: number,
-  shift: number,
-  maxFill = 0
-): CholeskyFactor | undefined {
+export function incompleteCholesky(matrix: CsrMatrix, dropTolerance: number, shift: number): CholeskyFactor | undefined {
   const n = matrix.size
   const { rowStart, columns, values } = matrix
   const columnStart = new Int32Array(n + 1)
@@ -74,7 +68,6 @@ export function incompleteCholesky(
 
   const pivot = new Float64Array(n) // running diagonal: A_jj + shift - Σ L_jk²
   const work = new Float64Array(n) // dense accumulator for the current column, zero outside it
-  const magnitudes = new Float64Array(n) // |L_ij| of kept candidates, for the fill cap
   // Columns k < j with a stored entry in row j are kept in a linked list per row: listHead[j] -> listNext[k] -> ...
   // nextEntry[k] is the position in column k of that entry.
   const listHead = new Int32Array(n).fill(-1)
@@ -138,8 +131,7 @@ export function incompleteCholesky(
       pivot[i] -= lij * lij
       if (Math.abs(lij) > dropTolerance) {
         candidateRows[kept] = i
-        candidateValues[kept] = lij
-        magnitudes[kept++] = Math.abs(lij)
+        candidateValues[kept++] = lij
       }
     }
     if (count + 1 + kept > capacity) {
@@ -154,13 +146,9 @@ export function incompleteCholesky(
     columnStart[j] = count
     rows[count] = j
     factor[count++] = ljj
-    const floor = maxFill > 0 && kept > maxFill ? kthLargest(magnitudes, kept, maxFill) : 0
     for (let p = 0; p < kept; p++) {
-      const lij = candidateValues[p]
-      if (Math.abs(lij) >= floor) {
-        rows[count] = candidateRows[p]
-        factor[count++] = lij
-      }
+      rows[count] = candidateRows[p]
+      factor[count++] = candidateValues[p]
     }
     columnStart[j + 1] = count
     if (columnStart[j] + 1 < count) {
@@ -208,31 +196,6 @@ function splitFactor(n: number, columnStart: Int32Array, rows: Int32Array, value
   return { size: n, inverseDiagonal, columnStart: lowerStart, columnRows, columnValues, rowStart, rowColumns, rowValues }
 }
 
-/** The k-th largest of values[0..length) (partially reorders values). */
-function kthLargest(values: Float64Array, length: number, k: number): number {
-  let lo = 0
-  let hi = length - 1
-  const target = k - 1
-  while (lo < hi) {
-    const pivotValue = values[(lo + hi) >> 1]
-    let a = lo
-    let b = hi
-    while (a <= b) {
-      while (values[a] > pivotValue) a++
-      while (values[b] < pivotValue) b--
-      if (a <= b) {
-        const t = values[a]
-        values[a++] = values[b]
-        values[b--] = t
-      }
-    }
-    if (target <= b) hi = b
-    else if (target >= a) lo = a
-    else break
-  }
-  return values[target]
-}
-
 /** Solves L Lᵀ x = b in place (x holds b on entry). */
 export function choleskySolve(factor: CholeskyFactor, x: Float64Array): void {
   const { size, inverseDiagonal, columnStart, columnRows, columnValues, rowStart, rowColumns, rowValues } = factor
@@ -271,9 +234,9 @@ export function choleskySolve(factor: CholeskyFactor, x: Float64Array): void {
 }
 
 /** Incomplete Cholesky with increasing diagonal shifts until it succeeds. */
-export function choleskyPreconditioner(matrix: CsrMatrix, dropTolerance = 1e-4, maxFill = 0): CholeskyFactor {
+export function choleskyPreconditioner(matrix: CsrMatrix, dropTolerance = 1e-4): CholeskyFactor {
   for (const shift of [0, 1e-4, 1e-3, 1e-2, 0.1, 0.5, 1, 10, 100, 1e3, 1e4, 1e5]) {
-    const factor = incompleteCholesky(matrix, dropTolerance, shift, maxFill)
+    const factor = incompleteCholesky(matrix, dropTolerance, shift)
     if (factor) return factor
   }
   throw new Error('the matting system could not be preconditioned (it is not positive definite)')
