@@ -21,28 +21,40 @@ export function createNodeService(mode: 'cli' | 'web'): LeafsegService {
   })
 }
 
-/**
- * Start a job through the service, draw its progress bar on stderr (unless --json), and wait for it.
- * Ctrl-C cancels the job cleanly. A failed or cancelled job becomes an ApiError.
- */
-export async function runJob(service: LeafsegService, start: () => Promise<JobInfo>, quiet: boolean): Promise<JobInfo> {
+/** A progress bar on stderr (none with --json, or when stderr is not a terminal). */
+export function progressBar(quiet: boolean): { update(done: number, total: number, message?: string): void; stop(): void } {
   const bar = new SingleBar(
     { format: ' {bar} {percentage}% | {value}/{total} | ETA {eta_formatted} | {message}', stream: process.stderr, hideCursor: true },
     Presets.shades_classic
   )
   let started = false
+  return {
+    update(done, total, message = '') {
+      if (quiet) return
+      if (!started) {
+        bar.start(Math.max(total, 1), done, { message })
+        started = true
+      }
+      bar.setTotal(Math.max(total, 1))
+      bar.update(done, { message })
+    },
+    stop() {
+      if (started) bar.stop()
+    }
+  }
+}
+
+/**
+ * Start a job through the service, draw its progress bar on stderr (unless --json), and wait for it.
+ * Ctrl-C cancels the job cleanly. A failed or cancelled job becomes an ApiError.
+ */
+export async function runJob(service: LeafsegService, start: () => Promise<JobInfo>, quiet: boolean): Promise<JobInfo> {
+  const bar = progressBar(quiet)
   let jobId = -1
   const unsubscribe = service.events.subscribe((event, payload) => {
-    if (event !== 'job.updated' || quiet) return
+    if (event !== 'job.updated') return
     const job = payload as JobInfo
-    if (job.id !== jobId) return
-    const total = Math.max(job.total, 1)
-    if (!started) {
-      bar.start(total, job.done, { message: job.message ?? '' })
-      started = true
-    }
-    bar.setTotal(total)
-    bar.update(job.done, { message: job.message ?? '' })
+    if (job.id === jobId) bar.update(job.done, job.total, job.message ?? '')
   })
   const job = await start()
   jobId = job.id
@@ -53,7 +65,7 @@ export async function runJob(service: LeafsegService, start: () => Promise<JobIn
   process.on('SIGINT', onSigint)
   try {
     const finished = await service.requireProject().jobs.wait(job.id)
-    if (started) bar.stop()
+    bar.stop()
     if (finished.status === 'failed') throw new ApiError('internal', finished.error ?? 'The job failed.')
     if (finished.status === 'cancelled') throw new ApiError('cancelled', `${finished.title}: cancelled.`)
     return finished

@@ -4,9 +4,10 @@
 import type { JobInfo, ProjectInfo } from './domain'
 import type { AppApi } from './api/app'
 import type { DatasetsApi } from './api/datasets'
+import type { MattingApi } from './api/matting'
 
 /** Every method, by area: one file per area under ./api/. */
-export interface LeafsegApi extends AppApi, DatasetsApi {}
+export interface LeafsegApi extends AppApi, DatasetsApi, MattingApi {}
 
 export type ApiMethod = keyof LeafsegApi
 export type ApiArgs<M extends ApiMethod> = Parameters<LeafsegApi[M]>[0]

@@ -61,6 +61,15 @@ export interface DatasetSummary {
   problems: number
   /** Scale for leaf areas in mm²; null until the user sets it. */
   pxPerMm: number | null
+  /** The trimap settings last applied to this dataset. */
+  trimap: TrimapSettings
+}
+
+/** Trimap settings (the workflow's step 3): erode/dilate a mask by a k×k square, so many times each. */
+export interface TrimapSettings {
+  kernelSize: number
+  fgIterations: number
+  bgIterations: number
 }
 
 export type MaskSource = 'folder' | 'labelbox' | 'coco' | 'drawn' | 'predicted'
@@ -89,11 +98,16 @@ export interface PhotoDetail extends PhotoSummary {
     /** Colour instance labels kept from the source, when there were any. */
     instancesFile: string | null
     source: MaskSource
+    /** sha256 of the binary mask's pixels: what trimaps, mattes and training snapshots were made from. */
+    hash: string
     foreground: number
     /** True while a model made it and no person has confirmed or edited it. */
     modelMade: boolean
     updatedAt: string
   } | null
+  /** Stale when the mask changed after it was made. */
+  trimap: (TrimapSettings & { file: string; stale: boolean; createdAt: string }) | null
+  matte: (TrimapSettings & { file: string; cutoutFile: string | null; stale: boolean; createdAt: string }) | null
 }
 
 export interface ImportProblem {

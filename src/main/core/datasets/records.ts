@@ -22,9 +22,29 @@ interface PhotoRow {
   foreground: number | null
   model_made: number | null
   mask_updated_at: string | null
+  mask_hash: string | null
+  trimap_file: string | null
+  trimap_kernel: number | null
+  trimap_fg: number | null
+  trimap_bg: number | null
+  trimap_mask_hash: string | null
+  trimap_created_at: string | null
+  matte_file: string | null
+  cutout_file: string | null
+  matte_kernel: number | null
+  matte_fg: number | null
+  matte_bg: number | null
+  matte_mask_hash: string | null
+  matte_created_at: string | null
 }
 
-const photoColumns = `p.*, m.file AS mask_file, m.instances_file, m.source AS mask_source, m.foreground, m.model_made, m.updated_at AS mask_updated_at`
+const photoColumns = `p.*, m.file AS mask_file, m.instances_file, m.source AS mask_source, m.foreground, m.model_made, m.updated_at AS mask_updated_at, m.hash AS mask_hash`
+
+/** The detail query also joins the photo's trimap and alpha matte. */
+const detailColumns = `${photoColumns},
+  t.file AS trimap_file, t.kernel AS trimap_kernel, t.fg_iterations AS trimap_fg, t.bg_iterations AS trimap_bg, t.mask_hash AS trimap_mask_hash, t.created_at AS trimap_created_at,
+  a.file AS matte_file, a.cutout_file, a.kernel AS matte_kernel, a.fg_iterations AS matte_fg, a.bg_iterations AS matte_bg, a.mask_hash AS matte_mask_hash, a.created_at AS matte_created_at`
+const detailJoins = `LEFT JOIN masks m ON m.photo_id = p.id LEFT JOIN trimaps t ON t.photo_id = p.id LEFT JOIN mattes a ON a.photo_id = p.id`
 
 function toSummary(r: PhotoRow): PhotoSummary {
   return { id: r.id, name: r.name, width: r.width, height: r.height, split: r.split, hasMask: r.mask_file !== null, thumbnail: r.thumbnail, importedAt: r.imported_at }
@@ -43,17 +63,42 @@ function toDetail(r: PhotoRow): PhotoDetail {
           file: r.mask_file,
           instancesFile: r.instances_file,
           source: r.mask_source!,
+          hash: r.mask_hash!,
           foreground: r.foreground ?? 0,
           modelMade: r.model_made === 1,
           updatedAt: r.mask_updated_at!
+        }
+      : null,
+    trimap: r.trimap_file
+      ? {
+          file: r.trimap_file,
+          kernelSize: r.trimap_kernel!,
+          fgIterations: r.trimap_fg!,
+          bgIterations: r.trimap_bg!,
+          stale: r.trimap_mask_hash !== r.mask_hash,
+          createdAt: r.trimap_created_at!
+        }
+      : null,
+    matte: r.matte_file
+      ? {
+          file: r.matte_file,
+          cutoutFile: r.cutout_file,
+          kernelSize: r.matte_kernel!,
+          fgIterations: r.matte_fg!,
+          bgIterations: r.matte_bg!,
+          // Stale when the mask changed, or the trimap was remade with other settings since.
+          stale:
+            r.matte_mask_hash !== r.mask_hash ||
+            (r.trimap_file !== null && (r.trimap_kernel !== r.matte_kernel || r.trimap_fg !== r.matte_fg || r.trimap_bg !== r.matte_bg)),
+          createdAt: r.matte_created_at!
         }
       : null
   }
 }
 
 export function getDataset(db: Db, id: number): DatasetSummary {
-  const d = db.prepare('SELECT id, name, created_at, px_per_mm FROM datasets WHERE id = ?').get(id) as
-    | { id: number; name: string; created_at: string; px_per_mm: number | null }
+  const d = db.prepare('SELECT id, name, created_at, px_per_mm, trimap_kernel, trimap_fg_iterations, trimap_bg_iterations FROM datasets WHERE id = ?').get(id) as
+    | { id: number; name: string; created_at: string; px_per_mm: number | null; trimap_kernel: number; trimap_fg_iterations: number; trimap_bg_iterations: number }
     | undefined
   if (!d) throw new ApiError('not_found', `There is no dataset ${id}.`)
   const counts = db
@@ -72,7 +117,8 @@ export function getDataset(db: Db, id: number): DatasetSummary {
     labelled: counts.labelled,
     splits: { train: counts.train ?? 0, val: counts.val ?? 0, test: counts.test ?? 0, none: counts.none ?? 0 },
     problems,
-    pxPerMm: d.px_per_mm
+    pxPerMm: d.px_per_mm,
+    trimap: { kernelSize: d.trimap_kernel, fgIterations: d.trimap_fg_iterations, bgIterations: d.trimap_bg_iterations }
   }
 }
 
@@ -149,13 +195,13 @@ export function photosPage(
 /** All photos of a dataset, with masks, in name order (for jobs: matching, export, training). */
 export function datasetPhotos(db: Db, datasetId: number): PhotoDetail[] {
   const rows = db
-    .prepare(`SELECT ${photoColumns} FROM photos p LEFT JOIN masks m ON m.photo_id = p.id WHERE p.dataset_id = ? ORDER BY p.name COLLATE NOCASE, p.id`)
+    .prepare(`SELECT ${detailColumns} FROM photos p ${detailJoins} WHERE p.dataset_id = ? ORDER BY p.name COLLATE NOCASE, p.id`)
     .all(datasetId) as PhotoRow[]
   return rows.map(toDetail)
 }
 
 export function getPhoto(db: Db, id: number): PhotoDetail {
-  const row = db.prepare(`SELECT ${photoColumns} FROM photos p LEFT JOIN masks m ON m.photo_id = p.id WHERE p.id = ?`).get(id) as PhotoRow | undefined
+  const row = db.prepare(`SELECT ${detailColumns} FROM photos p ${detailJoins} WHERE p.id = ?`).get(id) as PhotoRow | undefined
   if (!row) throw new ApiError('not_found', `There is no photo ${id}.`)
   return toDetail(row)
 }

@@ -2,10 +2,14 @@
 import type { JobHandler } from './context'
 import { demoJob } from './demo'
 import { exportMasksJob, importMasksJob, importPhotosJob } from '../datasets/jobs'
+import { exportCutoutsJob, mattesJob, trimapsJob } from '../matting/jobs'
 
 export const jobHandlers: Record<string, JobHandler<never>> = {
   demo: demoJob,
   'import-photos': importPhotosJob,
   'import-masks': importMasksJob,
-  'export-masks': exportMasksJob
+  'export-masks': exportMasksJob,
+  trimaps: trimapsJob,
+  mattes: mattesJob,
+  cutouts: exportCutoutsJob
 }

@@ -168,6 +168,11 @@ export class TrimapMaker {
       throw new TrimapError(
         'the unknown band of the trimap is empty (the leaf fills the whole photo, or both iteration counts are 0), so there is no edge to matte'
       )
+    // Without definite leaf pixels the matte would come out all background: say so instead.
+    if (stats.foreground === 0)
+      throw new TrimapError(
+        `the leaf erosions remove every leaf pixel (${kernelSize}×${kernelSize} kernel, ${fgIterations} erosions), so the trimap has no definite leaf; use fewer erosions or a smaller kernel`
+      )
     return { trimap, stats }
   }
 

@@ -12,6 +12,7 @@ import { EventHub } from './events'
 import { ChosenFolders, isInside } from './paths'
 import { appMethods } from './app'
 import { datasetMethods } from './datasets'
+import { mattingMethods } from './matting'
 
 export interface ServiceOptions {
   host: AppInfo['host']
@@ -41,7 +42,7 @@ export class LeafsegService {
 
   constructor(readonly options: ServiceOptions) {
     this.recent = new RecentProjects(options.userDataDir)
-    this.api = { ...appMethods(this), ...datasetMethods(this) }
+    this.api = { ...appMethods(this), ...datasetMethods(this), ...mattingMethods(this) }
   }
 
   /** The open project, or a clear error when there is none. */

@@ -90,6 +90,40 @@ export const migrations: Migration[] = [
         );
       `)
     }
+  },
+  {
+    version: 3,
+    name: 'trimaps and alpha mattes',
+    up(db) {
+      db.exec(`
+        -- The trimap settings a user last applied to a dataset (the seed's defaults until then).
+        ALTER TABLE datasets ADD COLUMN trimap_kernel INTEGER NOT NULL DEFAULT 5;
+        ALTER TABLE datasets ADD COLUMN trimap_fg_iterations INTEGER NOT NULL DEFAULT 5;
+        ALTER TABLE datasets ADD COLUMN trimap_bg_iterations INTEGER NOT NULL DEFAULT 5;
+        -- Each records the mask it was made from (mask_hash): when the mask changes it is stale.
+        CREATE TABLE trimaps (
+          photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+          file TEXT NOT NULL,
+          kernel INTEGER NOT NULL,
+          fg_iterations INTEGER NOT NULL,
+          bg_iterations INTEGER NOT NULL,
+          mask_hash TEXT NOT NULL,
+          unknown_pixels INTEGER NOT NULL,
+          created_at TEXT NOT NULL
+        );
+        CREATE TABLE mattes (
+          photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+          file TEXT NOT NULL,
+          cutout_file TEXT,
+          kernel INTEGER NOT NULL,
+          fg_iterations INTEGER NOT NULL,
+          bg_iterations INTEGER NOT NULL,
+          mask_hash TEXT NOT NULL,
+          seconds REAL NOT NULL,
+          created_at TEXT NOT NULL
+        );
+      `)
+    }
   }
 ]
 

@@ -1,0 +1,133 @@
+// Matting for a dataset: trimaps (with the user's settings) and alpha mattes, recorded in SQLite with the
+// mask they were made from, so a changed mask marks them stale; cutouts exported from the stored mattes.
+import { mkdirSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { ApiError } from '../../../shared/errors'
+import type { PhotoDetail, TrimapSettings } from '../../../shared/domain'
+import type { JobContext } from '../jobs/context'
+import type { Db } from '../store/database'
+import type { Project } from '../project'
+import { readRaster, writePng } from '../imaging/raster'
+import { datasetPhotos, getDataset } from '../datasets/records'
+import { stemOf } from '../datasets/util'
+import { writeTrimapForMask, matteFile } from './files'
+import { estimateForeground, makeCutout } from './foreground'
+
+const rel = (project: Project, path: string) => relative(project.dir, path).split('\\').join('/')
+
+export function saveTrimapSettings(db: Db, datasetId: number, s: TrimapSettings): void {
+  db.prepare('UPDATE datasets SET trimap_kernel = ?, trimap_fg_iterations = ?, trimap_bg_iterations = ? WHERE id = ?').run(s.kernelSize, s.fgIterations, s.bgIterations, datasetId)
+}
+
+function labelledPhotos(db: Db, datasetId: number, photoIds?: number[]): PhotoDetail[] {
+  const wanted = photoIds ? new Set(photoIds) : null
+  const photos = datasetPhotos(db, datasetId).filter((p) => p.mask && (!wanted || wanted.has(p.id)))
+  if (photos.length === 0) throw new ApiError('bad_input', 'No photo here has a mask: trimaps and mattes are made from masks. Import masks first.')
+  return photos
+}
+
+/** Make (or remake) one photo's trimap with the given settings and record it. */
+async function makeTrimap(project: Project, photo: PhotoDetail, s: TrimapSettings): Promise<void> {
+  mkdirSync(project.path('trimaps'), { recursive: true })
+  const file = project.path('trimaps', `${photo.id}.png`)
+  const stats = await writeTrimapForMask(join(project.dir, photo.mask!.file), file, s)
+  project.db
+    .prepare(
+      `INSERT INTO trimaps (photo_id, file, kernel, fg_iterations, bg_iterations, mask_hash, unknown_pixels, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (photo_id) DO UPDATE SET file = excluded.file, kernel = excluded.kernel, fg_iterations = excluded.fg_iterations,
+         bg_iterations = excluded.bg_iterations, mask_hash = excluded.mask_hash, unknown_pixels = excluded.unknown_pixels, created_at = excluded.created_at`
+    )
+    .run(photo.id, rel(project, file), s.kernelSize, s.fgIterations, s.bgIterations, photo.mask!.hash, stats.unknown, new Date().toISOString())
+}
+
+export interface MattingResult {
+  made: number
+  problems: { photo: string; reason: string }[]
+}
+
+export async function trimapsJob(params: { datasetId: number; settings: TrimapSettings }, ctx: JobContext): Promise<MattingResult> {
+  const { project, signal } = ctx
+  getDataset(project.db, params.datasetId)
+  const photos = labelledPhotos(project.db, params.datasetId)
+  saveTrimapSettings(project.db, params.datasetId, params.settings)
+  const result: MattingResult = { made: 0, problems: [] }
+  for (let i = 0; i < photos.length; i++) {
+    signal.throwIfAborted()
+    try {
+      await makeTrimap(project, photos[i], params.settings)
+      result.made++
+    } catch (err) {
+      result.problems.push({ photo: photos[i].name, reason: (err as Error).message })
+    }
+    ctx.progress(i + 1, photos.length, photos[i].name)
+  }
+  return result
+}
+
+/**
+ * Alpha mattes by closed-form matting for the labelled photos (or the chosen ones). A missing or stale trimap
+ * is made first with the dataset's trimap settings.
+ */
+export async function mattesJob(params: { datasetId: number; photoIds?: number[] }, ctx: JobContext): Promise<MattingResult> {
+  const { project, signal } = ctx
+  const dataset = getDataset(project.db, params.datasetId)
+  const photos = labelledPhotos(project.db, params.datasetId, params.photoIds)
+  mkdirSync(project.path('mattes'), { recursive: true })
+  const result: MattingResult = { made: 0, problems: [] }
+  for (let i = 0; i < photos.length; i++) {
+    signal.throwIfAborted()
+    const photo = photos[i]
+    ctx.progress(i, photos.length, photo.name)
+    try {
+      if (!photo.trimap || photo.trimap.stale) await makeTrimap(project, photo, dataset.trimap)
+      const trimap = project.db.prepare('SELECT file, kernel, fg_iterations, bg_iterations FROM trimaps WHERE photo_id = ?').get(photo.id) as {
+        file: string
+        kernel: number
+        fg_iterations: number
+        bg_iterations: number
+      }
+      const alphaOut = project.path('mattes', `${photo.id}.png`)
+      const made = await matteFile({ image: join(project.dir, photo.file), trimap: join(project.dir, trimap.file), alphaOut }, { signal })
+      project.db
+        .prepare(
+          `INSERT INTO mattes (photo_id, file, cutout_file, kernel, fg_iterations, bg_iterations, mask_hash, seconds, created_at) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (photo_id) DO UPDATE SET file = excluded.file, cutout_file = NULL, kernel = excluded.kernel, fg_iterations = excluded.fg_iterations,
+             bg_iterations = excluded.bg_iterations, mask_hash = excluded.mask_hash, seconds = excluded.seconds, created_at = excluded.created_at`
+        )
+        .run(photo.id, rel(project, alphaOut), trimap.kernel, trimap.fg_iterations, trimap.bg_iterations, photo.mask!.hash, made.seconds, new Date().toISOString())
+      result.made++
+    } catch (err) {
+      if (signal.aborted) throw err
+      result.problems.push({ photo: photo.name, reason: (err as Error).message })
+    }
+    ctx.progress(i + 1, photos.length, photo.name)
+  }
+  return result
+}
+
+/**
+ * Cutouts (RGBA PNG, the alpha matte as transparency) written to a folder, named like the photos. Colours are the
+ * estimated leaf colours, which keep the background out of the leaf's rim, or the photo's own.
+ */
+export async function exportCutoutsJob(
+  params: { datasetId: number; dir: string; photoIds?: number[]; colours: 'foreground' | 'photo' },
+  ctx: JobContext
+): Promise<{ written: number; dir: string; skipped: string[] }> {
+  const { project, signal } = ctx
+  const wanted = params.photoIds ? new Set(params.photoIds) : null
+  const photos = datasetPhotos(project.db, params.datasetId).filter((p) => (!wanted || wanted.has(p.id)) && p.matte)
+  if (photos.length === 0) throw new ApiError('bad_input', 'No alpha mattes to cut out: run matting first.')
+  mkdirSync(params.dir, { recursive: true })
+  const skipped = photos.filter((p) => p.matte!.stale).map((p) => p.name)
+  let written = 0
+  for (const photo of photos.filter((p) => !p.matte!.stale)) {
+    signal.throwIfAborted()
+    const rgb = await readRaster(join(project.dir, photo.file), 3)
+    const alphaBytes = await readRaster(join(project.dir, photo.matte!.file), 1)
+    const alpha = Float32Array.from(alphaBytes.data, (v) => v / 255)
+    const fg = params.colours === 'foreground' ? estimateForeground(rgb.data, alpha, rgb.width, rgb.height, { signal }).foreground : undefined
+    await writePng(join(params.dir, `${stemOf(photo.name)}.png`), makeCutout(rgb.data, alpha, rgb.width, rgb.height, fg))
+    ctx.progress(++written, photos.length, photo.name)
+  }
+  return { written, dir: params.dir, skipped }
+}

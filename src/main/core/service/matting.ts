@@ -1,0 +1,73 @@
+// API area: trimaps and alpha mattes.
+import { z } from 'zod'
+import { join } from 'node:path'
+import type { MattingApi } from '../../../shared/api/matting'
+import { ApiError } from '../../../shared/errors'
+import { readRaster } from '../imaging/raster'
+import { getDataset, getPhoto } from '../datasets/records'
+import { TrimapMaker } from '../matting/trimap'
+import sharp from 'sharp'
+import type { Methods, Schemas } from './area'
+import { filePath, id } from './app'
+import type { LeafsegService } from './service'
+
+type K = keyof MattingApi
+
+const settings = {
+  kernelSize: z.number().int().min(1).max(101),
+  fgIterations: z.number().int().min(0).max(1000),
+  bgIterations: z.number().int().min(0).max(1000)
+}
+const photoIds = z.array(id).min(1).max(100_000).optional()
+
+export const mattingSchemas: Schemas<K> = {
+  'matting.previewTrimap': z.object({ photoId: id, ...settings }).strict(),
+  'matting.makeTrimaps': z.object({ datasetId: id, ...settings }).strict(),
+  'matting.makeMattes': z.object({ datasetId: id, photoIds }).strict(),
+  'matting.exportCutouts': z.object({ datasetId: id, dir: filePath, photoIds, colours: z.enum(['foreground', 'photo']) }).strict()
+}
+
+export function mattingMethods(s: LeafsegService): Methods<K> {
+  // The photo being previewed: its mask stays decoded and the trimap maker keeps its buffers while a slider moves.
+  let preview: { photoId: number; maskHash: string; mask: Uint8Array; maker: TrimapMaker } | null = null
+  const jobs = () => s.requireProject().jobs
+  const db = () => s.requireProject().project.db
+
+  return {
+    async 'matting.previewTrimap'({ photoId, ...options }) {
+      const { project } = s.requireProject()
+      const photo = getPhoto(project.db, photoId)
+      if (!photo.mask) throw new ApiError('bad_input', `${photo.name} has no mask, so it has no trimap: import its mask first.`)
+      if (!preview || preview.photoId !== photoId || preview.maskHash !== photo.mask.hash) {
+        preview?.maker.dispose()
+        const mask = await readRaster(join(project.dir, photo.mask.file), 1)
+        preview = { photoId, maskHash: photo.mask.hash, mask: mask.data, maker: new TrimapMaker(mask.width, mask.height) }
+      }
+      const started = performance.now()
+      let made
+      try {
+        made = preview.maker.make(preview.mask, options)
+      } catch (err) {
+        throw new ApiError('bad_input', `${photo.name}: ${(err as Error).message}`)
+      }
+      const png = await sharp(Buffer.from(made.trimap.buffer, made.trimap.byteOffset, made.trimap.length), { raw: { width: photo.width, height: photo.height, channels: 1 } })
+        .png({ compressionLevel: 1, palette: false })
+        .toBuffer()
+      return { dataUrl: `data:image/png;base64,${png.toString('base64')}`, ...made.stats, ms: Math.round(performance.now() - started) }
+    },
+    async 'matting.makeTrimaps'({ datasetId, ...settings }) {
+      const dataset = getDataset(db(), datasetId)
+      const { kernelSize: k, fgIterations: f, bgIterations: b } = settings
+      return jobs().start('trimaps', `Trimaps for “${dataset.name}” (k=${k}, erode ×${f}, dilate ×${b})`, { datasetId, settings })
+    },
+    async 'matting.makeMattes'({ datasetId, photoIds }) {
+      const dataset = getDataset(db(), datasetId)
+      const what = photoIds?.length === 1 ? getPhoto(db(), photoIds[0]).name : `“${dataset.name}”`
+      return jobs().start('mattes', `Alpha mattes for ${what}`, { datasetId, photoIds })
+    },
+    async 'matting.exportCutouts'({ datasetId, dir, photoIds, colours }) {
+      const dataset = getDataset(db(), datasetId)
+      return jobs().start('cutouts', `Cutouts of “${dataset.name}”`, { datasetId, dir: s.checkPath(dir), photoIds, colours })
+    }
+  }
+}
