@@ -1,0 +1,89 @@
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import sharp from 'sharp'
+import { augmentedPreviews, DEFAULT_AUGMENT, loadExample, seededRandom, streamBatches, type Sample } from '../../src/main/core/ml/data'
+import { makePhotos } from './fixtures'
+
+let root: string
+let photos: Sample[]
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'leafseg-data-'))
+  photos = await makePhotos(join(root, 'photos'), 5, { width: 80, height: 60, seed: 2 })
+})
+after(() => rm(root, { recursive: true, force: true }))
+
+// Fraction of mask pixels whose photo pixel is leaf-green (green clearly above red), and of the rest that are not.
+function agreement(rgb: Float32Array, mask: Float32Array): number {
+  let agree = 0
+  for (let i = 0; i < mask.length; i++) {
+    const green = rgb[i * 3 + 1] - rgb[i * 3] > 0.15
+    if (green === (mask[i] === 1)) agree++
+  }
+  return agree / mask.length
+}
+
+test('a photo and its mask load at the network size, aligned', async () => {
+  const { rgb, mask } = await loadExample(photos[0], 32, null, seededRandom(1))
+  assert.equal(rgb.length, 32 * 32 * 3)
+  assert.equal(mask.length, 32 * 32)
+  assert.ok(mask.some((v) => v === 1) && mask.some((v) => v === 0))
+  assert.ok(agreement(rgb, mask) > 0.9)
+})
+
+test('every augmentation keeps photo and mask aligned', async () => {
+  for (let i = 0; i < 6; i++) {
+    const { rgb, mask } = await loadExample(photos[i % photos.length], 48, { ...DEFAULT_AUGMENT, hueDegrees: 5, noiseStd: 0.01, blurProbability: 0 }, seededRandom(i))
+    assert.ok(agreement(rgb, mask) > 0.85, `sample ${i}: ${agreement(rgb, mask)}`)
+    assert.ok(rgb.every((v) => v >= 0 && v <= 1))
+    assert.ok(mask.every((v) => v === 0 || v === 1))
+  }
+})
+
+test('augmented previews are reproducible with a seed and differ from each other', async () => {
+  const a = await augmentedPreviews(photos[1], { size: 40, count: 8, seed: 5 })
+  const b = await augmentedPreviews(photos[1], { size: 40, count: 8, seed: 5 })
+  assert.equal(a.length, 8)
+  assert.deepEqual(a.map((p) => Buffer.from(p.photo.data).toString('base64')), b.map((p) => Buffer.from(p.photo.data).toString('base64')))
+  const distinct = new Set(a.map((p) => Buffer.from(p.mask.data).toString('base64')))
+  assert.ok(distinct.size >= 4, `only ${distinct.size} distinct masks among 8`)
+  assert.equal(a[0].photo.channels, 3)
+  assert.equal(a[0].mask.channels, 1)
+})
+
+test('switched-off augmentation gives the plain resized photo', async () => {
+  const plain = await loadExample(photos[2], 32, null, seededRandom(1))
+  const off = await loadExample(photos[2], 32, {}, seededRandom(99))
+  assert.deepEqual(Array.from(off.rgb), Array.from(plain.rgb))
+  const flipped = await loadExample(photos[2], 32, { flips: true }, seededRandom(4))
+  assert.notDeepEqual(Array.from(flipped.mask), Array.from(plain.mask))
+})
+
+test('batches cover every sample once per epoch, shuffled by epoch', async () => {
+  const ids = async (epoch: number) => {
+    const seen: string[] = []
+    for await (const batch of streamBatches(photos, { batchSize: 2, size: 16, augment: { flips: true }, seed: 1, epoch })) {
+      assert.equal(batch.x.length, batch.n * 16 * 16 * 3)
+      assert.equal(batch.y.length, batch.n * 16 * 16)
+      seen.push(...batch.ids)
+    }
+    return seen
+  }
+  const one = await ids(1)
+  assert.deepEqual([...one].sort(), photos.map((p) => p.id).sort())
+  assert.deepEqual(await ids(1), one)
+  const orders = new Set([one, await ids(2), await ids(3)].map((o) => o.join()))
+  assert.ok(orders.size > 1)
+})
+
+test('a mask of the wrong size is reported with both file names', async () => {
+  const maskPath = join(root, 'small.mask.png')
+  await sharp({ create: { width: 10, height: 10, channels: 3, background: '#000' } }).png().toFile(maskPath)
+  const bad = { id: 'bad', imagePath: photos[0].imagePath, maskPath }
+  await assert.rejects(loadExample(bad, 16, null, seededRandom(1)), (err: Error) => err.message.includes(maskPath) && err.message.includes(photos[0].imagePath))
+  const missing = { id: 'missing', imagePath: join(root, 'nope.jpg'), maskPath }
+  await assert.rejects(loadExample(missing, 16, null, seededRandom(1)), /nope\.jpg/)
+})
