@@ -20,9 +20,6 @@ type ConvAttrs = {
   dimRoundingMode?: 'floor' | 'round' | 'ceil'
 }
 
-/** Largest im2col buffer built at once (floats); larger batches are split by image and summed. */
-const IM2COL_CHUNK_FLOATS = 16 * 1024 * 1024
-
 let originalBackpropInput: KernelFunc | undefined
 
 function kernel(name: string): KernelFunc {
@@ -59,65 +56,79 @@ function conv2dBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTens
   const padTop = info.padInfo.top
   const padLeft = info.padInfo.left
   const taps = fh * fw * inC
-  const pixelsPerImage = outH * outW
-  const imagesPerChunk = Math.max(1, Math.min(batch, Math.floor(IM2COL_CHUNK_FLOATS / (taps * pixelsPerImage))))
   const matMul = kernel('BatchMatMul')
 
-  // x as padded channel-major planes [inC][batch][padH][padW]: each im2col row is then a run of copies.
+  // x as zero-padded channel-major planes [inC][batch][padH][padW] (a margin at the end for the flat reads below).
   const padH = Math.max(inH + padTop, (outH - 1) * sh + fh)
   const padW = Math.max(inW + padLeft, (outW - 1) * sw + fw)
-  const planes = new Float32Array(inC * batch * padH * padW)
+  const planeSize = batch * padH * padW
+  const margin = fh * padW + fw
+  const planesInfo = wasm.makeOutput([inC * planeSize + margin], 'float32')
+  const planes = heap(wasm, planesInfo)
+  planes.fill(0)
   {
     const src = heap(wasm, x)
+    const block = 64 // pixels per block: the block's reads and its inC write runs stay in L1
     for (let n = 0; n < batch; n++)
       for (let y = 0; y < inH; y++) {
-        let s = ((n * inH + y) * inW) * inC
-        const rowBase = (n * padH + y + padTop) * padW + padLeft
-        for (let xx = 0; xx < inW; xx++) {
-          let d = rowBase + xx
-          for (let c = 0; c < inC; c++, d += batch * padH * padW) planes[d] = src[s++]
+        const srcRow = (n * inH + y) * inW
+        const dstRow = (n * padH + y + padTop) * padW + padLeft
+        for (let x0 = 0; x0 < inW; x0 += block) {
+          const x1 = Math.min(inW, x0 + block)
+          for (let c = 0; c < inC; c++) {
+            let s = (srcRow + x0) * inC + c
+            let d = c * planeSize + dstRow + x0
+            for (let xx = x0; xx < x1; xx++, s += inC) planes[d++] = src[s]
+          }
         }
       }
   }
 
-  let result: Float32Array | undefined
-  let resultInfo: TensorInfo | undefined
-  for (let n0 = 0; n0 < batch; n0 += imagesPerChunk) {
-    const images = Math.min(imagesPerChunk, batch - n0)
-    const cols = images * pixelsPerImage
-    const patches = wasm.makeOutput([taps, cols], 'float32')
-    const dyChunk = wasm.makeOutput([cols, outC], 'float32')
-    {
-      const p = heap(wasm, patches)
-      let d = 0
-      for (let ky = 0; ky < fh; ky++)
-        for (let kx = 0; kx < fw; kx++)
-          for (let c = 0; c < inC; c++)
-            for (let n = n0; n < n0 + images; n++) {
-              const plane = (c * batch + n) * padH
-              for (let oy = 0; oy < outH; oy++) {
-                const s = (plane + oy * sh + ky) * padW + kx
-                if (sw === 1) {
-                  p.set(planes.subarray(s, s + outW), d)
-                  d += outW
-                } else for (let ox = 0; ox < outW; ox++) p[d++] = planes[s + ox * sw]
-              }
+  // With stride 1 the output grid can be widened to the padded grid (padH x padW per image, dy zero in
+  // the extra rows and columns): every im2col row is then one contiguous run of the planes.
+  const flat = sh === 1 && sw === 1 && (padH * padW) / (outH * outW) < 1.2
+  const cols = flat ? planeSize : batch * outH * outW
+  const patches = wasm.makeOutput([taps, cols], 'float32')
+  const dyCols = wasm.makeOutput([cols, outC], 'float32')
+  const planesAt = wasm.dataIdMap.get(planesInfo.dataId)!.memoryOffset / 4
+  const patchesAt = wasm.dataIdMap.get(patches.dataId)!.memoryOffset / 4
+  const heapF32 = new Float32Array(heap(wasm, planesInfo).buffer)
+  if (flat) {
+    let d = patchesAt
+    for (let ky = 0; ky < fh; ky++)
+      for (let kx = 0; kx < fw; kx++)
+        for (let c = 0; c < inC; c++, d += cols) {
+          const s = planesAt + c * planeSize + ky * padW + kx
+          heapF32.copyWithin(d, s, s + cols)
+        }
+    const dyPadded = heap(wasm, dyCols)
+    dyPadded.fill(0)
+    const dyValues = heap(wasm, dy)
+    const run = outW * outC
+    for (let r = 0; r < batch * outH; r++) {
+      const n = Math.floor(r / outH)
+      const oy = r - n * outH
+      dyPadded.set(dyValues.subarray(r * run, (r + 1) * run), (n * padH + oy) * padW * outC)
+    }
+  } else {
+    let d = patchesAt
+    for (let ky = 0; ky < fh; ky++)
+      for (let kx = 0; kx < fw; kx++)
+        for (let c = 0; c < inC; c++)
+          for (let n = 0; n < batch; n++)
+            for (let oy = 0; oy < outH; oy++) {
+              const s = planesAt + ((c * batch + n) * padH + oy * sh + ky) * padW + kx
+              if (sw === 1) heapF32.copyWithin(d, s, s + outW)
+              else for (let ox = 0; ox < outW; ox++) heapF32[d + ox] = heapF32[s + ox * sw]
+              d += outW
             }
-      heap(wasm, dyChunk).set(heap(wasm, dy).subarray(n0 * pixelsPerImage * outC, (n0 + images) * pixelsPerImage * outC))
-    }
-    const part = matMul({ inputs: { a: patches, b: dyChunk }, backend: wasm, attrs: { transposeA: false, transposeB: false } }) as TensorInfo
-    wasm.disposeData(patches.dataId)
-    wasm.disposeData(dyChunk.dataId)
-    if (!resultInfo) {
-      resultInfo = part
-    } else {
-      result = heap(wasm, resultInfo)
-      const add = heap(wasm, part)
-      for (let i = 0; i < add.length; i++) result[i] += add[i]
-      wasm.disposeData(part.dataId)
-    }
+    heap(wasm, dyCols).set(heap(wasm, dy))
   }
-  return { dataId: resultInfo!.dataId, shape: [...a.filterShape], dtype: 'float32' }
+  wasm.disposeData(planesInfo.dataId)
+  const out = matMul({ inputs: { a: patches, b: dyCols }, backend: wasm, attrs: { transposeA: false, transposeB: false } }) as TensorInfo
+  wasm.disposeData(patches.dataId)
+  wasm.disposeData(dyCols.dataId)
+  return { dataId: out.dataId, shape: [...a.filterShape], dtype: 'float32' }
 }
 
 function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): TensorInfo {
