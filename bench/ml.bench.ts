@@ -20,6 +20,7 @@ async function trainStep(emit: Emit, backend: BackendName, preset: UnetPreset, b
   const fit = checkTrainingFits(config, batch, backend)
   if (!fit.fits) {
     emit({ bench: name, value: null, unit: 'ms', backend, batch, note: `does not fit: ${fit.message}` })
+    if (fit.largestBatch > 0) await trainStep(emit, backend, preset, fit.largestBatch, steps)
     return
   }
   const model = buildUnet(config)

@@ -62,6 +62,28 @@ test('switched-off augmentation gives the plain resized photo', async () => {
   assert.notDeepEqual(Array.from(flipped.mask), Array.from(plain.mask))
 })
 
+test('fixed-scale crops keep the photo scale and stay aligned with the mask', async () => {
+  const sampling = { mode: 'crops', scale: 0.5 } as const
+  const a = await loadExample(photos[3], 16, null, seededRandom(8), sampling)
+  const b = await loadExample(photos[3], 16, null, seededRandom(8), sampling)
+  assert.deepEqual(Array.from(a.rgb), Array.from(b.rgb), 'same seed, same crop')
+  const whole = await loadExample(photos[3], 16, null, seededRandom(8))
+  assert.notDeepEqual(Array.from(a.rgb), Array.from(whole.rgb))
+  // A 32 px window resized to 16 px: compare with the photo decoded at half size.
+  const { data, info } = await sharp(photos[3].imagePath).resize(40, 30, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true })
+  assert.equal(info.width, 40)
+  let best = Infinity
+  for (let top = 0; top + 16 <= 30; top++)
+    for (let left = 0; left + 16 <= 40; left++) {
+      let err = 0
+      for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) for (let c = 0; c < 3; c++) err += Math.abs(data[((top + y) * 40 + left + x) * 3 + c] / 255 - a.rgb[(y * 16 + x) * 3 + c])
+      best = Math.min(best, err / (16 * 16 * 3))
+    }
+  assert.ok(best < 0.06, `the crop matches no window of the half-size photo (mean error ${best.toFixed(3)})`)
+  const augmented = await loadExample(photos[3], 16, DEFAULT_AUGMENT, seededRandom(2), sampling)
+  assert.ok(agreement(augmented.rgb, augmented.mask) > 0.8)
+})
+
 test('batches cover every sample once per epoch, shuffled by epoch', async () => {
   const ids = async (epoch: number) => {
     const seen: string[] = []

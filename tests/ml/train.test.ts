@@ -8,7 +8,7 @@ import { trainUnet, type EpochMetrics, type TrainOptions } from '../../src/main/
 import { buildUnet, checkTrainingFits, UNET_PRESETS } from '../../src/main/core/ml/unet'
 import { loadModelFiles, saveModelFiles } from '../../src/main/core/ml/model-io'
 import { createPredictor } from '../../src/main/core/ml/predict'
-import type { Sample } from '../../src/main/core/ml/data'
+import { loadExample, seededRandom, type Sample } from '../../src/main/core/ml/data'
 import { makePhotos } from './fixtures'
 
 let root: string
@@ -46,6 +46,26 @@ test('a small U-Net learns generated leaves to a validation IoU of at least 0.8'
   assert.ok(result.bestIoU >= 0.8, `best validation IoU ${result.bestIoU.toFixed(3)} (last: ${JSON.stringify(last.validation)})`)
   assert.ok(last.train.loss < result.history[0].train.loss, 'training loss went down')
   assert.equal(result.history.length, 14)
+
+  // The best checkpoint predicts the validation photos as well as training measured.
+  const predictor = await createPredictor(join(root, 'learn', 'best'))
+  assert.equal(predictor.meta?.epoch, result.bestEpoch)
+  assert.deepEqual(predictor.meta?.sampling, { mode: 'whole' })
+  const examples = await Promise.all(validation.map((s) => loadExample(s, 32, null, seededRandom(1))))
+  const x = new Float32Array(examples.length * 32 * 32 * 3)
+  examples.forEach((e, i) => x.set(e.rgb, i * 32 * 32 * 3))
+  const p = predictor.predictBatch(x, examples.length)
+  let tp = 0
+  let union = 0
+  examples.forEach((e, i) =>
+    e.mask.forEach((m, j) => {
+      const leaf = p[i * 32 * 32 + j] >= 0.5
+      if (leaf && m === 1) tp++
+      if (leaf || m === 1) union++
+    })
+  )
+  predictor.dispose()
+  assert.ok(Math.abs(tp / union - result.bestIoU) < 1e-6, `predictor IoU ${tp / union} vs training's ${result.bestIoU}`)
 })
 
 test('the tensor count after epoch 2 equals the count after epoch 1', async () => {

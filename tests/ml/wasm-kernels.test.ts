@@ -2,6 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { initBackend, tf } from '../../src/main/core/ml/backend'
 import { bceLoss, buildUnet } from '../../src/main/core/ml/unet'
+import { setIm2colLimit } from '../../src/main/core/ml/wasm-kernels'
 
 // Runs f on the cpu backend and on wasm (with our kernels) from the same inputs; returns both results.
 async function onBoth(make: () => tf.Tensor[], f: (...xs: tf.Tensor[]) => tf.Tensor[]): Promise<[Float32Array[], Float32Array[]]> {
@@ -43,6 +44,27 @@ for (const [stride, kernelSize, pad] of [[1, 3, 'same'], [2, 3, 'same'], [1, 3, 
     assertClose(cpu, wasm, 'conv2d')
   })
 }
+
+test('sums over leading axes (bias gradients) and others match cpu', async () => {
+  const [cpu, wasm] = await onBoth(
+    () => [rand([2, 3, 4, 5], 11)],
+    (x) => [x.sum([0, 1, 2]), x.sum([0, 1], true), x.sum(0), x.sum([1, 3]), x.sum(-1), x.sum()]
+  )
+  assertClose(cpu, wasm, 'sum')
+})
+
+test('the filter gradient split into image chunks matches cpu', async () => {
+  setIm2colLimit(1000) // fewer floats than one image's im2col: one image per chunk
+  try {
+    const [cpu, wasm] = await onBoth(
+      () => [rand([3, 8, 7, 4], 7), rand([3, 3, 4, 6], 8)],
+      (x, w) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same').square().sum())([x, w])
+    )
+    assertClose(cpu, wasm, 'chunked conv2d')
+  } finally {
+    setIm2colLimit(64 * 1024 * 1024)
+  }
+})
 
 for (const [kernelSize, stride] of [[2, 2], [3, 2], [3, 1]] as const) {
   test(`transposed conv gradients match cpu: ${kernelSize}x${kernelSize} stride ${stride}`, async () => {

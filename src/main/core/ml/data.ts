@@ -47,6 +47,13 @@ export const DEFAULT_AUGMENT: Required<AugmentOptions> = {
   noiseStd: 0.03
 }
 
+/**
+ * How a photo becomes a network input. 'whole': the whole photo resized to size×size, as in the published
+ * workflow (aspect ratio not kept). 'crops': square windows of the photo at a fixed scale (network pixels per
+ * photo pixel), so that a model can later predict a large photo tile by tile at that same scale.
+ */
+export type Sampling = { mode: 'whole' } | { mode: 'crops'; scale: number }
+
 /** A network-sized example: rgb is size*size*3 in 0..1, mask is size*size of 0/1. */
 export interface Example {
   rgb: Float32Array
@@ -125,25 +132,33 @@ async function photoAndMaskSize(sample: Sample): Promise<{ width: number; height
 }
 
 /**
- * Decode one photo and its mask at size×size; with `augment`, apply the enabled augmentations drawn
- * from `random`. Without it, the whole photo is resized (validation, prediction).
+ * Decode one photo and its mask at size×size; with `augment`, apply the enabled augmentations drawn from
+ * `random`. Without it (validation, prediction) only the sampling window is drawn (one fixed crop per seed).
  */
-export async function loadExample(sample: Sample, size: number, augment: AugmentOptions | null, random: () => number): Promise<Example> {
+export async function loadExample(
+  sample: Sample,
+  size: number,
+  augment: AugmentOptions | null,
+  random: () => number,
+  sampling: Sampling = { mode: 'whole' }
+): Promise<Example> {
   const a = augment ?? {}
-  let region: { left: number; top: number; width: number; height: number } | null = null
+  const { width, height } = await photoAndMaskSize(sample)
+  let w = width
+  let h = height
+  if (sampling.mode === 'crops') w = h = Math.max(1, Math.min(width, height, Math.round(size / sampling.scale)))
   if (a.scaleRange) {
-    const { width, height } = await photoAndMaskSize(sample)
     const [lo, hi] = a.scaleRange
-    const scale = lo + (hi - lo) * random()
-    const w = Math.max(1, Math.round(width * scale))
-    const h = Math.max(1, Math.round(height * scale))
-    region = { left: Math.floor(random() * (width - w + 1)), top: Math.floor(random() * (height - h + 1)), width: w, height: h }
+    const zoom = lo + (hi - lo) * random()
+    w = Math.max(1, Math.round(w * zoom))
+    h = Math.max(1, Math.round(h * zoom))
   }
+  const region =
+    w === width && h === height ? null : { left: Math.floor(random() * (width - w + 1)), top: Math.floor(random() * (height - h + 1)), width: w, height: h }
   const [rgb8, mask8] = await Promise.all([
     decodeRegion(sample.imagePath, 'photo', region, size, 3),
     decodeRegion(sample.maskPath, 'mask', region, size, 1)
   ])
-  if (!a.scaleRange) await photoAndMaskSize(sample) // size mismatch is an error even without cropping
   const rgb = new Float32Array(size * size * 3)
   for (let i = 0; i < rgb.length; i++) rgb[i] = rgb8[i] / 255
   const mask = new Float32Array(size * size)
@@ -277,12 +292,12 @@ function blur(rgb: Float32Array, size: number, sigma: number): void {
  */
 export async function augmentedPreviews(
   sample: Sample,
-  options: { size: number; count: number; augment?: AugmentOptions; seed?: number }
+  options: { size: number; count: number; augment?: AugmentOptions; seed?: number; sampling?: Sampling }
 ): Promise<Array<{ photo: Raster; mask: Raster }>> {
-  const { size, count, augment = DEFAULT_AUGMENT, seed = 1 } = options
+  const { size, count, augment = DEFAULT_AUGMENT, seed = 1, sampling } = options
   const out: Array<{ photo: Raster; mask: Raster }> = []
   for (let i = 0; i < count; i++) {
-    const { rgb, mask } = await loadExample(sample, size, augment, seededRandom(mixSeed(seed, i)))
+    const { rgb, mask } = await loadExample(sample, size, augment, seededRandom(mixSeed(seed, i)), sampling)
     const photo = new Uint8Array(rgb.length)
     for (let j = 0; j < rgb.length; j++) photo[j] = Math.round(rgb[j] * 255)
     const mask8 = new Uint8Array(mask.length)
@@ -299,6 +314,7 @@ export interface BatchOptions {
   augment: AugmentOptions | null
   seed: number
   epoch: number
+  sampling?: Sampling
   signal?: AbortSignal
 }
 
@@ -320,7 +336,7 @@ export function batchCount(samples: number, batchSize: number): number {
 async function loadBatch(samples: Sample[], indices: number[], o: BatchOptions): Promise<Batch> {
   const pixels = o.size * o.size
   const examples = await Promise.all(
-    indices.map((i) => loadExample(samples[i], o.size, o.augment, seededRandom(mixSeed(o.seed, o.epoch, i))))
+    indices.map((i) => loadExample(samples[i], o.size, o.augment, seededRandom(mixSeed(o.seed, o.epoch, i)), o.sampling))
   )
   const x = new Float32Array(indices.length * pixels * 3)
   const y = new Float32Array(indices.length * pixels)

@@ -7,6 +7,7 @@ import { tf } from './backend'
 
 export const MODEL_FILE = 'model.json'
 export const WEIGHTS_FILE = 'weights.bin'
+export const META_FILE = 'leafseg.json'
 const OPTIMIZER_FILE = 'optimizer.json'
 const OPTIMIZER_WEIGHTS_FILE = 'optimizer.bin'
 
@@ -60,8 +61,21 @@ export async function readableFolder(dir: string): Promise<string | null> {
   return null
 }
 
-/** Save a layers model as dir/model.json + dir/weights.bin (dir must exist). */
-export async function saveModelFiles(model: tf.LayersModel, dir: string): Promise<void> {
+/** What a prediction needs to know about how the model was trained (saved as leafseg.json). */
+export interface ModelMeta {
+  inputSize: number
+  baseFilters: number
+  depth: number
+  /** How training photos became inputs; predict at the same scale (see data.ts Sampling). */
+  sampling: { mode: 'whole' } | { mode: 'crops'; scale: number }
+  loss: string
+  epoch: number
+  validationIoU: number
+}
+
+/** Save a layers model as dir/model.json + dir/weights.bin (+ dir/leafseg.json with `meta`); dir must exist. */
+export async function saveModelFiles(model: tf.LayersModel, dir: string, meta?: ModelMeta): Promise<void> {
+  if (meta) await writeAtomic(join(dir, META_FILE), JSON.stringify(meta, null, 2))
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
       const weights = artifacts.weightData ? joinWeights(artifacts.weightData) : new Uint8Array()
@@ -101,6 +115,13 @@ export async function loadModelFiles(dir: string): Promise<tf.LayersModel> {
   } catch (err) {
     throw new Error(`Cannot load the model in ${dir}: ${(err as Error).message}`)
   }
+}
+
+/** The training facts saved with a model, or null for a model saved without them. */
+export async function loadModelMeta(dir: string): Promise<ModelMeta | null> {
+  const folder = (await readableFolder(dir)) ?? dir
+  if (!(await exists(join(folder, META_FILE)))) return null
+  return JSON.parse(await readFile(join(folder, META_FILE), 'utf8')) as ModelMeta
 }
 
 /** Save the optimizer's state (Adam: iteration count and both moments) next to a model. */

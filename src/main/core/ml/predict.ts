@@ -1,10 +1,15 @@
 // Prediction with a saved model: probability maps at the network's input size.
 import { initBackend, tf } from './backend'
-import { loadModelFiles } from './model-io'
+import { loadModelFiles, loadModelMeta, type ModelMeta } from './model-io'
 
 export interface Predictor {
   /** Side of the square tiles the network takes. */
   inputSize: number
+  /**
+   * How the model was trained (null for a model saved without leafseg.json). With sampling 'crops', resize
+   * the photo by meta.sampling.scale before tiling; with 'whole', the model saw whole photos at inputSize².
+   */
+  meta: ModelMeta | null
   /**
    * Leaf probabilities for n tiles. rgbTiles: n*inputSize*inputSize*3 floats in 0..1 (RGB, row-major);
    * returns n*inputSize*inputSize floats in 0..1.
@@ -17,6 +22,7 @@ export interface Predictor {
 export async function createPredictor(modelDir: string): Promise<Predictor> {
   await initBackend()
   const model = await loadModelFiles(modelDir)
+  const meta = await loadModelMeta(modelDir)
   const shape = model.inputs[0].shape
   const inputSize = shape[1]
   if (inputSize == null || shape[2] !== inputSize || shape[3] !== 3) {
@@ -25,6 +31,7 @@ export async function createPredictor(modelDir: string): Promise<Predictor> {
   }
   return {
     inputSize,
+    meta,
     predictBatch(rgbTiles, n) {
       const expected = n * inputSize * inputSize * 3
       if (rgbTiles.length !== expected) throw new Error(`predictBatch expected ${expected} floats for ${n} tiles of ${inputSize}², got ${rgbTiles.length}`)

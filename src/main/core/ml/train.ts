@@ -3,9 +3,9 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { initBackend, tf, type BackendInfo } from './backend'
-import { batchCount, streamBatches, type AugmentOptions, type Batch, type Sample } from './data'
+import { batchCount, streamBatches, type AugmentOptions, type Batch, type Sample, type Sampling } from './data'
 import { buildUnet, checkTrainingFits, checkUnetConfig, lossFunction, type LossName, type UnetConfig } from './unet'
-import { exists, loadModelFiles, loadOptimizerFiles, readableFolder, replaceFolder, saveModelFiles, saveOptimizerFiles } from './model-io'
+import { exists, loadModelFiles, loadOptimizerFiles, readableFolder, replaceFolder, saveModelFiles, saveOptimizerFiles, type ModelMeta } from './model-io'
 
 export interface Metrics {
   loss: number
@@ -42,6 +42,8 @@ export interface TrainOptions {
   loss?: LossName
   /** null: no augmentation. */
   augment: AugmentOptions | null
+  /** Whole photos resized (default, as published) or fixed-scale crops (for tiled prediction). */
+  sampling?: Sampling
   seed?: number
   /** Stop after this many epochs without a better validation IoU (0 or absent: never). */
   patience?: number
@@ -71,6 +73,7 @@ interface RunState {
   loss: LossName
   learningRate: number
   batchSize: number
+  sampling: Sampling
   history: EpochMetrics[]
   bestEpoch: number
   bestIoU: number
@@ -127,10 +130,17 @@ function batchTensors(batch: Batch, size: number): { x: tf.Tensor4D; y: tf.Tenso
   return { x: tf.tensor4d(batch.x, [batch.n, size, size, 3]), y: tf.tensor4d(batch.y, [batch.n, size, size, 1]) }
 }
 
-async function evaluate(model: tf.LayersModel, samples: Sample[], o: TrainOptions, loss: (y: tf.Tensor, p: tf.Tensor) => tf.Scalar, seed: number): Promise<Metrics> {
+async function evaluate(
+  model: tf.LayersModel,
+  samples: Sample[],
+  o: TrainOptions,
+  loss: (y: tf.Tensor, p: tf.Tensor) => tf.Scalar,
+  seed: number,
+  sampling: Sampling
+): Promise<Metrics> {
   const confusion = new Confusion()
   const size = o.model.inputSize
-  for await (const batch of streamBatches(samples, { batchSize: o.batchSize, size, augment: null, seed, epoch: 0, signal: o.signal })) {
+  for await (const batch of streamBatches(samples, { batchSize: o.batchSize, size, augment: null, seed, epoch: 0, sampling, signal: o.signal })) {
     const { x, y } = batchTensors(batch, size)
     const [lossValue, counts] = tf.tidy(() => {
       const p = model.predict(x) as tf.Tensor
@@ -170,7 +180,8 @@ export async function trainUnet(o: TrainOptions): Promise<TrainResult> {
   const bestDir = join(o.runDir, 'best')
   await mkdir(o.runDir, { recursive: true })
 
-  let state: RunState = { config: o.model, seed, loss: lossName, learningRate, batchSize: o.batchSize, history: [], bestEpoch: 0, bestIoU: -1 }
+  const sampling = o.sampling ?? { mode: 'whole' }
+  let state: RunState = { config: o.model, seed, loss: lossName, learningRate, batchSize: o.batchSize, sampling, history: [], bestEpoch: 0, bestIoU: -1 }
   let model: tf.LayersModel
   const optimizer = tf.train.adam(learningRate)
   let optimizerRestored = false
@@ -195,7 +206,7 @@ export async function trainUnet(o: TrainOptions): Promise<TrainResult> {
       const started = performance.now()
       const confusion = new Confusion()
       let b = 0
-      for await (const batch of streamBatches(o.train, { batchSize: o.batchSize, size, augment: o.augment, seed: state.seed, epoch, signal: o.signal })) {
+      for await (const batch of streamBatches(o.train, { batchSize: o.batchSize, size, augment: o.augment, seed: state.seed, epoch, sampling: state.sampling, signal: o.signal })) {
         const { x, y } = batchTensors(batch, size)
         let counts: tf.Tensor | undefined
         const lossValue = optimizer.minimize(() => {
@@ -210,17 +221,18 @@ export async function trainUnet(o: TrainOptions): Promise<TrainResult> {
         o.onBatch?.(epoch, ++b, batches, value)
         o.signal?.throwIfAborted()
       }
-      const validation = await evaluate(model, o.validation, o, loss, state.seed)
+      const validation = await evaluate(model, o.validation, o, loss, state.seed, state.sampling)
       const best = validation.iou > state.bestIoU
       const metrics: EpochMetrics = { epoch, train: confusion.metrics(), validation, seconds: (performance.now() - started) / 1000, best }
       state.history.push(metrics)
+      const meta: ModelMeta = { ...o.model, sampling: state.sampling, loss: state.loss, epoch, validationIoU: validation.iou }
       if (best) {
         state.bestIoU = validation.iou
         state.bestEpoch = epoch
-        await replaceFolder(bestDir, (dir) => saveModelFiles(model, dir))
+        await replaceFolder(bestDir, (dir) => saveModelFiles(model, dir, meta))
       }
       await replaceFolder(lastDir, async (dir) => {
-        await saveModelFiles(model, dir)
+        await saveModelFiles(model, dir, meta)
         await saveOptimizerFiles(optimizer, dir)
         await writeFile(join(dir, STATE_FILE), JSON.stringify(state))
       })

@@ -106,34 +106,38 @@ export function lossFunction(name: LossName): (y: tf.Tensor, p: tf.Tensor) => tf
   return (y, p) => tf.tidy(() => bceLoss(y, p).add(diceLoss(y, p)) as tf.Scalar)
 }
 
-/** Activation floats one image needs on the forward pass (every layer output), and the parameter count. */
-function unetSizes(config: UnetConfig): { activations: number; parameters: number } {
+/** Activation floats one image needs on the forward pass (every layer output), parameters, and each 3x3 conv. */
+export function unetSizes(config: UnetConfig): { activations: number; parameters: number; convs: Array<{ side: number; inC: number; outC: number }> } {
   const { inputSize: s, baseFilters: f, depth } = config
   let activations = s * s * 3
   let parameters = 0
+  const convs: Array<{ side: number; inC: number; outC: number }> = []
+  const block = (side: number, inC: number, outC: number) => {
+    convs.push({ side, inC, outC }, { side, inC: outC, outC })
+    parameters += 9 * inC * outC + outC + 9 * outC * outC + outC
+    activations += side * side * outC * 2 * 2 // two convs, each before and after its ReLU
+  }
   let inC = 3
   for (let level = 0; level < depth; level++) {
     const side = s / 2 ** level
     const c = f * 2 ** level
-    activations += side * side * c * 2 * 2 + (side / 2) * (side / 2) * c // 2 convs (pre- and post-ReLU), pool
-    parameters += 9 * inC * c + c + 9 * c * c + c
+    block(side, inC, c)
+    activations += (side / 2) * (side / 2) * c // pool
     inC = c
   }
-  const bridgeSide = s / 2 ** depth
-  const bridgeC = f * 2 ** depth
-  activations += bridgeSide * bridgeSide * bridgeC * 4
-  parameters += 9 * inC * bridgeC + bridgeC + 9 * bridgeC * bridgeC + bridgeC
-  inC = bridgeC
+  block(s / 2 ** depth, inC, f * 2 ** depth)
+  inC = f * 2 ** depth
   for (let level = depth - 1; level >= 0; level--) {
     const side = s / 2 ** level
     const c = f * 2 ** level
-    activations += side * side * (c + 2 * c + c * 2 * 2) // up-conv, concat, 2 convs
-    parameters += 4 * inC * c + c + 9 * 2 * c * c + c + 9 * c * c + c
+    activations += side * side * c * 3 // up-conv and the concatenation
+    parameters += 4 * inC * c + c
+    block(side, 2 * c, c)
     inC = c
   }
   activations += s * s * 2
   parameters += inC + 1
-  return { activations, parameters }
+  return { activations, parameters, convs }
 }
 
 /** Heap the wasm backend can address (4 GiB, less room for the runtime and fragmentation). */
@@ -141,13 +145,20 @@ export const WASM_HEAP_LIMIT_BYTES = 3.5 * 2 ** 30
 
 /**
  * Bytes that training this configuration needs at its peak: the forward activations kept for the backward
- * pass, their gradients (about as large again, partly overlapping), the largest im2col buffer, the
- * parameters with their gradients and the two Adam moments.
+ * pass with their gradients and temporaries (2.7x the activations), the parameters with their gradients and
+ * two Adam moments, the largest filter-gradient im2col buffer (bounded to 256 MiB unless one image needs
+ * more), plus 30 % for heap growth and fragmentation. Calibrated on the wasm heap size after a training
+ * step: fast-cpu batch 8: 0.67 GiB (estimate 0.87), seed batch 1: 2.3 GiB (2.4), seed batch 2: 3.2 GiB (3.4).
  */
 export function estimateTrainingBytes(config: UnetConfig, batchSize: number): number {
-  const { activations, parameters } = unetSizes(config)
-  const perImage = activations * 4 * 2.2
-  return perImage * batchSize + parameters * 4 * 4 + 64 * 2 ** 20
+  const { activations, parameters, convs } = unetSizes(config)
+  let im2col = 0
+  for (const { side, inC, outC } of convs) {
+    const perImage = 9 * inC * (side + 2) ** 2
+    const images = Math.max(1, Math.min(batchSize, Math.floor((64 * 2 ** 20) / perImage)))
+    im2col = Math.max(im2col, (perImage + (inC + outC) * (side + 2) ** 2) * images * 4)
+  }
+  return 1.3 * (activations * 4 * 2.7 * batchSize + parameters * 4 * 4 + im2col)
 }
 
 export interface FitCheck {

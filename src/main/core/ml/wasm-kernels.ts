@@ -21,11 +21,30 @@ type ConvAttrs = {
 }
 
 let originalBackpropInput: KernelFunc | undefined
+let originalSum: KernelFunc | undefined
 
 function kernel(name: string): KernelFunc {
   const config = tf.getKernel(name, 'wasm')
   if (!config) throw new Error(`The wasm backend has no ${name} kernel`)
   return config.kernelFunc
+}
+
+/** Largest im2col buffer of the filter gradient, in floats (256 MiB); larger batches go in image chunks. */
+let im2colMaxFloats = 64 * 1024 * 1024
+
+/** Change the im2col bound (tests use a tiny one to exercise the chunked path). */
+export function setIm2colLimit(floats: number): void {
+  im2colMaxFloats = floats
+}
+
+/** A float32 buffer on the wasm heap; tfjs does not check malloc, so a full heap is caught here. */
+function allocate(backend: BackendWasm, shape: number[]): TensorInfo {
+  const info = backend.makeOutput(shape, 'float32')
+  if (backend.dataIdMap.get(info.dataId)!.memoryOffset === 0) {
+    backend.disposeData(info.dataId)
+    throw new Error('The wasm backend ran out of memory (its heap stops at 4 GiB): use a smaller batch size or network')
+  }
+  return info
 }
 
 function heap(backend: BackendWasm, info: TensorInfo): Float32Array {
@@ -56,14 +75,13 @@ function conv2dBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTens
   const padTop = info.padInfo.top
   const padLeft = info.padInfo.left
   const taps = fh * fw * inC
-  const matMul = kernel('BatchMatMul')
 
   // x as zero-padded channel-major planes [inC][batch][padH][padW] (a margin at the end for the flat reads below).
   const padH = Math.max(inH + padTop, (outH - 1) * sh + fh)
   const padW = Math.max(inW + padLeft, (outW - 1) * sw + fw)
   const planeSize = batch * padH * padW
   const margin = fh * padW + fw
-  const planesInfo = wasm.makeOutput([inC * planeSize + margin], 'float32')
+  const planesInfo = allocate(wasm, [inC * planeSize + margin])
   const planes = heap(wasm, planesInfo)
   planes.fill(0)
   {
@@ -87,48 +105,64 @@ function conv2dBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTens
   // With stride 1 the output grid can be widened to the padded grid (padH x padW per image, dy zero in
   // the extra rows and columns): every im2col row is then one contiguous run of the planes.
   const flat = sh === 1 && sw === 1 && (padH * padW) / (outH * outW) < 1.2
-  const cols = flat ? planeSize : batch * outH * outW
-  const patches = wasm.makeOutput([taps, cols], 'float32')
-  const dyCols = wasm.makeOutput([cols, outC], 'float32')
-  const planesAt = wasm.dataIdMap.get(planesInfo.dataId)!.memoryOffset / 4
-  const patchesAt = wasm.dataIdMap.get(patches.dataId)!.memoryOffset / 4
-  const heapF32 = new Float32Array(heap(wasm, planesInfo).buffer)
-  if (flat) {
-    let d = patchesAt
-    for (let ky = 0; ky < fh; ky++)
-      for (let kx = 0; kx < fw; kx++)
-        for (let c = 0; c < inC; c++, d += cols) {
-          const s = planesAt + c * planeSize + ky * padW + kx
-          heapF32.copyWithin(d, s, s + cols)
-        }
-    const dyPadded = heap(wasm, dyCols)
-    dyPadded.fill(0)
+  const colsPerImage = flat ? padH * padW : outH * outW
+  // Images per matmul: bounds the im2col buffer (the wasm heap stops at 4 GiB).
+  const imagesPerChunk = Math.max(1, Math.min(batch, Math.floor(im2colMaxFloats / (taps * colsPerImage))))
+  const sum = imagesPerChunk < batch ? new Float32Array(taps * outC) : null
+  let result: TensorInfo | undefined
+  for (let n0 = 0; n0 < batch; n0 += imagesPerChunk) {
+    const images = Math.min(imagesPerChunk, batch - n0)
+    const cols = images * colsPerImage
+    const patches = allocate(wasm, [taps, cols])
+    const dyCols = allocate(wasm, [cols, outC])
+    const planesAt = wasm.dataIdMap.get(planesInfo.dataId)!.memoryOffset / 4
+    const patchesAt = wasm.dataIdMap.get(patches.dataId)!.memoryOffset / 4
+    const heapF32 = new Float32Array(heap(wasm, planesInfo).buffer)
     const dyValues = heap(wasm, dy)
-    const run = outW * outC
-    for (let r = 0; r < batch * outH; r++) {
-      const n = Math.floor(r / outH)
-      const oy = r - n * outH
-      dyPadded.set(dyValues.subarray(r * run, (r + 1) * run), (n * padH + oy) * padW * outC)
-    }
-  } else {
+    const dyChunk = heap(wasm, dyCols)
     let d = patchesAt
-    for (let ky = 0; ky < fh; ky++)
-      for (let kx = 0; kx < fw; kx++)
-        for (let c = 0; c < inC; c++)
-          for (let n = 0; n < batch; n++)
-            for (let oy = 0; oy < outH; oy++) {
-              const s = planesAt + ((c * batch + n) * padH + oy * sh + ky) * padW + kx
-              if (sw === 1) heapF32.copyWithin(d, s, s + outW)
-              else for (let ox = 0; ox < outW; ox++) heapF32[d + ox] = heapF32[s + ox * sw]
-              d += outW
-            }
-    heap(wasm, dyCols).set(heap(wasm, dy))
+    if (flat) {
+      for (let ky = 0; ky < fh; ky++)
+        for (let kx = 0; kx < fw; kx++)
+          for (let c = 0; c < inC; c++, d += cols) {
+            const s = planesAt + c * planeSize + n0 * colsPerImage + ky * padW + kx
+            heapF32.copyWithin(d, s, s + cols)
+          }
+      dyChunk.fill(0)
+      const run = outW * outC
+      for (let n = 0; n < images; n++)
+        for (let oy = 0; oy < outH; oy++) {
+          const r = (n0 + n) * outH + oy
+          dyChunk.set(dyValues.subarray(r * run, (r + 1) * run), (n * padH + oy) * padW * outC)
+        }
+    } else {
+      for (let ky = 0; ky < fh; ky++)
+        for (let kx = 0; kx < fw; kx++)
+          for (let c = 0; c < inC; c++)
+            for (let n = n0; n < n0 + images; n++)
+              for (let oy = 0; oy < outH; oy++) {
+                const s = planesAt + ((c * batch + n) * padH + oy * sh + ky) * padW + kx
+                if (sw === 1) heapF32.copyWithin(d, s, s + outW)
+                else for (let ox = 0; ox < outW; ox++) heapF32[d + ox] = heapF32[s + ox * sw]
+                d += outW
+              }
+      dyChunk.set(dyValues.subarray(n0 * outH * outW * outC, (n0 + images) * outH * outW * outC))
+    }
+    const part = kernel('BatchMatMul')({ inputs: { a: patches, b: dyCols }, backend: wasm, attrs: { transposeA: false, transposeB: false } }) as TensorInfo
+    wasm.disposeData(patches.dataId)
+    wasm.disposeData(dyCols.dataId)
+    if (sum) {
+      const values = heap(wasm, part)
+      for (let i = 0; i < sum.length; i++) sum[i] += values[i]
+      wasm.disposeData(part.dataId)
+    } else result = part
   }
   wasm.disposeData(planesInfo.dataId)
-  const out = matMul({ inputs: { a: patches, b: dyCols }, backend: wasm, attrs: { transposeA: false, transposeB: false } }) as TensorInfo
-  wasm.disposeData(patches.dataId)
-  wasm.disposeData(dyCols.dataId)
-  return { dataId: out.dataId, shape: [...a.filterShape], dtype: 'float32' }
+  if (sum) {
+    result = allocate(wasm, [taps, outC])
+    heap(wasm, result).set(sum)
+  }
+  return { dataId: result!.dataId, shape: [...a.filterShape], dtype: 'float32' }
 }
 
 function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): TensorInfo {
@@ -144,7 +178,7 @@ function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: unk
 
   if (sh === 1 && sw === 1) {
     // dx = conv(dy, filter rotated 180 degrees with in/out channels swapped), padding mirrored.
-    const flipped = wasm.makeOutput([fh, fw, outC, inC], 'float32')
+    const flipped = allocate(wasm, [fh, fw, outC, inC])
     const src = heap(wasm, filter)
     const dst = heap(wasm, flipped)
     for (let ky = 0; ky < fh; ky++)
@@ -164,7 +198,7 @@ function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: unk
 
   if (sh === fh && sw === fw && top === 0 && left === 0 && inH === outH * sh && inW === outW * sw) {
     // Non-overlapping taps: every dy pixel writes its own fh x fw block of dx.
-    const weights = wasm.makeOutput([outC, fh * fw * inC], 'float32')
+    const weights = allocate(wasm, [outC, fh * fw * inC])
     {
       const src = heap(wasm, filter)
       const dst = heap(wasm, weights)
@@ -174,7 +208,7 @@ function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: unk
     const dyRows: TensorInfo = { dataId: dy.dataId, shape: [batch * outH * outW, outC], dtype: 'float32' }
     const blocks = kernel('BatchMatMul')({ inputs: { a: dyRows, b: weights }, backend: wasm, attrs: { transposeA: false, transposeB: false } }) as TensorInfo
     wasm.disposeData(weights.dataId)
-    const dx = wasm.makeOutput([...a.inputShape], 'float32')
+    const dx = allocate(wasm, [...a.inputShape])
     const b = heap(wasm, blocks)
     const d = heap(wasm, dx)
     const run = fw * inC // one dy pixel's row of a block is contiguous in dx
@@ -194,14 +228,36 @@ function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: unk
   return originalBackpropInput!(args as Parameters<KernelFunc>[0]) as TensorInfo
 }
 
+// Sums over leading axes (every bias gradient: over batch, rows and columns) in one pass; the stock kernel
+// first transposes the whole tensor with the backend's slow Transpose.
+function sumLeadingAxes(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): TensorInfo {
+  const wasm = args.backend as BackendWasm
+  const { x } = args.inputs as { x: TensorInfo }
+  const { axis, keepDims } = args.attrs as { axis: number | number[]; keepDims: boolean }
+  const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q)
+  const leading = axes.length < x.shape.length && axes.every((ax, i) => ax === i)
+  const kept = x.shape.slice(axes.length)
+  if (x.dtype !== 'float32' || !leading || kept.includes(0)) return originalSum!(args as Parameters<KernelFunc>[0]) as TensorInfo
+  const cols = tf.util.sizeFromShape(kept)
+  const rows = tf.util.sizeFromShape(x.shape) / cols
+  const out = allocate(wasm, kept)
+  const totals = new Float64Array(cols)
+  const values = heap(wasm, x)
+  for (let r = 0, i = 0; r < rows; r++) for (let c = 0; c < cols; c++) totals[c] += values[i++]
+  heap(wasm, out).set(totals)
+  return keepDims ? { dataId: out.dataId, shape: [...axes.map(() => 1), ...kept], dtype: 'float32' } : out
+}
+
 const ownKernels: KernelConfig[] = [
+  { kernelName: 'Sum', backendName: 'wasm', kernelFunc: sumLeadingAxes as KernelFunc },
   { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2dBackpropFilter as KernelFunc },
   { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2dBackpropInput as KernelFunc }
 ]
 
 /**
  * Register the training kernels on the wasm backend (idempotent). Call after the wasm backend module
- * has been imported; it replaces the stock Conv2DBackpropInput and keeps it as the general fallback.
+ * has started (tf.setBackend('wasm')); it replaces the stock Conv2DBackpropInput and Sum and keeps them
+ * as fallbacks for the cases handled here.
  */
 export function registerWasmTrainingKernels(): void {
   const current = tf.getKernel('Conv2DBackpropInput', 'wasm')
@@ -210,6 +266,8 @@ export function registerWasmTrainingKernels(): void {
     originalBackpropInput = current.kernelFunc
     tf.unregisterKernel('Conv2DBackpropInput', 'wasm')
   }
+  originalSum = kernel('Sum')
+  tf.unregisterKernel('Sum', 'wasm')
   if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.unregisterKernel('Conv2DBackpropFilter', 'wasm')
   for (const config of ownKernels) tf.registerKernel(config)
 }
