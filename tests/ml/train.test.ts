@@ -122,6 +122,14 @@ test('a saved model reloads and predicts identically', async () => {
   loaded.dispose()
 })
 
+test('early stopping ends the run when validation IoU stops improving', async () => {
+  // A learning rate of 0 keeps the weights, so no epoch after the first can be better.
+  const result = await trainUnet(small(join(root, 'patience'), { epochs: 6, patience: 2, learningRate: 0 }))
+  assert.equal(result.stoppedEarly, true)
+  assert.equal(result.bestEpoch, 1)
+  assert.deepEqual(result.history.map((m) => m.epoch), [1, 2, 3])
+})
+
 test('training is refused with fewer than 2 labelled photos or no validation photos', async () => {
   await assert.rejects(trainUnet(small(join(root, 'few'), { train: train.slice(0, 1) })), /at least 2 labelled photos/)
   await assert.rejects(trainUnet(small(join(root, 'noval'), { validation: [] })), /validation set/)
