@@ -1,5 +1,6 @@
 // ML figures per backend: training step and prediction times for the presets, and the data pipeline's rate.
-// `node --import tsx bench/run.ts ml` (LEAFSEG_BENCH_CPU=1 also times the pure-JS cpu backend: minutes per step).
+// `node --import tsx bench/run.ts ml` (LEAFSEG_BENCH_CPU=1 also times the pure-JS cpu backend: minutes per step;
+// LEAFSEG_WASM_THREADS=N runs the wasm backend with N XNNPACK threads).
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -14,13 +15,13 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]
 }
 
-async function trainStep(emit: Emit, backend: BackendName, preset: UnetPreset, batch: number, steps: number): Promise<void> {
+async function trainStep(emit: Emit, backend: BackendName, device: string, preset: UnetPreset, batch: number, steps: number): Promise<void> {
   const name = `train.${preset}.step_ms`
   const config = UNET_PRESETS[preset]
   const fit = checkTrainingFits(config, batch, backend)
   if (!fit.fits) {
-    emit({ bench: name, value: null, unit: 'ms', backend, batch, note: `does not fit: ${fit.message}` })
-    if (fit.largestBatch > 0) await trainStep(emit, backend, preset, fit.largestBatch, steps)
+    emit({ bench: name, value: null, unit: 'ms', backend, device, batch, note: `does not fit: ${fit.message}` })
+    if (fit.largestBatch > 0) await trainStep(emit, backend, device, preset, fit.largestBatch, steps)
     return
   }
   const model = buildUnet(config)
@@ -36,13 +37,13 @@ async function trainStep(emit: Emit, backend: BackendName, preset: UnetPreset, b
   step() // warm-up: creates the optimizer's moments and XNNPACK operators
   const times = Array.from({ length: steps }, step)
   const heapBytes = backend === 'wasm' ? ((tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength) : undefined
-  emit({ bench: name, value: Math.round(median(times)), unit: 'ms', backend, batch, steps, wasm_heap_mib: heapBytes && Math.round(heapBytes / 2 ** 20), estimate_mib: Math.round(fit.bytes / 2 ** 20) })
+  emit({ bench: name, value: Math.round(median(times)), unit: 'ms', backend, device, batch, steps, wasm_heap_mib: heapBytes && Math.round(heapBytes / 2 ** 20), estimate_mib: Math.round(fit.bytes / 2 ** 20) })
   tf.dispose([x, y])
   model.dispose()
   optimizer.dispose()
 }
 
-async function predictBatch(emit: Emit, backend: BackendName, preset: UnetPreset, batch: number): Promise<void> {
+async function predictBatch(emit: Emit, backend: BackendName, device: string, preset: UnetPreset, batch: number): Promise<void> {
   const config = UNET_PRESETS[preset]
   const model = buildUnet(config)
   const x = tf.randomUniform([batch, config.inputSize, config.inputSize, 3])
@@ -54,7 +55,7 @@ async function predictBatch(emit: Emit, backend: BackendName, preset: UnetPreset
     return performance.now() - t0
   }
   run()
-  emit({ bench: `predict.${preset}.batch_ms`, value: Math.round(median([run(), run(), run()])), unit: 'ms', backend, batch })
+  emit({ bench: `predict.${preset}.batch_ms`, value: Math.round(median([run(), run(), run()])), unit: 'ms', backend, device, batch })
   x.dispose()
   model.dispose()
 }
@@ -84,7 +85,7 @@ const bench: Bench = {
       if (wantedHere.length === 0) break
       let info
       try {
-        info = await initBackend({ force: backend })
+        info = await initBackend({ force: backend, wasmThreads: Number(process.env.LEAFSEG_WASM_THREADS ?? 1) })
       } catch (err) {
         emit({ bench: 'ml.backend', value: null, unit: '', backend, note: `not available: ${(err as Error).message}` })
         continue
@@ -94,9 +95,9 @@ const bench: Bench = {
         continue
       }
       emit({ bench: 'ml.backend', value: null, unit: '', backend, device: info.device })
-      if (wanted('train.fast-cpu.step_ms')) await trainStep(emit, backend, 'fast-cpu', 8, 3)
-      if (wanted('predict.fast-cpu.batch_ms')) await predictBatch(emit, backend, 'fast-cpu', 8)
-      if (wanted('train.seed.step_ms')) await trainStep(emit, backend, 'seed', 4, 1)
+      if (wanted('train.fast-cpu.step_ms')) await trainStep(emit, backend, info.device, 'fast-cpu', 8, 3)
+      if (wanted('predict.fast-cpu.batch_ms')) await predictBatch(emit, backend, info.device, 'fast-cpu', 8)
+      if (wanted('train.seed.step_ms')) await trainStep(emit, backend, info.device, 'seed', 4, 1)
     }
     if (wanted('pipeline.images_per_s')) await pipeline(emit)
   }
