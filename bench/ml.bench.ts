@@ -78,7 +78,9 @@ async function pipeline(emit: Emit): Promise<void> {
 
 const bench: Bench = {
   area: 'ml',
-  async run(emit, wanted) {
+  async run(emit, figureWanted) {
+    // `bench/run.ts ml` names the area, not a figure: then every figure is wanted.
+    const wanted = (figure: string) => figureWanted('ml') || figureWanted(figure)
     const backends: BackendName[] = ['tensorflow', 'wasm', 'cpu']
     for (const backend of backends) {
       const wantedHere = ['train.fast-cpu.step_ms', 'train.seed.step_ms', 'predict.fast-cpu.batch_ms'].filter(wanted)

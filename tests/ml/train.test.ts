@@ -116,6 +116,12 @@ test('a saved model reloads and predicts identically', async () => {
   assert.equal(predictor.inputSize, 32)
   const viaPredictor = predictor.predictBatch(x.dataSync() as Float32Array, 3)
   assert.deepEqual(Array.from(viaPredictor), Array.from(before))
+  // 8-bit rasters give the same maps as the same pixels scaled to 0..1 by hand.
+  const pixels = new Uint8Array(32 * 32 * 4).map((_, i) => (i * 37) % 256)
+  const fromRaster = predictor.predictRasters([{ width: 32, height: 32, channels: 4, data: pixels }])
+  const byHand = new Float32Array(32 * 32 * 3).map((_, i) => pixels[Math.floor(i / 3) * 4 + (i % 3)] / 255)
+  assert.deepEqual(Array.from(fromRaster[0]), Array.from(predictor.predictBatch(byHand, 1)))
+  assert.throws(() => predictor.predictRasters([{ width: 16, height: 32, channels: 3, data: new Uint8Array(16 * 32 * 3) }]), /32×32/)
   predictor.dispose()
   x.dispose()
   model.dispose()

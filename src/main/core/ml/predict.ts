@@ -1,5 +1,6 @@
 // Prediction with a saved model: probability maps at the network's input size.
 import { initBackend, tf } from './backend'
+import type { Raster } from '../imaging/raster'
 import { loadModelFiles, loadModelMeta, type ModelMeta } from './model-io'
 
 export interface Predictor {
@@ -15,6 +16,8 @@ export interface Predictor {
    * returns n*inputSize*inputSize floats in 0..1.
    */
   predictBatch(rgbTiles: Float32Array, n: number): Float32Array
+  /** Leaf probabilities (inputSize² floats each) for 8-bit RGB or RGBA rasters of inputSize×inputSize. */
+  predictRasters(rasters: Raster[]): Float32Array[]
   dispose(): void
 }
 
@@ -29,7 +32,7 @@ export async function createPredictor(modelDir: string): Promise<Predictor> {
     model.dispose()
     throw new Error(`The model in ${modelDir} does not take square RGB images (its input is ${JSON.stringify(shape)}).`)
   }
-  return {
+  const predictor: Predictor = {
     inputSize,
     meta,
     predictBatch(rgbTiles, n) {
@@ -43,8 +46,21 @@ export async function createPredictor(modelDir: string): Promise<Predictor> {
         out.dispose()
       }
     },
+    predictRasters(rasters) {
+      const pixels = inputSize * inputSize
+      const input = new Float32Array(rasters.length * pixels * 3)
+      rasters.forEach((r, k) => {
+        if (r.width !== inputSize || r.height !== inputSize || r.channels === 1)
+          throw new Error(`predictRasters needs RGB images of ${inputSize}×${inputSize}; image ${k + 1} is ${r.width}×${r.height} with ${r.channels} channel(s)`)
+        for (let i = 0; i < pixels; i++)
+          for (let c = 0; c < 3; c++) input[(k * pixels + i) * 3 + c] = r.data[i * r.channels + c] / 255
+      })
+      const out = predictor.predictBatch(input, rasters.length)
+      return rasters.map((_, k) => out.slice(k * pixels, (k + 1) * pixels))
+    },
     dispose() {
       model.dispose()
     }
   }
+  return predictor
 }
