@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { augmentedPreviews, DEFAULT_AUGMENT, loadExample, seededRandom, streamBatches, type Sample } from '../../src/main/core/ml/data'
+import { augmentExample, augmentedPreviews, DEFAULT_AUGMENT, loadExample, seededRandom, streamBatches, type Sample } from '../../src/main/core/ml/data'
 import { makePhotos } from './fixtures'
 
 let root: string
@@ -41,6 +41,23 @@ test('every augmentation keeps photo and mask aligned', async () => {
     assert.ok(rgb.every((v) => v >= 0 && v <= 1))
     assert.ok(mask.every((v) => v === 0 || v === 1))
   }
+})
+
+test('noise is zero-mean with at most the configured standard deviation', () => {
+  const stds: number[] = []
+  for (let seed = 0; seed < 6; seed++) {
+    const { rgb } = augmentExample({ rgb: new Float32Array(64 * 64 * 3).fill(0.5), mask: new Float32Array(64 * 64) }, 64, { noiseStd: 0.05 }, seededRandom(seed))
+    let sum = 0
+    let sq = 0
+    for (const v of rgb) {
+      sum += v
+      sq += (v - 0.5) ** 2
+    }
+    assert.ok(Math.abs(sum / rgb.length - 0.5) < 0.005)
+    stds.push(Math.sqrt(sq / rgb.length))
+  }
+  assert.ok(Math.max(...stds) <= 0.052, `std ${Math.max(...stds)}`)
+  assert.ok(Math.max(...stds) > 0.01)
 })
 
 test('augmented previews are reproducible with a seed and differ from each other', async () => {

@@ -185,16 +185,45 @@ export function augmentExample(example: Example, size: number, a: AugmentOptions
   }
   if (a.blurProbability && a.blurSigma && random() < a.blurProbability) blur(rgb, size, 0.3 + random() * (a.blurSigma - 0.3))
   if (a.noiseStd) {
-    const std = random() * a.noiseStd
-    for (let i = 0; i < rgb.length; i += 2) {
-      // Box-Muller: two normal draws per pair of uniforms.
-      const r = Math.sqrt(-2 * Math.log(1 - random())) * std
-      const t = 2 * Math.PI * random()
-      rgb[i] = clamp01(rgb[i] + r * Math.cos(t))
-      if (i + 1 < rgb.length) rgb[i + 1] = clamp01(rgb[i + 1] + r * Math.sin(t))
+    // Gaussian noise from a table of normal quantiles, indexed by an inline xorshift seeded from `random`.
+    const scale = random() * a.noiseStd
+    const normals = normalTable()
+    let state = Math.floor(random() * 0xffffffff) | 1
+    for (let i = 0; i < rgb.length; i++) {
+      state ^= state << 13
+      state ^= state >>> 17
+      state ^= state << 5
+      rgb[i] = clamp01(rgb[i] + normals[state & 0xffff] * scale)
     }
   }
   return { rgb, mask }
+}
+
+let normals: Float32Array | undefined
+
+/** 65536 standard-normal quantiles (inverse CDF by bisection on erf), built once. */
+function normalTable(): Float32Array {
+  if (normals) return normals
+  const table = new Float32Array(65536)
+  for (let i = 0; i < table.length; i++) {
+    const p = (i + 0.5) / table.length
+    let lo = -6
+    let hi = 6
+    for (let k = 0; k < 30; k++) {
+      const mid = (lo + hi) / 2
+      if (0.5 * (1 + erf(mid / Math.SQRT2)) < p) lo = mid
+      else hi = mid
+    }
+    table[i] = (lo + hi) / 2
+  }
+  return (normals = table)
+}
+
+// Abramowitz-Stegun 7.1.26 (error below 1.5e-7).
+function erf(x: number): number {
+  const t = 1 / (1 + 0.3275911 * Math.abs(x))
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x)
+  return x < 0 ? -y : y
 }
 
 const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v)
@@ -261,29 +290,44 @@ function mul3(a: number[], b: number[]): number[] {
   return out
 }
 
-// Separable Gaussian blur of an interleaved RGB image, edges clamped.
+// Separable Gaussian blur of an interleaved RGB image, edges clamped: each row, then each column, is copied
+// into an edge-extended line buffer and convolved back in place.
 function blur(rgb: Float32Array, size: number, sigma: number): void {
   const radius = Math.max(1, Math.ceil(sigma * 2.5))
-  const weights = new Float32Array(2 * radius + 1)
+  const taps = 2 * radius + 1
+  const weights = new Float32Array(taps)
   let total = 0
   for (let i = -radius; i <= radius; i++) total += weights[i + radius] = Math.exp(-(i * i) / (2 * sigma * sigma))
-  for (let i = 0; i < weights.length; i++) weights[i] /= total
-  const tmp = new Float32Array(rgb.length)
-  const pass = (src: Float32Array, dst: Float32Array, horizontal: boolean) => {
-    for (let y = 0; y < size; y++)
-      for (let x = 0; x < size; x++)
-        for (let ch = 0; ch < 3; ch++) {
-          let acc = 0
-          for (let k = -radius; k <= radius; k++) {
-            const xx = horizontal ? Math.min(size - 1, Math.max(0, x + k)) : x
-            const yy = horizontal ? y : Math.min(size - 1, Math.max(0, y + k))
-            acc += weights[k + radius] * src[(yy * size + xx) * 3 + ch]
-          }
-          dst[(y * size + x) * 3 + ch] = acc
+  for (let i = 0; i < taps; i++) weights[i] /= total
+  const line = new Float32Array((size + 2 * radius) * 3)
+  for (const horizontal of [true, false]) {
+    const step = horizontal ? 3 : size * 3 // distance between neighbouring pixels along the line
+    for (let l = 0; l < size; l++) {
+      const start = horizontal ? l * size * 3 : l * 3
+      for (let i = -radius; i < size + radius; i++) {
+        const p = start + (i < 0 ? 0 : i >= size ? size - 1 : i) * step
+        const d = (i + radius) * 3
+        line[d] = rgb[p]
+        line[d + 1] = rgb[p + 1]
+        line[d + 2] = rgb[p + 2]
+      }
+      for (let i = 0; i < size; i++) {
+        let r = 0
+        let g = 0
+        let b = 0
+        for (let k = 0, q = i * 3; k < taps; k++, q += 3) {
+          const w = weights[k]
+          r += w * line[q]
+          g += w * line[q + 1]
+          b += w * line[q + 2]
         }
+        const p = start + i * step
+        rgb[p] = r
+        rgb[p + 1] = g
+        rgb[p + 2] = b
+      }
+    }
   }
-  pass(rgb, tmp, true)
-  pass(tmp, rgb, false)
 }
 
 /**
