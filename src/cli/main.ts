@@ -5,8 +5,9 @@ import { parseCommandArgs, UsageError, type Command } from './command'
 import { projectCreate, projectInfo } from './commands/project'
 import { serve } from './commands/serve'
 import { importCommand, splitCommand } from './commands/datasets'
+import { trainCommand } from './commands/training'
 
-const commands: Command[] = [projectCreate, projectInfo, importCommand, splitCommand, serve]
+const commands: Command[] = [projectCreate, projectInfo, importCommand, splitCommand, trainCommand, serve]
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length))

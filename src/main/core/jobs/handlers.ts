@@ -2,10 +2,12 @@
 import type { JobHandler } from './context'
 import { demoJob } from './demo'
 import { exportMasksJob, importMasksJob, importPhotosJob } from '../datasets/jobs'
+import { trainJob } from '../training/job'
 
 export const jobHandlers: Record<string, JobHandler<never>> = {
   demo: demoJob,
   'import-photos': importPhotosJob,
   'import-masks': importMasksJob,
-  'export-masks': exportMasksJob
+  'export-masks': exportMasksJob,
+  train: trainJob
 }

@@ -3,7 +3,8 @@ import type { ApiMethod } from '../../../shared/api'
 import type { Schemas } from './area'
 import { appSchemas } from './app'
 import { datasetSchemas } from './datasets'
+import { trainingSchemas } from './training'
 
-export const apiSchemas: Schemas<ApiMethod> = { ...appSchemas, ...datasetSchemas }
+export const apiSchemas: Schemas<ApiMethod> = { ...appSchemas, ...datasetSchemas, ...trainingSchemas }
 
 export const apiMethods = Object.keys(apiSchemas) as ApiMethod[]
