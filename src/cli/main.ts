@@ -6,8 +6,9 @@ import { projectCreate, projectInfo } from './commands/project'
 import { serve } from './commands/serve'
 import { importCommand, splitCommand } from './commands/datasets'
 import { matteCommand, trimapCommand } from './commands/matting'
+import { trainCommand } from './commands/training'
 
-const commands: Command[] = [projectCreate, projectInfo, importCommand, splitCommand, trimapCommand, matteCommand, serve]
+const commands: Command[] = [projectCreate, projectInfo, importCommand, splitCommand, trimapCommand, matteCommand, trainCommand, serve]
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length))

@@ -5,9 +5,10 @@ import type { JobInfo, ProjectInfo } from './domain'
 import type { AppApi } from './api/app'
 import type { DatasetsApi } from './api/datasets'
 import type { MattingApi } from './api/matting'
+import type { TrainingApi, TrainingProgress } from './api/training'
 
 /** Every method, by area: one file per area under ./api/. */
-export interface LeafsegApi extends AppApi, DatasetsApi, MattingApi {}
+export interface LeafsegApi extends AppApi, DatasetsApi, MattingApi, TrainingApi {}
 
 export type ApiMethod = keyof LeafsegApi
 export type ApiArgs<M extends ApiMethod> = Parameters<LeafsegApi[M]>[0]
@@ -18,9 +19,14 @@ export interface LeafsegEvents {
   'job.updated': JobInfo
   /** The open project changed (opened, closed). */
   'project.changed': ProjectInfo | null
+  /** A training job's loss per batch and metrics per epoch (sent by the job process). */
+  'training.progress': TrainingProgress
 }
 
 export type EventName = keyof LeafsegEvents
+
+/** Events that jobs may send from the job process; the runner forwards only these. */
+export const jobEventNames: readonly EventName[] = ['training.progress']
 
 /** What a renderer holds: the same shape over the preload bridge and over HTTP. */
 export interface LeafsegClient {

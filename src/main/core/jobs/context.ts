@@ -10,6 +10,8 @@ export interface JobContext {
   secrets: Record<string, string>
   /** Report progress; cheap to call often (messages are rate-limited before they leave the job process). */
   progress(done: number, total: number, message?: string): void
+  /** Send an event to the app (not rate-limited: keep it to a few per second); see jobEventNames. */
+  event(name: string, payload: unknown): void
 }
 
 export type JobHandler<P = unknown> = (params: P, ctx: JobContext) => Promise<unknown>

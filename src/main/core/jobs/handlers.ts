@@ -3,6 +3,7 @@ import type { JobHandler } from './context'
 import { demoJob } from './demo'
 import { exportMasksJob, importMasksJob, importPhotosJob } from '../datasets/jobs'
 import { exportCutoutsJob, mattesJob, trimapsJob } from '../matting/jobs'
+import { trainJob } from '../training/job'
 
 export const jobHandlers: Record<string, JobHandler<never>> = {
   demo: demoJob,
@@ -11,5 +12,6 @@ export const jobHandlers: Record<string, JobHandler<never>> = {
   'export-masks': exportMasksJob,
   trimaps: trimapsJob,
   mattes: mattesJob,
-  cutouts: exportCutoutsJob
+  cutouts: exportCutoutsJob,
+  train: trainJob
 }

@@ -15,6 +15,8 @@ export type ToJobProcess =
 
 export type FromJobProcess =
   | { type: 'progress'; jobId: number; done: number; total: number; message: string | null }
+  /** A job's own event (e.g. live training metrics), forwarded by the runner to the API's events. */
+  | { type: 'event'; jobId: number; name: string; payload: unknown }
   | { type: 'succeeded'; jobId: number; result: unknown }
   | { type: 'failed'; jobId: number; error: ApiErrorShape }
   | { type: 'cancelled'; jobId: number }

@@ -65,7 +65,9 @@ export class JobRunner {
   constructor(
     private readonly project: Project,
     private readonly spawn: JobProcessFactory,
-    private readonly emit: (job: JobInfo) => void
+    private readonly emit: (job: JobInfo) => void,
+    /** A job's own events (see JobContext.event). */
+    private readonly emitJobEvent: (name: string, payload: unknown) => void = () => {}
   ) {
     this.markInterrupted()
   }
@@ -152,6 +154,9 @@ export class JobRunner {
       case 'progress':
         this.project.db.prepare('UPDATE jobs SET done = ?, total = ?, message = ? WHERE id = ?').run(m.done, m.total, m.message, m.jobId)
         this.emit(this.get(m.jobId))
+        break
+      case 'event':
+        this.emitJobEvent(m.name, m.payload)
         break
       case 'succeeded':
         this.finish(m.jobId, 'succeeded', { result: m.result })

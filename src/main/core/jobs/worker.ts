@@ -42,6 +42,9 @@ export function serveJobs(send: (m: FromJobProcess) => void): (m: ToJobProcess) 
           if (now - last < progressIntervalMs && done < total) return
           last = now
           send({ type: 'progress', jobId: m.jobId, done, total, message: message ?? null })
+        },
+        event(name, payload) {
+          send({ type: 'event', jobId: m.jobId, name, payload })
         }
       })
       send({ type: 'succeeded', jobId: m.jobId, result: result ?? null })

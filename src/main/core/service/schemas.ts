@@ -4,7 +4,8 @@ import type { Schemas } from './area'
 import { appSchemas } from './app'
 import { datasetSchemas } from './datasets'
 import { mattingSchemas } from './matting'
+import { trainingSchemas } from './training'
 
-export const apiSchemas: Schemas<ApiMethod> = { ...appSchemas, ...datasetSchemas, ...mattingSchemas }
+export const apiSchemas: Schemas<ApiMethod> = { ...appSchemas, ...datasetSchemas, ...mattingSchemas, ...trainingSchemas }
 
 export const apiMethods = Object.keys(apiSchemas) as ApiMethod[]

@@ -1,7 +1,7 @@
 // The application as one object: state (the open project, its job runner, chosen folders, events) and
 // the API, assembled from one module per area. Hosts (Electron, web, CLI) only adapt transport.
 import { resolve } from 'node:path'
-import type { LeafsegApi } from '../../../shared/api'
+import { jobEventNames, type EventName, type LeafsegApi } from '../../../shared/api'
 import { ApiError } from '../../../shared/errors'
 import type { AppInfo, ProjectInfo } from '../../../shared/domain'
 import { databaseFileName, type Project } from '../project'
@@ -13,6 +13,7 @@ import { ChosenFolders, isInside } from './paths'
 import { appMethods } from './app'
 import { datasetMethods } from './datasets'
 import { mattingMethods } from './matting'
+import { trainingMethods } from './training'
 
 export interface ServiceOptions {
   host: AppInfo['host']
@@ -42,7 +43,7 @@ export class LeafsegService {
 
   constructor(readonly options: ServiceOptions) {
     this.recent = new RecentProjects(options.userDataDir)
-    this.api = { ...appMethods(this), ...datasetMethods(this), ...mattingMethods(this) }
+    this.api = { ...appMethods(this), ...datasetMethods(this), ...mattingMethods(this), ...trainingMethods(this) }
   }
 
   /** The open project, or a clear error when there is none. */
@@ -90,7 +91,14 @@ export class LeafsegService {
 
   activate(project: Project): ProjectInfo {
     this.closeProject()
-    const jobs = new JobRunner(project, this.options.jobProcess, (job) => this.events.emit('job.updated', job))
+    const jobs = new JobRunner(
+      project,
+      this.options.jobProcess,
+      (job) => this.events.emit('job.updated', job),
+      (name, payload) => {
+        if ((jobEventNames as readonly string[]).includes(name)) this.events.emit(name as EventName, payload as never)
+      }
+    )
     this.current = { project, jobs }
     const info = project.info()
     this.recent.remember(info.dir, info.name)

@@ -124,6 +124,69 @@ export const migrations: Migration[] = [
         );
       `)
     }
+  },
+  {
+    version: 4,
+    name: 'training runs, their frozen dataset snapshots and per-epoch metrics',
+    up(db) {
+      db.exec(`
+        -- A run keeps its dataset's name and a snapshot of its photos, so it stays readable and
+        -- comparable after the dataset changes or is deleted. Checkpoints live under runs/<id>/.
+        CREATE TABLE runs (
+          id INTEGER PRIMARY KEY,
+          name TEXT NOT NULL,
+          notes TEXT NOT NULL DEFAULT '',
+          dataset_id INTEGER REFERENCES datasets(id) ON DELETE SET NULL,
+          dataset_name TEXT NOT NULL,
+          -- 'running' while a job trains it; a run whose job is gone reads as interrupted
+          status TEXT NOT NULL CHECK (status IN ('running','completed','cancelled','failed')),
+          config TEXT NOT NULL,
+          backend TEXT,
+          device TEXT,
+          backend_reason TEXT,
+          job_id INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+          created_at TEXT NOT NULL,
+          finished_at TEXT,
+          error TEXT,
+          stopped_early INTEGER NOT NULL DEFAULT 0,
+          best_epoch INTEGER,
+          best_model TEXT,
+          last_model TEXT
+        );
+        CREATE TABLE run_photos (
+          run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          -- no foreign key: the snapshot outlives the photo record
+          photo_id INTEGER NOT NULL,
+          name TEXT NOT NULL,
+          photo_file TEXT NOT NULL,
+          photo_hash TEXT NOT NULL,
+          -- the mask as it was when the run started, copied under runs/<id>/masks/
+          mask_file TEXT NOT NULL,
+          mask_hash TEXT NOT NULL,
+          split TEXT NOT NULL CHECK (split IN ('train','val')),
+          PRIMARY KEY (run_id, photo_id)
+        );
+        CREATE TABLE run_epochs (
+          run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          epoch INTEGER NOT NULL,
+          train_loss REAL NOT NULL,
+          train_accuracy REAL NOT NULL,
+          train_iou REAL NOT NULL,
+          train_dice REAL NOT NULL,
+          train_precision REAL NOT NULL,
+          train_recall REAL NOT NULL,
+          val_loss REAL NOT NULL,
+          val_accuracy REAL NOT NULL,
+          val_iou REAL NOT NULL,
+          val_dice REAL NOT NULL,
+          val_precision REAL NOT NULL,
+          val_recall REAL NOT NULL,
+          seconds REAL NOT NULL,
+          best INTEGER NOT NULL,
+          PRIMARY KEY (run_id, epoch)
+        );
+      `)
+    }
   }
 ]
 

@@ -1,0 +1,141 @@
+import type { Command } from '../command'
+import { UsageError, optionalNumber, requireString } from '../command'
+import { createNodeService, runJob } from '../session'
+import type { LossName, RunEpoch, RunSummary, TrainingConfig, TrainingProgress } from '../../shared/api/training'
+import type { JobInfo } from '../../shared/domain'
+import type { TrainJobResult } from '../../main/core/training/job'
+import { presetConfig } from '../../main/core/training/config'
+
+const f3 = (x: number) => x.toFixed(3)
+
+function epochLine(e: RunEpoch, epochs: number): string {
+  const t = e.train
+  const v = e.validation
+  return (
+    `epoch ${String(e.epoch).padStart(String(epochs).length)}/${epochs}  ` +
+    `train loss ${f3(t.loss)} acc ${f3(t.accuracy)} IoU ${f3(t.iou)} Dice ${f3(t.dice)}  |  ` +
+    `val loss ${f3(v.loss)} acc ${f3(v.accuracy)} IoU ${f3(v.iou)} Dice ${f3(v.dice)}  ${e.seconds.toFixed(1)} s${e.best ? '  *best' : ''}`
+  )
+}
+
+function whole(values: Record<string, unknown>, name: string, min: number): number | undefined {
+  const n = optionalNumber(values, name)
+  if (n !== undefined && (!Number.isInteger(n) || n < min)) throw new UsageError(`--${name} must be a whole number of at least ${min}.`)
+  return n
+}
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'Train a U-Net on a dataset (or resume a run)',
+  usage: 'leafseg train --project P --dataset NAME [--preset fast-cpu|seed] [--epochs N] [--batch N] [--lr X] [--loss bce|dice|bce+dice] [--patience N] [--seed N] | --project P --resume RUN [--epochs N]',
+  options: {
+    project: { type: 'string' },
+    dataset: { type: 'string' },
+    preset: { type: 'string' },
+    name: { type: 'string' },
+    epochs: { type: 'string' },
+    batch: { type: 'string' },
+    lr: { type: 'string' },
+    loss: { type: 'string' },
+    patience: { type: 'string' },
+    seed: { type: 'string' },
+    'input-size': { type: 'string' },
+    filters: { type: 'string' },
+    depth: { type: 'string' },
+    'no-augment': { type: 'boolean' },
+    resume: { type: 'string' }
+  },
+  help: [
+    '--project P         the project folder',
+    '--dataset NAME      the dataset; its training and validation photos with masks are used (frozen with the run)',
+    '--preset NAME       fast-cpu (128 px, 16 base filters; default) or seed (the published 256 px U-Net)',
+    '--epochs N          epochs to train (with --resume: continue up to N)',
+    '--batch N           batch size',
+    '--lr X              learning rate (Adam)',
+    '--loss L            bce, dice or bce+dice',
+    '--patience N        stop after N epochs without a better validation IoU (0: never)',
+    '--seed N            random seed (weights, shuffling, augmentation)',
+    '--input-size N, --filters N, --depth N   a custom network',
+    '--no-augment        train without augmentation',
+    '--name TEXT         a name for the run',
+    '--resume RUN        continue run RUN from its last checkpoint',
+    'Prints the metrics of every epoch and the run id; Ctrl-C cancels and keeps the last checkpoint.'
+  ],
+  async run({ values, json }) {
+    const project = requireString(values, 'project')
+    const resumeId = optionalNumber(values, 'resume')
+    const service = createNodeService('cli')
+    const unsubscribe = service.events.subscribe((event, payload) => {
+      if (event !== 'training.progress' || json) return
+      const p = payload as TrainingProgress
+      if (p.kind === 'epoch') process.stdout.write(`\r\x1b[K${epochLine(p.metrics, p.epochs)}\n`)
+    })
+    try {
+      await service.api['projects.open']({ dir: project })
+      let started: { run: RunSummary; job: JobInfo } | undefined
+      const epochs = whole(values, 'epochs', 1)
+      const start = async () => {
+        if (resumeId !== undefined) {
+          started = await service.api['training.resume']({ runId: resumeId, epochs })
+        } else {
+          const name = requireString(values, 'dataset')
+          const dataset = (await service.api['datasets.list']({})).find((d) => d.name.toLowerCase() === name.trim().toLowerCase())
+          if (!dataset) throw new UsageError(`The project has no dataset called “${name}”.`)
+          const preset = (values.preset as string | undefined) ?? 'fast-cpu'
+          if (preset !== 'fast-cpu' && preset !== 'seed') throw new UsageError(`--preset must be fast-cpu or seed, not “${preset}”.`)
+          const loss = values.loss as string | undefined
+          if (loss !== undefined && !['bce', 'dice', 'bce+dice'].includes(loss)) throw new UsageError(`--loss must be bce, dice or bce+dice, not “${loss}”.`)
+          const base = presetConfig(preset)
+          const network = { inputSize: whole(values, 'input-size', 8), baseFilters: whole(values, 'filters', 1), depth: whole(values, 'depth', 1) }
+          const custom = Object.values(network).some((v) => v !== undefined)
+          const config: TrainingConfig = {
+            ...base,
+            preset: custom ? 'custom' : base.preset,
+            inputSize: network.inputSize ?? base.inputSize,
+            baseFilters: network.baseFilters ?? base.baseFilters,
+            depth: network.depth ?? base.depth,
+            epochs: epochs ?? base.epochs,
+            batchSize: whole(values, 'batch', 1) ?? base.batchSize,
+            learningRate: optionalNumber(values, 'lr') ?? base.learningRate,
+            loss: (loss as LossName | undefined) ?? base.loss,
+            patience: whole(values, 'patience', 0) ?? base.patience,
+            seed: whole(values, 'seed', 0) ?? base.seed,
+            augment: values['no-augment'] ? { flips: false, rotate90: false, rotate: false, scale: false, color: false, blur: false, noise: false } : base.augment
+          }
+          started = await service.api['training.start']({ datasetId: dataset.id, name: values.name as string | undefined, config })
+        }
+        const { run } = started
+        if (!json) {
+          const c = run.config
+          console.log(
+            `${resumeId !== undefined ? 'Resuming' : 'Training'} run ${run.id} “${run.name}”: ${run.trainPhotos} training and ${run.valPhotos} validation photos; ` +
+              `${c.inputSize} px, ${c.baseFilters} base filters, depth ${c.depth}, batch ${c.batchSize}, ${c.epochs} epochs, lr ${c.learningRate}, loss ${c.loss}.`
+          )
+        }
+        return started.job
+      }
+      let job
+      try {
+        job = await runJob(service, start, json)
+      } catch (err) {
+        const id = started?.run.id
+        if (id !== undefined && !json) console.error(`Run ${id} keeps its last checkpoint: continue it with --resume ${id}.`)
+        throw err
+      }
+      const result = job.result as TrainJobResult
+      const run = await service.api['runs.get']({ id: result.runId })
+      if (!json) {
+        console.log(`Backend: ${run.backend} — ${run.device}${run.backendReason ? ` (${run.backendReason})` : ''}`)
+        console.log(
+          `Run ${run.id} ${result.stoppedEarly ? 'stopped early' : 'finished'} after ${run.epochsDone} epochs in ${run.seconds.toFixed(0)} s; ` +
+            `best validation IoU ${run.bestValIoU?.toFixed(3)} (Dice ${run.bestValDice?.toFixed(3)}) at epoch ${run.bestEpoch}. Checkpoints: ${run.bestModel}, ${run.lastModel}`
+        )
+      }
+      const { snapshot: _snapshot, ...summary } = run
+      return { run: summary }
+    } finally {
+      unsubscribe()
+      service.dispose()
+    }
+  }
+}

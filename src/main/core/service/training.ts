@@ -1,0 +1,151 @@
+// API area: training — presets, backend, fit check, augmented previews, runs started and resumed as jobs.
+import { z } from 'zod'
+import { rm } from 'node:fs/promises'
+import sharp from 'sharp'
+import type { TrainingApi, TrainingConfig } from '../../../shared/api/training'
+import { ApiError } from '../../../shared/errors'
+import { getDataset, getPhoto } from '../datasets/records'
+import { augmentedPreviews } from '../ml/data'
+import type { Raster } from '../imaging/raster'
+import { augmentOptions, networkProblem, presetConfig, TRAINING_PRESETS } from '../training/config'
+import { expectedBackend } from '../training/backend-info'
+import * as runs from '../training/records'
+import type { TrainJobParams } from '../training/job'
+import type { Methods, Schemas } from './area'
+import { id } from './app'
+import type { LeafsegService } from './service'
+
+type K = keyof TrainingApi
+
+const none = z.object({}).strict()
+const augment = z
+  .object({ flips: z.boolean(), rotate90: z.boolean(), rotate: z.boolean(), scale: z.boolean(), color: z.boolean(), blur: z.boolean(), noise: z.boolean() })
+  .strict()
+const inputSize = z.number().int().min(16).max(2048)
+const config: z.ZodType<TrainingConfig> = z
+  .object({
+    preset: z.enum(['seed', 'fast-cpu', 'custom']),
+    inputSize,
+    baseFilters: z.number().int().min(1).max(256),
+    depth: z.number().int().min(1).max(6),
+    batchSize: z.number().int().min(1).max(512),
+    epochs: z.number().int().min(1).max(10_000),
+    learningRate: z.number().positive().max(1),
+    loss: z.enum(['bce', 'dice', 'bce+dice']),
+    patience: z.number().int().min(0).max(10_000),
+    seed: z.number().int().min(0).max(2 ** 31),
+    augment
+  })
+  .strict()
+
+export const trainingSchemas: Schemas<K> = {
+  'training.presets': none,
+  'training.backend': none,
+  'training.checkFit': z.object({ config }).strict(),
+  'training.previews': z.object({ datasetId: id, photoId: id.optional(), inputSize, augment, seed: z.number().int().min(0).max(2 ** 31).optional() }).strict(),
+  'training.start': z.object({ datasetId: id, name: z.string().trim().max(200).optional(), config }).strict(),
+  'training.resume': z.object({ runId: id, epochs: z.number().int().min(1).max(10_000).optional() }).strict(),
+  'runs.list': none,
+  'runs.get': z.object({ id }).strict(),
+  'runs.update': z.object({ id, name: z.string().trim().min(1).max(200).optional(), notes: z.string().max(20_000).optional() }).strict(),
+  'runs.delete': z.object({ id }).strict()
+}
+
+async function pngDataUrl(raster: Raster): Promise<string> {
+  const png = await sharp(raster.data, { raw: { width: raster.width, height: raster.height, channels: raster.channels } }).png().toBuffer()
+  return `data:image/png;base64,${png.toString('base64')}`
+}
+
+export function trainingMethods(s: LeafsegService): Methods<K> {
+  const open = () => s.requireProject()
+  const db = () => open().project.db
+
+  async function checkFit(c: TrainingConfig) {
+    const problem = networkProblem(c)
+    if (problem) throw new ApiError('invalid_argument', problem)
+    const backend = expectedBackend(db()).backend
+    // Loaded on demand: the estimate lives with the network, whose module loads tfjs.
+    const { checkTrainingFits } = await import('../ml/unet')
+    const fit = checkTrainingFits(c, c.batchSize, backend === 'tensorflow' ? 'tensorflow' : backend === 'cpu' ? 'cpu' : 'wasm')
+    return { fits: fit.fits, bytes: fit.bytes, limitBytes: fit.limitBytes, largestBatch: fit.largestBatch, backend, message: fit.message ?? null }
+  }
+
+  function startJob(runId: number, resume: boolean) {
+    const run = runs.getRun(db(), runId)
+    const params: TrainJobParams = { runId, resume }
+    const job = open().jobs.start('train', `${resume ? 'Resume' : 'Train'} “${run.name}”`, params)
+    runs.setRunJob(db(), runId, job.id)
+    return { run: runs.getRun(db(), runId), job }
+  }
+
+  return {
+    async 'training.presets'() {
+      return { presets: structuredClone(TRAINING_PRESETS), defaults: presetConfig('fast-cpu') }
+    },
+    async 'training.backend'() {
+      return expectedBackend(db())
+    },
+    async 'training.checkFit'({ config }) {
+      return checkFit(config)
+    },
+    async 'training.previews'({ datasetId, photoId, inputSize, augment, seed }) {
+      const problem = networkProblem({ inputSize, depth: 1 })
+      if (problem) throw new ApiError('invalid_argument', problem)
+      getDataset(db(), datasetId)
+      let chosen: number
+      if (photoId !== undefined) chosen = photoId
+      else {
+        const row = db()
+          .prepare(
+            `SELECT p.id FROM photos p JOIN masks m ON m.photo_id = p.id WHERE p.dataset_id = ?
+             ORDER BY p.split = 'train' DESC, p.name COLLATE NOCASE, p.id LIMIT 1`
+          )
+          .get(datasetId) as { id: number } | undefined
+        if (!row) throw new ApiError('bad_input', 'This dataset has no photo with a mask to show augmented samples of.')
+        chosen = row.id
+      }
+      const photo = getPhoto(db(), chosen)
+      if (photo.datasetId !== datasetId) throw new ApiError('not_found', `Photo ${chosen} is not in this dataset.`)
+      if (!photo.mask) throw new ApiError('bad_input', `${photo.name} has no mask.`)
+      const { project } = open()
+      const previews = await augmentedPreviews(
+        { id: String(photo.id), imagePath: project.dir + '/' + photo.file, maskPath: project.dir + '/' + photo.mask.file },
+        { size: inputSize, count: 8, augment: augmentOptions(augment) ?? {}, seed: seed ?? 1 }
+      )
+      const samples = await Promise.all(previews.map(async (p) => ({ image: await pngDataUrl(p.photo), mask: await pngDataUrl(p.mask) })))
+      return { photoId: photo.id, photoName: photo.name, samples }
+    },
+    async 'training.start'({ datasetId, name, config }) {
+      const fit = await checkFit(config)
+      if (!fit.fits) throw new ApiError('bad_input', fit.message!)
+      const run = runs.createRun(db(), datasetId, name, config)
+      return startJob(run.id, false)
+    },
+    async 'training.resume'({ runId, epochs }) {
+      const run = runs.getRun(db(), runId)
+      if (run.status === 'running') throw new ApiError('conflict', `“${run.name}” is still training.`)
+      if (epochs !== undefined) {
+        if (epochs <= run.epochsDone) throw new ApiError('invalid_argument', `“${run.name}” has already trained ${run.epochsDone} epochs; ask for more than that.`)
+        runs.setRunEpochs(db(), runId, epochs)
+      } else if (!run.canResume) {
+        throw new ApiError('conflict', `“${run.name}” has nothing to resume: it ${run.status === 'completed' ? 'finished' : 'ran'} all ${run.config.epochs} epochs. Ask for more epochs to continue it.`)
+      }
+      return startJob(runId, true)
+    },
+    async 'runs.list'() {
+      return runs.listRuns(db())
+    },
+    async 'runs.get'({ id }) {
+      return runs.getRunDetail(db(), id)
+    },
+    async 'runs.update'({ id, ...changes }) {
+      return runs.updateRun(db(), id, changes)
+    },
+    async 'runs.delete'({ id }) {
+      const run = runs.getRun(db(), id)
+      if (run.status === 'running') throw new ApiError('conflict', `“${run.name}” is training: cancel it before deleting it.`)
+      runs.deleteRunRecord(db(), id)
+      await rm(open().project.path('runs', String(id)), { recursive: true, force: true })
+    }
+  }
+}

@@ -1,0 +1,37 @@
+// Which backend would train, told without loading TensorFlow in the main process: the last backend a
+// training job on this project really used on this machine, else what the installed packages predict
+// (the job process's initBackend makes the real choice and records it with the run).
+import { createRequire } from 'node:module'
+import type { TrainingBackend } from '../../../shared/api/training'
+import type { Db } from '../store/database'
+import { wasmThreads } from './threads'
+
+const require = createRequire(import.meta.url)
+
+function installed(pkg: string): boolean {
+  try {
+    require.resolve(pkg)
+    return true
+  } catch {
+    return false
+  }
+}
+
+export function expectedBackend(db: Db): TrainingBackend {
+  const last = db
+    .prepare(`SELECT backend, device, backend_reason FROM runs WHERE backend IS NOT NULL ORDER BY id DESC LIMIT 1`)
+    .get() as { backend: string; device: string; backend_reason: string | null } | undefined
+  if (last) return { backend: last.backend, device: last.device, reason: last.backend_reason, measured: true }
+  if (installed('@tensorflow/tfjs-node-gpu'))
+    return { backend: 'tensorflow', device: 'GPU if TensorFlow finds CUDA 11.2 and cuDNN 8.1, else CPU (checked when training starts)', reason: null, measured: false }
+  if (installed('@tensorflow/tfjs-node'))
+    return { backend: 'tensorflow', device: 'CPU (TensorFlow)', reason: '@tensorflow/tfjs-node-gpu is not installed, so no GPU is used.', measured: false }
+  const threads = wasmThreads()
+  return {
+    backend: 'wasm',
+    device: `CPU (wasm, ${threads === 1 ? 'one thread' : `${threads} threads`})`,
+    reason:
+      'Native TensorFlow (@tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node) is not installed: its install downloads libtensorflow, which needs internet access. Install it to train on a GPU.',
+    measured: false
+  }
+}

@@ -1,0 +1,131 @@
+// The 'train' job: trains (or resumes) a run in the job process. The run's dataset snapshot was frozen
+// when it was created; here its masks are copied into runs/<id>/masks (so a re-imported mask cannot
+// change what the run learns from), batches stream from the project's files, checkpoints land in
+// runs/<id>/best and runs/<id>/last, and every epoch is recorded in SQLite.
+import { copyFile, mkdir, readFile, rename } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { ApiError } from '../../../shared/errors'
+import type { RunEpoch, TrainingProgress } from '../../../shared/api/training'
+import type { JobContext } from '../jobs/context'
+import type { Project } from '../project'
+import { augmentOptions } from './config'
+import { wasmThreads } from './threads'
+import { currentMasks, finishRun, getRun, recordEpoch, runSnapshot, setRunBackend } from './records'
+
+export interface TrainJobParams {
+  runId: number
+  /** Continue from runs/<id>/last. */
+  resume: boolean
+}
+
+export interface TrainJobResult {
+  runId: number
+  epochs: number
+  bestEpoch: number
+  bestIoU: number
+  stoppedEarly: boolean
+  resumedAfterEpoch: number
+}
+
+/** Copy the dataset's masks into the run, checking each is still the mask the snapshot froze. */
+async function freezeMasks(project: Project, runId: number, signal: AbortSignal): Promise<void> {
+  const snapshot = runSnapshot(project.db, runId)
+  const masks = currentMasks(project.db, runId)
+  for (const photo of snapshot) {
+    signal.throwIfAborted()
+    const target = join(project.dir, photo.maskFile)
+    if (existsSync(target)) continue
+    const mask = masks.get(photo.photoId)
+    if (!mask || mask.hash !== photo.maskHash)
+      throw new ApiError('conflict', `The mask of ${photo.name} changed or was removed after run ${runId} was started; start a new run.`)
+    await mkdir(dirname(target), { recursive: true })
+    await copyFile(join(project.dir, mask.file), `${target}.tmp`)
+    await rename(`${target}.tmp`, target)
+  }
+}
+
+/** Epochs a checkpoint saved but SQLite may lack (a crash between the two): recorded again on resume. */
+async function checkpointHistory(runDir: string): Promise<RunEpoch[]> {
+  for (const dir of ['last', 'last.old']) {
+    try {
+      return (JSON.parse(await readFile(join(runDir, dir, 'state.json'), 'utf8')) as { history: RunEpoch[] }).history
+    } catch {
+      // not there: try the next
+    }
+  }
+  return []
+}
+
+export async function trainJob(params: TrainJobParams, ctx: JobContext): Promise<TrainJobResult> {
+  const { project, signal } = ctx
+  const db = project.db
+  const run = getRun(db, params.runId)
+  const { config } = run
+  const runDir = project.path('runs', String(run.id))
+  const models = { best: `runs/${run.id}/best`, last: `runs/${run.id}/last` }
+  try {
+    ctx.progress(0, 0, 'Preparing the dataset snapshot…')
+    await freezeMasks(project, run.id, signal)
+    const snapshot = runSnapshot(db, run.id)
+    for (const photo of snapshot)
+      if (!existsSync(join(project.dir, photo.photoFile))) throw new ApiError('bad_input', `The photo file of ${photo.name} (${photo.photoFile}) is missing from the project.`)
+    const samples = (split: 'train' | 'val') =>
+      snapshot.filter((p) => p.split === split).map((p) => ({ id: String(p.photoId), imagePath: join(project.dir, p.photoFile), maskPath: join(project.dir, p.maskFile) }))
+    const train = samples('train')
+    const validation = samples('val')
+
+    ctx.progress(0, 0, 'Starting the training backend…')
+    const ml = await import('../ml')
+    const backend = await ml.initBackend({ wasmThreads: wasmThreads() })
+    setRunBackend(db, run.id, backend)
+    const fit = ml.checkTrainingFits(config, config.batchSize, backend.backend)
+    if (!fit.fits) throw new ApiError('bad_input', fit.message!)
+
+    if (params.resume) for (const e of await checkpointHistory(runDir)) recordEpoch(db, run.id, e, models)
+    const startEpoch = params.resume ? getRun(db, run.id).epochsDone : 0
+    const batches = Math.ceil(train.length / config.batchSize)
+    const total = (config.epochs - startEpoch) * batches
+    let done = 0
+    const result = await ml.trainUnet({
+      runDir,
+      train,
+      validation,
+      model: { inputSize: config.inputSize, baseFilters: config.baseFilters, depth: config.depth },
+      batchSize: config.batchSize,
+      epochs: config.epochs,
+      learningRate: config.learningRate,
+      loss: config.loss,
+      augment: augmentOptions(config.augment),
+      seed: config.seed,
+      patience: config.patience,
+      resume: params.resume,
+      signal,
+      backend,
+      onBatch(epoch, batch, batchesInEpoch, loss) {
+        done++
+        ctx.progress(done, total, `Epoch ${epoch}/${config.epochs} · batch ${batch}/${batchesInEpoch}${batch === batchesInEpoch ? ' · validating' : ''}`)
+        const event: TrainingProgress = { runId: run.id, jobId: ctx.jobId, kind: 'batch', epoch, epochs: config.epochs, batch, batches: batchesInEpoch, loss }
+        ctx.event('training.progress', event)
+      },
+      onEpoch(metrics) {
+        recordEpoch(db, run.id, metrics, models)
+        const event: TrainingProgress = { runId: run.id, jobId: ctx.jobId, kind: 'epoch', epochs: config.epochs, metrics }
+        ctx.event('training.progress', event)
+      }
+    })
+    finishRun(db, run.id, 'completed', { stoppedEarly: result.stoppedEarly })
+    return {
+      runId: run.id,
+      epochs: result.history.length,
+      bestEpoch: result.bestEpoch,
+      bestIoU: result.bestIoU,
+      stoppedEarly: result.stoppedEarly,
+      resumedAfterEpoch: result.resumedAfterEpoch
+    }
+  } catch (err) {
+    if (signal.aborted) finishRun(db, run.id, 'cancelled')
+    else finishRun(db, run.id, 'failed', { error: err instanceof Error ? err.message : String(err) })
+    throw err
+  }
+}

@@ -1,0 +1,166 @@
+// Training: U-Net runs on a dataset's train/validation split, their live progress, and the kept runs.
+import type { JobInfo } from '../domain'
+
+export type PresetName = 'seed' | 'fast-cpu'
+export type LossName = 'bce' | 'dice' | 'bce+dice'
+
+/** Each augmentation, switchable; strengths are the ML core's defaults. */
+export interface AugmentSwitches {
+  /** Horizontal and vertical flips. */
+  flips: boolean
+  /** Quarter turns. */
+  rotate90: boolean
+  /** Small rotations (up to ±15°). */
+  rotate: boolean
+  /** Random scale and crop (75–100 % of each side). */
+  scale: boolean
+  /** Brightness, contrast, saturation and hue jitter. */
+  color: boolean
+  blur: boolean
+  noise: boolean
+}
+
+export interface TrainingConfig {
+  /** Which preset the values came from ('custom' once a network value was changed). */
+  preset: PresetName | 'custom'
+  inputSize: number
+  baseFilters: number
+  depth: number
+  batchSize: number
+  epochs: number
+  learningRate: number
+  loss: LossName
+  /** Stop after this many epochs without a better validation IoU; 0 = never. */
+  patience: number
+  seed: number
+  augment: AugmentSwitches
+}
+
+export interface TrainingPreset {
+  name: PresetName
+  label: string
+  description: string
+  config: TrainingConfig
+}
+
+export interface TrainingBackend {
+  /** 'tensorflow' (native), 'wasm' or 'cpu'. */
+  backend: string
+  /** What computes, in words ('CPU (wasm, 2 threads)', 'GPU: NVIDIA …'). */
+  device: string
+  /** Why a faster backend is not in use; null when the GPU trains. */
+  reason: string | null
+  /** true: measured by a training job on this machine; false: predicted from what is installed. */
+  measured: boolean
+}
+
+export interface FitCheckResult {
+  fits: boolean
+  /** Estimated peak memory and what the backend can use, in bytes. */
+  bytes: number
+  limitBytes: number
+  /** The largest batch size that fits (0 when not even one image does). */
+  largestBatch: number
+  backend: string
+  message: string | null
+}
+
+export interface RunMetrics {
+  loss: number
+  accuracy: number
+  iou: number
+  dice: number
+  precision: number
+  recall: number
+}
+
+export interface RunEpoch {
+  epoch: number
+  train: RunMetrics
+  validation: RunMetrics
+  seconds: number
+  /** This epoch set a new best validation IoU. */
+  best: boolean
+}
+
+/** 'interrupted': its job stopped without finishing (the app closed or crashed); it can be resumed. */
+export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted'
+
+export interface RunSummary {
+  id: number
+  name: string
+  notes: string
+  datasetId: number | null
+  datasetName: string
+  status: RunStatus
+  config: TrainingConfig
+  backend: string | null
+  device: string | null
+  backendReason: string | null
+  jobId: number | null
+  createdAt: string
+  finishedAt: string | null
+  error: string | null
+  stoppedEarly: boolean
+  epochsDone: number
+  bestEpoch: number | null
+  bestValIoU: number | null
+  bestValDice: number | null
+  /** Seconds spent in training epochs, summed. */
+  seconds: number
+  trainPhotos: number
+  valPhotos: number
+  /** Project-relative folders of the checkpoints (tfjs layers format), once saved. */
+  bestModel: string | null
+  lastModel: string | null
+  /** Can continue from its last checkpoint (not running, epochs left). */
+  canResume: boolean
+}
+
+export interface RunSnapshotPhoto {
+  photoId: number
+  name: string
+  split: 'train' | 'val'
+  photoHash: string
+  maskHash: string
+}
+
+export interface RunDetail extends RunSummary {
+  epochs: RunEpoch[]
+  snapshot: RunSnapshotPhoto[]
+}
+
+/** Live training progress: loss per batch, metrics per epoch. */
+export type TrainingProgress =
+  | { runId: number; jobId: number; kind: 'batch'; epoch: number; epochs: number; batch: number; batches: number; loss: number }
+  | { runId: number; jobId: number; kind: 'epoch'; epochs: number; metrics: RunEpoch }
+
+export interface AugmentedSample {
+  /** PNG data URLs at the network's input size. */
+  image: string
+  mask: string
+}
+
+export interface TrainingApi {
+  'training.presets'(args: Record<string, never>): Promise<{ presets: TrainingPreset[]; defaults: TrainingConfig }>
+  /** Which backend and device would train, and why a faster one is not in use. */
+  'training.backend'(args: Record<string, never>): Promise<TrainingBackend>
+  /** Whether a configuration fits the backend's memory, and what would. */
+  'training.checkFit'(args: { config: TrainingConfig }): Promise<FitCheckResult>
+  /** 8 augmented versions of a labelled photo (a training photo of the dataset unless one is named). */
+  'training.previews'(args: { datasetId: number; photoId?: number; inputSize: number; augment: AugmentSwitches; seed?: number }): Promise<{
+    photoId: number
+    photoName: string
+    samples: AugmentedSample[]
+  }>
+  /** Freeze the dataset's train/validation photos with masks and train in the job process. */
+  'training.start'(args: { datasetId: number; name?: string; config: TrainingConfig }): Promise<{ run: RunSummary; job: JobInfo }>
+  /** Continue a cancelled or interrupted run from its last checkpoint (optionally to more epochs). */
+  'training.resume'(args: { runId: number; epochs?: number }): Promise<{ run: RunSummary; job: JobInfo }>
+
+  'runs.list'(args: Record<string, never>): Promise<RunSummary[]>
+  'runs.get'(args: { id: number }): Promise<RunDetail>
+  'runs.update'(args: { id: number; name?: string; notes?: string }): Promise<RunSummary>
+  /** Delete a run that is not training, with its checkpoints. */
+  'runs.delete'(args: { id: number }): Promise<void>
+}

@@ -1,0 +1,44 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { initBackend, tf } from '../../src/main/core/ml/backend'
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+const hasTfjsNode = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'].some((p) => {
+  try {
+    require.resolve(p)
+    return true
+  } catch {
+    return false
+  }
+})
+
+test('without tfjs-node the best backend is wasm, and the reason says why', { skip: hasTfjsNode && 'tfjs-node is installed here' }, async () => {
+  const info = await initBackend()
+  assert.equal(info.backend, 'wasm')
+  assert.equal(tf.getBackend(), 'wasm')
+  assert.match(info.device, /wasm/)
+  assert.match(info.reason ?? '', /tfjs-node-gpu/)
+  await assert.rejects(initBackend({ force: 'tensorflow' }), /TensorFlow backend is not available/)
+})
+
+test('a backend can be forced, and tensors survive the switch', async () => {
+  const cpu = await initBackend({ force: 'cpu' })
+  assert.equal(cpu.backend, 'cpu')
+  const t = tf.tensor([1, 2, 3])
+  const wasm = await initBackend({ force: 'wasm' })
+  assert.equal(wasm.backend, 'wasm')
+  assert.deepEqual(Array.from(t.mul(2).dataSync()), [2, 4, 6])
+  t.dispose()
+})
+
+test('the wasm backend runs with 2 threads under Node and its gradients match cpu', async () => {
+  const { spawnSync } = await import('node:child_process')
+  const child = spawnSync(process.execPath, ['--import', 'tsx', new URL('./wasm-threads-child.ts', import.meta.url).pathname], { encoding: 'utf8', timeout: 120_000 })
+  const line = child.stdout.trim().split('\n').at(-1) ?? ''
+  assert.equal(child.status, 0, child.stderr.slice(-2000))
+  const result = JSON.parse(line) as { device: string; worst: number; count: number }
+  assert.match(result.device, /2 threads/)
+  assert.ok(result.count > 1000)
+  assert.ok(result.worst < 1e-4, `largest gradient difference ${result.worst}`)
+})
