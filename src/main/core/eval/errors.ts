@@ -7,8 +7,9 @@
 //   TN  transparent          correct background, so the photo shows through
 // Under deuteranopia and protanopia the red-green axis collapses but blue-yellow survives: TP stays blue, FN stays a
 // light yellow and FP turns a dark olive/brown, so FP and FN still differ strongly in lightness. Under tritanopia
-// (blue-yellow) the three remain apart by hue (teal, pink, red). tests/eval/errors.test.ts checks this with the
-// Machado et al. (2009) simulation.
+// (blue-yellow) the three remain apart by hue (teal, pink, red). tests/eval/errors.test.ts checks that every pair
+// differs by CIELAB ΔE > 30 under the Machado et al. (2009) simulation (smallest: FP vs FN under deuteranopia, ≈ 34;
+// Okabe-Ito's reddish purple for FN would drop to ≈ 23 against TP under protanopia).
 import type { Raster } from '../imaging/raster'
 
 export type Rgb = readonly [number, number, number]
