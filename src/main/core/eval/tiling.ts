@@ -3,7 +3,7 @@
 // Tiled mode (default): the photo is covered by overlapping square tiles of the network's input size, evenly spread
 // so that the first tile starts at the left/top edge, the last ends at the right/bottom edge, and neighbours share at
 // least `overlap` of a tile. Each tile's probabilities are weighted by a separable raised-cosine ramp over the first
-// and last `ramp` pixels of the tile (weight sin²(π(i+½)/2·ramp), never 0, 1 in the middle) and the weighted sum is
+// and last `ramp` pixels of the tile (weight sin²(π·(i+½)/(2·ramp)), never 0, 1 in the middle) and the weighted sum is
 // divided by the summed weights. Where two ramps cross, their weights add up to 1, so the result passes smoothly from
 // one tile to the next: the network's unreliable tile borders get almost no say and there is no seam. At the photo's
 // own border only one tile covers a pixel and the division by its (small but non-zero) weight gives its value back.
