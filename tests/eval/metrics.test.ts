@@ -60,6 +60,9 @@ test('pooled scores and per-photo means differ as computed by hand', () => {
   close(e.meanPerPhoto.pixelAccuracy, (0.5 + 1) / 2, 'mean accuracy')
   close(e.meanPerPhoto.recall, (2 / 3 + 1) / 2, 'mean recall')
   assert.deepEqual(e.perPhoto[1].scores, { pixelAccuracy: 1, iou: 1, dice: 1, precision: 1, recall: 1 })
+  // Photo A's best pooled IoU: at 0.7 and above only pixels 0 and 5 are predicted (TP 2, FN 1, FP 0): IoU 2/3.
+  // The lowest threshold reaching it is just above 0.6 (pixel 2, p = 0.6, must drop out): 154/256.
+  assert.deepEqual(new ThresholdSweep([probabilityHistogram(probA, truthA)]).bestThreshold('iou', 'pooled'), { threshold: 154 / 256, value: 2 / 3 })
   // Threshold 0.75 (a grid value): A predicts only pixel 0 -> TP 1, FN 2, FP 0, TN 3.
   assert.deepEqual(sweep.confusion(0, 0.75), { tp: 1, fp: 0, fn: 2, tn: 3 })
 })

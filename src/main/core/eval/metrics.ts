@@ -219,6 +219,16 @@ export class ThresholdSweep {
     return out
   }
 
+  /** The grid threshold with the highest score (the lowest such threshold on ties), e.g. to suggest one. */
+  bestThreshold(score: keyof Scores, over: 'pooled' | 'meanPerPhoto'): { threshold: number; value: number } {
+    let best = { threshold: 0.5, value: -Infinity }
+    for (const point of this.curve()) {
+      const value = over === 'pooled' ? point.pooled[score] : point.meanPerPhoto[score]
+      if (value > best.value) best = { threshold: point.threshold, value }
+    }
+    return best
+  }
+
   private confusionAtIndex(i: number, k: number): Confusion {
     const leaf = this.leafAtLeast[i]
     const background = this.backgroundAtLeast[i]
