@@ -1,0 +1,110 @@
+// Leaf measurements as CSV, one row per photo.
+//
+// Columns (header line first, in this order):
+//   photo                file name (or project-relative path) of the photo
+//   width, height        photo size in pixels
+//   area_px              leaf area: pixels of all counted leaves
+//   area_mm2             area_px / scale_px_per_mm²; empty when no scale is set
+//   foreground_fraction  area_px / (width × height), 0..1
+//   leaf_count           connected components (8-connectivity) of at least min_leaf_area_px pixels
+//   min_leaf_area_px     the minimum used; smaller components are noise
+//   noise_px             leaf pixels in components below the minimum (not in area_px)
+//   scale_px_per_mm      pixels per millimetre; empty when unknown
+//   source               'predicted' (from a model's mask) or 'labelled' (from a hand-made mask)
+//   run_id               the training run whose model predicted the mask; empty for labelled masks
+//   threshold            probability threshold that made the predicted mask; empty for labelled masks
+//
+// Format: UTF-8 without byte-order mark, comma-separated, '\n' line ends, '.' as decimal point whatever the locale.
+// A field is quoted ("…", inner quotes doubled) when it holds a comma, a quote, a line break or leading/trailing
+// spaces (RFC 4180). Empty field = no value. Numbers are written as JavaScript prints them (shortest exact form,
+// possibly 1.5e-7), which R, pandas and spreadsheets read. Names are written as they are, not defused against
+// spreadsheet formulas: a name starting with '=' stays a name in R and pandas, and altering data is worse.
+import { rename, unlink, writeFile } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
+import type { LeafMeasurement } from './measure'
+
+export interface MeasurementRow {
+  photo: string
+  width: number
+  height: number
+  areaPx: number
+  areaMm2: number | null
+  foregroundFraction: number
+  leafCount: number
+  minLeafAreaPx: number
+  noisePx: number
+  scalePxPerMm: number | null
+  source: 'predicted' | 'labelled'
+  runId: string | null
+  threshold: number | null
+}
+
+export const MEASUREMENT_COLUMNS = [
+  'photo',
+  'width',
+  'height',
+  'area_px',
+  'area_mm2',
+  'foreground_fraction',
+  'leaf_count',
+  'min_leaf_area_px',
+  'noise_px',
+  'scale_px_per_mm',
+  'source',
+  'run_id',
+  'threshold'
+] as const
+
+/** A CSV row from a measurement and where its mask came from. */
+export function measurementRow(
+  photo: string,
+  m: LeafMeasurement,
+  origin: { source: 'labelled' } | { source: 'predicted'; runId: string; threshold: number }
+): MeasurementRow {
+  return {
+    photo,
+    width: m.width,
+    height: m.height,
+    areaPx: m.areaPx,
+    areaMm2: m.areaMm2,
+    foregroundFraction: m.foregroundFraction,
+    leafCount: m.leafCount,
+    minLeafAreaPx: m.minLeafAreaPx,
+    noisePx: m.noisePx,
+    scalePxPerMm: m.pixelsPerMm,
+    source: origin.source,
+    runId: origin.source === 'predicted' ? origin.runId : null,
+    threshold: origin.source === 'predicted' ? origin.threshold : null
+  }
+}
+
+/** One CSV field, quoted when needed. */
+export function csvField(value: string | number | null): string {
+  if (value === null) return ''
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : ''
+  return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value
+}
+
+export function measurementsCsv(rows: MeasurementRow[]): string {
+  const lines = [MEASUREMENT_COLUMNS.join(',')]
+  for (const r of rows) {
+    lines.push(
+      [r.photo, r.width, r.height, r.areaPx, r.areaMm2, r.foregroundFraction, r.leafCount, r.minLeafAreaPx, r.noisePx, r.scalePxPerMm, r.source, r.runId, r.threshold]
+        .map(csvField)
+        .join(',')
+    )
+  }
+  return lines.join('\n') + '\n'
+}
+
+/** Write the CSV atomically: a temp file in the same folder, then rename, so a reader never sees half a file. */
+export async function writeMeasurementsCsv(path: string, rows: MeasurementRow[]): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`)
+  try {
+    await writeFile(tmp, measurementsCsv(rows), 'utf8')
+    await rename(tmp, path)
+  } catch (err) {
+    await unlink(tmp).catch(() => {})
+    throw new Error(`Cannot write the measurements file ${path}: ${(err as Error).message}`)
+  }
+}

@@ -1,0 +1,45 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { csvField, measurementRow, writeMeasurementsCsv } from '../../src/main/core/eval/csv'
+import { measureLeaves } from '../../src/main/core/eval/measure'
+
+const mask = { width: 4, height: 2, channels: 1 as const, data: Uint8Array.from([255, 255, 0, 0, 255, 0, 0, 255]) }
+
+test('header, one row per photo, and quoting of awkward names', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'leafseg-csv-'))
+  const path = join(dir, 'leaf-area.csv')
+  writeFileSync(path, 'old content')
+  await writeMeasurementsCsv(path, [
+    measurementRow('plain.jpg', measureLeaves(mask, { pixelsPerMm: 2 }), { source: 'labelled' }),
+    measurementRow('vine 3, "left".jpg', measureLeaves(mask, { minLeafAreaPx: 2 }), { source: 'predicted', runId: 'run-7', threshold: 0.5 }),
+    measurementRow('two\nlines.png', measureLeaves(mask), { source: 'labelled' })
+  ])
+  const text = readFileSync(path, 'utf8')
+  assert.equal(
+    text,
+    [
+      'photo,width,height,area_px,area_mm2,foreground_fraction,leaf_count,min_leaf_area_px,noise_px,scale_px_per_mm,source,run_id,threshold',
+      'plain.jpg,4,2,4,1,0.5,2,1,0,2,labelled,,',
+      '"vine 3, ""left"".jpg",4,2,3,,0.375,1,2,1,,predicted,run-7,0.5',
+      '"two\nlines.png",4,2,4,,0.5,2,1,0,,labelled,,',
+      ''
+    ].join('\n')
+  )
+  assert.deepEqual(readdirSync(dir), ['leaf-area.csv'], 'no temp file left behind')
+})
+
+test('fields: spaces at the ends are quoted, numbers plain, missing values empty', () => {
+  assert.equal(csvField(' leaf.jpg'), '" leaf.jpg"')
+  assert.equal(csvField('a;b'), 'a;b')
+  assert.equal(csvField(0.1 + 0.2), '0.30000000000000004')
+  assert.equal(csvField(NaN), '')
+  assert.equal(csvField(null), '')
+})
+
+test('a folder that does not exist gives a message naming the file', async () => {
+  const path = join(tmpdir(), 'leafseg-no-such-folder', 'out.csv')
+  await assert.rejects(writeMeasurementsCsv(path, []), (err: Error) => err.message.includes(path))
+})
