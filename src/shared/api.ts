@@ -5,10 +5,11 @@ import type { JobInfo, ProjectInfo } from './domain'
 import type { AppApi } from './api/app'
 import type { DatasetsApi } from './api/datasets'
 import type { MattingApi } from './api/matting'
+import type { EvaluationApi } from './api/evaluation'
 import type { TrainingApi, TrainingProgress } from './api/training'
 
 /** Every method, by area: one file per area under ./api/. */
-export interface LeafsegApi extends AppApi, DatasetsApi, MattingApi, TrainingApi {}
+export interface LeafsegApi extends AppApi, DatasetsApi, MattingApi, TrainingApi, EvaluationApi {}
 
 export type ApiMethod = keyof LeafsegApi
 export type ApiArgs<M extends ApiMethod> = Parameters<LeafsegApi[M]>[0]

@@ -1,0 +1,127 @@
+// Evaluation, comparison, prediction and leaf measurements (issue 6).
+import type { JobInfo } from '../domain'
+import type { RunEpoch, RunSummary, TrainingConfig } from './training'
+
+/** The five figures, each pooled over all pixels and averaged over photos (they differ). */
+export interface Scores {
+  accuracy: number
+  iou: number
+  dice: number
+  precision: number
+  recall: number
+}
+
+export interface EvaluationPhoto {
+  photoId: number
+  name: string
+  /** Project-relative paths: the photo, the truth mask, and the predicted probabilities (8-bit PNG, value = p×256). */
+  photoFile: string
+  maskFile: string
+  probabilityFile: string
+  /** At the evaluation's threshold. */
+  scores: Scores
+  truePositive: number
+  falsePositive: number
+  falseNegative: number
+}
+
+export type EvaluationSource = 'val' | 'test' | 'dataset'
+
+export interface EvaluationSummary {
+  id: number
+  runId: number
+  checkpoint: 'best' | 'last'
+  source: EvaluationSource
+  datasetName: string
+  photos: number
+  createdAt: string
+}
+
+export interface EvaluationResult extends EvaluationSummary {
+  threshold: number
+  pooled: Scores
+  meanPerPhoto: Scores
+  /** Worst first by IoU. */
+  perPhoto: EvaluationPhoto[]
+}
+
+export interface RunComparison {
+  runs: (RunSummary & { epochs: RunEpoch[] })[]
+  /** Config keys whose values differ between the runs. */
+  differences: (keyof TrainingConfig | 'dataset' | 'backend')[]
+  /** Runs were trained on different dataset snapshots (photos, masks or split differ): compare with care. */
+  differentSnapshots: boolean
+  /** Per photo (by name), each run's validation IoU from its latest evaluation on its validation photos; null where missing. */
+  perPhoto: { name: string; photoId: number; iou: (number | null)[]; probabilityFiles: (string | null)[]; photoFile: string }[]
+  /** Evaluations used, per run (null: the run has not been evaluated yet). */
+  evaluations: (number | null)[]
+}
+
+export interface PredictedPhoto {
+  id: number
+  name: string
+  /** Project-relative files: the photo (or its copy), the mask at the batch's threshold, probabilities, cutout. */
+  photoFile: string | null
+  maskFile: string
+  probabilityFile: string
+  cutoutFile: string | null
+  width: number
+  height: number
+  areaPx: number
+  areaMm2: number | null
+  foregroundFraction: number
+  leafCount: number
+  /** The dataset photo it was predicted for (dataset batches); null for a folder. */
+  photoId: number | null
+  /** Whether it was accepted as the photo's label. */
+  accepted: boolean
+}
+
+export interface PredictionBatch {
+  id: number
+  runId: number
+  runName: string
+  checkpoint: 'best' | 'last'
+  source: 'folder' | 'dataset'
+  sourceName: string
+  threshold: number
+  minLeafAreaPx: number
+  pxPerMm: number | null
+  createdAt: string
+  photos: number
+}
+
+export interface MeasurementSettings {
+  minLeafAreaPx: number
+  pxPerMm: number | null
+}
+
+export interface EvaluationApi {
+  /** Evaluate a run's checkpoint on its validation photos, its dataset's test split, or any dataset with masks: a job. */
+  'evaluations.start'(args: { runId: number; checkpoint: 'best' | 'last'; source: EvaluationSource; datasetId?: number }): Promise<JobInfo>
+  'evaluations.list'(args: { runId: number }): Promise<EvaluationSummary[]>
+  /** The figures at any threshold (0–1), recomputed instantly from stored histograms. */
+  'evaluations.get'(args: { id: number; threshold: number }): Promise<EvaluationResult>
+
+  'runs.compare'(args: { runIds: number[] }): Promise<RunComparison>
+
+  /** Predict masks for a folder of photos, or a dataset's photos, at full resolution: a job. */
+  'predictions.start'(args: {
+    runId: number
+    checkpoint: 'best' | 'last'
+    source: { kind: 'folder'; dir: string } | { kind: 'dataset'; datasetId: number }
+    threshold: number
+    cutouts: boolean
+    measure: MeasurementSettings
+  }): Promise<JobInfo>
+  'predictions.list'(args: Record<string, never>): Promise<PredictionBatch[]>
+  'predictions.photos'(args: { batchId: number }): Promise<PredictedPhoto[]>
+  /** Write the batch's measurements as CSV (one row per photo, with the run and settings). */
+  'predictions.exportCsv'(args: { batchId: number; file: string }): Promise<{ file: string; rows: number }>
+  /** Use predicted masks as the photos' labels (dataset batches), marked model-made until confirmed. */
+  'predictions.accept'(args: { batchId: number; photoIds?: number[] }): Promise<{ accepted: number }>
+  /** A person confirms a model-made mask: it is no longer marked model-made. */
+  'photos.confirmMask'(args: { id: number }): Promise<void>
+  /** Leaf area, fraction and count for a dataset's labelled masks, written as CSV: a job. */
+  'measurements.labelled'(args: { datasetId: number; file: string; measure: MeasurementSettings }): Promise<JobInfo>
+}
