@@ -78,7 +78,8 @@ export async function trainJob(params: TrainJobParams, ctx: JobContext): Promise
     ctx.progress(0, 0, 'Starting the training backend…')
     const ml = await import('../ml')
     const backend = await ml.initBackend({ wasmThreads: wasmThreads() })
-    setRunBackend(db, run.id, backend)
+    // The ML core's reason carries module resolution details; people need the package names.
+    setRunBackend(db, run.id, { ...backend, reason: backend.reason?.replace(/ \(Cannot find package [^)]*\)/g, '') })
     const fit = ml.checkTrainingFits(config, config.batchSize, backend.backend)
     if (!fit.fits) throw new ApiError('bad_input', fit.message!)
 
