@@ -45,6 +45,14 @@ for (const [stride, kernelSize, pad] of [[1, 3, 'same'], [2, 3, 'same'], [1, 3, 
   })
 }
 
+test('conv2d gradients match cpu: 2x2 stride 2 on even sizes (non-overlapping taps)', async () => {
+  const [cpu, wasm] = await onBoth(
+    () => [rand([3, 8, 10, 5], 12), rand([2, 2, 5, 7], 13)],
+    (x, w) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'valid').square().sum())([x, w])
+  )
+  assertClose(cpu, wasm, 'conv2d 2x2/2')
+})
+
 test('sums over leading axes (bias gradients) and others match cpu', async () => {
   const [cpu, wasm] = await onBoth(
     () => [rand([2, 3, 4, 5], 11)],

@@ -75,6 +75,7 @@ function conv2dBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTens
   const padTop = info.padInfo.top
   const padLeft = info.padInfo.left
   const taps = fh * fw * inC
+  if (fh === 1 && fw === 1 && sh === 1 && sw === 1 && padTop === 0 && padLeft === 0) return filterGradientOf1x1(wasm, x, dy, a.filterShape)
 
   // x as zero-padded channel-major planes [inC][batch][padH][padW] (a margin at the end for the flat reads below).
   const padH = Math.max(inH + padTop, (outH - 1) * sh + fh)
@@ -163,6 +164,32 @@ function conv2dBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTens
     heap(wasm, result).set(sum)
   }
   return { dataId: result!.dataId, shape: [...a.filterShape], dtype: 'float32' }
+}
+
+/**
+ * Filter gradient of a 1x1 stride-1 conv (the U-Net's output layer): dW^T = dy^T · x, one matmul on x as
+ * it is (no im2col), then a small transpose.
+ */
+function filterGradientOf1x1(wasm: BackendWasm, x: TensorInfo, dy: TensorInfo, filterShape: [number, number, number, number]): TensorInfo {
+  const inC = x.shape[3]
+  const outC = dy.shape[3]
+  const pixels = tf.util.sizeFromShape(dy.shape) / outC
+  const rows: TensorInfo = { dataId: x.dataId, shape: [pixels, inC], dtype: 'float32' }
+  let dyT: TensorInfo = { dataId: dy.dataId, shape: [outC, pixels], dtype: 'float32' }
+  if (outC > 1) {
+    dyT = allocate(wasm, [outC, pixels])
+    const src = heap(wasm, dy)
+    const dst = heap(wasm, dyT)
+    for (let m = 0, s = 0; m < pixels; m++) for (let c = 0; c < outC; c++) dst[c * pixels + m] = src[s++]
+  }
+  const transposed = kernel('BatchMatMul')({ inputs: { a: dyT, b: rows }, backend: wasm, attrs: { transposeA: false, transposeB: false } }) as TensorInfo
+  if (outC > 1) wasm.disposeData(dyT.dataId)
+  const out = allocate(wasm, [...filterShape])
+  const t = heap(wasm, transposed)
+  const o = heap(wasm, out)
+  for (let c = 0; c < outC; c++) for (let k = 0; k < inC; k++) o[k * outC + c] = t[c * inC + k]
+  wasm.disposeData(transposed.dataId)
+  return out
 }
 
 function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): TensorInfo {
