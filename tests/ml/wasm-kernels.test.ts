@@ -53,6 +53,24 @@ test('conv2d gradients match cpu: 2x2 stride 2 on even sizes (non-overlapping ta
   assertClose(cpu, wasm, 'conv2d 2x2/2')
 })
 
+test('split and concat along every axis match cpu', async () => {
+  const [cpu, wasm] = await onBoth(
+    () => [rand([2, 3, 4, 6], 21), rand([2, 3, 4, 2], 22), rand([2, 3, 4, 70], 23)],
+    (a, b, c) => [
+      ...tf.split(a, [1, 5], 3),
+      ...tf.split(a, 2, 0),
+      ...tf.split(a, [1, 2, 1], 2),
+      ...tf.split(c, [64, 6], 3),
+      tf.concat([a, b, c], 3),
+      tf.concat([a, a], 1),
+      tf.concat([a, a, a], 0),
+      tf.concat([c, a], -1).cast('int32').cast('float32'),
+      tf.concat([a.cast('int32'), b.cast('int32')], 3).cast('float32')
+    ]
+  )
+  assertClose(cpu, wasm, 'split/concat')
+})
+
 test('sums over leading axes (bias gradients) and others match cpu', async () => {
   const [cpu, wasm] = await onBoth(
     () => [rand([2, 3, 4, 5], 11)],

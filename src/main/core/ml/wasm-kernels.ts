@@ -22,6 +22,8 @@ type ConvAttrs = {
 
 let originalBackpropInput: KernelFunc | undefined
 let originalSum: KernelFunc | undefined
+let originalSplitV: KernelFunc | undefined
+let originalConcat: KernelFunc | undefined
 
 function kernel(name: string): KernelFunc {
   const config = tf.getKernel(name, 'wasm')
@@ -275,7 +277,71 @@ function sumLeadingAxes(args: { inputs: tf.NamedTensorInfoMap; backend: unknown;
   return keepDims ? { dataId: out.dataId, shape: [...axes.map(() => 1), ...kept], dtype: 'float32' } : out
 }
 
+// Copies `rows` runs of `run` 4-byte elements between heap offsets (in elements), bit-exact for any 4-byte dtype.
+function copyRuns(words: Int32Array, from: number, fromStride: number, to: number, toStride: number, run: number, rows: number): void {
+  if (run >= 64) {
+    for (let r = 0; r < rows; r++, from += fromStride, to += toStride) words.copyWithin(to, from, from + run)
+    return
+  }
+  for (let r = 0; r < rows; r++, from += fromStride, to += toStride) for (let i = 0; i < run; i++) words[to + i] = words[from + i]
+}
+
+function offsetOf(backend: BackendWasm, info: TensorInfo): number {
+  return backend.dataIdMap.get(info.dataId)!.memoryOffset / 4
+}
+
+// Split and concatenation along an axis as strided run copies (the U-Net's skip concatenations and their
+// gradients): the stock SplitV slices through a kernel that takes ~30x longer than the copy.
+function splitV(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): TensorInfo[] {
+  const wasm = args.backend as BackendWasm
+  const { x } = args.inputs as { x: TensorInfo }
+  const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number[] | number; axis: number }
+  if (x.dtype === 'bool' || x.dtype === 'string' || x.dtype === 'complex64') return originalSplitV!(args as Parameters<KernelFunc>[0]) as TensorInfo[]
+  const ax = tf.util.parseAxisParam(axis, x.shape)[0]
+  const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, ax)
+  const outer = tf.util.sizeFromShape(x.shape.slice(0, ax))
+  const inner = tf.util.sizeFromShape(x.shape.slice(ax + 1))
+  const outs = sizes.map((size) => {
+    const shape = [...x.shape]
+    shape[ax] = size
+    const out = wasm.makeOutput(shape, x.dtype)
+    if (tf.util.sizeFromShape(shape) > 0 && offsetOf(wasm, out) === 0) throw new Error('The wasm backend ran out of memory (its heap stops at 4 GiB)')
+    return out
+  })
+  const words = new Int32Array(heap(wasm, x).buffer)
+  const from = offsetOf(wasm, x)
+  let offset = 0
+  sizes.forEach((size, i) => {
+    if (size > 0) copyRuns(words, from + offset, x.shape[ax] * inner, offsetOf(wasm, outs[i]), size * inner, size * inner, outer)
+    offset += size * inner
+  })
+  return outs
+}
+
+function concat(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): TensorInfo {
+  const wasm = args.backend as BackendWasm
+  const inputs = (args.inputs as unknown as TensorInfo[]).filter((t) => tf.util.sizeFromShape(t.shape) > 0)
+  const dtype = inputs[0]?.dtype
+  if (inputs.length < 2 || dtype === 'bool' || dtype === 'string' || dtype === 'complex64') return originalConcat!(args as Parameters<KernelFunc>[0]) as TensorInfo
+  const ax = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, inputs[0].shape)[0]
+  const outShape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), ax)
+  const out = wasm.makeOutput(outShape, dtype)
+  if (offsetOf(wasm, out) === 0) throw new Error('The wasm backend ran out of memory (its heap stops at 4 GiB)')
+  const outer = tf.util.sizeFromShape(outShape.slice(0, ax))
+  const outRow = tf.util.sizeFromShape(outShape.slice(ax))
+  const words = new Int32Array(heap(wasm, out).buffer)
+  let offset = offsetOf(wasm, out)
+  for (const t of inputs) {
+    const run = tf.util.sizeFromShape(t.shape.slice(ax))
+    copyRuns(words, offsetOf(wasm, t), run, offset, outRow, run, outer)
+    offset += run
+  }
+  return out
+}
+
 const ownKernels: KernelConfig[] = [
+  { kernelName: 'SplitV', backendName: 'wasm', kernelFunc: splitV as unknown as KernelFunc },
+  { kernelName: 'Concat', backendName: 'wasm', kernelFunc: concat as KernelFunc },
   { kernelName: 'Sum', backendName: 'wasm', kernelFunc: sumLeadingAxes as KernelFunc },
   { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2dBackpropFilter as KernelFunc },
   { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2dBackpropInput as KernelFunc }
@@ -283,8 +349,8 @@ const ownKernels: KernelConfig[] = [
 
 /**
  * Register the training kernels on the wasm backend (idempotent). Call after the wasm backend module
- * has started (tf.setBackend('wasm')); it replaces the stock Conv2DBackpropInput and Sum and keeps them
- * as fallbacks for the cases handled here.
+ * has started (tf.setBackend('wasm')); it replaces the stock Conv2DBackpropInput, Sum, SplitV and Concat
+ * and keeps them as fallbacks for the cases not handled here.
  */
 export function registerWasmTrainingKernels(): void {
   const current = tf.getKernel('Conv2DBackpropInput', 'wasm')
@@ -294,7 +360,9 @@ export function registerWasmTrainingKernels(): void {
     tf.unregisterKernel('Conv2DBackpropInput', 'wasm')
   }
   originalSum = kernel('Sum')
-  tf.unregisterKernel('Sum', 'wasm')
+  originalSplitV = kernel('SplitV')
+  originalConcat = kernel('Concat')
+  for (const name of ['Sum', 'SplitV', 'Concat']) tf.unregisterKernel(name, 'wasm')
   if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.unregisterKernel('Conv2DBackpropFilter', 'wasm')
   for (const config of ownKernels) tf.registerKernel(config)
 }
