@@ -71,6 +71,18 @@ test('split and concat along every axis match cpu', async () => {
   assertClose(cpu, wasm, 'split/concat')
 })
 
+test('max-pool gradients match cpu, ties and ReLU zeros included', async () => {
+  const [cpu, wasm] = await onBoth(
+    () => [rand([2, 6, 8, 3], 31).relu().mul(4).round(), rand([2, 7, 9, 3], 32)],
+    (a, b) => [
+      tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid').mul(tf.range(1, 2 * 3 * 4 * 3 + 1).reshape([2, 3, 4, 3])).sum())(a),
+      tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'same').square().sum())(b),
+      tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 3, 1, 'same').square().sum())(b)
+    ]
+  )
+  assertClose(cpu, wasm, 'maxPool')
+})
+
 test('sums over leading axes (bias gradients) and others match cpu', async () => {
   const [cpu, wasm] = await onBoth(
     () => [rand([2, 3, 4, 5], 11)],

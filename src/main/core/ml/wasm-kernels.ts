@@ -24,6 +24,7 @@ let originalBackpropInput: KernelFunc | undefined
 let originalSum: KernelFunc | undefined
 let originalSplitV: KernelFunc | undefined
 let originalConcat: KernelFunc | undefined
+let originalMaxPoolGrad: KernelFunc | undefined
 
 function kernel(name: string): KernelFunc {
   const config = tf.getKernel(name, 'wasm')
@@ -339,7 +340,77 @@ function concat(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   return out
 }
 
+// Max-pool gradient: each dy value goes to the first largest in-bounds input of its window (the cpu
+// backend's rule). The stock wasm kernel counts 'same' padding as zeros, so a window of negative values
+// sends its gradient nowhere. Non-overlapping 2x2 windows (the U-Net's pools) take a fast path.
+function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): TensorInfo {
+  const wasm = args.backend as BackendWasm
+  const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo }
+  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as {
+    filterSize: number | [number, number]
+    strides: number | [number, number]
+    pad: Padding
+    dimRoundingMode?: 'floor' | 'round' | 'ceil'
+  }
+  if (input.dtype !== 'float32') return originalMaxPoolGrad!(args as Parameters<KernelFunc>[0]) as TensorInfo
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode)
+  const [batch, inH, inW, channels] = input.shape
+  const { outHeight: outH, outWidth: outW, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info
+  const top = info.padInfo.top
+  const left = info.padInfo.left
+  const dx = allocate(wasm, [...input.shape])
+  const x = heap(wasm, input)
+  const g = heap(wasm, dy)
+  const d = heap(wasm, dx)
+  const row = inW * channels
+  let o = 0
+  if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && inH === 2 * outH && inW === 2 * outW) {
+    for (let n = 0; n < batch; n++)
+      for (let oy = 0; oy < outH; oy++)
+        for (let ox = 0; ox < outW; ox++) {
+          const p00 = ((n * inH + 2 * oy) * inW + 2 * ox) * channels
+          for (let c = 0; c < channels; c++, o++) {
+            const a = p00 + c
+            const b = a + channels
+            const e = a + row
+            const f = e + channels
+            let best = a
+            if (x[b] > x[best]) best = b
+            if (x[e] > x[best]) best = e
+            if (x[f] > x[best]) best = f
+            d[a] = d[b] = d[e] = d[f] = 0
+            d[best] = g[o]
+          }
+        }
+    return dx
+  }
+  d.fill(0)
+  for (let n = 0; n < batch; n++)
+    for (let oy = 0; oy < outH; oy++)
+      for (let ox = 0; ox < outW; ox++)
+        for (let c = 0; c < channels; c++, o++) {
+          let best = -1
+          let bestValue = -Infinity
+          for (let ky = 0; ky < fh; ky++) {
+            const y = oy * sh - top + ky
+            if (y < 0 || y >= inH) continue
+            for (let kx = 0; kx < fw; kx++) {
+              const xx = ox * sw - left + kx
+              if (xx < 0 || xx >= inW) continue
+              const at = ((n * inH + y) * inW + xx) * channels + c
+              if (x[at] > bestValue) {
+                bestValue = x[at]
+                best = at
+              }
+            }
+          }
+          if (best >= 0) d[best] += g[o]
+        }
+  return dx
+}
+
 const ownKernels: KernelConfig[] = [
+  { kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGrad as KernelFunc },
   { kernelName: 'SplitV', backendName: 'wasm', kernelFunc: splitV as unknown as KernelFunc },
   { kernelName: 'Concat', backendName: 'wasm', kernelFunc: concat as KernelFunc },
   { kernelName: 'Sum', backendName: 'wasm', kernelFunc: sumLeadingAxes as KernelFunc },
@@ -349,7 +420,7 @@ const ownKernels: KernelConfig[] = [
 
 /**
  * Register the training kernels on the wasm backend (idempotent). Call after the wasm backend module
- * has started (tf.setBackend('wasm')); it replaces the stock Conv2DBackpropInput, Sum, SplitV and Concat
+ * has started (tf.setBackend('wasm')); it replaces the stock Conv2DBackpropInput, Sum, SplitV, Concat and MaxPoolGrad
  * and keeps them as fallbacks for the cases not handled here.
  */
 export function registerWasmTrainingKernels(): void {
@@ -362,7 +433,8 @@ export function registerWasmTrainingKernels(): void {
   originalSum = kernel('Sum')
   originalSplitV = kernel('SplitV')
   originalConcat = kernel('Concat')
-  for (const name of ['Sum', 'SplitV', 'Concat']) tf.unregisterKernel(name, 'wasm')
+  originalMaxPoolGrad = kernel('MaxPoolGrad')
+  for (const name of ['Sum', 'SplitV', 'Concat', 'MaxPoolGrad']) tf.unregisterKernel(name, 'wasm')
   if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.unregisterKernel('Conv2DBackpropFilter', 'wasm')
   for (const config of ownKernels) tf.registerKernel(config)
 }
