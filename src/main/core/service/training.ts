@@ -99,7 +99,7 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
         const row = db()
           .prepare(
             `SELECT p.id FROM photos p JOIN masks m ON m.photo_id = p.id WHERE p.dataset_id = ?
-             ORDER BY p.split = 'train' DESC, p.name COLLATE NOCASE, p.id LIMIT 1`
+             ORDER BY p.split = 'train' DESC, m.foreground DESC, p.id LIMIT 1`
           )
           .get(datasetId) as { id: number } | undefined
         if (!row) throw new ApiError('bad_input', 'This dataset has no photo with a mask to show augmented samples of.')
