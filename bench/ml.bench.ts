@@ -7,7 +7,8 @@ import { join } from 'node:path'
 import type { Bench, Emit } from './types'
 import { initBackend, tf, type BackendName } from '../src/main/core/ml/backend'
 import { buildUnet, checkTrainingFits, lossFunction, UNET_PRESETS, type UnetPreset } from '../src/main/core/ml/unet'
-import { DEFAULT_AUGMENT, loadExample, mixSeed, seededRandom } from '../src/main/core/ml/data'
+import { DEFAULT_AUGMENT, loadExample, mixSeed } from '../src/main/core/ml/data'
+import { seededRandom } from '../src/main/core/random'
 import { makePhotos } from '../tests/ml/fixtures'
 
 function median(xs: number[]): number {

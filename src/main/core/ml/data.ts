@@ -4,8 +4,6 @@ import sharp from 'sharp'
 import type { Raster } from '../imaging/raster'
 import { seededRandom } from '../random'
 
-export { seededRandom }
-
 export interface Sample {
   id: string
   imagePath: string
