@@ -50,8 +50,8 @@ export interface CholeskyFactor {
 
 /**
  * Thresholded incomplete Cholesky of a symmetric matrix given in full CSR form (left-looking, column by column):
- * fill-in is computed and kept where |L_ij| > dropTolerance. The diagonal is updated with every computed entry, dropped or not. Returns undefined when a
- * pivot is not positive (the caller retries with a shift).
+ * fill-in is computed and kept where |L_ij| > dropTolerance. The diagonal is updated with every computed
+ * entry, dropped or not. Returns undefined when a pivot is not positive (the caller retries with a shift).
  *
  * The current column is accumulated densely; instead of tracking and sorting its nonzero rows, they are found
  * by scanning from the diagonal to the highest row touched, which in the matting system is about two image
