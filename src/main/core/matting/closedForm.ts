@@ -208,7 +208,7 @@ export function closedFormMatte(
   options.signal?.throwIfAborted()
   const { matrix, rhs, unknownIndex } = buildMattingSystem(rgb, trimap, width, height, epsilon)
   options.signal?.throwIfAborted()
-  const factor = choleskyPreconditioner(matrix, options.dropTolerance ?? 5e-4)
+  const factor = choleskyPreconditioner(matrix, options.dropTolerance ?? 5e-4, options.signal)
   options.signal?.throwIfAborted()
   const x = new Float64Array(matrix.size)
   const { iterations, relativeResidual } = conjugateGradients(
