@@ -6,8 +6,13 @@ export default defineConfig({
   main: {
     build: {
       rollupOptions: {
-        // The window host and the job process (an Electron utilityProcess) are separate bundles.
-        input: { index: resolve('src/main/index.ts'), 'job-process': resolve('src/main/job-process-entry.ts') }
+        // The window host, the job process (an Electron utilityProcess) and the matting helper process
+        // (Electron run as Node, for a second core) are separate bundles.
+        input: {
+          index: resolve('src/main/index.ts'),
+          'job-process': resolve('src/main/job-process-entry.ts'),
+          'matte-process': resolve('src/main/core/matting/matte-process.ts')
+        }
       }
     }
   },

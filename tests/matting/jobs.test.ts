@@ -87,6 +87,9 @@ test('mattes: soft edges recovered, stale after the mask changes, cutouts export
   await run(() => service.api['matting.makeTrimaps']({ datasetId: dataset.id, kernelSize: 3, fgIterations: 3, bgIterations: 4 }))
   const job = await run(() => service.api['matting.makeMattes']({ datasetId: dataset.id, photoIds: [big.id] }))
   assert.equal(job.status, 'succeeded', job.error ?? '')
+  // The whole dataset: two photos, so the helper process on the second core takes one (tiny's trimap is refused).
+  const both = await run(() => service.api['matting.makeMattes']({ datasetId: dataset.id }))
+  assert.deepEqual((both.result as MattingResult).problems.map((p) => p.photo), ['tiny.png'])
   const detail = await service.api['photos.get']({ id: big.id })
   assert.equal(detail.matte!.stale, false)
   const alpha = await readRaster(join(service.requireProject().project.dir, detail.matte!.file), 1)

@@ -10,7 +10,8 @@ import type { Project } from '../project'
 import { readRaster, writePng } from '../imaging/raster'
 import { datasetPhotos, getDataset } from '../datasets/records'
 import { stemOf } from '../datasets/util'
-import { writeTrimapForMask, matteFile } from './files'
+import { writeTrimapForMask } from './files'
+import { matteOnCores } from './pool'
 import { estimateForeground, makeCutout } from './foreground'
 
 const rel = (project: Project, path: string) => relative(project.dir, path).split('\\').join('/')
@@ -42,6 +43,8 @@ async function makeTrimap(project: Project, photo: PhotoDetail, s: TrimapSetting
 
 export interface MattingResult {
   made: number
+  /** Mattes made by the helper process on the second core (batch matting). */
+  byHelper?: number
   problems: { photo: string; reason: string }[]
 }
 
@@ -74,34 +77,40 @@ export async function mattesJob(params: { datasetId: number; photoIds?: number[]
   const photos = labelledPhotos(project.db, params.datasetId, params.photoIds)
   mkdirSync(project.path('mattes'), { recursive: true })
   const result: MattingResult = { made: 0, problems: [] }
-  for (let i = 0; i < photos.length; i++) {
+  // Trimaps first (fast), so each matting item is complete on its own.
+  const items: { photo: PhotoDetail; trimap: { file: string; kernel: number; fg_iterations: number; bg_iterations: number } }[] = []
+  for (const photo of photos) {
     signal.throwIfAborted()
-    const photo = photos[i]
-    ctx.progress(i, photos.length, photo.name)
     try {
       if (!photo.trimap || photo.trimap.stale) await makeTrimap(project, photo, dataset.trimap)
-      const trimap = project.db.prepare('SELECT file, kernel, fg_iterations, bg_iterations FROM trimaps WHERE photo_id = ?').get(photo.id) as {
-        file: string
-        kernel: number
-        fg_iterations: number
-        bg_iterations: number
-      }
-      const alphaOut = project.path('mattes', `${photo.id}.png`)
-      const made = await matteFile({ image: join(project.dir, photo.file), trimap: join(project.dir, trimap.file), alphaOut }, { signal })
-      project.db
-        .prepare(
-          `INSERT INTO mattes (photo_id, file, cutout_file, kernel, fg_iterations, bg_iterations, mask_hash, seconds, created_at) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (photo_id) DO UPDATE SET file = excluded.file, cutout_file = NULL, kernel = excluded.kernel, fg_iterations = excluded.fg_iterations,
-             bg_iterations = excluded.bg_iterations, mask_hash = excluded.mask_hash, seconds = excluded.seconds, created_at = excluded.created_at`
-        )
-        .run(photo.id, rel(project, alphaOut), trimap.kernel, trimap.fg_iterations, trimap.bg_iterations, photo.mask!.hash, made.seconds, new Date().toISOString())
-      result.made++
+      const trimap = project.db.prepare('SELECT file, kernel, fg_iterations, bg_iterations FROM trimaps WHERE photo_id = ?').get(photo.id) as (typeof items)[number]['trimap']
+      items.push({ photo, trimap })
     } catch (err) {
-      if (signal.aborted) throw err
       result.problems.push({ photo: photo.name, reason: (err as Error).message })
     }
-    ctx.progress(i + 1, photos.length, photo.name)
   }
+  const byAlpha = new Map(items.map((it) => [project.path('mattes', `${it.photo.id}.png`), it]))
+  let done = photos.length - items.length // refused at the trimap already
+  ctx.progress(done, photos.length)
+  await matteOnCores(
+    items.map((it) => ({ image: join(project.dir, it.photo.file), trimap: join(project.dir, it.trimap.file), alphaOut: project.path('mattes', `${it.photo.id}.png`) })),
+    signal,
+    (outcome) => {
+      const { photo, trimap } = byAlpha.get(outcome.item.alphaOut)!
+      if (outcome.result) {
+        project.db
+          .prepare(
+            `INSERT INTO mattes (photo_id, file, cutout_file, kernel, fg_iterations, bg_iterations, mask_hash, seconds, created_at) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (photo_id) DO UPDATE SET file = excluded.file, cutout_file = NULL, kernel = excluded.kernel, fg_iterations = excluded.fg_iterations,
+               bg_iterations = excluded.bg_iterations, mask_hash = excluded.mask_hash, seconds = excluded.seconds, created_at = excluded.created_at`
+          )
+          .run(photo.id, rel(project, outcome.item.alphaOut), trimap.kernel, trimap.fg_iterations, trimap.bg_iterations, photo.mask!.hash, outcome.result.seconds, new Date().toISOString())
+        result.made++
+        if (outcome.by === 'helper') result.byHelper = (result.byHelper ?? 0) + 1
+      } else result.problems.push({ photo: photo.name, reason: outcome.error ?? 'unknown error' })
+      ctx.progress(++done, photos.length, photo.name)
+    }
+  )
   return result
 }
 
