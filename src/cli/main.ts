@@ -7,8 +7,9 @@ import { serve } from './commands/serve'
 import { importCommand, splitCommand } from './commands/datasets'
 import { matteCommand, trimapCommand } from './commands/matting'
 import { trainCommand } from './commands/training'
+import { evalCommand, predictCommand } from './commands/evaluation'
 
-const commands: Command[] = [projectCreate, projectInfo, importCommand, splitCommand, trimapCommand, matteCommand, trainCommand, serve]
+const commands: Command[] = [projectCreate, projectInfo, importCommand, splitCommand, trimapCommand, matteCommand, trainCommand, evalCommand, predictCommand, serve]
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length))

@@ -4,6 +4,7 @@ import { demoJob } from './demo'
 import { exportMasksJob, importMasksJob, importPhotosJob } from '../datasets/jobs'
 import { exportCutoutsJob, mattesJob, trimapsJob } from '../matting/jobs'
 import { trainJob } from '../training/job'
+import { evaluateJob, measureLabelledJob, predictJob } from '../evaluation/jobs'
 
 export const jobHandlers: Record<string, JobHandler<never>> = {
   demo: demoJob,
@@ -13,5 +14,8 @@ export const jobHandlers: Record<string, JobHandler<never>> = {
   trimaps: trimapsJob,
   mattes: mattesJob,
   cutouts: exportCutoutsJob,
-  train: trainJob
+  train: trainJob,
+  evaluate: evaluateJob,
+  predict: predictJob,
+  measure: measureLabelledJob
 }

@@ -5,7 +5,8 @@ import { appSchemas } from './app'
 import { datasetSchemas } from './datasets'
 import { mattingSchemas } from './matting'
 import { trainingSchemas } from './training'
+import { evaluationSchemas } from './evaluation'
 
-export const apiSchemas: Schemas<ApiMethod> = { ...appSchemas, ...datasetSchemas, ...mattingSchemas, ...trainingSchemas }
+export const apiSchemas: Schemas<ApiMethod> = { ...appSchemas, ...datasetSchemas, ...mattingSchemas, ...trainingSchemas, ...evaluationSchemas }
 
 export const apiMethods = Object.keys(apiSchemas) as ApiMethod[]

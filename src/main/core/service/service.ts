@@ -14,6 +14,7 @@ import { appMethods } from './app'
 import { datasetMethods } from './datasets'
 import { mattingMethods } from './matting'
 import { trainingMethods } from './training'
+import { evaluationMethods } from './evaluation'
 
 export interface ServiceOptions {
   host: AppInfo['host']
@@ -43,7 +44,7 @@ export class LeafsegService {
 
   constructor(readonly options: ServiceOptions) {
     this.recent = new RecentProjects(options.userDataDir)
-    this.api = { ...appMethods(this), ...datasetMethods(this), ...mattingMethods(this), ...trainingMethods(this) }
+    this.api = { ...appMethods(this), ...datasetMethods(this), ...mattingMethods(this), ...trainingMethods(this), ...evaluationMethods(this) }
   }
 
   /** The open project, or a clear error when there is none. */

@@ -187,6 +187,68 @@ export const migrations: Migration[] = [
         );
       `)
     }
+  },
+  {
+    version: 5,
+    name: 'evaluations, prediction batches and their measurements',
+    up(db) {
+      db.exec(`
+        CREATE TABLE evaluations (
+          id INTEGER PRIMARY KEY,
+          run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          checkpoint TEXT NOT NULL CHECK (checkpoint IN ('best','last')),
+          source TEXT NOT NULL CHECK (source IN ('val','test','dataset')),
+          dataset_name TEXT NOT NULL,
+          job_id INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+          created_at TEXT NOT NULL
+        );
+        -- Per photo: where its probabilities are, and their histogram split by the truth (leaf /
+        -- background), from which the figures at any threshold follow without re-reading pixels.
+        CREATE TABLE evaluation_photos (
+          evaluation_id INTEGER NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
+          photo_id INTEGER NOT NULL,
+          name TEXT NOT NULL,
+          photo_file TEXT NOT NULL,
+          mask_file TEXT NOT NULL,
+          probability_file TEXT NOT NULL,
+          histogram TEXT NOT NULL,
+          PRIMARY KEY (evaluation_id, photo_id)
+        );
+        CREATE TABLE prediction_batches (
+          id INTEGER PRIMARY KEY,
+          run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+          checkpoint TEXT NOT NULL CHECK (checkpoint IN ('best','last')),
+          source TEXT NOT NULL CHECK (source IN ('folder','dataset')),
+          source_name TEXT NOT NULL,
+          dataset_id INTEGER REFERENCES datasets(id) ON DELETE SET NULL,
+          threshold REAL NOT NULL,
+          cutouts INTEGER NOT NULL,
+          min_leaf_area_px INTEGER NOT NULL,
+          px_per_mm REAL,
+          job_id INTEGER REFERENCES jobs(id) ON DELETE SET NULL,
+          created_at TEXT NOT NULL
+        );
+        CREATE TABLE predicted_photos (
+          id INTEGER PRIMARY KEY,
+          batch_id INTEGER NOT NULL REFERENCES prediction_batches(id) ON DELETE CASCADE,
+          name TEXT NOT NULL,
+          source_path TEXT,
+          photo_id INTEGER,
+          photo_file TEXT,
+          mask_file TEXT NOT NULL,
+          probability_file TEXT NOT NULL,
+          cutout_file TEXT,
+          width INTEGER NOT NULL,
+          height INTEGER NOT NULL,
+          area_px INTEGER NOT NULL,
+          area_mm2 REAL,
+          foreground_fraction REAL NOT NULL,
+          leaf_count INTEGER NOT NULL,
+          noise_px INTEGER NOT NULL,
+          accepted INTEGER NOT NULL DEFAULT 0
+        );
+      `)
+    }
   }
 ]
 

@@ -1,0 +1,134 @@
+// API area: evaluation, comparison of runs, prediction batches and leaf measurements.
+import { z } from 'zod'
+import { basename } from 'node:path'
+import type { EvaluationApi, RunComparison } from '../../../shared/api/evaluation'
+import type { TrainingConfig } from '../../../shared/api/training'
+import { ApiError } from '../../../shared/errors'
+import { getDataset, getPhoto } from '../datasets/records'
+import { getRun, getRunDetail } from '../training/records'
+import { writeMeasurementsCsv } from '../eval'
+import { batchPhotos, createBatch, createEvaluation, evaluationAt, getBatch, latestEvaluation, listBatches, listEvaluations } from '../evaluation/records'
+import { acceptPredictions, batchCsvRows, evaluationItems } from '../evaluation/jobs'
+import type { Methods, Schemas } from './area'
+import { filePath, id } from './app'
+import type { LeafsegService } from './service'
+
+type K = keyof EvaluationApi
+
+const checkpoint = z.enum(['best', 'last'])
+const measure = z.object({ minLeafAreaPx: z.number().int().min(1).max(1e9), pxPerMm: z.number().positive().max(1e6).nullable() }).strict()
+
+export const evaluationSchemas: Schemas<K> = {
+  'evaluations.start': z.object({ runId: id, checkpoint, source: z.enum(['val', 'test', 'dataset']), datasetId: id.optional() }).strict(),
+  'evaluations.list': z.object({ runId: id }).strict(),
+  'evaluations.get': z.object({ id, threshold: z.number().min(0).max(1) }).strict(),
+  'runs.compare': z.object({ runIds: z.array(id).min(2).max(12) }).strict(),
+  'predictions.start': z
+    .object({
+      runId: id,
+      checkpoint,
+      source: z.discriminatedUnion('kind', [z.object({ kind: z.literal('folder'), dir: filePath }).strict(), z.object({ kind: z.literal('dataset'), datasetId: id }).strict()]),
+      threshold: z.number().min(0).max(1),
+      cutouts: z.boolean(),
+      measure
+    })
+    .strict(),
+  'predictions.list': z.object({}).strict(),
+  'predictions.photos': z.object({ batchId: id }).strict(),
+  'predictions.exportCsv': z.object({ batchId: id, file: filePath }).strict(),
+  'predictions.accept': z.object({ batchId: id, photoIds: z.array(id).min(1).max(100_000).optional() }).strict(),
+  'photos.confirmMask': z.object({ id }).strict(),
+  'measurements.labelled': z.object({ datasetId: id, file: filePath, measure }).strict()
+}
+
+const configKeys: (keyof TrainingConfig)[] = ['preset', 'inputSize', 'baseFilters', 'depth', 'batchSize', 'epochs', 'learningRate', 'loss', 'patience', 'seed', 'augment']
+
+export function evaluationMethods(s: LeafsegService): Methods<K> {
+  const db = () => s.requireProject().project.db
+  const jobs = () => s.requireProject().jobs
+  return {
+    async 'evaluations.start'({ runId, checkpoint, source, datasetId }) {
+      const run = getRun(db(), runId)
+      const { datasetName, items } = evaluationItems(db(), runId, source, datasetId)
+      const evaluationId = createEvaluation(db(), runId, checkpoint, source, datasetName)
+      return jobs().start('evaluate', `Evaluate “${run.name}” (${checkpoint}) on ${datasetName}, ${items.length} photos`, { evaluationId, runId, checkpoint, source, datasetId })
+    },
+    async 'evaluations.list'({ runId }) {
+      return listEvaluations(db(), runId)
+    },
+    async 'evaluations.get'({ id, threshold }) {
+      return evaluationAt(db(), id, threshold)
+    },
+    async 'runs.compare'({ runIds }): Promise<RunComparison> {
+      const runs = runIds.map((r) => getRunDetail(db(), r))
+      const differ = (f: (r: (typeof runs)[number]) => unknown) => new Set(runs.map((r) => JSON.stringify(f(r)))).size > 1
+      const differences: RunComparison['differences'] = configKeys.filter((k) => differ((r) => r.config[k]))
+      if (differ((r) => r.datasetName)) differences.push('dataset')
+      if (differ((r) => r.backend)) differences.push('backend')
+      const snapshotKey = (r: (typeof runs)[number]) => r.snapshot.map((p) => `${p.photoHash}:${p.maskHash}:${p.split}`).sort().join('|')
+      const evaluations = runs.map((r) => latestEvaluation(db(), r.id, 'val'))
+      const results = evaluations.map((e) => (e === null ? null : evaluationAt(db(), e, 0.5)))
+      const names = new Map<string, { photoId: number; photoFile: string }>()
+      for (const res of results) for (const p of res?.perPhoto ?? []) names.set(p.name, { photoId: p.photoId, photoFile: p.photoFile })
+      const perPhoto = [...names.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, p]) => ({
+          name,
+          photoId: p.photoId,
+          photoFile: p.photoFile,
+          iou: results.map((r) => r?.perPhoto.find((x) => x.name === name)?.scores.iou ?? null),
+          probabilityFiles: results.map((r) => r?.perPhoto.find((x) => x.name === name)?.probabilityFile ?? null)
+        }))
+      return {
+        runs: runs.map(({ snapshot: _snapshot, ...r }) => r),
+        differences,
+        differentSnapshots: new Set(runs.map(snapshotKey)).size > 1,
+        perPhoto,
+        evaluations
+      }
+    },
+    async 'predictions.start'({ runId, checkpoint, source, threshold, cutouts, measure }) {
+      const run = getRun(db(), runId)
+      const stored = source.kind === 'folder' ? { kind: 'folder' as const, dir: s.checkPath(source.dir) } : source
+      const sourceName = stored.kind === 'folder' ? basename(stored.dir) : getDataset(db(), stored.datasetId).name
+      const batchId = createBatch(db(), {
+        runId,
+        checkpoint,
+        source: stored.kind,
+        sourceName,
+        datasetId: stored.kind === 'dataset' ? stored.datasetId : null,
+        threshold,
+        cutouts,
+        minLeafAreaPx: measure.minLeafAreaPx,
+        pxPerMm: measure.pxPerMm
+      })
+      return jobs().start('predict', `Predict ${sourceName} with “${run.name}”`, { batchId, runId, checkpoint, source: stored, threshold, cutouts, measure })
+    },
+    async 'predictions.list'() {
+      return listBatches(db())
+    },
+    async 'predictions.photos'({ batchId }) {
+      getBatch(db(), batchId)
+      return batchPhotos(db(), batchId).map(({ noisePx: _noise, ...p }) => p)
+    },
+    async 'predictions.exportCsv'({ batchId, file }) {
+      const rows = batchCsvRows(db(), batchId)
+      if (rows.length === 0) throw new ApiError('bad_input', 'This batch has no predicted photos to export.')
+      const target = s.checkPath(file)
+      await writeMeasurementsCsv(target, rows)
+      return { file: target, rows: rows.length }
+    },
+    async 'predictions.accept'({ batchId, photoIds }) {
+      return { accepted: await acceptPredictions(s.requireProject().project, batchId, photoIds) }
+    },
+    async 'photos.confirmMask'({ id }) {
+      const photo = getPhoto(db(), id)
+      if (!photo.mask) throw new ApiError('bad_input', `${photo.name} has no mask to confirm.`)
+      db().prepare('UPDATE masks SET model_made = 0, updated_at = ? WHERE photo_id = ?').run(new Date().toISOString(), id)
+    },
+    async 'measurements.labelled'({ datasetId, file, measure }) {
+      const dataset = getDataset(db(), datasetId)
+      return jobs().start('measure', `Measure the masks of “${dataset.name}”`, { datasetId, file: s.checkPath(file), measure })
+    }
+  }
+}
