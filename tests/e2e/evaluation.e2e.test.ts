@@ -2,7 +2,7 @@
 // evaluated through the service, then compared, a dropped folder predicted and exported, the threshold moved.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import type { JobInfo } from '../../src/shared/domain'
@@ -62,12 +62,21 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   await wait(await api['datasets.importPhotos']({ datasetId, paths: [join(src, 'photos')] }))
   await wait(await api['datasets.importMasks']({ datasetId, source: { kind: 'folder', dir: join(src, 'masks') } }))
   await api['datasets.split']({ datasetId, ratio: [60, 25, 15], seed: 1 })
+  const unlabelled = (await api['datasets.create']({ name: 'New leaves' })).id
+  for (const s of await makePhotos(join(src, 'new leaves'), 3, { width: 64, height: 48, seed: 5 })) rmSync(s.maskPath)
+  await wait(await api['datasets.importPhotos']({ datasetId: unlabelled, paths: [join(src, 'new leaves')] }))
   const runIds: number[] = []
   for (const [name, config] of [['BCE+Dice, lr 0.005', tiny({})], ['Dice only, lr 0.002', tiny({ learningRate: 2e-3, loss: 'dice' })]] as const) {
     const { run, job } = await api['training.start']({ datasetId, name, config })
     await wait(job)
     await wait(await api['evaluations.start']({ runId: run.id, checkpoint: 'best', source: 'val' }))
     runIds.push(run.id)
+  }
+
+  const clearNotices = async () => {
+    // Info notices also go by themselves: click whichever is still there.
+    const buttons = page.locator('[data-testid^="notice-"] button')
+    while ((await buttons.count()) > 0) await buttons.first().click({ timeout: 1000 }).catch(() => undefined)
   }
 
   // Compare: both runs, their curves, the per-photo table, side-by-side predictions.
@@ -132,13 +141,35 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   const lines = readFileSync(csv, 'utf8').trim().split('\n')
   assert.equal(lines[0], MEASUREMENT_COLUMNS.join(','))
   assert.equal(lines.length, 4)
-  await page.getByTestId('predict-photos').scrollIntoViewIfNeeded()
+  await clearNotices()
+  await page.locator('main').evaluate((m) => m.scrollTo(0, m.scrollHeight))
   await screenshot(page, 'evaluation-04-predict-results')
   await photoRows.first().locator('.thumb').click()
   await page.getByTestId('predict-viewer').waitFor()
   await page.waitForTimeout(300)
   await screenshot(page, 'evaluation-05-predict-viewer')
   await page.getByTestId('predict-viewer-close').click()
+
+  // A dataset's photos without masks: predicted, accepted as labels, then confirmed by a person in the inspector.
+  await page.getByTestId('predict-source-dataset').check()
+  await page.getByTestId('predict-dataset').selectOption(String(unlabelled))
+  await page.getByTestId('predict-start').click()
+  await page.locator('[data-testid="job"][data-kind="predict"][data-status="succeeded"]').nth(1).waitFor({ timeout: 60_000 })
+  await page.getByTestId('accept-all').waitFor()
+  await page.getByTestId('accept-all').click()
+  await page.getByTestId('confirm-accept-yes').click()
+  await page.getByTestId('notice-info').filter({ hasText: '3 predicted masks are now labels' }).waitFor()
+  await page.getByTestId('nav-datasets').click()
+  await page.getByTestId('dataset-tab').filter({ hasText: 'New leaves' }).click()
+  await page.getByTestId('dataset-summary').filter({ hasText: '3 with masks' }).waitFor()
+  await page.getByTestId('photo-cell').first().click()
+  await page.getByTestId('model-made').waitFor()
+  await clearNotices()
+  await screenshot(page, 'evaluation-06-inspector-model-made')
+  await page.getByTestId('confirm-mask').click()
+  await page.getByTestId('model-made').waitFor({ state: 'detached' })
+  assert.doesNotMatch((await page.getByTestId('inspector').locator('header').textContent()) ?? '', /model-made/)
+  await page.getByTestId('inspector-close').click()
 
   // The evaluation panel: figures follow the threshold; the error gallery opens the inspector with its layers.
   await page.getByTestId('nav-runs').click()
@@ -151,8 +182,10 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   await page.getByTestId('eval-threshold').fill('0.1')
   await page.waitForFunction((old) => document.querySelector('[data-testid="eval-scores"]')?.textContent !== old, at05)
   assert.match((await page.getByTestId('eval-threshold-value').textContent()) ?? '', /^0\.10\d$/)
+  await page.getByTestId('eval-photo-errors').first().waitFor()
+  await clearNotices()
   await page.getByTestId('evaluation-panel').scrollIntoViewIfNeeded()
-  await screenshot(page, 'evaluation-06-panel-threshold')
+  await screenshot(page, 'evaluation-07-panel-threshold')
   const ious = (await page.getByTestId('eval-photo-iou').allTextContents()).map((s) => Number(s.replace('IoU ', '')))
   assert.deepEqual(ious, [...ious].sort((a, b) => a - b), 'worst first')
   await page.getByTestId('eval-photo').first().click()
@@ -161,10 +194,10 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   await page.getByTestId('layer-legend').waitFor()
   await page.getByTestId('opacity').fill('0.7')
   await page.waitForTimeout(400)
-  await screenshot(page, 'evaluation-07-inspector-errors')
+  await screenshot(page, 'evaluation-08-inspector-errors')
   await page.getByTestId('layer-prediction').locator('input').check()
   await page.waitForTimeout(300)
-  await screenshot(page, 'evaluation-08-inspector-prediction')
+  await screenshot(page, 'evaluation-09-inspector-prediction')
   await page.getByTestId('inspector-close').click()
   assert.equal(await page.getByTestId('notice-error').count(), 0, 'no error was shown')
 })
