@@ -40,7 +40,7 @@ async function makeJpegs(dir: string, count: number): Promise<number> {
 }
 
 const bench: Bench = {
-  area: 'import', // its figure is import.*, and run.ts selects benches by the figure's first word
+  area: 'datasets',
   async run(emit, wanted) {
     if (!wanted(FIGURE)) return
     const count = Number(process.env.LEAFSEG_BENCH_IMPORT_N ?? 1000)

@@ -1,32 +1,16 @@
 // Trimaps and mattes end to end in Chromium: trimap layer, live kernel slider, matting the dataset, the alpha layer.
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import type { Browser, Page } from 'playwright-core'
-import { browserMissing, launchBrowser, screenshot } from '../helpers/browser'
-import { startTestHost } from '../helpers/webhost'
+import { screenshot } from '../helpers/browser'
+import { browserHost } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
 
-const skip = browserMissing()
-let t: Awaited<ReturnType<typeof startTestHost>>
-let browser: Browser
-let page: Page
+const { skip, state } = browserHost({ width: 1280, height: 820 })
 
-before(async () => {
-  if (skip) return
-  t = await startTestHost()
-  browser = await launchBrowser()
-  page = await browser.newPage({ viewport: { width: 1280, height: 820 } })
-})
-after(async () => {
-  if (skip) return
-  await browser.close()
-  await t.stop()
-})
-
-test('trimap layer with a live kernel slider, matting the dataset, the alpha layer', { skip: skip ?? false }, async () => {
+test('trimap layer with a live kernel slider, matting the dataset, the alpha layer', { skip }, async () => {
   const W = 120
   const H = 90
   const src = tempDir()
@@ -44,35 +28,35 @@ test('trimap layer with a live kernel slider, matting the dataset, the alpha lay
     writeFileSync(join(src, 'photos', `disc_${i}.png`), await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer())
     writeFileSync(join(src, 'masks', `disc_${i}.png`), await sharp(mask, { raw: { width: W, height: H, channels: 1 } }).png().toBuffer())
   }
-  const api = t.service.api
+  const api = state.t.service.api
   await api['projects.create']({ dir: join(tempDir(), 'matting'), name: 'Matting' })
   const dataset = await api['datasets.create']({ name: 'Discs' })
-  const jobs = t.service.requireProject().jobs
+  const jobs = state.t.service.requireProject().jobs
   await jobs.wait((await api['datasets.importPhotos']({ datasetId: dataset.id, paths: [join(src, 'photos')] })).id)
   await jobs.wait((await api['datasets.importMasks']({ datasetId: dataset.id, source: { kind: 'folder', dir: join(src, 'masks') } })).id)
 
-  await page.goto(t.host.url)
-  await page.getByTestId('photo-cell').first().click()
-  await page.getByTestId('inspector').waitFor()
-  await page.getByTestId('layer-trimap').click()
-  const stats = page.getByTestId('trimap-stats')
+  await state.page.goto(state.t.host.url)
+  await state.page.getByTestId('photo-cell').first().click()
+  await state.page.getByTestId('inspector').waitFor()
+  await state.page.getByTestId('layer-trimap').click()
+  const stats = state.page.getByTestId('trimap-stats')
   await stats.waitFor()
   const first = await stats.textContent()
-  await screenshot(page, 'matting-01-trimap-layer')
+  await screenshot(state.page, 'matting-01-trimap-layer')
 
-  await page.getByTestId('trimap-kernel').fill('9')
-  await page.waitForFunction((before) => document.querySelector('[data-testid="trimap-stats"]')?.textContent !== before, first)
+  await state.page.getByTestId('trimap-kernel').fill('9')
+  await state.page.waitForFunction((before) => document.querySelector('[data-testid="trimap-stats"]')?.textContent !== before, first)
   const bandOf = (text: string | null) => Number((text ?? '').match(/band: ([\d,]+) px/)![1].replace(/,/g, ''))
   assert.ok(bandOf(await stats.textContent()) > bandOf(first), 'a wider kernel widens the unknown band')
-  await screenshot(page, 'matting-02-trimap-kernel-9')
+  await screenshot(state.page, 'matting-02-trimap-kernel-9')
 
-  await page.getByTestId('matte-dataset').click()
-  await page.locator('[data-testid="job"][data-kind="mattes"][data-status="succeeded"]').waitFor({ timeout: 60_000 })
-  const alphaLayer = page.getByTestId('layer-alpha').locator('input')
-  await page.waitForFunction(() => !(document.querySelector('[data-testid="layer-alpha"] input') as HTMLInputElement).disabled)
+  await state.page.getByTestId('matte-dataset').click()
+  await state.page.locator('[data-testid="job"][data-kind="mattes"][data-status="succeeded"]').waitFor({ timeout: 60_000 })
+  const alphaLayer = state.page.getByTestId('layer-alpha').locator('input')
+  await state.page.waitForFunction(() => !(document.querySelector('[data-testid="layer-alpha"] input') as HTMLInputElement).disabled)
   await alphaLayer.check()
-  await page.getByTestId('opacity').fill('1')
-  await page.waitForTimeout(300)
-  await screenshot(page, 'matting-03-alpha-layer')
-  assert.equal(await page.getByTestId('notice-error').count(), 0, 'no error was shown')
+  await state.page.getByTestId('opacity').fill('1')
+  await state.page.waitForTimeout(300)
+  await screenshot(state.page, 'matting-03-alpha-layer')
+  assert.equal(await state.page.getByTestId('notice-error').count(), 0, 'no error was shown')
 })

@@ -4,7 +4,10 @@ import { existsSync } from 'node:fs'
 import { LeafsegService } from '../../src/main/core/service/service'
 import { forkJobProcess } from '../../src/main/core/jobs/node-process'
 import { startWebHost, type WebHost } from '../../src/web/server'
+import { before, after } from 'node:test'
+import type { Browser, Page } from 'playwright-core'
 import { tempDir } from './temp'
+import { browserMissing, launchBrowser } from './browser'
 
 export const rendererDir = fileURLToPath(new URL('../../out/renderer', import.meta.url))
 
@@ -22,4 +25,25 @@ export async function startTestHost(): Promise<{ host: WebHost; service: Leafseg
       service.dispose()
     }
   }
+}
+
+/**
+ * For an end-to-end test file: the web host over the real core and a Chromium page, started before its tests
+ * and stopped after. `skip` says why when Chromium is missing.
+ */
+export function browserHost(viewport = { width: 1280, height: 820 }) {
+  const skip = browserMissing() ?? false
+  const state = {} as { t: Awaited<ReturnType<typeof startTestHost>>; browser: Browser; page: Page }
+  before(async () => {
+    if (skip) return
+    state.t = await startTestHost()
+    state.browser = await launchBrowser()
+    state.page = await state.browser.newPage({ viewport })
+  })
+  after(async () => {
+    if (skip) return
+    await state.browser.close()
+    await state.t.stop()
+  })
+  return { skip, state }
 }
