@@ -1,22 +1,18 @@
 // Evaluation, Compare and Predict end to end in Chromium: two tiny runs with different settings trained and
 // evaluated through the service, then compared, a dropped folder predicted and exported, the threshold moved.
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
 import type { JobInfo } from '../../src/shared/domain'
 import type { TrainingConfig } from '../../src/shared/api/training'
 import { MEASUREMENT_COLUMNS } from '../../src/main/core/eval'
-import { browserMissing, launchBrowser, screenshot } from '../helpers/browser'
-import { startTestHost } from '../helpers/webhost'
+import { screenshot } from '../helpers/browser'
+import { browserHost } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
 import { makePhotos } from '../ml/fixtures'
 
-const skip = browserMissing()
-let t: Awaited<ReturnType<typeof startTestHost>>
-let browser: Browser
-let page: Page
+const { skip, state } = browserHost({ width: 1400, height: 900 })
 
 /** The small network the training tests use: a few seconds per run. */
 const tiny = (extra: Partial<TrainingConfig>): TrainingConfig => ({
@@ -34,19 +30,8 @@ const tiny = (extra: Partial<TrainingConfig>): TrainingConfig => ({
   ...extra
 })
 
-before(async () => {
-  if (skip) return
-  t = await startTestHost()
-  browser = await launchBrowser()
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
-})
-after(async () => {
-  if (skip) return
-  await browser.close()
-  await t.stop()
-})
-
-test('compare two runs, predict a dropped folder and export CSV, move the evaluation threshold', { skip: skip ?? false }, async () => {
+test('compare two runs, predict a dropped folder and export CSV, move the evaluation threshold', { skip }, async () => {
+  const { t, page } = state
   const api = t.service.api
   const wait = async (job: JobInfo) => {
     const done = await t.service.requireProject().jobs.wait(job.id)
