@@ -171,6 +171,27 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   await clearNotices()
   await page.getByTestId('evaluation-panel').scrollIntoViewIfNeeded()
   await screenshot(page, 'evaluation-07-panel-threshold')
+  // The worst photo's error overlay, computed in the browser, has exactly the evaluation's counts at this threshold.
+  const evaluationId = (await api['evaluations.list']({ runId: runIds[0] }))[0].id
+  const worst = (await api['evaluations.get']({ id: evaluationId, threshold: 0.1 })).perPhoto[0]
+  const counts = await page.getByTestId('eval-photo-errors').first().evaluate(async (img: HTMLImageElement) => {
+    await img.decode()
+    const canvas = document.createElement('canvas')
+    canvas.width = img.naturalWidth
+    canvas.height = img.naturalHeight
+    const ctx = canvas.getContext('2d')!
+    ctx.drawImage(img, 0, 0)
+    const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data
+    const found = { tp: 0, fp: 0, fn: 0 }
+    for (let i = 0; i < px.length; i += 4) {
+      const rgb = `${px[i]},${px[i + 1]},${px[i + 2]},${px[i + 3]}`
+      if (rgb === '0,114,178,255') found.tp++
+      else if (rgb === '213,94,0,255') found.fp++
+      else if (rgb === '240,228,66,255') found.fn++
+    }
+    return found
+  })
+  assert.deepEqual(counts, { tp: worst.truePositive, fp: worst.falsePositive, fn: worst.falseNegative })
   const ious = (await page.getByTestId('eval-photo-iou').allTextContents()).map((s) => Number(s.replace('IoU ', '')))
   assert.deepEqual(ious, [...ious].sort((a, b) => a - b), 'worst first')
   await page.getByTestId('eval-photo').first().click()
