@@ -93,9 +93,11 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   const after = await pixels()
   assert.ok(after[0] !== before[0] && after[1] !== before[1], 'zooming one canvas zooms both')
   await page.getByTestId('compare-settings').scrollIntoViewIfNeeded()
-  await screenshot(page, 'evaluation-01-compare-settings-curves')
-  await page.getByTestId('compare-per-photo').scrollIntoViewIfNeeded()
-  await screenshot(page, 'evaluation-02-compare-per-photo-side-by-side')
+  await screenshot(page, 'evaluation-01-compare-settings')
+  await page.getByTestId('compare-chart').last().scrollIntoViewIfNeeded()
+  await screenshot(page, 'evaluation-02-compare-curves')
+  await page.getByTestId('compare-canvas').first().scrollIntoViewIfNeeded()
+  await screenshot(page, 'evaluation-03-compare-per-photo-side-by-side')
 
   // Predict: a dropped folder of new photos, the measurements table, the CSV.
   await page.getByTestId('nav-predict').click()
@@ -112,7 +114,7 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   await page.waitForFunction(() => (document.querySelector('[data-testid="predict-folder"]') as HTMLInputElement).value !== '')
   await page.getByTestId('predict-min-area').fill('5')
   await page.getByTestId('predict-scale').fill('4')
-  await screenshot(page, 'evaluation-03-predict-setup')
+  await screenshot(page, 'evaluation-04-predict-setup')
   await page.getByTestId('predict-start').click()
   await page.locator('[data-testid="job"][data-kind="predict"][data-status="succeeded"]').waitFor({ timeout: 60_000 })
   const photoRows = page.getByTestId('predict-photo-row')
@@ -128,11 +130,11 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   assert.equal(lines.length, 4)
   await clearNotices()
   await page.locator('main').evaluate((m) => m.scrollTo(0, m.scrollHeight))
-  await screenshot(page, 'evaluation-04-predict-results')
+  await screenshot(page, 'evaluation-05-predict-results')
   await photoRows.first().locator('.thumb').click()
   await page.getByTestId('predict-viewer').waitFor()
   await page.waitForTimeout(300)
-  await screenshot(page, 'evaluation-05-predict-viewer')
+  await screenshot(page, 'evaluation-06-predict-viewer')
   await page.getByTestId('predict-viewer-close').click()
 
   // A dataset's photos without masks: predicted, accepted as labels, then confirmed by a person in the inspector.
@@ -150,7 +152,7 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   await page.getByTestId('photo-cell').first().click()
   await page.getByTestId('model-made').waitFor()
   await clearNotices()
-  await screenshot(page, 'evaluation-06-inspector-model-made')
+  await screenshot(page, 'evaluation-07-inspector-model-made')
   await page.getByTestId('confirm-mask').click()
   await page.getByTestId('model-made').waitFor({ state: 'detached' })
   assert.doesNotMatch((await page.getByTestId('inspector').locator('header').textContent()) ?? '', /model-made/)
@@ -170,7 +172,7 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   await page.getByTestId('eval-photo-errors').first().waitFor()
   await clearNotices()
   await page.getByTestId('evaluation-panel').scrollIntoViewIfNeeded()
-  await screenshot(page, 'evaluation-07-panel-threshold')
+  await screenshot(page, 'evaluation-08-panel-threshold')
   // The worst photo's error overlay, computed in the browser, has exactly the evaluation's counts at this threshold.
   const evaluationId = (await api['evaluations.list']({ runId: runIds[0] }))[0].id
   const worst = (await api['evaluations.get']({ id: evaluationId, threshold: 0.1 })).perPhoto[0]
@@ -200,10 +202,10 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   await page.getByTestId('layer-legend').waitFor()
   await page.getByTestId('opacity').fill('0.7')
   await page.waitForTimeout(400)
-  await screenshot(page, 'evaluation-08-inspector-errors')
+  await screenshot(page, 'evaluation-09-inspector-errors')
   await page.getByTestId('layer-prediction').locator('input').check()
   await page.waitForTimeout(300)
-  await screenshot(page, 'evaluation-09-inspector-prediction')
+  await screenshot(page, 'evaluation-10-inspector-prediction')
   await page.getByTestId('inspector-close').click()
   assert.equal(await page.getByTestId('notice-error').count(), 0, 'no error was shown')
 })
