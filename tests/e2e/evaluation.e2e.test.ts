@@ -54,7 +54,8 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   for (const [name, config] of [['BCE+Dice, lr 0.005', tiny({})], ['Dice only, lr 0.002', tiny({ learningRate: 2e-3, loss: 'dice' })]] as const) {
     const { run, job } = await api['training.start']({ datasetId, name, config })
     await wait(job)
-    await wait(await api['evaluations.start']({ runId: run.id, checkpoint: 'best', source: 'val' }))
+    // The second run is evaluated from the Compare view.
+    if (runIds.length === 0) await wait(await api['evaluations.start']({ runId: run.id, checkpoint: 'best', source: 'val' }))
     runIds.push(run.id)
   }
 
@@ -69,6 +70,8 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   await page.getByTestId('nav-compare').click()
   for (const id of runIds) await page.locator(`[data-testid="compare-run"][data-run-id="${id}"]`).check()
   await page.getByTestId('compare-settings').waitFor()
+  await page.getByTestId('evaluate-missing').click()
+  await page.getByTestId('not-evaluated').waitFor({ state: 'detached', timeout: 60_000 })
   const differing = await page.locator('[data-testid="setting-row"][data-differs="true"] th').allTextContents()
   assert.ok(differing.includes('Learning rate') && differing.includes('Loss'), `differences highlighted: ${differing.join(', ')}`)
   assert.equal(await page.getByTestId('compare-chart').count(), 4)
