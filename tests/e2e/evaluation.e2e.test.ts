@@ -57,6 +57,9 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
     // The second run is evaluated from the Compare view.
     if (runIds.length === 0) await wait(await api['evaluations.start']({ runId: run.id, checkpoint: 'best', source: 'val' }))
     runIds.push(run.id)
+    // One validation photo moves to training before the second run: the runs' snapshots differ.
+    const { photos: val } = await api['datasets.photos']({ datasetId, offset: 0, limit: 100, filter: { split: 'val' }, sort: 'name' })
+    await api['datasets.split']({ datasetId, photoIds: [val[0].id], split: 'train' })
   }
 
   const clearNotices = async () => {
@@ -72,6 +75,7 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   await page.getByTestId('compare-settings').waitFor()
   await page.getByTestId('evaluate-missing').click()
   await page.getByTestId('not-evaluated').waitFor({ state: 'detached', timeout: 60_000 })
+  await page.getByTestId('different-snapshots').waitFor()
   const differing = await page.locator('[data-testid="setting-row"][data-differs="true"] th').allTextContents()
   assert.ok(differing.includes('Learning rate') && differing.includes('Loss'), `differences highlighted: ${differing.join(', ')}`)
   assert.equal(await page.getByTestId('compare-chart').count(), 4)
@@ -79,7 +83,9 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   const rows = page.getByTestId('compare-photo-row')
   await rows.first().waitFor()
   const valPhotos = (await api['runs.get']({ id: runIds[0] })).valPhotos
-  assert.equal(await rows.count(), valPhotos, 'one row per validation photo')
+  assert.equal(await rows.count(), valPhotos, 'one row per validation photo of either run')
+  const moved = await rows.filter({ hasText: '–' }).count()
+  assert.equal(moved, 1, 'the photo the second run trained on has no IoU from it')
   const cells = await rows.first().locator('td.num').allTextContents()
   assert.equal(cells.length, 3, 'an IoU per run and the difference')
   assert.match(cells[0], /^\d\.\d{3}$/)
