@@ -137,6 +137,13 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   const lines = readFileSync(csv, 'utf8').trim().split('\n')
   assert.equal(lines[0], MEASUREMENT_COLUMNS.join(','))
   assert.equal(lines.length, 4)
+  // The same measurements for the hand-made masks of a dataset.
+  const labelledCsv = join(tempDir(), 'labelled.csv')
+  await page.getByTestId('measure-dataset').selectOption(String(datasetId))
+  await page.getByTestId('measure-file').fill(labelledCsv)
+  await page.getByTestId('measure-start').click()
+  await page.getByTestId('notice-info').filter({ hasText: 'Wrote 24 rows' }).waitFor({ timeout: 30_000 })
+  assert.equal(readFileSync(labelledCsv, 'utf8').split('\n')[0], MEASUREMENT_COLUMNS.join(','))
   await clearNotices()
   await page.locator('main').evaluate((m) => m.scrollTo(0, m.scrollHeight))
   await screenshot(page, 'evaluation-05-predict-results')
