@@ -176,9 +176,7 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
 
   // The evaluation panel: figures follow the threshold; the error gallery opens the inspector with its layers.
   await page.getByTestId('nav-runs').click()
-  const picker = page.getByTestId('eval-run')
-  if (await picker.count()) await picker.selectOption(String(runIds[0]))
-  else await page.locator(`[data-testid="run-row"][data-run-id="${runIds[0]}"]`).click()
+  await page.locator(`[data-testid="run-row"][data-run-id="${runIds[0]}"]`).click()
   const scores = page.getByTestId('eval-scores')
   await scores.waitFor()
   const at05 = await scores.textContent()

@@ -11,7 +11,7 @@ import {
   THRESHOLD_STEPS
 } from '../../src/main/core/eval/metrics'
 import { maskFromProbabilities } from '../../src/main/core/eval/mask'
-import { seededRandom } from './random'
+import { seededRandom } from '../../src/main/core/random'
 
 const gray = (width: number, height: number, values: number[]): Raster => ({ width, height, channels: 1, data: Uint8Array.from(values) })
 const close = (actual: number, expected: number, what: string): void =>

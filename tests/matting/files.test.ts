@@ -40,7 +40,12 @@ test('mask PNG -> trimap PNG -> alpha and cutout PNGs', async () => {
     const { rgb, mask } = photoAndMask()
     await writePng(join(dir, 'leaf.png'), { width: W, height: H, channels: 3, data: rgb })
     await writePng(join(dir, 'leaf_mask.png'), { width: W, height: H, channels: 1, data: mask })
-    const stats = await writeTrimapForMask(join(dir, 'leaf_mask.png'), join(dir, 'leaf_trimap.png'), { kernelSize: 3, fgIterations: 3, bgIterations: 3 })
+    const stats = await writeTrimapForMask(join(dir, 'leaf_mask.png'), join(dir, 'leaf_trimap.png'), {
+      kernelSize: 3,
+      fgIterations: 3,
+      bgIterations: 3,
+      photo: join(dir, 'leaf.png')
+    })
     const trimap = await readRaster(join(dir, 'leaf_trimap.png'), 1)
     assert.deepEqual(new Set(trimap.data), new Set([0, 128, 255]))
     assert.equal(stats.unknown, trimap.data.filter((v) => v === 128).length)
@@ -71,6 +76,11 @@ test('bad files give messages naming them; a batch records them and goes on; can
     await writePng(join(dir, 'leaf.png'), { width: W, height: H, channels: 3, data: rgb })
     await writePng(join(dir, 'empty_mask.png'), { width: W, height: H, channels: 1, data: new Uint8Array(W * H) })
     await assert.rejects(writeTrimapForMask(join(dir, 'empty_mask.png'), join(dir, 'x.png')), /empty_mask\.png: the mask has no leaf pixels/)
+    await writePng(join(dir, 'small_mask.png'), { width: 30, height: 44, channels: 1, data: new Uint8Array(30 * 44).fill(255) })
+    await assert.rejects(
+      writeTrimapForMask(join(dir, 'small_mask.png'), join(dir, 'x.png'), { photo: join(dir, 'leaf.png') }),
+      /small_mask\.png is 30×44 but its photo .*leaf\.png is 60×44/
+    )
 
     await writePng(join(dir, 'mask.png'), { width: W, height: H, channels: 1, data: mask })
     await writeTrimapForMask(join(dir, 'mask.png'), join(dir, 'good_trimap.png'))

@@ -134,6 +134,7 @@ test('a reused TrimapMaker gives the same result as a fresh one, across option c
 
 test('clear errors: no leaf, empty unknown band, wrong size, bad options', () => {
   assert.throws(() => makeTrimap(new Uint8Array(100), 10, 10), (e: Error) => e instanceof TrimapError && /no leaf pixels/.test(e.message))
+  assert.throws(() => makeTrimap(new Uint8Array(100).fill(100), 10, 10, { kernelSize: 4, bgIterations: 0 }), /no leaf pixels/)
   assert.throws(() => makeTrimap(new Uint8Array(100).fill(255), 10, 10), /unknown band .* is empty/)
   assert.throws(() => makeTrimap(new Uint8Array(99), 10, 10), /99 pixels but 10×10 = 100/)
   assert.throws(() => makeTrimap(new Uint8Array(100).fill(255), 10, 10, { kernelSize: 0 }), /kernel size/)

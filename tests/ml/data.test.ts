@@ -4,7 +4,8 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { augmentExample, augmentedPreviews, DEFAULT_AUGMENT, loadExample, seededRandom, streamBatches, type Sample } from '../../src/main/core/ml/data'
+import { augmentExample, augmentedPreviews, DEFAULT_AUGMENT, loadExample, streamBatches, type Sample } from '../../src/main/core/ml/data'
+import { seededRandom } from '../../src/main/core/random'
 import { makePhotos } from './fixtures'
 
 let root: string

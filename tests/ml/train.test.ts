@@ -8,7 +8,8 @@ import { trainUnet, type EpochMetrics, type TrainOptions } from '../../src/main/
 import { buildUnet, checkTrainingFits, UNET_PRESETS } from '../../src/main/core/ml/unet'
 import { loadModelFiles, saveModelFiles } from '../../src/main/core/ml/model-io'
 import { createPredictor } from '../../src/main/core/ml/predict'
-import { loadExample, seededRandom, type Sample } from '../../src/main/core/ml/data'
+import { loadExample, type Sample } from '../../src/main/core/ml/data'
+import { seededRandom } from '../../src/main/core/random'
 import { makePhotos } from './fixtures'
 
 let root: string

@@ -45,6 +45,44 @@ for (const [stride, kernelSize, pad] of [[1, 3, 'same'], [2, 3, 'same'], [1, 3, 
   })
 }
 
+test('conv2d gradients match cpu: 2x2 stride 2 on even sizes (non-overlapping taps)', async () => {
+  const [cpu, wasm] = await onBoth(
+    () => [rand([3, 8, 10, 5], 12), rand([2, 2, 5, 7], 13)],
+    (x, w) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'valid').square().sum())([x, w])
+  )
+  assertClose(cpu, wasm, 'conv2d 2x2/2')
+})
+
+test('split and concat along every axis match cpu', async () => {
+  const [cpu, wasm] = await onBoth(
+    () => [rand([2, 3, 4, 6], 21), rand([2, 3, 4, 2], 22), rand([2, 3, 4, 70], 23)],
+    (a, b, c) => [
+      ...tf.split(a, [1, 5], 3),
+      ...tf.split(a, 2, 0),
+      ...tf.split(a, [1, 2, 1], 2),
+      ...tf.split(c, [64, 6], 3),
+      tf.concat([a, b, c], 3),
+      tf.concat([a, a], 1),
+      tf.concat([a, a, a], 0),
+      tf.concat([c, a], -1).cast('int32').cast('float32'),
+      tf.concat([a.cast('int32'), b.cast('int32')], 3).cast('float32')
+    ]
+  )
+  assertClose(cpu, wasm, 'split/concat')
+})
+
+test('max-pool gradients match cpu, ties and ReLU zeros included', async () => {
+  const [cpu, wasm] = await onBoth(
+    () => [rand([2, 6, 8, 3], 31).relu().mul(4).round(), rand([2, 7, 9, 3], 32)],
+    (a, b) => [
+      tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid').mul(tf.range(1, 2 * 3 * 4 * 3 + 1).reshape([2, 3, 4, 3])).sum())(a),
+      tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'same').square().sum())(b),
+      tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 3, 1, 'same').square().sum())(b)
+    ]
+  )
+  assertClose(cpu, wasm, 'maxPool')
+})
+
 test('sums over leading axes (bias gradients) and others match cpu', async () => {
   const [cpu, wasm] = await onBoth(
     () => [rand([2, 3, 4, 5], 11)],

@@ -147,7 +147,7 @@ export interface TrainingApi {
   'training.backend'(args: Record<string, never>): Promise<TrainingBackend>
   /** Whether a configuration fits the backend's memory, and what would. */
   'training.checkFit'(args: { config: TrainingConfig }): Promise<FitCheckResult>
-  /** 8 augmented versions of a labelled photo (a training photo of the dataset unless one is named). */
+  /** 8 augmented versions of a labelled photo (unless one is named: the training photo with the most leaf). */
   'training.previews'(args: { datasetId: number; photoId?: number; inputSize: number; augment: AugmentSwitches; seed?: number }): Promise<{
     photoId: number
     photoName: string

@@ -2,6 +2,7 @@
 import type { Db } from '../store/database'
 import { ApiError } from '../../../shared/errors'
 import type { DatasetSummary, ImportProblem, MaskSource, PhotoDetail, PhotoFilter, PhotoSummary, Split } from '../../../shared/domain'
+import { seededRandom } from '../random'
 
 interface PhotoRow {
   id: number
@@ -271,18 +272,6 @@ export function listProblems(db: Db, datasetId: number): ImportProblem[] {
     reason: string
     created_at: string
   }[]).map((r) => ({ id: r.id, path: r.path, reason: r.reason, createdAt: r.created_at }))
-}
-
-/** A small seeded generator (mulberry32): the same seed gives the same split on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /**

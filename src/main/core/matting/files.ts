@@ -1,6 +1,7 @@
 // File-level matting for the CLI and the job process: trimap PNG from a mask PNG; alpha (and cutout) PNG
 // from a photo and its trimap; a sequential batch with progress and cancel.
 import { basename } from 'node:path'
+import sharp from 'sharp'
 import { readRaster, writePng } from '../imaging/raster'
 import { alphaToBytes, closedFormMatte, type ClosedFormOptions } from './closedForm'
 import { estimateForeground, makeCutout } from './foreground'
@@ -15,9 +16,34 @@ function isAbort(err: unknown): boolean {
   return err instanceof Error && err.name === 'AbortError'
 }
 
-/** Reads a mask PNG (leaf >= 128), writes its trimap PNG (0/128/255). The error names the mask file. */
-export async function writeTrimapForMask(maskPath: string, trimapPath: string, options: TrimapOptions = {}): Promise<TrimapStats> {
+/** Width and height of an image as readRaster will decode it (EXIF orientation applied), without decoding it. */
+async function imageSize(path: string): Promise<{ width: number; height: number }> {
+  try {
+    const { width, height, orientation } = await sharp(path).metadata()
+    if (!width || !height) throw new Error('no size in the file')
+    return orientation && orientation >= 5 ? { width: height, height: width } : { width, height }
+  } catch (err) {
+    throw new Error(`Cannot read the image ${path}: ${(err as Error).message}`)
+  }
+}
+
+/**
+ * Reads a mask PNG (leaf >= 128), writes its trimap PNG (0/128/255). With `photo`, the mask must have the
+ * photo's size. Errors name the file at fault.
+ */
+export async function writeTrimapForMask(
+  maskPath: string,
+  trimapPath: string,
+  options: TrimapOptions & { photo?: string } = {}
+): Promise<TrimapStats> {
   const mask = await readRaster(maskPath, 1)
+  if (options.photo) {
+    const photo = await imageSize(options.photo)
+    if (photo.width !== mask.width || photo.height !== mask.height)
+      throw new Error(
+        `The mask ${maskPath} is ${mask.width}×${mask.height} but its photo ${options.photo} is ${photo.width}×${photo.height}; they must be the same size.`
+      )
+  }
   const maker = new TrimapMaker(mask.width, mask.height)
   let made: { trimap: Uint8Array; stats: TrimapStats }
   try {

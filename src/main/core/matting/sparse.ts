@@ -50,14 +50,19 @@ export interface CholeskyFactor {
 
 /**
  * Thresholded incomplete Cholesky of a symmetric matrix given in full CSR form (left-looking, column by column):
- * fill-in is computed and kept where |L_ij| > dropTolerance. The diagonal is updated with every computed entry, dropped or not. Returns undefined when a
- * pivot is not positive (the caller retries with a shift).
+ * fill-in is computed and kept where |L_ij| > dropTolerance. The diagonal is updated with every computed
+ * entry, dropped or not. Returns undefined when a pivot is not positive (the caller retries with a shift).
  *
  * The current column is accumulated densely; instead of tracking and sorting its nonzero rows, they are found
  * by scanning from the diagonal to the highest row touched, which in the matting system is about two image
  * rows of unknown pixels away and costs less than the sort.
  */
-export function incompleteCholesky(matrix: CsrMatrix, dropTolerance: number, shift: number): CholeskyFactor | undefined {
+export function incompleteCholesky(
+  matrix: CsrMatrix,
+  dropTolerance: number,
+  shift: number,
+  signal?: AbortSignal
+): CholeskyFactor | undefined {
   const n = matrix.size
   const { rowStart, columns, values } = matrix
   const columnStart = new Int32Array(n + 1)
@@ -83,6 +88,7 @@ export function incompleteCholesky(matrix: CsrMatrix, dropTolerance: number, shi
   const candidateRows = new Int32Array(n)
   const candidateValues = new Float64Array(n)
   for (let j = 0; j < n; j++) {
+    if ((j & 4095) === 0) signal?.throwIfAborted()
     let last = j // highest row touched in column j
     const rowEnd = rowStart[j + 1]
     for (let k = rowStart[j]; k < rowEnd; k++) {
@@ -234,9 +240,9 @@ export function choleskySolve(factor: CholeskyFactor, x: Float64Array): void {
 }
 
 /** Incomplete Cholesky with increasing diagonal shifts until it succeeds. */
-export function choleskyPreconditioner(matrix: CsrMatrix, dropTolerance = 1e-4): CholeskyFactor {
+export function choleskyPreconditioner(matrix: CsrMatrix, dropTolerance = 1e-4, signal?: AbortSignal): CholeskyFactor {
   for (const shift of [0, 1e-4, 1e-3, 1e-2, 0.1, 0.5, 1, 10, 100, 1e3, 1e4, 1e5]) {
-    const factor = incompleteCholesky(matrix, dropTolerance, shift)
+    const factor = incompleteCholesky(matrix, dropTolerance, shift, signal)
     if (factor) return factor
   }
   throw new Error('the matting system could not be preconditioned (it is not positive definite)')

@@ -118,8 +118,6 @@ export class TrimapMaker {
 
     mats.leaf.data.set(mask)
     cv.threshold(mats.leaf, mats.leaf, LEAF_THRESHOLD - 1, 255, cv.THRESH_BINARY)
-    if (cv.countNonZero(mats.leaf) === 0)
-      throw new TrimapError('the mask has no leaf pixels (it is all background), so there is nothing to matte')
 
     const trimap = out && out.length === n ? out : new Uint8Array(n)
     let foreground = 0
@@ -163,6 +161,8 @@ export class TrimapMaker {
         } else trimap[i] = TRIMAP_UNKNOWN
       }
     }
+    // Any leaf pixel keeps itself and its neighbourhood out of the background, so all background means no leaf.
+    if (background === n) throw new TrimapError('the mask has no leaf pixels (it is all background), so there is nothing to matte')
     const stats = { foreground, unknown: n - foreground - background, background }
     if (stats.unknown === 0)
       throw new TrimapError(

@@ -2,6 +2,7 @@
 // Nothing here touches tfjs: batches are plain Float32Arrays, turned into tensors by the training loop.
 import sharp from 'sharp'
 import type { Raster } from '../imaging/raster'
+import { seededRandom } from '../random'
 
 export interface Sample {
   id: string
@@ -66,18 +67,6 @@ export interface Batch {
   y: Float32Array
   n: number
   ids: string[]
-}
-
-/** mulberry32: small, fast, good enough for augmentation; same seed, same sequence. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /** A seed from several integers (run seed, epoch, sample index), so results do not depend on load order. */

@@ -22,6 +22,9 @@ type ConvAttrs = {
 
 let originalBackpropInput: KernelFunc | undefined
 let originalSum: KernelFunc | undefined
+let originalSplitV: KernelFunc | undefined
+let originalConcat: KernelFunc | undefined
+let originalMaxPoolGrad: KernelFunc | undefined
 
 function kernel(name: string): KernelFunc {
   const config = tf.getKernel(name, 'wasm')
@@ -75,6 +78,7 @@ function conv2dBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTens
   const padTop = info.padInfo.top
   const padLeft = info.padInfo.left
   const taps = fh * fw * inC
+  if (fh === 1 && fw === 1 && sh === 1 && sw === 1 && padTop === 0 && padLeft === 0) return filterGradientOf1x1(wasm, x, dy, a.filterShape)
 
   // x as zero-padded channel-major planes [inC][batch][padH][padW] (a margin at the end for the flat reads below).
   const padH = Math.max(inH + padTop, (outH - 1) * sh + fh)
@@ -165,6 +169,32 @@ function conv2dBackpropFilter({ inputs, backend, attrs }: { inputs: tf.NamedTens
   return { dataId: result!.dataId, shape: [...a.filterShape], dtype: 'float32' }
 }
 
+/**
+ * Filter gradient of a 1x1 stride-1 conv (the U-Net's output layer): dW^T = dy^T · x, one matmul on x as
+ * it is (no im2col), then a small transpose.
+ */
+function filterGradientOf1x1(wasm: BackendWasm, x: TensorInfo, dy: TensorInfo, filterShape: [number, number, number, number]): TensorInfo {
+  const inC = x.shape[3]
+  const outC = dy.shape[3]
+  const pixels = tf.util.sizeFromShape(dy.shape) / outC
+  const rows: TensorInfo = { dataId: x.dataId, shape: [pixels, inC], dtype: 'float32' }
+  let dyT: TensorInfo = { dataId: dy.dataId, shape: [outC, pixels], dtype: 'float32' }
+  if (outC > 1) {
+    dyT = allocate(wasm, [outC, pixels])
+    const src = heap(wasm, dy)
+    const dst = heap(wasm, dyT)
+    for (let m = 0, s = 0; m < pixels; m++) for (let c = 0; c < outC; c++) dst[c * pixels + m] = src[s++]
+  }
+  const transposed = kernel('BatchMatMul')({ inputs: { a: dyT, b: rows }, backend: wasm, attrs: { transposeA: false, transposeB: false } }) as TensorInfo
+  if (outC > 1) wasm.disposeData(dyT.dataId)
+  const out = allocate(wasm, [...filterShape])
+  const t = heap(wasm, transposed)
+  const o = heap(wasm, out)
+  for (let c = 0; c < outC; c++) for (let k = 0; k < inC; k++) o[k * outC + c] = t[c * inC + k]
+  wasm.disposeData(transposed.dataId)
+  return out
+}
+
 function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): TensorInfo {
   const wasm = args.backend as BackendWasm
   const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo }
@@ -248,7 +278,141 @@ function sumLeadingAxes(args: { inputs: tf.NamedTensorInfoMap; backend: unknown;
   return keepDims ? { dataId: out.dataId, shape: [...axes.map(() => 1), ...kept], dtype: 'float32' } : out
 }
 
+// Copies `rows` runs of `run` 4-byte elements between heap offsets (in elements), bit-exact for any 4-byte dtype.
+function copyRuns(words: Int32Array, from: number, fromStride: number, to: number, toStride: number, run: number, rows: number): void {
+  if (run >= 64) {
+    for (let r = 0; r < rows; r++, from += fromStride, to += toStride) words.copyWithin(to, from, from + run)
+    return
+  }
+  for (let r = 0; r < rows; r++, from += fromStride, to += toStride) for (let i = 0; i < run; i++) words[to + i] = words[from + i]
+}
+
+function offsetOf(backend: BackendWasm, info: TensorInfo): number {
+  return backend.dataIdMap.get(info.dataId)!.memoryOffset / 4
+}
+
+// Split and concatenation along an axis as strided run copies (the U-Net's skip concatenations and their
+// gradients): the stock SplitV slices through a kernel that takes ~30x longer than the copy.
+function splitV(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): TensorInfo[] {
+  const wasm = args.backend as BackendWasm
+  const { x } = args.inputs as { x: TensorInfo }
+  const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number[] | number; axis: number }
+  if (x.dtype === 'bool' || x.dtype === 'string' || x.dtype === 'complex64') return originalSplitV!(args as Parameters<KernelFunc>[0]) as TensorInfo[]
+  const ax = tf.util.parseAxisParam(axis, x.shape)[0]
+  const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, ax)
+  const outer = tf.util.sizeFromShape(x.shape.slice(0, ax))
+  const inner = tf.util.sizeFromShape(x.shape.slice(ax + 1))
+  const outs = sizes.map((size) => {
+    const shape = [...x.shape]
+    shape[ax] = size
+    const out = wasm.makeOutput(shape, x.dtype)
+    if (tf.util.sizeFromShape(shape) > 0 && offsetOf(wasm, out) === 0) throw new Error('The wasm backend ran out of memory (its heap stops at 4 GiB)')
+    return out
+  })
+  const words = new Int32Array(heap(wasm, x).buffer)
+  const from = offsetOf(wasm, x)
+  let offset = 0
+  sizes.forEach((size, i) => {
+    if (size > 0) copyRuns(words, from + offset, x.shape[ax] * inner, offsetOf(wasm, outs[i]), size * inner, size * inner, outer)
+    offset += size * inner
+  })
+  return outs
+}
+
+function concat(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): TensorInfo {
+  const wasm = args.backend as BackendWasm
+  const inputs = (args.inputs as unknown as TensorInfo[]).filter((t) => tf.util.sizeFromShape(t.shape) > 0)
+  const dtype = inputs[0]?.dtype
+  if (inputs.length < 2 || dtype === 'bool' || dtype === 'string' || dtype === 'complex64') return originalConcat!(args as Parameters<KernelFunc>[0]) as TensorInfo
+  const ax = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, inputs[0].shape)[0]
+  const outShape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), ax)
+  const out = wasm.makeOutput(outShape, dtype)
+  if (offsetOf(wasm, out) === 0) throw new Error('The wasm backend ran out of memory (its heap stops at 4 GiB)')
+  const outer = tf.util.sizeFromShape(outShape.slice(0, ax))
+  const outRow = tf.util.sizeFromShape(outShape.slice(ax))
+  const words = new Int32Array(heap(wasm, out).buffer)
+  let offset = offsetOf(wasm, out)
+  for (const t of inputs) {
+    const run = tf.util.sizeFromShape(t.shape.slice(ax))
+    copyRuns(words, offsetOf(wasm, t), run, offset, outRow, run, outer)
+    offset += run
+  }
+  return out
+}
+
+// Max-pool gradient: each dy value goes to the first largest in-bounds input of its window (the cpu
+// backend's rule). The stock wasm kernel counts 'same' padding as zeros, so a window of negative values
+// sends its gradient nowhere. Non-overlapping 2x2 windows (the U-Net's pools) take a fast path.
+function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: unknown }): TensorInfo {
+  const wasm = args.backend as BackendWasm
+  const { dy, input } = args.inputs as { dy: TensorInfo; input: TensorInfo }
+  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as {
+    filterSize: number | [number, number]
+    strides: number | [number, number]
+    pad: Padding
+    dimRoundingMode?: 'floor' | 'round' | 'ceil'
+  }
+  if (input.dtype !== 'float32') return originalMaxPoolGrad!(args as Parameters<KernelFunc>[0]) as TensorInfo
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode)
+  const [batch, inH, inW, channels] = input.shape
+  const { outHeight: outH, outWidth: outW, filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info
+  const top = info.padInfo.top
+  const left = info.padInfo.left
+  const dx = allocate(wasm, [...input.shape])
+  const x = heap(wasm, input)
+  const g = heap(wasm, dy)
+  const d = heap(wasm, dx)
+  const row = inW * channels
+  let o = 0
+  if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && inH === 2 * outH && inW === 2 * outW) {
+    for (let n = 0; n < batch; n++)
+      for (let oy = 0; oy < outH; oy++)
+        for (let ox = 0; ox < outW; ox++) {
+          const p00 = ((n * inH + 2 * oy) * inW + 2 * ox) * channels
+          for (let c = 0; c < channels; c++, o++) {
+            const a = p00 + c
+            const b = a + channels
+            const e = a + row
+            const f = e + channels
+            let best = a
+            if (x[b] > x[best]) best = b
+            if (x[e] > x[best]) best = e
+            if (x[f] > x[best]) best = f
+            d[a] = d[b] = d[e] = d[f] = 0
+            d[best] = g[o]
+          }
+        }
+    return dx
+  }
+  d.fill(0)
+  for (let n = 0; n < batch; n++)
+    for (let oy = 0; oy < outH; oy++)
+      for (let ox = 0; ox < outW; ox++)
+        for (let c = 0; c < channels; c++, o++) {
+          let best = -1
+          let bestValue = -Infinity
+          for (let ky = 0; ky < fh; ky++) {
+            const y = oy * sh - top + ky
+            if (y < 0 || y >= inH) continue
+            for (let kx = 0; kx < fw; kx++) {
+              const xx = ox * sw - left + kx
+              if (xx < 0 || xx >= inW) continue
+              const at = ((n * inH + y) * inW + xx) * channels + c
+              if (x[at] > bestValue) {
+                bestValue = x[at]
+                best = at
+              }
+            }
+          }
+          if (best >= 0) d[best] += g[o]
+        }
+  return dx
+}
+
 const ownKernels: KernelConfig[] = [
+  { kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGrad as KernelFunc },
+  { kernelName: 'SplitV', backendName: 'wasm', kernelFunc: splitV as unknown as KernelFunc },
+  { kernelName: 'Concat', backendName: 'wasm', kernelFunc: concat as KernelFunc },
   { kernelName: 'Sum', backendName: 'wasm', kernelFunc: sumLeadingAxes as KernelFunc },
   { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2dBackpropFilter as KernelFunc },
   { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2dBackpropInput as KernelFunc }
@@ -256,8 +420,8 @@ const ownKernels: KernelConfig[] = [
 
 /**
  * Register the training kernels on the wasm backend (idempotent). Call after the wasm backend module
- * has started (tf.setBackend('wasm')); it replaces the stock Conv2DBackpropInput and Sum and keeps them
- * as fallbacks for the cases handled here.
+ * has started (tf.setBackend('wasm')); it replaces the stock Conv2DBackpropInput, Sum, SplitV, Concat and MaxPoolGrad
+ * and keeps them as fallbacks for the cases not handled here.
  */
 export function registerWasmTrainingKernels(): void {
   const current = tf.getKernel('Conv2DBackpropInput', 'wasm')
@@ -267,7 +431,10 @@ export function registerWasmTrainingKernels(): void {
     tf.unregisterKernel('Conv2DBackpropInput', 'wasm')
   }
   originalSum = kernel('Sum')
-  tf.unregisterKernel('Sum', 'wasm')
+  originalSplitV = kernel('SplitV')
+  originalConcat = kernel('Concat')
+  originalMaxPoolGrad = kernel('MaxPoolGrad')
+  for (const name of ['Sum', 'SplitV', 'Concat', 'MaxPoolGrad']) tf.unregisterKernel(name, 'wasm')
   if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) tf.unregisterKernel('Conv2DBackpropFilter', 'wasm')
   for (const config of ownKernels) tf.registerKernel(config)
 }

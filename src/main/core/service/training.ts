@@ -1,6 +1,7 @@
 // API area: training — presets, backend, fit check, augmented previews, runs started and resumed as jobs.
 import { z } from 'zod'
 import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import sharp from 'sharp'
 import type { TrainingApi, TrainingConfig } from '../../../shared/api/training'
 import { ApiError } from '../../../shared/errors'
@@ -98,7 +99,7 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
         const row = db()
           .prepare(
             `SELECT p.id FROM photos p JOIN masks m ON m.photo_id = p.id WHERE p.dataset_id = ?
-             ORDER BY p.split = 'train' DESC, p.name COLLATE NOCASE, p.id LIMIT 1`
+             ORDER BY p.split = 'train' DESC, m.foreground DESC, p.id LIMIT 1`
           )
           .get(datasetId) as { id: number } | undefined
         if (!row) throw new ApiError('bad_input', 'This dataset has no photo with a mask to show augmented samples of.')
@@ -109,7 +110,7 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
       if (!photo.mask) throw new ApiError('bad_input', `${photo.name} has no mask.`)
       const { project } = open()
       const previews = await augmentedPreviews(
-        { id: String(photo.id), imagePath: project.dir + '/' + photo.file, maskPath: project.dir + '/' + photo.mask.file },
+        { id: String(photo.id), imagePath: join(project.dir, photo.file), maskPath: join(project.dir, photo.mask.file) },
         { size: inputSize, count: 8, augment: augmentOptions(augment) ?? {}, seed: seed ?? 1 }
       )
       const samples = await Promise.all(previews.map(async (p) => ({ image: await pngDataUrl(p.photo), mask: await pngDataUrl(p.mask) })))

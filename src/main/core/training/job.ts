@@ -11,7 +11,7 @@ import type { JobContext } from '../jobs/context'
 import type { Project } from '../project'
 import { augmentOptions } from './config'
 import { wasmThreads } from './threads'
-import { currentMasks, finishRun, getRun, recordEpoch, runSnapshot, setRunBackend } from './records'
+import { currentMasks, finishRun, getRun, recordEpoch, runSnapshot, setRunBackend, truncateEpochs } from './records'
 
 export interface TrainJobParams {
   runId: number
@@ -78,11 +78,16 @@ export async function trainJob(params: TrainJobParams, ctx: JobContext): Promise
     ctx.progress(0, 0, 'Starting the training backend…')
     const ml = await import('../ml')
     const backend = await ml.initBackend({ wasmThreads: wasmThreads() })
-    setRunBackend(db, run.id, backend)
+    // The ML core's reason carries module resolution details; people need the package names.
+    setRunBackend(db, run.id, { ...backend, reason: backend.reason?.replace(/ \(Cannot find package [^)]*\)/g, '') })
     const fit = ml.checkTrainingFits(config, config.batchSize, backend.backend)
     if (!fit.fits) throw new ApiError('bad_input', fit.message!)
 
-    if (params.resume) for (const e of await checkpointHistory(runDir)) recordEpoch(db, run.id, e, models)
+    if (params.resume) {
+      const history = await checkpointHistory(runDir)
+      for (const e of history) recordEpoch(db, run.id, e, models)
+      truncateEpochs(db, run.id, history.length)
+    }
     const startEpoch = params.resume ? getRun(db, run.id).epochsDone : 0
     const batches = Math.ceil(train.length / config.batchSize)
     const total = (config.epochs - startEpoch) * batches

@@ -214,6 +214,14 @@ export function recordEpoch(db: Db, runId: number, e: RunEpoch, models: { best: 
   })()
 }
 
+/** Forget recorded epochs after `keep` (the checkpoint a resume starts from is the truth). */
+export function truncateEpochs(db: Db, runId: number, keep: number): void {
+  db.transaction(() => {
+    db.prepare('DELETE FROM run_epochs WHERE run_id = ? AND epoch > ?').run(runId, keep)
+    if (keep === 0) db.prepare('UPDATE runs SET best_epoch = NULL, best_model = NULL, last_model = NULL WHERE id = ?').run(runId)
+  })()
+}
+
 export function finishRun(db: Db, runId: number, status: 'completed' | 'cancelled' | 'failed', fields: { error?: string; stoppedEarly?: boolean } = {}): void {
   db.prepare('UPDATE runs SET status = ?, error = ?, stopped_early = ?, finished_at = ? WHERE id = ?').run(
     status,

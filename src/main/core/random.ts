@@ -1,4 +1,7 @@
-/** Deterministic pseudo-random numbers in [0, 1) (mulberry32), so generated test data is the same on every run. */
+/**
+ * Deterministic pseudo-random numbers in [0, 1) (mulberry32): the same seed gives the same sequence on every
+ * machine, so splits, augmentations and generated test data can be reproduced.
+ */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0
   return () => {

@@ -1,0 +1,125 @@
+// Training end to end in Chromium: augmented samples, a tiny run started from the Training view with its
+// curves growing, cancel, resume, and the run in the Runs view.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdirSync, renameSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import { browserMissing, launchBrowser, screenshot } from '../helpers/browser'
+import { startTestHost } from '../helpers/webhost'
+import { tempDir } from '../helpers/temp'
+import { makePhotos } from '../ml/fixtures'
+
+const skip = browserMissing()
+let t: Awaited<ReturnType<typeof startTestHost>>
+let browser: Browser
+let page: Page
+
+before(async () => {
+  if (skip) return
+  process.env.LEAFSEG_WASM_THREADS ??= '1'
+  t = await startTestHost()
+  browser = await launchBrowser()
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
+})
+after(async () => {
+  if (skip) return
+  await browser.close()
+  await t.stop()
+})
+
+/** A project with 24 training and 6 validation photos with masks, made through the API. */
+async function prepareProject(): Promise<void> {
+  const api = t.service.api
+  const dir = tempDir()
+  const samples = await makePhotos(join(dir, 'photos'), 30, { width: 48, height: 40, seed: 7 })
+  mkdirSync(join(dir, 'masks'))
+  for (const s of samples) renameSync(s.maskPath, join(dir, 'masks', `${s.id}.png`))
+  await api['projects.create']({ dir: join(tempDir(), 'Training e2e'), name: 'Training e2e' })
+  const dataset = await api['datasets.create']({ name: 'Generated leaves' })
+  const wait = async (p: Promise<{ id: number }>) => t.service.requireProject().jobs.wait((await p).id)
+  await wait(api['datasets.importPhotos']({ datasetId: dataset.id, paths: [join(dir, 'photos')] }))
+  await wait(api['datasets.importMasks']({ datasetId: dataset.id, source: { kind: 'folder', dir: join(dir, 'masks') } }))
+  const { photos } = await api['datasets.photos']({ datasetId: dataset.id, offset: 0, limit: 100, filter: {}, sort: 'name' })
+  await api['datasets.split']({ datasetId: dataset.id, photoIds: photos.slice(0, 24).map((p) => p.id), split: 'train' })
+  await api['datasets.split']({ datasetId: dataset.id, photoIds: photos.slice(24).map((p) => p.id), split: 'val' })
+}
+
+const epochsShown = async (p: Page) => Number(await p.getByTestId('run-charts').first().getAttribute('data-epochs'))
+
+test('train from the Training view: samples, live curves, cancel, resume, then the Runs view', { skip: skip ?? false }, async () => {
+  await prepareProject()
+  await page.goto(t.host.url)
+  await page.getByTestId('project-name').filter({ hasText: 'Training e2e' }).waitFor()
+  await page.getByTestId('nav-training').click()
+  await page.getByTestId('training-backend').waitFor()
+  assert.match((await page.getByTestId('training-backend').textContent()) ?? '', /wasm/)
+  assert.match((await page.getByTestId('training-split').textContent()) ?? '', /24 training · 6 validation/)
+
+  // The Seed preset at batch 16 does not fit the wasm heap: the view says so and what would fit.
+  await page.getByTestId('preset-seed').check()
+  await page.getByTestId('cfg-batch').fill('16')
+  await page.getByTestId('fit-warning').waitFor()
+  assert.match((await page.getByTestId('fit-warning').textContent()) ?? '', /batch size of \d+ or less would fit/)
+  assert.ok(await page.getByTestId('start-training').isDisabled())
+  await screenshot(page, 'training-01-seed-does-not-fit')
+
+  // A tiny custom network.
+  await page.getByTestId('preset-custom').check()
+  for (const [id, value] of [['cfg-input-size', '32'], ['cfg-filters', '8'], ['cfg-depth', '2'], ['cfg-batch', '4'], ['cfg-epochs', '8'], ['cfg-lr', '0.003'], ['cfg-patience', '0'], ['cfg-seed', '3']] as const)
+    await page.getByTestId(id).fill(value)
+  for (const off of ['rotate', 'scale', 'blur', 'noise']) await page.getByTestId(`aug-${off}`).uncheck()
+  await page.getByTestId('fit-ok').waitFor()
+
+  await page.getByTestId('show-augmented').click()
+  await page.getByTestId('augmented-dialog').getByTestId('augmented-sample').nth(7).waitFor()
+  assert.equal(await page.getByTestId('augmented-sample').count(), 8)
+  await screenshot(page, 'training-02-augmented-samples')
+  await page.getByTestId('augmented-dialog').getByRole('button', { name: 'Close' }).click()
+
+  await page.getByTestId('run-name').fill('Tiny run')
+  await page.getByTestId('start-training').click()
+  const run = page.getByTestId('current-run')
+  await run.filter({ hasText: 'Tiny run' }).waitFor()
+  await page.getByTestId('training-progress').waitFor()
+  // The curves grow epoch by epoch.
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-charts"]')?.getAttribute('data-epochs')) >= 1, null, { timeout: 60_000 })
+  const first = await epochsShown(page)
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid="run-charts"]')?.getAttribute('data-epochs')) > n, first, { timeout: 60_000 })
+  assert.ok((await page.locator('[data-testid="chart-iou"] path[data-series="validation"]').getAttribute('data-points')) !== '0')
+  await screenshot(page, 'training-03-live-curves')
+
+  await page.getByTestId('cancel-training').click()
+  await page.locator('[data-testid="current-run"][data-status="cancelled"]').waitFor({ timeout: 30_000 })
+  const kept = await epochsShown(page)
+  assert.ok(kept >= 2 && kept < 8, `epochs kept after cancel: ${kept}`)
+  await screenshot(page, 'training-04-cancelled')
+
+  await page.getByTestId('resume-training').click()
+  await page.locator('[data-testid="current-run"][data-status="completed"]').waitFor({ timeout: 120_000 })
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-charts"]')?.getAttribute('data-epochs')) === 8)
+  const metrics = (await page.getByTestId('latest-metrics').textContent()) ?? ''
+  assert.match(metrics, /Epoch 8: validation IoU 0\.\d{3}/)
+  await screenshot(page, 'training-05-resumed-finished')
+
+  await page.getByTestId('nav-runs').click()
+  const row = page.locator('[data-testid="run-row"][data-status="completed"]')
+  await row.waitFor()
+  assert.match((await row.textContent()) ?? '', /Tiny run.*Generated leaves.*Custom.*wasm.*8 \/ 8/)
+  await row.click()
+  await page.getByTestId('run-detail').waitFor()
+  assert.equal(Number(await page.getByTestId('run-detail').getByTestId('run-charts').getAttribute('data-epochs')), 8)
+  await page.getByTestId('run-notes').fill('Cancelled after a few epochs and resumed.')
+  await page.getByTestId('save-run').click()
+  await page.getByTestId('notice-info').filter({ hasText: 'Run saved' }).waitFor()
+  await screenshot(page, 'training-06-runs-view')
+  const runs = await t.service.api['runs.list']({})
+  assert.equal(runs[0].notes, 'Cancelled after a few epochs and resumed.')
+  assert.deepEqual((await t.service.api['runs.get']({ id: runs[0].id })).epochs.map((e) => e.epoch), [1, 2, 3, 4, 5, 6, 7, 8])
+
+  // Delete, with a confirmation.
+  await page.getByTestId('delete-run').click()
+  await page.getByTestId('confirm-delete').click()
+  await page.getByText('No runs yet').waitFor()
+  assert.equal((await t.service.api['runs.list']({})).length, 0)
+})
