@@ -13,6 +13,8 @@ export interface InspectorLayer {
   hint?: string
   /** What the colours mean, shown while the layer is chosen ('rgba' layers draw their own colours). */
   legend?: { colour: string; label: string }[]
+  /** A line under the legend (what the layer was computed with). */
+  note?: string
 }
 
 export interface LayerStyle {
