@@ -54,10 +54,11 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   for (const [name, config] of [['BCE+Dice, lr 0.005', tiny({})], ['Dice only, lr 0.002', tiny({ learningRate: 2e-3, loss: 'dice' })]] as const) {
     const { run, job } = await api['training.start']({ datasetId, name, config })
     await wait(job)
-    // The second run is evaluated from the Compare view.
-    if (runIds.length === 0) await wait(await api['evaluations.start']({ runId: run.id, checkpoint: 'best', source: 'val' }))
     runIds.push(run.id)
-    // One validation photo moves to training before the second run: the runs' snapshots differ.
+    if (runIds.length === 2) continue
+    // The second run is evaluated from the Compare view, and trains with one validation photo moved to
+    // training: the runs' snapshots differ.
+    await wait(await api['evaluations.start']({ runId: run.id, checkpoint: 'best', source: 'val' }))
     const { photos: val } = await api['datasets.photos']({ datasetId, offset: 0, limit: 100, filter: { split: 'val' }, sort: 'name' })
     await api['datasets.split']({ datasetId, photoIds: [val[0].id], split: 'train' })
   }
