@@ -11,6 +11,10 @@ export interface InspectorLayer {
   url: string | null
   /** Shown when url is null: how to make this layer. */
   hint?: string
+  /** What the colours mean, shown while the layer is chosen ('rgba' layers draw their own colours). */
+  legend?: { colour: string; label: string }[]
+  /** A line under the legend (what the layer was computed with). */
+  note?: string
 }
 
 export interface LayerStyle {
