@@ -10,7 +10,7 @@ import { toApiError } from './core/service/dispatch'
 
 // Project files (thumbnails, photos, masks) reach the renderer as leafseg-file://project/<relative path>.
 const fileScheme = 'leafseg-file'
-protocol.registerSchemesAsPrivileged([{ scheme: fileScheme, privileges: { standard: true, secure: true, supportFetchAPI: true } }])
+protocol.registerSchemesAsPrivileged([{ scheme: fileScheme, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true } }])
 
 const devServerUrl = process.env.ELECTRON_RENDERER_URL
 const rendererFile = join(__dirname, '../renderer/index.html')
@@ -62,7 +62,8 @@ void app.whenReady().then(() => {
     try {
       const file = service.projectFile(decodeURIComponent(new URL(request.url).pathname.slice(1)))
       const { body, contentType } = await displayFile(file)
-      return new Response(new Uint8Array(body), { headers: { 'content-type': contentType, 'cache-control': 'no-cache' } })
+      // CORS lets the renderer (a file: page) read layer pixels back from a canvas.
+      return new Response(new Uint8Array(body), { headers: { 'content-type': contentType, 'cache-control': 'no-cache', 'access-control-allow-origin': '*' } })
     } catch (err) {
       return new Response(toApiError(err).message, { status: 404 })
     }

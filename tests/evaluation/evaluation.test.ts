@@ -142,6 +142,9 @@ test('predicted masks for a dataset can become its labels, model-made until conf
   // Every photo got a cutout through the matting step, or a reason why not (no definite leaf in its mask).
   assert.equal(photos.filter((p) => p.cutoutFile).length + problems.filter((p) => p.reason.startsWith('No cutout')).length, 14)
   const one = photos[0]
+  // Its hand-made mask is kept: a model never overwrites a person's work.
+  assert.deepEqual(await service.api['predictions.accept']({ batchId, photoIds: [one.photoId!] }), { accepted: 0, kept: [one.name] })
+  service.requireProject().project.db.prepare('DELETE FROM masks WHERE photo_id = ?').run(one.photoId)
   assert.equal((await service.api['predictions.accept']({ batchId, photoIds: [one.photoId!] })).accepted, 1)
   const labelled = await service.api['photos.get']({ id: one.photoId! })
   assert.equal(labelled.mask!.source, 'predicted')
@@ -151,7 +154,7 @@ test('predicted masks for a dataset can become its labels, model-made until conf
 
   const csv = join(tempDir(), 'labelled.csv')
   const measured = await wait(service.api['measurements.labelled']({ datasetId, file: csv, measure: { minLeafAreaPx: 3, pxPerMm: null } }))
-  assert.equal((measured.result as { rows: number }).rows, 14)
+  assert.equal((measured.result as { rows: number }).rows, 14) // 13 hand-made masks and the accepted one
   assert.match(readFileSync(csv, 'utf8').split('\n')[1], /,labelled,,$/)
 })
 

@@ -118,8 +118,11 @@ export interface EvaluationApi {
   'predictions.photos'(args: { batchId: number }): Promise<PredictedPhoto[]>
   /** Write the batch's measurements as CSV (one row per photo, with the run and settings). */
   'predictions.exportCsv'(args: { batchId: number; file: string }): Promise<{ file: string; rows: number }>
-  /** Use predicted masks as the photos' labels (dataset batches), marked model-made until confirmed. */
-  'predictions.accept'(args: { batchId: number; photoIds?: number[] }): Promise<{ accepted: number }>
+  /**
+   * Use predicted masks as the photos' labels (dataset batches), marked model-made until confirmed. Photos with a
+   * hand-made or confirmed mask keep it (listed in `kept`).
+   */
+  'predictions.accept'(args: { batchId: number; photoIds?: number[] }): Promise<{ accepted: number; kept: string[] }>
   /** A person confirms a model-made mask: it is no longer marked model-made. */
   'photos.confirmMask'(args: { id: number }): Promise<void>
   /** Leaf area, fraction and count for a dataset's labelled masks, written as CSV: a job. */

@@ -10,7 +10,7 @@ import type { Db } from '../store/database'
 import { readRaster, writePng } from '../imaging/raster'
 import { createPredictor, type Predictor as ModelPredictor } from '../ml'
 import { maskFromProbabilities, measureLeaves, measurementRow, predictPhoto, probabilityHistogram, writeMeasurementsCsv, writeProbabilityPng, type MeasurementRow, type PredictOptions, type Predictor } from '../eval'
-import { datasetPhotos, getDataset, setMask } from '../datasets/records'
+import { datasetPhotos, getDataset, getPhoto, setMask } from '../datasets/records'
 import { scanPhotos } from '../datasets/photos'
 import { stemOf } from '../datasets/util'
 import { getRun, runSnapshot } from '../training/records'
@@ -208,15 +208,24 @@ export function batchCsvRows(db: Db, batchId: number): MeasurementRow[] {
   }))
 }
 
-/** Predicted masks become the photos' labels, marked model-made until a person confirms or edits them. */
-export async function acceptPredictions(project: Project, batchId: number, photoIds?: number[]): Promise<number> {
+/**
+ * Predicted masks become the photos' labels, marked model-made until a person confirms or edits them.
+ * A photo that already has a hand-made (or confirmed) mask keeps it: a model never overwrites a person's work.
+ */
+export async function acceptPredictions(project: Project, batchId: number, photoIds?: number[]): Promise<{ accepted: number; kept: string[] }> {
   const batch = getBatch(project.db, batchId)
   if (batch.source !== 'dataset') throw new ApiError('bad_input', 'Only predictions for a dataset’s photos can become their labels; import a folder as a dataset first.')
   const wanted = photoIds ? new Set(photoIds) : null
   let accepted = 0
+  const kept: string[] = []
   await mkdir(project.path('masks'), { recursive: true })
   for (const p of batchPhotos(project.db, batchId)) {
     if (p.photoId === null || (wanted && !wanted.has(p.photoId))) continue
+    const current = getPhoto(project.db, p.photoId).mask
+    if (current && !current.modelMade) {
+      kept.push(p.name)
+      continue
+    }
     const mask = await readRaster(join(project.dir, p.maskFile), 1)
     const target = project.path('masks', `${p.photoId}.png`)
     await writePng(target, mask)
@@ -231,7 +240,7 @@ export async function acceptPredictions(project: Project, batchId: number, photo
     project.db.prepare('UPDATE predicted_photos SET accepted = 1 WHERE id = ?').run(p.id)
     accepted++
   }
-  return accepted
+  return { accepted, kept }
 }
 
 export async function measureLabelledJob(params: { datasetId: number; file: string; measure: MeasurementSettings }, ctx: JobContext): Promise<{ file: string; rows: number }> {

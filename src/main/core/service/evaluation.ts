@@ -119,7 +119,7 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
       return { file: target, rows: rows.length }
     },
     async 'predictions.accept'({ batchId, photoIds }) {
-      return { accepted: await acceptPredictions(s.requireProject().project, batchId, photoIds) }
+      return acceptPredictions(s.requireProject().project, batchId, photoIds)
     },
     async 'photos.confirmMask'({ id }) {
       const photo = getPhoto(db(), id)

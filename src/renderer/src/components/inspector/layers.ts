@@ -38,6 +38,9 @@ export function hexToRgb(hex: string): [number, number, number] {
 
 export async function decodeLayer(url: string): Promise<DecodedLayer> {
   const img = new Image()
+  // Pixels are read back below: in the desktop app project files come from another origin (leafseg-file:),
+  // which serves them with CORS so the canvas stays readable.
+  img.crossOrigin = 'anonymous'
   img.src = url
   await img.decode()
   const canvas = document.createElement('canvas')
