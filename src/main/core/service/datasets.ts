@@ -9,7 +9,6 @@ import type { MaskJobSource } from '../datasets/jobs'
 import type { Methods, Schemas } from './area'
 import { filePath, id } from './app'
 import type { LeafsegService } from './service'
-import { isInside } from './paths'
 
 type K = keyof DatasetsApi
 
@@ -88,9 +87,7 @@ export function datasetMethods(s: LeafsegService): Methods<K> {
     async 'datasets.importPhotos'({ datasetId, paths }) {
       const dataset = records.getDataset(db(), datasetId)
       const checked = paths.map((p) => s.checkPath(p))
-      const uploads = s.requireProject().project.path('imports', 'uploads')
-      const what = checked.every((p) => isInside(p, uploads)) ? 'dropped photos' : checked.length === 1 ? basename(checked[0]) : `${checked.length} folders and files`
-      return jobs().start('import-photos', `Import ${what} into “${dataset.name}”`, { datasetId, paths: checked })
+      return jobs().start('import-photos', `Import ${s.describePaths(checked)} into “${dataset.name}”`, { datasetId, paths: checked })
     },
     async 'datasets.importMasks'({ datasetId, source }) {
       const dataset = records.getDataset(db(), datasetId)

@@ -1,6 +1,5 @@
 // API area: evaluation, comparison of runs, prediction batches and leaf measurements.
 import { z } from 'zod'
-import { basename } from 'node:path'
 import type { EvaluationApi, RunComparison } from '../../../shared/api/evaluation'
 import type { TrainingConfig } from '../../../shared/api/training'
 import { ApiError } from '../../../shared/errors'
@@ -90,7 +89,7 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
     async 'predictions.start'({ runId, checkpoint, source, threshold, cutouts, measure }) {
       const run = getRun(db(), runId)
       const stored = source.kind === 'folder' ? { kind: 'folder' as const, dir: s.checkPath(source.dir) } : source
-      const sourceName = stored.kind === 'folder' ? basename(stored.dir) : getDataset(db(), stored.datasetId).name
+      const sourceName = stored.kind === 'folder' ? s.describePaths([stored.dir]) : getDataset(db(), stored.datasetId).name
       const batchId = createBatch(db(), {
         runId,
         checkpoint,

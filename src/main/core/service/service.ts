@@ -1,6 +1,6 @@
 // The application as one object: state (the open project, its job runner, chosen folders, events) and
 // the API, assembled from one module per area. Hosts (Electron, web, CLI) only adapt transport.
-import { resolve } from 'node:path'
+import { basename, resolve } from 'node:path'
 import { jobEventNames, type EventName, type LeafsegApi } from '../../../shared/api'
 import { ApiError } from '../../../shared/errors'
 import type { AppInfo, ProjectInfo } from '../../../shared/domain'
@@ -88,6 +88,13 @@ export class LeafsegService {
       throw new ApiError('forbidden', `The dropped file name ${relativePath} is not allowed.`)
     }
     return { dir, file }
+  }
+
+  /** How a job title names the folders or files it works on ("dropped photos" for a browser drop). */
+  describePaths(paths: string[]): string {
+    const uploads = this.current?.project.path('imports', 'uploads')
+    if (uploads && paths.every((p) => isInside(p, uploads))) return 'dropped photos'
+    return paths.length === 1 ? basename(paths[0]) : `${paths.length} folders and files`
   }
 
   activate(project: Project): ProjectInfo {
