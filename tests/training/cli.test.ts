@@ -1,0 +1,68 @@
+// `leafseg train` as a person runs it: a real process on a real project, per-epoch lines, --json, --resume.
+import { test, before } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, renameSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { LeafsegService } from '../../src/main/core/service/service'
+import { inProcessJobs } from '../../src/main/core/jobs/node-process'
+import { makePhotos } from '../ml/fixtures'
+import { tempDir } from '../helpers/temp'
+
+const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
+let projectDir: string
+
+function leafseg(...args: string[]) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, LEAFSEG_USER_DATA: tempDir(), LEAFSEG_WASM_THREADS: '1' },
+    timeout: 120_000
+  })
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+before(async () => {
+  const dir = tempDir()
+  const samples = await makePhotos(join(dir, 'photos'), 12, { width: 48, height: 40, seed: 7 })
+  mkdirSync(join(dir, 'masks'))
+  for (const s of samples) renameSync(s.maskPath, join(dir, 'masks', `${s.id}.png`))
+  const service = new LeafsegService({ host: 'web', userDataDir: tempDir(), jobProcess: inProcessJobs, typedPathsAreChoices: true })
+  projectDir = join(tempDir(), 'cli')
+  await service.api['projects.create']({ dir: projectDir, name: 'CLI' })
+  const dataset = await service.api['datasets.create']({ name: 'Leaves' })
+  const wait = async (p: Promise<{ id: number }>) => service.requireProject().jobs.wait((await p).id)
+  await wait(service.api['datasets.importPhotos']({ datasetId: dataset.id, paths: [join(dir, 'photos')] }))
+  await wait(service.api['datasets.importMasks']({ datasetId: dataset.id, source: { kind: 'folder', dir: join(dir, 'masks') } }))
+  await service.api['datasets.split']({ datasetId: dataset.id, ratio: [75, 25, 0], seed: 1 })
+  service.dispose()
+})
+
+test('leafseg train prints every epoch and the run id; --resume continues it; --json sums up', () => {
+  const tiny = ['--input-size', '32', '--filters', '4', '--depth', '2', '--batch', '4', '--lr', '0.003', '--seed', '2']
+  const first = leafseg('train', '--project', projectDir, '--dataset', 'leaves', ...tiny, '--epochs', '2', '--name', 'cli run')
+  assert.equal(first.code, 0, first.stderr)
+  assert.match(first.stdout, /Training run (\d+) “cli run”: 9 training and 3 validation photos; 32 px, 4 base filters, depth 2/)
+  assert.match(first.stdout, /epoch 1\/2 {2}train loss \d\.\d{3} acc \d\.\d{3} IoU \d\.\d{3} Dice \d\.\d{3} {2}\| {2}val loss/)
+  assert.match(first.stdout, /epoch 2\/2/)
+  assert.match(first.stdout, /Backend: wasm/)
+  const runId = /Training run (\d+)/.exec(first.stdout)![1]
+  assert.match(first.stdout, new RegExp(`Run ${runId} finished after 2 epochs .* Checkpoints: runs/${runId}/best, runs/${runId}/last`))
+
+  const more = leafseg('train', '--project', projectDir, '--resume', runId, '--epochs', '3', '--json')
+  assert.equal(more.code, 0, more.stderr)
+  const summary = JSON.parse(more.stdout) as { run: { id: number; epochsDone: number; status: string; epochs: { epoch: number }[]; config: { epochs: number } } }
+  assert.equal(summary.run.id, Number(runId))
+  assert.equal(summary.run.status, 'completed')
+  assert.deepEqual(summary.run.epochs.map((e) => e.epoch), [1, 2, 3])
+  assert.equal(summary.run.config.epochs, 3)
+})
+
+test('leafseg train refuses bad options and datasets it cannot train on, with a message', () => {
+  const preset = leafseg('train', '--project', projectDir, '--dataset', 'leaves', '--preset', 'huge')
+  assert.equal(preset.code, 2)
+  assert.match(preset.stderr, /--preset must be fast-cpu or seed/)
+  const tooBig = leafseg('train', '--project', projectDir, '--dataset', 'leaves', '--preset', 'seed', '--batch', '64', '--json')
+  assert.equal(tooBig.code, 1)
+  assert.match(JSON.parse(tooBig.stdout).error.message, /would fit/)
+})
