@@ -180,6 +180,13 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
 
   // The evaluation panel: figures follow the threshold; the error gallery opens the inspector with its layers.
   await page.getByTestId('nav-runs').click()
+  // The runs table filters by text and sorts by any column.
+  await page.getByTestId('runs-filter').fill('Dice only')
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="run-row"]').length === 1)
+  await page.getByTestId('runs-filter').fill('')
+  await page.getByTestId('sort-bestValIoU').click()
+  const byIoU = await page.getByTestId('run-row').evaluateAll((rows) => rows.map((r) => Number(r.querySelectorAll('td')[6].textContent)))
+  assert.deepEqual(byIoU, [...byIoU].sort((a, b) => b - a), 'sorted by best validation IoU, highest first')
   await page.locator(`[data-testid="run-row"][data-run-id="${runIds[0]}"]`).click()
   const scores = page.getByTestId('eval-scores')
   await scores.waitFor()
