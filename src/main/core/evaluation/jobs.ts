@@ -4,6 +4,7 @@ import { copyFile, mkdir } from 'node:fs/promises'
 import { basename, extname, join, relative } from 'node:path'
 import { ApiError } from '../../../shared/errors'
 import type { EvaluationSource, MeasurementSettings } from '../../../shared/api/evaluation'
+import type { ApiArgs } from '../../../shared/api'
 import type { JobContext } from '../jobs/context'
 import type { Project } from '../project'
 import type { Db } from '../store/database'
@@ -97,15 +98,8 @@ async function cutoutFromMask(rgb: { width: number; height: number; data: Uint8A
   return makeCutout(rgb.data, alpha, rgb.width, rgb.height, foreground)
 }
 
-export interface PredictParams {
-  batchId: number
-  runId: number
-  checkpoint: 'best' | 'last'
-  source: { kind: 'folder'; dir: string } | { kind: 'dataset'; datasetId: number }
-  threshold: number
-  cutouts: boolean
-  measure: MeasurementSettings
-}
+/** The request as the user made it (its folder checked), plus the batch it fills. */
+export type PredictParams = ApiArgs<'predictions.start'> & { batchId: number }
 
 export async function predictJob(params: PredictParams, ctx: JobContext): Promise<{ batchId: number; photos: number; problems: { path: string; reason: string }[] }> {
   const { project, signal } = ctx
