@@ -74,6 +74,7 @@ function maskAndProbabilities(): { mask: Raster; probabilities: Float32Array } {
 /** The Fast CPU preset U-Net (untrained weights: the time is the same) as a full-resolution predictor. */
 async function fastCpuPredictor(): Promise<{ predictor: Predictor; backend: string; device: string; dispose(): void }> {
   const { initBackend, buildUnet, UNET_PRESETS, saveModelFiles, createPredictor } = await import('../src/main/core/ml')
+  const { fullResolution } = await import('../src/main/core/evaluation/jobs')
   const info = await initBackend()
   const dir = mkdtempSync(join(tmpdir(), 'leafseg-bench-model-'))
   const model = buildUnet(UNET_PRESETS['fast-cpu'])
@@ -81,7 +82,7 @@ async function fastCpuPredictor(): Promise<{ predictor: Predictor; backend: stri
   model.dispose()
   const loaded = await createPredictor(dir)
   return {
-    predictor: { inputSize: loaded.inputSize, predictBatch: async (rgb, n) => loaded.predictBatch(rgb, n) },
+    predictor: fullResolution(loaded).predictor,
     backend: info.backend,
     device: info.device,
     dispose: () => loaded.dispose()

@@ -7,6 +7,7 @@ import type { Bench } from './types'
 import { readRaster } from '../src/main/core/imaging/raster'
 import { TrimapMaker } from '../src/main/core/matting/trimap'
 import { closedFormMatte } from '../src/main/core/matting/closedForm'
+import { mattingErrors } from '../src/main/core/matting/accuracy'
 
 const area = 'matting'
 const dataDir = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'data', 'alphamatting-lowres')
@@ -68,19 +69,9 @@ const bench: Bench = {
       seconds.push((performance.now() - t) / 1000)
       cpuSeconds.push(process.cpuUsage(cpu).user / 1e6)
       iterations += result.iterations
-      let sad = 0
-      let se = 0
-      let unknown = 0
-      for (let p = 0; p < result.alpha.length; p++) {
-        const e = result.alpha[p] - truth.data[p] / 255
-        sad += Math.abs(e)
-        if (trimap.data[p] === 128) {
-          se += e * e
-          unknown++
-        }
-      }
-      sadSum += sad / 1000
-      mseSum += (se / unknown) * 1000
+      const errors = mattingErrors(result.alpha, truth.data, trimap.data)
+      sadSum += errors.sad
+      mseSum += errors.mse
     }
     const mean = seconds.reduce((a, b) => a + b, 0) / seconds.length
     const meanCpu = cpuSeconds.reduce((a, b) => a + b, 0) / cpuSeconds.length

@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { readRaster } from '../../src/main/core/imaging/raster'
 import { closedFormMatte } from '../../src/main/core/matting/closedForm'
+import { mattingErrors } from '../../src/main/core/matting/accuracy'
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const dataDir = resolve(repoRoot, '..', 'shared', 'data', 'alphamatting-lowres')
@@ -25,19 +26,9 @@ test(
       const trimap = await readRaster(join(dataDir, 'trimap_training_lowres', 'Trimap1', name), 1)
       const truth = await readRaster(join(dataDir, 'gt_training_lowres', name), 1)
       const { alpha } = closedFormMatte(photo.data, trimap.data, photo.width, photo.height)
-      let sad = 0
-      let se = 0
-      let unknown = 0
-      for (let p = 0; p < alpha.length; p++) {
-        const e = alpha[p] - truth.data[p] / 255
-        sad += Math.abs(e)
-        if (trimap.data[p] === 128) {
-          se += e * e
-          unknown++
-        }
-      }
-      sadSum += sad / 1000
-      mseSum += (se / unknown) * 1000
+      const errors = mattingErrors(alpha, truth.data, trimap.data)
+      sadSum += errors.sad
+      mseSum += errors.mse
     }
     const meanSad = sadSum / 27
     const meanMse = mseSum / 27

@@ -5,6 +5,8 @@ import { createNodeService, runJob } from '../session'
 import type { LeafsegService } from '../../main/core/service/service'
 import type { DatasetSummary } from '../../shared/domain'
 import type { ImportMasksResult, ImportPhotosResult } from '../../main/core/datasets/jobs'
+import { datasetPhotos } from '../../main/core/datasets/records'
+import { stemOf } from '../../main/core/datasets/util'
 
 async function openDataset(service: LeafsegService, project: string, name: string, create: boolean): Promise<DatasetSummary> {
   await service.api['projects.open']({ dir: project })
@@ -124,8 +126,6 @@ export const splitCommand: Command = {
         result = await service.api['datasets.split']({ datasetId: dataset.id, ratio: parts as [number, number, number], seed: optionalNumber(values, 'seed') ?? 42 })
       } else if (typeof values['val-list'] === 'string') {
         const { project } = service.requireProject()
-        const { datasetPhotos } = await import('../../main/core/datasets/records')
-        const { stemOf } = await import('../../main/core/datasets/util')
         const photos = datasetPhotos(project.db, dataset.id)
         const byStem = new Map(photos.map((p) => [stemOf(p.name), p.id]))
         const lists = { val: readList(values['val-list']), test: typeof values['test-list'] === 'string' ? readList(values['test-list']) : [] }

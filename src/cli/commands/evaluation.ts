@@ -6,10 +6,11 @@ import { createNodeService, progressBar, runJob } from '../session'
 import type { LeafsegService } from '../../main/core/service/service'
 import type { Scores } from '../../shared/api/evaluation'
 import { createPredictor } from '../../main/core/ml'
+import { batchCsvRows, fullResolution } from '../../main/core/evaluation/jobs'
 import { scanPhotos } from '../../main/core/datasets/photos'
 import { stemOf } from '../../main/core/datasets/util'
 import { readRaster, writePng } from '../../main/core/imaging/raster'
-import { maskFromProbabilities, measureLeaves, measurementRow, predictPhoto, writeMeasurementsCsv, type MeasurementRow, type PredictOptions } from '../../main/core/eval'
+import { maskFromProbabilities, measureLeaves, measurementRow, predictPhoto, writeMeasurementsCsv, type MeasurementRow } from '../../main/core/eval'
 
 async function findRun(service: LeafsegService, project: string, run: string) {
   await service.api['projects.open']({ dir: project })
@@ -90,7 +91,7 @@ export const predictCommand: Command = {
   },
   help: [
     '--project P --run R   a run of a project (its best checkpoint, or --checkpoint last)',
-    '--model DIR           or a model folder (model.json + weights.bin) without a project',
+    '--model DIR           or a model folder (model.json + weights.bin) without a project; the CSV’s run_id is then its path',
     '--images DIR          the photos (sub-folders searched)',
     '--out DIR             where the masks go: one PNG per photo, named like it',
     '--csv FILE            leaf area per photo (columns: photo, width, height, area_px, area_mm2, foreground_fraction, leaf_count, …)',
@@ -111,9 +112,7 @@ export const predictCommand: Command = {
     if (typeof values.model === 'string') {
       const model = await createPredictor(values.model)
       try {
-        const sampling = model.meta?.sampling
-        const options: PredictOptions = sampling?.mode === 'crops' ? { mode: 'tiled', scale: sampling.scale } : { mode: sampling ? 'resize' : 'tiled' }
-        const predictor = { inputSize: model.inputSize, predictBatch: async (rgb: Float32Array, n: number) => model.predictBatch(rgb, n) }
+        const { predictor, options } = fullResolution(model)
         const scan = await scanPhotos([images])
         const files = scan.files.filter((f) => !f.problem)
         problems = scan.files.filter((f) => f.problem).map((f) => ({ path: f.path, reason: f.problem!.message }))
@@ -125,7 +124,7 @@ export const predictCommand: Command = {
           const map = await predictPhoto(predictor, rgb, { ...options, photo: f.path })
           const mask = maskFromProbabilities(map.data, rgb.width, rgb.height, threshold)
           await writePng(join(out, `${stemOf(f.path)}.png`), mask)
-          rows.push(measurementRow(basename(f.path), measureLeaves(mask, { minLeafAreaPx, pixelsPerMm: pxPerMm ?? undefined }), { source: 'predicted', runId: basename(values.model), threshold }))
+          rows.push(measurementRow(basename(f.path), measureLeaves(mask, { minLeafAreaPx, pixelsPerMm: pxPerMm ?? undefined }), { source: 'predicted', runId: values.model as string, threshold }))
           bar.update(i + 1, files.length, basename(f.path))
         }
         bar.stop()
@@ -157,7 +156,6 @@ export const predictCommand: Command = {
           copyFileSync(join(project.dir, p.maskFile), join(out, basename(p.maskFile)))
           if (p.cutoutFile) copyFileSync(join(project.dir, p.cutoutFile), join(out, basename(p.cutoutFile)))
         }
-        const { batchCsvRows } = await import('../../main/core/evaluation/jobs')
         rows = batchCsvRows(project.db, result.batchId)
       } finally {
         service.dispose()

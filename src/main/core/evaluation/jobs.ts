@@ -23,17 +23,24 @@ import { batchPhotos, getBatch, recordEvaluationPhoto, recordPredictedPhoto } fr
 
 const rel = (project: Project, path: string) => relative(project.dir, path).split('\\').join('/')
 
-/** The run's checkpoint as a predictor, and how to predict at full resolution with it. */
+/**
+ * A loaded model as a full-resolution predictor: one trained on whole photos squeezed to its input predicts
+ * the same way; one trained on crops tiles the photo at the scale it was trained at, so a 4000×3000 photo
+ * keeps its detail.
+ */
+export function fullResolution(model: ModelPredictor): { predictor: Predictor; options: PredictOptions } {
+  const sampling = model.meta?.sampling
+  const options: PredictOptions = sampling?.mode === 'crops' ? { mode: 'tiled', scale: sampling.scale, overlap: 0.25 } : { mode: sampling ? 'resize' : 'tiled' }
+  return { predictor: { inputSize: model.inputSize, predictBatch: async (rgb, n) => model.predictBatch(rgb, n) }, options }
+}
+
+/** The run's checkpoint as a full-resolution predictor. */
 export async function runPredictor(project: Project, runId: number, checkpoint: 'best' | 'last'): Promise<{ model: ModelPredictor; predictor: Predictor; options: PredictOptions }> {
   const run = getRun(project.db, runId)
   const folder = checkpoint === 'best' ? run.bestModel : run.lastModel
   if (!folder) throw new ApiError('bad_input', `Run “${run.name}” has no ${checkpoint} checkpoint yet: train it for at least one epoch.`)
   const model = await createPredictor(join(project.dir, folder))
-  const sampling = model.meta?.sampling
-  // A model trained on whole photos squeezed to its input predicts the same way; one trained on crops tiles
-  // the photo at the scale it was trained at, so a 4000×3000 photo keeps its detail.
-  const options: PredictOptions = sampling?.mode === 'crops' ? { mode: 'tiled', scale: sampling.scale, overlap: 0.25 } : { mode: sampling ? 'resize' : 'tiled' }
-  return { model, predictor: { inputSize: model.inputSize, predictBatch: async (rgb, n) => model.predictBatch(rgb, n) }, options }
+  return { model, ...fullResolution(model) }
 }
 
 interface EvaluationItem {

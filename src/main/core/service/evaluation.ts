@@ -67,17 +67,18 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
       const snapshotKey = (r: (typeof runs)[number]) => r.snapshot.map((p) => `${p.photoHash}:${p.maskHash}:${p.split}`).sort().join('|')
       const evaluations = runs.map((r) => latestEvaluation(db(), r.id, 'val'))
       const results = evaluations.map((e) => (e === null ? null : evaluationAt(db(), e, 0.5)))
-      const names = new Map<string, { photoId: number; photoFile: string }>()
-      for (const res of results) for (const p of res?.perPhoto ?? []) names.set(p.name, { photoId: p.photoId, photoFile: p.photoFile })
-      const perPhoto = [...names.entries()]
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([name, p]) => ({
+      const byName = results.map((r) => new Map((r?.perPhoto ?? []).map((p) => [p.name, p])))
+      const names = [...new Set(byName.flatMap((m) => [...m.keys()]))].sort((a, b) => a.localeCompare(b))
+      const perPhoto = names.map((name) => {
+        const any = byName.map((m) => m.get(name)).find(Boolean)!
+        return {
           name,
-          photoId: p.photoId,
-          photoFile: p.photoFile,
-          iou: results.map((r) => r?.perPhoto.find((x) => x.name === name)?.scores.iou ?? null),
-          probabilityFiles: results.map((r) => r?.perPhoto.find((x) => x.name === name)?.probabilityFile ?? null)
-        }))
+          photoId: any.photoId,
+          photoFile: any.photoFile,
+          iou: byName.map((m) => m.get(name)?.scores.iou ?? null),
+          probabilityFiles: byName.map((m) => m.get(name)?.probabilityFile ?? null)
+        }
+      })
       return {
         runs: runs.map(({ snapshot: _snapshot, ...r }) => r),
         differences,
