@@ -187,6 +187,7 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   await page.getByTestId('sort-bestValIoU').click()
   const byIoU = await page.getByTestId('run-row').evaluateAll((rows) => rows.map((r) => Number(r.querySelectorAll('td')[6].textContent)))
   assert.deepEqual(byIoU, [...byIoU].sort((a, b) => b - a), 'sorted by best validation IoU, highest first')
+  await screenshot(page, 'evaluation-00-runs-table-sorted')
   await page.locator(`[data-testid="run-row"][data-run-id="${runIds[0]}"]`).click()
   const scores = page.getByTestId('eval-scores')
   await scores.waitFor()
