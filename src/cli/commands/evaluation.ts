@@ -5,7 +5,6 @@ import { UsageError, optionalNumber, requireString } from '../command'
 import { createNodeService, progressBar, runJob } from '../session'
 import type { LeafsegService } from '../../main/core/service/service'
 import type { Scores } from '../../shared/api/evaluation'
-import { createPredictor } from '../../main/core/ml'
 import { batchCsvRows, fullResolution } from '../../main/core/evaluation/jobs'
 import { scanPhotos } from '../../main/core/datasets/photos'
 import { stemOf } from '../../main/core/datasets/util'
@@ -110,6 +109,7 @@ export const predictCommand: Command = {
     let rows: MeasurementRow[]
     let problems: { path: string; reason: string }[] = []
     if (typeof values.model === 'string') {
+      const { createPredictor } = await import('../../main/core/ml') // tfjs only when a command needs it
       const model = await createPredictor(values.model)
       try {
         const { predictor, options } = fullResolution(model)

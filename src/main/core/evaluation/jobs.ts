@@ -9,7 +9,7 @@ import type { JobContext } from '../jobs/context'
 import type { Project } from '../project'
 import type { Db } from '../store/database'
 import { readRaster, writePng } from '../imaging/raster'
-import { createPredictor, type Predictor as ModelPredictor } from '../ml'
+import type { Predictor as ModelPredictor } from '../ml'
 import { maskFromProbabilities, measureLeaves, measurementRow, predictPhoto, probabilityHistogram, writeMeasurementsCsv, writeProbabilityPng, type MeasurementRow, type PredictOptions, type Predictor } from '../eval'
 import { datasetPhotos, getDataset, getPhoto, setMask } from '../datasets/records'
 import { scanPhotos } from '../datasets/photos'
@@ -39,6 +39,8 @@ export async function runPredictor(project: Project, runId: number, checkpoint: 
   const run = getRun(project.db, runId)
   const folder = checkpoint === 'best' ? run.bestModel : run.lastModel
   if (!folder) throw new ApiError('bad_input', `Run “${run.name}” has no ${checkpoint} checkpoint yet: train it for at least one epoch.`)
+  // tfjs loads here, in the job process, on first use: the main process and CLI start-up never pay for it.
+  const { createPredictor } = await import('../ml')
   const model = await createPredictor(join(project.dir, folder))
   return { model, ...fullResolution(model) }
 }
