@@ -7,9 +7,9 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Bench, Emit } from './types'
-import { predictPhoto, type Predictor } from '../src/main/core/eval/tiling'
-import { ThresholdSweep, probabilityHistogram } from '../src/main/core/eval/metrics'
-import { measureLeaves } from '../src/main/core/eval/measure'
+import { predictPhoto, type Predictor } from '../src/main/core/model/tiling'
+import { ThresholdSweep, probabilityHistogram } from '../src/main/core/evaluation/metrics'
+import { measureLeaves } from '../src/main/core/prediction/measure'
 import type { Raster } from '../src/main/core/imaging/raster'
 
 const WIDTH = 2048
@@ -73,14 +73,17 @@ function maskAndProbabilities(): { mask: Raster; probabilities: Float32Array } {
 
 /** The Fast CPU preset U-Net (untrained weights: the time is the same) as a full-resolution predictor. */
 async function fastCpuPredictor(): Promise<{ predictor: Predictor; backend: string; device: string; dispose(): void }> {
-  const { initBackend, buildUnet, UNET_PRESETS, saveModelFiles, createPredictor } = await import('../src/main/core/ml')
-  const { fullResolution } = await import('../src/main/core/evaluation/jobs')
+  const { initBackend } = await import('../src/main/core/model/backend')
+  const { buildUnet, UNET_PRESETS } = await import('../src/main/core/model/unet')
+  const { saveModelFiles } = await import('../src/main/core/model/model-io')
+  const { loadModel } = await import('../src/main/core/model/predict')
+  const { fullResolution } = await import('../src/main/core/model/tiling')
   const info = await initBackend()
   const dir = mkdtempSync(join(tmpdir(), 'leafseg-bench-model-'))
   const model = buildUnet(UNET_PRESETS['fast-cpu'])
   await saveModelFiles(model, dir)
   model.dispose()
-  const loaded = await createPredictor(dir)
+  const loaded = await loadModel(dir)
   return {
     predictor: fullResolution(loaded).predictor,
     backend: info.backend,

@@ -5,11 +5,11 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Bench, Emit } from './types'
-import { initBackend, tf, type BackendName } from '../src/main/core/ml/backend'
-import { buildUnet, checkTrainingFits, lossFunction, UNET_PRESETS, type UnetPreset } from '../src/main/core/ml/unet'
-import { DEFAULT_AUGMENT, loadExample, mixSeed } from '../src/main/core/ml/data'
+import { initBackend, tf, type BackendName } from '../src/main/core/model/backend'
+import { buildUnet, checkTrainingFits, lossFunction, UNET_PRESETS, type UnetPreset } from '../src/main/core/model/unet'
+import { DEFAULT_AUGMENT, loadExample, mixSeed } from '../src/main/core/training/data'
 import { seededRandom } from '../src/main/core/random'
-import { makePhotos } from '../tests/ml/fixtures'
+import { makePhotos } from '../tests/training/fixtures'
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)

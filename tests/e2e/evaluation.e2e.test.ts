@@ -6,11 +6,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import { join } from 'node:path'
 import type { JobInfo } from '../../src/shared/domain'
 import type { TrainingConfig } from '../../src/shared/api/training'
-import { MEASUREMENT_COLUMNS } from '../../src/main/core/eval'
+import { MEASUREMENT_COLUMNS } from '../../src/main/core/prediction/csv'
 import { screenshot } from '../helpers/browser'
 import { browserHost } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
-import { makePhotos } from '../ml/fixtures'
+import { makePhotos } from '../training/fixtures'
 
 const { skip, state } = browserHost({ width: 1400, height: 900 })
 

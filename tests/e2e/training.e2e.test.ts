@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core'
 import { browserMissing, launchBrowser, screenshot } from '../helpers/browser'
 import { startTestHost } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
-import { makePhotos } from '../ml/fixtures'
+import { makePhotos } from '../training/fixtures'
 
 const skip = browserMissing()
 let t: Awaited<ReturnType<typeof startTestHost>>

@@ -10,9 +10,11 @@ import { LeafsegService } from '../../src/main/core/service/service'
 import { inProcessJobs } from '../../src/main/core/jobs/node-process'
 import type { JobInfo } from '../../src/shared/domain'
 import type { TrainingConfig } from '../../src/shared/api/training'
-import { MEASUREMENT_COLUMNS, confusionAt, readProbabilityPng } from '../../src/main/core/eval'
+import { MEASUREMENT_COLUMNS } from '../../src/main/core/prediction/csv'
+import { confusionAt } from '../../src/main/core/evaluation/metrics'
+import { readProbabilityPng } from '../../src/main/core/model/mask'
 import { readRaster } from '../../src/main/core/imaging/raster'
-import { makePhotos } from '../ml/fixtures'
+import { makePhotos } from '../training/fixtures'
 import { tempDir } from '../helpers/temp'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LeafsegService } from '../../src/main/core/service/service'
 import { inProcessJobs } from '../../src/main/core/jobs/node-process'
-import { makePhotos } from '../ml/fixtures'
+import { makePhotos } from './fixtures'
 import { tempDir } from '../helpers/temp'
 
 const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))

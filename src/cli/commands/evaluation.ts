@@ -5,11 +5,14 @@ import { UsageError, optionalNumber, requireString } from '../command'
 import { createNodeService, progressBar, runJob } from '../session'
 import type { LeafsegService } from '../../main/core/service/service'
 import type { Scores } from '../../shared/api/evaluation'
-import { batchCsvRows, fullResolution } from '../../main/core/evaluation/jobs'
+import { batchCsvRows } from '../../main/core/prediction/jobs'
+import { fullResolution, predictPhoto } from '../../main/core/model/tiling'
+import { maskFromProbabilities } from '../../main/core/model/mask'
+import { measureLeaves } from '../../main/core/prediction/measure'
 import { scanPhotos } from '../../main/core/datasets/photos'
 import { stemOf } from '../../main/core/datasets/util'
 import { readRaster, writePng } from '../../main/core/imaging/raster'
-import { maskFromProbabilities, measureLeaves, measurementRow, predictPhoto, writeMeasurementsCsv, type MeasurementRow } from '../../main/core/eval'
+import { measurementRow, writeMeasurementsCsv, type MeasurementRow } from '../../main/core/prediction/csv'
 
 async function findRun(service: LeafsegService, project: string, run: string) {
   await service.api['projects.open']({ dir: project })
@@ -109,8 +112,8 @@ export const predictCommand: Command = {
     let rows: MeasurementRow[]
     let problems: { path: string; reason: string }[] = []
     if (typeof values.model === 'string') {
-      const { createPredictor } = await import('../../main/core/ml') // tfjs only when a command needs it
-      const model = await createPredictor(values.model)
+      const { loadModel } = await import('../../main/core/model/predict') // tfjs only when a command needs it
+      const model = await loadModel(values.model)
       try {
         const { predictor, options } = fullResolution(model)
         const scan = await scanPhotos([images])

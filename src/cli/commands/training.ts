@@ -3,7 +3,7 @@ import { UsageError, optionalNumber, requireString } from '../command'
 import { createNodeService, runJob } from '../session'
 import type { LossName, RunEpoch, RunSummary, TrainingConfig, TrainingProgress } from '../../shared/api/training'
 import type { JobInfo } from '../../shared/domain'
-import type { TrainJobResult } from '../../main/core/training/job'
+import type { TrainJobResult } from '../../main/core/training/jobs'
 import { presetConfig } from '../../main/core/training/config'
 
 const f3 = (x: number) => x.toFixed(3)

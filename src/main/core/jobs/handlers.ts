@@ -3,8 +3,9 @@ import type { JobHandler } from './context'
 import { demoJob } from './demo'
 import { exportMasksJob, importMasksJob, importPhotosJob } from '../datasets/jobs'
 import { exportCutoutsJob, mattesJob, trimapsJob } from '../matting/jobs'
-import { trainJob } from '../training/job'
-import { evaluateJob, measureLabelledJob, predictJob } from '../evaluation/jobs'
+import { trainJob } from '../training/jobs'
+import { evaluateJob } from '../evaluation/jobs'
+import { measureLabelledJob, predictJob } from '../prediction/jobs'
 
 export const jobHandlers: Record<string, JobHandler<never>> = {
   demo: demoJob,

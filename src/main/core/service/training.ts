@@ -6,12 +6,12 @@ import sharp from 'sharp'
 import type { TrainingApi, TrainingConfig } from '../../../shared/api/training'
 import { ApiError } from '../../../shared/errors'
 import { getDataset, getPhoto } from '../datasets/records'
-import { augmentedPreviews } from '../ml/data'
+import { augmentedPreviews } from '../training/data'
 import type { Raster } from '../imaging/raster'
 import { augmentOptions, networkProblem, presetConfig, TRAINING_PRESETS } from '../training/config'
 import { expectedBackend } from '../training/backend-info'
 import * as runs from '../training/records'
-import type { TrainJobParams } from '../training/job'
+import type { TrainJobParams } from '../training/jobs'
 import type { Methods, Schemas } from './area'
 import { id } from './app'
 import type { LeafsegService } from './service'
@@ -66,7 +66,7 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
     if (problem) throw new ApiError('invalid_argument', problem)
     const backend = expectedBackend(db()).backend
     // Loaded on demand: the estimate lives with the network, whose module loads tfjs.
-    const { checkTrainingFits } = await import('../ml/unet')
+    const { checkTrainingFits } = await import('../model/unet')
     const fit = checkTrainingFits(c, c.batchSize, backend === 'tensorflow' ? 'tensorflow' : backend === 'cpu' ? 'cpu' : 'wasm')
     return { fits: fit.fits, bytes: fit.bytes, limitBytes: fit.limitBytes, largestBatch: fit.largestBatch, backend, message: fit.message ?? null }
   }

@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module'
 import type { TrainingBackend } from '../../../shared/api/training'
 import type { Db } from '../store/database'
-import { wasmThreads } from './threads'
+import { wasmThreads } from '../model/threads'
 
 const require = createRequire(import.meta.url)
 

@@ -1,7 +1,7 @@
 // Training presets and the mapping from the API's configuration to the ML core's options.
 // No tfjs here: the service imports this in the main process.
 import type { AugmentSwitches, PresetName, TrainingConfig, TrainingPreset } from '../../../shared/api/training'
-import { DEFAULT_AUGMENT, type AugmentOptions } from '../ml/data'
+import { DEFAULT_AUGMENT, type AugmentOptions } from './data'
 
 export const ALL_AUGMENTATIONS: AugmentSwitches = { flips: true, rotate90: true, rotate: true, scale: true, color: true, blur: true, noise: true }
 

@@ -9,8 +9,8 @@ import {
   quantiseThreshold,
   scores,
   THRESHOLD_STEPS
-} from '../../src/main/core/eval/metrics'
-import { maskFromProbabilities } from '../../src/main/core/eval/mask'
+} from '../../src/main/core/evaluation/metrics'
+import { maskFromProbabilities } from '../../src/main/core/model/mask'
 import { seededRandom } from '../../src/main/core/random'
 
 const gray = (width: number, height: number, values: number[]): Raster => ({ width, height, channels: 1, data: Uint8Array.from(values) })

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { initBackend, tf, type BackendInfo } from '../../src/main/core/ml/backend'
-import { trainUnet, type EpochMetrics, type TrainOptions } from '../../src/main/core/ml/train'
-import { buildUnet, checkTrainingFits, UNET_PRESETS } from '../../src/main/core/ml/unet'
-import { loadModelFiles, saveModelFiles } from '../../src/main/core/ml/model-io'
-import { createPredictor } from '../../src/main/core/ml/predict'
-import { loadExample, type Sample } from '../../src/main/core/ml/data'
+import { initBackend, tf, type BackendInfo } from '../../src/main/core/model/backend'
+import { trainUnet, type EpochMetrics, type TrainOptions } from '../../src/main/core/training/train'
+import { buildUnet, checkTrainingFits, UNET_PRESETS } from '../../src/main/core/model/unet'
+import { loadModelFiles, saveModelFiles } from '../../src/main/core/model/model-io'
+import { loadModel } from '../../src/main/core/model/predict'
+import { loadExample, type Sample } from '../../src/main/core/training/data'
 import { seededRandom } from '../../src/main/core/random'
 import { makePhotos } from './fixtures'
 
@@ -49,7 +49,7 @@ test('a small U-Net learns generated leaves to a validation IoU of at least 0.8'
   assert.equal(result.history.length, 14)
 
   // The best checkpoint predicts the validation photos as well as training measured.
-  const predictor = await createPredictor(join(root, 'learn', 'best'))
+  const predictor = await loadModel(join(root, 'learn', 'best'))
   assert.equal(predictor.meta?.epoch, result.bestEpoch)
   assert.deepEqual(predictor.meta?.sampling, { mode: 'whole' })
   const examples = await Promise.all(validation.map((s) => loadExample(s, 32, null, seededRandom(1))))
@@ -113,7 +113,7 @@ test('a saved model reloads and predicts identically', async () => {
   const loaded = await loadModelFiles(dir)
   const again = (loaded.predict(x) as tf.Tensor).dataSync()
   assert.deepEqual(Array.from(again), Array.from(before))
-  const predictor = await createPredictor(dir)
+  const predictor = await loadModel(dir)
   assert.equal(predictor.inputSize, 32)
   const viaPredictor = predictor.predictBatch(x.dataSync() as Float32Array, 3)
   assert.deepEqual(Array.from(viaPredictor), Array.from(before))

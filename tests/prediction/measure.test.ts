@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Raster } from '../../src/main/core/imaging/raster'
-import { measureLeaves } from '../../src/main/core/eval/measure'
+import { measureLeaves } from '../../src/main/core/prediction/measure'
 
 function maskWith(width: number, height: number, rectangles: [number, number, number, number][]): Raster {
   const data = new Uint8Array(width * height)

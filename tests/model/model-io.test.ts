@@ -3,9 +3,9 @@ import assert from 'node:assert/strict'
 import { mkdtemp, mkdir, rename, rm, writeFile, readdir } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { initBackend, tf } from '../../src/main/core/ml/backend'
-import { buildUnet } from '../../src/main/core/ml/unet'
-import { loadModelFiles, loadModelMeta, readableFolder, replaceFolder, saveModelFiles } from '../../src/main/core/ml/model-io'
+import { initBackend, tf } from '../../src/main/core/model/backend'
+import { buildUnet } from '../../src/main/core/model/unet'
+import { loadModelFiles, loadModelMeta, readableFolder, replaceFolder, saveModelFiles } from '../../src/main/core/model/model-io'
 
 let root: string
 before(async () => {

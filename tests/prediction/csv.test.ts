@@ -3,8 +3,8 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { csvField, measurementRow, writeMeasurementsCsv } from '../../src/main/core/eval/csv'
-import { measureLeaves } from '../../src/main/core/eval/measure'
+import { csvField, measurementRow, writeMeasurementsCsv } from '../../src/main/core/prediction/csv'
+import { measureLeaves } from '../../src/main/core/prediction/measure'
 
 const mask = { width: 4, height: 2, channels: 1 as const, data: Uint8Array.from([255, 255, 0, 0, 255, 0, 0, 255]) }
 

@@ -10,7 +10,7 @@ import type { RunEpoch, TrainingProgress } from '../../../shared/api/training'
 import type { JobContext } from '../jobs/context'
 import type { Project } from '../project'
 import { augmentOptions } from './config'
-import { wasmThreads } from './threads'
+import { wasmThreads } from '../model/threads'
 import { currentMasks, finishRun, getRun, recordEpoch, runSnapshot, setRunBackend, truncateEpochs } from './records'
 
 export interface TrainJobParams {
@@ -76,11 +76,14 @@ export async function trainJob(params: TrainJobParams, ctx: JobContext): Promise
     const validation = samples('val')
 
     ctx.progress(0, 0, 'Starting the training backend…')
-    const ml = await import('../ml')
-    const backend = await ml.initBackend({ wasmThreads: wasmThreads() })
+    // tfjs loads here, in the job process, only when a run starts.
+    const { initBackend } = await import('../model/backend')
+    const { checkTrainingFits } = await import('../model/unet')
+    const { trainUnet } = await import('./train')
+    const backend = await initBackend({ wasmThreads: wasmThreads() })
     // The ML core's reason carries module resolution details; people need the package names.
     setRunBackend(db, run.id, { ...backend, reason: backend.reason?.replace(/ \(Cannot find package [^)]*\)/g, '') })
-    const fit = ml.checkTrainingFits(config, config.batchSize, backend.backend)
+    const fit = checkTrainingFits(config, config.batchSize, backend.backend)
     if (!fit.fits) throw new ApiError('bad_input', fit.message!)
 
     if (params.resume) {
@@ -92,7 +95,7 @@ export async function trainJob(params: TrainJobParams, ctx: JobContext): Promise
     const batches = Math.ceil(train.length / config.batchSize)
     const total = (config.epochs - startEpoch) * batches
     let done = 0
-    const result = await ml.trainUnet({
+    const result = await trainUnet({
       runDir,
       train,
       validation,

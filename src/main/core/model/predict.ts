@@ -3,7 +3,8 @@ import { initBackend, tf } from './backend'
 import type { Raster } from '../imaging/raster'
 import { loadModelFiles, loadModelMeta, type ModelMeta } from './model-io'
 
-export interface Predictor {
+/** A saved model loaded on the current backend. */
+export interface LoadedModel {
   /** Side of the square tiles the network takes. */
   inputSize: number
   /**
@@ -22,7 +23,7 @@ export interface Predictor {
 }
 
 /** Load the model in modelDir (model.json + weights.bin) on the current backend (started if needed). */
-export async function createPredictor(modelDir: string): Promise<Predictor> {
+export async function loadModel(modelDir: string): Promise<LoadedModel> {
   await initBackend()
   const model = await loadModelFiles(modelDir)
   const meta = await loadModelMeta(modelDir)
@@ -32,7 +33,7 @@ export async function createPredictor(modelDir: string): Promise<Predictor> {
     model.dispose()
     throw new Error(`The model in ${modelDir} does not take square RGB images (its input is ${JSON.stringify(shape)}).`)
   }
-  const predictor: Predictor = {
+  const predictor: LoadedModel = {
     inputSize,
     meta,
     predictBatch(rgbTiles, n) {

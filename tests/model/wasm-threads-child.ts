@@ -1,6 +1,6 @@
 // Child process for backend.test.ts: starts wasm with 2 threads and trains a small U-Net step on it and on cpu.
-import { initBackend, tf } from '../../src/main/core/ml/backend'
-import { bceLoss, buildUnet } from '../../src/main/core/ml/unet'
+import { initBackend, tf } from '../../src/main/core/model/backend'
+import { bceLoss, buildUnet } from '../../src/main/core/model/unet'
 
 const info = await initBackend({ force: 'wasm', wasmThreads: 2 })
 const grads: number[][] = []

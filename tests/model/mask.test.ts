@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readRaster } from '../../src/main/core/imaging/raster'
-import { maskFromProbabilities, readProbabilityPng, writeMaskPng, writeProbabilityPng } from '../../src/main/core/eval/mask'
+import { maskFromProbabilities, readProbabilityPng, writeMaskPng, writeProbabilityPng } from '../../src/main/core/model/mask'
 import { seededRandom } from '../../src/main/core/random'
 
 test('a thresholded mask is written as a gray PNG that reads back as 0/255', async () => {

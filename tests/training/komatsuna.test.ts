@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import sharp from 'sharp'
-import { initBackend } from '../../src/main/core/ml/backend'
-import { trainUnet } from '../../src/main/core/ml/train'
-import { DEFAULT_AUGMENT, type Sample } from '../../src/main/core/ml/data'
+import { initBackend } from '../../src/main/core/model/backend'
+import { trainUnet } from '../../src/main/core/training/train'
+import { DEFAULT_AUGMENT, type Sample } from '../../src/main/core/training/data'
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), '..', '..', '..')
 const data = resolve(repoRoot, '..', 'shared', 'data', 'komatsuna')

@@ -1,8 +1,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { initBackend, tf } from '../../src/main/core/ml/backend'
-import { bceLoss, buildUnet } from '../../src/main/core/ml/unet'
-import { setIm2colLimit } from '../../src/main/core/ml/wasm-kernels'
+import { initBackend, tf } from '../../src/main/core/model/backend'
+import { bceLoss, buildUnet } from '../../src/main/core/model/unet'
+import { setIm2colLimit } from '../../src/main/core/model/wasm-kernels'
 
 // Runs f on the cpu backend and on wasm (with our kernels) from the same inputs; returns both results.
 async function onBoth(make: () => tf.Tensor[], f: (...xs: tf.Tensor[]) => tf.Tensor[]): Promise<[Float32Array[], Float32Array[]]> {

@@ -4,9 +4,9 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { writePng } from '../../src/main/core/imaging/raster'
-import { evaluateSet } from '../../src/main/core/eval/evaluate'
-import { confusionAt, scores } from '../../src/main/core/eval/metrics'
-import type { Predictor } from '../../src/main/core/eval/tiling'
+import { evaluateSet } from '../../src/main/core/evaluation/evaluate'
+import { confusionAt, scores } from '../../src/main/core/evaluation/metrics'
+import type { Predictor } from '../../src/main/core/model/tiling'
 
 // Red channel as probability: a per-pixel rule, so the expected counts follow from the generated pixels.
 const redPredictor: Predictor = {

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { initBackend, tf } from '../../src/main/core/ml/backend'
+import { initBackend, tf } from '../../src/main/core/model/backend'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)

@@ -6,9 +6,9 @@ import { existsSync, readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join, resolve } from 'node:path'
 import { readRaster, type Raster } from '../../src/main/core/imaging/raster'
-import { predictPhoto, type Predictor } from '../../src/main/core/eval/tiling'
-import { ThresholdSweep, probabilityHistogram } from '../../src/main/core/eval/metrics'
-import { measureLeaves } from '../../src/main/core/eval/measure'
+import { predictPhoto, type Predictor } from '../../src/main/core/model/tiling'
+import { ThresholdSweep, probabilityHistogram } from '../../src/main/core/evaluation/metrics'
+import { measureLeaves } from '../../src/main/core/prediction/measure'
 
 const repoRoot = resolve(fileURLToPath(import.meta.url), '..', '..', '..')
 const data = resolve(repoRoot, '..', 'shared', 'data', 'komatsuna')

@@ -20,6 +20,7 @@
 // resized back — how the model saw photos when trained on whole resized photos; kept for comparison.
 import type { Raster } from '../imaging/raster'
 import { opencv } from '../imaging/opencv'
+import type { LoadedModel } from './predict'
 
 /** What the U-Net helper exposes; any function of this shape works. */
 export interface Predictor {
@@ -229,4 +230,15 @@ function resizeRgb(rgb: Raster, width: number, height: number): Raster {
 function resizeProbabilities(map: ProbabilityMap, width: number, height: number): ProbabilityMap {
   if (map.width === width && map.height === height) return map
   return { width, height, data: resizeWithOpencv('float', map.data, map.width, map.height, width, height) as Float32Array }
+}
+
+/**
+ * A loaded model as a full-resolution predictor: one trained on whole photos squeezed to its input predicts
+ * the same way; one trained on crops tiles the photo at the scale it was trained at, so a 4000×3000 photo
+ * keeps its detail.
+ */
+export function fullResolution(model: LoadedModel): { predictor: Predictor; options: PredictOptions } {
+  const sampling = model.meta?.sampling
+  const options: PredictOptions = sampling?.mode === 'crops' ? { mode: 'tiled', scale: sampling.scale, overlap: 0.25 } : { mode: sampling ? 'resize' : 'tiled' }
+  return { predictor: { inputSize: model.inputSize, predictBatch: async (rgb, n) => model.predictBatch(rgb, n) }, options }
 }

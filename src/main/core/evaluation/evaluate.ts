@@ -2,7 +2,7 @@
 // The histograms (about 2 KB a photo) are all the threshold slider needs afterwards (ThresholdSweep).
 import { readRaster } from '../imaging/raster'
 import { ThresholdSweep, probabilityHistogram, type ProbabilityHistogram } from './metrics'
-import { predictPhoto, type PredictOptions, type Predictor, type ProbabilityMap } from './tiling'
+import { predictPhoto, type PredictOptions, type Predictor, type ProbabilityMap } from '../model/tiling'
 
 export interface EvaluationItem {
   /** Path of the photo. */

@@ -1,6 +1,6 @@
 // Probability map -> binary mask (0 / 255) and PNG files for masks and for probability maps.
 import { readRaster, writePng, type Raster } from '../imaging/raster'
-import { isPredictedLeaf } from './metrics'
+import { isPredictedLeaf } from '../evaluation/metrics'
 import type { ProbabilityMap } from './tiling'
 
 /** One-channel mask, 255 where the probability reaches the threshold (the same rule as the metrics). */

@@ -3,7 +3,7 @@ import sharp from 'sharp'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { seededRandom } from '../../src/main/core/random'
-import type { Sample } from '../../src/main/core/ml/data'
+import type { Sample } from '../../src/main/core/training/data'
 
 export async function makePhotos(dir: string, count: number, options: { width: number; height: number; seed?: number; format?: 'png' | 'jpg' }): Promise<Sample[]> {
   const { width, height, seed = 1, format = 'png' } = options

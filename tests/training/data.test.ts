@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { augmentExample, augmentedPreviews, DEFAULT_AUGMENT, loadExample, streamBatches, type Sample } from '../../src/main/core/ml/data'
+import { augmentExample, augmentedPreviews, DEFAULT_AUGMENT, loadExample, streamBatches, type Sample } from '../../src/main/core/training/data'
 import { seededRandom } from '../../src/main/core/random'
 import { makePhotos } from './fixtures'
 

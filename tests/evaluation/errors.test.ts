@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ERROR_COLOURS, errorOverlay, type Rgb } from '../../src/main/core/eval/errors'
+import { ERROR_COLOURS, errorOverlay, type Rgb } from '../../src/main/core/evaluation/errors'
 import type { Raster } from '../../src/main/core/imaging/raster'
 
 const gray = (width: number, height: number, values: number[]): Raster => ({ width, height, channels: 1, data: Uint8Array.from(values) })

@@ -2,10 +2,10 @@
 // validation, early stopping, cancel, best/last checkpoints and resume.
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { initBackend, tf, type BackendInfo } from './backend'
+import { initBackend, tf, type BackendInfo } from '../model/backend'
 import { batchCount, streamBatches, type AugmentOptions, type Batch, type Sample, type Sampling } from './data'
-import { buildUnet, checkTrainingFits, checkUnetConfig, lossFunction, type LossName, type UnetConfig } from './unet'
-import { exists, loadModelFiles, loadOptimizerFiles, readableFolder, replaceFolder, saveModelFiles, saveOptimizerFiles, type ModelMeta } from './model-io'
+import { buildUnet, checkTrainingFits, checkUnetConfig, lossFunction, type LossName, type UnetConfig } from '../model/unet'
+import { exists, loadModelFiles, loadOptimizerFiles, readableFolder, replaceFolder, saveModelFiles, saveOptimizerFiles, type ModelMeta } from '../model/model-io'
 
 export interface Metrics {
   loss: number

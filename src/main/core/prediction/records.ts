@@ -1,0 +1,111 @@
+// Prediction batches and their predicted photos in SQLite.
+import { ApiError } from '../../../shared/errors'
+import type { PredictedPhoto, PredictionBatch } from '../../../shared/api/evaluation'
+import type { Db } from '../store/database'
+
+interface BatchRow {
+  id: number
+  run_id: number
+  run_name: string
+  checkpoint: 'best' | 'last'
+  source: 'folder' | 'dataset'
+  source_name: string
+  dataset_id: number | null
+  threshold: number
+  cutouts: number
+  min_leaf_area_px: number
+  px_per_mm: number | null
+  created_at: string
+  photos: number
+}
+
+const batchSelect = `SELECT b.*, r.name AS run_name, (SELECT COUNT(*) FROM predicted_photos p WHERE p.batch_id = b.id) AS photos
+  FROM prediction_batches b JOIN runs r ON r.id = b.run_id`
+
+function toBatch(r: BatchRow): PredictionBatch {
+  return {
+    id: r.id,
+    runId: r.run_id,
+    runName: r.run_name,
+    checkpoint: r.checkpoint,
+    source: r.source,
+    sourceName: r.source_name,
+    threshold: r.threshold,
+    minLeafAreaPx: r.min_leaf_area_px,
+    pxPerMm: r.px_per_mm,
+    createdAt: r.created_at,
+    photos: r.photos
+  }
+}
+
+export function getBatch(db: Db, id: number): PredictionBatch & { datasetId: number | null; cutouts: boolean } {
+  const row = db.prepare(`${batchSelect} WHERE b.id = ?`).get(id) as BatchRow | undefined
+  if (!row) throw new ApiError('not_found', `There is no prediction batch ${id}.`)
+  return { ...toBatch(row), datasetId: row.dataset_id, cutouts: row.cutouts === 1 }
+}
+
+export function listBatches(db: Db): PredictionBatch[] {
+  return (db.prepare(`${batchSelect} ORDER BY b.id DESC`).all() as BatchRow[]).map(toBatch)
+}
+
+export function createBatch(
+  db: Db,
+  b: { runId: number; checkpoint: 'best' | 'last'; source: 'folder' | 'dataset'; sourceName: string; datasetId: number | null; threshold: number; cutouts: boolean; minLeafAreaPx: number; pxPerMm: number | null }
+): number {
+  const { lastInsertRowid } = db
+    .prepare(
+      `INSERT INTO prediction_batches (run_id, checkpoint, source, source_name, dataset_id, threshold, cutouts, min_leaf_area_px, px_per_mm, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+    )
+    .run(b.runId, b.checkpoint, b.source, b.sourceName, b.datasetId, b.threshold, b.cutouts ? 1 : 0, b.minLeafAreaPx, b.pxPerMm, new Date().toISOString())
+  return Number(lastInsertRowid)
+}
+
+interface PredictedRow {
+  id: number
+  name: string
+  photo_id: number | null
+  photo_file: string | null
+  mask_file: string
+  probability_file: string
+  cutout_file: string | null
+  width: number
+  height: number
+  area_px: number
+  area_mm2: number | null
+  foreground_fraction: number
+  leaf_count: number
+  noise_px: number
+  accepted: number
+}
+
+export function batchPhotos(db: Db, batchId: number): (PredictedPhoto & { noisePx: number })[] {
+  return (db.prepare('SELECT * FROM predicted_photos WHERE batch_id = ? ORDER BY name COLLATE NOCASE, id').all(batchId) as PredictedRow[]).map((r) => ({
+    id: r.id,
+    name: r.name,
+    photoFile: r.photo_file,
+    maskFile: r.mask_file,
+    probabilityFile: r.probability_file,
+    cutoutFile: r.cutout_file,
+    width: r.width,
+    height: r.height,
+    areaPx: r.area_px,
+    areaMm2: r.area_mm2,
+    foregroundFraction: r.foreground_fraction,
+    leafCount: r.leaf_count,
+    noisePx: r.noise_px,
+    photoId: r.photo_id,
+    accepted: r.accepted === 1
+  }))
+}
+
+export function recordPredictedPhoto(
+  db: Db,
+  batchId: number,
+  p: Omit<PredictedPhoto, 'id' | 'accepted'> & { noisePx: number; sourcePath: string | null }
+): void {
+  db.prepare(
+    `INSERT INTO predicted_photos (batch_id, name, source_path, photo_id, photo_file, mask_file, probability_file, cutout_file, width, height, area_px, area_mm2, foreground_fraction, leaf_count, noise_px)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+  ).run(batchId, p.name, p.sourcePath, p.photoId, p.photoFile, p.maskFile, p.probabilityFile, p.cutoutFile, p.width, p.height, p.areaPx, p.areaMm2, p.foregroundFraction, p.leafCount, p.noisePx)
+}
