@@ -2,6 +2,7 @@
 import Database from 'better-sqlite3'
 import { ApiError } from '../../../shared/errors'
 import { latestSchemaVersion, migrations } from './migrations'
+import { sqliteBinding } from './native'
 
 export type Db = Database.Database
 
@@ -25,7 +26,7 @@ export function migrate(db: Db, target = latestSchemaVersion): void {
  * before anything is changed.
  */
 export function openDatabase(file: string, options: { create: boolean }): Db {
-  const db = new Database(file, { fileMustExist: !options.create })
+  const db = new Database(file, { fileMustExist: !options.create, nativeBinding: sqliteBinding() })
   try {
     const version = schemaVersion(db)
     if (version > latestSchemaVersion) {
