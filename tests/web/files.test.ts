@@ -3,6 +3,7 @@ import { test, after, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { execFileSync } from 'node:child_process'
 import Database from 'better-sqlite3'
 import { callApi, hostRequest, startTestHost } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
@@ -67,25 +68,32 @@ test('a symlink or hard link to the database, or a link out of the project, is r
   }
 })
 
-test('data-loss scenario: the database asked for through a link mid-session, then a clean stop keeps every write', async () => {
-  // Reproduced before the fix: reading the database through the file route and closing that descriptor
-  // dropped SQLite's POSIX locks, and datasets and a job created afterwards were gone after a clean stop.
+test('data-loss scenario: the database asked for through links mid-session, then a clean stop keeps every write', async () => {
+  // Reproduced before the fix: reading the database (through a link) and its -shm through the file route,
+  // then closing those descriptors, dropped this process's POSIX locks on them. Another connection (the
+  // job process, a CLI command) then believed it was the last one: on closing it checkpointed and deleted
+  // the WAL, and the datasets and job the host wrote afterwards went into a deleted file.
   symlinkSync(join(dir, 'leafseg.sqlite'), join(dir, 'predictions', 'db-link.png'))
+  symlinkSync(join(dir, 'leafseg.sqlite-shm'), join(dir, 'predictions', 'shm-link.png'))
   assert.equal((await callApi(t.host, 'datasets.create', { name: 'Before' })).ok, true)
-  const refused = await fetchFile('predictions/db-link.png')
+  const statuses = []
+  for (const rel of ['predictions/db-link.png', 'predictions/shm-link.png', 'leafseg.sqlite-shm']) statuses.push((await fetchFile(rel)).status)
+  const database = join(dir, 'leafseg.sqlite')
+  const otherConnection = `const D = require('better-sqlite3'); const db = new D(${JSON.stringify(database)}); db.prepare('SELECT count(*) FROM datasets').get(); db.close()`
+  execFileSync(process.execPath, ['-e', otherConnection], { cwd: process.cwd() })
   for (const name of ['After 1', 'After 2']) assert.equal((await callApi(t.host, 'datasets.create', { name })).ok, true)
   const job = await callApi(t.host, 'jobs.startDemo', { steps: 3, stepMs: 1 })
   assert.equal(job.ok, true)
   await t.service.requireProject().jobs.wait(job.value.id)
   await t.stop()
 
-  const db = new Database(join(dir, 'leafseg.sqlite'), { readonly: true })
+  const db = new Database(database, { readonly: true })
   const datasets = (db.prepare('SELECT name FROM datasets ORDER BY id').all() as { name: string }[]).map((d) => d.name)
   const jobs = db.prepare('SELECT status FROM jobs WHERE id = ?').get(job.value.id) as { status: string } | undefined
   db.close()
   assert.deepEqual(datasets, ['Before', 'After 1', 'After 2'])
   assert.equal(jobs?.status, 'succeeded')
-  assert.equal(refused.status, 403)
+  assert.deepEqual(statuses, [403, 403, 403])
   // Reopen the host on the same project for the tests below.
   t = await startTestHost()
   assert.equal((await callApi(t.host, 'projects.open', { dir })).ok, true)
