@@ -161,6 +161,10 @@ export async function startWebHost(options: {
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+      // No page may frame ours, and the token in the address is never sent on as a referrer.
+      res.setHeader('x-frame-options', 'DENY')
+      res.setHeader('x-content-type-options', 'nosniff')
+      res.setHeader('referrer-policy', 'no-referrer')
       // Only loopback names: a page on another site cannot reach us through DNS rebinding.
       const hostHeader = req.headers.host ?? ''
       if (hostHeader !== `127.0.0.1:${port}` && hostHeader !== `localhost:${port}`) return send(res, 403, { error: 'bad host' })
@@ -170,9 +174,6 @@ export async function startWebHost(options: {
       if (req.method !== 'GET' && req.method !== 'HEAD' && origin !== undefined && origin !== `http://${hostHeader}`) {
         return send(res, 403, { error: `requests from ${origin} are not accepted` })
       }
-      res.setHeader('x-frame-options', 'DENY')
-      res.setHeader('x-content-type-options', 'nosniff')
-      res.setHeader('referrer-policy', 'no-referrer')
 
       const api = url.pathname.startsWith('/api/') || url.pathname === '/upload'
       if (api) {
