@@ -71,3 +71,13 @@ test('a page on another 127.0.0.1 port cannot create anything through the API', 
   await page.getByTestId('nav-datasets').click()
   await page.getByText('Vines').first().waitFor()
 })
+
+test('an address without its token shows how to open Leafseg', { skip }, async () => {
+  const { page, t } = state
+  await page.context().clearCookies()
+  const res = await page.goto(`${new URL(t.host.url).origin}/`)
+  assert.equal(res?.status(), 401)
+  await page.getByRole('heading', { name: 'Open Leafseg with its address' }).waitFor()
+  assert.match((await page.textContent('body')) ?? '', /leafseg serve/)
+  await screenshot(page, 'security-02-needs-token')
+})
