@@ -146,7 +146,7 @@ export async function startWebHost(options: {
       const error = toApiError(err)
       return send(res, statusFor(error.code), { ok: false, error })
     }
-    const tmp = `${target.file}.${process.pid}.upload`
+    const tmp = `${target.file}.${randomBytes(6).toString('hex')}.upload`
     try {
       // 'wx' creates a new file and fails on anything already there, a planted symlink included.
       await pipeline(req, createWriteStream(tmp, { flags: 'wx' }))

@@ -131,7 +131,11 @@ export function prepareUpload(projectDir: string, batch: string, relativePath: s
     folder = join(folder, name)
     let st = lstatSync(folder, { throwIfNoEntry: false })
     if (!st) {
-      mkdirSync(folder)
+      try {
+        mkdirSync(folder) // never recursive: a recursive make would follow a link on the way
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err // made by a parallel upload: checked below
+      }
       st = lstatSync(folder)
     }
     if (st.isSymbolicLink()) refuse(folder, 'is a symbolic link')
