@@ -37,7 +37,7 @@ const contentTypes: Record<string, string> = {
 const maxBodyBytes = 1 << 20
 const cookieName = 'leafseg_token'
 /** The header API calls carry the token in (`Authorization: Bearer …` works too, for scripts). */
-export const tokenHeader = 'x-leafseg-token'
+const tokenHeader = 'x-leafseg-token'
 
 function headerToken(req: IncomingMessage): string | null {
   const own = req.headers[tokenHeader]
