@@ -1,5 +1,5 @@
 // The Electron host: windows, the IPC adapter, the job process. Everything else is the core's.
-import { app, BrowserWindow, dialog, protocol, shell } from 'electron'
+import { app, BrowserWindow, dialog, protocol, session, shell } from 'electron'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { LeafsegService } from './core/service/service'
@@ -7,6 +7,8 @@ import { registerIpc } from './ipc'
 import { electronJobProcess } from './job-process'
 import { displayFile } from './core/imaging/display'
 import { toApiError } from './core/service/dispatch'
+import { decodedUrlPart } from './core/service/paths'
+import { fileProtocolCorsOrigin, hardenContents, hardenSession } from './security'
 
 // Project files (thumbnails, photos, masks) reach the renderer as leafseg-file://project/<relative path>.
 const fileScheme = 'leafseg-file'
@@ -32,25 +34,23 @@ function createWindow(): BrowserWindow {
     }
   })
   win.once('ready-to-show', () => win.show())
-  // Links open in the user's browser; the app never navigates away from its own page.
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https:')) void shell.openExternal(url)
-    return { action: 'deny' }
-  })
-  win.webContents.on('will-navigate', (e, url) => {
-    if (!url.startsWith(rendererUrl)) e.preventDefault()
-  })
   if (devServerUrl) void win.loadURL(devServerUrl)
   else void win.loadFile(rendererFile)
   return win
 }
 
+// Every window's contents (the main window, and any hidden one) stay on the app's pages.
+app.on('web-contents-created', (_event, contents) => hardenContents(contents, rendererUrl, (url) => void shell.openExternal(url)))
+
 void app.whenReady().then(() => {
+  hardenSession(session.defaultSession)
   const service = new LeafsegService({
     host: 'electron',
     userDataDir: app.getPath('userData'),
     jobProcess: electronJobProcess,
     typedPathsAreChoices: false,
+    // The test job is for development (the dev server) only; a user's app does not offer it.
+    development: Boolean(devServerUrl),
     async pickFolder(title) {
       const parent = BrowserWindow.getFocusedWindow()
       const options = { title, properties: ['openDirectory', 'createDirectory'] as ('openDirectory' | 'createDirectory')[] }
@@ -59,13 +59,18 @@ void app.whenReady().then(() => {
     }
   })
   protocol.handle(fileScheme, async (request) => {
+    // CORS lets the renderer (a file: page) read layer pixels back from a canvas: our own page only.
+    const origin = fileProtocolCorsOrigin(request.headers.get('origin'), rendererUrl)
+    const cors: Record<string, string> = origin ? { 'access-control-allow-origin': origin, vary: 'origin' } : { vary: 'origin' }
+    const relativePath = decodedUrlPart(new URL(request.url).pathname.slice(1))
+    if (relativePath === null) return new Response('Bad percent-encoding in the file address.', { status: 400, headers: cors })
     try {
-      const file = service.projectFile(decodeURIComponent(new URL(request.url).pathname.slice(1)))
-      const { body, contentType } = await displayFile(file)
-      // CORS lets the renderer (a file: page) read layer pixels back from a canvas.
-      return new Response(new Uint8Array(body), { headers: { 'content-type': contentType, 'cache-control': 'no-cache', 'access-control-allow-origin': '*' } })
+      // The same allow-list as the web host's /files/: content folders only, never the database.
+      const { body, contentType } = await displayFile(service.projectFile(relativePath))
+      return new Response(new Uint8Array(body), { headers: { ...cors, 'content-type': contentType, 'cache-control': 'no-cache' } })
     } catch (err) {
-      return new Response(toApiError(err).message, { status: 404 })
+      const error = toApiError(err)
+      return new Response(error.message, { status: error.code === 'forbidden' ? 403 : 404, headers: cors })
     }
   })
   registerIpc(service, () => BrowserWindow.getAllWindows(), rendererUrl)

@@ -9,7 +9,15 @@ const bridge: PreloadBridge = {
     ipcRenderer.on(ipcChannels.event, handler)
     return () => ipcRenderer.removeListener(ipcChannels.event, handler)
   },
-  pathForFile: (file) => webUtils.getPathForFile(file)
+  // Only a File the user gave (a drop, a file input) has a path: one the page makes itself has none,
+  // and getPathForFile refuses anything that is not a File. So the path is registered with the main
+  // process here, on a channel the page cannot reach, and `files.dropped` accepts only registered paths.
+  // Sent synchronously so that the registration is in place before the page can name the path.
+  pathForFile(file) {
+    const path = webUtils.getPathForFile(file)
+    if (path) ipcRenderer.sendSync(ipcChannels.droppedPath, path)
+    return path
+  }
 }
 
 contextBridge.exposeInMainWorld('leafseg', bridge)

@@ -43,5 +43,8 @@ export interface PreloadBridge {
   pathForFile(file: File): string
 }
 
-/** The two Electron IPC channels: one carries every method call, one every event. */
-export const ipcChannels = { invoke: 'leafseg:invoke', event: 'leafseg:event' } as const
+/**
+ * The Electron IPC channels: one carries every method call, one every event, and one registers the path
+ * of a really dropped File (sent by the preload only, as it reads the path; see src/preload/index.ts).
+ */
+export const ipcChannels = { invoke: 'leafseg:invoke', event: 'leafseg:event', droppedPath: 'leafseg:dropped-path' } as const

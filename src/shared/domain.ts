@@ -45,6 +45,8 @@ export interface AppInfo {
   host: 'electron' | 'web'
   /** Whether the host can show native folder dialogs; the browser cannot. */
   nativeDialogs: boolean
+  /** A development build (or a test): diagnostics such as the test job are offered. */
+  development: boolean
 }
 
 export type Split = 'train' | 'val' | 'test'

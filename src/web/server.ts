@@ -1,15 +1,22 @@
 // The web host: the built renderer and the same API over HTTP + server-sent events, on loopback only,
 // behind a per-session token. For end-to-end tests here and for a lab's GPU server reached over SSH.
+//
+// What lets a request in: the Host header names loopback (no DNS rebinding); a state-changing request
+// carries no Origin or our own (cookies are shared by every port of 127.0.0.1, so any local page can
+// send them); API calls and uploads carry the token in a header, which a page of another origin cannot
+// set without a CORS preflight we never answer; the cookie (set from the printed URL) only loads the
+// page, its assets and project files, and the page learns the token from a meta tag in index.html.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { mkdir, readFile, rename, stat, unlink } from 'node:fs/promises'
+import { readFile, rename, stat, unlink } from 'node:fs/promises'
 import { createWriteStream } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
-import { dirname, extname, join, normalize, sep } from 'node:path'
+import { extname, join, normalize, sep } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { LeafsegService } from '../main/core/service/service'
 import { dispatch, toApiError } from '../main/core/service/dispatch'
 import { displayFile } from '../main/core/imaging/display'
+import { decodedUrlPart } from '../main/core/service/paths'
 
 export interface WebHost {
   url: string
@@ -29,14 +36,30 @@ const contentTypes: Record<string, string> = {
 
 const maxBodyBytes = 1 << 20
 const cookieName = 'leafseg_token'
+/** The header API calls carry the token in (`Authorization: Bearer …` works too, for scripts). */
+const tokenHeader = 'x-leafseg-token'
 
-function tokenFrom(req: IncomingMessage, url: URL): string | null {
+function headerToken(req: IncomingMessage): string | null {
+  const own = req.headers[tokenHeader]
+  if (typeof own === 'string') return own
   const auth = req.headers.authorization
-  if (auth?.startsWith('Bearer ')) return auth.slice(7)
-  const cookie = req.headers.cookie?.split(';').map((c) => c.trim()).find((c) => c.startsWith(`${cookieName}=`))
-  if (cookie) return cookie.slice(cookieName.length + 1)
-  return url.searchParams.get('token')
+  return auth?.startsWith('Bearer ') ? auth.slice(7) : null
 }
+
+function cookieToken(req: IncomingMessage): string | null {
+  const cookie = req.headers.cookie?.split(';').map((c) => c.trim()).find((c) => c.startsWith(`${cookieName}=`))
+  return cookie ? cookie.slice(cookieName.length + 1) : null
+}
+
+// Served instead of JSON to a browser that opened a page without the token.
+const needsTokenPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Leafseg</title></head>
+<body style="font: 16px/1.5 system-ui, sans-serif; max-width: 36em; margin: 4em auto">
+<h1>Open Leafseg with its address</h1>
+<p>This Leafseg session only opens from the address that <code>leafseg serve</code> printed when it started
+(it ends in <code>?token=…</code>). Copy that whole address into the browser.</p>
+</body></html>
+`
 
 function sameToken(a: string | null, b: string): boolean {
   if (!a) return false
@@ -61,6 +84,11 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body))
 }
 
+function statusFor(code: string): number {
+  if (code === 'not_found' || code === 'no_project_open') return 404
+  return code === 'forbidden' ? 403 : code === 'invalid_argument' ? 400 : 500
+}
+
 export async function startWebHost(options: {
   service: LeafsegService
   /** The built renderer (out/renderer). */
@@ -72,16 +100,24 @@ export async function startWebHost(options: {
   let port = 0
 
   async function serveStatic(res: ServerResponse, pathname: string): Promise<void> {
-    const rel = normalize(decodeURIComponent(pathname === '/' ? '/index.html' : pathname)).replace(/^[/\\]+/, '')
-    const file = join(staticDir, rel)
+    const path = decodedUrlPart(pathname === '/' ? '/index.html' : pathname)
+    if (path === null) return send(res, 400, { error: `bad percent-encoding in ${pathname}` })
+    const file = join(staticDir, normalize(path).replace(/^[/\\]+/, ''))
     if (!file.startsWith(staticDir + sep)) return send(res, 404, { error: 'not found' })
+    let body: Buffer
     try {
       if (!(await stat(file)).isFile()) throw new Error('not a file')
-      res.writeHead(200, { 'content-type': contentTypes[extname(file)] ?? 'application/octet-stream' })
-      res.end(await readFile(file))
+      body = await readFile(file)
     } catch {
-      send(res, 404, { error: `not found: ${pathname}` })
+      return send(res, 404, { error: `not found: ${pathname}` })
     }
+    if (file === join(staticDir, 'index.html')) {
+      // The page's script reads the token from here and sends it with every API call.
+      body = Buffer.from(body.toString('utf8').replace('<head>', `<head>\n    <meta name="leafseg-token" content="${token}" />`))
+      res.setHeader('cache-control', 'no-store')
+    }
+    res.writeHead(200, { 'content-type': contentTypes[extname(file)] ?? 'application/octet-stream' })
+    res.end(body)
   }
 
   async function serveProjectFile(res: ServerResponse, relativePath: string): Promise<void> {
@@ -89,7 +125,8 @@ export async function startWebHost(options: {
     try {
       file = service.projectFile(relativePath)
     } catch (err) {
-      return send(res, 403, toApiError(err))
+      const error = toApiError(err)
+      return send(res, statusFor(error.code), error)
     }
     try {
       const { body, contentType } = await displayFile(file)
@@ -100,18 +137,19 @@ export async function startWebHost(options: {
     }
   }
 
-  // A file dropped in the browser: its bytes land in the project's uploads folder (temp name, then rename).
+  // A file dropped in the browser: its bytes land in the project's uploads folder (a new temp file, then rename).
   async function receiveUpload(req: IncomingMessage, res: ServerResponse, batch: string, relativePath: string): Promise<void> {
     let target: { dir: string; file: string }
     try {
       target = service.uploadTarget(batch, relativePath)
     } catch (err) {
-      return send(res, 403, toApiError(err))
+      const error = toApiError(err)
+      return send(res, statusFor(error.code), { ok: false, error })
     }
-    const tmp = `${target.file}.${process.pid}.upload`
+    const tmp = `${target.file}.${randomBytes(6).toString('hex')}.upload`
     try {
-      await mkdir(dirname(target.file), { recursive: true })
-      await pipeline(req, createWriteStream(tmp))
+      // 'wx' creates a new file and fails on anything already there, a planted symlink included.
+      await pipeline(req, createWriteStream(tmp, { flags: 'wx' }))
       await rename(tmp, target.file)
       send(res, 200, { ok: true, value: { dir: target.dir } })
     } catch (err) {
@@ -123,13 +161,37 @@ export async function startWebHost(options: {
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+      // No page may frame ours, and the token in the address is never sent on as a referrer.
+      res.setHeader('x-frame-options', 'DENY')
+      res.setHeader('x-content-type-options', 'nosniff')
+      res.setHeader('referrer-policy', 'no-referrer')
       // Only loopback names: a page on another site cannot reach us through DNS rebinding.
       const hostHeader = req.headers.host ?? ''
       if (hostHeader !== `127.0.0.1:${port}` && hostHeader !== `localhost:${port}`) return send(res, 403, { error: 'bad host' })
-      if (!sameToken(tokenFrom(req, url), token)) return send(res, 401, { error: 'This Leafseg session needs its token: open the URL that `leafseg serve` printed.' })
-      // First visit carries ?token=; a cookie then authenticates the page's own requests (scripts, SSE).
-      if (url.searchParams.has('token')) {
-        res.setHeader('set-cookie', `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`)
+      // Cookies do not tell ports apart, so a page on another port of 127.0.0.1 sends ours along:
+      // anything that changes state must come from our own page (or from no page at all: a script).
+      const origin = req.headers.origin
+      if (req.method !== 'GET' && req.method !== 'HEAD' && origin !== undefined && origin !== `http://${hostHeader}`) {
+        return send(res, 403, { error: `requests from ${origin} are not accepted` })
+      }
+
+      const api = url.pathname.startsWith('/api/') || url.pathname === '/upload'
+      if (api) {
+        // The event stream: EventSource cannot set headers, so the page puts the token in the query.
+        // The stream only reads, it is same-origin, and no-referrer keeps the URL from leaking; a
+        // short-lived ticket would add a round trip and server state for no gain.
+        const given = headerToken(req) ?? (url.pathname === '/api/events' ? url.searchParams.get('token') : null)
+        if (!sameToken(given, token)) {
+          return send(res, 401, { ok: false, error: { code: 'forbidden', message: `This Leafseg session needs its token in the ${tokenHeader} header: open the URL that \`leafseg serve\` printed.` } })
+        }
+      } else {
+        const query = url.searchParams.get('token')
+        if (!sameToken(headerToken(req) ?? cookieToken(req) ?? query, token)) {
+          res.writeHead(401, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+          return res.end(needsTokenPage)
+        }
+        // First visit carries ?token=; a cookie then loads the page's assets and project files.
+        if (query !== null) res.setHeader('set-cookie', `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`)
       }
 
       if (url.pathname === '/api/events' && req.method === 'GET') {
@@ -146,21 +208,24 @@ export async function startWebHost(options: {
         return
       }
       if (url.pathname.startsWith('/files/') && req.method === 'GET') {
-        return serveProjectFile(res, decodeURIComponent(url.pathname.slice('/files/'.length)))
+        const relativePath = decodedUrlPart(url.pathname.slice('/files/'.length))
+        if (relativePath === null) return send(res, 400, { code: 'invalid_argument', message: `Bad percent-encoding in ${url.pathname}.` })
+        return serveProjectFile(res, relativePath)
       }
       if (url.pathname === '/upload' && req.method === 'PUT') {
         return receiveUpload(req, res, url.searchParams.get('batch') ?? '', url.searchParams.get('path') ?? '')
       }
       if (url.pathname.startsWith('/api/')) {
         if (req.method !== 'POST') return send(res, 405, { error: 'use POST' })
+        const method = decodedUrlPart(url.pathname.slice(5))
+        if (method === null) return send(res, 400, { ok: false, error: { code: 'invalid_argument', message: `Bad percent-encoding in ${url.pathname}.` } })
         let args: unknown
         try {
           args = await readBody(req)
         } catch (err) {
           return send(res, 400, { ok: false, error: { code: 'invalid_argument', message: `Bad request body: ${(err as Error).message}` } })
         }
-        const result = await dispatch(service, decodeURIComponent(url.pathname.slice(5)), args)
-        return send(res, 200, result)
+        return send(res, 200, await dispatch(service, method, args))
       }
       if (req.method !== 'GET') return send(res, 405, { error: 'method not allowed' })
       return serveStatic(res, url.pathname)

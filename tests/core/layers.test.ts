@@ -52,7 +52,7 @@ for (const rule of rules) {
   })
 }
 
-test('src/main (the Electron host) holds no domain logic: only the window, IPC and job process files', () => {
+test('src/main (the Electron host) holds no domain logic: only the window, IPC, job process and security guard files', () => {
   const hostFiles = readdirSync(join(root, 'src/main')).filter((f) => f !== 'core').sort()
-  assert.deepEqual(hostFiles, ['index.ts', 'ipc.ts', 'job-process-entry.ts', 'job-process.ts'])
+  assert.deepEqual(hostFiles, ['index.ts', 'ipc.ts', 'job-process-entry.ts', 'job-process.ts', 'security.ts'])
 })

@@ -8,7 +8,7 @@ import { inProcessJobs } from '../../src/main/core/jobs/node-process'
 import { tempDir } from '../helpers/temp'
 
 function service(typedPathsAreChoices: boolean, pickFolder?: () => Promise<string | null>) {
-  return new LeafsegService({ host: 'electron', userDataDir: tempDir(), jobProcess: inProcessJobs, typedPathsAreChoices, pickFolder })
+  return new LeafsegService({ host: 'electron', userDataDir: tempDir(), jobProcess: inProcessJobs, typedPathsAreChoices, pickFolder, development: true })
 }
 
 test('every API method is implemented by the service', () => {

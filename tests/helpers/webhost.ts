@@ -1,6 +1,7 @@
 // Start the real web host over the real core, for HTTP and browser tests.
 import { fileURLToPath } from 'node:url'
 import { existsSync } from 'node:fs'
+import { request } from 'node:http'
 import { LeafsegService } from '../../src/main/core/service/service'
 import { forkJobProcess } from '../../src/main/core/jobs/node-process'
 import { startWebHost, type WebHost } from '../../src/web/server'
@@ -14,7 +15,7 @@ export const rendererDir = fileURLToPath(new URL('../../out/renderer', import.me
 export async function startTestHost(): Promise<{ host: WebHost; service: LeafsegService; userData: string; stop(): Promise<void> }> {
   if (!existsSync(rendererDir)) throw new Error(`The renderer is not built (${rendererDir}): run \`npx electron-vite build\` first (npm test does).`)
   const userData = tempDir('leafseg-userdata-')
-  const service = new LeafsegService({ host: 'web', userDataDir: userData, jobProcess: forkJobProcess, typedPathsAreChoices: true })
+  const service = new LeafsegService({ host: 'web', userDataDir: userData, jobProcess: forkJobProcess, typedPathsAreChoices: true, development: true })
   const host = await startWebHost({ service, staticDir: rendererDir })
   return {
     host,
@@ -25,6 +26,32 @@ export async function startTestHost(): Promise<{ host: WebHost; service: Leafseg
       service.dispose()
     }
   }
+}
+
+export interface HttpAnswer {
+  status: number
+  body: string
+  headers: Record<string, string | string[] | undefined>
+}
+
+/** One raw HTTP request to the web host (headers exactly as given: no token unless the test adds one). */
+export function hostRequest(host: WebHost, path: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<HttpAnswer> {
+  const port = Number(new URL(host.url).port)
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }))
+    })
+    req.on('error', reject)
+    req.end(options.body)
+  })
+}
+
+/** Call an API method the way the page does (token in its header); returns the `{ ok, value | error }` answer. */
+export async function callApi(host: WebHost, method: string, args: unknown = {}): Promise<{ ok: boolean; value?: any; error?: { code: string; message: string } }> {
+  const res = await hostRequest(host, `/api/${method}`, { method: 'POST', headers: { 'x-leafseg-token': host.token, 'content-type': 'application/json' }, body: JSON.stringify(args) })
+  return JSON.parse(res.body)
 }
 
 /**

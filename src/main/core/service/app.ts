@@ -32,7 +32,7 @@ export const appSchemas: Schemas<K> = {
 export function appMethods(s: LeafsegService): Methods<K> {
   return {
     async 'app.info'() {
-      return { version: appVersion, host: s.options.host, nativeDialogs: Boolean(s.options.pickFolder) }
+      return { version: appVersion, host: s.options.host, nativeDialogs: Boolean(s.options.pickFolder), development: Boolean(s.options.development) }
     },
     async 'dialog.pickFolder'({ title }) {
       if (!s.options.pickFolder) throw new ApiError('invalid_argument', 'This host has no folder dialog: type the folder path instead.')
@@ -65,6 +65,7 @@ export function appMethods(s: LeafsegService): Methods<K> {
       return s.requireProject().jobs.cancel(id)
     },
     async 'jobs.startDemo'(args) {
+      if (!s.options.development) throw new ApiError('forbidden', 'The test job exists only in development builds.')
       return s.requireProject().jobs.start('demo', `Test job (${args.steps} steps)`, args)
     }
   }

@@ -117,7 +117,10 @@ export function datasetMethods(s: LeafsegService): Methods<K> {
     async 'files.dropped'({ paths }) {
       for (const p of paths) {
         if (!existsSync(p)) throw new ApiError('not_found', `The dropped item ${p} does not exist.`)
-        s.chosen.add(p)
+        // In the desktop app only paths the host registered from a real drop count: a renderer naming any
+        // path here would otherwise lift the folder confinement. Typed paths are choices in the web host anyway.
+        if (s.options.typedPathsAreChoices) s.chosen.add(p)
+        else if (!s.chosen.acceptDrop(p)) throw new ApiError('forbidden', `${p} was not dropped on Leafseg: drop it on the window or pick it with the folder dialog.`)
       }
     }
   }

@@ -4,12 +4,12 @@ import { basename, resolve } from 'node:path'
 import { jobEventNames, type EventName, type LeafsegApi } from '../../../shared/api'
 import { ApiError } from '../../../shared/errors'
 import type { AppInfo, ProjectInfo } from '../../../shared/domain'
-import { databaseFileName, type Project } from '../project'
+import type { Project } from '../project'
 import { RecentProjects } from '../recent'
 import { JobRunner } from '../jobs/runner'
 import type { JobProcessFactory } from '../jobs/protocol'
 import { EventHub } from './events'
-import { ChosenFolders, isInside } from './paths'
+import { ChosenFolders, isInside, prepareUpload, servableProjectFile } from './paths'
 import { appMethods } from './app'
 import { datasetMethods } from './datasets'
 import { mattingMethods } from './matting'
@@ -28,6 +28,8 @@ export interface ServiceOptions {
    * In Electron, project folders must come from a dialog or the recent list.
    */
   typedPathsAreChoices: boolean
+  /** Development and tests: the API offers the test job that only counts; a user's app does not. */
+  development?: boolean
 }
 
 export interface OpenProject {
@@ -65,14 +67,9 @@ export class LeafsegService {
     return this.chosen.check(path, this.current ? [this.current.project.dir] : [])
   }
 
-  /** A project file named by a renderer (e.g. `thumbnails/ab/ab….webp`), checked to be inside the project. */
+  /** A project file a renderer may read (`thumbnails/ab/ab….webp`): the one check every host's file route uses. */
   projectFile(relativePath: string): string {
-    const { project } = this.requireProject()
-    const abs = resolve(project.dir, relativePath)
-    if (relativePath.includes('\0') || !isInside(abs, project.dir) || abs === resolve(project.dir, databaseFileName)) {
-      throw new ApiError('forbidden', `${relativePath} is not a file of this project.`)
-    }
-    return abs
+    return servableProjectFile(this.requireProject().project.dir, relativePath)
   }
 
   /**
@@ -80,14 +77,7 @@ export class LeafsegService {
    * so the web host receives its bytes into the project's imports/uploads/<batch>/ folder.
    */
   uploadTarget(batch: string, relativePath: string): { dir: string; file: string } {
-    const { project } = this.requireProject()
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(batch)) throw new ApiError('invalid_argument', 'Bad upload batch name.')
-    const dir = project.path('imports', 'uploads', batch)
-    const file = resolve(dir, relativePath)
-    if (!relativePath || relativePath.includes('\0') || !isInside(file, dir) || file === dir) {
-      throw new ApiError('forbidden', `The dropped file name ${relativePath} is not allowed.`)
-    }
-    return { dir, file }
+    return prepareUpload(this.requireProject().project.dir, batch, relativePath)
   }
 
   /** How a job title names the folders or files it works on ("dropped photos" for a browser drop). */

@@ -89,8 +89,13 @@ function webClient(): RendererClient {
     url.searchParams.delete('token')
     history.replaceState(null, '', url.toString())
   }
+  // The cookie only loads the page and its files; API calls carry the token the server put in the page,
+  // in a header that a page of another origin cannot send.
+  const token = document.querySelector<HTMLMetaElement>('meta[name="leafseg-token"]')?.content ?? ''
+  const auth = { 'x-leafseg-token': token }
   const hub = eventHub()
-  const source = new EventSource('/api/events')
+  // EventSource cannot send headers: the stream (read-only) takes the token in its query.
+  const source = new EventSource(`/api/events?token=${encodeURIComponent(token)}`)
   source.onmessage = (e) => {
     const { event, payload } = JSON.parse(e.data) as { event: string; payload: unknown }
     hub.emit(event, payload)
@@ -102,7 +107,7 @@ function webClient(): RendererClient {
       const batch = `drop-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`
       let dir = ''
       for (let i = 0; i < files.length; i++) {
-        const response = await fetch(`/upload?batch=${batch}&path=${encodeURIComponent(files[i].path)}`, { method: 'PUT', body: files[i].file })
+        const response = await fetch(`/upload?batch=${batch}&path=${encodeURIComponent(files[i].path)}`, { method: 'PUT', headers: auth, body: files[i].file })
         dir = (unwrap(await response.json()) as { dir: string }).dir
         onProgress(i + 1, files.length)
       }
@@ -111,7 +116,7 @@ function webClient(): RendererClient {
     async call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<M>> {
       let response: Response
       try {
-        response = await fetch(`/api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(args) })
+        response = await fetch(`/api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(args) })
       } catch {
         throw new ApiError('io', 'Leafseg’s server is not answering. Is `leafseg serve` still running?')
       }
