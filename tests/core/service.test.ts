@@ -4,11 +4,11 @@ import { join } from 'node:path'
 import { LeafsegService } from '../../src/main/core/service/service'
 import { dispatch } from '../../src/main/core/service/dispatch'
 import { apiMethods } from '../../src/main/core/service/schemas'
-import { inProcessJobs } from '../../src/main/core/jobs/node-process'
+import { inProcessJobs } from '../../src/main/core/job-process'
 import { tempDir } from '../helpers/temp'
 
 function service(typedPathsAreChoices: boolean, pickFolder?: () => Promise<string | null>) {
-  return new LeafsegService({ host: 'electron', userDataDir: tempDir(), jobProcess: inProcessJobs, typedPathsAreChoices, pickFolder })
+  return new LeafsegService({ host: 'electron', userDataDir: tempDir(), jobProcess: inProcessJobs, typedPathsAreChoices, pickFolder, demoJob: true })
 }
 
 test('every API method is implemented by the service', () => {
