@@ -57,7 +57,20 @@ export interface RunComparison {
   evaluations: (number | null)[]
 }
 
-export interface PredictedPhoto {
+/** A photo's leaf figures, measured from its mask (leaves: 8-connected components of at least a minimum area). */
+export interface LeafFigures {
+  width: number
+  height: number
+  /** Leaf area: the pixels of all counted leaves. */
+  areaPx: number
+  /** areaPx / pixelsPerMm², or null without a scale. */
+  areaMm2: number | null
+  /** areaPx / (width × height). */
+  foregroundFraction: number
+  leafCount: number
+}
+
+export interface PredictedPhoto extends LeafFigures {
   id: number
   name: string
   /** Project-relative files: the photo (or its copy), the mask at the batch's threshold, probabilities, cutout. */
@@ -65,12 +78,6 @@ export interface PredictedPhoto {
   maskFile: string
   probabilityFile: string
   cutoutFile: string | null
-  width: number
-  height: number
-  areaPx: number
-  areaMm2: number | null
-  foregroundFraction: number
-  leafCount: number
   /** The dataset photo it was predicted for (dataset batches); null for a folder. */
   photoId: number | null
   /** Whether it was accepted as the photo's label. */
@@ -92,14 +99,8 @@ export interface PredictionBatch {
 }
 
 /** One photo's leaf measurements: a row of the measurement CSV (columns in prediction/csv.ts). */
-export interface MeasurementRow {
+export interface MeasurementRow extends LeafFigures {
   photo: string
-  width: number
-  height: number
-  areaPx: number
-  areaMm2: number | null
-  foregroundFraction: number
-  leafCount: number
   minLeafAreaPx: number
   noisePx: number
   scalePxPerMm: number | null

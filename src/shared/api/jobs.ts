@@ -37,7 +37,7 @@ export type JobResult<K extends JobKind> = JobKinds[K]['result']
 /** The API events a job of this kind may send from the job process (see JobContext.event). */
 export type JobEvents<K extends JobKind> = JobKinds[K]['events']
 
-interface JobFields {
+export interface JobFields {
   id: number
   /** A one-line description for people ("Import 120 photos into ‘Vines 2025’"). */
   title: string

@@ -65,10 +65,14 @@ export interface FitCheckResult {
   message: string | null
 }
 
+/** One epoch's figures on a set of photos (training or validation). */
 export interface RunMetrics {
   loss: number
+  /** Fraction of pixels right at threshold 0.5. */
   accuracy: number
+  /** Pooled over every pixel of the set: TP / (TP + FP + FN). */
   iou: number
+  /** Pooled: 2TP / (2TP + FP + FN). */
   dice: number
   precision: number
   recall: number

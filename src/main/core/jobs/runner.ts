@@ -3,20 +3,14 @@
 import { hostname } from 'node:os'
 import { ApiError } from '../../../shared/errors'
 import type { JobStatus } from '../../../shared/domain'
-import type { JobInfo, JobKind, JobParams } from '../../../shared/api/jobs'
+import type { JobFields, JobInfo, JobKind, JobParams } from '../../../shared/api/jobs'
 import type { EventName } from '../../../shared/api'
 import type { Project } from '../project'
 import type { FromJobProcess, JobProcess, JobProcessFactory } from './protocol'
 
-interface JobRow {
-  id: number
+/** A row of the jobs table: the fields every host sees, in SQL's names. */
+interface JobRow extends Pick<JobFields, 'id' | 'title' | 'status' | 'done' | 'total' | 'message' | 'error'> {
   kind: JobKind
-  title: string
-  status: JobStatus
-  done: number
-  total: number
-  message: string | null
-  error: string | null
   result: string | null
   created_at: string
   started_at: string | null
