@@ -58,10 +58,12 @@ async function main(argv: string[]): Promise<number> {
     return 0
   } catch (err) {
     const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    // The API refused an argument (out of bounds, no such dataset or run): as much a usage error, without the help.
+    const refused = err instanceof ApiError && (err.code === 'invalid_argument' || err.code === 'not_found')
     const message = err instanceof Error ? err.message : String(err)
     if (json) console.log(JSON.stringify({ error: { code: err instanceof ApiError ? err.code : usage ? 'usage' : 'internal', message } }))
     console.error(`leafseg ${command.name}: ${message}${usage ? `\n\n${commandHelp(command)}` : ''}`)
-    return usage ? 2 : 1
+    return usage || refused ? 2 : 1
   }
 }
 

@@ -1,28 +1,27 @@
-// A CLI session: the same service as the app, jobs run in this process, progress drawn on stderr.
-import { homedir } from 'node:os'
-import { join } from 'node:path'
+// A CLI session: an ordinary client of the API (through dispatch, like the app's windows), jobs run in this
+// process, progress drawn on stderr. The core is loaded only when a command runs, so --help stays quick.
 import { SingleBar, Presets } from 'cli-progress'
+import type { LeafsegClient } from '../shared/api'
+import type { JobInfo, JobKind, JobResult } from '../shared/api/jobs'
 import { ApiError } from '../shared/errors'
-import type { JobInfo } from '../shared/domain'
-import { LeafsegService } from '../main/core/service/service'
-import { inProcessJobs, forkJobProcess } from '../main/core/jobs/node-process'
 
-export function userDataDir(): string {
-  return process.env.LEAFSEG_USER_DATA ?? join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'leafseg')
-}
+/** A job that succeeded: its result is there. */
+export type FinishedJob<K extends JobKind> = JobInfo<K> & { result: JobResult<K> }
 
-/** Jobs of the CLI's own commands run in-process; the web host forks a job process so requests stay responsive. */
-export function createNodeService(mode: 'cli' | 'web'): LeafsegService {
-  return new LeafsegService({
-    host: 'web',
-    userDataDir: userDataDir(),
-    jobProcess: mode === 'cli' ? inProcessJobs : forkJobProcess,
-    typedPathsAreChoices: true
-  })
+export interface Cli extends LeafsegClient {
+  /**
+   * Start a job, draw its progress bar on stderr (unless --json), and wait for it. Ctrl-C cancels the job
+   * cleanly. A failed or cancelled job becomes an ApiError.
+   */
+  runJob<K extends JobKind>(start: () => Promise<JobInfo<K>>): Promise<FinishedJob<K>>
+  /** Draw the progress of work on plain folders (no job), for as long as `work` runs. */
+  withFolderProgress<T>(work: () => Promise<T>): Promise<T>
+  /** Open the project the command names. */
+  open(dir: string): Promise<void>
 }
 
 /** A progress bar on stderr (none with --json, or when stderr is not a terminal). */
-export function progressBar(quiet: boolean): { update(done: number, total: number, message?: string): void; stop(): void } {
+function progressBar(quiet: boolean): { update(done: number, total: number, message?: string): void; stop(): void } {
   const bar = new SingleBar(
     { format: ' {bar} {percentage}% | {value}/{total} | ETA {eta_formatted} | {message}', stream: process.stderr, hideCursor: true },
     Presets.shades_classic
@@ -44,33 +43,56 @@ export function progressBar(quiet: boolean): { update(done: number, total: numbe
   }
 }
 
-/**
- * Start a job through the service, draw its progress bar on stderr (unless --json), and wait for it.
- * Ctrl-C cancels the job cleanly. A failed or cancelled job becomes an ApiError.
- */
-export async function runJob(service: LeafsegService, start: () => Promise<JobInfo>, quiet: boolean): Promise<JobInfo> {
-  const bar = progressBar(quiet)
-  let jobId = -1
-  const unsubscribe = service.events.subscribe((event, payload) => {
-    if (event !== 'job.updated') return
-    const job = payload as JobInfo
-    if (job.id === jobId) bar.update(job.done, job.total, job.message ?? '')
-  })
-  const job = await start()
-  jobId = job.id
-  const onSigint = () => {
-    process.stderr.write('\nCancelling…\n')
-    void service.api['jobs.cancel']({ id: job.id })
+/** Run `work` with a command-line session, then close it. */
+export async function withSession<T>(json: boolean, work: (cli: Cli) => Promise<T>): Promise<T> {
+  const { startSession } = await import('../main/core/session')
+  const session = startSession('cli')
+  const { client } = session
+  const cli: Cli = {
+    call: client.call,
+    on: client.on,
+    async open(dir) {
+      await client.call('projects.open', { dir })
+    },
+    async runJob<K extends JobKind>(start: () => Promise<JobInfo<K>>): Promise<FinishedJob<K>> {
+      const bar = progressBar(json)
+      let jobId = -1
+      const unsubscribe = client.on('job.updated', (job) => {
+        if (job.id === jobId) bar.update(job.done, job.total, job.message ?? '')
+      })
+      const onSigint = () => {
+        process.stderr.write('\nCancelling…\n')
+        if (jobId >= 0) void client.call('jobs.cancel', { id: jobId })
+      }
+      process.on('SIGINT', onSigint)
+      try {
+        const job = await start()
+        jobId = job.id
+        const finished = await client.call('jobs.wait', { id: job.id })
+        bar.stop()
+        if (finished.status === 'failed') throw new ApiError('internal', finished.error ?? 'The job failed.')
+        if (finished.status !== 'succeeded') throw new ApiError('cancelled', `${finished.title}: ${finished.status}.`)
+        if (finished.kind !== job.kind || finished.result === null) throw new ApiError('internal', `Job ${job.id} finished without a result.`)
+        return finished as FinishedJob<K>
+      } finally {
+        process.off('SIGINT', onSigint)
+        unsubscribe()
+      }
+    },
+    async withFolderProgress(work) {
+      const bar = progressBar(json)
+      const unsubscribe = client.on('folder.progress', (p) => bar.update(p.done, p.total, p.message))
+      try {
+        return await work()
+      } finally {
+        bar.stop()
+        unsubscribe()
+      }
+    }
   }
-  process.on('SIGINT', onSigint)
   try {
-    const finished = await service.requireProject().jobs.wait(job.id)
-    bar.stop()
-    if (finished.status === 'failed') throw new ApiError('internal', finished.error ?? 'The job failed.')
-    if (finished.status === 'cancelled') throw new ApiError('cancelled', `${finished.title}: cancelled.`)
-    return finished
+    return await work(cli)
   } finally {
-    process.off('SIGINT', onSigint)
-    unsubscribe()
+    session.dispose()
   }
 }

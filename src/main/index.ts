@@ -50,7 +50,7 @@ void app.whenReady().then(() => {
     jobProcess: electronJobProcess,
     typedPathsAreChoices: false,
     // The test job is for development (the dev server) only; a user's app does not offer it.
-    development: Boolean(devServerUrl),
+    demoJob: Boolean(devServerUrl),
     async pickFolder(title) {
       const parent = BrowserWindow.getFocusedWindow()
       const options = { title, properties: ['openDirectory', 'createDirectory'] as ('openDirectory' | 'createDirectory')[] }

@@ -1,7 +1,8 @@
 // The one contract between the UI and the application: every method with its request and response,
 // and every event. The Electron IPC adapter and the web host register these generically, and the
 // renderer's client is typed from the same interface, so a renamed method fails to compile everywhere.
-import type { JobInfo, ProjectInfo } from './domain'
+import type { ProjectInfo } from './domain'
+import type { JobInfo } from './api/jobs'
 import type { AppApi } from './api/app'
 import type { DatasetsApi } from './api/datasets'
 import type { MattingApi } from './api/matting'
@@ -22,6 +23,16 @@ export interface LeafsegEvents {
   'project.changed': ProjectInfo | null
   /** A training job's loss per batch and metrics per epoch (sent by the job process). */
   'training.progress': TrainingProgress
+  /** Progress of work on plain folders outside a project (no job row): trimaps, mattes, a model's masks. */
+  'folder.progress': FolderProgress
+}
+
+export interface FolderProgress {
+  /** The API method doing the work. */
+  method: ApiMethod
+  done: number
+  total: number
+  message: string
 }
 
 export type EventName = keyof LeafsegEvents

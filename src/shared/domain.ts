@@ -19,34 +19,16 @@ export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancell
 
 export const finishedJobStatuses: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled', 'interrupted']
 
-export interface JobInfo {
-  id: number
-  kind: string
-  /** A one-line description for people ("Import 120 photos into ‘Vines 2025’"). */
-  title: string
-  status: JobStatus
-  /** Units done and total; total 0 while unknown. */
-  done: number
-  total: number
-  message: string | null
-  error: string | null
-  createdAt: string
-  startedAt: string | null
-  finishedAt: string | null
-  /** Seconds left, estimated from the rate so far; null while unknown. */
-  etaSeconds: number | null
-  /** What the job produced (ids, counts), once it succeeded. */
-  result: unknown
-}
+export type { JobInfo } from './api/jobs'
 
 export interface AppInfo {
   version: string
-  /** Which host serves the API: the desktop app or the web host. */
-  host: 'electron' | 'web'
+  /** Which host serves the API: the desktop app, the web host or the command line. */
+  host: 'electron' | 'web' | 'cli'
   /** Whether the host can show native folder dialogs; the browser cannot. */
   nativeDialogs: boolean
-  /** A development build (or a test): diagnostics such as the test job are offered. */
-  development: boolean
+  /** Whether the test job that only counts may be started (development and tests). */
+  demoJob: boolean
 }
 
 export type Split = 'train' | 'val' | 'test'

@@ -3,7 +3,7 @@ import { hostname } from 'node:os'
 import assert from 'node:assert/strict'
 import { createProject, openProject } from '../../src/main/core/project'
 import { JobRunner } from '../../src/main/core/jobs/runner'
-import { forkJobProcess, inProcessJobs } from '../../src/main/core/jobs/node-process'
+import { forkJobProcess, inProcessJobs } from '../../src/main/core/job-process'
 import type { JobInfo } from '../../src/shared/domain'
 import { tempDir } from '../helpers/temp'
 

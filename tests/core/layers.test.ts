@@ -25,7 +25,8 @@ const rules: { layer: string; mayImport: string[]; packages: (name: string) => b
   { layer: 'main/core', mayImport: ['shared', 'main/core'], packages: (n) => n !== 'electron' },
   { layer: 'preload', mayImport: ['shared', 'preload'], packages: (n) => n === 'electron' },
   { layer: 'renderer', mayImport: ['shared', 'renderer'], packages: (n) => n === 'svelte' || n.startsWith('svelte/') || n === 'uplot' },
-  { layer: 'cli', mayImport: ['shared', 'main/core', 'cli', 'web'], packages: (n) => n !== 'electron' },
+  // The command line is an ordinary client: of the core it may import only what starts a session.
+  { layer: 'cli', mayImport: ['shared', 'main/core/session', 'cli', 'web'], packages: (n) => n !== 'electron' },
   { layer: 'web', mayImport: ['shared', 'main/core', 'web'], packages: (n) => n !== 'electron' }
 ]
 
@@ -55,4 +56,39 @@ for (const rule of rules) {
 test('src/main (the Electron host) holds no domain logic: only the window, IPC, job process and security guard files', () => {
   const hostFiles = readdirSync(join(root, 'src/main')).filter((f) => f !== 'core').sort()
   assert.deepEqual(hostFiles, ['index.ts', 'ipc.ts', 'job-process-entry.ts', 'job-process.ts', 'security.ts'])
+})
+
+/** The project-relative import targets of every file under a folder of src/main/core. */
+function coreImports(folder: string): { file: string; target: string }[] {
+  const dir = join(root, 'src/main/core', folder)
+  return files(dir).flatMap((file) =>
+    imports(file)
+      .filter((spec) => spec.startsWith('.'))
+      .map((spec) => ({ file: relative(root, file), target: relative(join(root, 'src/main/core'), resolve(dirname(file), spec)) }))
+  )
+}
+
+const steps = ['datasets', 'matting', 'training', 'evaluation', 'prediction']
+
+test('jobs/ runs whatever handlers it is given: it imports no step folder and not the registry', () => {
+  const upward = coreImports('jobs').filter(({ target }) => steps.some((s) => target === s || target.startsWith(`${s}/`)) || target.startsWith('job-'))
+  assert.deepEqual(upward, [])
+})
+
+test('no step folder imports the job registry or the job process that composes it', () => {
+  const problems = [...steps, 'model', 'imaging', 'store', 'service'].flatMap((folder) =>
+    coreImports(folder).filter(({ target }) => ['job-handlers', 'job-process', 'job-process-entry', 'session'].includes(target))
+  )
+  assert.deepEqual(problems, [])
+})
+
+test('src/cli imports only the session from the core', () => {
+  const fromCore = files(join(root, 'src/cli')).flatMap((file) =>
+    imports(file)
+      .filter((spec) => spec.startsWith('.'))
+      .map((spec) => relative(join(root, 'src'), resolve(dirname(file), spec)))
+      .filter((target) => target.startsWith('main/'))
+  )
+  assert.ok(fromCore.length > 0, 'the CLI starts a session')
+  assert.deepEqual([...new Set(fromCore)], ['main/core/session'])
 })

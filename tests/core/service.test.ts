@@ -4,11 +4,11 @@ import { join } from 'node:path'
 import { LeafsegService } from '../../src/main/core/service/service'
 import { dispatch } from '../../src/main/core/service/dispatch'
 import { apiMethods } from '../../src/main/core/service/schemas'
-import { inProcessJobs } from '../../src/main/core/jobs/node-process'
+import { inProcessJobs } from '../../src/main/core/job-process'
 import { tempDir } from '../helpers/temp'
 
 function service(typedPathsAreChoices: boolean, pickFolder?: () => Promise<string | null>) {
-  return new LeafsegService({ host: 'electron', userDataDir: tempDir(), jobProcess: inProcessJobs, typedPathsAreChoices, pickFolder, development: true })
+  return new LeafsegService({ host: 'electron', userDataDir: tempDir(), jobProcess: inProcessJobs, typedPathsAreChoices, pickFolder, demoJob: true })
 }
 
 test('every API method is implemented by the service', () => {
@@ -28,6 +28,29 @@ test('arguments are validated at the boundary with a typed error', async () => {
   assert.equal(!unknown.ok && unknown.error.code, 'not_found')
   const noProject = await dispatch(s, 'jobs.startDemo', { steps: 1, stepMs: 1 })
   assert.equal(!noProject.ok && noProject.error.code, 'no_project_open')
+})
+
+test('an argument error names the field and the bound it broke', async () => {
+  const s = service(true)
+  const tooMany = Array.from({ length: 100_001 }, (_, i) => i + 1)
+  const split = await dispatch(s, 'datasets.split', { datasetId: 1, photoIds: tooMany, split: 'val' })
+  assert.deepEqual(!split.ok && split.error, { code: 'invalid_argument', message: 'datasets.split: photoIds: at most 100000 items' })
+  const ratio = await dispatch(s, 'datasets.split', { datasetId: 1, ratio: [200, 0, 0], seed: 1 })
+  assert.equal(!ratio.ok && ratio.error.message, 'datasets.split: ratio.0: at most 100')
+  const kernel = await dispatch(s, 'matting.makeTrimaps', { datasetId: 1, kernelSize: 0, fgIterations: 5, bgIterations: 5 })
+  assert.equal(!kernel.ok && kernel.error.message, 'matting.makeTrimaps: kernelSize: at least 1')
+  const extra = await dispatch(s, 'jobs.cancel', { id: 1, force: true })
+  assert.equal(!extra.ok && extra.error.message, 'jobs.cancel: argument: unknown field force')
+})
+
+test('the test job is offered only where the host asks for it (development and tests)', async () => {
+  const s = new LeafsegService({ host: 'electron', userDataDir: tempDir(), jobProcess: inProcessJobs, typedPathsAreChoices: true })
+  await s.api['projects.create']({ dir: join(tempDir(), 'p'), name: 'P' })
+  assert.equal((await s.api['app.info']({})).demoJob, false)
+  const refused = await dispatch(s, 'jobs.startDemo', { steps: 1, stepMs: 1 })
+  assert.equal(!refused.ok && refused.error.code, 'not_found')
+  assert.deepEqual(await s.api['jobs.list']({}), [])
+  s.dispose()
 })
 
 test('in the desktop app a project folder must come from the dialog or the recent list', async () => {

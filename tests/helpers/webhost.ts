@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { existsSync } from 'node:fs'
 import { request } from 'node:http'
 import { LeafsegService } from '../../src/main/core/service/service'
-import { forkJobProcess } from '../../src/main/core/jobs/node-process'
+import { forkJobProcess } from '../../src/main/core/job-process'
 import { startWebHost, type WebHost } from '../../src/web/server'
 import { before, after } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
@@ -15,7 +15,7 @@ export const rendererDir = fileURLToPath(new URL('../../out/renderer', import.me
 export async function startTestHost(): Promise<{ host: WebHost; service: LeafsegService; userData: string; stop(): Promise<void> }> {
   if (!existsSync(rendererDir)) throw new Error(`The renderer is not built (${rendererDir}): run \`npx electron-vite build\` first (npm test does).`)
   const userData = tempDir('leafseg-userdata-')
-  const service = new LeafsegService({ host: 'web', userDataDir: userData, jobProcess: forkJobProcess, typedPathsAreChoices: true, development: true })
+  const service = new LeafsegService({ host: 'web', userDataDir: userData, jobProcess: forkJobProcess, typedPathsAreChoices: true, demoJob: true })
   const host = await startWebHost({ service, staticDir: rendererDir })
   return {
     host,

@@ -5,7 +5,7 @@ import { externalLinkHosts, fileProtocolCorsOrigin, mayNavigate, mayOpenExternal
 import { ChosenFolders } from '../../src/main/core/service/paths'
 import { LeafsegService } from '../../src/main/core/service/service'
 import { dispatch } from '../../src/main/core/service/dispatch'
-import { inProcessJobs } from '../../src/main/core/jobs/node-process'
+import { inProcessJobs } from '../../src/main/core/job-process'
 import { tempDir } from '../helpers/temp'
 
 const built = 'file:///opt/Leafseg/resources/app.asar/out/renderer/index.html'
@@ -74,13 +74,4 @@ test('in the desktop app files.dropped refuses a path the renderer names without
   s.chosen.registerDrop(elsewhere) // what the IPC adapter does when the preload reports a real drop
   assert.deepEqual(await dispatch(s, 'files.dropped', { paths: [elsewhere] }), { ok: true, value: null })
   assert.equal(s.checkPath(elsewhere), elsewhere)
-})
-
-test('the test job is offered only in development', async () => {
-  const s = new LeafsegService({ host: 'electron', userDataDir: tempDir(), jobProcess: inProcessJobs, typedPathsAreChoices: true })
-  assert.equal((await s.api['app.info']({})).development, false)
-  await s.api['projects.create']({ dir: tempDir(), name: 'No demo' })
-  const refused = await dispatch(s, 'jobs.startDemo', { steps: 1, stepMs: 1 })
-  assert.equal(!refused.ok && refused.error.code, 'forbidden')
-  s.dispose()
 })

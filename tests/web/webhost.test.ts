@@ -51,7 +51,7 @@ test('with the token: the page (token inside, for its script), a session cookie,
   assert.equal(first.headers['x-frame-options'], 'DENY')
   assert.match(String(first.headers['set-cookie']), /HttpOnly; SameSite=Strict/)
   const info = await get('/api/app.info', { 'x-leafseg-token': t.host.token })
-  assert.deepEqual(JSON.parse(info.body), { ok: true, value: { version: '0.1.0', host: 'web', nativeDialogs: false, development: true } })
+  assert.deepEqual(JSON.parse(info.body), { ok: true, value: { version: '0.1.0', host: 'web', nativeDialogs: false, demoJob: true } })
   const bearer = await get('/api/projects.current', { authorization: `Bearer ${t.host.token}` })
   assert.deepEqual(JSON.parse(bearer.body), { ok: true, value: null })
 })

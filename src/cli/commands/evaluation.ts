@@ -1,25 +1,11 @@
-import { copyFileSync, mkdirSync } from 'node:fs'
-import { basename, join } from 'node:path'
 import type { Command } from '../command'
-import { UsageError, optionalNumber, requireString } from '../command'
-import { createNodeService, progressBar, runJob } from '../session'
-import type { LeafsegService } from '../../main/core/service/service'
-import type { Scores } from '../../shared/api/evaluation'
-import { batchCsvRows } from '../../main/core/prediction/jobs'
-import { fullResolution, predictPhoto } from '../../main/core/model/tiling'
-import { maskFromProbabilities } from '../../main/core/model/mask'
-import { measureLeaves } from '../../main/core/prediction/measure'
-import { scanPhotos } from '../../main/core/datasets/photos'
-import { stemOf } from '../../main/core/datasets/util'
-import { readRaster, writePng } from '../../main/core/imaging/raster'
-import { measurementRow, writeMeasurementsCsv, type MeasurementRow } from '../../main/core/prediction/csv'
+import { optionalNumber, requireString } from '../command'
+import { withSession, type Cli } from '../session'
+import type { MeasurementRow, Scores } from '../../shared/api/evaluation'
 
-async function findRun(service: LeafsegService, project: string, run: string) {
-  await service.api['projects.open']({ dir: project })
-  const runs = await service.api['runs.list']({})
-  const found = runs.find((r) => String(r.id) === run) ?? runs.find((r) => r.name === run)
-  if (!found) throw new UsageError(`The project has no run “${run}” (give its id or name; \`leafseg project info\` lists them).`)
-  return found
+async function findRun(cli: Cli, project: string, run: string) {
+  await cli.open(project)
+  return cli.call('runs.findByName', { name: run })
 }
 
 const table = (pooled: Scores, mean: Scores) =>
@@ -39,21 +25,16 @@ export const evalCommand: Command = {
     'Pooled figures count all pixels together; per-photo means weigh every photo the same.'
   ],
   async run({ values, json }) {
-    const service = createNodeService('cli')
-    try {
-      const run = await findRun(service, requireString(values, 'project'), requireString(values, 'run'))
-      const checkpoint = values.checkpoint === 'last' ? 'last' : 'best'
-      const threshold = optionalNumber(values, 'threshold') ?? 0.5
-      let datasetId: number | undefined
-      if (typeof values.dataset === 'string') {
-        const name = values.dataset
-        const d = (await service.api['datasets.list']({})).find((x) => x.name.toLowerCase() === name.toLowerCase())
-        if (!d) throw new UsageError(`The project has no dataset called “${name}”.`)
-        datasetId = d.id
-      }
+    const project = requireString(values, 'project')
+    const runName = requireString(values, 'run')
+    const checkpoint = values.checkpoint === 'last' ? 'last' : 'best'
+    const threshold = optionalNumber(values, 'threshold') ?? 0.5
+    return withSession(json, async (cli) => {
+      const run = await findRun(cli, project, runName)
+      const datasetId = typeof values.dataset === 'string' ? (await cli.call('datasets.findByName', { name: values.dataset })).id : undefined
       const source = datasetId !== undefined ? 'dataset' : values.split === 'test' ? 'test' : 'val'
-      const job = await runJob(service, () => service.api['evaluations.start']({ runId: run.id, checkpoint, source, datasetId }), json)
-      const result = await service.api['evaluations.get']({ id: (job.result as { evaluationId: number }).evaluationId, threshold })
+      const job = await cli.runJob(() => cli.call('evaluations.start', { runId: run.id, checkpoint, source, datasetId }))
+      const result = await cli.call('evaluations.get', { id: job.result.evaluationId, threshold })
       if (!json) {
         console.log(`Run ${run.id} “${run.name}” (${checkpoint}) on ${result.datasetName}: ${result.photos} photos, threshold ${result.threshold}`)
         console.log(`             pooled   per-photo mean\n${table(result.pooled, result.meanPerPhoto)}`)
@@ -68,9 +49,7 @@ export const evalCommand: Command = {
         meanPerPhoto: result.meanPerPhoto,
         perPhoto: result.perPhoto.map((p) => ({ photo: p.name, ...p.scores }))
       }
-    } finally {
-      service.dispose()
-    }
+    })
   }
 }
 
@@ -106,69 +85,32 @@ export const predictCommand: Command = {
     const images = requireString(values, 'images')
     const out = requireString(values, 'out')
     const threshold = optionalNumber(values, 'threshold') ?? 0.5
-    const pxPerMm = optionalNumber(values, 'scale') ?? null
-    const minLeafAreaPx = optionalNumber(values, 'min-leaf-area') ?? 50
-    mkdirSync(out, { recursive: true })
-    let rows: MeasurementRow[]
-    let problems: { path: string; reason: string }[] = []
-    if (typeof values.model === 'string') {
-      const { loadModel } = await import('../../main/core/model/predict') // tfjs only when a command needs it
-      const model = await loadModel(values.model)
-      try {
-        const { predictor, options } = fullResolution(model)
-        const scan = await scanPhotos([images])
-        const files = scan.files.filter((f) => !f.problem)
-        problems = scan.files.filter((f) => f.problem).map((f) => ({ path: f.path, reason: f.problem!.message }))
-        if (files.length === 0) throw new UsageError(`No photos in ${images}.`)
-        const bar = progressBar(json)
-        rows = []
-        for (const [i, f] of files.entries()) {
-          const rgb = await readRaster(f.path, 3)
-          const map = await predictPhoto(predictor, rgb, { ...options, photo: f.path })
-          const mask = maskFromProbabilities(map.data, rgb.width, rgb.height, threshold)
-          await writePng(join(out, `${stemOf(f.path)}.png`), mask)
-          rows.push(measurementRow(basename(f.path), measureLeaves(mask, { minLeafAreaPx, pixelsPerMm: pxPerMm ?? undefined }), { source: 'predicted', runId: values.model as string, threshold }))
-          bar.update(i + 1, files.length, basename(f.path))
-        }
-        bar.stop()
-      } finally {
-        model.dispose()
-      }
-    } else {
-      const service = createNodeService('cli')
-      try {
-        const run = await findRun(service, requireString(values, 'project'), requireString(values, 'run'))
-        const job = await runJob(
-          service,
-          () =>
-            service.api['predictions.start']({
-              runId: run.id,
-              checkpoint: values.checkpoint === 'last' ? 'last' : 'best',
-              source: { kind: 'folder', dir: images },
-              threshold,
-              cutouts: Boolean(values.cutouts),
-              measure: { minLeafAreaPx, pxPerMm }
-            }),
-          json
-        )
-        const result = job.result as { batchId: number; problems: { path: string; reason: string }[] }
+    const measure = { minLeafAreaPx: optionalNumber(values, 'min-leaf-area') ?? 50, pxPerMm: optionalNumber(values, 'scale') ?? null }
+    const csv = typeof values.csv === 'string' ? values.csv : undefined
+    return withSession(json, async (cli) => {
+      let rows: MeasurementRow[]
+      let problems: { path: string; reason: string }[]
+      if (typeof values.model === 'string') {
+        const model = values.model
+        const result = await cli.withFolderProgress(() => cli.call('predictions.fromModel', { model, images, out, csv, threshold, measure }))
+        rows = result.measurements
         problems = result.problems
-        const { project } = service.requireProject()
-        const photos = await service.api['predictions.photos']({ batchId: result.batchId })
-        for (const p of photos) {
-          copyFileSync(join(project.dir, p.maskFile), join(out, basename(p.maskFile)))
-          if (p.cutoutFile) copyFileSync(join(project.dir, p.cutoutFile), join(out, basename(p.cutoutFile)))
-        }
-        rows = batchCsvRows(project.db, result.batchId)
-      } finally {
-        service.dispose()
+      } else {
+        const run = await findRun(cli, requireString(values, 'project'), requireString(values, 'run'))
+        const checkpoint = values.checkpoint === 'last' ? 'last' : 'best'
+        const source = { kind: 'folder' as const, dir: images }
+        const job = await cli.runJob(() => cli.call('predictions.start', { runId: run.id, checkpoint, source, threshold, cutouts: Boolean(values.cutouts), measure }))
+        const { batchId } = job.result
+        problems = job.result.problems
+        await cli.call('predictions.exportMasks', { batchId, dir: out })
+        if (csv !== undefined) await cli.call('predictions.exportCsv', { batchId, file: csv })
+        rows = await cli.call('predictions.measurements', { batchId })
       }
-    }
-    if (typeof values.csv === 'string') await writeMeasurementsCsv(values.csv, rows)
-    if (!json) {
-      console.log(`Predicted ${rows.length} mask(s) into ${out}${typeof values.csv === 'string' ? `; measurements in ${values.csv}` : ''}.`)
-      for (const p of problems.slice(0, 10)) console.log(`  ${p.path}: ${p.reason}`)
-    }
-    return { masks: rows.length, out, csv: values.csv ?? null, problems, measurements: rows }
+      if (!json) {
+        console.log(`Predicted ${rows.length} mask(s) into ${out}${csv !== undefined ? `; measurements in ${csv}` : ''}.`)
+        for (const p of problems.slice(0, 10)) console.log(`  ${p.path}: ${p.reason}`)
+      }
+      return { masks: rows.length, out, csv: csv ?? null, problems, measurements: rows }
+    })
   }
 }

@@ -1,6 +1,6 @@
 import type { Command } from '../command'
 import { UsageError, requireString } from '../command'
-import { createNodeService } from '../session'
+import { withSession } from '../session'
 
 export const projectCreate: Command = {
   name: 'project create',
@@ -11,14 +11,12 @@ export const projectCreate: Command = {
   async run({ values, positionals, json }) {
     const dir = positionals[0]
     if (!dir) throw new UsageError('Give the project folder: leafseg project create DIR --name NAME')
-    const service = createNodeService('cli')
-    try {
-      const info = await service.api['projects.create']({ dir, name: requireString(values, 'name') })
+    const name = requireString(values, 'name')
+    return withSession(json, async (cli) => {
+      const info = await cli.call('projects.create', { dir, name })
       if (!json) console.log(`Created project “${info.name}” in ${info.dir}`)
       return { project: info }
-    } finally {
-      service.dispose()
-    }
+    })
   }
 }
 
@@ -31,16 +29,13 @@ export const projectInfo: Command = {
   async run({ positionals, json }) {
     const dir = positionals[0]
     if (!dir) throw new UsageError('Give the project folder: leafseg project info DIR')
-    const service = createNodeService('cli')
-    try {
-      const info = await service.api['projects.open']({ dir })
-      const jobs = await service.api['jobs.list']({})
+    return withSession(json, async (cli) => {
+      const info = await cli.call('projects.open', { dir })
+      const jobs = await cli.call('jobs.list', {})
       if (!json) {
         console.log(`Project “${info.name}”\n  folder:  ${info.dir}\n  created: ${info.createdAt}\n  schema:  ${info.schemaVersion}\n  jobs:    ${jobs.length}`)
       }
       return { project: info, jobs: jobs.length }
-    } finally {
-      service.dispose()
-    }
+    })
   }
 }

@@ -2,8 +2,6 @@ import { fileURLToPath } from 'node:url'
 import { existsSync } from 'node:fs'
 import type { Command } from '../command'
 import { UsageError, optionalNumber } from '../command'
-import { createNodeService } from '../session'
-import { startWebHost } from '../../web/server'
 
 const staticDir = fileURLToPath(new URL('../../../out/renderer', import.meta.url))
 
@@ -20,18 +18,23 @@ export const serve: Command = {
   ],
   async run({ values, json }) {
     if (!existsSync(staticDir)) throw new UsageError(`The UI is not built (${staticDir} is missing): run \`npx electron-vite build\` first.`)
-    const service = createNodeService('web')
-    if (typeof values.project === 'string') await service.api['projects.open']({ dir: values.project })
-    const host = await startWebHost({ service, staticDir, port: optionalNumber(values, 'port') })
-    if (json) console.log(JSON.stringify({ url: host.url }))
-    else console.log(`Leafseg is served at ${host.url}\nPress Ctrl-C to stop.`)
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve()
-      process.once('SIGINT', stop)
-      process.once('SIGTERM', stop)
-    })
-    await host.close()
-    service.dispose()
+    const port = optionalNumber(values, 'port')
+    const { startSession } = await import('../../main/core/session')
+    const { startWebHost } = await import('../../web/server')
+    const session = startSession('web')
+    try {
+      if (typeof values.project === 'string') await session.client.call('projects.open', { dir: values.project })
+      const host = await startWebHost({ service: session.service, staticDir, port })
+      if (json) console.log(JSON.stringify({ url: host.url }))
+      else console.log(`Leafseg is served at ${host.url}\nPress Ctrl-C to stop.`)
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve)
+        process.once('SIGTERM', resolve)
+      })
+      await host.close()
+    } finally {
+      session.dispose()
+    }
     return null
   }
 }

@@ -1,10 +1,8 @@
 import type { Command } from '../command'
 import { UsageError, optionalNumber, requireString } from '../command'
-import { createNodeService, runJob } from '../session'
-import type { LossName, RunEpoch, RunSummary, TrainingConfig, TrainingProgress } from '../../shared/api/training'
-import type { JobInfo } from '../../shared/domain'
-import type { TrainJobResult } from '../../main/core/training/jobs'
-import { presetConfig } from '../../main/core/training/config'
+import { withSession } from '../session'
+import type { LossName, RunEpoch, RunSummary, TrainingConfig } from '../../shared/api/training'
+import type { JobInfo } from '../../shared/api/jobs'
 
 const f3 = (x: number) => x.toFixed(3)
 
@@ -16,12 +14,6 @@ function epochLine(e: RunEpoch, epochs: number): string {
     `train loss ${f3(t.loss)} acc ${f3(t.accuracy)} IoU ${f3(t.iou)} Dice ${f3(t.dice)}  |  ` +
     `val loss ${f3(v.loss)} acc ${f3(v.accuracy)} IoU ${f3(v.iou)} Dice ${f3(v.dice)}  ${e.seconds.toFixed(1)} s${e.best ? '  *best' : ''}`
   )
-}
-
-function whole(values: Record<string, unknown>, name: string, min: number): number | undefined {
-  const n = optionalNumber(values, name)
-  if (n !== undefined && (!Number.isInteger(n) || n < min)) throw new UsageError(`--${name} must be a whole number of at least ${min}.`)
-  return n
 }
 
 export const trainCommand: Command = {
@@ -64,78 +56,75 @@ export const trainCommand: Command = {
   async run({ values, json }) {
     const project = requireString(values, 'project')
     const resumeId = optionalNumber(values, 'resume')
-    const service = createNodeService('cli')
-    const unsubscribe = service.events.subscribe((event, payload) => {
-      if (event !== 'training.progress' || json) return
-      const p = payload as TrainingProgress
-      if (p.kind === 'epoch') process.stdout.write(`\r\x1b[K${epochLine(p.metrics, p.epochs)}\n`)
-    })
-    try {
-      await service.api['projects.open']({ dir: project })
-      let started: { run: RunSummary; job: JobInfo } | undefined
-      const epochs = whole(values, 'epochs', 1)
-      const start = async () => {
-        if (resumeId !== undefined) {
-          started = await service.api['training.resume']({ runId: resumeId, epochs })
-        } else {
-          const name = requireString(values, 'dataset')
-          const dataset = (await service.api['datasets.list']({})).find((d) => d.name.toLowerCase() === name.trim().toLowerCase())
-          if (!dataset) throw new UsageError(`The project has no dataset called “${name}”.`)
-          const preset = (values.preset as string | undefined) ?? 'fast-cpu'
-          if (preset !== 'fast-cpu' && preset !== 'seed') throw new UsageError(`--preset must be fast-cpu or seed, not “${preset}”.`)
-          const loss = values.loss as string | undefined
-          if (loss !== undefined && !['bce', 'dice', 'bce+dice'].includes(loss)) throw new UsageError(`--loss must be bce, dice or bce+dice, not “${loss}”.`)
-          const base = presetConfig(preset)
-          const network = { inputSize: whole(values, 'input-size', 8), baseFilters: whole(values, 'filters', 1), depth: whole(values, 'depth', 1) }
-          const custom = Object.values(network).some((v) => v !== undefined)
-          const config: TrainingConfig = {
-            ...base,
-            preset: custom ? 'custom' : base.preset,
-            inputSize: network.inputSize ?? base.inputSize,
-            baseFilters: network.baseFilters ?? base.baseFilters,
-            depth: network.depth ?? base.depth,
-            epochs: epochs ?? base.epochs,
-            batchSize: whole(values, 'batch', 1) ?? base.batchSize,
-            learningRate: optionalNumber(values, 'lr') ?? base.learningRate,
-            loss: (loss as LossName | undefined) ?? base.loss,
-            patience: whole(values, 'patience', 0) ?? base.patience,
-            seed: whole(values, 'seed', 0) ?? base.seed,
-            augment: values['no-augment'] ? { flips: false, rotate90: false, rotate: false, scale: false, color: false, blur: false, noise: false } : base.augment
+    const epochs = optionalNumber(values, 'epochs')
+    const preset = (values.preset as string | undefined) ?? 'fast-cpu'
+    const network = { inputSize: optionalNumber(values, 'input-size'), baseFilters: optionalNumber(values, 'filters'), depth: optionalNumber(values, 'depth') }
+    const choices = {
+      epochs,
+      batchSize: optionalNumber(values, 'batch'),
+      learningRate: optionalNumber(values, 'lr'),
+      loss: values.loss as LossName | undefined,
+      patience: optionalNumber(values, 'patience'),
+      seed: optionalNumber(values, 'seed')
+    }
+    return withSession(json, async (cli) => {
+      const unsubscribe = cli.on('training.progress', (p) => {
+        if (p.kind === 'epoch' && !json) process.stdout.write(`\r\x1b[K${epochLine(p.metrics, p.epochs)}\n`)
+      })
+      try {
+        await cli.open(project)
+        let started: { run: RunSummary; job: JobInfo<'train'> } | undefined
+        const start = async () => {
+          if (resumeId !== undefined) {
+            started = await cli.call('training.resume', { runId: resumeId, epochs })
+          } else {
+            const dataset = await cli.call('datasets.findByName', { name: requireString(values, 'dataset') })
+            const { presets } = await cli.call('training.presets', {})
+            const base = presets.find((p) => p.name === preset)?.config
+            if (!base) throw new UsageError(`--preset must be ${presets.map((p) => p.name).join(' or ')}, not “${preset}”.`)
+            const custom = Object.values(network).some((v) => v !== undefined)
+            // Unset choices keep the preset's; the API checks every value against its bounds.
+            const given = Object.fromEntries(Object.entries({ ...network, ...choices }).filter(([, v]) => v !== undefined))
+            const config: TrainingConfig = {
+              ...base,
+              ...given,
+              preset: custom ? 'custom' : base.preset,
+              augment: values['no-augment'] ? { flips: false, rotate90: false, rotate: false, scale: false, color: false, blur: false, noise: false } : base.augment
+            }
+            started = await cli.call('training.start', { datasetId: dataset.id, name: values.name as string | undefined, config })
           }
-          started = await service.api['training.start']({ datasetId: dataset.id, name: values.name as string | undefined, config })
+          const { run } = started
+          if (!json) {
+            const c = run.config
+            console.log(
+              `${resumeId !== undefined ? 'Resuming' : 'Training'} run ${run.id} “${run.name}”: ${run.trainPhotos} training and ${run.valPhotos} validation photos; ` +
+                `${c.inputSize} px, ${c.baseFilters} base filters, depth ${c.depth}, batch ${c.batchSize}, ${c.epochs} epochs, lr ${c.learningRate}, loss ${c.loss}.`
+            )
+          }
+          return started.job
         }
-        const { run } = started
+        let job
+        try {
+          job = await cli.runJob(start)
+        } catch (err) {
+          const id = started?.run.id
+          if (id !== undefined && !json) console.error(`Run ${id} keeps its last checkpoint: continue it with --resume ${id}.`)
+          throw err
+        }
+        const result = job.result
+        const run = await cli.call('runs.get', { id: result.runId })
         if (!json) {
-          const c = run.config
+          console.log(`Backend: ${run.backend} — ${run.device}${run.backendReason ? ` (${run.backendReason})` : ''}`)
           console.log(
-            `${resumeId !== undefined ? 'Resuming' : 'Training'} run ${run.id} “${run.name}”: ${run.trainPhotos} training and ${run.valPhotos} validation photos; ` +
-              `${c.inputSize} px, ${c.baseFilters} base filters, depth ${c.depth}, batch ${c.batchSize}, ${c.epochs} epochs, lr ${c.learningRate}, loss ${c.loss}.`
+            `Run ${run.id} ${result.stoppedEarly ? 'stopped early' : 'finished'} after ${run.epochsDone} epochs in ${run.seconds.toFixed(0)} s; ` +
+              `best validation IoU ${run.bestValIoU?.toFixed(3)} (Dice ${run.bestValDice?.toFixed(3)}) at epoch ${run.bestEpoch}. Checkpoints: ${run.bestModel}, ${run.lastModel}`
           )
         }
-        return started.job
+        const { snapshot: _snapshot, ...summary } = run
+        return { run: summary }
+      } finally {
+        unsubscribe()
       }
-      let job
-      try {
-        job = await runJob(service, start, json)
-      } catch (err) {
-        const id = started?.run.id
-        if (id !== undefined && !json) console.error(`Run ${id} keeps its last checkpoint: continue it with --resume ${id}.`)
-        throw err
-      }
-      const result = job.result as TrainJobResult
-      const run = await service.api['runs.get']({ id: result.runId })
-      if (!json) {
-        console.log(`Backend: ${run.backend} — ${run.device}${run.backendReason ? ` (${run.backendReason})` : ''}`)
-        console.log(
-          `Run ${run.id} ${result.stoppedEarly ? 'stopped early' : 'finished'} after ${run.epochsDone} epochs in ${run.seconds.toFixed(0)} s; ` +
-            `best validation IoU ${run.bestValIoU?.toFixed(3)} (Dice ${run.bestValDice?.toFixed(3)}) at epoch ${run.bestEpoch}. Checkpoints: ${run.bestModel}, ${run.lastModel}`
-        )
-      }
-      const { snapshot: _snapshot, ...summary } = run
-      return { run: summary }
-    } finally {
-      unsubscribe()
-      service.dispose()
-    }
+    })
   }
 }

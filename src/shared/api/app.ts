@@ -1,5 +1,6 @@
 // The app itself: projects, folders the user picks, jobs.
-import type { AppInfo, JobInfo, ProjectInfo, RecentProject } from '../domain'
+import type { AppInfo, ProjectInfo, RecentProject } from '../domain'
+import type { JobInfo } from './jobs'
 
 export interface AppApi {
   'app.info'(args: Record<string, never>): Promise<AppInfo>
@@ -15,6 +16,8 @@ export interface AppApi {
 
   'jobs.list'(args: Record<string, never>): Promise<JobInfo[]>
   'jobs.cancel'(args: { id: number }): Promise<JobInfo>
+  /** Resolves when the job has finished, whatever the outcome (the command line waits on its jobs with it). */
+  'jobs.wait'(args: { id: number }): Promise<JobInfo>
   /** A job that only counts, to prove the job path end to end (tests, diagnostics). */
-  'jobs.startDemo'(args: { steps: number; stepMs: number; failAt?: number }): Promise<JobInfo>
+  'jobs.startDemo'(args: { steps: number; stepMs: number; failAt?: number }): Promise<JobInfo<'demo'>>
 }

@@ -1,21 +1,42 @@
 // Datasets: photos imported into named sets, their masks, splits and problems.
-import type { DatasetSummary, ImportProblem, JobInfo, PhotoDetail, PhotoFilter, PhotoSummary, Split } from '../domain'
+import type { JobInfo } from './jobs'
+import type { DatasetSummary, ImportProblem, PhotoDetail, PhotoFilter, PhotoSummary, Split } from '../domain'
 
 export type MaskImportSource =
   | {
       kind: 'folder'
       dir: string
-      /** Suffixes after the photo's stem that mark a mask (default: _mask, _fg, _label, -mask, …). */
-      suffixes?: string[]
+      /** More suffixes after the photo's stem that mark a mask, besides the usual ones (_mask, _fg, _label, -mask, …). */
+      moreSuffixes?: string[]
       /** Gray masks: leaf where value ≥ threshold (0–255, default 128). */
       threshold?: number
     }
   | { kind: 'labelbox'; file: string; apiKey: string }
   | { kind: 'coco'; file: string }
 
+export interface ImportPhotosResult {
+  imported: number
+  duplicates: { path: string; sameAs: string }[]
+  problems: { path: string; reason: string }[]
+  /** Files skipped because they are neither images nor named like images. */
+  ignored: number
+}
+
+export interface ImportMasksResult {
+  masks: number
+  unmatchedMasks: { path: string; reason: string }[]
+  unmatchedPhotos: string[]
+  problems: { path: string; reason: string }[]
+}
+
+/** The mask source as stored with the job: the Labelbox API key travels separately, as a secret. */
+export type MaskJobSource = Exclude<MaskImportSource, { kind: 'labelbox' }> | { kind: 'labelbox'; file: string }
+
 export interface DatasetsApi {
   'datasets.list'(args: Record<string, never>): Promise<DatasetSummary[]>
   'datasets.create'(args: { name: string }): Promise<DatasetSummary>
+  /** The dataset with this name (case and surrounding spaces ignored); not_found names it. */
+  'datasets.findByName'(args: { name: string }): Promise<DatasetSummary>
   'datasets.update'(args: { id: number; name?: string; pxPerMm?: number | null }): Promise<DatasetSummary>
   'datasets.delete'(args: { id: number }): Promise<void>
   /** A page of photos, filtered and sorted, for the virtualized grid. */
@@ -28,12 +49,18 @@ export interface DatasetsApi {
   }): Promise<{ total: number; photos: PhotoSummary[] }>
   'datasets.problems'(args: { datasetId: number }): Promise<ImportProblem[]>
   /** Import photos from folders (walked recursively) and loose files: a job. */
-  'datasets.importPhotos'(args: { datasetId: number; paths: string[] }): Promise<JobInfo>
-  'datasets.importMasks'(args: { datasetId: number; source: MaskImportSource }): Promise<JobInfo>
-  'datasets.exportMasks'(args: { datasetId: number; dir: string; format: 'png' | 'coco' }): Promise<JobInfo>
-  /** Assign splits at random by ratio (seeded, reproducible), or set one split for chosen photos. */
+  'datasets.importPhotos'(args: { datasetId: number; paths: string[] }): Promise<JobInfo<'import-photos'>>
+  'datasets.importMasks'(args: { datasetId: number; source: MaskImportSource }): Promise<JobInfo<'import-masks'>>
+  'datasets.exportMasks'(args: { datasetId: number; dir: string; format: 'png' | 'coco' }): Promise<JobInfo<'export-masks'>>
+  /**
+   * Assign splits at random by ratio (seeded, reproducible), set one split for chosen photos, or name the
+   * validation and test photos (file names or stems; every other photo is training, and none may be in both).
+   */
   'datasets.split'(
-    args: { datasetId: number; ratio: [number, number, number]; seed: number } | { datasetId: number; photoIds: number[]; split: Split | null }
+    args:
+      | { datasetId: number; ratio: [number, number, number]; seed: number }
+      | { datasetId: number; photoIds: number[]; split: Split | null }
+      | { datasetId: number; val: string[]; test: string[] }
   ): Promise<DatasetSummary>
 
   'photos.get'(args: { id: number }): Promise<PhotoDetail>

@@ -1,5 +1,5 @@
 // Evaluation, comparison, prediction and leaf measurements (issue 6).
-import type { JobInfo } from '../domain'
+import type { JobInfo } from './jobs'
 import type { RunEpoch, RunSummary, TrainingConfig } from './training'
 
 /** The five figures, each pooled over all pixels and averaged over photos (they differ). */
@@ -57,7 +57,20 @@ export interface RunComparison {
   evaluations: (number | null)[]
 }
 
-export interface PredictedPhoto {
+/** A photo's leaf figures, measured from its mask (leaves: 8-connected components of at least a minimum area). */
+export interface LeafFigures {
+  width: number
+  height: number
+  /** Leaf area: the pixels of all counted leaves. */
+  areaPx: number
+  /** areaPx / pixelsPerMm², or null without a scale. */
+  areaMm2: number | null
+  /** areaPx / (width × height). */
+  foregroundFraction: number
+  leafCount: number
+}
+
+export interface PredictedPhoto extends LeafFigures {
   id: number
   name: string
   /** Project-relative files: the photo (or its copy), the mask at the batch's threshold, probabilities, cutout. */
@@ -65,12 +78,6 @@ export interface PredictedPhoto {
   maskFile: string
   probabilityFile: string
   cutoutFile: string | null
-  width: number
-  height: number
-  areaPx: number
-  areaMm2: number | null
-  foregroundFraction: number
-  leafCount: number
   /** The dataset photo it was predicted for (dataset batches); null for a folder. */
   photoId: number | null
   /** Whether it was accepted as the photo's label. */
@@ -91,14 +98,46 @@ export interface PredictionBatch {
   photos: number
 }
 
+/** One photo's leaf measurements: a row of the measurement CSV (columns in prediction/csv.ts). */
+export interface MeasurementRow extends LeafFigures {
+  photo: string
+  minLeafAreaPx: number
+  noisePx: number
+  scalePxPerMm: number | null
+  source: 'predicted' | 'labelled'
+  runId: string | null
+  threshold: number | null
+}
+
 export interface MeasurementSettings {
   minLeafAreaPx: number
   pxPerMm: number | null
 }
 
+export interface PredictionRequest {
+  runId: number
+  checkpoint: 'best' | 'last'
+  source: { kind: 'folder'; dir: string } | { kind: 'dataset'; datasetId: number }
+  threshold: number
+  cutouts: boolean
+  measure: MeasurementSettings
+}
+
+/** A model folder (model.json + weights.bin) applied to a folder of photos, without a project's run. */
+export interface FolderPrediction {
+  model: string
+  images: string
+  /** Where the masks go: one PNG per photo, named like it. */
+  out: string
+  /** Where the measurements go, as CSV (optional). */
+  csv?: string
+  threshold: number
+  measure: MeasurementSettings
+}
+
 export interface EvaluationApi {
   /** Evaluate a run's checkpoint on its validation photos, its dataset's test split, or any dataset with masks: a job. */
-  'evaluations.start'(args: { runId: number; checkpoint: 'best' | 'last'; source: EvaluationSource; datasetId?: number }): Promise<JobInfo>
+  'evaluations.start'(args: { runId: number; checkpoint: 'best' | 'last'; source: EvaluationSource; datasetId?: number }): Promise<JobInfo<'evaluate'>>
   'evaluations.list'(args: { runId: number }): Promise<EvaluationSummary[]>
   /** The figures at any threshold (0–1), recomputed instantly from stored histograms. */
   'evaluations.get'(args: { id: number; threshold: number }): Promise<EvaluationResult>
@@ -106,18 +145,20 @@ export interface EvaluationApi {
   'runs.compare'(args: { runIds: number[] }): Promise<RunComparison>
 
   /** Predict masks for a folder of photos, or a dataset's photos, at full resolution: a job. */
-  'predictions.start'(args: {
-    runId: number
-    checkpoint: 'best' | 'last'
-    source: { kind: 'folder'; dir: string } | { kind: 'dataset'; datasetId: number }
-    threshold: number
-    cutouts: boolean
-    measure: MeasurementSettings
-  }): Promise<JobInfo>
+  'predictions.start'(args: PredictionRequest): Promise<JobInfo<'predict'>>
   'predictions.list'(args: Record<string, never>): Promise<PredictionBatch[]>
   'predictions.photos'(args: { batchId: number }): Promise<PredictedPhoto[]>
   /** Write the batch's measurements as CSV (one row per photo, with the run and settings). */
   'predictions.exportCsv'(args: { batchId: number; file: string }): Promise<{ file: string; rows: number }>
+  /** The batch's measurements, one row per photo (what exportCsv writes). */
+  'predictions.measurements'(args: { batchId: number }): Promise<MeasurementRow[]>
+  /** Copy the batch's masks (and cutouts) into a folder, named like the photos. */
+  'predictions.exportMasks'(args: { batchId: number; dir: string }): Promise<{ written: number; dir: string }>
+  /**
+   * A model folder applied to a folder of photos, without a project: masks (and measurements as CSV) written
+   * to `out`. Runs in the caller's process (the command line); progress comes as 'folder.progress' events.
+   */
+  'predictions.fromModel'(args: FolderPrediction): Promise<{ masks: number; out: string; csv: string | null; problems: { path: string; reason: string }[]; measurements: MeasurementRow[] }>
   /**
    * Use predicted masks as the photos' labels (dataset batches), marked model-made until confirmed. Photos with a
    * hand-made or confirmed mask keep it (listed in `kept`).
@@ -126,5 +167,5 @@ export interface EvaluationApi {
   /** A person confirms a model-made mask: it is no longer marked model-made. */
   'photos.confirmMask'(args: { id: number }): Promise<void>
   /** Leaf area, fraction and count for a dataset's labelled masks, written as CSV: a job. */
-  'measurements.labelled'(args: { datasetId: number; file: string; measure: MeasurementSettings }): Promise<JobInfo>
+  'measurements.labelled'(args: { datasetId: number; file: string; measure: MeasurementSettings }): Promise<JobInfo<'measure'>>
 }

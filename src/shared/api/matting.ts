@@ -1,5 +1,13 @@
 // Trimaps and alpha mattes (the workflow's steps 3 and 3b).
-import type { JobInfo, TrimapSettings } from '../domain'
+import type { TrimapSettings } from '../domain'
+import type { JobInfo } from './jobs'
+
+export interface MattingResult {
+  made: number
+  /** Mattes made by the helper process on the second core (batch matting). */
+  byHelper?: number
+  problems: { photo: string; reason: string }[]
+}
 
 export interface MattingApi {
   /**
@@ -15,9 +23,13 @@ export interface MattingApi {
     ms: number
   }>
   /** Make trimaps for every labelled photo of the dataset with these settings (remembered for the dataset): a job. */
-  'matting.makeTrimaps'(args: { datasetId: number } & TrimapSettings): Promise<JobInfo>
+  'matting.makeTrimaps'(args: { datasetId: number } & TrimapSettings): Promise<JobInfo<'trimaps'>>
   /** Alpha mattes by closed-form matting for the dataset's labelled photos, or the chosen ones: a job. */
-  'matting.makeMattes'(args: { datasetId: number; photoIds?: number[] }): Promise<JobInfo>
+  'matting.makeMattes'(args: { datasetId: number; photoIds?: number[] }): Promise<JobInfo<'mattes'>>
   /** Cutouts (RGBA PNG with the alpha matte as transparency) written to a folder: a job. */
-  'matting.exportCutouts'(args: { datasetId: number; dir: string; photoIds?: number[]; colours: 'foreground' | 'photo' }): Promise<JobInfo>
+  'matting.exportCutouts'(args: { datasetId: number; dir: string; photoIds?: number[]; colours: 'foreground' | 'photo' }): Promise<JobInfo<'cutouts'>>
+  /** Plain folders, no project: a trimap PNG in `out` for each mask PNG in `masks` (progress: 'folder.progress'). */
+  'matting.trimapFolder'(args: { masks: string; out: string } & TrimapSettings): Promise<MattingResult & { out: string }>
+  /** Plain folders, no project: alpha mattes (and cutouts) for photos and trimaps matched by name. */
+  'matting.matteFolder'(args: { images: string; trimaps: string; out: string; cutouts?: string }): Promise<MattingResult & { out: string; unmatchedPhotos: string[] }>
 }

@@ -1,5 +1,5 @@
 // Training: U-Net runs on a dataset's train/validation split, their live progress, and the kept runs.
-import type { JobInfo } from '../domain'
+import type { JobInfo } from './jobs'
 
 export type PresetName = 'seed' | 'fast-cpu'
 export type LossName = 'bce' | 'dice' | 'bce+dice'
@@ -65,10 +65,14 @@ export interface FitCheckResult {
   message: string | null
 }
 
+/** One epoch's figures on a set of photos (training or validation). */
 export interface RunMetrics {
   loss: number
+  /** Fraction of pixels right at threshold 0.5. */
   accuracy: number
+  /** Pooled over every pixel of the set: TP / (TP + FP + FN). */
   iou: number
+  /** Pooled: 2TP / (2TP + FP + FN). */
   dice: number
   precision: number
   recall: number
@@ -141,6 +145,21 @@ export interface AugmentedSample {
   mask: string
 }
 
+export interface TrainJobParams {
+  runId: number
+  /** Continue from runs/<id>/last. */
+  resume: boolean
+}
+
+export interface TrainJobResult {
+  runId: number
+  epochs: number
+  bestEpoch: number
+  bestIoU: number
+  stoppedEarly: boolean
+  resumedAfterEpoch: number
+}
+
 export interface TrainingApi {
   'training.presets'(args: Record<string, never>): Promise<{ presets: TrainingPreset[]; defaults: TrainingConfig }>
   /** Which backend and device would train, and why a faster one is not in use. */
@@ -154,12 +173,14 @@ export interface TrainingApi {
     samples: AugmentedSample[]
   }>
   /** Freeze the dataset's train/validation photos with masks and train in the job process. */
-  'training.start'(args: { datasetId: number; name?: string; config: TrainingConfig }): Promise<{ run: RunSummary; job: JobInfo }>
+  'training.start'(args: { datasetId: number; name?: string; config: TrainingConfig }): Promise<{ run: RunSummary; job: JobInfo<'train'> }>
   /** Continue a cancelled or interrupted run from its last checkpoint (optionally to more epochs). */
-  'training.resume'(args: { runId: number; epochs?: number }): Promise<{ run: RunSummary; job: JobInfo }>
+  'training.resume'(args: { runId: number; epochs?: number }): Promise<{ run: RunSummary; job: JobInfo<'train'> }>
 
   'runs.list'(args: Record<string, never>): Promise<RunSummary[]>
   'runs.get'(args: { id: number }): Promise<RunDetail>
+  /** The run with this id (given as text) or name; not_found says so. */
+  'runs.findByName'(args: { name: string }): Promise<RunSummary>
   'runs.update'(args: { id: number; name?: string; notes?: string }): Promise<RunSummary>
   /** Delete a run that is not training, with its checkpoints. */
   'runs.delete'(args: { id: number }): Promise<void>

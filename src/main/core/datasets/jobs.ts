@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto'
 import { copyFile, mkdir, readFile, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, extname, join, relative } from 'node:path'
 import { existsSync, mkdirSync } from 'node:fs'
-import type { MaskImportSource } from '../../../shared/api/datasets'
+import type { ImportMasksResult, ImportPhotosResult, MaskJobSource } from '../../../shared/api/datasets'
 import type { MaskSource } from '../../../shared/domain'
 import { ApiError } from '../../../shared/errors'
 import type { JobContext } from '../jobs/context'
@@ -13,20 +13,12 @@ import type { Project } from '../project'
 import { readRaster, writePng, type Raster } from '../imaging/raster'
 import { DatasetError } from './errors'
 import { inspectPhotos, scanPhotos, type InspectResult } from './photos'
-import { matchMasksToPhotos } from './match'
+import { DEFAULT_MASK_SUFFIXES, matchMasksToPhotos } from './match'
 import { normaliseMask, writeMask, type NormalisedMask } from './masks'
 import { downloadLabelboxMasks, labelboxRowMask, matchLabelboxRows, readLabelboxExport } from './labelbox'
 import { cocoFromMasks, cocoImageMask, parseCoco } from './coco'
 import { writeFileAtomic, stemOf } from './util'
 import { datasetPhotos, getDataset, insertPhoto, photoWithHash, recordProblem, setMask, type MaskRecord } from './records'
-
-export interface ImportPhotosResult {
-  imported: number
-  duplicates: { path: string; sameAs: string }[]
-  problems: { path: string; reason: string }[]
-  /** Files skipped because they are neither images nor named like images. */
-  ignored: number
-}
 
 /** Copy a file into the project atomically (temp name, then rename); skip when it is already there. */
 async function copyInto(source: string, target: string): Promise<void> {
@@ -44,7 +36,7 @@ async function copyInto(source: string, target: string): Promise<void> {
 
 const rel = (project: Project, path: string) => relative(project.dir, path).split('\\').join('/')
 
-export async function importPhotosJob(params: { datasetId: number; paths: string[] }, ctx: JobContext): Promise<ImportPhotosResult> {
+export async function importPhotosJob(params: { datasetId: number; paths: string[] }, ctx: JobContext<'import-photos'>): Promise<ImportPhotosResult> {
   const { project, signal } = ctx
   const db = project.db
   getDataset(db, params.datasetId)
@@ -113,13 +105,6 @@ export async function importPhotosJob(params: { datasetId: number; paths: string
   return result
 }
 
-export interface ImportMasksResult {
-  masks: number
-  unmatchedMasks: { path: string; reason: string }[]
-  unmatchedPhotos: string[]
-  problems: { path: string; reason: string }[]
-}
-
 function maskHash(mask: Raster): string {
   return createHash('sha256').update(mask.data).digest('hex')
 }
@@ -154,10 +139,7 @@ function sizeProblem(name: string, file: string, mask: { width: number; height: 
     : `The mask for ${name} from ${file} is ${mask.width}×${mask.height} pixels but the photo is ${photo.width}×${photo.height}; it was not used.`
 }
 
-/** The mask source as stored with the job: the Labelbox API key travels separately, as a secret. */
-export type MaskJobSource = Exclude<MaskImportSource, { kind: 'labelbox' }> | { kind: 'labelbox'; file: string }
-
-export async function importMasksJob(params: { datasetId: number; source: MaskJobSource }, ctx: JobContext): Promise<ImportMasksResult> {
+export async function importMasksJob(params: { datasetId: number; source: MaskJobSource }, ctx: JobContext<'import-masks'>): Promise<ImportMasksResult> {
   const { project, signal } = ctx
   const db = project.db
   getDataset(db, params.datasetId)
@@ -176,7 +158,7 @@ export async function importMasksJob(params: { datasetId: number; source: MaskJo
     const scan = await scanPhotos([source.dir], { signal })
     const maskFiles = scan.files.filter((f) => !f.problem).map((f) => f.path)
     if (maskFiles.length === 0) throw new ApiError('bad_input', `No mask images found in ${source.dir}.`)
-    const match = matchMasksToPhotos(photos.map((p) => p.name), maskFiles, { suffixes: source.suffixes })
+    const match = matchMasksToPhotos(photos.map((p) => p.name), maskFiles, { suffixes: [...DEFAULT_MASK_SUFFIXES, ...(source.moreSuffixes ?? [])] })
     result.unmatchedMasks = match.unmatchedMasks
     result.unmatchedPhotos = match.unmatchedPhotos.map((u) => u.path)
     let done = 0
@@ -285,7 +267,7 @@ function labelboxKeyHosts(): string[] | undefined {
   return hosts?.length ? hosts : undefined
 }
 
-export async function exportMasksJob(params: { datasetId: number; dir: string; format: 'png' | 'coco' }, ctx: JobContext): Promise<{ written: number; path: string }> {
+export async function exportMasksJob(params: { datasetId: number; dir: string; format: 'png' | 'coco' }, ctx: JobContext<'export-masks'>): Promise<{ written: number; path: string }> {
   const { project, signal } = ctx
   const labelled = datasetPhotos(project.db, params.datasetId).filter((p) => p.mask)
   if (labelled.length === 0) throw new ApiError('bad_input', 'No photo in this dataset has a mask to export.')

@@ -3,6 +3,7 @@ import type { Db } from '../store/database'
 import { ApiError } from '../../../shared/errors'
 import type { DatasetSummary, ImportProblem, MaskSource, PhotoDetail, PhotoFilter, PhotoSummary, Split } from '../../../shared/domain'
 import { seededRandom } from '../random'
+import { stemOf } from './util'
 
 interface PhotoRow {
   id: number
@@ -293,6 +294,50 @@ export function splitByRatio(db: Db, datasetId: number, ratio: [number, number, 
   db.transaction(() => {
     ids.forEach((id, i) => update.run(i < nTrain ? 'train' : i < nTrain + nVal ? 'val' : 'test', id))
   })()
+}
+
+/**
+ * Photos named (by file name or stem) for validation and for testing; every other photo is training. A name
+ * that is no photo of the dataset, or one named for both, refuses the whole split.
+ */
+export function splitByNames(db: Db, datasetId: number, lists: { val: string[]; test: string[] }): void {
+  const photos = db.prepare('SELECT id, name FROM photos WHERE dataset_id = ?').all(datasetId) as { id: number; name: string }[]
+  const byName = new Map<string, number>()
+  for (const p of photos) {
+    byName.set(p.name, p.id)
+    byName.set(stemOf(p.name), p.id)
+  }
+  const idsOf = (names: string[]) => {
+    const missing = names.filter((n) => !byName.has(n))
+    if (missing.length) {
+      throw new ApiError('invalid_argument', `These names are not photos of “${getDataset(db, datasetId).name}”: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`)
+    }
+    return new Set(names.map((n) => byName.get(n)!))
+  }
+  const val = idsOf(lists.val)
+  const test = idsOf(lists.test)
+  const both = photos.filter((p) => val.has(p.id) && test.has(p.id)).map((p) => p.name)
+  if (both.length) throw new ApiError('invalid_argument', `A photo cannot be both validation and test: ${both.slice(0, 10).join(', ')}${both.length > 10 ? ', …' : ''}`)
+  const update = db.prepare('UPDATE photos SET split = ? WHERE id = ?')
+  db.transaction(() => {
+    for (const p of photos) update.run(val.has(p.id) ? 'val' : test.has(p.id) ? 'test' : 'train', p.id)
+  })()
+}
+
+/** A person confirmed a model-made mask. */
+export function confirmMask(db: Db, photoId: number): void {
+  db.prepare('UPDATE masks SET model_made = 0, updated_at = ? WHERE photo_id = ?').run(new Date().toISOString(), photoId)
+}
+
+/** The photo to show augmented samples of: a training photo with the most leaf first. */
+export function previewPhotoId(db: Db, datasetId: number): number | null {
+  const row = db
+    .prepare(
+      `SELECT p.id FROM photos p JOIN masks m ON m.photo_id = p.id WHERE p.dataset_id = ?
+       ORDER BY p.split = 'train' DESC, m.foreground DESC, p.id LIMIT 1`
+    )
+    .get(datasetId) as { id: number } | undefined
+  return row?.id ?? null
 }
 
 export function setSplit(db: Db, datasetId: number, photoIds: number[], split: Split | null): void {

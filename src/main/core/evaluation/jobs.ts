@@ -46,7 +46,7 @@ export function evaluationItems(db: Db, runId: number, source: EvaluationSource,
 
 export async function evaluateJob(
   params: { evaluationId: number; runId: number; checkpoint: 'best' | 'last'; source: EvaluationSource; datasetId?: number },
-  ctx: JobContext
+  ctx: JobContext<'evaluate'>
 ): Promise<{ evaluationId: number; photos: number }> {
   const { project, signal } = ctx
   const { items } = evaluationItems(project.db, params.runId, params.source, params.datasetId)

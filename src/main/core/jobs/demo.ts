@@ -1,14 +1,8 @@
 // A job that only counts: proves the job path (process, progress, cancel, failure) end to end.
 import { ApiError } from '../../../shared/errors'
-import type { JobContext } from './context'
+import type { JobHandler } from './context'
 
-export interface DemoParams {
-  steps: number
-  stepMs: number
-  failAt?: number
-}
-
-export async function demoJob(params: DemoParams, ctx: JobContext): Promise<{ steps: number }> {
+export const demoJob: JobHandler<'demo'> = async (params, ctx) => {
   for (let i = 0; i < params.steps; i++) {
     ctx.signal.throwIfAborted()
     if (params.failAt === i) throw new ApiError('bad_input', `Demo job failed on purpose at step ${i}.`)

@@ -1,11 +1,13 @@
 // Messages between the job runner (main process, CLI) and the job process that does the heavy work.
 import type { ApiErrorShape } from '../../../shared/errors'
+import type { EventName } from '../../../shared/api'
+import type { JobKind } from '../../../shared/api/jobs'
 
 export type ToJobProcess =
   | {
       type: 'run'
       jobId: number
-      kind: string
+      kind: JobKind
       params: unknown
       /** Values the job needs but that must never be stored or logged (an API key). */
       secrets: Record<string, string>
@@ -16,7 +18,7 @@ export type ToJobProcess =
 export type FromJobProcess =
   | { type: 'progress'; jobId: number; done: number; total: number; message: string | null }
   /** A job's own event (e.g. live training metrics), forwarded by the runner to the API's events. */
-  | { type: 'event'; jobId: number; name: string; payload: unknown }
+  | { type: 'event'; jobId: number; name: EventName; payload: unknown }
   | { type: 'succeeded'; jobId: number; result: unknown }
   | { type: 'failed'; jobId: number; error: ApiErrorShape }
   | { type: 'cancelled'; jobId: number }

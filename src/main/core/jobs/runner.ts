@@ -2,19 +2,15 @@
 // It lives where the project is open (main process, web host, CLI); the work happens in the job process.
 import { hostname } from 'node:os'
 import { ApiError } from '../../../shared/errors'
-import type { JobInfo, JobStatus } from '../../../shared/domain'
+import type { JobStatus } from '../../../shared/domain'
+import type { JobFields, JobInfo, JobKind, JobParams } from '../../../shared/api/jobs'
+import type { EventName } from '../../../shared/api'
 import type { Project } from '../project'
 import type { FromJobProcess, JobProcess, JobProcessFactory } from './protocol'
 
-interface JobRow {
-  id: number
-  kind: string
-  title: string
-  status: JobStatus
-  done: number
-  total: number
-  message: string | null
-  error: string | null
+/** A row of the jobs table: the fields every host sees, in SQL's names. */
+interface JobRow extends Pick<JobFields, 'id' | 'title' | 'status' | 'done' | 'total' | 'message' | 'error'> {
+  kind: JobKind
   result: string | null
   created_at: string
   started_at: string | null
@@ -55,7 +51,7 @@ function toInfo(row: JobRow): JobInfo {
     finishedAt: row.finished_at,
     etaSeconds: eta,
     result: row.result ? JSON.parse(row.result) : null
-  }
+  } as JobInfo
 }
 
 export class JobRunner {
@@ -67,7 +63,7 @@ export class JobRunner {
     private readonly spawn: JobProcessFactory,
     private readonly emit: (job: JobInfo) => void,
     /** A job's own events (see JobContext.event). */
-    private readonly emitJobEvent: (name: string, payload: unknown) => void = () => {}
+    private readonly emitJobEvent: (name: EventName, payload: unknown) => void = () => {}
   ) {
     this.markInterrupted()
   }
@@ -113,14 +109,14 @@ export class JobRunner {
   }
 
   /** Start a job. `params` are stored with the job; `secrets` only travel to the job process. */
-  start(kind: string, title: string, params: unknown, secrets: Record<string, string> = {}): JobInfo {
+  start<K extends JobKind>(kind: K, title: string, params: JobParams<K>, secrets: Record<string, string> = {}): JobInfo<K> {
     const now = new Date().toISOString()
     const { lastInsertRowid } = this.project.db
       .prepare(`INSERT INTO jobs (kind, title, params, status, created_at, started_at, owner) VALUES (?, ?, ?, 'running', ?, ?, ?)`)
       .run(kind, title, JSON.stringify(params ?? {}), now, now, owner)
     const id = Number(lastInsertRowid)
     this.ensureProcess().send({ type: 'run', jobId: id, kind, params, secrets, projectDir: this.project.dir })
-    const job = this.get(id)
+    const job = this.get(id) as JobInfo<K>
     this.emit(job)
     return job
   }

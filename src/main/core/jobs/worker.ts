@@ -2,7 +2,8 @@
 // Hosts wire `serveJobs` to their transport (Electron parentPort, Node IPC, or in-process).
 import { ApiError, isApiErrorShape, type ApiErrorShape } from '../../../shared/errors'
 import { openProject, type Project } from '../project'
-import { jobHandlers } from './handlers'
+import type { JobHandler, JobHandlers } from './context'
+import type { JobKind, JobParams } from '../../../shared/api/jobs'
 import type { FromJobProcess, ToJobProcess } from './protocol'
 
 const progressIntervalMs = 100
@@ -12,7 +13,8 @@ function toErrorShape(err: unknown): ApiErrorShape {
   return { code: 'internal', message: err instanceof Error ? err.message : String(err) }
 }
 
-export function serveJobs(send: (m: FromJobProcess) => void): (m: ToJobProcess) => void {
+/** Serve jobs with these handlers (assembled by the host's composition file, see job-handlers.ts). */
+export function serveJobs(handlers: JobHandlers, send: (m: FromJobProcess) => void): (m: ToJobProcess) => void {
   const running = new Map<number, AbortController>()
   const projects = new Map<string, Project>()
 
@@ -30,9 +32,10 @@ export function serveJobs(send: (m: FromJobProcess) => void): (m: ToJobProcess) 
     running.set(m.jobId, controller)
     let last = 0
     try {
-      const handler = jobHandlers[m.kind]
-      if (!handler) throw new ApiError('internal', `Unknown job kind “${m.kind}”.`)
-      const result = await handler(m.params as never, {
+      if (!Object.hasOwn(handlers, m.kind)) throw new ApiError('internal', `Unknown job kind “${m.kind}”.`)
+      // The params were stored by JobRunner.start for this very kind.
+      const handler = handlers[m.kind] as JobHandler<JobKind>
+      const result = await handler(m.params as JobParams<JobKind>, {
         project: project(m.projectDir),
         signal: controller.signal,
         jobId: m.jobId,

@@ -6,6 +6,7 @@ import { ApiError } from '../../../shared/errors'
 import type { PhotoDetail, TrimapSettings } from '../../../shared/domain'
 import type { JobContext } from '../jobs/context'
 import type { Db } from '../store/database'
+import type { MattingResult } from '../../../shared/api/matting'
 import type { Project } from '../project'
 import { readRaster, writePng } from '../imaging/raster'
 import { datasetPhotos, getDataset } from '../datasets/records'
@@ -13,12 +14,9 @@ import { stemOf } from '../datasets/util'
 import { writeTrimapForMask } from './files'
 import { matteOnCores } from './pool'
 import { estimateForeground, makeCutout } from './foreground'
+import { recordMatte, recordTrimap, saveTrimapSettings, storedTrimap, type StoredTrimap } from './records'
 
 const rel = (project: Project, path: string) => relative(project.dir, path).split('\\').join('/')
-
-export function saveTrimapSettings(db: Db, datasetId: number, s: TrimapSettings): void {
-  db.prepare('UPDATE datasets SET trimap_kernel = ?, trimap_fg_iterations = ?, trimap_bg_iterations = ? WHERE id = ?').run(s.kernelSize, s.fgIterations, s.bgIterations, datasetId)
-}
 
 function labelledPhotos(db: Db, datasetId: number, photoIds?: number[]): PhotoDetail[] {
   const wanted = photoIds ? new Set(photoIds) : null
@@ -32,23 +30,10 @@ async function makeTrimap(project: Project, photo: PhotoDetail, s: TrimapSetting
   mkdirSync(project.path('trimaps'), { recursive: true })
   const file = project.path('trimaps', `${photo.id}.png`)
   const stats = await writeTrimapForMask(join(project.dir, photo.mask!.file), file, s)
-  project.db
-    .prepare(
-      `INSERT INTO trimaps (photo_id, file, kernel, fg_iterations, bg_iterations, mask_hash, unknown_pixels, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (photo_id) DO UPDATE SET file = excluded.file, kernel = excluded.kernel, fg_iterations = excluded.fg_iterations,
-         bg_iterations = excluded.bg_iterations, mask_hash = excluded.mask_hash, unknown_pixels = excluded.unknown_pixels, created_at = excluded.created_at`
-    )
-    .run(photo.id, rel(project, file), s.kernelSize, s.fgIterations, s.bgIterations, photo.mask!.hash, stats.unknown, new Date().toISOString())
+  recordTrimap(project.db, photo.id, rel(project, file), s, photo.mask!.hash, stats.unknown)
 }
 
-export interface MattingResult {
-  made: number
-  /** Mattes made by the helper process on the second core (batch matting). */
-  byHelper?: number
-  problems: { photo: string; reason: string }[]
-}
-
-export async function trimapsJob(params: { datasetId: number; settings: TrimapSettings }, ctx: JobContext): Promise<MattingResult> {
+export async function trimapsJob(params: { datasetId: number; settings: TrimapSettings }, ctx: JobContext<'trimaps'>): Promise<MattingResult> {
   const { project, signal } = ctx
   getDataset(project.db, params.datasetId)
   const photos = labelledPhotos(project.db, params.datasetId)
@@ -71,20 +56,19 @@ export async function trimapsJob(params: { datasetId: number; settings: TrimapSe
  * Alpha mattes by closed-form matting for the labelled photos (or the chosen ones). A missing or stale trimap
  * is made first with the dataset's trimap settings.
  */
-export async function mattesJob(params: { datasetId: number; photoIds?: number[] }, ctx: JobContext): Promise<MattingResult> {
+export async function mattesJob(params: { datasetId: number; photoIds?: number[] }, ctx: JobContext<'mattes'>): Promise<MattingResult> {
   const { project, signal } = ctx
   const dataset = getDataset(project.db, params.datasetId)
   const photos = labelledPhotos(project.db, params.datasetId, params.photoIds)
   mkdirSync(project.path('mattes'), { recursive: true })
   const result: MattingResult = { made: 0, problems: [] }
   // Trimaps first (fast), so each matting item is complete on its own.
-  const items: { photo: PhotoDetail; trimap: { file: string; kernel: number; fg_iterations: number; bg_iterations: number } }[] = []
+  const items: { photo: PhotoDetail; trimap: StoredTrimap }[] = []
   for (const photo of photos) {
     signal.throwIfAborted()
     try {
       if (!photo.trimap || photo.trimap.stale) await makeTrimap(project, photo, dataset.trimap)
-      const trimap = project.db.prepare('SELECT file, kernel, fg_iterations, bg_iterations FROM trimaps WHERE photo_id = ?').get(photo.id) as (typeof items)[number]['trimap']
-      items.push({ photo, trimap })
+      items.push({ photo, trimap: storedTrimap(project.db, photo.id) })
     } catch (err) {
       result.problems.push({ photo: photo.name, reason: (err as Error).message })
     }
@@ -98,13 +82,7 @@ export async function mattesJob(params: { datasetId: number; photoIds?: number[]
     (outcome) => {
       const { photo, trimap } = byAlpha.get(outcome.item.alphaOut)!
       if (outcome.result) {
-        project.db
-          .prepare(
-            `INSERT INTO mattes (photo_id, file, cutout_file, kernel, fg_iterations, bg_iterations, mask_hash, seconds, created_at) VALUES (?, ?, NULL, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (photo_id) DO UPDATE SET file = excluded.file, cutout_file = NULL, kernel = excluded.kernel, fg_iterations = excluded.fg_iterations,
-               bg_iterations = excluded.bg_iterations, mask_hash = excluded.mask_hash, seconds = excluded.seconds, created_at = excluded.created_at`
-          )
-          .run(photo.id, rel(project, outcome.item.alphaOut), trimap.kernel, trimap.fg_iterations, trimap.bg_iterations, photo.mask!.hash, outcome.result.seconds, new Date().toISOString())
+        recordMatte(project.db, photo.id, rel(project, outcome.item.alphaOut), trimap, photo.mask!.hash, outcome.result.seconds)
         result.made++
         if (outcome.by === 'helper') result.byHelper = (result.byHelper ?? 0) + 1
       } else result.problems.push({ photo: photo.name, reason: outcome.error ?? 'unknown error' })
@@ -120,7 +98,7 @@ export async function mattesJob(params: { datasetId: number; photoIds?: number[]
  */
 export async function exportCutoutsJob(
   params: { datasetId: number; dir: string; photoIds?: number[]; colours: 'foreground' | 'photo' },
-  ctx: JobContext
+  ctx: JobContext<'cutouts'>
 ): Promise<{ written: number; dir: string; skipped: string[] }> {
   const { project, signal } = ctx
   const wanted = params.photoIds ? new Set(params.photoIds) : null

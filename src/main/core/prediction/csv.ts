@@ -22,22 +22,9 @@
 import { rename, unlink, writeFile } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import type { LeafMeasurement } from './measure'
+import type { MeasurementRow } from '../../../shared/api/evaluation'
 
-export interface MeasurementRow {
-  photo: string
-  width: number
-  height: number
-  areaPx: number
-  areaMm2: number | null
-  foregroundFraction: number
-  leafCount: number
-  minLeafAreaPx: number
-  noisePx: number
-  scalePxPerMm: number | null
-  source: 'predicted' | 'labelled'
-  runId: string | null
-  threshold: number | null
-}
+export type { MeasurementRow }
 
 export const MEASUREMENT_COLUMNS = [
   'photo',

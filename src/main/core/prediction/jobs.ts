@@ -5,8 +5,7 @@ import { basename, extname, join, relative } from 'node:path'
 import { createHash } from 'node:crypto'
 import { ApiError } from '../../../shared/errors'
 import type { MeasurementSettings } from '../../../shared/api/evaluation'
-import type { ApiArgs } from '../../../shared/api'
-import type { JobContext } from '../jobs/context'
+import type { JobContext, JobHandler } from '../jobs/context'
 import type { Project } from '../project'
 import type { Db } from '../store/database'
 import { readRaster, writePng } from '../imaging/raster'
@@ -21,7 +20,7 @@ import { closedFormMatte } from '../matting/closedForm'
 import { estimateForeground, makeCutout } from '../matting/foreground'
 import { measureLeaves } from './measure'
 import { measurementRow, writeMeasurementsCsv, type MeasurementRow } from './csv'
-import { batchPhotos, getBatch, recordPredictedPhoto } from './records'
+import { batchPhotos, getBatch, markAccepted, recordPredictedPhoto } from './records'
 
 const rel = (project: Project, path: string) => relative(project.dir, path).split('\\').join('/')
 
@@ -34,9 +33,7 @@ async function cutoutFromMask(rgb: { width: number; height: number; data: Uint8A
 }
 
 /** The request as the user made it (its folder checked), plus the batch it fills. */
-export type PredictParams = ApiArgs<'predictions.start'> & { batchId: number }
-
-export async function predictJob(params: PredictParams, ctx: JobContext): Promise<{ batchId: number; photos: number; problems: { path: string; reason: string }[] }> {
+export const predictJob: JobHandler<'predict'> = async (params, ctx) => {
   const { project, signal } = ctx
   const inputs: { name: string; path: string; photoId: number | null; photoFile: string | null }[] = []
   const problems: { path: string; reason: string }[] = []
@@ -137,6 +134,21 @@ export function batchCsvRows(db: Db, batchId: number): MeasurementRow[] {
   }))
 }
 
+/** Copy a batch's masks (and cutouts) into a folder, named like the files in the project. */
+export async function exportBatchMasks(project: Project, batchId: number, dir: string): Promise<{ written: number; dir: string }> {
+  getBatch(project.db, batchId)
+  await mkdir(dir, { recursive: true })
+  let written = 0
+  for (const p of batchPhotos(project.db, batchId)) {
+    for (const file of [p.maskFile, p.cutoutFile]) {
+      if (!file) continue
+      await copyFile(join(project.dir, file), join(dir, basename(file)))
+      written++
+    }
+  }
+  return { written, dir }
+}
+
 /**
  * Predicted masks become the photos' labels, marked model-made until a person confirms or edits them.
  * A photo that already has a hand-made (or confirmed) mask keeps it: a model never overwrites a person's work.
@@ -166,13 +178,13 @@ export async function acceptPredictions(project: Project, batchId: number, photo
       foreground: p.foregroundFraction,
       modelMade: true
     })
-    project.db.prepare('UPDATE predicted_photos SET accepted = 1 WHERE id = ?').run(p.id)
+    markAccepted(project.db, p.id)
     accepted++
   }
   return { accepted, kept }
 }
 
-export async function measureLabelledJob(params: { datasetId: number; file: string; measure: MeasurementSettings }, ctx: JobContext): Promise<{ file: string; rows: number }> {
+export async function measureLabelledJob(params: { datasetId: number; file: string; measure: MeasurementSettings }, ctx: JobContext<'measure'>): Promise<{ file: string; rows: number }> {
   const { project, signal } = ctx
   const photos = datasetPhotos(project.db, params.datasetId).filter((p) => p.mask)
   if (photos.length === 0) throw new ApiError('bad_input', 'No photo in this dataset has a mask to measure.')

@@ -6,6 +6,7 @@
 // their pixels are reported separately (noisePx) so nothing disappears silently. Touching leaves count as one.
 import type { Raster } from '../imaging/raster'
 import { opencv } from '../imaging/opencv'
+import type { LeafFigures } from '../../../shared/api/evaluation'
 
 export interface LeafMeasureOptions {
   /** Smallest component counted as a leaf, in pixels (default 1: every component counts). */
@@ -26,16 +27,7 @@ export interface Leaf {
   height: number
 }
 
-export interface LeafMeasurement {
-  width: number
-  height: number
-  /** Leaf area: the pixels of all counted leaves. */
-  areaPx: number
-  /** areaPx / pixelsPerMm², or null without a scale. */
-  areaMm2: number | null
-  /** areaPx / (width × height). */
-  foregroundFraction: number
-  leafCount: number
+export interface LeafMeasurement extends LeafFigures {
   /** Counted leaves, largest first. */
   leaves: Leaf[]
   /** Leaf pixels in components smaller than the minimum, left out of areaPx and leafCount. */

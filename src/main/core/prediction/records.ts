@@ -109,3 +109,8 @@ export function recordPredictedPhoto(
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
   ).run(batchId, p.name, p.sourcePath, p.photoId, p.photoFile, p.maskFile, p.probabilityFile, p.cutoutFile, p.width, p.height, p.areaPx, p.areaMm2, p.foregroundFraction, p.leafCount, p.noisePx)
 }
+
+/** The predicted mask became its photo's label. */
+export function markAccepted(db: Db, predictedPhotoId: number): void {
+  db.prepare('UPDATE predicted_photos SET accepted = 1 WHERE id = ?').run(predictedPhotoId)
+}

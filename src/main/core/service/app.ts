@@ -3,6 +3,7 @@ import { z } from 'zod'
 import type { AppApi } from '../../../shared/api/app'
 import { ApiError } from '../../../shared/errors'
 import { appVersion } from '../../../shared/version'
+import { maxIdsPerCall, type Bound } from '../../../shared/bounds'
 import { createProject, openProject } from '../project'
 import type { Methods, Schemas } from './area'
 import type { LeafsegService } from './service'
@@ -12,6 +13,11 @@ type K = keyof AppApi
 const none = z.object({}).strict()
 export const filePath = z.string().min(1).max(4096).refine((p) => !p.includes('\0'), 'a path cannot contain NUL')
 export const id = z.number().int().positive()
+/** A number within a bound of src/shared/bounds.ts; `whole` for counts. */
+export const within = (b: Bound) => z.number().min(b.min).max(b.max)
+export const whole = (b: Bound) => within(b).int()
+/** At most maxIdsPerCall ids. */
+export const ids = z.array(id).min(1).max(maxIdsPerCall)
 
 export const appSchemas: Schemas<K> = {
   'app.info': none,
@@ -24,6 +30,7 @@ export const appSchemas: Schemas<K> = {
   'projects.forget': z.object({ dir: filePath }).strict(),
   'jobs.list': none,
   'jobs.cancel': z.object({ id }).strict(),
+  'jobs.wait': z.object({ id }).strict(),
   'jobs.startDemo': z
     .object({ steps: z.number().int().min(1).max(100_000), stepMs: z.number().int().min(0).max(60_000), failAt: z.number().int().min(0).optional() })
     .strict()
@@ -32,7 +39,7 @@ export const appSchemas: Schemas<K> = {
 export function appMethods(s: LeafsegService): Methods<K> {
   return {
     async 'app.info'() {
-      return { version: appVersion, host: s.options.host, nativeDialogs: Boolean(s.options.pickFolder), development: Boolean(s.options.development) }
+      return { version: appVersion, host: s.options.host, nativeDialogs: Boolean(s.options.pickFolder), demoJob: Boolean(s.options.demoJob) }
     },
     async 'dialog.pickFolder'({ title }) {
       if (!s.options.pickFolder) throw new ApiError('invalid_argument', 'This host has no folder dialog: type the folder path instead.')
@@ -64,8 +71,11 @@ export function appMethods(s: LeafsegService): Methods<K> {
     async 'jobs.cancel'({ id }) {
       return s.requireProject().jobs.cancel(id)
     },
+    async 'jobs.wait'({ id }) {
+      return s.requireProject().jobs.wait(id)
+    },
     async 'jobs.startDemo'(args) {
-      if (!s.options.development) throw new ApiError('forbidden', 'The test job exists only in development builds.')
+      if (!s.options.demoJob) throw new ApiError('not_found', 'The test job exists only in development and tests.')
       return s.requireProject().jobs.start('demo', `Test job (${args.steps} steps)`, args)
     }
   }

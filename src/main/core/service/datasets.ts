@@ -5,9 +5,10 @@ import { basename } from 'node:path'
 import type { DatasetsApi } from '../../../shared/api/datasets'
 import { ApiError } from '../../../shared/errors'
 import * as records from '../datasets/records'
-import type { MaskJobSource } from '../datasets/jobs'
+import type { MaskJobSource } from '../../../shared/api/datasets'
 import type { Methods, Schemas } from './area'
-import { filePath, id } from './app'
+import { filePath, id, ids, whole, within } from './app'
+import { maskThresholdBounds, maxIdsPerCall, seedBounds, splitPercentBounds } from '../../../shared/bounds'
 import type { LeafsegService } from './service'
 
 type K = keyof DatasetsApi
@@ -18,10 +19,13 @@ const filter = z
   .strict()
 const sort = z.enum(['name', 'date'])
 const name = z.string().trim().min(1).max(200)
+const percent = within(splitPercentBounds)
+const names = z.array(z.string().trim().min(1).max(1000)).max(maxIdsPerCall)
 
 export const datasetSchemas: Schemas<K> = {
   'datasets.list': z.object({}).strict(),
   'datasets.create': z.object({ name }).strict(),
+  'datasets.findByName': z.object({ name }).strict(),
   'datasets.update': z.object({ id, name: name.optional(), pxPerMm: z.number().positive().max(1e6).nullable().optional() }).strict(),
   'datasets.delete': z.object({ id }).strict(),
   'datasets.photos': z
@@ -37,8 +41,8 @@ export const datasetSchemas: Schemas<K> = {
           .object({
             kind: z.literal('folder'),
             dir: filePath,
-            suffixes: z.array(z.string().min(1).max(40)).max(20).optional(),
-            threshold: z.number().int().min(1).max(255).optional()
+            moreSuffixes: z.array(z.string().min(1).max(40)).max(20).optional(),
+            threshold: whole(maskThresholdBounds).optional()
           })
           .strict(),
         z.object({ kind: z.literal('labelbox'), file: filePath, apiKey: z.string().min(1).max(4096) }).strict(),
@@ -48,14 +52,9 @@ export const datasetSchemas: Schemas<K> = {
     .strict(),
   'datasets.exportMasks': z.object({ datasetId: id, dir: filePath, format: z.enum(['png', 'coco']) }).strict(),
   'datasets.split': z.union([
-    z
-      .object({
-        datasetId: id,
-        ratio: z.tuple([z.number().min(0).max(100), z.number().min(0).max(100), z.number().min(0).max(100)]),
-        seed: z.number().int().min(0).max(2 ** 31)
-      })
-      .strict(),
-    z.object({ datasetId: id, photoIds: z.array(id).min(1).max(100_000), split: split.nullable() }).strict()
+    z.object({ datasetId: id, ratio: z.tuple([percent, percent, percent]), seed: whole(seedBounds) }).strict(),
+    z.object({ datasetId: id, photoIds: ids, split: split.nullable() }).strict(),
+    z.object({ datasetId: id, val: names, test: names }).strict()
   ]),
   'photos.get': z.object({ id }).strict(),
   'photos.neighbour': z.object({ id, direction: z.union([z.literal(1), z.literal(-1)]), filter, sort }).strict(),
@@ -71,6 +70,11 @@ export function datasetMethods(s: LeafsegService): Methods<K> {
     },
     async 'datasets.create'({ name }) {
       return records.createDataset(db(), name)
+    },
+    async 'datasets.findByName'({ name }) {
+      const found = records.findDatasetByName(db(), name)
+      if (!found) throw new ApiError('not_found', `The project has no dataset called “${name.trim()}”.`)
+      return found
     },
     async 'datasets.update'({ id, ...changes }) {
       return records.updateDataset(db(), id, changes)
@@ -104,7 +108,9 @@ export function datasetMethods(s: LeafsegService): Methods<K> {
       return jobs().start('export-masks', `Export masks of “${dataset.name}” as ${format === 'png' ? 'PNG files' : 'COCO JSON'}`, { datasetId, dir: s.checkPath(dir), format })
     },
     async 'datasets.split'(args) {
+      records.getDataset(db(), args.datasetId)
       if ('ratio' in args) records.splitByRatio(db(), args.datasetId, args.ratio, args.seed)
+      else if ('val' in args) records.splitByNames(db(), args.datasetId, args)
       else records.setSplit(db(), args.datasetId, args.photoIds, args.split)
       return records.getDataset(db(), args.datasetId)
     },

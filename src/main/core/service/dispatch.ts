@@ -1,5 +1,6 @@
 // The generic adapter step every host shares: look the method up, validate its argument, call it,
 // and turn any failure into a typed error. Hosts only move bytes.
+import type { z } from 'zod'
 import type { ApiMethod } from '../../../shared/api'
 import { ApiError, isApiErrorShape, type ApiErrorShape } from '../../../shared/errors'
 import { apiSchemas } from './schemas'
@@ -15,13 +16,38 @@ export function toApiError(err: unknown): ApiErrorShape {
   return { code: 'internal', message: e instanceof Error ? e.message : String(err) }
 }
 
+type Issue = z.core.$ZodIssue
+
+/** One issue in words a person can act on: the field and the bound ("ids: at most 100000 items"). */
+function describeIssue(issue: Issue, prefix: PropertyKey[] = []): string {
+  const path = [...prefix, ...issue.path]
+  const field = path.map(String).join('.') || 'argument'
+  const unit = (origin: string) => (origin === 'array' ? ' items' : origin === 'string' ? ' characters' : '')
+  switch (issue.code) {
+    case 'too_big':
+      return `${field}: ${issue.inclusive === false ? 'below' : 'at most'} ${String(issue.maximum)}${unit(issue.origin)}`
+    case 'too_small':
+      if (issue.origin === 'number' && issue.minimum === 0 && issue.inclusive === false) return `${field}: must be above 0`
+      return `${field}: at least ${String(issue.minimum)}${unit(issue.origin)}`
+    case 'invalid_union': {
+      // The option the argument came closest to (fewest problems) says what is wrong with it.
+      const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0]
+      return closest?.length ? closest.map((i) => describeIssue(i, path)).join('; ') : `${field}: ${issue.message}`
+    }
+    case 'unrecognized_keys':
+      return `${field}: unknown ${issue.keys.length === 1 ? 'field' : 'fields'} ${issue.keys.join(', ')}`
+    default:
+      return `${field}: ${issue.message}`
+  }
+}
+
 export async function dispatch(service: LeafsegService, method: string, args: unknown): Promise<DispatchResult> {
   if (!Object.hasOwn(apiSchemas, method)) {
     return { ok: false, error: { code: 'not_found', message: `Unknown API method “${method}”.` } }
   }
   const parsed = apiSchemas[method as ApiMethod].safeParse(args ?? {})
   if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'argument'}: ${i.message}`).join('; ')
+    const detail = parsed.error.issues.map((i) => describeIssue(i)).join('; ')
     return { ok: false, error: { code: 'invalid_argument', message: `${method}: ${detail}` } }
   }
   try {

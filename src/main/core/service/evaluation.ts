@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { EvaluationApi, RunComparison } from '../../../shared/api/evaluation'
 import type { TrainingConfig } from '../../../shared/api/training'
 import { ApiError } from '../../../shared/errors'
-import { getDataset, getPhoto } from '../datasets/records'
+import { confirmMask, getDataset, getPhoto } from '../datasets/records'
 import { getRun, getRunDetail } from '../training/records'
 import { writeMeasurementsCsv } from '../prediction/csv'
 import { createEvaluation, evaluationAt, latestEvaluation, listEvaluations } from '../evaluation/records'
@@ -11,25 +11,29 @@ import { evaluationItems } from '../evaluation/jobs'
 import { batchPhotos, createBatch, getBatch, listBatches } from '../prediction/records'
 import { acceptPredictions, batchCsvRows } from '../prediction/jobs'
 import type { Methods, Schemas } from './area'
-import { filePath, id } from './app'
+import { filePath, id, ids, within } from './app'
+import { probabilityThresholdBounds } from '../../../shared/bounds'
+import { exportBatchMasks } from '../prediction/jobs'
+import { predictWithModelFolder } from '../prediction/model-folder'
 import type { LeafsegService } from './service'
 
 type K = keyof EvaluationApi
 
 const checkpoint = z.enum(['best', 'last'])
+const threshold = within(probabilityThresholdBounds)
 const measure = z.object({ minLeafAreaPx: z.number().int().min(1).max(1e9), pxPerMm: z.number().positive().max(1e6).nullable() }).strict()
 
 export const evaluationSchemas: Schemas<K> = {
   'evaluations.start': z.object({ runId: id, checkpoint, source: z.enum(['val', 'test', 'dataset']), datasetId: id.optional() }).strict(),
   'evaluations.list': z.object({ runId: id }).strict(),
-  'evaluations.get': z.object({ id, threshold: z.number().min(0).max(1) }).strict(),
+  'evaluations.get': z.object({ id, threshold }).strict(),
   'runs.compare': z.object({ runIds: z.array(id).min(2).max(12) }).strict(),
   'predictions.start': z
     .object({
       runId: id,
       checkpoint,
       source: z.discriminatedUnion('kind', [z.object({ kind: z.literal('folder'), dir: filePath }).strict(), z.object({ kind: z.literal('dataset'), datasetId: id }).strict()]),
-      threshold: z.number().min(0).max(1),
+      threshold,
       cutouts: z.boolean(),
       measure
     })
@@ -37,7 +41,10 @@ export const evaluationSchemas: Schemas<K> = {
   'predictions.list': z.object({}).strict(),
   'predictions.photos': z.object({ batchId: id }).strict(),
   'predictions.exportCsv': z.object({ batchId: id, file: filePath }).strict(),
-  'predictions.accept': z.object({ batchId: id, photoIds: z.array(id).min(1).max(100_000).optional() }).strict(),
+  'predictions.measurements': z.object({ batchId: id }).strict(),
+  'predictions.exportMasks': z.object({ batchId: id, dir: filePath }).strict(),
+  'predictions.fromModel': z.object({ model: filePath, images: filePath, out: filePath, csv: filePath.optional(), threshold, measure }).strict(),
+  'predictions.accept': z.object({ batchId: id, photoIds: ids.optional() }).strict(),
   'photos.confirmMask': z.object({ id }).strict(),
   'measurements.labelled': z.object({ datasetId: id, file: filePath, measure }).strict()
 }
@@ -120,13 +127,23 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
       await writeMeasurementsCsv(target, rows)
       return { file: target, rows: rows.length }
     },
+    async 'predictions.measurements'({ batchId }) {
+      return batchCsvRows(db(), batchId)
+    },
+    async 'predictions.exportMasks'({ batchId, dir }) {
+      return exportBatchMasks(s.requireProject().project, batchId, s.checkPath(dir))
+    },
+    async 'predictions.fromModel'(args) {
+      const checked = { ...args, model: s.checkPath(args.model), images: s.checkPath(args.images), out: s.checkPath(args.out), csv: args.csv === undefined ? undefined : s.checkPath(args.csv) }
+      return predictWithModelFolder(checked, s.folderProgress('predictions.fromModel'))
+    },
     async 'predictions.accept'({ batchId, photoIds }) {
       return acceptPredictions(s.requireProject().project, batchId, photoIds)
     },
     async 'photos.confirmMask'({ id }) {
       const photo = getPhoto(db(), id)
       if (!photo.mask) throw new ApiError('bad_input', `${photo.name} has no mask to confirm.`)
-      db().prepare('UPDATE masks SET model_made = 0, updated_at = ? WHERE photo_id = ?').run(new Date().toISOString(), id)
+      confirmMask(db(), id)
     },
     async 'measurements.labelled'({ datasetId, file, measure }) {
       const dataset = getDataset(db(), datasetId)

@@ -8,23 +8,27 @@ import { getDataset, getPhoto } from '../datasets/records'
 import { TrimapMaker } from '../matting/trimap'
 import sharp from 'sharp'
 import type { Methods, Schemas } from './area'
-import { filePath, id } from './app'
+import { filePath, id, ids, whole } from './app'
+import { trimapBounds } from '../../../shared/bounds'
+import { matteFolder, trimapFolder } from '../matting/folders'
 import type { LeafsegService } from './service'
 
 type K = keyof MattingApi
 
 const settings = {
-  kernelSize: z.number().int().min(1).max(101),
-  fgIterations: z.number().int().min(0).max(1000),
-  bgIterations: z.number().int().min(0).max(1000)
+  kernelSize: whole(trimapBounds.kernelSize),
+  fgIterations: whole(trimapBounds.fgIterations),
+  bgIterations: whole(trimapBounds.bgIterations)
 }
-const photoIds = z.array(id).min(1).max(100_000).optional()
+const photoIds = ids.optional()
 
 export const mattingSchemas: Schemas<K> = {
   'matting.previewTrimap': z.object({ photoId: id, ...settings }).strict(),
   'matting.makeTrimaps': z.object({ datasetId: id, ...settings }).strict(),
   'matting.makeMattes': z.object({ datasetId: id, photoIds }).strict(),
-  'matting.exportCutouts': z.object({ datasetId: id, dir: filePath, photoIds, colours: z.enum(['foreground', 'photo']) }).strict()
+  'matting.exportCutouts': z.object({ datasetId: id, dir: filePath, photoIds, colours: z.enum(['foreground', 'photo']) }).strict(),
+  'matting.trimapFolder': z.object({ masks: filePath, out: filePath, ...settings }).strict(),
+  'matting.matteFolder': z.object({ images: filePath, trimaps: filePath, out: filePath, cutouts: filePath.optional() }).strict()
 }
 
 export function mattingMethods(s: LeafsegService): Methods<K> {
@@ -68,6 +72,15 @@ export function mattingMethods(s: LeafsegService): Methods<K> {
     async 'matting.exportCutouts'({ datasetId, dir, photoIds, colours }) {
       const dataset = getDataset(db(), datasetId)
       return jobs().start('cutouts', `Cutouts of “${dataset.name}”`, { datasetId, dir: s.checkPath(dir), photoIds, colours })
+    },
+    async 'matting.trimapFolder'(args) {
+      const checked = { ...args, masks: s.checkPath(args.masks), out: s.checkPath(args.out) }
+      return trimapFolder(checked, s.folderProgress('matting.trimapFolder'))
+    },
+    async 'matting.matteFolder'(args) {
+      const cutouts = args.cutouts === undefined ? undefined : s.checkPath(args.cutouts)
+      const checked = { images: s.checkPath(args.images), trimaps: s.checkPath(args.trimaps), out: s.checkPath(args.out), cutouts }
+      return matteFolder(checked, s.folderProgress('matting.matteFolder'))
     }
   }
 }

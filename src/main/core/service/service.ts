@@ -1,7 +1,7 @@
 // The application as one object: state (the open project, its job runner, chosen folders, events) and
 // the API, assembled from one module per area. Hosts (Electron, web, CLI) only adapt transport.
 import { basename, resolve } from 'node:path'
-import { jobEventNames, type EventName, type LeafsegApi } from '../../../shared/api'
+import { jobEventNames, type ApiMethod, type EventName, type LeafsegApi } from '../../../shared/api'
 import { ApiError } from '../../../shared/errors'
 import type { AppInfo, ProjectInfo } from '../../../shared/domain'
 import type { Project } from '../project'
@@ -28,8 +28,8 @@ export interface ServiceOptions {
    * In Electron, project folders must come from a dialog or the recent list.
    */
   typedPathsAreChoices: boolean
-  /** Development and tests: the API offers the test job that only counts; a user's app does not. */
-  development?: boolean
+  /** Offer the test job that only counts (development and tests; never in a packaged app). */
+  demoJob?: boolean
 }
 
 export interface OpenProject {
@@ -78,6 +78,11 @@ export class LeafsegService {
    */
   uploadTarget(batch: string, relativePath: string): { dir: string; file: string } {
     return prepareUpload(this.requireProject().project.dir, batch, relativePath)
+  }
+
+  /** Progress of work on plain folders (no job row), sent as 'folder.progress' events. */
+  folderProgress(method: ApiMethod): (done: number, total: number, message: string) => void {
+    return (done, total, message) => this.events.emit('folder.progress', { method, done, total, message })
   }
 
   /** How a job title names the folders or files it works on ("dropped photos" for a browser drop). */

@@ -5,15 +5,16 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import type { TrainingApi, TrainingConfig } from '../../../shared/api/training'
 import { ApiError } from '../../../shared/errors'
-import { getDataset, getPhoto } from '../datasets/records'
+import { getDataset, getPhoto, previewPhotoId } from '../datasets/records'
 import { augmentedPreviews } from '../training/data'
 import type { Raster } from '../imaging/raster'
 import { augmentOptions, networkProblem, presetConfig, TRAINING_PRESETS } from '../training/config'
 import { expectedBackend } from '../training/backend-info'
 import * as runs from '../training/records'
-import type { TrainJobParams } from '../training/jobs'
+import type { TrainJobParams } from '../../../shared/api/training'
 import type { Methods, Schemas } from './area'
-import { id } from './app'
+import { id, whole } from './app'
+import { seedBounds, trainingBounds } from '../../../shared/bounds'
 import type { LeafsegService } from './service'
 
 type K = keyof TrainingApi
@@ -22,19 +23,22 @@ const none = z.object({}).strict()
 const augment = z
   .object({ flips: z.boolean(), rotate90: z.boolean(), rotate: z.boolean(), scale: z.boolean(), color: z.boolean(), blur: z.boolean(), noise: z.boolean() })
   .strict()
-const inputSize = z.number().int().min(16).max(2048)
+const b = trainingBounds
+const inputSize = whole(b.inputSize)
+const seed = whole(seedBounds)
+const epochs = whole(b.epochs)
 const config: z.ZodType<TrainingConfig> = z
   .object({
     preset: z.enum(['seed', 'fast-cpu', 'custom']),
     inputSize,
-    baseFilters: z.number().int().min(1).max(256),
-    depth: z.number().int().min(1).max(6),
-    batchSize: z.number().int().min(1).max(512),
-    epochs: z.number().int().min(1).max(10_000),
-    learningRate: z.number().positive().max(1),
+    baseFilters: whole(b.baseFilters),
+    depth: whole(b.depth),
+    batchSize: whole(b.batchSize),
+    epochs,
+    learningRate: z.number().gt(b.learningRate.min).max(b.learningRate.max),
     loss: z.enum(['bce', 'dice', 'bce+dice']),
-    patience: z.number().int().min(0).max(10_000),
-    seed: z.number().int().min(0).max(2 ** 31),
+    patience: whole(b.patience),
+    seed,
     augment
   })
   .strict()
@@ -43,11 +47,12 @@ export const trainingSchemas: Schemas<K> = {
   'training.presets': none,
   'training.backend': none,
   'training.checkFit': z.object({ config }).strict(),
-  'training.previews': z.object({ datasetId: id, photoId: id.optional(), inputSize, augment, seed: z.number().int().min(0).max(2 ** 31).optional() }).strict(),
+  'training.previews': z.object({ datasetId: id, photoId: id.optional(), inputSize, augment, seed: seed.optional() }).strict(),
   'training.start': z.object({ datasetId: id, name: z.string().trim().max(200).optional(), config }).strict(),
-  'training.resume': z.object({ runId: id, epochs: z.number().int().min(1).max(10_000).optional() }).strict(),
+  'training.resume': z.object({ runId: id, epochs: epochs.optional() }).strict(),
   'runs.list': none,
   'runs.get': z.object({ id }).strict(),
+  'runs.findByName': z.object({ name: z.string().trim().min(1).max(200) }).strict(),
   'runs.update': z.object({ id, name: z.string().trim().min(1).max(200).optional(), notes: z.string().max(20_000).optional() }).strict(),
   'runs.delete': z.object({ id }).strict()
 }
@@ -96,14 +101,9 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
       let chosen: number
       if (photoId !== undefined) chosen = photoId
       else {
-        const row = db()
-          .prepare(
-            `SELECT p.id FROM photos p JOIN masks m ON m.photo_id = p.id WHERE p.dataset_id = ?
-             ORDER BY p.split = 'train' DESC, m.foreground DESC, p.id LIMIT 1`
-          )
-          .get(datasetId) as { id: number } | undefined
-        if (!row) throw new ApiError('bad_input', 'This dataset has no photo with a mask to show augmented samples of.')
-        chosen = row.id
+        const found = previewPhotoId(db(), datasetId)
+        if (found === null) throw new ApiError('bad_input', 'This dataset has no photo with a mask to show augmented samples of.')
+        chosen = found
       }
       const photo = getPhoto(db(), chosen)
       if (photo.datasetId !== datasetId) throw new ApiError('not_found', `Photo ${chosen} is not in this dataset.`)
@@ -138,6 +138,12 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
     },
     async 'runs.get'({ id }) {
       return runs.getRunDetail(db(), id)
+    },
+    async 'runs.findByName'({ name }) {
+      const all = runs.listRuns(db())
+      const found = all.find((r) => String(r.id) === name) ?? all.find((r) => r.name === name)
+      if (!found) throw new ApiError('not_found', `The project has no run “${name}” (give its id or name; the Runs view lists them).`)
+      return found
     },
     async 'runs.update'({ id, ...changes }) {
       return runs.updateRun(db(), id, changes)

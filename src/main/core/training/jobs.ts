@@ -6,27 +6,12 @@ import { copyFile, mkdir, readFile, rename } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { ApiError } from '../../../shared/errors'
-import type { RunEpoch, TrainingProgress } from '../../../shared/api/training'
+import type { RunEpoch, TrainingProgress, TrainJobParams, TrainJobResult } from '../../../shared/api/training'
 import type { JobContext } from '../jobs/context'
 import type { Project } from '../project'
 import { augmentOptions } from './config'
 import { wasmThreads } from '../model/threads'
 import { currentMasks, finishRun, getRun, recordEpoch, runSnapshot, setRunBackend, truncateEpochs } from './records'
-
-export interface TrainJobParams {
-  runId: number
-  /** Continue from runs/<id>/last. */
-  resume: boolean
-}
-
-export interface TrainJobResult {
-  runId: number
-  epochs: number
-  bestEpoch: number
-  bestIoU: number
-  stoppedEarly: boolean
-  resumedAfterEpoch: number
-}
 
 /** Copy the dataset's masks into the run, checking each is still the mask the snapshot froze. */
 async function freezeMasks(project: Project, runId: number, signal: AbortSignal): Promise<void> {
@@ -57,7 +42,7 @@ async function checkpointHistory(runDir: string): Promise<RunEpoch[]> {
   return []
 }
 
-export async function trainJob(params: TrainJobParams, ctx: JobContext): Promise<TrainJobResult> {
+export async function trainJob(params: TrainJobParams, ctx: JobContext<'train'>): Promise<TrainJobResult> {
   const { project, signal } = ctx
   const db = project.db
   const run = getRun(db, params.runId)

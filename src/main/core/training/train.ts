@@ -2,22 +2,13 @@
 // validation, early stopping, cancel, best/last checkpoints and resume.
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { RunMetrics } from '../../../shared/api/training'
 import { initBackend, tf, type BackendInfo } from '../model/backend'
 import { batchCount, streamBatches, type AugmentOptions, type Batch, type Sample, type Sampling } from './data'
 import { buildUnet, checkTrainingFits, checkUnetConfig, lossFunction, type LossName, type UnetConfig } from '../model/unet'
 import { exists, loadModelFiles, loadOptimizerFiles, readableFolder, replaceFolder, saveModelFiles, saveOptimizerFiles, type ModelMeta } from '../model/model-io'
 
-export interface Metrics {
-  loss: number
-  /** Fraction of pixels right at threshold 0.5. */
-  accuracy: number
-  /** Pooled over every pixel of the set: TP / (TP + FP + FN). */
-  iou: number
-  /** Pooled: 2TP / (2TP + FP + FN). */
-  dice: number
-  precision: number
-  recall: number
-}
+export type Metrics = RunMetrics
 
 export interface EpochMetrics {
   /** 1-based, continuing across resumes. */

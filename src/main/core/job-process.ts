@@ -1,12 +1,13 @@
 // Job process hosts that need no Electron: a Node child process (web host) and in-process (CLI).
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { FromJobProcess, JobProcess, ToJobProcess } from './protocol'
-import { serveJobs } from './worker'
+import type { FromJobProcess, JobProcess, ToJobProcess } from './jobs/protocol'
+import { serveJobs } from './jobs/worker'
+import { jobHandlers } from './job-handlers'
 
 /** A Node child process running the job worker (TypeScript through tsx). */
 export function forkJobProcess(): JobProcess {
-  const entry = fileURLToPath(new URL('./node-entry.ts', import.meta.url))
+  const entry = fileURLToPath(new URL('./job-process-entry.ts', import.meta.url))
   const child = fork(entry, [], { execArgv: ['--import', import.meta.resolve('tsx')], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   return {
     send: (m) => child.send(m),
@@ -19,7 +20,7 @@ export function forkJobProcess(): JobProcess {
 /** Jobs run in this very process: for the CLI, which has no window to keep responsive. */
 export function inProcessJobs(): JobProcess {
   const listeners: ((m: FromJobProcess) => void)[] = []
-  const handle = serveJobs((m) => queueMicrotask(() => listeners.forEach((l) => l(m))))
+  const handle = serveJobs(jobHandlers, (m) => queueMicrotask(() => listeners.forEach((l) => l(m))))
   return {
     send: (m: ToJobProcess) => handle(m),
     onMessage: (l) => listeners.push(l),

@@ -1,0 +1,23 @@
+// The composition of the job process: every job kind with the step that runs it. It sits above the steps
+// (which know nothing of each other's jobs) and `jobs/` (which runs whatever handlers it is given).
+import type { JobHandlers } from './jobs/context'
+import { demoJob } from './jobs/demo'
+import { exportMasksJob, importMasksJob, importPhotosJob } from './datasets/jobs'
+import { exportCutoutsJob, mattesJob, trimapsJob } from './matting/jobs'
+import { trainJob } from './training/jobs'
+import { evaluateJob } from './evaluation/jobs'
+import { measureLabelledJob, predictJob } from './prediction/jobs'
+
+export const jobHandlers: JobHandlers = {
+  demo: demoJob,
+  'import-photos': importPhotosJob,
+  'import-masks': importMasksJob,
+  'export-masks': exportMasksJob,
+  trimaps: trimapsJob,
+  mattes: mattesJob,
+  cutouts: exportCutoutsJob,
+  train: trainJob,
+  evaluate: evaluateJob,
+  predict: predictJob,
+  measure: measureLabelledJob
+}

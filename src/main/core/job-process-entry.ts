@@ -1,0 +1,8 @@
+// Entry of the Node child job process (forked with IPC by forkJobProcess).
+import type { ToJobProcess } from './jobs/protocol'
+import { serveJobs } from './jobs/worker'
+import { jobHandlers } from './job-handlers'
+
+const handle = serveJobs(jobHandlers, (m) => process.send?.(m))
+process.on('message', (m) => handle(m as ToJobProcess))
+process.on('disconnect', () => process.exit(0))

@@ -1,0 +1,69 @@
+// Every job kind with its params (stored with the job), its result and the events it may send: starting a
+// job, its handler, reading `job.result` and a view's filter on its own jobs are all checked against this map.
+import type { JobStatus, TrimapSettings } from '../domain'
+import type { ImportMasksResult, ImportPhotosResult, MaskJobSource } from './datasets'
+import type { MattingResult } from './matting'
+import type { TrainJobParams, TrainJobResult } from './training'
+import type { EvaluationSource, MeasurementSettings, PredictionRequest } from './evaluation'
+
+type Problems = { path: string; reason: string }[]
+
+export interface JobKinds {
+  /** Counts only: proves the job path end to end (tests and development; not in the API of a packaged app). */
+  demo: { params: { steps: number; stepMs: number; failAt?: number }; result: { steps: number }; events: never }
+  'import-photos': { params: { datasetId: number; paths: string[] }; result: ImportPhotosResult; events: never }
+  'import-masks': { params: { datasetId: number; source: MaskJobSource }; result: ImportMasksResult; events: never }
+  'export-masks': { params: { datasetId: number; dir: string; format: 'png' | 'coco' }; result: { written: number; path: string }; events: never }
+  trimaps: { params: { datasetId: number; settings: TrimapSettings }; result: MattingResult; events: never }
+  mattes: { params: { datasetId: number; photoIds?: number[] }; result: MattingResult; events: never }
+  cutouts: {
+    params: { datasetId: number; dir: string; photoIds?: number[]; colours: 'foreground' | 'photo' }
+    result: { written: number; dir: string; skipped: string[] }
+    events: never
+  }
+  train: { params: TrainJobParams; result: TrainJobResult; events: 'training.progress' }
+  evaluate: {
+    params: { evaluationId: number; runId: number; checkpoint: 'best' | 'last'; source: EvaluationSource; datasetId?: number }
+    result: { evaluationId: number; photos: number }
+    events: never
+  }
+  predict: { params: PredictionRequest & { batchId: number }; result: { batchId: number; photos: number; problems: Problems }; events: never }
+  measure: { params: { datasetId: number; file: string; measure: MeasurementSettings }; result: { file: string; rows: number }; events: never }
+}
+
+export type JobKind = keyof JobKinds
+export type JobParams<K extends JobKind> = JobKinds[K]['params']
+export type JobResult<K extends JobKind> = JobKinds[K]['result']
+/** The API events a job of this kind may send from the job process (see JobContext.event). */
+export type JobEvents<K extends JobKind> = JobKinds[K]['events']
+
+export interface JobFields {
+  id: number
+  /** A one-line description for people ("Import 120 photos into ‘Vines 2025’"). */
+  title: string
+  status: JobStatus
+  /** Units done and total; total 0 while unknown. */
+  done: number
+  total: number
+  message: string | null
+  error: string | null
+  createdAt: string
+  startedAt: string | null
+  finishedAt: string | null
+  /** Seconds left, estimated from the rate so far; null while unknown. */
+  etaSeconds: number | null
+}
+
+/** A job as every host sees it, discriminated by kind: `job.kind === 'train'` types `job.result`. */
+export type JobInfo<K extends JobKind = JobKind> = K extends JobKind
+  ? JobFields & {
+      kind: K
+      /** What the job produced (ids, counts), once it succeeded. */
+      result: JobResult<K> | null
+    }
+  : never
+
+/** Whether a job is of one of these kinds (a view's filter on its own jobs). */
+export function isJobOf<K extends JobKind>(job: JobInfo, ...kinds: K[]): job is JobInfo<K> {
+  return (kinds as JobKind[]).includes(job.kind)
+}

@@ -1,0 +1,46 @@
+// The bounds of every setting a person can type or slide, declared once: the API's schemas enforce them,
+// and the UI's sliders and the command line's help read them from here.
+import type { TrimapSettings } from './domain'
+
+export interface Bound {
+  min: number
+  max: number
+}
+
+/** Trimap settings: a k×k square kernel, erosions for definite leaf, dilations for definite background. */
+export const trimapBounds = {
+  kernelSize: { min: 1, max: 101 },
+  fgIterations: { min: 0, max: 1000 },
+  bgIterations: { min: 0, max: 1000 }
+} satisfies Record<keyof TrimapSettings, Bound>
+
+/** Where the inspector's trimap sliders stop (the API takes more; past this the unknown band swallows a leaf). */
+export const trimapSliderMax: TrimapSettings = { kernelSize: 31, fgIterations: 30, bgIterations: 30 }
+
+/** What a new dataset starts with. */
+export const defaultTrimapSettings: TrimapSettings = { kernelSize: 5, fgIterations: 5, bgIterations: 5 }
+
+/** Gray masks: leaf where value ≥ threshold. */
+export const maskThresholdBounds: Bound = { min: 1, max: 255 }
+
+/** Each part of a train/validation/test ratio, in percent. */
+export const splitPercentBounds: Bound = { min: 0, max: 100 }
+
+export const seedBounds: Bound = { min: 0, max: 2 ** 31 }
+
+/** A training configuration; the learning rate must also be above its minimum (0 is not a rate). */
+export const trainingBounds = {
+  inputSize: { min: 16, max: 2048 },
+  baseFilters: { min: 1, max: 256 },
+  depth: { min: 1, max: 6 },
+  batchSize: { min: 1, max: 512 },
+  epochs: { min: 1, max: 10_000 },
+  learningRate: { min: 0, max: 1 },
+  patience: { min: 0, max: 10_000 }
+} satisfies Record<string, Bound>
+
+/** Probability threshold for a mask, 0–1. */
+export const probabilityThresholdBounds: Bound = { min: 0, max: 1 }
+
+/** At most this many ids or paths in one call. */
+export const maxIdsPerCall = 100_000
