@@ -45,7 +45,7 @@ test('with the token: the page, the API and a session cookie', async () => {
   assert.match(first.body, /<div id="app">/)
   assert.match(String(first.headers['set-cookie']), /HttpOnly; SameSite=Strict/)
   const info = await get('/api/app.info', { authorization: `Bearer ${t.host.token}` })
-  assert.deepEqual(JSON.parse(info.body), { ok: true, value: { version: '0.1.0', host: 'web', nativeDialogs: false } })
+  assert.deepEqual(JSON.parse(info.body), { ok: true, value: { version: '0.1.0', host: 'web', nativeDialogs: false, demoJob: true } })
   const viaCookie = await get('/api/projects.current', { cookie: `leafseg_token=${t.host.token}` })
   assert.deepEqual(JSON.parse(viaCookie.body), { ok: true, value: null })
 })
