@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { LeafsegService } from '../../src/main/core/service/service'
 import { inProcessJobs } from '../../src/main/core/job-process'
+import { dispatch } from '../../src/main/core/service/dispatch'
 import type { JobInfo } from '../../src/shared/domain'
 import type { TrainingConfig, TrainingProgress } from '../../src/shared/api/training'
 import { TRAINING_PRESETS } from '../../src/main/core/training/config'
@@ -189,7 +190,10 @@ test('datasets that cannot train are refused with a message, before a run is mad
   await setSplits(few.id, few.photoIds, 3, 0)
   await assert.rejects(service.api['training.start']({ datasetId: few.id, config: tiny() }), { code: 'bad_input', message: /validation split/ })
 
-  await assert.rejects(service.api['training.start']({ datasetId, config: tiny({ inputSize: 30 }) }), { code: 'invalid_argument', message: /multiple of 4/ })
+  // The network's shape is checked with the rest of the configuration, where every host's call is validated.
+  const misshapen = await dispatch(service, 'training.start', { datasetId, config: tiny({ inputSize: 30 }) })
+  assert.equal(!misshapen.ok && misshapen.error.code, 'invalid_argument')
+  assert.match(!misshapen.ok ? misshapen.error.message : '', /^training\.start: config\.inputSize: The input size must be a multiple of 4/)
   assert.equal((await service.api['runs.list']({})).length, before)
 })
 

@@ -7,17 +7,18 @@
 // so the image edge neither erodes a leaf that touches it nor grows one. Window offsets along each axis
 // run from -floor(k/2) to k-1-floor(k/2) (OpenCV's centred anchor; symmetric for odd k).
 import { opencv } from '../imaging/opencv'
+import { defaultTrimapSettings, trimapBounds, type Bound } from '../../../shared/bounds'
 
 export const TRIMAP_BACKGROUND = 0
 export const TRIMAP_UNKNOWN = 128
 export const TRIMAP_FOREGROUND = 255
 
 export interface TrimapOptions {
-  /** Side of the square structuring element (ones(k,k)); default 5. */
+  /** Side of the square structuring element (ones(k,k)); default in shared/bounds.ts. */
   kernelSize?: number
-  /** Erosion iterations that shrink the mask to definite foreground; default 5. */
+  /** Erosion iterations that shrink the mask to definite foreground. */
   fgIterations?: number
-  /** Dilation iterations; outside the dilated mask is definite background; default 5. */
+  /** Dilation iterations; outside the dilated mask is definite background. */
   bgIterations?: number
 }
 
@@ -29,19 +30,17 @@ export interface ResolvedTrimapOptions {
 
 export function resolveTrimapOptions(options: TrimapOptions = {}): ResolvedTrimapOptions {
   const resolved = {
-    kernelSize: options.kernelSize ?? 5,
-    fgIterations: options.fgIterations ?? 5,
-    bgIterations: options.bgIterations ?? 5
+    kernelSize: options.kernelSize ?? defaultTrimapSettings.kernelSize,
+    fgIterations: options.fgIterations ?? defaultTrimapSettings.fgIterations,
+    bgIterations: options.bgIterations ?? defaultTrimapSettings.bgIterations
   }
-  if (!Number.isInteger(resolved.kernelSize) || resolved.kernelSize < 1 || resolved.kernelSize > 101)
-    throw new Error(`The trimap kernel size must be a whole number from 1 to 101 (got ${options.kernelSize}).`)
-  for (const [name, value] of [
-    ['foreground erosion iterations', resolved.fgIterations],
-    ['background dilation iterations', resolved.bgIterations]
-  ] as const) {
-    if (!Number.isInteger(value) || value < 0 || value > 1000)
-      throw new Error(`The number of ${name} must be a whole number from 0 to 1000 (got ${value}).`)
+  // The API's schemas refuse these first; this guards the callers that come straight here (tests, benches).
+  const check = (what: string, value: number, b: Bound) => {
+    if (!Number.isInteger(value) || value < b.min || value > b.max) throw new Error(`${what} must be a whole number from ${b.min} to ${b.max} (got ${value}).`)
   }
+  check('The trimap kernel size', resolved.kernelSize, trimapBounds.kernelSize)
+  check('The number of foreground erosion iterations', resolved.fgIterations, trimapBounds.fgIterations)
+  check('The number of background dilation iterations', resolved.bgIterations, trimapBounds.bgIterations)
   return resolved
 }
 

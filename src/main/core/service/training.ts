@@ -42,6 +42,11 @@ const config: z.ZodType<TrainingConfig> = z
     augment
   })
   .strict()
+  // The one check of a run's configuration beyond its bounds: the network's shape must fit together.
+  .superRefine((c, ctx) => {
+    const problem = networkProblem(c)
+    if (problem) ctx.addIssue({ code: 'custom', path: ['inputSize'], message: problem })
+  })
 
 export const trainingSchemas: Schemas<K> = {
   'training.presets': none,
@@ -67,8 +72,6 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
   const db = () => open().project.db
 
   async function checkFit(c: TrainingConfig) {
-    const problem = networkProblem(c)
-    if (problem) throw new ApiError('invalid_argument', problem)
     const backend = expectedBackend(db()).backend
     // Loaded on demand: the estimate lives with the network, whose module loads tfjs.
     const { checkTrainingFits } = await import('../model/unet')

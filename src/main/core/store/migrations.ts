@@ -1,6 +1,7 @@
 // Append-only, numbered schema migrations. Never edit one that has shipped: add the next number.
 // `PRAGMA user_version` holds the number of the last one applied.
 import type Database from 'better-sqlite3'
+import { defaultTrimapSettings } from '../../../shared/bounds'
 
 export interface Migration {
   version: number
@@ -97,9 +98,9 @@ export const migrations: Migration[] = [
     up(db) {
       db.exec(`
         -- The trimap settings a user last applied to a dataset (the seed's defaults until then).
-        ALTER TABLE datasets ADD COLUMN trimap_kernel INTEGER NOT NULL DEFAULT 5;
-        ALTER TABLE datasets ADD COLUMN trimap_fg_iterations INTEGER NOT NULL DEFAULT 5;
-        ALTER TABLE datasets ADD COLUMN trimap_bg_iterations INTEGER NOT NULL DEFAULT 5;
+        ALTER TABLE datasets ADD COLUMN trimap_kernel INTEGER NOT NULL DEFAULT ${defaultTrimapSettings.kernelSize};
+        ALTER TABLE datasets ADD COLUMN trimap_fg_iterations INTEGER NOT NULL DEFAULT ${defaultTrimapSettings.fgIterations};
+        ALTER TABLE datasets ADD COLUMN trimap_bg_iterations INTEGER NOT NULL DEFAULT ${defaultTrimapSettings.bgIterations};
         -- Each records the mask it was made from (mask_hash): when the mask changes it is stale.
         CREATE TABLE trimaps (
           photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,

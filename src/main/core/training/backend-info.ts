@@ -5,6 +5,7 @@ import { createRequire } from 'node:module'
 import type { TrainingBackend } from '../../../shared/api/training'
 import type { Db } from '../store/database'
 import { wasmThreads } from '../model/threads'
+import { lastRunBackend } from './records'
 
 const require = createRequire(import.meta.url)
 
@@ -18,10 +19,8 @@ function installed(pkg: string): boolean {
 }
 
 export function expectedBackend(db: Db): TrainingBackend {
-  const last = db
-    .prepare(`SELECT backend, device, backend_reason FROM runs WHERE backend IS NOT NULL ORDER BY id DESC LIMIT 1`)
-    .get() as { backend: string; device: string; backend_reason: string | null } | undefined
-  if (last) return { backend: last.backend, device: last.device, reason: last.backend_reason, measured: true }
+  const last = lastRunBackend(db)
+  if (last) return { ...last, measured: true }
   if (installed('@tensorflow/tfjs-node-gpu'))
     return { backend: 'tensorflow', device: 'GPU if TensorFlow finds CUDA 11.2 and cuDNN 8.1, else CPU (checked when training starts)', reason: null, measured: false }
   if (installed('@tensorflow/tfjs-node'))

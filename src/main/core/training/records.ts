@@ -245,3 +245,11 @@ export function updateRun(db: Db, id: number, changes: { name?: string; notes?: 
 export function deleteRunRecord(db: Db, id: number): void {
   db.prepare('DELETE FROM runs WHERE id = ?').run(id)
 }
+
+/** The backend the latest run that started measured (what the next run most likely gets). */
+export function lastRunBackend(db: Db): { backend: string; device: string; reason: string | null } | null {
+  const row = db
+    .prepare(`SELECT backend, device, backend_reason AS reason FROM runs WHERE backend IS NOT NULL ORDER BY id DESC LIMIT 1`)
+    .get() as { backend: string; device: string; reason: string | null } | undefined
+  return row ?? null
+}
