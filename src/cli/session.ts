@@ -4,6 +4,7 @@ import { SingleBar, Presets } from 'cli-progress'
 import type { LeafsegClient } from '../shared/api'
 import type { JobInfo, JobKind, JobResult } from '../shared/api/jobs'
 import { ApiError } from '../shared/errors'
+import type { Session } from '../main/core/session'
 
 /** A job that succeeded: its result is there. */
 export type FinishedJob<K extends JobKind> = JobInfo<K> & { result: JobResult<K> }
@@ -16,6 +17,8 @@ export interface Cli extends LeafsegClient {
   runJob<K extends JobKind>(start: () => Promise<JobInfo<K>>): Promise<FinishedJob<K>>
   /** Draw the progress of work on plain folders (no job), for as long as `work` runs. */
   withFolderProgress<T>(work: () => Promise<T>): Promise<T>
+  /** Validate an argument as `call` would, without calling (refuse before anything is written). */
+  check: Session['check']
   /** Open the project the command names. */
   open(dir: string): Promise<void>
 }
@@ -51,6 +54,7 @@ export async function withSession<T>(json: boolean, work: (cli: Cli) => Promise<
   const cli: Cli = {
     call: client.call,
     on: client.on,
+    check: session.check,
     async open(dir) {
       await client.call('projects.open', { dir })
     },

@@ -100,7 +100,7 @@ test('project create and project info', () => {
   assert.match(missing.stderr, /Give the project folder/)
 })
 
-test('import photos and masks (any suffix datasets/match.ts knows)', () => {
+test('import photos and masks (any suffix datasets/match.ts knows); a bad mask option writes nothing', async () => {
   const summary = leafsegJson<{ dataset: { name: string; photos: number; labelled: number }; photos: { imported: number }; masks: { masks: number } }>(
     'import', photos, '--project', project, '--dataset', 'Leaves', '--masks', masks
   )
@@ -110,6 +110,11 @@ test('import photos and masks (any suffix datasets/match.ts knows)', () => {
   // The dataset is found by name, whatever its case and spaces.
   const again = leafsegJson<{ photos: { imported: number; duplicates: unknown[] } }>('import', photos, '--project', project, '--dataset', '  leaves ')
   assert.deepEqual([again.photos.imported, again.photos.duplicates.length], [0, 8])
+  // A refused mask option stops the command before the new dataset or its photos are written.
+  await assertRefused(
+    ['import', photos, '--project', project, '--dataset', 'Oaks', '--masks', masks, '--threshold', '0'],
+    await apiRefusal('datasets.importMasks', (datasetId) => ({ datasetId, source: { kind: 'folder', dir: masks, threshold: 0 } }))
+  )
 })
 
 test('split by ratio and by lists; a bad ratio, a photo in both lists and an unknown dataset are refused', async () => {

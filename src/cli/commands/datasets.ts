@@ -57,6 +57,17 @@ export const importCommand: Command = {
     if (values.labelbox && !apiKey) throw new UsageError('Set LABELBOX_API_KEY to your Labelbox API key (it is never stored).')
     const threshold = optionalNumber(values, 'threshold')
     return withSession(json, async (cli) => {
+      const moreSuffixes = values['mask-suffix'] as string[] | undefined
+      const source: MaskImportSource | null =
+        maskSources.length === 0
+          ? null
+          : values.masks !== undefined
+            ? { kind: 'folder', dir: String(values.masks), threshold, moreSuffixes }
+            : values.labelbox !== undefined
+              ? { kind: 'labelbox', file: String(values.labelbox), apiKey: apiKey! }
+              : { kind: 'coco', file: String(values.coco) }
+      // A refused mask option stops the command before the dataset or its photos are written.
+      if (source) cli.check('datasets.importMasks', { datasetId: 1, source })
       const dataset = await datasetNamed(cli, project, datasetName, true)
       let photos: ImportPhotosResult | null = null
       if (positionals.length > 0) {
@@ -68,14 +79,7 @@ export const importCommand: Command = {
         }
       }
       let masks: ImportMasksResult | null = null
-      if (maskSources.length === 1) {
-        const moreSuffixes = values['mask-suffix'] as string[] | undefined
-        const source: MaskImportSource =
-          values.masks !== undefined
-            ? { kind: 'folder', dir: String(values.masks), threshold, moreSuffixes }
-            : values.labelbox !== undefined
-              ? { kind: 'labelbox', file: String(values.labelbox), apiKey: apiKey! }
-              : { kind: 'coco', file: String(values.coco) }
+      if (source) {
         masks = (await cli.runJob(() => cli.call('datasets.importMasks', { datasetId: dataset.id, source }))).result
         if (!json) {
           console.log(`Imported ${masks.masks} mask(s).`)

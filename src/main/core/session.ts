@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import type { ApiArgs, ApiMethod, ApiResult, LeafsegClient } from '../../shared/api'
 import { ApiError } from '../../shared/errors'
 import { LeafsegService } from './service/service'
-import { dispatch } from './service/dispatch'
+import { checkArgs, dispatch } from './service/dispatch'
 import { forkJobProcess, inProcessJobs } from './job-process'
 
 export function userDataDir(): string {
@@ -14,6 +14,8 @@ export function userDataDir(): string {
 
 export interface Session {
   client: LeafsegClient
+  /** Validate an argument as `call` would, without calling: a command that does several things refuses before the first. */
+  check<M extends ApiMethod>(method: M, args: ApiArgs<M>): void
   /** The service itself, for a host that serves it (the web host). */
   service: LeafsegService
   dispose(): void
@@ -43,5 +45,9 @@ export function startSession(host: 'cli' | 'web'): Session {
       })
     }
   }
-  return { client, service, dispose: () => service.dispose() }
+  const check = (method: ApiMethod, args: unknown) => {
+    const answer = checkArgs(method, args)
+    if (!answer.ok) throw new ApiError(answer.error.code, answer.error.message)
+  }
+  return { client, service, check, dispose: () => service.dispose() }
 }

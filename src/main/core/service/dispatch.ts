@@ -41,7 +41,8 @@ function describeIssue(issue: Issue, prefix: PropertyKey[] = []): string {
   }
 }
 
-export async function dispatch(service: LeafsegService, method: string, args: unknown): Promise<DispatchResult> {
+/** Validate a method's argument against its schema: the parsed argument, or the error every host reports. */
+export function checkArgs(method: string, args: unknown): { ok: true; value: unknown } | { ok: false; error: ApiErrorShape } {
   if (!Object.hasOwn(apiSchemas, method)) {
     return { ok: false, error: { code: 'not_found', message: `Unknown API method “${method}”.` } }
   }
@@ -50,9 +51,15 @@ export async function dispatch(service: LeafsegService, method: string, args: un
     const detail = parsed.error.issues.map((i) => describeIssue(i)).join('; ')
     return { ok: false, error: { code: 'invalid_argument', message: `${method}: ${detail}` } }
   }
+  return { ok: true, value: parsed.data }
+}
+
+export async function dispatch(service: LeafsegService, method: string, args: unknown): Promise<DispatchResult> {
+  const parsed = checkArgs(method, args)
+  if (!parsed.ok) return parsed
   try {
     const fn = service.api[method as ApiMethod] as (a: unknown) => Promise<unknown>
-    const value = await fn(parsed.data)
+    const value = await fn(parsed.value)
     return { ok: true, value: value ?? null }
   } catch (err) {
     return { ok: false, error: toApiError(err) }
