@@ -13,6 +13,10 @@ export interface ProjectInfo {
   name: string
   createdAt: string
   schemaVersion: number
+  /** True when the project could only be opened to be looked at (a full or read-only disk); changes are refused. */
+  readOnly: boolean
+  /** Why it is read-only, for people; null when it is not. */
+  readOnlyReason: string | null
 }
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted'

@@ -19,6 +19,8 @@ import { downloadLabelboxMasks, labelboxRowMask, matchLabelboxRows, readLabelbox
 import { cocoFromMasks, cocoImageMask, parseCoco } from './coco'
 import { writeFileAtomic, stemOf } from './util'
 import { datasetPhotos, getDataset, insertPhoto, photoWithHash, recordProblem, setMask, type MaskRecord } from './records'
+import { tempPathFor } from '../store/temp'
+import { withSpaceNeeded } from '../store/errors'
 
 export interface ImportPhotosResult {
   imported: number
@@ -32,7 +34,7 @@ export interface ImportPhotosResult {
 async function copyInto(source: string, target: string): Promise<void> {
   if (existsSync(target)) return
   await mkdir(dirname(target), { recursive: true })
-  const tmp = `${target}.${process.pid}.tmp`
+  const tmp = tempPathFor(target)
   try {
     await copyFile(source, tmp)
     await rename(tmp, target)
@@ -88,6 +90,8 @@ export async function importPhotosJob(params: { datasetId: number; paths: string
 
   const pending = new Map<number, InspectResult>()
   let nextToRecord = 0
+  // What the import writes: a copy of each photo plus a small thumbnail (a few % of it, at least a few kB).
+  const needed = scan.files.reduce((sum, f) => sum + f.size + Math.max(f.size * 0.05, 20_000), 0)
   await inspectPhotos(scan.files, {
     signal,
     concurrency: 4,
@@ -109,6 +113,8 @@ export async function importPhotosJob(params: { datasetId: number; paths: string
       }
     },
     onProgress: (done, total, name) => ctx.progress(done, total, name)
+  }).catch((err) => {
+    throw withSpaceNeeded(err, 'the photos could not be copied into the project', project.dir, needed)
   })
   return result
 }

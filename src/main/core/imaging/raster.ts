@@ -1,8 +1,8 @@
 // Decoded pixels as plain typed arrays, read and written through sharp.
 import sharp, { type Sharp } from 'sharp'
 import { open, readFile, rename, unlink } from 'node:fs/promises'
-import { dirname, basename, join } from 'node:path'
 import { decodeBmp, looksLikeBmp } from './bmp'
+import { tempPathFor } from '../store/temp'
 
 /** Interleaved 8-bit pixels, row-major. channels: 1 (gray), 3 (RGB) or 4 (RGBA). */
 export interface Raster {
@@ -24,13 +24,13 @@ export async function readRaster(path: string, channels: 1 | 3 | 4): Promise<Ras
     if (info.channels !== channels) throw new Error(`decoded ${info.channels} channels, expected ${channels}`)
     return { width: info.width, height: info.height, channels, data: new Uint8Array(data.buffer, data.byteOffset, data.length) }
   } catch (err) {
-    throw new Error(`Cannot read the image ${path}: ${(err as Error).message}`)
+    throw new Error(`Cannot read the image ${path}: ${(err as Error).message}`, { cause: err })
   }
 }
 
 /** Write a raster as PNG atomically (temp file in the same folder, then rename). */
 export async function writePng(path: string, raster: Raster): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`)
+  const tmp = tempPathFor(path)
   try {
     await sharp(Buffer.from(raster.data.buffer, raster.data.byteOffset, raster.data.length), {
       raw: { width: raster.width, height: raster.height, channels: raster.channels }
@@ -41,7 +41,7 @@ export async function writePng(path: string, raster: Raster): Promise<void> {
     await rename(tmp, path)
   } catch (err) {
     await unlink(tmp).catch(() => {})
-    throw new Error(`Cannot write ${path}: ${(err as Error).message}`)
+    throw new Error(`Cannot write ${path}: ${(err as Error).message}`, { cause: err })
   }
 }
 

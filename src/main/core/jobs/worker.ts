@@ -1,16 +1,12 @@
 // The job process's side: runs handlers, forwards rate-limited progress, honours cancel.
 // Hosts wire `serveJobs` to their transport (Electron parentPort, Node IPC, or in-process).
-import { ApiError, isApiErrorShape, type ApiErrorShape } from '../../../shared/errors'
+import { ApiError } from '../../../shared/errors'
+import { toErrorShape } from '../store/errors'
 import { openProject, type Project } from '../project'
 import { jobHandlers } from './handlers'
 import type { FromJobProcess, ToJobProcess } from './protocol'
 
 const progressIntervalMs = 100
-
-function toErrorShape(err: unknown): ApiErrorShape {
-  if (err instanceof ApiError || isApiErrorShape(err)) return { code: err.code, message: err.message }
-  return { code: 'internal', message: err instanceof Error ? err.message : String(err) }
-}
 
 export function serveJobs(send: (m: FromJobProcess) => void): (m: ToJobProcess) => void {
   const running = new Map<number, AbortController>()
@@ -50,7 +46,7 @@ export function serveJobs(send: (m: FromJobProcess) => void): (m: ToJobProcess) 
       send({ type: 'succeeded', jobId: m.jobId, result: result ?? null })
     } catch (err) {
       if (controller.signal.aborted) send({ type: 'cancelled', jobId: m.jobId })
-      else send({ type: 'failed', jobId: m.jobId, error: toErrorShape(err) })
+      else send({ type: 'failed', jobId: m.jobId, error: toErrorShape(err, { projectDir: m.projectDir }) })
     } finally {
       running.delete(m.jobId)
     }

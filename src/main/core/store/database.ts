@@ -22,10 +22,10 @@ export function migrate(db: Db, target = latestSchemaVersion): void {
 
 /**
  * Open (and migrate) a project database. A database written by a newer Leafseg is refused
- * before anything is changed.
+ * before anything is changed. `readOnly` opens it to be looked at only (a full or read-only disk): no migration.
  */
-export function openDatabase(file: string, options: { create: boolean }): Db {
-  const db = new Database(file, { fileMustExist: !options.create })
+export function openDatabase(file: string, options: { create: boolean; readOnly?: boolean }): Db {
+  const db = new Database(file, { fileMustExist: !options.create, readonly: options.readOnly ?? false })
   try {
     const version = schemaVersion(db)
     if (version > latestSchemaVersion) {
@@ -33,6 +33,12 @@ export function openDatabase(file: string, options: { create: boolean }): Db {
         'project_too_new',
         `${file} was written by a newer version of Leafseg (schema ${version}; this version knows up to ${latestSchemaVersion}). Update Leafseg to open it; nothing was changed.`
       )
+    }
+    if (options.readOnly) {
+      if (version < latestSchemaVersion) {
+        throw new ApiError('io', `${file} needs upgrading to this version of Leafseg, which cannot be done while it can only be read. Free some space (or make the folder writable) and open it again.`)
+      }
+      return db
     }
     db.pragma('journal_mode = WAL')
     db.pragma('foreign_keys = ON')
