@@ -52,10 +52,16 @@ export async function importPhotosJob(params: { datasetId: number; paths: string
   getDataset(db, params.datasetId)
   ctx.progress(0, 0, 'Looking for photos…')
   const scan = await scanPhotos(params.paths, { signal, onProgress: (found) => ctx.progress(0, 0, `Looking for photos… ${found} files`) })
+  const skipped = [...scan.skippedProjects, ...scan.unreadableFolders]
   if (scan.files.length === 0) {
-    throw new ApiError('bad_input', `No photos found in ${params.paths.join(', ')} (JPEG, PNG, TIFF, BMP or WebP; sub-folders are searched too).`)
+    const why = skipped.length ? ` ${skipped.map((s) => s.message).join('. ')}.` : ''
+    throw new ApiError('bad_input', `No photos found in ${params.paths.join(', ')} (JPEG, PNG, TIFF, BMP or WebP; sub-folders are searched too).${why}`)
   }
   const result: ImportPhotosResult = { imported: 0, duplicates: [], problems: [], ignored: scan.ignored }
+  for (const folder of skipped) {
+    recordProblem(db, params.datasetId, ctx.jobId, folder.path, folder.message)
+    result.problems.push({ path: folder.path, reason: folder.message })
+  }
   const seen = new Map<string, string>()
 
   const record = async (r: InspectResult): Promise<void> => {

@@ -41,9 +41,14 @@ export interface ScanResult {
   ignored: number
   /** Sub-folders that could not be listed (permissions); the rest of the scan went on. */
   unreadableFolders: Array<{ path: string; message: string }>
+  /** Leafseg project folders met while scanning: skipped, their thumbnails and database are not photos. */
+  skippedProjects: Array<{ path: string; message: string }>
 }
 
 export { hasImageExtension }
+
+/** A project's database file (project.ts's databaseFileName; repeated here so the scanner needs no project code). */
+const projectDatabaseName = 'leafseg.sqlite'
 
 /**
  * Find photos in folders (recursively) and loose files. Files are recognised by their first bytes, so
@@ -53,6 +58,7 @@ export { hasImageExtension }
 export async function scanPhotos(inputs: string[], opts: Progress = {}): Promise<ScanResult> {
   const files: ScannedFile[] = []
   const unreadableFolders: ScanResult['unreadableFolders'] = []
+  const skippedProjects: ScanResult['skippedProjects'] = []
   let ignored = 0
   let seen = 0
   const visitedDirs = new Set<string>()
@@ -99,6 +105,10 @@ export async function scanPhotos(inputs: string[], opts: Progress = {}): Promise
         unreadableFolders.push({ path, message: `The folder ${path} cannot be opened (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); its photos were not imported` })
         return
       }
+      if (entries.includes(projectDatabaseName)) {
+        skippedProjects.push({ path, message: `The folder ${path} is a Leafseg project; it was skipped (its thumbnails and database are not photos to import)` })
+        return
+      }
       for (const name of entries.sort()) {
         if (name.startsWith('.')) continue
         await visit(join(path, name), false)
@@ -111,7 +121,7 @@ export async function scanPhotos(inputs: string[], opts: Progress = {}): Promise
 
   for (const input of inputs) await visit(resolve(input), true)
   const unique = new Map(files.map((f) => [f.path, f]))
-  return { files: [...unique.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), ignored, unreadableFolders }
+  return { files: [...unique.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), ignored, unreadableFolders, skippedProjects }
 }
 
 /** What inspectPhoto learns about a usable photo. */
