@@ -196,8 +196,10 @@ export interface DownloadOptions {
   /** Longest wait a 429 Retry-After is honoured for, and how many 429s per mask are waited out (default 120 s, 10). */
   maxRetryAfterMs?: number
   max429?: number
-  /** Longest time one request may take before it counts as failed and is retried (default 60 s). */
+  /** Longest time one request may take before it counts as failed and is retried (default 30 s). */
   requestTimeoutMs?: number
+  /** Longest time one mask may take, all tries and waits together (default 60 s): a link that never answers fails then. */
+  deadlineMs?: number
 }
 
 export interface DownloadFailure {
@@ -276,7 +278,11 @@ async function fetchMask(url: string, opts: DownloadOptions, signal: AbortSignal
   const baseDelay = opts.retryDelayMs ?? 1000
   const maxRetryAfter = opts.maxRetryAfterMs ?? 120_000
   const max429 = opts.max429 ?? 10
-  const timeoutMs = opts.requestTimeoutMs ?? 60_000
+  const timeoutMs = opts.requestTimeoutMs ?? 30_000
+  const deadlineMs = opts.deadlineMs ?? 60_000
+  const deadline = Date.now() + deadlineMs
+  const hung = (): DatasetError =>
+    new DatasetError('download', withoutQuery(url), `${withoutQuery(url)} did not deliver the mask within ${Math.round(deadlineMs / 100) / 10} s (${failures + throttled + 1} tries); the server may be down or the network blocked. Try again later (what was downloaded is kept)`)
   let failures = 0
   let throttled = 0
   if (!URL.canParse(url) || !/^https?:/i.test(url)) throw new DatasetError('download', withoutQuery(url), `the mask link "${withoutQuery(url)}" is not a web address; is the export complete?`)
@@ -284,9 +290,11 @@ async function fetchMask(url: string, opts: DownloadOptions, signal: AbortSignal
   for (;;) {
     signal.throwIfAborted()
     let wait: number
+    const left = deadline - Date.now()
+    if (left <= 0) throw hung()
     try {
-      // A stalled connection counts as a network failure (retried), not a hang.
-      const res = await fetch(url, { headers, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]), redirect: 'follow' })
+      // A stalled connection counts as a network failure (retried), not a hang; the deadline bounds all tries together.
+      const res = await fetch(url, { headers, signal: AbortSignal.any([signal, AbortSignal.timeout(Math.min(timeoutMs, left))]), redirect: 'follow' })
       if (res.ok) {
         const body = new Uint8Array(await res.arrayBuffer())
         if (!sniffImageFormat(body.subarray(0, 32))) throw new DatasetError('download', withoutQuery(url), 'the server sent something that is not an image (perhaps an error page)')
@@ -316,11 +324,13 @@ async function fetchMask(url: string, opts: DownloadOptions, signal: AbortSignal
       } else if (err instanceof DatasetError) {
         throw err
       } else {
+        if (Date.now() >= deadline) throw hung()
         // Network failure (connection reset, DNS, timeout): retry.
         if (++failures >= maxAttempts) throw new DatasetError('download', withoutQuery(url), `the download failed ${maxAttempts} times (${(err as Error).message}); check the network and try again (what was downloaded is kept)`)
         wait = baseDelay * 2 ** (failures - 1)
       }
     }
+    if (Date.now() + wait >= deadline) throw hung()
     await sleep(wait, signal)
   }
 }
