@@ -21,6 +21,7 @@ import { writeFileAtomic, stemOf } from './util'
 import { datasetPhotos, getDataset, insertPhoto, photoWithHash, recordProblem, setMask, type MaskRecord } from './records'
 import { tempPathFor } from '../store/temp'
 import { withSpaceNeeded } from '../store/errors'
+import { readAnnotationText } from './limits'
 
 export interface ImportPhotosResult {
   imported: number
@@ -230,7 +231,7 @@ export async function importMasksJob(params: { datasetId: number; source: MaskJo
       if (failedRows.has(pair.row.position)) continue
       const photo = byName.get(pair.photo)!
       try {
-        const raster = await labelboxRowMask(pair.row, cacheDir, source.file)
+        const raster = await labelboxRowMask(pair.row, cacheDir, source.file, { width: photo.width, height: photo.height })
         if (!raster) continue
         const wrong = sizeProblem(photo.name, source.file, raster, photo)
         if (wrong) problem(source.file, wrong)
@@ -247,12 +248,7 @@ export async function importMasksJob(params: { datasetId: number; source: MaskJo
   }
 
   // COCO: images are matched to photos by file name (the name alone, or its stem).
-  let text: string
-  try {
-    text = await readFile(source.file, 'utf8')
-  } catch (err) {
-    throw new ApiError('bad_input', `Cannot read the COCO file ${source.file}: ${(err as Error).message}`)
-  }
+  const text = await readAnnotationText(source.file, 'COCO file')
   let coco
   try {
     coco = parseCoco(text, source.file)

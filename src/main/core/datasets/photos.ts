@@ -10,6 +10,7 @@ import { open, readdir, realpath, stat } from 'node:fs/promises'
 import { join, basename, resolve } from 'node:path'
 import { openImage, readHead, sniffImageFormat, type ImageFormat } from '../imaging/raster'
 import { forEachBounded, hasImageExtension, writeFileAtomic } from './util'
+import { declaredPixels, maxImagePixels } from './limits'
 
 export type { ImageFormat }
 
@@ -18,7 +19,7 @@ export interface Progress {
   onProgress?: (done: number, total: number, message?: string) => void
 }
 
-export type PhotoProblemKind = 'zero-bytes' | 'not-an-image' | 'truncated' | 'unreadable' | 'unsupported'
+export type PhotoProblemKind = 'zero-bytes' | 'not-an-image' | 'truncated' | 'unreadable' | 'unsupported' | 'too-large'
 
 export interface PhotoProblem {
   kind: PhotoProblemKind
@@ -221,6 +222,7 @@ export async function inspectPhoto(path: string, opts: InspectOptions = {}): Pro
     const width = meta.autoOrient?.width ?? (swap ? meta.height : meta.width)
     const height = meta.autoOrient?.height ?? (swap ? meta.width : meta.height)
     if (!width || !height) return refuse('unreadable', 'it has no size')
+    if (width * height > maxImagePixels) return refuse('too-large', declaredPixels(width, height))
     const depth = meta.depth === 'ushort' ? 16 : meta.depth === 'uchar' || meta.depth === undefined ? 8 : null
     if (depth === null) return refuse('unsupported', `its pixels are ${meta.depth}, not 8- or 16-bit`)
     info = { path, size, hash, format, width, height, orientation, bitDepth: depth, channels: meta.channels ?? 3, hasAlpha: meta.hasAlpha ?? false }
@@ -307,7 +309,8 @@ function problemFor(kind: PhotoProblemKind, path: string, detail?: string): Phot
     'not-an-image': 'is not an image Leafseg can read (JPEG, PNG, TIFF, BMP or WebP), whatever its name says',
     truncated: 'is cut short (truncated): the end of the image is missing; copy it again from the camera or the original',
     unreadable: 'cannot be read as an image; it may be damaged or cut short',
-    unsupported: 'is an image of a kind Leafseg cannot read'
+    unsupported: 'is an image of a kind Leafseg cannot read',
+    'too-large': 'is too large an image for Leafseg'
   }
   return { kind, message: `${path} ${what[kind]}${detail ? ` (${detail})` : ''}` }
 }

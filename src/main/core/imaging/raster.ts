@@ -12,6 +12,14 @@ export interface Raster {
   data: Uint8Array
 }
 
+/** Largest image, in pixels: sharp's own limit (0x3FFF²), so nothing is promised that cannot be decoded. */
+export const maxImagePixels = 0x3fff * 0x3fff
+
+/** "it declares 20000×20000 = 400,000,000 pixels, more than the 268,402,689 pixels Leafseg can read" */
+export function declaredPixels(width: number, height: number): string {
+  return `it declares ${width}×${height} = ${(width * height).toLocaleString('en')} pixels, more than the ${maxImagePixels.toLocaleString('en')} pixels Leafseg can read`
+}
+
 /**
  * Decode an image file to `channels` 8-bit channels, EXIF orientation applied.
  * 16-bit images are scaled to 8 bits. The error names the file.
@@ -24,6 +32,8 @@ export async function readRaster(path: string, channels: 1 | 3 | 4): Promise<Ras
     if (info.channels !== channels) throw new Error(`decoded ${info.channels} channels, expected ${channels}`)
     return { width: info.width, height: info.height, channels, data: new Uint8Array(data.buffer, data.byteOffset, data.length) }
   } catch (err) {
+    const size = /pixel limit/i.test((err as Error).message) ? await displayedSize(path) : null
+    if (size) throw new Error(`Cannot read the image ${path}: it is too large (${declaredPixels(size.width, size.height)})`, { cause: err })
     throw new Error(`Cannot read the image ${path}: ${(err as Error).message}`, { cause: err })
   }
 }
@@ -67,6 +77,18 @@ export async function readHead(path: string, n = 32): Promise<Uint8Array> {
     return buf.subarray(0, bytesRead)
   } finally {
     await fh.close()
+  }
+}
+
+/** An image's size as displayed (EXIF orientation applied), read from its header without decoding; null when unreadable. */
+export async function displayedSize(path: string): Promise<{ width: number; height: number } | null> {
+  try {
+    const meta = await (await openImage(path)).metadata()
+    if (!meta.width || !meta.height) return null
+    const swap = (meta.orientation ?? 1) >= 5
+    return meta.autoOrient ?? (swap ? { width: meta.height, height: meta.width } : { width: meta.width, height: meta.height })
+  } catch {
+    return null
   }
 }
 
