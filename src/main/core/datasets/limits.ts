@@ -6,7 +6,7 @@ import { formatBytes } from '../store/errors'
 import { declaredPixels, maxImagePixels } from '../imaging/raster'
 
 /** Largest annotation file read (COCO JSON, Labelbox export): it is parsed whole, in memory. */
-export const maxAnnotationFileBytes = 256 * 1024 * 1024
+export const maxAnnotationFileBytes = 250_000_000
 /** Most entries in one list (images, annotations, export rows, objects of a row). */
 export const maxEntries = 1_000_000
 /** Most coordinates in one polygon (x and y each count). */

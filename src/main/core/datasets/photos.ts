@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { open, readdir, realpath, stat } from 'node:fs/promises'
 import { join, basename, resolve } from 'node:path'
-import { openImage, readHead, sniffImageFormat, type ImageFormat } from '../imaging/raster'
+import { displayedSize, openImage, readHead, sniffImageFormat, type ImageFormat } from '../imaging/raster'
 import { forEachBounded, hasImageExtension, writeFileAtomic } from './util'
 import { declaredPixels, maxImagePixels } from './limits'
 
@@ -235,6 +235,8 @@ export async function inspectPhoto(path: string, opts: InspectOptions = {}): Pro
     lap('decodeMs')
   } catch (err) {
     const message = (err as Error).message
+    const declared = /pixel limit/i.test(message) ? await displayedSize(path) : null
+    if (declared) return refuse('too-large', declaredPixels(declared.width, declared.height))
     // libvips' wording varies (and can mix under concurrent decodes), so a missing end marker decides first.
     const kind = (await lacksEndMarker(path, format)) ? 'truncated' : classifyDecodeError(message)
     // The first bytes said `format`, so a decoder that does not recognise it means damage, often a cut-short file.

@@ -83,7 +83,9 @@ export async function readHead(path: string, n = 32): Promise<Uint8Array> {
 /** An image's size as displayed (EXIF orientation applied), read from its header without decoding; null when unreadable. */
 export async function displayedSize(path: string): Promise<{ width: number; height: number } | null> {
   try {
-    const meta = await (await openImage(path)).metadata()
+    // Headers only: no pixel limit here, so that an image over it can be named with its size.
+    const head = sniffImageFormat(await readHead(path)) === 'bmp' ? await openImage(path) : sharp(path, { limitInputPixels: false })
+    const meta = await head.metadata()
     if (!meta.width || !meta.height) return null
     const swap = (meta.orientation ?? 1) >= 5
     return meta.autoOrient ?? (swap ? { width: meta.height, height: meta.width } : { width: meta.width, height: meta.height })
