@@ -19,6 +19,16 @@ export interface ProjectInfo {
   readOnlyReason: string | null
 }
 
+/** What "Clean up project" removed (or, in a dry run, would remove). */
+export interface CleanReport {
+  dryRun: boolean
+  /** Files removed (folders count their files). */
+  files: number
+  bytes: number
+  /** Project-relative paths (folders end in '/') with why each could go. */
+  items: { path: string; why: string; files: number; bytes: number }[]
+}
+
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted'
 
 export const finishedJobStatuses: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled', 'interrupted']

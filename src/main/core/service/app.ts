@@ -4,6 +4,7 @@ import type { AppApi } from '../../../shared/api/app'
 import { ApiError } from '../../../shared/errors'
 import { appVersion } from '../../../shared/version'
 import { createProject, openProject } from '../project'
+import { cleanProject } from '../store/clean'
 import type { Methods, Schemas } from './area'
 import type { LeafsegService } from './service'
 
@@ -22,6 +23,7 @@ export const appSchemas: Schemas<K> = {
   'projects.current': none,
   'projects.close': none,
   'projects.forget': z.object({ dir: filePath }).strict(),
+  'projects.clean': z.object({ dryRun: z.boolean().optional() }).strict(),
   'jobs.list': none,
   'jobs.cancel': z.object({ id }).strict(),
   'jobs.startDemo': z
@@ -57,6 +59,13 @@ export function appMethods(s: LeafsegService): Methods<K> {
     },
     async 'projects.forget'({ dir }) {
       s.recent.forget(dir)
+    },
+    async 'projects.clean'({ dryRun }) {
+      const { project, jobs } = s.requireProject()
+      // A running job writes files its records do not name yet: wait for it.
+      const running = jobs.list().filter((j) => j.status === 'running' || j.status === 'queued')
+      if (running.length) throw new ApiError('conflict', `Wait for “${running[0].title}” to finish (or cancel it) before cleaning up the project.`)
+      return cleanProject(project, { dryRun })
     },
     async 'jobs.list'() {
       return s.current?.jobs.list() ?? []

@@ -8,8 +8,9 @@ import { getRun, getRunDetail } from '../training/records'
 import { writeMeasurementsCsv } from '../prediction/csv'
 import { createEvaluation, evaluationAt, latestEvaluation, listEvaluations } from '../evaluation/records'
 import { evaluationItems } from '../evaluation/jobs'
-import { batchPhotos, createBatch, getBatch, listBatches } from '../prediction/records'
+import { batchJobRunning, batchPhotos, createBatch, deleteBatch, getBatch, listBatches } from '../prediction/records'
 import { acceptPredictions, batchCsvRows } from '../prediction/jobs'
+import { cleanProject } from '../store/clean'
 import type { Methods, Schemas } from './area'
 import { filePath, id } from './app'
 import type { LeafsegService } from './service'
@@ -38,6 +39,7 @@ export const evaluationSchemas: Schemas<K> = {
   'predictions.photos': z.object({ batchId: id }).strict(),
   'predictions.exportCsv': z.object({ batchId: id, file: filePath }).strict(),
   'predictions.accept': z.object({ batchId: id, photoIds: z.array(id).min(1).max(100_000).optional() }).strict(),
+  'predictions.delete': z.object({ batchId: id }).strict(),
   'photos.confirmMask': z.object({ id }).strict(),
   'measurements.labelled': z.object({ datasetId: id, file: filePath, measure }).strict()
 }
@@ -122,6 +124,14 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
     },
     async 'predictions.accept'({ batchId, photoIds }) {
       return acceptPredictions(s.requireProject().project, batchId, photoIds)
+    },
+    async 'predictions.delete'({ batchId }) {
+      const { project } = s.requireProject()
+      const batch = getBatch(db(), batchId)
+      if (batchJobRunning(db(), batchId)) throw new ApiError('conflict', `The batch “${batch.sourceName}” is still being predicted: cancel its job before deleting it.`)
+      deleteBatch(db(), batchId)
+      const { files, bytes } = cleanProject(project, { under: `predictions/${batchId}` })
+      return { files, bytes }
     },
     async 'photos.confirmMask'({ id }) {
       const photo = getPhoto(db(), id)
