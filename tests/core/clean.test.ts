@@ -134,3 +134,27 @@ test('temp files of dead processes are removed when the project opens', async ()
   assert.ok(existsSync(join(dir, inUse)))
   service.dispose()
 })
+
+test('leafseg project clean: --dry-run lists, then it removes and reports what it freed', async () => {
+  const userData = tempDir()
+  const service = new LeafsegService({ host: 'web', userDataDir: userData, jobProcess: inProcessJobs, typedPathsAreChoices: true })
+  const dir = join(tempDir(), 'project')
+  await service.api['projects.create']({ dir, name: 'CLI' })
+  service.dispose()
+  mkdirSync(join(dir, 'runs', '7'), { recursive: true })
+  writeFileSync(join(dir, 'runs', '7', 'model.json'), '{}'.repeat(50))
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../src/cli/main.ts'), 'project', 'clean', '--project', dir, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, LEAFSEG_USER_DATA: userData }
+    })
+  const dry = cli('--dry-run')
+  assert.equal(dry.status, 0, dry.stderr)
+  assert.match(dry.stdout, /runs\/7\/ {2}\(its training run was deleted; 100 bytes\)\nWould remove 1 files, 100 bytes\./)
+  assert.ok(existsSync(join(dir, 'runs', '7')))
+  const done = cli('--json')
+  assert.equal(done.status, 0, done.stderr)
+  const report = JSON.parse(done.stdout)
+  assert.equal(report.files ?? report.result?.files, 1)
+  assert.ok(!existsSync(join(dir, 'runs', '7')))
+})

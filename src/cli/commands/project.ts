@@ -1,6 +1,7 @@
 import type { Command } from '../command'
 import { UsageError, requireString } from '../command'
 import { createNodeService } from '../session'
+import { formatBytes } from '../../main/core/store/errors'
 
 export const projectCreate: Command = {
   name: 'project create',
@@ -39,6 +40,28 @@ export const projectInfo: Command = {
         console.log(`Project “${info.name}”\n  folder:  ${info.dir}\n  created: ${info.createdAt}\n  schema:  ${info.schemaVersion}\n  jobs:    ${jobs.length}`)
       }
       return { project: info, jobs: jobs.length }
+    } finally {
+      service.dispose()
+    }
+  }
+}
+
+export const projectClean: Command = {
+  name: 'project clean',
+  summary: 'Remove files no record uses (deleted datasets, runs, batches; interrupted imports)',
+  usage: 'leafseg project clean --project P [--dry-run] [--json]',
+  options: { project: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+  help: ['--project P  the project folder', '--dry-run    only list what would be removed and how much space it frees'],
+  async run({ values, json }) {
+    const service = createNodeService('cli')
+    try {
+      await service.api['projects.open']({ dir: requireString(values, 'project') })
+      const report = await service.api['projects.clean']({ dryRun: values['dry-run'] === true })
+      if (!json) {
+        for (const item of report.items) console.log(`${item.path}  (${item.why}; ${formatBytes(item.bytes)})`)
+        console.log(`${report.dryRun ? 'Would remove' : 'Removed'} ${report.files} files, ${formatBytes(report.bytes)}.`)
+      }
+      return report
     } finally {
       service.dispose()
     }
