@@ -1,6 +1,7 @@
 // The foundation end to end in Chromium: projects, recent list, the shell, jobs with progress and cancel.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { screenshot } from '../helpers/browser'
 import { browserHost } from '../helpers/webhost'
@@ -63,4 +64,26 @@ test('opening a folder that is not a project shows a message naming it', { skip 
   await notice.waitFor()
   assert.match((await notice.textContent()) ?? '', new RegExp(`${notProject}.*not a Leafseg project`))
   await screenshot(state.page, 'shell-07-not-a-project')
+})
+
+test('clean up project: what would go is listed first, then removed, and the dialog says what was freed', { skip }, async () => {
+  const dir = join(tempDir(), 'Cleanup project')
+  await state.t.service.api['projects.create']({ dir, name: 'Cleanup' })
+  await state.page.reload()
+  await state.page.getByTestId('project-name').filter({ hasText: 'Cleanup' }).waitFor()
+  // Leftovers of a deleted run and a deleted prediction batch.
+  mkdirSync(join(dir, 'runs', '12', 'last'), { recursive: true })
+  writeFileSync(join(dir, 'runs', '12', 'last', 'weights.bin'), Buffer.alloc(250_000))
+  mkdirSync(join(dir, 'predictions', '4'), { recursive: true })
+  writeFileSync(join(dir, 'predictions', '4', 'leaf.png'), Buffer.alloc(1_000))
+  await state.page.getByTestId('clean-project').click()
+  const summary = state.page.getByTestId('cleanup-summary')
+  await summary.filter({ hasText: 'Can remove' }).waitFor()
+  assert.match((await summary.textContent()) ?? '', /Can remove 2 files, 251 kB/)
+  await screenshot(state.page, 'shell-08-cleanup-dry-run')
+  assert.ok(existsSync(join(dir, 'runs', '12')), 'nothing removed before the person agrees')
+  await state.page.getByTestId('cleanup-remove').click()
+  await summary.filter({ hasText: 'Removed 2 files, 251 kB' }).waitFor()
+  await screenshot(state.page, 'shell-09-cleanup-done')
+  assert.ok(!existsSync(join(dir, 'runs', '12')) && !existsSync(join(dir, 'predictions', '4')))
 })

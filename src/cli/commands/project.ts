@@ -1,7 +1,7 @@
 import type { Command } from '../command'
 import { UsageError, requireString } from '../command'
 import { createNodeService } from '../session'
-import { formatBytes } from '../../main/core/store/errors'
+import { formatBytes } from '../../shared/format'
 
 export const projectCreate: Command = {
   name: 'project create',

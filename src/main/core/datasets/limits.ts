@@ -2,7 +2,7 @@
 // naming it instead of exhausting memory or crashing the process. Each is far above what a real export needs.
 import { stat, readFile } from 'node:fs/promises'
 import { ApiError } from '../../../shared/errors'
-import { formatBytes } from '../store/errors'
+import { formatBytes } from '../../../shared/format'
 import { declaredPixels, maxImagePixels } from '../imaging/raster'
 
 /** Largest annotation file read (COCO JSON, Labelbox export): it is parsed whole, in memory. */

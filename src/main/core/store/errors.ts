@@ -3,6 +3,7 @@
 // wherever it happens and no raw `ENOSPC: … copyfile …` reaches a person.
 import { statfsSync } from 'node:fs'
 import { ApiError, isApiErrorShape, type ApiErrorShape } from '../../../shared/errors'
+import { formatBytes } from '../../../shared/format'
 
 export interface FailureContext {
   /** The open project's folder: a full disk is reported with the space left there. */
@@ -19,19 +20,6 @@ export function freeBytes(dir: string): number | null {
   } catch {
     return null
   }
-}
-
-/** 1234567 → "1.2 MB": sizes for people. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} bytes`
-  const units = ['kB', 'MB', 'GB', 'TB']
-  let v = bytes / 1000
-  let u = 0
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000
-    u++
-  }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`
 }
 
 const sqliteCode = (err: unknown): string | null => {
