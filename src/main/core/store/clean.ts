@@ -106,7 +106,7 @@ export function findUnreferenced(project: Project, under?: string): { path: stri
   for (const kind of ['uploads', 'labelbox']) {
     for (const e of entries(project.path('imports', kind))) {
       const rel = `imports/${kind}/${e.name}`
-      if (!isTemp(rel) && inScope(rel)) found.push({ path: `${rel}${e.isDirectory() ? '/' : ''}`, why: kind === 'uploads' ? 'dropped files already imported' : 'downloaded Labelbox masks already imported' })
+      if (!isTemp(rel) && inScope(rel)) found.push({ path: `${rel}${e.isDirectory() ? '/' : ''}`, why: kind === 'uploads' ? 'files dropped in a browser; imports copied them into the project' : 'downloaded Labelbox masks; imports copied them into the project' })
     }
   }
   // Never anything a row names, whatever folder it sits in (e.g. a batch's photo copies named by its rows).
