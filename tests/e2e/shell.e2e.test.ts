@@ -1,6 +1,7 @@
 // The foundation end to end in Chromium: projects, recent list, the shell, jobs with progress and cancel.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { screenshot } from '../helpers/browser'
@@ -86,4 +87,34 @@ test('clean up project: what would go is listed first, then removed, and the dia
   await summary.filter({ hasText: 'Removed 2 files, 251 kB' }).waitFor()
   await screenshot(state.page, 'shell-09-cleanup-done')
   assert.ok(!existsSync(join(dir, 'runs', '12')) && !existsSync(join(dir, 'predictions', '4')))
+})
+
+test('a project on a full disk opens read-only with a banner saying why, and refuses changes plainly', { skip }, async () => {
+  const mountPoint = tempDir()
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mountPoint])
+  try {
+    const dir = join(mountPoint, 'Full project')
+    await state.t.service.api['projects.create']({ dir, name: 'On a full disk' })
+    state.t.service.closeProject()
+    try {
+      writeFileSync(join(mountPoint, 'filler'), Buffer.alloc(8 << 20)) // more than fits: the disk fills up
+    } catch {
+      // ENOSPC: the disk is now full, as wanted
+    }
+    await state.page.reload()
+    await state.page.getByTestId('open-dir').fill(dir)
+    await state.page.getByTestId('open-project').click()
+    const banner = state.page.getByTestId('read-only-banner')
+    await banner.waitFor()
+    assert.match((await banner.textContent()) ?? '', /Read-only: this project can be looked at but not changed — the disk holding it is full/)
+    await state.page.getByPlaceholder('New dataset name').fill('Vines')
+    await state.page.getByRole('button', { name: 'Create dataset' }).click()
+    const notice = state.page.getByTestId('notice-error')
+    await notice.waitFor()
+    assert.match((await notice.textContent()) ?? '', /This project is open read-only: the disk holding it is full/)
+    await screenshot(state.page, 'shell-10-read-only-full-disk')
+  } finally {
+    state.t.service.closeProject()
+    execFileSync('umount', ['-l', mountPoint])
+  }
 })
