@@ -4,6 +4,7 @@
 import { statfsSync } from 'node:fs'
 import { ApiError, isApiErrorShape, type ApiErrorShape } from '../../../shared/errors'
 import { formatBytes } from '../../../shared/format'
+import { targetOfTemp } from './temp'
 
 export interface FailureContext {
   /** The open project's folder: a full disk is reported with the space left there. */
@@ -62,7 +63,7 @@ export function toErrorShape(err: unknown, context: FailureContext = {}): ApiErr
   if (err instanceof ApiError || (isApiErrorShape(err) && !(err instanceof Error))) return { code: err.code, message: err.message }
   const coded = codedError(err)
   const code = coded?.code
-  const file = coded?.path ? ` ${coded.dest ?? coded.path}` : ''
+  const file = coded?.path ? ` ${targetOfTemp(coded.dest ?? coded.path)}` : ''
   const sqlite = sqliteCode(coded)
   if (isDiskFull(err)) {
     return { code: 'io', message: diskFullMessage(sqlite ? 'the project database could not be saved' : `the file${file || 's'} could not be written`, context.projectDir) }

@@ -27,6 +27,12 @@ export function tempOwner(name: string): number | null {
   return m ? Number(m[1] ?? m[2]) : null
 }
 
+/** The file a temp path stands for (`.x.png.tmp-12-ab` → `x.png`), so messages name what the person knows. */
+export function targetOfTemp(path: string): string {
+  const m = /^(.*\/)?\.(.+)\.tmp-\d+-[0-9a-f]+$/.exec(path)
+  return m ? `${m[1] ?? ''}${m[2]}` : path
+}
+
 function processAlive(pid: number): boolean {
   if (pid === process.pid) return true
   try {
