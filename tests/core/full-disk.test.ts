@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, rmSync, writeSync, writeFileSync } from 'node:fs'
+import { closeSync, fstatSync, ftruncateSync, openSync, rmSync, writeSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import sharp from 'sharp'
@@ -154,5 +154,4 @@ test('SQLite and file system errors map to plain messages in one place', async (
   const missing = Object.assign(new Error("ENOENT: no such file or directory, open '/x/z.png'"), { code: 'ENOENT', path: '/x/z.png' })
   assert.equal(toErrorShape(missing).code, 'not_found')
   assert.match(toErrorShape(Object.assign(new Error('x'), { code: 'EROFS', path: '/ro/f' })).message, /read-only disk/)
-  mkdirSync(join(mountPoint, 'unused'), { recursive: true })
 })
