@@ -2,14 +2,14 @@
 import { ApiError } from '../shared/errors'
 import { appVersion } from '../shared/version'
 import { parseCommandArgs, UsageError, type Command } from './command'
-import { projectCreate, projectInfo } from './commands/project'
+import { projectClean, projectCreate, projectInfo } from './commands/project'
 import { serve } from './commands/serve'
 import { importCommand, splitCommand } from './commands/datasets'
 import { matteCommand, trimapCommand } from './commands/matting'
 import { trainCommand } from './commands/training'
 import { evalCommand, predictCommand } from './commands/evaluation'
 
-const commands: Command[] = [projectCreate, projectInfo, importCommand, splitCommand, trimapCommand, matteCommand, trainCommand, evalCommand, predictCommand, serve]
+const commands: Command[] = [projectCreate, projectInfo, projectClean, importCommand, splitCommand, trimapCommand, matteCommand, trainCommand, evalCommand, predictCommand, serve]
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length))

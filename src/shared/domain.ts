@@ -13,6 +13,20 @@ export interface ProjectInfo {
   name: string
   createdAt: string
   schemaVersion: number
+  /** True when the project could only be opened to be looked at (a full or read-only disk); changes are refused. */
+  readOnly: boolean
+  /** Why it is read-only, for people; null when it is not. */
+  readOnlyReason: string | null
+}
+
+/** What "Clean up project" removed (or, in a dry run, would remove). */
+export interface CleanReport {
+  dryRun: boolean
+  /** Files removed (folders count their files). */
+  files: number
+  bytes: number
+  /** Project-relative paths (folders end in '/') with why each could go. */
+  items: { path: string; why: string; files: number; bytes: number }[]
 }
 
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted'

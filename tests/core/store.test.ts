@@ -72,6 +72,12 @@ test('a folder that is not a project is refused and left untouched', () => {
   assert.throws(() => openProject(join(dir, 'missing')), { code: 'not_found' })
 })
 
+test('a project path that is a file is called a file, not a missing folder', () => {
+  const file = join(tempDir(), 'leafseg.sqlite')
+  writeFileSync(file, 'x')
+  assert.throws(() => openProject(file), (err: Error & { code?: string }) => err.code === 'not_a_project' && err.message.startsWith(`${file} is a file, not a folder`))
+})
+
 test('a corrupt database file gives a clear message', () => {
   const dir = tempDir()
   writeFileSync(join(dir, databaseFileName), 'this is not SQLite at all, just text that is long enough to be a header')

@@ -105,8 +105,11 @@ test('corrupt COCO files give messages naming the file and the entry', () => {
     () => parseCoco(JSON.stringify({ ...base, annotations: [{ id: 5, image_id: 1, segmentation: { counts: [12], size: [4, 3] } }] }), 'y.json'),
     /RLE size \[4,3\] is not its image's \[height, width\] = \[3, 4\]/
   )
-  const short = parseCoco(JSON.stringify({ ...base, annotations: [{ id: 6, image_id: 1, segmentation: { counts: [5, 2], size: [3, 4] } }] }), 'z.json')
-  assert.throws(() => cocoImageMask(short, 1, { file: 'z.json' }), /z\.json has a broken mask for a\.jpg \(annotation 6\)/)
+  // Runs that do not cover the image are refused when the file is read, before any pixel is allocated.
+  assert.throws(
+    () => parseCoco(JSON.stringify({ ...base, annotations: [{ id: 6, image_id: 1, segmentation: { counts: [5, 2], size: [3, 4] } }] }), 'z.json'),
+    /z\.json has annotation #1 \(id 6\) with a broken RLE: its runs cover 7 pixels, not the image's 4×3 = 12/
+  )
 })
 
 test('export: PNG masks named like the photos, and COCO JSON that reads back to the same pixels', async () => {
@@ -132,4 +135,22 @@ test('export: PNG masks named like the photos, and COCO JSON that reads back to 
   assert.equal(json.annotations[0].area, data.filter((v) => v).length)
   assert.equal(typeof json.annotations[0].segmentation.counts, 'string')
   await assert.rejects(exportMaskFolder([items[0], { ...items[0], photo: '/other/IMG_1.tif' }], dir), /IMG_1\.png/)
+})
+
+test('a polygon reaching far outside the image is clipped: the same pixels as the part inside, at no cost', () => {
+  const [w, h] = [20, 10]
+  const inside = rleDecode(rleFromPolygon([2, 2, 40, 2, 40, 20, 2, 20], h, w), h, w)
+  const started = Date.now()
+  const huge = rleDecode(rleFromPolygon([2, 2, 1e12, 2, 1e12, 1e12, 2, 1e12], h, w), h, w)
+  assert.deepEqual(Array.from(huge), Array.from(inside))
+  const negative = rleDecode(rleFromPolygon([-1e15, -1e15, 5, -1e15, 5, 5, -1e15, 5], h, w), h, w)
+  const corner = rleDecode(rleFromPolygon([-30, -30, 5, -30, 5, 5, -30, 5], h, w), h, w)
+  assert.deepEqual(Array.from(negative), Array.from(corner))
+  assert.ok(negative.some((v) => v === 1))
+  // Entirely outside: an empty mask.
+  assert.ok(rleDecode(rleFromPolygon([1e9, 1e9, 2e9, 1e9, 2e9, 2e9], h, w), h, w).every((v) => v === 0))
+  assert.ok(Date.now() - started < 200)
+  // Still too long a boundary after clipping (a million zigzags across the image): refused, not attempted.
+  const zigzag = Array.from({ length: 400_000 }, (_, i) => (i % 4 === 0 ? 0 : i % 4 === 1 ? 0 : i % 4 === 2 ? w : h))
+  assert.throws(() => rleFromPolygon(zigzag, h, w), /boundary too long to draw/)
 })

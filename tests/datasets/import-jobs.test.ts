@@ -240,3 +240,29 @@ test('a cancelled import leaves only complete photos behind', async () => {
   if (done.status === 'cancelled') assert.ok(page.total < 40)
   service.dispose()
 })
+
+test('importing a folder that holds the project skips the project folder and says so', async () => {
+  const service = new LeafsegService({ host: 'web', userDataDir: tempDir(), jobProcess: inProcessJobs, typedPathsAreChoices: true })
+  const parent = tempDir()
+  const projectDir = join(parent, 'my project')
+  await service.api['projects.create']({ dir: projectDir, name: 'Inside' })
+  const dataset = await service.api['datasets.create']({ name: 'Vines' })
+  await photo(join(parent, 'leaf1.png'), 1)
+  // The project already holds imported photos and thumbnails: none of them may come back as photos.
+  const first = await service.requireProject().jobs.wait((await service.api['datasets.importPhotos']({ datasetId: dataset.id, paths: [join(parent, 'leaf1.png')] })).id)
+  assert.equal(first.status, 'succeeded', first.error ?? '')
+  await photo(join(parent, 'leaf2.png'), 2)
+  const job = await service.requireProject().jobs.wait((await service.api['datasets.importPhotos']({ datasetId: dataset.id, paths: [parent] })).id)
+  assert.equal(job.status, 'succeeded', job.error ?? '')
+  const result = job.result as ImportPhotosResult
+  assert.equal(result.imported, 1, 'leaf2 only: leaf1 is a duplicate, the project files are skipped')
+  assert.deepEqual(result.duplicates.map((d) => d.path), [join(parent, 'leaf1.png')])
+  assert.deepEqual(result.problems, [{ path: projectDir, reason: `The folder ${projectDir} is a Leafseg project; it was skipped (its thumbnails and database are not photos to import)` }])
+  const problems = await service.api['datasets.problems']({ datasetId: dataset.id })
+  assert.ok(problems.some((p) => p.path === projectDir))
+  // Given the project folder itself: nothing to import, and the message says why.
+  const own = await service.requireProject().jobs.wait((await service.api['datasets.importPhotos']({ datasetId: dataset.id, paths: [projectDir] })).id)
+  assert.equal(own.status, 'failed')
+  assert.match(own.error ?? '', /is a Leafseg project; it was skipped/)
+  service.dispose()
+})

@@ -68,6 +68,7 @@ async function maskServer(): Promise<Server> {
     if (path.startsWith('/flaky') && n <= 2) return send(503)
     if (path.startsWith('/throttled') && n === 1) return send(429, undefined, { 'retry-after': '1' })
     if (path.startsWith('/stall') && n === 1) return // never answers: the client's timeout must fire
+    if (path.startsWith('/hang')) return // never answers at all
     if (path.startsWith('/slow')) {
       setTimeout(() => send(200, body), 60)
       return
@@ -263,6 +264,26 @@ test('401 stops with a message about the key (without the key); 429 waits Retry-
 
     const stalled = await downloadLabelboxMasks([row(3, '/stall/legacy/a')], options(cache, { requestTimeoutMs: 300 }))
     assert.deepEqual([stalled.downloaded, server.hits.get('/stall/legacy/a')], [1, 2], 'a stalled request is given up and retried')
+  } finally {
+    await server.close()
+  }
+})
+
+test('a link that never answers fails after one deadline for all its tries, naming the link without its token', async () => {
+  const server = await maskServer()
+  try {
+    const url = `${server.base}/hang/legacy/a?token=s3cret`
+    const row: LabelboxRow = { position: 7, objects: [{ url }], polygons: [], otherAnnotations: 0 }
+    const started = Date.now()
+    const report = await downloadLabelboxMasks([row], options(tempDir('lbcache'), { requestTimeoutMs: 300, deadlineMs: 900 }))
+    const took = Date.now() - started
+    assert.ok(took >= 850 && took < 2500, `gave up after ${took} ms, the deadline being 900 ms`)
+    assert.ok((server.hits.get('/hang/legacy/a') ?? 0) >= 2, 'retried within the deadline')
+    assert.equal(report.failed.length, 1)
+    const [failure] = report.failed
+    assert.equal(failure.url, `${server.base}/hang/legacy/a`)
+    assert.match(failure.message, new RegExp(`^Mask for export row #7: ${server.base}/hang/legacy/a did not deliver the mask within 0.9 s`))
+    assert.ok(!failure.message.includes('s3cret') && !failure.message.includes(KEY))
   } finally {
     await server.close()
   }

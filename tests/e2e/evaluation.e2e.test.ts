@@ -178,6 +178,17 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   assert.equal(confirmed.mask?.modelMade, false, 'the confirmed mask is no longer model-made')
   await page.getByTestId('inspector-close').click()
 
+  // The dataset batch is deleted with its files; the masks accepted from it stay with the dataset.
+  const batchesBefore = await page.getByTestId('predict-batch').count()
+  await page.getByTestId('predict-delete').click()
+  await page.getByTestId('confirm-delete-batch').waitFor()
+  await screenshot(page, 'evaluation-08-predict-delete-confirm')
+  await page.getByTestId('confirm-delete-batch-yes').click()
+  await page.getByTestId('notice-info').filter({ hasText: 'Deleted the predictions' }).waitFor()
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="predict-batch"]').length === n - 1, batchesBefore)
+  assert.equal((await api['predictions.list']({})).length, batchesBefore - 1)
+  assert.equal((await api['datasets.list']({})).find((d) => d.id === unlabelled)?.labelled, 3)
+
   // The evaluation panel: figures follow the threshold; the error gallery opens the inspector with its layers.
   await page.getByTestId('nav-runs').click()
   // The runs table filters by text and sorts by any column.

@@ -1,6 +1,8 @@
 // The foundation end to end in Chromium: projects, recent list, the shell, jobs with progress and cancel.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { screenshot } from '../helpers/browser'
 import { browserHost } from '../helpers/webhost'
@@ -63,4 +65,56 @@ test('opening a folder that is not a project shows a message naming it', { skip 
   await notice.waitFor()
   assert.match((await notice.textContent()) ?? '', new RegExp(`${notProject}.*not a Leafseg project`))
   await screenshot(state.page, 'shell-07-not-a-project')
+})
+
+test('clean up project: what would go is listed first, then removed, and the dialog says what was freed', { skip }, async () => {
+  const dir = join(tempDir(), 'Cleanup project')
+  await state.t.service.api['projects.create']({ dir, name: 'Cleanup' })
+  await state.page.reload()
+  await state.page.getByTestId('project-name').filter({ hasText: 'Cleanup' }).waitFor()
+  // Leftovers of a deleted run and a deleted prediction batch.
+  mkdirSync(join(dir, 'runs', '12', 'last'), { recursive: true })
+  writeFileSync(join(dir, 'runs', '12', 'last', 'weights.bin'), Buffer.alloc(250_000))
+  mkdirSync(join(dir, 'predictions', '4'), { recursive: true })
+  writeFileSync(join(dir, 'predictions', '4', 'leaf.png'), Buffer.alloc(1_000))
+  await state.page.getByTestId('clean-project').click()
+  const summary = state.page.getByTestId('cleanup-summary')
+  await summary.filter({ hasText: 'Can remove' }).waitFor()
+  assert.match((await summary.textContent()) ?? '', /Can remove 2 files, 251 kB/)
+  await screenshot(state.page, 'shell-08-cleanup-dry-run')
+  assert.ok(existsSync(join(dir, 'runs', '12')), 'nothing removed before the person agrees')
+  await state.page.getByTestId('cleanup-remove').click()
+  await summary.filter({ hasText: 'Removed 2 files, 251 kB' }).waitFor()
+  await screenshot(state.page, 'shell-09-cleanup-done')
+  assert.ok(!existsSync(join(dir, 'runs', '12')) && !existsSync(join(dir, 'predictions', '4')))
+})
+
+test('a project on a full disk opens read-only with a banner saying why, and refuses changes plainly', { skip }, async () => {
+  const mountPoint = tempDir()
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mountPoint])
+  try {
+    const dir = join(mountPoint, 'Full project')
+    await state.t.service.api['projects.create']({ dir, name: 'On a full disk' })
+    state.t.service.closeProject()
+    try {
+      writeFileSync(join(mountPoint, 'filler'), Buffer.alloc(8 << 20)) // more than fits: the disk fills up
+    } catch {
+      // ENOSPC: the disk is now full, as wanted
+    }
+    await state.page.reload()
+    await state.page.getByTestId('open-dir').fill(dir)
+    await state.page.getByTestId('open-project').click()
+    const banner = state.page.getByTestId('read-only-banner')
+    await banner.waitFor()
+    assert.match((await banner.textContent()) ?? '', /Read-only: this project can be looked at but not changed — the disk holding it is full/)
+    await state.page.getByPlaceholder('New dataset name').fill('Vines')
+    await state.page.getByRole('button', { name: 'Create dataset' }).click()
+    const notice = state.page.getByTestId('notice-error')
+    await notice.waitFor()
+    assert.match((await notice.textContent()) ?? '', /This project is open read-only: the disk holding it is full/)
+    await screenshot(state.page, 'shell-10-read-only-full-disk')
+  } finally {
+    state.t.service.closeProject()
+    execFileSync('umount', ['-l', mountPoint])
+  }
 })

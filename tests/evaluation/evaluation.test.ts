@@ -160,6 +160,36 @@ test('predicted masks for a dataset can become its labels, model-made until conf
   assert.match(readFileSync(csv, 'utf8').split('\n')[1], /,labelled,,$/)
 })
 
+test('deleting a prediction batch removes its rows and files; an accepted mask, copied into the dataset, stays', async () => {
+  const job = await wait(
+    service.api['predictions.start']({ runId: runA, checkpoint: 'best', source: { kind: 'dataset', datasetId }, threshold: 0.5, cutouts: false, measure: { minLeafAreaPx: 1, pxPerMm: null } })
+  )
+  const { batchId } = job.result as { batchId: number }
+  const photos = await service.api['predictions.photos']({ batchId })
+  const one = photos[1]
+  service.requireProject().project.db.prepare('DELETE FROM masks WHERE photo_id = ?').run(one.photoId)
+  assert.equal((await service.api['predictions.accept']({ batchId, photoIds: [one.photoId!] })).accepted, 1)
+  const accepted = (await service.api['photos.get']({ id: one.photoId! })).mask!
+  const batchDir = join(projectDir, 'predictions', String(batchId))
+  assert.ok(existsSync(join(projectDir, one.maskFile)) && one.maskFile.startsWith(`predictions/${batchId}/`))
+  const otherBatches = (await service.api['predictions.list']({})).filter((b) => b.id !== batchId)
+
+  const freed = await service.api['predictions.delete']({ batchId })
+  assert.ok(freed.files >= photos.length * 2 && freed.bytes > 0, JSON.stringify(freed))
+  assert.ok(!existsSync(batchDir), 'the batch folder is gone')
+  const db = service.requireProject().project.db
+  assert.equal((db.prepare('SELECT COUNT(*) AS n FROM predicted_photos WHERE batch_id = ?').get(batchId) as { n: number }).n, 0)
+  await assert.rejects(service.api['predictions.photos']({ batchId }), /There is no prediction batch/)
+  assert.deepEqual((await service.api['predictions.list']({})).map((b) => b.id), otherBatches.map((b) => b.id), 'other batches stay')
+  // The accepted mask lives in masks/, with the dataset: untouched, as are the dataset's photos.
+  assert.deepEqual((await service.api['photos.get']({ id: one.photoId! })).mask, accepted)
+  assert.ok(existsSync(join(projectDir, accepted.file)))
+  assert.ok(existsSync(join(projectDir, one.photoFile!)))
+  // Nothing else in the project is unreferenced: runs, evaluations and the other batches are all in use.
+  const dry = await service.api['projects.clean']({ dryRun: true })
+  assert.deepEqual(dry.items, [])
+})
+
 test('leafseg eval --json prints pooled and per-photo-mean figures under the documented keys', () => {
   const out = execFileSync(process.execPath, [join(root, 'bin', 'leafseg.js'), 'eval', '--project', projectDir, '--run', String(runB), '--json'], {
     env: { ...process.env, LEAFSEG_USER_DATA: userData },

@@ -1,6 +1,7 @@
 import type { Command } from '../command'
 import { UsageError, requireString } from '../command'
 import { withSession } from '../session'
+import { formatBytes } from '../../shared/format'
 
 export const projectCreate: Command = {
   name: 'project create',
@@ -36,6 +37,25 @@ export const projectInfo: Command = {
         console.log(`Project “${info.name}”\n  folder:  ${info.dir}\n  created: ${info.createdAt}\n  schema:  ${info.schemaVersion}\n  jobs:    ${jobs.length}`)
       }
       return { project: info, jobs: jobs.length }
+    })
+  }
+}
+
+export const projectClean: Command = {
+  name: 'project clean',
+  summary: 'Remove files no record uses (deleted datasets, runs, batches; interrupted imports)',
+  usage: 'leafseg project clean --project P [--dry-run] [--json]',
+  options: { project: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+  help: ['--project P  the project folder', '--dry-run    only list what would be removed and how much space it frees'],
+  async run({ values, json }) {
+    return withSession(json, async (cli) => {
+      await cli.open(requireString(values, 'project'))
+      const report = await cli.call('projects.clean', { dryRun: values['dry-run'] === true })
+      if (!json) {
+        for (const item of report.items) console.log(`${item.path}  (${item.why}; ${formatBytes(item.bytes)})`)
+        console.log(`${report.dryRun ? 'Would remove' : 'Removed'} ${report.files} files, ${formatBytes(report.bytes)}.`)
+      }
+      return report
     })
   }
 }

@@ -5,6 +5,9 @@ import { ApiError } from '../../shared/errors'
 import type { ProjectInfo } from '../../shared/domain'
 import { appVersion } from '../../shared/version'
 import { openDatabase, schemaVersion, type Db } from './store/database'
+import { freeBytes, isDiskFull } from './store/errors'
+import { formatBytes } from '../../shared/format'
+import { removeTempLeftovers } from './store/temp'
 
 export const databaseFileName = 'leafseg.sqlite'
 
@@ -15,7 +18,9 @@ export type ProjectFolder = (typeof projectFolders)[number]
 export class Project {
   constructor(
     readonly dir: string,
-    readonly db: Db
+    readonly db: Db,
+    /** Why the project was opened read-only (a full disk, a read-only disk); null when it may be changed. */
+    readonly readOnlyReason: string | null = null
   ) {}
 
   info(): ProjectInfo {
@@ -23,7 +28,14 @@ export class Project {
       | { name: string; createdAt: string }
       | undefined
     if (!row) throw new ApiError('not_a_project', `${this.dir} has a Leafseg database without project details.`)
-    return { dir: this.dir, name: row.name, createdAt: row.createdAt, schemaVersion: schemaVersion(this.db) }
+    return {
+      dir: this.dir,
+      name: row.name,
+      createdAt: row.createdAt,
+      schemaVersion: schemaVersion(this.db),
+      readOnly: this.readOnlyReason !== null,
+      readOnlyReason: this.readOnlyReason
+    }
   }
 
   /** Absolute path of a file inside one of the project's folders. */
@@ -77,25 +89,57 @@ export function createProject(dirArg: string, name: string): Project {
   }
 }
 
+/** Below this much free space a project opens read-only: a write could stop half-way. */
+const minFreeBytes = 1_000_000
+
+/** Why a project that failed to open read-write (or sits on a full disk) can still be opened read-only; null when not. */
+function readOnlyReasonFor(dir: string, err: unknown): string | null {
+  const free = freeBytes(dir)
+  if (isDiskFull(err) || (err === null && free !== null && free < minFreeBytes)) {
+    return `the disk holding it is full (${formatBytes(free ?? 0)} free). Free some space, then open it again to make changes`
+  }
+  if (err === null) return null
+  const code = (err as { code?: string }).code ?? ''
+  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_CANTOPEN' || code === 'EROFS' || code === 'EACCES') {
+    return 'its database cannot be written (a read-only disk or folder, or a disk error)'
+  }
+  return null
+}
+
 export function openProject(dirArg: string): Project {
   const dir = resolve(dirArg)
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new ApiError('not_a_project', `${dir} is a file, not a folder: a Leafseg project is a folder holding ${databaseFileName}. Pick its folder instead.`)
+  }
+  if (!existsSync(dir)) {
     throw new ApiError('not_found', `The folder ${dir} does not exist (was it moved or renamed?).`)
   }
   if (!isProjectDir(dir)) {
     throw new ApiError('not_a_project', `${dir} is not a Leafseg project: it has no ${databaseFileName}. Create a project there first.`)
   }
+  const file = join(dir, databaseFileName)
   let db: Db
+  let readOnlyReason = readOnlyReasonFor(dir, null)
   try {
-    db = openDatabase(join(dir, databaseFileName), { create: false })
+    db = readOnlyReason ? openDatabase(file, { create: false, readOnly: true }) : openDatabase(file, { create: false })
   } catch (err) {
     if (err instanceof ApiError) throw err
-    throw new ApiError('not_a_project', `${join(dir, databaseFileName)} is not a readable Leafseg database: ${(err as Error).message}`)
+    readOnlyReason ??= readOnlyReasonFor(dir, err)
+    if (!readOnlyReason) throw new ApiError('not_a_project', `${file} is not a readable Leafseg database: ${(err as Error).message}`)
+    try {
+      db = openDatabase(file, { create: false, readOnly: true })
+    } catch (again) {
+      if (again instanceof ApiError) throw again
+      throw new ApiError('io', `${file} cannot be opened, not even to be looked at: ${readOnlyReason} (${(again as Error).message}).`)
+    }
   }
-  const project = new Project(dir, db)
+  const project = new Project(dir, db, readOnlyReason)
   try {
     project.info()
-    ensureFolders(dir)
+    if (!readOnlyReason) {
+      ensureFolders(dir)
+      removeTempLeftovers(dir)
+    }
   } catch (err) {
     project.close()
     throw err

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from '
 import { dirname, join, resolve } from 'node:path'
 import type { RecentProject } from '../../shared/domain'
 import { isProjectDir } from './project'
+import { tempPathFor } from './store/temp'
 
 const maxRecent = 12
 
@@ -25,7 +26,7 @@ export class RecentProjects {
 
   private write(list: Omit<RecentProject, 'available'>[]): void {
     mkdirSync(dirname(this.file), { recursive: true })
-    const tmp = `${this.file}.${process.pid}.tmp`
+    const tmp = tempPathFor(this.file)
     writeFileSync(tmp, JSON.stringify(list, null, 2))
     renameSync(tmp, this.file)
   }

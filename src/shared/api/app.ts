@@ -1,5 +1,5 @@
 // The app itself: projects, folders the user picks, jobs.
-import type { AppInfo, ProjectInfo, RecentProject } from '../domain'
+import type { AppInfo, CleanReport, ProjectInfo, RecentProject } from '../domain'
 import type { JobInfo } from './jobs'
 
 export interface AppApi {
@@ -13,6 +13,11 @@ export interface AppApi {
   'projects.current'(args: Record<string, never>): Promise<ProjectInfo | null>
   'projects.close'(args: Record<string, never>): Promise<void>
   'projects.forget'(args: { dir: string }): Promise<void>
+  /**
+   * Remove the open project's files that no record uses (deleted datasets, runs and batches, interrupted
+   * imports and writes); with dryRun only report what would go. Refused while a job runs.
+   */
+  'projects.clean'(args: { dryRun?: boolean }): Promise<CleanReport>
 
   'jobs.list'(args: Record<string, never>): Promise<JobInfo[]>
   'jobs.cancel'(args: { id: number }): Promise<JobInfo>

@@ -164,6 +164,8 @@ export interface EvaluationApi {
    * hand-made or confirmed mask keep it (listed in `kept`).
    */
   'predictions.accept'(args: { batchId: number; photoIds?: number[] }): Promise<{ accepted: number; kept: string[] }>
+  /** Delete a batch: its records and its files (accepted masks were copied into the dataset and stay). */
+  'predictions.delete'(args: { batchId: number }): Promise<{ files: number; bytes: number }>
   /** A person confirms a model-made mask: it is no longer marked model-made. */
   'photos.confirmMask'(args: { id: number }): Promise<void>
   /** Leaf area, fraction and count for a dataset's labelled masks, written as CSV: a job. */

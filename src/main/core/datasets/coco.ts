@@ -10,7 +10,7 @@ import { DatasetError } from './errors'
 import { stemOf, writeFileAtomic } from './util'
 import { makePhotoLookup } from './match'
 import { basename, join } from 'node:path'
-import { readFile } from 'node:fs/promises'
+import { maxEntries, maxPolygonCoordinates, maxPolygonSteps, readAnnotationText, tooLargeImage } from './limits'
 
 /** Run lengths, column-major, starting with a (possibly empty) background run. */
 export type RleCounts = number[]
@@ -120,13 +120,56 @@ export function rleEncode(pixels: Uint8Array, height: number, width: number): Rl
   return counts
 }
 
-/** Rasterise one polygon [x0, y0, x1, y1, …] to RLE with pycocotools' rleFrPoly pixel rule. */
-export function rleFromPolygon(xy: number[], height: number, width: number): RleCounts {
+/**
+ * Clip a polygon to a box (Sutherland–Hodgman, one box side at a time). Points far outside the image would
+ * otherwise make the rasteriser walk an enormous boundary; inside the box the polygon is unchanged.
+ */
+export function clipPolygon(xy: number[], box: { x0: number; y0: number; x1: number; y1: number }): number[] {
+  let pts: Array<[number, number]> = []
+  for (let i = 0; i + 1 < xy.length; i += 2) pts.push([xy[i], xy[i + 1]])
+  const sides: Array<[(p: [number, number]) => boolean, (a: [number, number], b: [number, number]) => [number, number]]> = [
+    [(p) => p[0] >= box.x0, (a, b) => [box.x0, a[1] + ((b[1] - a[1]) * (box.x0 - a[0])) / (b[0] - a[0])]],
+    [(p) => p[0] <= box.x1, (a, b) => [box.x1, a[1] + ((b[1] - a[1]) * (box.x1 - a[0])) / (b[0] - a[0])]],
+    [(p) => p[1] >= box.y0, (a, b) => [a[0] + ((b[0] - a[0]) * (box.y0 - a[1])) / (b[1] - a[1]), box.y0]],
+    [(p) => p[1] <= box.y1, (a, b) => [a[0] + ((b[0] - a[0]) * (box.y1 - a[1])) / (b[1] - a[1]), box.y1]]
+  ]
+  for (const [inside, cross] of sides) {
+    const out: Array<[number, number]> = []
+    for (let i = 0; i < pts.length; i++) {
+      const cur = pts[i]
+      const prev = pts[(i + pts.length - 1) % pts.length]
+      if (inside(cur)) {
+        if (!inside(prev)) out.push(cross(prev, cur))
+        out.push(cur)
+      } else if (inside(prev)) out.push(cross(prev, cur))
+    }
+    pts = out
+    if (pts.length === 0) break
+  }
+  return pts.flat()
+}
+
+/**
+ * Rasterise one polygon [x0, y0, x1, y1, …] to RLE with pycocotools' rleFrPoly pixel rule. A polygon reaching far
+ * outside the image is clipped first (a margin of the image's own size, so ordinary polygons are drawn exactly as
+ * pycocotools does); one whose boundary is still too long to draw throws.
+ */
+export function rleFromPolygon(polygon: number[], height: number, width: number): RleCounts {
   const scale = 5
+  const box = { x0: -width, y0: -height, x1: 2 * width, y1: 2 * height }
+  let outside = false
+  for (let i = 0; i + 1 < polygon.length && !outside; i += 2) {
+    outside = !(polygon[i] >= box.x0 && polygon[i] <= box.x1 && polygon[i + 1] >= box.y0 && polygon[i + 1] <= box.y1)
+  }
+  const xy = outside ? clipPolygon(polygon, box) : polygon
+  if (xy.length < 6) return [height * width] // nothing of it inside the image
   const k = Math.floor(xy.length / 2)
   // C casts (int)(v + .5) truncate toward zero; keep that for negative coordinates.
   const x = Array.from({ length: k + 1 }, (_, j) => Math.trunc(scale * xy[(j % k) * 2] + 0.5))
   const y = Array.from({ length: k + 1 }, (_, j) => Math.trunc(scale * xy[(j % k) * 2 + 1] + 0.5))
+  let steps = 0
+  for (let j = 0; j < k; j++) steps += Math.max(Math.abs(x[j + 1] - x[j]), Math.abs(y[j + 1] - y[j])) + 1
+  if (steps > maxPolygonSteps) throw new Error(`a polygon of ${k} points has a boundary too long to draw (${steps} steps; at most ${maxPolygonSteps})`)
   // Dense boundary points on the upsampled grid.
   const u: number[] = []
   const v: number[] = []
@@ -198,12 +241,18 @@ export function parseCoco(text: string, file: string): CocoFile {
   const root = json as Record<string, unknown>
   if (!root || typeof root !== 'object' || !Array.isArray(root.images)) throw bad('has no "images" list; it is not a COCO file')
   if (!Array.isArray(root.annotations)) throw bad('has no "annotations" list')
+  for (const list of ['images', 'annotations'] as const) {
+    const n = (root[list] as unknown[]).length
+    if (n > maxEntries) throw bad(`has ${n} ${list}; Leafseg reads at most ${maxEntries} per file. Split it into smaller files`)
+  }
   const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0
   const images: CocoImage[] = root.images.map((raw: unknown, i: number) => {
     const im = raw as Record<string, unknown>
     if (!im || typeof im !== 'object' || typeof im.id !== 'number' || typeof im.file_name !== 'string' || !isCount(im.width) || !isCount(im.height)) {
       throw bad(`has an unusable image entry #${i + 1}: each needs id, file_name, width and height`)
     }
+    const huge = tooLargeImage(im.width, im.height)
+    if (huge) throw bad(`has an image entry #${i + 1} (${im.file_name.slice(0, 200)}) whose size cannot be right: ${huge}`)
     return { id: im.id, fileName: im.file_name, width: im.width, height: im.height }
   })
   const byId = new Map(images.map((im) => [im.id, im]))
@@ -219,16 +268,27 @@ export function parseCoco(text: string, file: string): CocoFile {
       if (!seg.every((poly) => Array.isArray(poly) && poly.every((c) => typeof c === 'number' && Number.isFinite(c)))) {
         throw bad(`has ${name} whose polygons are not lists of numbers`)
       }
+      let longest = 0
+      for (const poly of seg as unknown[][]) longest = Math.max(longest, poly.length)
+      if (seg.length > maxEntries || longest > maxPolygonCoordinates) {
+        throw bad(`has ${name} with ${seg.length > maxEntries ? `${seg.length} polygons` : `a polygon of ${longest} coordinates`}; at most ${seg.length > maxEntries ? maxEntries : maxPolygonCoordinates} are read`)
+      }
       segmentation = { polygons: seg as number[][] }
     } else if (seg && typeof seg === 'object' && 'counts' in seg) {
       const { counts, size } = seg as { counts: unknown; size: unknown }
       if (!Array.isArray(size) || size[0] !== image.height || size[1] !== image.width) {
-        throw bad(`has ${name} whose RLE size ${JSON.stringify(size)} is not its image's [height, width] = [${image.height}, ${image.width}]`)
+        throw bad(`has ${name} whose RLE size ${describe(size)} is not its image's [height, width] = [${image.height}, ${image.width}]`)
       }
       try {
-        if (typeof counts === 'string') segmentation = { rle: rleFromString(counts) }
-        else if (Array.isArray(counts) && counts.every((c) => typeof c === 'number')) segmentation = { rle: counts as number[] }
-        else throw new Error('its counts are neither a list of numbers nor a string')
+        let rle: RleCounts
+        if (typeof counts === 'string') rle = rleFromString(counts)
+        else if (Array.isArray(counts) && counts.every((c) => typeof c === 'number' && Number.isInteger(c) && c >= 0)) rle = counts as number[]
+        else throw new Error('its counts are neither a list of whole numbers of 0 or more nor a string')
+        // The runs must cover the image exactly: checked here, before any pixel is allocated.
+        let covered = 0
+        for (const run of rle) covered += run
+        if (covered !== image.width * image.height) throw new Error(`its runs cover ${covered} pixels, not the image's ${image.width}×${image.height} = ${image.width * image.height}`)
+        segmentation = { rle }
       } catch (err) {
         throw bad(`has ${name} with a broken RLE: ${(err as Error).message}`)
       }
@@ -251,9 +311,16 @@ export function parseCoco(text: string, file: string): CocoFile {
   return { images, annotations, categories, annotationsByImage }
 }
 
-/** Read and parse a COCO file. */
+/** A value in an error message, kept short whatever the file holds (deeply nested, enormous). */
+export function describe(value: unknown): string {
+  if (Array.isArray(value)) return value.length <= 4 && value.every((v) => typeof v === 'number') ? `[${value.join(',')}]` : `a list of ${value.length}`
+  if (typeof value === 'string') return JSON.stringify(value.slice(0, 40))
+  return typeof value === 'object' ? (value === null ? 'null' : 'an object') : String(value)
+}
+
+/** Read and parse a COCO file (refused when too large to parse safely). */
 export async function readCocoFile(file: string): Promise<CocoFile> {
-  return parseCoco(await readFile(file, 'utf8'), file)
+  return parseCoco(await readAnnotationText(file, 'COCO file'), file)
 }
 
 /**
@@ -278,11 +345,11 @@ export function cocoImageMask(
   const data = new Uint8Array(width * height)
   for (const a of annotations) {
     if (opts.categoryIds && (a.categoryId === null || !opts.categoryIds.includes(a.categoryId))) continue
-    const runs = 'rle' in a.segmentation ? [a.segmentation.rle] : a.segmentation.polygons.filter((p) => p.length >= 6).map((p) => rleFromPolygon(p, height, width))
-    for (const counts of runs) {
+    const shapes = 'rle' in a.segmentation ? [a.segmentation.rle] : a.segmentation.polygons.filter((p) => p.length >= 6)
+    for (const shape of shapes) {
       let pixels: Uint8Array
       try {
-        pixels = rleDecode(counts, height, width)
+        pixels = rleDecode('rle' in a.segmentation ? (shape as RleCounts) : rleFromPolygon(shape, height, width), height, width)
       } catch (err) {
         throw new DatasetError('corrupt-export', file, `The ${file} has a broken mask for ${image.fileName} (annotation ${a.id ?? '?'}): ${(err as Error).message}`)
       }

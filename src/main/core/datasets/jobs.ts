@@ -19,12 +19,15 @@ import { downloadLabelboxMasks, labelboxRowMask, matchLabelboxRows, readLabelbox
 import { cocoFromMasks, cocoImageMask, parseCoco } from './coco'
 import { writeFileAtomic, stemOf } from './util'
 import { datasetPhotos, getDataset, insertPhoto, photoWithHash, recordProblem, setMask, type MaskRecord } from './records'
+import { tempPathFor } from '../store/temp'
+import { withSpaceNeeded } from '../store/errors'
+import { readAnnotationText } from './limits'
 
 /** Copy a file into the project atomically (temp name, then rename); skip when it is already there. */
 async function copyInto(source: string, target: string): Promise<void> {
   if (existsSync(target)) return
   await mkdir(dirname(target), { recursive: true })
-  const tmp = `${target}.${process.pid}.tmp`
+  const tmp = tempPathFor(target)
   try {
     await copyFile(source, tmp)
     await rename(tmp, target)
@@ -42,10 +45,16 @@ export async function importPhotosJob(params: { datasetId: number; paths: string
   getDataset(db, params.datasetId)
   ctx.progress(0, 0, 'Looking for photos…')
   const scan = await scanPhotos(params.paths, { signal, onProgress: (found) => ctx.progress(0, 0, `Looking for photos… ${found} files`) })
+  const skipped = [...scan.skippedProjects, ...scan.unreadableFolders]
   if (scan.files.length === 0) {
-    throw new ApiError('bad_input', `No photos found in ${params.paths.join(', ')} (JPEG, PNG, TIFF, BMP or WebP; sub-folders are searched too).`)
+    const why = skipped.length ? ` ${skipped.map((s) => s.message).join('. ')}.` : ''
+    throw new ApiError('bad_input', `No photos found in ${params.paths.join(', ')} (JPEG, PNG, TIFF, BMP or WebP; sub-folders are searched too).${why}`)
   }
   const result: ImportPhotosResult = { imported: 0, duplicates: [], problems: [], ignored: scan.ignored }
+  for (const folder of skipped) {
+    recordProblem(db, params.datasetId, ctx.jobId, folder.path, folder.message)
+    result.problems.push({ path: folder.path, reason: folder.message })
+  }
   const seen = new Map<string, string>()
 
   const record = async (r: InspectResult): Promise<void> => {
@@ -80,6 +89,8 @@ export async function importPhotosJob(params: { datasetId: number; paths: string
 
   const pending = new Map<number, InspectResult>()
   let nextToRecord = 0
+  // What the import writes: a copy of each photo plus a small thumbnail (a few % of it, at least a few kB).
+  const needed = scan.files.reduce((sum, f) => sum + f.size + Math.max(f.size * 0.05, 20_000), 0)
   await inspectPhotos(scan.files, {
     signal,
     concurrency: 4,
@@ -101,6 +112,8 @@ export async function importPhotosJob(params: { datasetId: number; paths: string
       }
     },
     onProgress: (done, total, name) => ctx.progress(done, total, name)
+  }).catch((err) => {
+    throw withSpaceNeeded(err, 'the photos could not be copied into the project', project.dir, needed)
   })
   return result
 }
@@ -200,7 +213,7 @@ export async function importMasksJob(params: { datasetId: number; source: MaskJo
       if (failedRows.has(pair.row.position)) continue
       const photo = byName.get(pair.photo)!
       try {
-        const raster = await labelboxRowMask(pair.row, cacheDir, source.file)
+        const raster = await labelboxRowMask(pair.row, cacheDir, source.file, { width: photo.width, height: photo.height })
         if (!raster) continue
         const wrong = sizeProblem(photo.name, source.file, raster, photo)
         if (wrong) problem(source.file, wrong)
@@ -217,12 +230,7 @@ export async function importMasksJob(params: { datasetId: number; source: MaskJo
   }
 
   // COCO: images are matched to photos by file name (the name alone, or its stem).
-  let text: string
-  try {
-    text = await readFile(source.file, 'utf8')
-  } catch (err) {
-    throw new ApiError('bad_input', `Cannot read the COCO file ${source.file}: ${(err as Error).message}`)
-  }
+  const text = await readAnnotationText(source.file, 'COCO file')
   let coco
   try {
     coco = parseCoco(text, source.file)

@@ -9,14 +9,15 @@
 // and a rerun skips the files already there. The API key is sent only to Labelbox hosts (a crafted export
 // must not be able to collect it), never logged, never put in an error message.
 import { createHash } from 'node:crypto'
-import { access, mkdir, readFile } from 'node:fs/promises'
+import { access, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { openImage, sniffImageFormat, type Raster } from '../imaging/raster'
+import { displayedSize, openImage, sniffImageFormat, type Raster } from '../imaging/raster'
 import { DatasetError } from './errors'
 import { normaliseMask } from './masks'
 import { makePhotoLookup } from './match'
 import { rleDecode, rleFromPolygon } from './coco'
 import { forEachBounded, writeFileAtomic } from './util'
+import { maxEntries, maxPolygonCoordinates, readAnnotationText, tooLargeImage } from './limits'
 
 export interface LabelboxObject {
   /** The object's label name (e.g. "leaf"), when the export gives one. */
@@ -62,6 +63,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
 function parseNdjson(text: string, file: string): LabelboxExport {
   const rows: LabelboxRow[] = []
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/)
+  if (lines.length > maxEntries + 1) throw new DatasetError('corrupt-export', file, `The Labelbox export ${file} has ${lines.length} lines; Leafseg reads at most ${maxEntries} rows per file. Split it into smaller files`)
   lines.forEach((line, i) => {
     if (line.trim() === '') return
     const bad = (what: string): DatasetError => new DatasetError('corrupt-export', file, `The Labelbox export ${file}, line ${i + 1}: ${what}`)
@@ -74,14 +76,15 @@ function parseNdjson(text: string, file: string): LabelboxExport {
     if (!isObject(json) || !isObject(json.data_row)) throw bad('has no "data_row"; is this a Labelbox NDJSON export?')
     const dr = json.data_row
     const media = isObject(json.media_attributes) ? json.media_attributes : {}
+    const size = imageSize(media.width, media.height)
+    if (typeof size === 'string') throw bad(size)
     const row: LabelboxRow = {
       position: i + 1,
       dataRowId: str(dr.id),
       globalKey: str(dr.global_key),
       externalId: str(dr.external_id),
       rowData: str(dr.row_data),
-      width: typeof media.width === 'number' ? media.width : undefined,
-      height: typeof media.height === 'number' ? media.height : undefined,
+      ...size,
       objects: [],
       polygons: [],
       otherAnnotations: 0
@@ -97,11 +100,12 @@ function parseNdjson(text: string, file: string): LabelboxExport {
         const objects = isObject(annotations) ? annotations.objects : undefined
         if (objects === undefined) continue
         if (!Array.isArray(objects)) throw bad('"annotations.objects" is not a list')
+        if (objects.length > maxEntries) throw bad(`has ${objects.length} annotation objects; at most ${maxEntries} are read`)
         for (const o of objects) {
           if (!isObject(o)) throw bad('an annotation object is not an object')
           if (o.annotation_kind === 'ImagePolygon') {
             const points = polygonPoints(o.polygon)
-            if (!points) throw bad('a polygon is not a list of {x, y} points')
+            if (!points) throw bad(`a polygon is not a list of at most ${maxPolygonCoordinates / 2} {x, y} points with finite numbers`)
             row.polygons.push(points)
             continue
           }
@@ -136,6 +140,8 @@ function parseLegacy(text: string, file: string): LabelboxExport {
   } catch (err) {
     throw new DatasetError('corrupt-export', file, `The Labelbox export ${file} is not valid JSON (${(err as Error).message}); the file may be cut short or edited`)
   }
+  if (!Array.isArray(json)) throw new DatasetError('corrupt-export', file, `The Labelbox export ${file} is not a list of rows; is this a Labelbox JSON export?`)
+  if (json.length > maxEntries) throw new DatasetError('corrupt-export', file, `The Labelbox export ${file} has ${json.length} rows; Leafseg reads at most ${maxEntries} per file. Split it into smaller files`)
   const rows = (json as unknown[]).map((raw, i): LabelboxRow => {
     const bad = (what: string): DatasetError => new DatasetError('corrupt-export', file, `The Labelbox export ${file}, row ${i + 1}: ${what}`)
     if (!isObject(raw)) throw bad('is not an object')
@@ -154,11 +160,12 @@ function parseLegacy(text: string, file: string): LabelboxExport {
     if (!isObject(label)) return row // "Skip" or missing: nothing labelled
     const objects = label.objects ?? []
     if (!Array.isArray(objects)) throw bad('"Label.objects" is not a list')
+    if (objects.length > maxEntries) throw bad(`has ${objects.length} objects; at most ${maxEntries} are read`)
     for (const o of objects) {
       if (isObject(o) && str(o.instanceURI)) row.objects.push({ name: str(o.title) ?? str(o.value), url: o.instanceURI as string })
       else if (isObject(o) && o.polygon !== undefined) {
         const points = polygonPoints(o.polygon)
-        if (!points) throw bad('a polygon is not a list of {x, y} points')
+        if (!points) throw bad(`a polygon is not a list of at most ${maxPolygonCoordinates / 2} {x, y} points with finite numbers`)
         row.polygons.push(points)
       } else row.otherAnnotations++
     }
@@ -167,11 +174,20 @@ function parseLegacy(text: string, file: string): LabelboxExport {
   return { format: 'legacy-json', rows }
 }
 
+/** The image size an export row gives, checked; a string says what is wrong with it. */
+function imageSize(width: unknown, height: unknown): { width?: number; height?: number } | string {
+  if (width === undefined && height === undefined) return {}
+  const whole = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0
+  if (!whole(width) || !whole(height)) return '"media_attributes" gives a width and height that are not whole numbers of pixels'
+  const huge = tooLargeImage(width, height)
+  return huge ? `"media_attributes" gives an image size that cannot be right: ${huge}` : { width, height }
+}
+
 function polygonPoints(value: unknown): number[] | null {
-  if (!Array.isArray(value)) return null
+  if (!Array.isArray(value) || value.length * 2 > maxPolygonCoordinates) return null
   const out: number[] = []
   for (const p of value) {
-    if (!isObject(p) || typeof p.x !== 'number' || typeof p.y !== 'number') return null
+    if (!isObject(p) || typeof p.x !== 'number' || typeof p.y !== 'number' || !Number.isFinite(p.x) || !Number.isFinite(p.y)) return null
     out.push(p.x, p.y)
   }
   return out
@@ -196,8 +212,10 @@ export interface DownloadOptions {
   /** Longest wait a 429 Retry-After is honoured for, and how many 429s per mask are waited out (default 120 s, 10). */
   maxRetryAfterMs?: number
   max429?: number
-  /** Longest time one request may take before it counts as failed and is retried (default 60 s). */
+  /** Longest time one request may take before it counts as failed and is retried (default 30 s). */
   requestTimeoutMs?: number
+  /** Longest time one mask may take, all tries and waits together (default 60 s): a link that never answers fails then. */
+  deadlineMs?: number
 }
 
 export interface DownloadFailure {
@@ -276,7 +294,11 @@ async function fetchMask(url: string, opts: DownloadOptions, signal: AbortSignal
   const baseDelay = opts.retryDelayMs ?? 1000
   const maxRetryAfter = opts.maxRetryAfterMs ?? 120_000
   const max429 = opts.max429 ?? 10
-  const timeoutMs = opts.requestTimeoutMs ?? 60_000
+  const timeoutMs = opts.requestTimeoutMs ?? 30_000
+  const deadlineMs = opts.deadlineMs ?? 60_000
+  const deadline = Date.now() + deadlineMs
+  const hung = (): DatasetError =>
+    new DatasetError('download', withoutQuery(url), `${withoutQuery(url)} did not deliver the mask within ${Math.round(deadlineMs / 100) / 10} s (${failures + throttled + 1} tries); the server may be down or the network blocked. Try again later (what was downloaded is kept)`)
   let failures = 0
   let throttled = 0
   if (!URL.canParse(url) || !/^https?:/i.test(url)) throw new DatasetError('download', withoutQuery(url), `the mask link "${withoutQuery(url)}" is not a web address; is the export complete?`)
@@ -284,9 +306,11 @@ async function fetchMask(url: string, opts: DownloadOptions, signal: AbortSignal
   for (;;) {
     signal.throwIfAborted()
     let wait: number
+    const left = deadline - Date.now()
+    if (left <= 0) throw hung()
     try {
-      // A stalled connection counts as a network failure (retried), not a hang.
-      const res = await fetch(url, { headers, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]), redirect: 'follow' })
+      // A stalled connection counts as a network failure (retried), not a hang; the deadline bounds all tries together.
+      const res = await fetch(url, { headers, signal: AbortSignal.any([signal, AbortSignal.timeout(Math.min(timeoutMs, left))]), redirect: 'follow' })
       if (res.ok) {
         const body = new Uint8Array(await res.arrayBuffer())
         if (!sniffImageFormat(body.subarray(0, 32))) throw new DatasetError('download', withoutQuery(url), 'the server sent something that is not an image (perhaps an error page)')
@@ -316,11 +340,13 @@ async function fetchMask(url: string, opts: DownloadOptions, signal: AbortSignal
       } else if (err instanceof DatasetError) {
         throw err
       } else {
+        if (Date.now() >= deadline) throw hung()
         // Network failure (connection reset, DNS, timeout): retry.
         if (++failures >= maxAttempts) throw new DatasetError('download', withoutQuery(url), `the download failed ${maxAttempts} times (${(err as Error).message}); check the network and try again (what was downloaded is kept)`)
         wait = baseDelay * 2 ** (failures - 1)
       }
     }
+    if (Date.now() + wait >= deadline) throw hung()
     await sleep(wait, signal)
   }
 }
@@ -387,6 +413,14 @@ export async function labelboxRowMask(row: LabelboxRow, cacheDir: string, file =
   for (const o of row.objects) {
     const path = maskCachePath(cacheDir, o.url)
     if (!(await exists(path))) throw new DatasetError('download', file, `The mask of ${name} (${file}, #${row.position}) has not been downloaded; download the masks again`)
+    // The size in the file's header is checked before decoding, so a small file declaring a huge image costs nothing.
+    const declared = await displayedSize(path)
+    const want = row.width !== undefined && row.height !== undefined ? { width: row.width, height: row.height } : out ?? size
+    if (declared && want && (declared.width !== want.width || declared.height !== want.height)) {
+      throw new DatasetError('mask-size', file, `The mask of ${name} (${file}, #${row.position}) is ${declared.width}×${declared.height} pixels but its image is ${want.width}×${want.height}`)
+    }
+    const huge = declared && tooLargeImage(declared.width, declared.height)
+    if (huge) throw new DatasetError('mask-size', file, `The mask of ${name} (${file}, #${row.position}) cannot be used: ${huge}`)
     let width: number
     let height: number
     let inside: (i: number) => boolean
@@ -418,7 +452,12 @@ export async function labelboxRowMask(row: LabelboxRow, cacheDir: string, file =
     out ??= { width, height, channels: 1, data: new Uint8Array(width * height) }
     for (const polygon of row.polygons) {
       if (polygon.length < 6) continue
-      const pixels = rleDecode(rleFromPolygon(polygon, height, width), height, width)
+      let pixels: Uint8Array
+      try {
+        pixels = rleDecode(rleFromPolygon(polygon, height, width), height, width)
+      } catch (err) {
+        throw new DatasetError('corrupt-export', file, `The ${file} has a polygon for ${name} (#${row.position}) that cannot be drawn: ${(err as Error).message}`)
+      }
       for (let i = 0; i < pixels.length; i++) if (pixels[i]) out.data[i] = 255
     }
   }
@@ -468,5 +507,5 @@ export function matchLabelboxRows(rows: LabelboxRow[], photos: string[]): { pair
 
 /** Read and parse an export file. */
 export async function readLabelboxExport(file: string): Promise<LabelboxExport> {
-  return parseLabelboxExport(await readFile(file, 'utf8'), file)
+  return parseLabelboxExport(await readAnnotationText(file, 'Labelbox export'), file)
 }

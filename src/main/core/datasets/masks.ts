@@ -17,7 +17,8 @@
 // (16-bit id images with ids above 255: RGB with green = id / 256, blue = id % 256).
 // In memory, `instances.ids` numbers leaves 1..count (for colours: in order of first appearance, row by row;
 // `instances.colours[id - 1]` is that leaf's colour).
-import { openImage, writePng, type Raster } from '../imaging/raster'
+import { displayedSize, openImage, writePng, type Raster } from '../imaging/raster'
+import { tooLargeImage } from './limits'
 import { DatasetError } from './errors'
 
 export type MaskKind = 'binary' | 'binary-01' | 'instance-ids' | 'grayscale' | 'instance-colours' | 'colour-noisy'
@@ -56,6 +57,11 @@ export async function normaliseMask(path: string, opts: MaskOptions = {}): Promi
   // 16-bit gray masks keep their 16-bit values (ids above 255 survive); everything else is read as 8-bit RGBA.
   let gray16: Uint16Array | null = null
   let rgba: Raster
+  // The header's size first: a small file declaring a huge image (or one of the wrong size) is refused undecoded.
+  const declared = await displayedSize(path)
+  const huge = declared && tooLargeImage(declared.width, declared.height)
+  if (huge) throw new DatasetError('unsupported', path, `The mask ${path} cannot be used: ${huge}`)
+  if (declared) checkMaskSize(path, declared, opts.expected)
   try {
     const image = (await openImage(path)).rotate()
     const meta = await image.metadata()
@@ -72,13 +78,17 @@ export async function normaliseMask(path: string, opts: MaskOptions = {}): Promi
     throw new DatasetError('unreadable', path, `The mask ${path} cannot be read as an image (${(err as Error).message})`)
   }
   const { width, height } = rgba
-  const e = opts.expected
+  checkMaskSize(path, rgba, opts.expected)
+  const threshold = opts.threshold ?? 128
+  return gray16 ? fromGray(gray16, width, height, 65535, threshold * 257) : normaliseRgba(rgba, threshold)
+}
+
+function checkMaskSize(path: string, mask: { width: number; height: number }, e: MaskOptions['expected']): void {
+  const { width, height } = mask
   if (e && (e.width !== width || e.height !== height)) {
     const turned = e.width === height && e.height === width ? ' It would fit the photo turned on its side: it was perhaps drawn on the photo before its camera rotation was applied.' : ''
     throw new DatasetError('mask-size', path, `The mask ${path} is ${width}×${height} pixels but its photo${e.photo ? ` ${e.photo}` : ''} is ${e.width}×${e.height} (as displayed); a mask must have exactly the photo's size.${turned}`)
   }
-  const threshold = opts.threshold ?? 128
-  return gray16 ? fromGray(gray16, width, height, 65535, threshold * 257) : normaliseRgba(rgba, threshold)
 }
 
 /** Normalise decoded RGBA pixels (pure; see the file comment for the rules). */

@@ -8,8 +8,9 @@ import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { open, readdir, realpath, stat } from 'node:fs/promises'
 import { join, basename, resolve } from 'node:path'
-import { openImage, readHead, sniffImageFormat, type ImageFormat } from '../imaging/raster'
+import { displayedSize, openImage, readHead, sniffImageFormat, type ImageFormat } from '../imaging/raster'
 import { forEachBounded, hasImageExtension, writeFileAtomic } from './util'
+import { declaredPixels, maxImagePixels } from './limits'
 
 export type { ImageFormat }
 
@@ -18,7 +19,7 @@ export interface Progress {
   onProgress?: (done: number, total: number, message?: string) => void
 }
 
-export type PhotoProblemKind = 'zero-bytes' | 'not-an-image' | 'truncated' | 'unreadable' | 'unsupported'
+export type PhotoProblemKind = 'zero-bytes' | 'not-an-image' | 'truncated' | 'unreadable' | 'unsupported' | 'too-large'
 
 export interface PhotoProblem {
   kind: PhotoProblemKind
@@ -41,9 +42,14 @@ export interface ScanResult {
   ignored: number
   /** Sub-folders that could not be listed (permissions); the rest of the scan went on. */
   unreadableFolders: Array<{ path: string; message: string }>
+  /** Leafseg project folders met while scanning: skipped, their thumbnails and database are not photos. */
+  skippedProjects: Array<{ path: string; message: string }>
 }
 
 export { hasImageExtension }
+
+/** A project's database file (project.ts's databaseFileName; repeated here so the scanner needs no project code). */
+const projectDatabaseName = 'leafseg.sqlite'
 
 /**
  * Find photos in folders (recursively) and loose files. Files are recognised by their first bytes, so
@@ -53,6 +59,7 @@ export { hasImageExtension }
 export async function scanPhotos(inputs: string[], opts: Progress = {}): Promise<ScanResult> {
   const files: ScannedFile[] = []
   const unreadableFolders: ScanResult['unreadableFolders'] = []
+  const skippedProjects: ScanResult['skippedProjects'] = []
   let ignored = 0
   let seen = 0
   const visitedDirs = new Set<string>()
@@ -99,6 +106,10 @@ export async function scanPhotos(inputs: string[], opts: Progress = {}): Promise
         unreadableFolders.push({ path, message: `The folder ${path} cannot be opened (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); its photos were not imported` })
         return
       }
+      if (entries.includes(projectDatabaseName)) {
+        skippedProjects.push({ path, message: `The folder ${path} is a Leafseg project; it was skipped (its thumbnails and database are not photos to import)` })
+        return
+      }
       for (const name of entries.sort()) {
         if (name.startsWith('.')) continue
         await visit(join(path, name), false)
@@ -111,7 +122,7 @@ export async function scanPhotos(inputs: string[], opts: Progress = {}): Promise
 
   for (const input of inputs) await visit(resolve(input), true)
   const unique = new Map(files.map((f) => [f.path, f]))
-  return { files: [...unique.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), ignored, unreadableFolders }
+  return { files: [...unique.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)), ignored, unreadableFolders, skippedProjects }
 }
 
 /** What inspectPhoto learns about a usable photo. */
@@ -211,6 +222,7 @@ export async function inspectPhoto(path: string, opts: InspectOptions = {}): Pro
     const width = meta.autoOrient?.width ?? (swap ? meta.height : meta.width)
     const height = meta.autoOrient?.height ?? (swap ? meta.width : meta.height)
     if (!width || !height) return refuse('unreadable', 'it has no size')
+    if (width * height > maxImagePixels) return refuse('too-large', declaredPixels(width, height))
     const depth = meta.depth === 'ushort' ? 16 : meta.depth === 'uchar' || meta.depth === undefined ? 8 : null
     if (depth === null) return refuse('unsupported', `its pixels are ${meta.depth}, not 8- or 16-bit`)
     info = { path, size, hash, format, width, height, orientation, bitDepth: depth, channels: meta.channels ?? 3, hasAlpha: meta.hasAlpha ?? false }
@@ -223,6 +235,8 @@ export async function inspectPhoto(path: string, opts: InspectOptions = {}): Pro
     lap('decodeMs')
   } catch (err) {
     const message = (err as Error).message
+    const declared = /pixel limit/i.test(message) ? await displayedSize(path) : null
+    if (declared) return refuse('too-large', declaredPixels(declared.width, declared.height))
     // libvips' wording varies (and can mix under concurrent decodes), so a missing end marker decides first.
     const kind = (await lacksEndMarker(path, format)) ? 'truncated' : classifyDecodeError(message)
     // The first bytes said `format`, so a decoder that does not recognise it means damage, often a cut-short file.
@@ -297,7 +311,8 @@ function problemFor(kind: PhotoProblemKind, path: string, detail?: string): Phot
     'not-an-image': 'is not an image Leafseg can read (JPEG, PNG, TIFF, BMP or WebP), whatever its name says',
     truncated: 'is cut short (truncated): the end of the image is missing; copy it again from the camera or the original',
     unreadable: 'cannot be read as an image; it may be damaged or cut short',
-    unsupported: 'is an image of a kind Leafseg cannot read'
+    unsupported: 'is an image of a kind Leafseg cannot read',
+    'too-large': 'is too large an image for Leafseg'
   }
   return { kind, message: `${path} ${what[kind]}${detail ? ` (${detail})` : ''}` }
 }

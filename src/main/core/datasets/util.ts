@@ -1,6 +1,6 @@
 import { writeFile, rename, unlink } from 'node:fs/promises'
-import { basename, dirname, extname, join } from 'node:path'
-import { randomUUID } from 'node:crypto'
+import { basename, extname } from 'node:path'
+import { tempPathFor } from '../store/temp'
 
 /**
  * Run `worker` over `items` with at most `limit` running at once. Stops starting new items after the
@@ -26,7 +26,7 @@ export async function forEachBounded<T>(items: readonly T[], limit: number, sign
 
 /** Write a file atomically: a temp file in the same folder, then rename (a crash leaves the old file or none). */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`)
+  const tmp = tempPathFor(path)
   try {
     await writeFile(tmp, data)
     await rename(tmp, path)

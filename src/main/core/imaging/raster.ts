@@ -1,8 +1,8 @@
 // Decoded pixels as plain typed arrays, read and written through sharp.
 import sharp, { type Sharp } from 'sharp'
 import { open, readFile, rename, unlink } from 'node:fs/promises'
-import { dirname, basename, join } from 'node:path'
 import { decodeBmp, looksLikeBmp } from './bmp'
+import { tempPathFor } from '../store/temp'
 
 /** Interleaved 8-bit pixels, row-major. channels: 1 (gray), 3 (RGB) or 4 (RGBA). */
 export interface Raster {
@@ -10,6 +10,14 @@ export interface Raster {
   height: number
   channels: 1 | 3 | 4
   data: Uint8Array
+}
+
+/** Largest image, in pixels: sharp's own limit (0x3FFF²), so nothing is promised that cannot be decoded. */
+export const maxImagePixels = 0x3fff * 0x3fff
+
+/** "it declares 20000×20000 = 400,000,000 pixels, more than the 268,402,689 pixels Leafseg can read" */
+export function declaredPixels(width: number, height: number): string {
+  return `it declares ${width}×${height} = ${(width * height).toLocaleString('en')} pixels, more than the ${maxImagePixels.toLocaleString('en')} pixels Leafseg can read`
 }
 
 /**
@@ -24,13 +32,15 @@ export async function readRaster(path: string, channels: 1 | 3 | 4): Promise<Ras
     if (info.channels !== channels) throw new Error(`decoded ${info.channels} channels, expected ${channels}`)
     return { width: info.width, height: info.height, channels, data: new Uint8Array(data.buffer, data.byteOffset, data.length) }
   } catch (err) {
-    throw new Error(`Cannot read the image ${path}: ${(err as Error).message}`)
+    const size = /pixel limit/i.test((err as Error).message) ? await displayedSize(path) : null
+    if (size) throw new Error(`Cannot read the image ${path}: it is too large (${declaredPixels(size.width, size.height)})`, { cause: err })
+    throw new Error(`Cannot read the image ${path}: ${(err as Error).message}`, { cause: err })
   }
 }
 
 /** Write a raster as PNG atomically (temp file in the same folder, then rename). */
 export async function writePng(path: string, raster: Raster): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`)
+  const tmp = tempPathFor(path)
   try {
     await sharp(Buffer.from(raster.data.buffer, raster.data.byteOffset, raster.data.length), {
       raw: { width: raster.width, height: raster.height, channels: raster.channels }
@@ -41,7 +51,7 @@ export async function writePng(path: string, raster: Raster): Promise<void> {
     await rename(tmp, path)
   } catch (err) {
     await unlink(tmp).catch(() => {})
-    throw new Error(`Cannot write ${path}: ${(err as Error).message}`)
+    throw new Error(`Cannot write ${path}: ${(err as Error).message}`, { cause: err })
   }
 }
 
@@ -67,6 +77,20 @@ export async function readHead(path: string, n = 32): Promise<Uint8Array> {
     return buf.subarray(0, bytesRead)
   } finally {
     await fh.close()
+  }
+}
+
+/** An image's size as displayed (EXIF orientation applied), read from its header without decoding; null when unreadable. */
+export async function displayedSize(path: string): Promise<{ width: number; height: number } | null> {
+  try {
+    // Headers only: no pixel limit here, so that an image over it can be named with its size.
+    const head = sniffImageFormat(await readHead(path)) === 'bmp' ? await openImage(path) : sharp(path, { limitInputPixels: false })
+    const meta = await head.metadata()
+    if (!meta.width || !meta.height) return null
+    const swap = (meta.orientation ?? 1) >= 5
+    return meta.autoOrient ?? (swap ? { width: meta.height, height: meta.width } : { width: meta.width, height: meta.height })
+  } catch {
+    return null
   }
 }
 

@@ -6,6 +6,7 @@ import type { JobStatus } from '../../../shared/domain'
 import type { JobFields, JobInfo, JobKind, JobParams } from '../../../shared/api/jobs'
 import type { EventName } from '../../../shared/api'
 import type { Project } from '../project'
+import { toErrorShape } from '../store/errors'
 import type { FromJobProcess, JobProcess, JobProcessFactory } from './protocol'
 
 /** A row of the jobs table: the fields every host sees, in SQL's names. */
@@ -58,6 +59,9 @@ export class JobRunner {
   private process: JobProcess | undefined
   private readonly waiters = new Map<number, ((job: JobInfo) => void)[]>()
 
+  /** Jobs whose row could not be written (a full disk): failed in memory so waiters and the UI still learn of it. */
+  private readonly unsaved = new Map<number, JobInfo>()
+
   constructor(
     private readonly project: Project,
     private readonly spawn: JobProcessFactory,
@@ -65,7 +69,38 @@ export class JobRunner {
     /** A job's own events (see JobContext.event). */
     private readonly emitJobEvent: (name: EventName, payload: unknown) => void = () => {}
   ) {
-    this.markInterrupted()
+    if (!project.readOnlyReason) this.safely(0, () => this.markInterrupted())
+  }
+
+  /**
+   * Run a write to the jobs table from a message handler. A failure (SQLITE_FULL on a full disk) must not
+   * escape: the host would die. The job is failed in memory instead, and the job process told to stop it.
+   */
+  private safely(jobId: number, write: () => void, jobError?: string): boolean {
+    try {
+      write()
+      return true
+    } catch (err) {
+      if (!jobId) return false
+      const message = jobError ?? toErrorShape(err, { projectDir: this.project.dir }).message
+      const before = this.unsaved.get(jobId) ?? this.tryGet(jobId)
+      if (!before || before.status !== 'running') return false
+      const job: JobInfo = { ...before, status: 'failed', error: message, finishedAt: new Date().toISOString(), etaSeconds: null }
+      this.unsaved.set(jobId, job)
+      this.process?.send({ type: 'cancel', jobId })
+      this.emit(job)
+      for (const resolve of this.waiters.get(jobId) ?? []) resolve(job)
+      this.waiters.delete(jobId)
+      return false
+    }
+  }
+
+  private tryGet(id: number): JobInfo | undefined {
+    try {
+      return this.get(id)
+    } catch {
+      return undefined
+    }
   }
 
   /** Jobs left queued or running by a process that is gone (a crash, a closed app) are marked interrupted. */
@@ -86,12 +121,12 @@ export class JobRunner {
   }
 
   get(id: number): JobInfo {
-    return toInfo(this.row(id))
+    return this.unsaved.get(id) ?? toInfo(this.row(id))
   }
 
   list(limit = 100): JobInfo[] {
     const rows = this.project.db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(limit) as JobRow[]
-    return rows.map(toInfo)
+    return rows.map((row) => this.unsaved.get(row.id) ?? toInfo(row))
   }
 
   private ensureProcess(): JobProcess {
@@ -102,7 +137,7 @@ export class JobRunner {
       if (this.process === proc) this.process = undefined
       if (!this.project.db.open) return
       const live = this.project.db.prepare(`SELECT id FROM jobs WHERE status = 'running' AND owner = ?`).all(owner) as { id: number }[]
-      for (const { id } of live) this.finish(id, 'failed', { error: `The job stopped unexpectedly: ${reason}.` })
+      for (const { id } of live) if (!this.unsaved.has(id)) this.finish(id, 'failed', { error: `The job stopped unexpectedly: ${reason}.` })
     })
     this.process = proc
     return proc
@@ -135,9 +170,14 @@ export class JobRunner {
   }
 
   private finish(id: number, status: JobStatus, fields: { error?: string; result?: unknown }): void {
-    this.project.db
-      .prepare(`UPDATE jobs SET status = ?, error = ?, result = ?, finished_at = ? WHERE id = ?`)
-      .run(status, fields.error ?? null, fields.result === undefined ? null : JSON.stringify(fields.result), new Date().toISOString(), id)
+    if (this.unsaved.has(id)) return // already failed in memory; what the process says now is the cancel it was sent
+    const saved = this.safely(id, () =>
+      this.project.db
+        .prepare(`UPDATE jobs SET status = ?, error = ?, result = ?, finished_at = ? WHERE id = ?`)
+        .run(status, fields.error ?? null, fields.result === undefined ? null : JSON.stringify(fields.result), new Date().toISOString(), id),
+      fields.error
+    )
+    if (!saved) return
     const job = this.get(id)
     this.emit(job)
     for (const resolve of this.waiters.get(id) ?? []) resolve(job)
@@ -148,8 +188,10 @@ export class JobRunner {
     if (!this.project.db.open) return
     switch (m.type) {
       case 'progress':
-        this.project.db.prepare('UPDATE jobs SET done = ?, total = ?, message = ? WHERE id = ?').run(m.done, m.total, m.message, m.jobId)
-        this.emit(this.get(m.jobId))
+        if (this.unsaved.has(m.jobId)) break
+        if (this.safely(m.jobId, () => this.project.db.prepare('UPDATE jobs SET done = ?, total = ?, message = ? WHERE id = ?').run(m.done, m.total, m.message, m.jobId))) {
+          this.emit(this.get(m.jobId))
+        }
         break
       case 'event':
         this.emitJobEvent(m.name, m.payload)
@@ -171,10 +213,10 @@ export class JobRunner {
     const proc = this.process
     this.process = undefined
     proc?.kill()
-    if (this.project.db.open) {
-      this.project.db
+    if (this.project.db.open && !this.project.readOnlyReason) {
+      this.safely(0, () => this.project.db
         .prepare(`UPDATE jobs SET status = 'interrupted', finished_at = ?, message = 'Leafseg closed the project while this job was running.' WHERE status IN ('queued','running') AND owner = ?`)
-        .run(new Date().toISOString(), owner)
+        .run(new Date().toISOString(), owner))
     }
   }
 }

@@ -1,17 +1,13 @@
 // The job process's side: runs handlers, forwards rate-limited progress, honours cancel.
 // Hosts wire `serveJobs` to their transport (Electron parentPort, Node IPC, or in-process).
-import { ApiError, isApiErrorShape, type ApiErrorShape } from '../../../shared/errors'
+import { ApiError } from '../../../shared/errors'
+import { toErrorShape } from '../store/errors'
 import { openProject, type Project } from '../project'
 import type { JobHandler, JobHandlers } from './context'
 import type { JobKind, JobParams } from '../../../shared/api/jobs'
 import type { FromJobProcess, ToJobProcess } from './protocol'
 
 const progressIntervalMs = 100
-
-function toErrorShape(err: unknown): ApiErrorShape {
-  if (err instanceof ApiError || isApiErrorShape(err)) return { code: err.code, message: err.message }
-  return { code: 'internal', message: err instanceof Error ? err.message : String(err) }
-}
 
 /** Serve jobs with these handlers (assembled by the host's composition file, see job-handlers.ts). */
 export function serveJobs(handlers: JobHandlers, send: (m: FromJobProcess) => void): (m: ToJobProcess) => void {
@@ -53,7 +49,7 @@ export function serveJobs(handlers: JobHandlers, send: (m: FromJobProcess) => vo
       send({ type: 'succeeded', jobId: m.jobId, result: result ?? null })
     } catch (err) {
       if (controller.signal.aborted) send({ type: 'cancelled', jobId: m.jobId })
-      else send({ type: 'failed', jobId: m.jobId, error: toErrorShape(err) })
+      else send({ type: 'failed', jobId: m.jobId, error: toErrorShape(err, { projectDir: m.projectDir }) })
     } finally {
       running.delete(m.jobId)
     }

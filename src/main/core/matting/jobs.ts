@@ -15,6 +15,7 @@ import { writeTrimapForMask } from './files'
 import { matteOnCores } from './pool'
 import { estimateForeground, makeCutout } from './foreground'
 import { recordMatte, recordTrimap, saveTrimapSettings, storedTrimap, type StoredTrimap } from './records'
+import { isDiskFull, withSpaceNeeded } from '../store/errors'
 
 const rel = (project: Project, path: string) => relative(project.dir, path).split('\\').join('/')
 
@@ -33,6 +34,11 @@ async function makeTrimap(project: Project, photo: PhotoDetail, s: TrimapSetting
   recordTrimap(project.db, photo.id, rel(project, file), s, photo.mask!.hash, stats.unknown)
 }
 
+/** A generous guess at the bytes of one PNG per photo (trimaps compress to a few % of a byte per pixel, mattes less well). */
+function pngBytes(photos: PhotoDetail[], bytesPerPixel: number): number {
+  return Math.round(photos.reduce((sum, p) => sum + p.width * p.height * bytesPerPixel, 0))
+}
+
 export async function trimapsJob(params: { datasetId: number; settings: TrimapSettings }, ctx: JobContext<'trimaps'>): Promise<MattingResult> {
   const { project, signal } = ctx
   getDataset(project.db, params.datasetId)
@@ -45,6 +51,8 @@ export async function trimapsJob(params: { datasetId: number; settings: TrimapSe
       await makeTrimap(project, photos[i], params.settings)
       result.made++
     } catch (err) {
+      // A full disk is not this photo's problem: stop, saying how much room the trimaps need.
+      if (isDiskFull(err)) throw withSpaceNeeded(err, 'the trimaps could not be saved', project.dir, pngBytes(photos.slice(i), 0.1))
       result.problems.push({ photo: photos[i].name, reason: (err as Error).message })
     }
     ctx.progress(i + 1, photos.length, photos[i].name)
@@ -70,12 +78,14 @@ export async function mattesJob(params: { datasetId: number; photoIds?: number[]
       if (!photo.trimap || photo.trimap.stale) await makeTrimap(project, photo, dataset.trimap)
       items.push({ photo, trimap: storedTrimap(project.db, photo.id) })
     } catch (err) {
+      if (isDiskFull(err)) throw withSpaceNeeded(err, 'the trimaps could not be saved', project.dir, pngBytes(photos, 0.35))
       result.problems.push({ photo: photo.name, reason: (err as Error).message })
     }
   }
   const byAlpha = new Map(items.map((it) => [project.path('mattes', `${it.photo.id}.png`), it]))
   let done = photos.length - items.length // refused at the trimap already
   ctx.progress(done, photos.length)
+  let diskFull: string | null = null
   await matteOnCores(
     items.map((it) => ({ image: join(project.dir, it.photo.file), trimap: join(project.dir, it.trimap.file), alphaOut: project.path('mattes', `${it.photo.id}.png`) })),
     signal,
@@ -85,10 +95,12 @@ export async function mattesJob(params: { datasetId: number; photoIds?: number[]
         recordMatte(project.db, photo.id, rel(project, outcome.item.alphaOut), trimap, photo.mask!.hash, outcome.result.seconds)
         result.made++
         if (outcome.by === 'helper') result.byHelper = (result.byHelper ?? 0) + 1
-      } else result.problems.push({ photo: photo.name, reason: outcome.error ?? 'unknown error' })
+      } else if (isDiskFull(outcome.error)) diskFull = outcome.error!
+      else result.problems.push({ photo: photo.name, reason: outcome.error ?? 'unknown error' })
       ctx.progress(++done, photos.length, photo.name)
     }
   )
+  if (diskFull) throw withSpaceNeeded(new Error(diskFull), 'the alpha mattes could not be saved', project.dir, pngBytes(photos, 0.25))
   return result
 }
 

@@ -2,8 +2,9 @@
 // works on every backend (tfjs's file:// handler exists only with tfjs-node). Files are written to a
 // temporary name in the same folder and renamed.
 import { mkdir, readFile, rename, rm, writeFile, stat } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
+import { join } from 'node:path'
 import { tf } from './backend'
+import { tempFolderFor, tempPathFor } from '../store/temp'
 
 export const MODEL_FILE = 'model.json'
 export const WEIGHTS_FILE = 'weights.bin'
@@ -12,13 +13,13 @@ const OPTIMIZER_FILE = 'optimizer.json'
 const OPTIMIZER_WEIGHTS_FILE = 'optimizer.bin'
 
 async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`)
+  const tmp = tempPathFor(path)
   try {
     await writeFile(tmp, data)
     await rename(tmp, path)
   } catch (err) {
     await rm(tmp, { force: true })
-    throw new Error(`Cannot write ${path}: ${(err as Error).message}`)
+    throw new Error(`Cannot write ${path}: ${(err as Error).message}`, { cause: err })
   }
 }
 
@@ -31,7 +32,7 @@ function joinWeights(data: tf.io.WeightData): Uint8Array {
  * `dir` (the previous version is kept as `<dir>.old` until the swap is done, so a crash leaves one whole copy).
  */
 export async function replaceFolder(dir: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
-  const tmp = `${dir}.tmp-${process.pid}`
+  const tmp = tempFolderFor(dir)
   const old = `${dir}.old`
   await rm(tmp, { recursive: true, force: true })
   await mkdir(tmp, { recursive: true })

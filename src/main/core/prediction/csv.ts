@@ -20,9 +20,9 @@
 // possibly 1.5e-7), which R, pandas and spreadsheets read. Names are written as they are, not defused against
 // spreadsheet formulas: a name starting with '=' stays a name in R and pandas, and altering data is worse.
 import { rename, unlink, writeFile } from 'node:fs/promises'
-import { basename, dirname, join } from 'node:path'
 import type { LeafMeasurement } from './measure'
 import type { MeasurementRow } from '../../../shared/api/evaluation'
+import { tempPathFor } from '../store/temp'
 
 export type { MeasurementRow }
 
@@ -86,12 +86,12 @@ export function measurementsCsv(rows: MeasurementRow[]): string {
 
 /** Write the CSV atomically: a temp file in the same folder, then rename, so a reader never sees half a file. */
 export async function writeMeasurementsCsv(path: string, rows: MeasurementRow[]): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`)
+  const tmp = tempPathFor(path)
   try {
     await writeFile(tmp, measurementsCsv(rows), 'utf8')
     await rename(tmp, path)
   } catch (err) {
     await unlink(tmp).catch(() => {})
-    throw new Error(`Cannot write the measurements file ${path}: ${(err as Error).message}`)
+    throw new Error(`Cannot write the measurements file ${path}: ${(err as Error).message}`, { cause: err })
   }
 }

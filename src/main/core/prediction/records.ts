@@ -44,6 +44,16 @@ export function getBatch(db: Db, id: number): PredictionBatch & { datasetId: num
   return { ...toBatch(row), datasetId: row.dataset_id, cutouts: row.cutouts === 1 }
 }
 
+/** True while the job that fills the batch is still running. */
+export function batchJobRunning(db: Db, id: number): boolean {
+  return db.prepare(`SELECT 1 FROM prediction_batches b JOIN jobs j ON j.id = b.job_id WHERE b.id = ? AND j.status IN ('queued','running')`).get(id) !== undefined
+}
+
+/** Delete a batch and its predicted photos (their files are the caller's to remove). */
+export function deleteBatch(db: Db, id: number): void {
+  db.prepare('DELETE FROM prediction_batches WHERE id = ?').run(id)
+}
+
 export function listBatches(db: Db): PredictionBatch[] {
   return (db.prepare(`${batchSelect} ORDER BY b.id DESC`).all() as BatchRow[]).map(toBatch)
 }

@@ -5,6 +5,7 @@ import { ApiError } from '../../../shared/errors'
 import { appVersion } from '../../../shared/version'
 import { maxIdsPerCall, type Bound } from '../../../shared/bounds'
 import { createProject, openProject } from '../project'
+import { cleanProject } from '../store/clean'
 import type { Methods, Schemas } from './area'
 import type { LeafsegService } from './service'
 
@@ -28,6 +29,7 @@ export const appSchemas: Schemas<K> = {
   'projects.current': none,
   'projects.close': none,
   'projects.forget': z.object({ dir: filePath }).strict(),
+  'projects.clean': z.object({ dryRun: z.boolean().optional() }).strict(),
   'jobs.list': none,
   'jobs.cancel': z.object({ id }).strict(),
   'jobs.wait': z.object({ id }).strict(),
@@ -64,6 +66,13 @@ export function appMethods(s: LeafsegService): Methods<K> {
     },
     async 'projects.forget'({ dir }) {
       s.recent.forget(dir)
+    },
+    async 'projects.clean'({ dryRun }) {
+      const { project, jobs } = s.requireProject()
+      // A running job writes files its records do not name yet: wait for it.
+      const running = jobs.list().filter((j) => j.status === 'running' || j.status === 'queued')
+      if (running.length) throw new ApiError('conflict', `Wait for “${running[0].title}” to finish (or cancel it) before cleaning up the project.`)
+      return cleanProject(project, { dryRun })
     },
     async 'jobs.list'() {
       return s.current?.jobs.list() ?? []

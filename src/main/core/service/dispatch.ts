@@ -2,18 +2,16 @@
 // and turn any failure into a typed error. Hosts only move bytes.
 import type { z } from 'zod'
 import type { ApiMethod } from '../../../shared/api'
-import { ApiError, isApiErrorShape, type ApiErrorShape } from '../../../shared/errors'
+import type { ApiErrorShape } from '../../../shared/errors'
+import { toErrorShape, type FailureContext } from '../store/errors'
 import { apiSchemas } from './schemas'
 import type { LeafsegService } from './service'
 
 export type DispatchResult = { ok: true; value: unknown } | { ok: false; error: ApiErrorShape }
 
-export function toApiError(err: unknown): ApiErrorShape {
-  if (err instanceof ApiError || isApiErrorShape(err)) return { code: err.code, message: err.message }
-  const e = err as NodeJS.ErrnoException
-  if (e?.code === 'ENOSPC') return { code: 'io', message: `The disk is full: ${e.message}` }
-  if (e?.code === 'EACCES' || e?.code === 'EPERM') return { code: 'io', message: `Permission denied: ${e.message}` }
-  return { code: 'internal', message: e instanceof Error ? e.message : String(err) }
+/** Any failure as the API's typed error (see store/errors.ts: SQLite and file system errors in plain words). */
+export function toApiError(err: unknown, context: FailureContext = {}): ApiErrorShape {
+  return toErrorShape(err, context)
 }
 
 type Issue = z.core.$ZodIssue
@@ -62,6 +60,7 @@ export async function dispatch(service: LeafsegService, method: string, args: un
     const value = await fn(parsed.value)
     return { ok: true, value: value ?? null }
   } catch (err) {
-    return { ok: false, error: toApiError(err) }
+    const project = service.current?.project
+    return { ok: false, error: toApiError(err, { projectDir: project?.dir, readOnlyReason: project?.readOnlyReason }) }
   }
 }

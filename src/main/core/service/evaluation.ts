@@ -8,8 +8,9 @@ import { getRun, getRunDetail } from '../training/records'
 import { writeMeasurementsCsv } from '../prediction/csv'
 import { createEvaluation, evaluationAt, latestEvaluation, listEvaluations } from '../evaluation/records'
 import { evaluationItems } from '../evaluation/jobs'
-import { batchPhotos, createBatch, getBatch, listBatches } from '../prediction/records'
+import { batchJobRunning, batchPhotos, createBatch, deleteBatch, getBatch, listBatches } from '../prediction/records'
 import { acceptPredictions, batchCsvRows } from '../prediction/jobs'
+import { cleanProject } from '../store/clean'
 import type { Methods, Schemas } from './area'
 import { filePath, id, ids, within } from './app'
 import { probabilityThresholdBounds } from '../../../shared/bounds'
@@ -45,6 +46,7 @@ export const evaluationSchemas: Schemas<K> = {
   'predictions.exportMasks': z.object({ batchId: id, dir: filePath }).strict(),
   'predictions.fromModel': z.object({ model: filePath, images: filePath, out: filePath, csv: filePath.optional(), threshold, measure }).strict(),
   'predictions.accept': z.object({ batchId: id, photoIds: ids.optional() }).strict(),
+  'predictions.delete': z.object({ batchId: id }).strict(),
   'photos.confirmMask': z.object({ id }).strict(),
   'measurements.labelled': z.object({ datasetId: id, file: filePath, measure }).strict()
 }
@@ -139,6 +141,14 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
     },
     async 'predictions.accept'({ batchId, photoIds }) {
       return acceptPredictions(s.requireProject().project, batchId, photoIds)
+    },
+    async 'predictions.delete'({ batchId }) {
+      const { project } = s.requireProject()
+      const batch = getBatch(db(), batchId)
+      if (batchJobRunning(db(), batchId)) throw new ApiError('conflict', `The batch “${batch.sourceName}” is still being predicted: cancel its job before deleting it.`)
+      deleteBatch(db(), batchId)
+      const { files, bytes } = cleanProject(project, { under: `predictions/${batchId}` })
+      return { files, bytes }
     },
     async 'photos.confirmMask'({ id }) {
       const photo = getPhoto(db(), id)

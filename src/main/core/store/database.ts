@@ -1,5 +1,6 @@
 // Opening a project's SQLite file: WAL, foreign keys, migrations in one transaction each.
 import Database from 'better-sqlite3'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { ApiError } from '../../../shared/errors'
 import { latestSchemaVersion, migrations } from './migrations'
 import { sqliteBinding } from './native'
@@ -23,10 +24,10 @@ export function migrate(db: Db, target = latestSchemaVersion): void {
 
 /**
  * Open (and migrate) a project database. A database written by a newer Leafseg is refused
- * before anything is changed.
+ * before anything is changed. `readOnly` opens it to be looked at only (a full or read-only disk): no migration.
  */
-export function openDatabase(file: string, options: { create: boolean }): Db {
-  const db = new Database(file, { fileMustExist: !options.create, nativeBinding: sqliteBinding() })
+export function openDatabase(file: string, options: { create: boolean; readOnly?: boolean }): Db {
+  const db = options.readOnly ? openReadOnly(file) : new Database(file, { fileMustExist: !options.create, nativeBinding: sqliteBinding() })
   try {
     const version = schemaVersion(db)
     if (version > latestSchemaVersion) {
@@ -34,6 +35,13 @@ export function openDatabase(file: string, options: { create: boolean }): Db {
         'project_too_new',
         `${file} was written by a newer version of Leafseg (schema ${version}; this version knows up to ${latestSchemaVersion}). Update Leafseg to open it; nothing was changed.`
       )
+    }
+    if (options.readOnly) {
+      db.pragma('query_only = ON') // a write is refused with SQLITE_READONLY, whichever way it was opened
+      if (version < latestSchemaVersion) {
+        throw new ApiError('io', `${file} needs upgrading to this version of Leafseg, which cannot be done while it can only be read. Free some space (or make the folder writable) and open it again.`)
+      }
+      return db
     }
     db.pragma('journal_mode = WAL')
     db.pragma('foreign_keys = ON')
@@ -43,5 +51,25 @@ export function openDatabase(file: string, options: { create: boolean }): Db {
   } catch (err) {
     db.close()
     throw err
+  }
+}
+
+/**
+ * Open to read only. A database in WAL mode needs its `-shm` index, which cannot be made on a full disk; when
+ * there is none and no unsaved journal either (it was closed cleanly), its file alone is the whole database,
+ * so it is read into memory instead (marked as not in WAL mode there).
+ */
+function openReadOnly(file: string): Db {
+  const db = new Database(file, { readonly: true, fileMustExist: true, nativeBinding: sqliteBinding() })
+  try {
+    schemaVersion(db)
+    return db
+  } catch (err) {
+    db.close()
+    const wal = `${file}-wal`
+    if (existsSync(wal) && statSync(wal).size > 0) throw err
+    const bytes = readFileSync(file)
+    if (bytes.length > 19) bytes[18] = bytes[19] = 1 // file format: rollback journal, not WAL
+    return new Database(bytes, { nativeBinding: sqliteBinding() })
   }
 }

@@ -12,6 +12,7 @@ import type { Project } from '../project'
 import { augmentOptions } from './config'
 import { wasmThreads } from '../model/threads'
 import { currentMasks, finishRun, getRun, recordEpoch, runSnapshot, setRunBackend, truncateEpochs } from './records'
+import { tempPathFor } from '../store/temp'
 
 /** Copy the dataset's masks into the run, checking each is still the mask the snapshot froze. */
 async function freezeMasks(project: Project, runId: number, signal: AbortSignal): Promise<void> {
@@ -25,8 +26,9 @@ async function freezeMasks(project: Project, runId: number, signal: AbortSignal)
     if (!mask || mask.hash !== photo.maskHash)
       throw new ApiError('conflict', `The mask of ${photo.name} changed or was removed after run ${runId} was started; start a new run.`)
     await mkdir(dirname(target), { recursive: true })
-    await copyFile(join(project.dir, mask.file), `${target}.tmp`)
-    await rename(`${target}.tmp`, target)
+    const tmp = tempPathFor(target)
+    await copyFile(join(project.dir, mask.file), tmp)
+    await rename(tmp, target)
   }
 }
 
