@@ -10,7 +10,7 @@ import { inProcessJobs } from '../../src/main/core/jobs/node-process'
 import type { JobInfo } from '../../src/shared/domain'
 import type { TrainingConfig, TrainingProgress } from '../../src/shared/api/training'
 import { TRAINING_PRESETS } from '../../src/main/core/training/config'
-import { UNET_PRESETS } from '../../src/main/core/model/unet'
+import { UNET_PRESETS } from '../../src/main/core/model/unet-size'
 import { makePhotos } from './fixtures'
 import { tempDir } from '../helpers/temp'
 

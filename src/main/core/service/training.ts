@@ -3,7 +3,8 @@ import { z } from 'zod'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import type { TrainingApi, TrainingConfig } from '../../../shared/api/training'
+import type { TrainingApi, TrainingBackendChoice, TrainingConfig } from '../../../shared/api/training'
+import { checkTrainingFits } from '../model/fit'
 import { ApiError } from '../../../shared/errors'
 import { getDataset, getPhoto } from '../datasets/records'
 import { augmentedPreviews } from '../training/data'
@@ -39,13 +40,15 @@ const config: z.ZodType<TrainingConfig> = z
   })
   .strict()
 
+const backendChoice = z.enum(['auto', 'webgpu', 'webgl', 'tensorflow', 'wasm', 'cpu'])
+
 export const trainingSchemas: Schemas<K> = {
   'training.presets': none,
   'training.backend': none,
-  'training.checkFit': z.object({ config }).strict(),
+  'training.checkFit': z.object({ config, backend: backendChoice.optional() }).strict(),
   'training.previews': z.object({ datasetId: id, photoId: id.optional(), inputSize, augment, seed: z.number().int().min(0).max(2 ** 31).optional() }).strict(),
-  'training.start': z.object({ datasetId: id, name: z.string().trim().max(200).optional(), config }).strict(),
-  'training.resume': z.object({ runId: id, epochs: z.number().int().min(1).max(10_000).optional() }).strict(),
+  'training.start': z.object({ datasetId: id, name: z.string().trim().max(200).optional(), config, backend: backendChoice.optional() }).strict(),
+  'training.resume': z.object({ runId: id, epochs: z.number().int().min(1).max(10_000).optional(), backend: backendChoice.optional() }).strict(),
   'runs.list': none,
   'runs.get': z.object({ id }).strict(),
   'runs.update': z.object({ id, name: z.string().trim().min(1).max(200).optional(), notes: z.string().max(20_000).optional() }).strict(),
@@ -61,19 +64,23 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
   const open = () => s.requireProject()
   const db = () => open().project.db
 
-  async function checkFit(c: TrainingConfig) {
+  /**
+   * The fit check for the backend that will train: the one asked for, else the one expected. The GPU worker's
+   * limits are known once a run used it on this project; until then the job checks them when it starts.
+   */
+  function checkFit(c: TrainingConfig, choice: TrainingBackendChoice = 'auto') {
     const problem = networkProblem(c)
     if (problem) throw new ApiError('invalid_argument', problem)
-    const backend = expectedBackend(db()).backend
-    // Loaded on demand: the estimate lives with the network, whose module loads tfjs.
-    const { checkTrainingFits } = await import('../model/unet')
-    const fit = checkTrainingFits(c, c.batchSize, backend === 'tensorflow' ? 'tensorflow' : backend === 'cpu' ? 'cpu' : 'wasm')
+    const backend = choice === 'auto' ? expectedBackend(db()).backend : choice
+    const gpu = runs.lastGpuWorker(db())
+    const onGpu = (backend === 'webgl' || backend === 'webgpu') && gpu
+    const fit = checkTrainingFits(c, c.batchSize, onGpu ? gpu.backend : backend === 'tensorflow' || backend === 'cpu' ? backend : 'wasm', onGpu ? gpu : undefined)
     return { fits: fit.fits, bytes: fit.bytes, limitBytes: fit.limitBytes, largestBatch: fit.largestBatch, backend, message: fit.message ?? null }
   }
 
-  function startJob(runId: number, resume: boolean) {
+  function startJob(runId: number, resume: boolean, backend: TrainingBackendChoice | undefined) {
     const run = runs.getRun(db(), runId)
-    const params: TrainJobParams = { runId, resume }
+    const params: TrainJobParams = { runId, resume, backend: backend ?? 'auto' }
     const job = open().jobs.start('train', `${resume ? 'Resume' : 'Train'} “${run.name}”`, params)
     runs.setRunJob(db(), runId, job.id)
     return { run: runs.getRun(db(), runId), job }
@@ -86,8 +93,8 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
     async 'training.backend'() {
       return expectedBackend(db())
     },
-    async 'training.checkFit'({ config }) {
-      return checkFit(config)
+    async 'training.checkFit'({ config, backend }) {
+      return checkFit(config, backend)
     },
     async 'training.previews'({ datasetId, photoId, inputSize, augment, seed }) {
       const problem = networkProblem({ inputSize, depth: 1 })
@@ -116,13 +123,13 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
       const samples = await Promise.all(previews.map(async (p) => ({ image: await pngDataUrl(p.photo), mask: await pngDataUrl(p.mask) })))
       return { photoId: photo.id, photoName: photo.name, samples }
     },
-    async 'training.start'({ datasetId, name, config }) {
-      const fit = await checkFit(config)
+    async 'training.start'({ datasetId, name, config, backend }) {
+      const fit = checkFit(config, backend)
       if (!fit.fits) throw new ApiError('bad_input', fit.message!)
       const run = runs.createRun(db(), datasetId, name, config)
-      return startJob(run.id, false)
+      return startJob(run.id, false, backend)
     },
-    async 'training.resume'({ runId, epochs }) {
+    async 'training.resume'({ runId, epochs, backend }) {
       const run = runs.getRun(db(), runId)
       if (run.status === 'running') throw new ApiError('conflict', `“${run.name}” is still training.`)
       if (epochs !== undefined) {
@@ -131,7 +138,7 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
       } else if (!run.canResume) {
         throw new ApiError('conflict', `“${run.name}” has nothing to resume: it ${run.status === 'completed' ? 'finished' : 'ran'} all ${run.config.epochs} epochs. Ask for more epochs to continue it.`)
       }
-      return startJob(runId, true)
+      return startJob(runId, true, backend)
     },
     async 'runs.list'() {
       return runs.listRuns(db())

@@ -3,6 +3,7 @@
 // (the job process's initBackend makes the real choice and records it with the run).
 import { createRequire } from 'node:module'
 import type { TrainingBackend } from '../../../shared/api/training'
+import type { GpuWorkerHello } from '../../../shared/gpu-worker'
 import type { Db } from '../store/database'
 import { wasmThreads } from '../model/threads'
 
@@ -19,19 +20,21 @@ function installed(pkg: string): boolean {
 
 export function expectedBackend(db: Db): TrainingBackend {
   const last = db
-    .prepare(`SELECT backend, device, backend_reason FROM runs WHERE backend IS NOT NULL ORDER BY id DESC LIMIT 1`)
-    .get() as { backend: string; device: string; backend_reason: string | null } | undefined
-  if (last) return { backend: last.backend, device: last.device, reason: last.backend_reason, measured: true }
+    .prepare(`SELECT backend, device, backend_reason, gpu FROM runs WHERE backend IS NOT NULL ORDER BY id DESC LIMIT 1`)
+    .get() as { backend: string; device: string; backend_reason: string | null; gpu: string | null } | undefined
+  if (last)
+    return { backend: last.backend, device: last.device, reason: last.backend_reason, renderer: last.gpu ? (JSON.parse(last.gpu) as GpuWorkerHello).renderer : null, measured: true }
   if (installed('@tensorflow/tfjs-node-gpu'))
-    return { backend: 'tensorflow', device: 'GPU if TensorFlow finds CUDA 11.2 and cuDNN 8.1, else CPU (checked when training starts)', reason: null, measured: false }
+    return { backend: 'tensorflow', device: 'GPU if TensorFlow finds CUDA 11.2 and cuDNN 8.1, else CPU (checked when training starts)', reason: null, renderer: null, measured: false }
   if (installed('@tensorflow/tfjs-node'))
-    return { backend: 'tensorflow', device: 'CPU (TensorFlow)', reason: '@tensorflow/tfjs-node-gpu is not installed, so no GPU is used.', measured: false }
+    return { backend: 'tensorflow', device: 'CPU (TensorFlow)', reason: '@tensorflow/tfjs-node-gpu is not installed, so no GPU is used.', renderer: null, measured: false }
   const threads = wasmThreads()
   return {
     backend: 'wasm',
     device: `CPU (wasm, ${threads === 1 ? 'one thread' : `${threads} threads`})`,
     reason:
-      'Native TensorFlow (@tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node) is not installed: its install downloads libtensorflow, which needs internet access. Install it to train on a GPU.',
+      'Native TensorFlow (@tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node) is not installed: its install downloads libtensorflow, which needs internet access. Install it to train on a GPU, or train in the desktop app, whose GPU worker uses the GPU through WebGL2/WebGPU.',
+    renderer: null,
     measured: false
   }
 }
