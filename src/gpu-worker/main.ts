@@ -10,6 +10,14 @@ const SOFTWARE_RENDERER = /SwiftShader|llvmpipe|lavapipe|softpipe|Basic Render D
 
 let contextLost: GpuWorkerFailure | null = null
 const lostListeners = new Set<(failure: GpuWorkerFailure) => void>()
+/** tfjs's WebGL context: a lost context makes WebGL calls do nothing, so results are checked against it. */
+let webgl: { gl: WebGL2RenderingContext; renderer: string } | null = null
+
+/** Whether the device is gone (the event may not have been delivered yet: ask the context too). */
+function lost(): GpuWorkerFailure | null {
+  if (!contextLost && webgl?.gl.isContextLost()) markLost(`The browser lost the WebGL context of the GPU (${webgl.renderer}).`)
+  return contextLost
+}
 
 function markLost(message: string): void {
   contextLost ??= { kind: 'context-lost', message }
@@ -63,8 +71,9 @@ async function startWebGl(): Promise<GpuWorkerHello | GpuWorkerFailure> {
   const limit = Number(new URLSearchParams(location.search).get('maxTextureSize')) || probe.maxTextureSize
   tf.env().set('WEBGL_MAX_TEXTURE_SIZE', Math.min(limit, probe.maxTextureSize))
   if (!(await tf.setBackend('webgl'))) return { kind: 'failed', message: `tfjs could not start WebGL2 on ${probe.renderer}.` }
-  const canvas = (tf.backend() as unknown as { gpgpu: { gl: WebGL2RenderingContext } }).gpgpu.gl.canvas as HTMLCanvasElement
-  canvas.addEventListener('webglcontextlost', () => markLost(`The browser lost the WebGL context of the GPU (${probe.renderer}).`))
+  const gl = (tf.backend() as unknown as { gpgpu: { gl: WebGL2RenderingContext } }).gpgpu.gl
+  webgl = { gl, renderer: probe.renderer }
+  ;(gl.canvas as HTMLCanvasElement).addEventListener('webglcontextlost', () => markLost(`The browser lost the WebGL context of the GPU (${probe.renderer}).`))
   return {
     backend: 'webgl',
     renderer: probe.renderer,
@@ -86,7 +95,8 @@ async function start(): Promise<GpuWorkerHello | GpuWorkerFailure> {
 const started = start()
 
 function classify(err: unknown): GpuWorkerFailure {
-  if (contextLost) return contextLost
+  const gone = lost()
+  if (gone) return gone
   const message = err instanceof Error ? err.message : String(err)
   if (/context.?lost|CONTEXT_LOST|device (was )?lost/i.test(message)) return { kind: 'context-lost', message }
   if (/greater than WebGL maximum|out of memory|OOM|Failed to create WebGL texture|allocation|exceeds the max buffer size|maxBufferSize/i.test(message))
@@ -115,9 +125,11 @@ function serve(port: MessagePort): void {
       const ready = await started
       if (!('backend' in ready)) return send({ type: 'error', id: m.id, failure: ready })
       if (m.type === 'hello') return send({ type: 'hello', id: m.id, hello: ready })
-      if (contextLost) return send({ type: 'error', id: m.id, failure: contextLost })
+      if (lost()) return send({ type: 'error', id: m.id, failure: contextLost! })
       try {
         const value: unknown = await (engine[m.call] as (...args: unknown[]) => Promise<unknown>)(...m.args)
+        // A context lost during the call leaves zeros where results should be: never send those.
+        if (lost()) return send({ type: 'error', id: m.id, failure: contextLost! })
         send({ type: 'result', id: m.id, value }, transferables(value))
       } catch (err) {
         send({ type: 'error', id: m.id, failure: classify(err) })

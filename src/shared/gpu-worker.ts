@@ -49,6 +49,8 @@ export interface EngineCalls {
   build: { args: [setup: EngineSetup]; result: { topology: unknown; inputSize: number } }
   trainStep: { args: [x: Float32Array, y: Float32Array, n: number]; result: StepResult }
   evaluateBatch: { args: [x: Float32Array, y: Float32Array, n: number]; result: StepResult }
+  /** The loss's gradient for every trainable variable, without a step (to compare backends). */
+  gradients: { args: [x: Float32Array, y: Float32Array, n: number]; result: WeightSet }
   predict: { args: [x: Float32Array, n: number]; result: Float32Array }
   getWeights: { args: []; result: WeightSet }
   getOptimizerState: { args: []; result: WeightSet | null }

@@ -42,7 +42,17 @@ const codecSource = `(() => {
 })()`
 
 // The page's end of the bridge: one MessageChannel per connection, its port2 handed to the page as the preload does.
-const bridgeSource = `window.__bridge = (() => {
+// It also notes every WebGL2 context the page creates, so a test can lose tfjs's.
+const bridgeSource = `window.__contexts = [];
+for (const Canvas of [HTMLCanvasElement, OffscreenCanvas]) {
+  const getContext = Canvas.prototype.getContext
+  Canvas.prototype.getContext = function (kind, ...rest) {
+    const context = getContext.call(this, kind, ...rest)
+    if (kind === 'webgl2' && context) window.__contexts.push(context)
+    return context
+  }
+}
+window.__bridge = (() => {
   const codec = ${codecSource}
   const ports = []
   return {
@@ -53,13 +63,18 @@ const bridgeSource = `window.__bridge = (() => {
       window.postMessage(portMessage, '*', [channel.port2])
     },
     send(c, text) { ports[c].postMessage(codec.decode(text)) },
+    loseContext() {
+      const live = window.__contexts.filter((gl) => !gl.isContextLost())
+      if (live.length !== 1) throw new Error('expected one live WebGL2 context (tfjs), found ' + live.length)
+      live[0].getExtension('WEBGL_lose_context').loseContext()
+    },
     close(c) { ports[c].close() }
   }
 })()`
 
 /** The bridge inside the page, typed without the DOM (page.evaluate callbacks run there, so they spell this out). */
 interface PageBridge {
-  __bridge: { connect(c: number, portMessage: string): void; send(c: number, text: string): void; close(c: number): void }
+  __bridge: { connect(c: number, portMessage: string): void; send(c: number, text: string): void; close(c: number): void; loseContext(): void }
 }
 
 function encode(value: unknown): string {
@@ -82,6 +97,8 @@ export interface GpuWorkerPage {
   page: Page
   /** A fresh connection to the page, as the app's main process hands the job process one per job. */
   connect(): Promise<EnginePort>
+  /** Lose tfjs's WebGL context, as a GPU reset or driver crash does (WEBGL_lose_context). */
+  loseContext(): Promise<void>
   close(): Promise<void>
 }
 
@@ -119,6 +136,9 @@ export async function openGpuWorkerPage(options: { maxTextureSize?: number } = {
           void page.evaluate((c) => (globalThis as unknown as PageBridge).__bridge.close(c), connection).catch(() => undefined)
         }
       }
+    },
+    async loseContext() {
+      await page.evaluate(() => (globalThis as unknown as PageBridge).__bridge.loseContext())
     },
     async close() {
       await browser.close()

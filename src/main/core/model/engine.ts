@@ -57,6 +57,12 @@ export function modelWeights(model: tf.LayersModel): Promise<WeightSet> {
   return packWeights(model.weights.map((w) => ({ name: w.originalName, tensor: w.read() })))
 }
 
+/**
+ * Adam's epsilon, set rather than left to the backend: tfjs-backend-webgl 4.22 reports float16 precision
+ * (epsilon 1e-4) even with float32 textures, which made its updates differ from the CPU backends' (1e-7).
+ */
+const ADAM_EPSILON = 1e-7
+
 /** A TrainingEngine on the tfjs backend in use in this realm. */
 export class TfjsEngine implements TrainingEngine {
   private model: tf.LayersModel | null = null
@@ -83,7 +89,7 @@ export class TfjsEngine implements TrainingEngine {
     }
     this.model = model
     this.inputSize = shape[1]
-    this.optimizer = tf.train.adam(setup.learningRate)
+    this.optimizer = tf.train.adam(setup.learningRate, 0.9, 0.999, ADAM_EPSILON)
     this.loss = lossFunction(setup.loss)
     return { topology: model.toJSON(null, false), inputSize: this.inputSize }
   }
@@ -120,6 +126,18 @@ export class TfjsEngine implements TrainingEngine {
       return await stepResult(lossValue!, counts!)
     } finally {
       tf.dispose([x, y!, lossValue!, counts!].filter(Boolean))
+    }
+  }
+
+  async gradients(xData: Float32Array, yData: Float32Array, n: number): Promise<WeightSet> {
+    const { model } = this.built()
+    const { x, y } = this.tensors(xData, yData, n)
+    const variables = model.trainableWeights
+    const { value, grads } = tf.variableGrads(() => this.loss(y!, model.apply(x, { training: true }) as tf.Tensor), variables.map((w) => w.read() as tf.Variable))
+    try {
+      return await packWeights(variables.map((w) => ({ name: w.originalName, tensor: grads[(w.read() as tf.Variable).name] })))
+    } finally {
+      tf.dispose([x, y!, value, ...Object.values(grads)])
     }
   }
 

@@ -100,6 +100,7 @@ export class RemoteEngine implements TrainingEngine {
   build = (...a: EngineCalls['build']['args']) => this.call('build', ...a)
   trainStep = (...a: EngineCalls['trainStep']['args']) => this.call('trainStep', ...a)
   evaluateBatch = (...a: EngineCalls['evaluateBatch']['args']) => this.call('evaluateBatch', ...a)
+  gradients = (...a: EngineCalls['gradients']['args']) => this.call('gradients', ...a)
   predict = (...a: EngineCalls['predict']['args']) => this.call('predict', ...a)
   getWeights = () => this.call('getWeights')
   getOptimizerState = () => this.call('getOptimizerState')
