@@ -84,3 +84,6 @@ export type FromGpuWorker =
 
 /** The window.postMessage data with which the preload (or a test bridge) hands the page its port. */
 export const GPU_WORKER_PORT_MESSAGE = 'leafseg:gpu-worker-port'
+
+/** In the desktop app: the job process's request to the main process for a port to the GPU worker window, and its answer. */
+export const GPU_WORKER_REQUEST = 'leafseg:gpu-worker-request'

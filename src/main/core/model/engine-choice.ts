@@ -4,7 +4,8 @@
 import type { GpuWorkerHello } from '../../../shared/gpu-worker'
 import { initBackend, type BackendInfo, type BackendName, type BackendOptions } from './backend'
 import { TfjsEngine, type TrainingEngine } from './engine'
-import { RemoteEngine, type EnginePort } from './remote-engine'
+import { RemoteEngine } from './remote-engine'
+import { gpuWorkerConnector } from './gpu-connector'
 
 export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'tensorflow' | 'wasm' | 'cpu'
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'webgl', 'tensorflow', 'wasm', 'cpu']
@@ -22,20 +23,6 @@ export interface OpenEngine {
   close(): Promise<void>
 }
 
-let connector: (() => Promise<EnginePort>) | null = null
-
-/**
- * The host's way to reach a GPU worker page (the desktop app opens a hidden window and hands over a port;
- * tests open the page in Chromium). Without one (CLI, web host) only the native and wasm backends exist.
- */
-export function setGpuWorkerConnector(connect: (() => Promise<EnginePort>) | null): void {
-  connector = connect
-}
-
-export function gpuWorkerAvailable(): boolean {
-  return connector !== null
-}
-
 /** What computes, in words: a GPU by its renderer string, a software renderer as the CPU it is. */
 export function gpuDevice(hello: GpuWorkerHello): string {
   const api = hello.backend === 'webgpu' ? 'WebGPU' : 'WebGL2'
@@ -43,6 +30,7 @@ export function gpuDevice(hello: GpuWorkerHello): string {
 }
 
 async function connectGpuWorker(): Promise<RemoteEngine> {
+  const connector = gpuWorkerConnector()
   if (!connector) throw new Error('The GPU worker exists only in the desktop app (the command line and the web host have no browser of their own).')
   return RemoteEngine.connect(await connector())
 }
@@ -67,7 +55,7 @@ export async function openEngine(choice: BackendChoice = 'auto', options: Omit<B
 
   const native = await initBackend(options)
   if (native.device.startsWith('GPU')) return local(native)
-  if (!connector) return local(native)
+  if (!gpuWorkerConnector()) return local(native)
   let engine: RemoteEngine
   try {
     engine = await connectGpuWorker()
