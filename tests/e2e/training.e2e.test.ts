@@ -77,6 +77,12 @@ test('train from the Training view: samples, live curves, cancel, resume, then t
   await screenshot(page, 'training-02-augmented-samples')
   await page.getByTestId('augmented-dialog').getByRole('button', { name: 'Close' }).click()
 
+  // The backend can be picked by hand; the web host has no GPU worker, so the CPU backends it is.
+  assert.deepEqual(await page.getByTestId('cfg-backend').locator('option').evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value)), ['auto', 'webgpu', 'webgl', 'tensorflow', 'wasm', 'cpu'])
+  await page.getByTestId('cfg-backend').selectOption('wasm')
+  await page.getByTestId('fit-ok').filter({ hasText: 'the wasm backend' }).waitFor()
+  await screenshot(page, 'training-02b-backend-choice')
+
   await page.getByTestId('run-name').fill('Tiny run')
   await page.getByTestId('start-training').click()
   const run = page.getByTestId('current-run')
