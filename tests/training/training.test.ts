@@ -120,7 +120,7 @@ test('a tiny run through the job reaches a validation IoU of at least 0.8, with 
   const listed = (await service.api['runs.list']({})).find((r) => r.id === run.id)!
   assert.equal(listed.epochsDone, 14)
   assert.equal(listed.canResume, false)
-  assert.deepEqual(await service.api['training.backend']({}), { backend: 'wasm', device: detail.device, reason: detail.backendReason, measured: true })
+  assert.deepEqual(await service.api['training.backend']({}), { backend: 'wasm', device: detail.device, reason: detail.backendReason, renderer: null, measured: true })
 })
 
 test('a cancelled run resumes from its last checkpoint and its epochs continue', async () => {
