@@ -227,7 +227,7 @@ test('a batch too big for the GPU is refused before the run; running out mid-run
   try {
     const gpu = await openEngine('webgl')
     const runDir = join(root, 'too-big')
-    await assert.rejects(trainUnet(run(runDir, gpu, { batchSize: 8 })), /at batch size 8 needs a tensor of 1 million values, more than one GPU texture \(at most 256 px a side\) holds\. A batch size of 3 or less would fit\./)
+    await assert.rejects(trainUnet(run(runDir, gpu, { batchSize: 8 })), /at batch size 8 needs a tensor of 589,824 values, more than one GPU texture \(at most 256 px a side\) holds\. A batch size of 3 or less would fit\./)
     await trainUnet(run(runDir, gpu, { epochs: 1 }))
     // Out of memory mid-run, as when the estimate is wrong: the engine is told the GPU's textures are larger than they are.
     const overReported: OpenEngine = { ...gpu, info: { ...gpu.info, gpu: { ...gpu.info.gpu!, maxTextureSize: 8192 } } }

@@ -64,7 +64,7 @@ export interface TrainingBackend {
 
 export interface FitCheckResult {
   fits: boolean
-  /** Estimated peak memory and what the backend can use, in bytes. */
+  /** Estimated peak memory and what the backend can use, in bytes (on the GPU worker: the largest tensor and one texture or buffer; both 0 while its limits are not known yet). */
   bytes: number
   limitBytes: number
   /** The largest batch size that fits (0 when not even one image does). */

@@ -53,7 +53,7 @@ export function checkTrainingFits(config: UnetConfig, batchSize: number, backend
       bytes: largest * 4,
       limitBytes: limit * 4,
       largestBatch,
-      message: fits ? undefined : `Training ${network} at batch size ${batchSize} needs a tensor of ${(largest / 1e6).toFixed(0)} million values, more than ${what} holds. ${advice(largestBatch)}`
+      message: fits ? undefined : `Training ${network} at batch size ${batchSize} needs a tensor of ${largest.toLocaleString('en-US')} values, more than ${what} holds. ${advice(largestBatch)}`
     }
   }
   const limitBytes = backend === 'wasm' ? WASM_HEAP_LIMIT_BYTES : os.totalmem() * 0.7

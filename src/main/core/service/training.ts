@@ -72,9 +72,11 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
     const problem = networkProblem(c)
     if (problem) throw new ApiError('invalid_argument', problem)
     const backend = choice === 'auto' ? expectedBackend(db()).backend : choice
-    const gpu = runs.lastGpuWorker(db())
-    const onGpu = (backend === 'webgl' || backend === 'webgpu') && gpu
-    const fit = checkTrainingFits(c, c.batchSize, onGpu ? gpu.backend : backend === 'tensorflow' || backend === 'cpu' ? backend : 'wasm', onGpu ? gpu : undefined)
+    const onGpu = backend === 'webgl' || backend === 'webgpu'
+    const gpu = onGpu ? runs.lastGpuWorker(db()) : null
+    // The GPU worker's limits are not known until a run met it: the job checks them when it starts.
+    if (onGpu && !gpu) return { fits: true, bytes: 0, limitBytes: 0, largestBatch: 0, backend, message: null }
+    const fit = gpu ? checkTrainingFits(c, c.batchSize, gpu.backend, gpu) : checkTrainingFits(c, c.batchSize, backend === 'tensorflow' || backend === 'cpu' ? backend : 'wasm')
     return { fits: fit.fits, bytes: fit.bytes, limitBytes: fit.limitBytes, largestBatch: fit.largestBatch, backend, message: fit.message ?? null }
   }
 
