@@ -137,6 +137,8 @@ function engineFailure(err: unknown, where: string, o: TrainOptions, backend: En
   if (!(err instanceof GpuWorkerError)) return err
   const kept = lastEpoch > 0 ? `its checkpoint of epoch ${lastEpoch} is kept` : 'no epoch had finished, so there is no checkpoint yet'
   const onCpu = 'resume it on the CPU (backend wasm) if it happens again'
+  if (err.failure.kind === 'out-of-memory' && o.batchSize === 1)
+    return new Error(`The GPU ran out of memory at ${where} with a batch of one image. The run stopped and ${kept}: resume it on the CPU (backend wasm). (${err.message})`)
   if (err.failure.kind === 'out-of-memory') {
     const fit = checkTrainingFits(o.model, o.batchSize, backend.backend, backend.gpu)
     const smaller = Math.max(1, Math.min(fit.largestBatch, Math.floor(o.batchSize / 2)))
