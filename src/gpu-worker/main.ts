@@ -99,7 +99,7 @@ function classify(err: unknown): GpuWorkerFailure {
   if (gone) return gone
   const message = err instanceof Error ? err.message : String(err)
   if (/context.?lost|CONTEXT_LOST|device (was )?lost/i.test(message)) return { kind: 'context-lost', message }
-  if (/greater than WebGL maximum|out of memory|OOM|Failed to create WebGL texture|allocation|exceeds the max buffer size|maxBufferSize/i.test(message))
+  if (/greater than WebGL maximum|out of memory|\bOOM\b|Failed to create WebGL texture|allocation failed|failed to allocate|exceeds the max buffer size|maxBufferSize/i.test(message))
     return { kind: 'out-of-memory', message }
   return { kind: 'failed', message }
 }
