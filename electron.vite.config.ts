@@ -17,10 +17,17 @@ export default defineConfig({
     }
   },
   preload: {
-    // Sandboxed preload scripts must be CommonJS.
-    build: { rollupOptions: { output: { format: 'cjs', entryFileNames: '[name].cjs' } } }
+    // Sandboxed preload scripts must be CommonJS. The GPU worker window has its own, which only hands over a port.
+    build: {
+      rollupOptions: {
+        input: { index: resolve('src/preload/index.ts'), 'gpu-worker': resolve('src/preload/gpu-worker.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs' }
+      }
+    }
   },
   renderer: {
-    plugins: [svelte()]
+    plugins: [svelte()],
+    // The app's page, and the GPU worker page (tfjs on WebGL2/WebGPU in a hidden window; see src/gpu-worker).
+    build: { rollupOptions: { input: { index: resolve('src/renderer/index.html'), 'gpu-worker': resolve('src/renderer/gpu-worker.html') } } }
   }
 })

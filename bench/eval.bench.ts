@@ -74,7 +74,8 @@ function maskAndProbabilities(): { mask: Raster; probabilities: Float32Array } {
 /** The Fast CPU preset U-Net (untrained weights: the time is the same) as a full-resolution predictor. */
 async function fastCpuPredictor(): Promise<{ predictor: Predictor; backend: string; device: string; dispose(): void }> {
   const { initBackend } = await import('../src/main/core/model/backend')
-  const { buildUnet, UNET_PRESETS } = await import('../src/main/core/model/unet')
+  const { buildUnet } = await import('../src/main/core/model/unet')
+  const { UNET_PRESETS } = await import('../src/main/core/model/unet-size')
   const { saveModelFiles } = await import('../src/main/core/model/model-io')
   const { loadModel } = await import('../src/main/core/model/predict')
   const { fullResolution } = await import('../src/main/core/model/tiling')

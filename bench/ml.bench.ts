@@ -1,70 +1,125 @@
 // ML figures per backend: training step and prediction times for the presets, and the data pipeline's rate.
 // `node --import tsx bench/run.ts ml` (LEAFSEG_BENCH_CPU=1 also times the pure-JS cpu backend: minutes per step;
-// LEAFSEG_WASM_THREADS=N runs the wasm backend with N XNNPACK threads).
+// LEAFSEG_WASM_THREADS=N runs the wasm backend with N XNNPACK threads). The GPU worker page is timed in headless Chromium too
+// (LEAFSEG_BENCH_NO_GPU_WORKER=1 skips it); on a software renderer (SwiftShader) its lines say device: 'software'.
 import { mkdtemp, rm } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Bench, Emit } from './types'
-import { initBackend, tf, type BackendName } from '../src/main/core/model/backend'
-import { buildUnet, checkTrainingFits, lossFunction, UNET_PRESETS, type UnetPreset } from '../src/main/core/model/unet'
+import { tf, type BackendName } from '../src/main/core/model/backend'
+import { openEngine, type OpenEngine } from '../src/main/core/model/engine-choice'
+import { setGpuWorkerConnector } from '../src/main/core/model/gpu-connector'
+import { UNET_PRESETS, type UnetPreset } from '../src/main/core/model/unet-size'
+import { checkTrainingFits } from '../src/main/core/model/fit'
 import { DEFAULT_AUGMENT, loadExample, mixSeed } from '../src/main/core/training/data'
 import { seededRandom } from '../src/main/core/random'
 import { makePhotos } from '../tests/training/fixtures'
+import { browserMissing } from '../tests/helpers/browser'
+import { rendererDir } from '../tests/helpers/webhost'
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.floor(s.length / 2)]
 }
 
-async function trainStep(emit: Emit, backend: BackendName, device: string, preset: UnetPreset, batch: number, steps: number): Promise<void> {
+/** Fields every line of an engine carries: its backend and device, and for the GPU worker its renderer. */
+function engineFields({ info }: OpenEngine): Record<string, unknown> {
+  if (!info.gpu) return { backend: info.backend, device: info.device }
+  return { backend: info.backend, renderer: info.gpu.renderer, device: info.gpu.software ? 'software' : 'gpu' }
+}
+
+function randomBatch(preset: UnetPreset, batch: number): { x: Float32Array; y: Float32Array } {
+  const { inputSize: s } = UNET_PRESETS[preset]
+  const random = seededRandom(batch)
+  return { x: new Float32Array(batch * s * s * 3).map(() => random()), y: new Float32Array(batch * s * s).map(() => (random() < 0.3 ? 1 : 0)) }
+}
+
+/** Median time of a training step (Adam, bce+dice) on the engine; a batch that does not fit is retried at the largest that does. */
+async function trainStep(emit: Emit, opened: OpenEngine, preset: UnetPreset, batch: number, steps: number): Promise<void> {
   const name = `train.${preset}.step_ms`
   const config = UNET_PRESETS[preset]
-  const fit = checkTrainingFits(config, batch, backend)
+  const { info, engine } = opened
+  const fit = checkTrainingFits(config, batch, info.backend, info.gpu)
   if (!fit.fits) {
-    emit({ bench: name, value: null, unit: 'ms', backend, device, batch, note: `does not fit: ${fit.message}` })
-    if (fit.largestBatch > 0) await trainStep(emit, backend, device, preset, fit.largestBatch, steps)
+    emit({ bench: name, value: null, unit: 'ms', ...engineFields(opened), batch, note: `does not fit: ${fit.message}` })
+    if (fit.largestBatch > 0) await trainStep(emit, opened, preset, fit.largestBatch, steps)
     return
   }
-  const model = buildUnet(config)
-  const optimizer = tf.train.adam(1e-3)
-  const loss = lossFunction('bce+dice')
-  const x = tf.randomUniform([batch, config.inputSize, config.inputSize, 3])
-  const y = tf.randomUniform([batch, config.inputSize, config.inputSize, 1]).round()
+  await engine.build({ network: { kind: 'unet', size: config, seed: 1 }, loss: 'bce+dice', learningRate: 1e-3 })
+  const { x, y } = randomBatch(preset, batch)
   // Wall time and this process's CPU time (the latter is less distorted when other processes share the cores).
   const cpuTimes: number[] = []
-  const step = () => {
+  const step = async () => {
     const t0 = performance.now()
     const c0 = process.cpuUsage()
-    optimizer.minimize(() => loss(y, model.apply(x, { training: true }) as tf.Tensor), true)!.dispose()
+    await engine.trainStep(x, y, batch)
     const c = process.cpuUsage(c0)
     cpuTimes.push((c.user + c.system) / 1000)
     return performance.now() - t0
   }
-  step() // warm-up: creates the optimizer's moments and XNNPACK operators
+  await step() // warm-up: creates the optimizer's moments, XNNPACK operators, WebGL shaders
   cpuTimes.length = 0
-  const times = Array.from({ length: steps }, step)
-  const heapBytes = backend === 'wasm' ? ((tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength) : undefined
-  emit({ bench: name, value: Math.round(median(times)), unit: 'ms', backend, device, batch, steps, cpu_ms: Math.round(median(cpuTimes)), wasm_heap_mib: heapBytes && Math.round(heapBytes / 2 ** 20), estimate_mib: Math.round(fit.bytes / 2 ** 20) })
-  tf.dispose([x, y])
-  model.dispose()
-  optimizer.dispose()
+  const times: number[] = []
+  for (let i = 0; i < steps; i++) times.push(await step())
+  const local = !info.gpu
+  const heapBytes = info.backend === 'wasm' ? (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength : undefined
+  emit({
+    bench: name,
+    value: Math.round(median(times)),
+    unit: 'ms',
+    ...engineFields(opened),
+    batch,
+    steps,
+    cpu_ms: local ? Math.round(median(cpuTimes)) : undefined,
+    wasm_heap_mib: heapBytes && Math.round(heapBytes / 2 ** 20),
+    estimate_mib: local ? Math.round(fit.bytes / 2 ** 20) : undefined,
+    transport: local ? undefined : 'test bridge (Playwright, base64): the app\'s MessagePort copies less'
+  })
+  await engine.dispose()
 }
 
-async function predictBatch(emit: Emit, backend: BackendName, device: string, preset: UnetPreset, batch: number): Promise<void> {
-  const config = UNET_PRESETS[preset]
-  const model = buildUnet(config)
-  const x = tf.randomUniform([batch, config.inputSize, config.inputSize, 3])
-  const run = () => {
+async function predictBatch(emit: Emit, opened: OpenEngine, preset: UnetPreset, batch: number): Promise<void> {
+  const { engine } = opened
+  await engine.build({ network: { kind: 'unet', size: UNET_PRESETS[preset], seed: 1 }, loss: 'bce', learningRate: 0 })
+  const { x } = randomBatch(preset, batch)
+  const run = async () => {
     const t0 = performance.now()
-    const p = model.predict(x) as tf.Tensor
-    p.dataSync()
-    p.dispose()
+    await engine.predict(x, batch)
     return performance.now() - t0
   }
-  run()
-  emit({ bench: `predict.${preset}.batch_ms`, value: Math.round(median([run(), run(), run()])), unit: 'ms', backend, device, batch })
-  x.dispose()
-  model.dispose()
+  await run()
+  emit({ bench: `predict.${preset}.batch_ms`, value: Math.round(median([await run(), await run(), await run()])), unit: 'ms', ...engineFields(opened), batch })
+  await engine.dispose()
+}
+
+/** The GPU worker page in headless Chromium (the app's own route to the GPU), when Chromium and the built page are here. */
+async function gpuWorkerFigures(emit: Emit, wanted: (figure: string) => boolean): Promise<void> {
+  const missing = browserMissing() ?? (existsSync(join(rendererDir, 'gpu-worker.html')) ? null : 'the GPU worker page is not built (npx electron-vite build)')
+  if (missing) {
+    emit({ bench: 'ml.backend', value: null, unit: '', backend: 'webgl', note: `not available: ${missing}` })
+    return
+  }
+  const { openGpuWorkerPage } = await import('../tests/helpers/gpu-worker')
+  const page = await openGpuWorkerPage()
+  setGpuWorkerConnector(() => page.connect())
+  try {
+    const probe = await openEngine('webgl')
+    await probe.close()
+    const opened = await openEngine(probe.info.backend as 'webgl' | 'webgpu')
+    const software = opened.info.gpu!.software
+    emit({ bench: 'ml.backend', value: null, unit: '', ...engineFields(opened), note: software ? 'a software renderer: these are CPU figures through WebGL, not GPU figures' : undefined })
+    if (wanted('train.fast-cpu.step_ms')) await trainStep(emit, opened, 'fast-cpu', 8, 3)
+    if (wanted('predict.fast-cpu.batch_ms')) await predictBatch(emit, opened, 'fast-cpu', 8)
+    if (wanted('train.seed.step_ms')) {
+      if (software) emit({ bench: 'train.seed.step_ms', value: null, unit: 'ms', ...engineFields(opened), note: 'skipped: a software renderer (minutes a step; not a GPU)' })
+      else await trainStep(emit, opened, 'seed', 8, 3)
+    }
+    await opened.close()
+  } finally {
+    setGpuWorkerConnector(null)
+    await page.close()
+  }
 }
 
 async function pipeline(emit: Emit): Promise<void> {
@@ -92,22 +147,26 @@ const bench: Bench = {
     for (const backend of backends) {
       const wantedHere = ['train.fast-cpu.step_ms', 'train.seed.step_ms', 'predict.fast-cpu.batch_ms'].filter(wanted)
       if (wantedHere.length === 0) break
-      let info
+      let opened: OpenEngine
       try {
-        info = await initBackend({ force: backend, wasmThreads: Number(process.env.LEAFSEG_WASM_THREADS ?? 1) })
+        opened = await openEngine(backend, { wasmThreads: Number(process.env.LEAFSEG_WASM_THREADS ?? 1) })
       } catch (err) {
         emit({ bench: 'ml.backend', value: null, unit: '', backend, note: `not available: ${(err as Error).message}` })
         continue
       }
       if (backend === 'cpu' && !process.env.LEAFSEG_BENCH_CPU) {
+        await opened.close()
         for (const figure of wantedHere) emit({ bench: figure, value: null, unit: 'ms', backend, note: 'skipped: the cpu backend takes minutes per step (LEAFSEG_BENCH_CPU=1 to time it)' })
         continue
       }
-      emit({ bench: 'ml.backend', value: null, unit: '', backend, device: info.device })
-      if (wanted('train.fast-cpu.step_ms')) await trainStep(emit, backend, info.device, 'fast-cpu', 8, 3)
-      if (wanted('predict.fast-cpu.batch_ms')) await predictBatch(emit, backend, info.device, 'fast-cpu', 8)
-      if (wanted('train.seed.step_ms')) await trainStep(emit, backend, info.device, 'seed', 4, 1)
+      emit({ bench: 'ml.backend', value: null, unit: '', ...engineFields(opened) })
+      if (wanted('train.fast-cpu.step_ms')) await trainStep(emit, opened, 'fast-cpu', 8, 3)
+      if (wanted('predict.fast-cpu.batch_ms')) await predictBatch(emit, opened, 'fast-cpu', 8)
+      if (wanted('train.seed.step_ms')) await trainStep(emit, opened, 'seed', 4, 1)
+      await opened.close()
     }
+    const gpuFigures = ['train.fast-cpu.step_ms', 'train.seed.step_ms', 'predict.fast-cpu.batch_ms'].some(wanted)
+    if (gpuFigures && !process.env.LEAFSEG_BENCH_NO_GPU_WORKER) await gpuWorkerFigures(emit, wanted)
     if (wanted('pipeline.images_per_s')) await pipeline(emit)
   }
 }

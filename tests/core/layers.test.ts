@@ -19,6 +19,9 @@ function imports(file: string): string[] {
   return [...text.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2])
 }
 
+/** Core modules the GPU worker page imports: one network definition for every backend. */
+const browserSafe = ['main/core/model/engine', 'main/core/model/unet', 'main/core/model/unet-size']
+
 /** For each layer: the folders (relative to src/) it may import from, and whether packages are allowed. */
 const rules: { layer: string; mayImport: string[]; packages: (name: string) => boolean }[] = [
   { layer: 'shared', mayImport: ['shared'], packages: () => false },
@@ -27,8 +30,23 @@ const rules: { layer: string; mayImport: string[]; packages: (name: string) => b
   { layer: 'renderer', mayImport: ['shared', 'renderer'], packages: (n) => n === 'svelte' || n.startsWith('svelte/') || n === 'uplot' },
   // The command line is an ordinary client: of the core it may import only what starts a session.
   { layer: 'cli', mayImport: ['shared', 'main/core/session', 'cli', 'web'], packages: (n) => n !== 'electron' },
-  { layer: 'web', mayImport: ['shared', 'main/core', 'web'], packages: (n) => n !== 'electron' }
+  { layer: 'web', mayImport: ['shared', 'main/core', 'web'], packages: (n) => n !== 'electron' },
+  // The GPU worker page runs in a browser: tfjs, the protocol, and the core's browser-safe network files only.
+  { layer: 'gpu-worker', mayImport: ['shared', 'gpu-worker', ...browserSafe], packages: (n) => n === '@tensorflow/tfjs' || n === '@tensorflow/tfjs-backend-webgpu' }
 ]
+
+test('the network files the GPU worker page shares with the job process are browser-safe: tfjs and each other only', () => {
+  const problems: string[] = []
+  for (const module of browserSafe) {
+    const file = join(root, 'src', `${module}.ts`)
+    for (const spec of imports(file)) {
+      const target = spec.startsWith('.') ? relative(join(root, 'src'), resolve(dirname(file), spec)) : spec
+      if (spec === '@tensorflow/tfjs' || browserSafe.includes(target) || target.startsWith('shared/')) continue
+      problems.push(`${module} imports ${target}`)
+    }
+  }
+  assert.deepEqual(problems, [])
+})
 
 for (const rule of rules) {
   test(`src/${rule.layer} imports only what its layer may`, () => {
@@ -53,9 +71,9 @@ for (const rule of rules) {
   })
 }
 
-test('src/main (the Electron host) holds no domain logic: only the window, IPC, job process and security guard files', () => {
+test('src/main (the Electron host) holds no domain logic: only the window, GPU worker window, IPC, job process and security guard files', () => {
   const hostFiles = readdirSync(join(root, 'src/main')).filter((f) => f !== 'core').sort()
-  assert.deepEqual(hostFiles, ['index.ts', 'ipc.ts', 'job-process-entry.ts', 'job-process.ts', 'security.ts'])
+  assert.deepEqual(hostFiles, ['gpu-window.ts', 'index.ts', 'ipc.ts', 'job-process-entry.ts', 'job-process.ts', 'security.ts'])
 })
 
 /** The project-relative import targets of every file under a folder of src/main/core. */

@@ -9,6 +9,7 @@ import { browserMissing, launchBrowser, screenshot } from '../helpers/browser'
 import { startTestHost } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
 import { makePhotos } from '../training/fixtures'
+import { finishRun, setRunBackend, setRunEpochs } from '../../src/main/core/training/records'
 
 const skip = browserMissing()
 let t: Awaited<ReturnType<typeof startTestHost>>
@@ -77,6 +78,12 @@ test('train from the Training view: samples, live curves, cancel, resume, then t
   await screenshot(page, 'training-02-augmented-samples')
   await page.getByTestId('augmented-dialog').getByRole('button', { name: 'Close' }).click()
 
+  // The backend can be picked by hand; the web host has no GPU worker, so the CPU backends it is.
+  assert.deepEqual(await page.getByTestId('cfg-backend').locator('option').evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value)), ['auto', 'webgpu', 'webgl', 'tensorflow', 'wasm', 'cpu'])
+  await page.getByTestId('cfg-backend').selectOption('wasm')
+  await page.getByTestId('fit-ok').filter({ hasText: 'the wasm backend' }).waitFor()
+  await screenshot(page, 'training-02b-backend-choice')
+
   await page.getByTestId('run-name').fill('Tiny run')
   await page.getByTestId('start-training').click()
   const run = page.getByTestId('current-run')
@@ -122,4 +129,38 @@ test('train from the Training view: samples, live curves, cancel, resume, then t
   await page.getByTestId('confirm-delete').click()
   await page.getByText('No runs yet').waitFor()
   assert.equal((await t.service.api['runs.list']({})).length, 0)
+})
+
+test('a run the GPU stopped shows why, the GPU it ran on, and resumes on the CPU from its checkpoint', { skip: skip ?? false }, async () => {
+  // One epoch trained; then the run is recorded as the job records a lost GPU context (the failure itself is
+  // tested against the real worker page in gpu-worker.e2e.test.ts; the web host has no GPU worker).
+  const api = t.service.api
+  const datasetId = (await api['datasets.list']({}))[0].id
+  const config = { ...(await api['training.presets']({})).defaults, preset: 'custom' as const, inputSize: 32, baseFilters: 4, depth: 2, batchSize: 4, epochs: 1 }
+  const { run, job } = await api['training.start']({ datasetId, name: 'Stopped on the GPU', config, backend: 'wasm' })
+  assert.equal((await t.service.requireProject().jobs.wait(job.id)).status, 'succeeded')
+  const db = t.service.requireProject().project.db
+  const renderer = 'ANGLE (NVIDIA, NVIDIA RTX A4000 Direct3D11 vs_5_0 ps_5_0)'
+  setRunEpochs(db, run.id, 2)
+  setRunBackend(db, run.id, {
+    backend: 'webgl',
+    device: `GPU (WebGL2): ${renderer}`,
+    gpu: { backend: 'webgl', renderer, software: false, maxTextureSize: 16384, maxBufferBytes: null, floatRenderTargets: true }
+  })
+  finishRun(db, run.id, 'failed', { error: `The GPU context was lost at batch 2 of epoch 2: The browser lost the WebGL context of the GPU (${renderer}). The run stopped and its checkpoint of epoch 1 is kept: resume it, or resume it on the CPU (backend wasm) if it happens again.` })
+
+  await page.getByTestId('nav-runs').click()
+  await page.getByTestId('nav-training').click()
+  const current = page.locator('[data-testid="current-run"][data-status="failed"]')
+  await current.filter({ hasText: 'Stopped on the GPU' }).waitFor()
+  assert.match((await current.textContent()) ?? '', /The GPU context was lost at batch 2 of epoch 2/)
+  assert.equal(await page.getByTestId('training-renderer').textContent(), `Renderer: ${renderer}`)
+  await screenshot(page, 'training-07-stopped-on-gpu')
+
+  await page.getByTestId('resume-on-cpu').click()
+  await page.locator('[data-testid="current-run"][data-status="completed"]').waitFor({ timeout: 60_000 })
+  const resumed = await api['runs.get']({ id: run.id })
+  assert.equal(resumed.backend, 'wasm')
+  assert.equal(resumed.renderer, null)
+  assert.deepEqual(resumed.epochs.map((e) => e.epoch), [1, 2])
 })

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { initBackend, tf } from '../../src/main/core/model/backend'
 import { buildUnet } from '../../src/main/core/model/unet'
-import { loadModelFiles, loadModelMeta, readableFolder, replaceFolder, saveModelFiles } from '../../src/main/core/model/model-io'
+import { loadModelFiles, loadModelMeta, readableFolder, readOptimizerState, replaceFolder, saveModelFiles } from '../../src/main/core/model/model-io'
 
 let root: string
 before(async () => {
@@ -44,4 +44,28 @@ test('replacing a checkpoint folder leaves one whole copy, also after an interru
   assert.deepEqual(Array.from(again), Array.from(original))
   model.dispose()
   loaded.dispose()
+})
+
+test('an optimizer state saved before the engine (iteration count as int32) still restores Adam', async () => {
+  // Written as Leafseg wrote it before checkpoints came from engines: tfjs's own encoding of Adam's weights.
+  const model = buildUnet({ inputSize: 16, baseFilters: 2, depth: 1 }, 4)
+  const optimizer = tf.train.adam(1e-3)
+  const x = tf.randomUniform([1, 16, 16, 3], 0, 1, 'float32', 1)
+  optimizer.minimize(() => (model.apply(x) as tf.Tensor).mean() as tf.Scalar, false, model.trainableWeights.map((w) => w.read() as tf.Variable))
+  const weights = await optimizer.getWeights()
+  const { data, specs } = await tf.io.encodeWeights(weights)
+  assert.equal(specs[0].dtype, 'int32')
+  const dir = join(root, 'old-optimizer')
+  await mkdir(dir)
+  await writeFile(join(dir, 'optimizer.bin'), new Uint8Array(tf.io.CompositeArrayBuffer.join(data)))
+  await writeFile(join(dir, 'optimizer.json'), JSON.stringify({ className: 'Adam', specs }))
+  const state = await readOptimizerState(dir)
+  assert.ok(state)
+  assert.deepEqual(state.specs.map((s) => s.name), weights.map((w) => w.name))
+  assert.equal(state.data[0], 1) // one step taken
+  const moments = await Promise.all(weights.slice(1).map((w) => w.tensor.data()))
+  assert.deepEqual(Array.from(state.data.subarray(1)), moments.flatMap((m) => Array.from(m)))
+  tf.dispose([x, weights[0].tensor])
+  model.dispose()
+  optimizer.dispose()
 })

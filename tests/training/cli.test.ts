@@ -45,11 +45,11 @@ test('leafseg train prints every epoch and the run id; --resume continues it; --
   assert.match(first.stdout, /Training run (\d+) “cli run”: 9 training and 3 validation photos; 32 px, 4 base filters, depth 2/)
   assert.match(first.stdout, /epoch 1\/2 {2}train loss \d\.\d{3} acc \d\.\d{3} IoU \d\.\d{3} Dice \d\.\d{3} {2}\| {2}val loss/)
   assert.match(first.stdout, /epoch 2\/2/)
-  assert.match(first.stdout, /Backend: wasm/)
+  assert.match(first.stdout, /Backend: wasm — CPU \(wasm, one thread\)[^\n]*\n[^\n]*epoch 1\/2/, 'the backend is printed when training starts')
   const runId = /Training run (\d+)/.exec(first.stdout)![1]
   assert.match(first.stdout, new RegExp(`Run ${runId} finished after 2 epochs .* Checkpoints: runs/${runId}/best, runs/${runId}/last`))
 
-  const more = leafseg('train', '--project', projectDir, '--resume', runId, '--epochs', '3', '--json')
+  const more = leafseg('train', '--project', projectDir, '--resume', runId, '--epochs', '3', '--backend', 'wasm', '--json')
   assert.equal(more.code, 0, more.stderr)
   const summary = JSON.parse(more.stdout) as { run: { id: number; epochsDone: number; status: string; epochs: { epoch: number }[]; config: { epochs: number } } }
   assert.equal(summary.run.id, Number(runId))
@@ -65,4 +65,15 @@ test('leafseg train refuses bad options and datasets it cannot train on, with a 
   const tooBig = leafseg('train', '--project', projectDir, '--dataset', 'leaves', '--preset', 'seed', '--batch', '64', '--json')
   assert.equal(tooBig.code, 1)
   assert.match(JSON.parse(tooBig.stdout).error.message, /would fit/)
+})
+
+test('leafseg train --backend: webgl and webgpu are the desktop app\'s, with the reason; an unknown one is named', () => {
+  const gpu = leafseg('train', '--project', projectDir, '--dataset', 'leaves', '--backend', 'webgl')
+  assert.notEqual(gpu.code, 0)
+  assert.match(gpu.stderr, /--backend webgl trains in the desktop app only: its GPU worker runs in the app's Chromium, and the command line has none/)
+  const unknown = leafseg('train', '--project', projectDir, '--dataset', 'leaves', '--backend', 'cuda')
+  assert.notEqual(unknown.code, 0)
+  assert.match(unknown.stderr, /--backend must be auto, tensorflow, wasm or cpu \(webgpu and webgl in the desktop app\), not “cuda”/)
+  const help = leafseg('train', '--help')
+  assert.match(help.stdout + help.stderr, /webgpu and webgl \(training on any GPU without CUDA\) are the desktop app's/)
 })

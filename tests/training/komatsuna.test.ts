@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import sharp from 'sharp'
-import { initBackend } from '../../src/main/core/model/backend'
+import { openEngine } from '../../src/main/core/model/engine-choice'
 import { trainUnet } from '../../src/main/core/training/train'
 import { DEFAULT_AUGMENT, type Sample } from '../../src/main/core/training/data'
 
@@ -40,7 +40,7 @@ test('a U-Net trained on komatsuna plants 0-3 segments plant 4 with a validation
       learningRate: 3e-3,
       augment: DEFAULT_AUGMENT,
       seed: 1,
-      backend: await initBackend({ force: 'wasm' }),
+      engine: await openEngine('wasm'),
       onEpoch: (m) => console.log(`epoch ${m.epoch}: ${m.seconds.toFixed(1)} s, train IoU ${m.train.iou.toFixed(3)}, validation IoU ${m.validation.iou.toFixed(3)} dice ${m.validation.dice.toFixed(3)} accuracy ${m.validation.accuracy.toFixed(3)}`)
     })
     assert.ok(result.bestIoU >= 0.85, `best validation IoU ${result.bestIoU.toFixed(3)}`)

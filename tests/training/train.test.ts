@@ -3,9 +3,12 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { initBackend, tf, type BackendInfo } from '../../src/main/core/model/backend'
+import { tf } from '../../src/main/core/model/backend'
+import { openEngine, type OpenEngine } from '../../src/main/core/model/engine-choice'
 import { trainUnet, type EpochMetrics, type TrainOptions } from '../../src/main/core/training/train'
-import { buildUnet, checkTrainingFits, UNET_PRESETS } from '../../src/main/core/model/unet'
+import { buildUnet } from '../../src/main/core/model/unet'
+import { UNET_PRESETS } from '../../src/main/core/model/unet-size'
+import { checkTrainingFits } from '../../src/main/core/model/fit'
 import { loadModelFiles, saveModelFiles } from '../../src/main/core/model/model-io'
 import { loadModel } from '../../src/main/core/model/predict'
 import { loadExample, type Sample } from '../../src/main/core/training/data'
@@ -15,16 +18,19 @@ import { makePhotos } from './fixtures'
 let root: string
 let train: Sample[]
 let validation: Sample[]
-let backend: BackendInfo
+let engine: OpenEngine
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'leafseg-ml-'))
   const photos = await makePhotos(join(root, 'photos'), 30, { width: 48, height: 40, seed: 7 })
   train = photos.slice(0, 24)
   validation = photos.slice(24)
-  backend = await initBackend({ force: 'wasm' })
+  engine = await openEngine('wasm')
 })
-after(() => rm(root, { recursive: true, force: true }))
+after(async () => {
+  await engine.close()
+  await rm(root, { recursive: true, force: true })
+})
 
 const small = (runDir: string, extra: Partial<TrainOptions> = {}): TrainOptions => ({
   runDir,
@@ -37,7 +43,7 @@ const small = (runDir: string, extra: Partial<TrainOptions> = {}): TrainOptions 
   loss: 'bce+dice',
   augment: { flips: true, rotate90: true },
   seed: 3,
-  backend,
+  engine,
   ...extra
 })
 
@@ -55,7 +61,7 @@ test('a small U-Net learns generated leaves to a validation IoU of at least 0.8'
   const examples = await Promise.all(validation.map((s) => loadExample(s, 32, null, seededRandom(1))))
   const x = new Float32Array(examples.length * 32 * 32 * 3)
   examples.forEach((e, i) => x.set(e.rgb, i * 32 * 32 * 3))
-  const p = predictor.predictBatch(x, examples.length)
+  const p = await predictor.predictBatch(x, examples.length)
   let tp = 0
   let union = 0
   examples.forEach((e, i) =>
@@ -115,14 +121,14 @@ test('a saved model reloads and predicts identically', async () => {
   assert.deepEqual(Array.from(again), Array.from(before))
   const predictor = await loadModel(dir)
   assert.equal(predictor.inputSize, 32)
-  const viaPredictor = predictor.predictBatch(x.dataSync() as Float32Array, 3)
+  const viaPredictor = await predictor.predictBatch(x.dataSync() as Float32Array, 3)
   assert.deepEqual(Array.from(viaPredictor), Array.from(before))
   // 8-bit rasters give the same maps as the same pixels scaled to 0..1 by hand.
   const pixels = new Uint8Array(32 * 32 * 4).map((_, i) => (i * 37) % 256)
-  const fromRaster = predictor.predictRasters([{ width: 32, height: 32, channels: 4, data: pixels }])
+  const fromRaster = await predictor.predictRasters([{ width: 32, height: 32, channels: 4, data: pixels }])
   const byHand = new Float32Array(32 * 32 * 3).map((_, i) => pixels[Math.floor(i / 3) * 4 + (i % 3)] / 255)
-  assert.deepEqual(Array.from(fromRaster[0]), Array.from(predictor.predictBatch(byHand, 1)))
-  assert.throws(() => predictor.predictRasters([{ width: 16, height: 32, channels: 3, data: new Uint8Array(16 * 32 * 3) }]), /32×32/)
+  assert.deepEqual(Array.from(fromRaster[0]), Array.from(await predictor.predictBatch(byHand, 1)))
+  await assert.rejects(predictor.predictRasters([{ width: 16, height: 32, channels: 3, data: new Uint8Array(16 * 32 * 3) }]), /32×32/)
   predictor.dispose()
   x.dispose()
   model.dispose()

@@ -11,7 +11,8 @@ import { dispatch } from '../../src/main/core/service/dispatch'
 import type { JobInfo } from '../../src/shared/domain'
 import type { TrainingConfig, TrainingProgress } from '../../src/shared/api/training'
 import { TRAINING_PRESETS } from '../../src/main/core/training/config'
-import { UNET_PRESETS } from '../../src/main/core/model/unet'
+import { UNET_PRESETS } from '../../src/main/core/model/unet-size'
+import { setRunBackend } from '../../src/main/core/training/records'
 import { makePhotos } from './fixtures'
 import { tempDir } from '../helpers/temp'
 
@@ -121,7 +122,7 @@ test('a tiny run through the job reaches a validation IoU of at least 0.8, with 
   const listed = (await service.api['runs.list']({})).find((r) => r.id === run.id)!
   assert.equal(listed.epochsDone, 14)
   assert.equal(listed.canResume, false)
-  assert.deepEqual(await service.api['training.backend']({}), { backend: 'wasm', device: detail.device, reason: detail.backendReason, measured: true })
+  assert.deepEqual(await service.api['training.backend']({}), { backend: 'wasm', device: detail.device, reason: detail.backendReason, renderer: null, measured: true })
 })
 
 test('a cancelled run resumes from its last checkpoint and its epochs continue', async () => {
@@ -206,6 +207,28 @@ test('a configuration too big for the backend is refused before training, with t
   assert.match(fit.message!, new RegExp(`batch size of ${fit.largestBatch} or less would fit`))
   await assert.rejects(service.api['training.start']({ datasetId, config: { ...seed, batchSize: 16 } }), { code: 'bad_input', message: /would fit/ })
   assert.equal((await service.api['training.checkFit']({ config: { ...seed, batchSize: fit.largestBatch } })).fits, true)
+})
+
+test('a GPU backend asked for outside the desktop app: the fit check waits for its limits; the run fails saying why', async () => {
+  const fit = await service.api['training.checkFit']({ config: tiny(), backend: 'webgl' })
+  assert.deepEqual(fit, { fits: true, bytes: 0, limitBytes: 0, largestBatch: 0, backend: 'webgl', message: null })
+  const { run, job } = await service.api['training.start']({ datasetId, name: 'on webgl', config: tiny({ epochs: 1 }), backend: 'webgl' })
+  const done = await wait(job)
+  assert.equal(done.status, 'failed')
+  assert.match(done.error ?? '', /The GPU worker exists only in the desktop app \(the command line and the web host have no browser of their own\)/)
+  const failed = await service.api['runs.get']({ id: run.id })
+  assert.equal(failed.status, 'failed')
+  // Once a run has met a GPU worker, its texture limit is known to the fit check.
+  setRunBackend(service.requireProject().project.db, run.id, {
+    backend: 'webgl',
+    device: 'GPU (WebGL2): a test GPU',
+    gpu: { backend: 'webgl', renderer: 'a test GPU', software: false, maxTextureSize: 256, maxBufferBytes: null, floatRenderTargets: true }
+  })
+  assert.equal((await service.api['runs.get']({ id: run.id })).renderer, 'a test GPU')
+  const known = await service.api['training.checkFit']({ config: tiny({ baseFilters: 4, batchSize: 4 }), backend: 'webgl' })
+  assert.equal(known.fits, false)
+  assert.match(known.message!, /one GPU texture \(at most 256 px a side\) holds\. A batch size of 3 or less would fit/)
+  await service.api['runs.delete']({ id: run.id })
 })
 
 test('8 augmented samples of a labelled photo come back as PNGs at the input size', async () => {

@@ -1,7 +1,7 @@
 import type { Command } from '../command'
 import { UsageError, optionalNumber, requireString } from '../command'
 import { withSession } from '../session'
-import type { LossName, RunEpoch, RunSummary, TrainingConfig } from '../../shared/api/training'
+import type { LossName, RunEpoch, RunSummary, TrainingBackendChoice, TrainingConfig } from '../../shared/api/training'
 import type { JobInfo } from '../../shared/api/jobs'
 
 const f3 = (x: number) => x.toFixed(3)
@@ -16,10 +16,25 @@ function epochLine(e: RunEpoch, epochs: number): string {
   )
 }
 
+const cliBackends: TrainingBackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu']
+
+function cliBackend(value: string | undefined): TrainingBackendChoice {
+  if (value === undefined) return 'auto'
+  if (value === 'webgpu' || value === 'webgl')
+    throw new UsageError(`--backend ${value} trains in the desktop app only: its GPU worker runs in the app's Chromium, and the command line has none. Use --backend auto, tensorflow, wasm or cpu here.`)
+  if (!cliBackends.includes(value as TrainingBackendChoice)) throw new UsageError(`--backend must be auto, tensorflow, wasm or cpu (webgpu and webgl in the desktop app), not “${value}”.`)
+  return value as TrainingBackendChoice
+}
+
+function backendLine(run: RunSummary): string {
+  return `Backend: ${run.backend} — ${run.device}${run.backendReason ? ` (${run.backendReason})` : ''}`
+}
+
 export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a U-Net on a dataset (or resume a run)',
-  usage: 'leafseg train --project P --dataset NAME [--preset fast-cpu|seed] [--epochs N] [--batch N] [--lr X] [--loss bce|dice|bce+dice] [--patience N] [--seed N] | --project P --resume RUN [--epochs N]',
+  usage:
+    'leafseg train --project P --dataset NAME [--preset fast-cpu|seed] [--epochs N] [--batch N] [--lr X] [--loss bce|dice|bce+dice] [--patience N] [--seed N] [--backend B] | --project P --resume RUN [--epochs N] [--backend B]',
   options: {
     project: { type: 'string' },
     dataset: { type: 'string' },
@@ -35,7 +50,8 @@ export const trainCommand: Command = {
     filters: { type: 'string' },
     depth: { type: 'string' },
     'no-augment': { type: 'boolean' },
-    resume: { type: 'string' }
+    resume: { type: 'string' },
+    backend: { type: 'string' }
   },
   help: [
     '--project P         the project folder',
@@ -51,6 +67,9 @@ export const trainCommand: Command = {
     '--no-augment        train without augmentation',
     '--name TEXT         a name for the run',
     '--resume RUN        continue run RUN from its last checkpoint',
+    '--backend B         auto (default: native TensorFlow on a CUDA GPU, else native CPU, else wasm), tensorflow, wasm or cpu.',
+    '                    webgpu and webgl (training on any GPU without CUDA) are the desktop app\'s: its GPU worker runs in',
+    '                    the app\'s Chromium, and the command line has none. A run can be resumed on another backend.',
     'Prints the metrics of every epoch and the run id; Ctrl-C cancels and keeps the last checkpoint.'
   ],
   async run({ values, json }) {
@@ -67,16 +86,24 @@ export const trainCommand: Command = {
       patience: optionalNumber(values, 'patience'),
       seed: optionalNumber(values, 'seed')
     }
+    const backend = cliBackend(values.backend as string | undefined)
     return withSession(json, async (cli) => {
+      let backendShown = false
       const unsubscribe = cli.on('training.progress', (p) => {
-        if (p.kind === 'epoch' && !json) process.stdout.write(`\r\x1b[K${epochLine(p.metrics, p.epochs)}\n`)
+        if (json) return
+        if (!backendShown) {
+          // The job process records the backend it really started before the first batch.
+          backendShown = true
+          void cli.call('runs.get', { id: p.runId }).then((run) => process.stdout.write(`\r\x1b[K${backendLine(run)}\n`))
+        }
+        if (p.kind === 'epoch') process.stdout.write(`\r\x1b[K${epochLine(p.metrics, p.epochs)}\n`)
       })
       try {
         await cli.open(project)
         let started: { run: RunSummary; job: JobInfo<'train'> } | undefined
         const start = async () => {
           if (resumeId !== undefined) {
-            started = await cli.call('training.resume', { runId: resumeId, epochs })
+            started = await cli.call('training.resume', { runId: resumeId, epochs, backend })
           } else {
             const dataset = await cli.call('datasets.findByName', { name: requireString(values, 'dataset') })
             const { presets } = await cli.call('training.presets', {})
@@ -91,7 +118,7 @@ export const trainCommand: Command = {
               preset: custom ? 'custom' : base.preset,
               augment: values['no-augment'] ? { flips: false, rotate90: false, rotate: false, scale: false, color: false, blur: false, noise: false } : base.augment
             }
-            started = await cli.call('training.start', { datasetId: dataset.id, name: values.name as string | undefined, config })
+            started = await cli.call('training.start', { datasetId: dataset.id, name: values.name as string | undefined, config, backend })
           }
           const { run } = started
           if (!json) {
@@ -114,7 +141,7 @@ export const trainCommand: Command = {
         const result = job.result
         const run = await cli.call('runs.get', { id: result.runId })
         if (!json) {
-          console.log(`Backend: ${run.backend} — ${run.device}${run.backendReason ? ` (${run.backendReason})` : ''}`)
+          if (!backendShown) console.log(backendLine(run))
           console.log(
             `Run ${run.id} ${result.stoppedEarly ? 'stopped early' : 'finished'} after ${run.epochsDone} epochs in ${run.seconds.toFixed(0)} s; ` +
               `best validation IoU ${run.bestValIoU?.toFixed(3)} (Dice ${run.bestValDice?.toFixed(3)}) at epoch ${run.bestEpoch}. Checkpoints: ${run.bestModel}, ${run.lastModel}`

@@ -43,11 +43,19 @@ export interface TrainingPreset {
   config: TrainingConfig
 }
 
+/**
+ * Which backend a run should use: 'auto' takes the fastest that really runs (native CUDA, then the desktop
+ * app's GPU worker on WebGPU or WebGL2 with a hardware renderer, then native CPU, then wasm); the others force one.
+ */
+export type TrainingBackendChoice = 'auto' | 'webgpu' | 'webgl' | 'tensorflow' | 'wasm' | 'cpu'
+
 export interface TrainingBackend {
-  /** 'tensorflow' (native), 'wasm' or 'cpu'. */
+  /** 'tensorflow' (native), 'webgpu' or 'webgl' (the desktop app's GPU worker), 'wasm' or 'cpu'. */
   backend: string
-  /** What computes, in words ('CPU (wasm, 2 threads)', 'GPU: NVIDIA …'). */
+  /** What computes, in words ('CPU (wasm, 2 threads)', 'GPU: NVIDIA …', 'GPU (WebGL2): ANGLE (…)'). */
   device: string
+  /** The GPU worker's renderer string (WEBGL_debug_renderer_info or the WebGPU adapter), when it computed. */
+  renderer: string | null
   /** Why a faster backend is not in use; null when the GPU trains. */
   reason: string | null
   /** true: measured by a training job on this machine; false: predicted from what is installed. */
@@ -56,7 +64,7 @@ export interface TrainingBackend {
 
 export interface FitCheckResult {
   fits: boolean
-  /** Estimated peak memory and what the backend can use, in bytes. */
+  /** Estimated peak memory and what the backend can use, in bytes (on the GPU worker: the largest tensor and one texture or buffer; both 0 while its limits are not known yet). */
   bytes: number
   limitBytes: number
   /** The largest batch size that fits (0 when not even one image does). */
@@ -101,6 +109,8 @@ export interface RunSummary {
   backend: string | null
   device: string | null
   backendReason: string | null
+  /** The GPU worker's renderer string, when the run trained on it. */
+  renderer: string | null
   jobId: number | null
   createdAt: string
   finishedAt: string | null
@@ -149,6 +159,8 @@ export interface TrainJobParams {
   runId: number
   /** Continue from runs/<id>/last. */
   resume: boolean
+  /** Where the maths runs (default 'auto': the fastest backend that really runs; see model/engine-choice). */
+  backend?: TrainingBackendChoice
 }
 
 export interface TrainJobResult {
@@ -165,7 +177,7 @@ export interface TrainingApi {
   /** Which backend and device would train, and why a faster one is not in use. */
   'training.backend'(args: Record<string, never>): Promise<TrainingBackend>
   /** Whether a configuration fits the backend's memory, and what would. */
-  'training.checkFit'(args: { config: TrainingConfig }): Promise<FitCheckResult>
+  'training.checkFit'(args: { config: TrainingConfig; backend?: TrainingBackendChoice }): Promise<FitCheckResult>
   /** 8 augmented versions of a labelled photo (unless one is named: the training photo with the most leaf). */
   'training.previews'(args: { datasetId: number; photoId?: number; inputSize: number; augment: AugmentSwitches; seed?: number }): Promise<{
     photoId: number
@@ -173,9 +185,9 @@ export interface TrainingApi {
     samples: AugmentedSample[]
   }>
   /** Freeze the dataset's train/validation photos with masks and train in the job process. */
-  'training.start'(args: { datasetId: number; name?: string; config: TrainingConfig }): Promise<{ run: RunSummary; job: JobInfo<'train'> }>
+  'training.start'(args: { datasetId: number; name?: string; config: TrainingConfig; backend?: TrainingBackendChoice }): Promise<{ run: RunSummary; job: JobInfo<'train'> }>
   /** Continue a cancelled or interrupted run from its last checkpoint (optionally to more epochs). */
-  'training.resume'(args: { runId: number; epochs?: number }): Promise<{ run: RunSummary; job: JobInfo<'train'> }>
+  'training.resume'(args: { runId: number; epochs?: number; backend?: TrainingBackendChoice }): Promise<{ run: RunSummary; job: JobInfo<'train'> }>
 
   'runs.list'(args: Record<string, never>): Promise<RunSummary[]>
   'runs.get'(args: { id: number }): Promise<RunDetail>

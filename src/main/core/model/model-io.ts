@@ -5,6 +5,7 @@ import { mkdir, readFile, rename, rm, writeFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tf } from './backend'
 import { tempFolderFor, tempPathFor } from '../store/temp'
+import { assignWeights, modelWeights, type WeightSet } from './engine'
 
 export const MODEL_FILE = 'model.json'
 export const WEIGHTS_FILE = 'weights.bin'
@@ -21,10 +22,6 @@ async function writeAtomic(path: string, data: string | Uint8Array): Promise<voi
     await rm(tmp, { force: true })
     throw new Error(`Cannot write ${path}: ${(err as Error).message}`, { cause: err })
   }
-}
-
-function joinWeights(data: tf.io.WeightData): Uint8Array {
-  return new Uint8Array(tf.io.CompositeArrayBuffer.join(data))
 }
 
 /**
@@ -74,28 +71,54 @@ export interface ModelMeta {
   validationIoU: number
 }
 
-/** Save a layers model as dir/model.json + dir/weights.bin (+ dir/leafseg.json with `meta`); dir must exist. */
-export async function saveModelFiles(model: tf.LayersModel, dir: string, meta?: ModelMeta): Promise<void> {
-  if (meta) await writeAtomic(join(dir, META_FILE), JSON.stringify(meta, null, 2))
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const weights = artifacts.weightData ? joinWeights(artifacts.weightData) : new Uint8Array()
-      const json = {
-        modelTopology: artifacts.modelTopology,
-        format: 'layers-model',
-        generatedBy: artifacts.generatedBy,
-        convertedBy: null,
-        weightsManifest: [{ paths: [WEIGHTS_FILE], weights: artifacts.weightSpecs ?? [] }]
-      }
-      await writeAtomic(join(dir, WEIGHTS_FILE), weights)
-      await writeAtomic(join(dir, MODEL_FILE), JSON.stringify(json))
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) }
-    })
-  )
+/** A checkpoint as data: the tfjs layers topology (model.toJSON) and every variable, float32. */
+export interface Checkpoint {
+  topology: unknown
+  weights: WeightSet
 }
 
-/** Load a model saved by saveModelFiles (or any single-shard tfjs layers model). The error names the folder. */
-export async function loadModelFiles(dir: string): Promise<tf.LayersModel> {
+/** The bytes of a float32 array (copied, so the file is written from exactly these values). */
+function float32Bytes(data: Float32Array): Uint8Array {
+  return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength))
+}
+
+/** Float32 values of weight data in a manifest's dtypes (float32, or int32 as older optimizer files hold). */
+function float32Values(bytes: Uint8Array, specs: Array<{ name: string; shape: number[]; dtype?: string }>, file: string): WeightSet {
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
+  const count = specs.reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1), 0)
+  if (buffer.byteLength !== count * 4) throw new Error(`${file} holds ${buffer.byteLength} bytes where its manifest lists ${count * 4}.`)
+  const data = new Float32Array(count)
+  let offset = 0
+  for (const s of specs) {
+    const size = s.shape.reduce((a, b) => a * b, 1)
+    const dtype = s.dtype ?? 'float32'
+    if (dtype === 'float32') data.set(new Float32Array(buffer, offset * 4, size), offset)
+    else if (dtype === 'int32') data.set(new Int32Array(buffer, offset * 4, size), offset)
+    else throw new Error(`${file}: ${s.name} is ${dtype}; only float32 and int32 weights are supported.`)
+    offset += size
+  }
+  return { specs: specs.map((s) => ({ name: s.name, shape: s.shape })), data }
+}
+
+/**
+ * Write a checkpoint as dir/model.json + dir/weights.bin (+ dir/leafseg.json with `meta`) in the tfjs layers
+ * format, from weights any engine gave: a checkpoint trained on the GPU worker loads on wasm and the reverse.
+ */
+export async function writeCheckpoint(dir: string, checkpoint: Checkpoint, meta?: ModelMeta): Promise<void> {
+  if (meta) await writeAtomic(join(dir, META_FILE), JSON.stringify(meta, null, 2))
+  const json = {
+    modelTopology: checkpoint.topology,
+    format: 'layers-model',
+    generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
+    convertedBy: null,
+    weightsManifest: [{ paths: [WEIGHTS_FILE], weights: checkpoint.weights.specs.map((s) => ({ ...s, dtype: 'float32' })) }]
+  }
+  await writeAtomic(join(dir, WEIGHTS_FILE), float32Bytes(checkpoint.weights.data))
+  await writeAtomic(join(dir, MODEL_FILE), JSON.stringify(json))
+}
+
+/** Read a checkpoint written by writeCheckpoint (or any single-group tfjs layers model of float32 weights). */
+export async function readCheckpoint(dir: string): Promise<Checkpoint> {
   const folder = (await readableFolder(dir)) ?? dir
   try {
     const json = JSON.parse(await readFile(join(folder, MODEL_FILE), 'utf8')) as tf.io.ModelJSON
@@ -105,14 +128,29 @@ export async function loadModelFiles(dir: string): Promise<tf.LayersModel> {
       specs.push(...group.weights)
       for (const p of group.paths) buffers.push(await readFile(join(folder, p)))
     }
-    const total = buffers.reduce((s, b) => s + b.length, 0)
-    const weightData = new Uint8Array(total)
-    let offset = 0
-    for (const b of buffers) {
-      weightData.set(b, offset)
-      offset += b.length
+    return { topology: json.modelTopology, weights: float32Values(Buffer.concat(buffers), specs, join(folder, WEIGHTS_FILE)) }
+  } catch (err) {
+    throw new Error(`Cannot load the model in ${dir}: ${(err as Error).message}`)
+  }
+}
+
+/** Save a layers model as a checkpoint (see writeCheckpoint); dir must exist. */
+export async function saveModelFiles(model: tf.LayersModel, dir: string, meta?: ModelMeta): Promise<void> {
+  await writeCheckpoint(dir, { topology: model.toJSON(null, false), weights: await modelWeights(model) }, meta)
+}
+
+/** Load a checkpoint as a layers model on the current backend. The error names the folder. */
+export async function loadModelFiles(dir: string): Promise<tf.LayersModel> {
+  const { topology, weights } = await readCheckpoint(dir)
+  try {
+    const model = await tf.models.modelFromJSON({ modelTopology: topology } as tf.io.ModelJSON)
+    try {
+      assignWeights(model, weights)
+    } catch (err) {
+      model.dispose()
+      throw err
     }
-    return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: weightData.buffer }))
+    return model
   } catch (err) {
     throw new Error(`Cannot load the model in ${dir}: ${(err as Error).message}`)
   }
@@ -125,31 +163,16 @@ export async function loadModelMeta(dir: string): Promise<ModelMeta | null> {
   return JSON.parse(await readFile(join(folder, META_FILE), 'utf8')) as ModelMeta
 }
 
-/** Save the optimizer's state (Adam: iteration count and both moments) next to a model. */
-export async function saveOptimizerFiles(optimizer: tf.Optimizer, dir: string): Promise<void> {
-  const weights = await optimizer.getWeights()
-  const { data, specs } = await tf.io.encodeWeights(weights)
-  // getWeights returns the moments' own variables plus a fresh iteration-count tensor: free only the latter.
-  tf.dispose(weights.filter((w) => !(w.tensor instanceof tf.Variable)).map((w) => w.tensor))
-  await writeAtomic(join(dir, OPTIMIZER_WEIGHTS_FILE), joinWeights(data))
-  await writeAtomic(join(dir, OPTIMIZER_FILE), JSON.stringify({ className: optimizer.getClassName(), specs }))
+/** Save an optimizer's state (Adam: iteration count and both moments, in the layers' order) next to a model. */
+export async function writeOptimizerState(dir: string, state: WeightSet): Promise<void> {
+  await writeAtomic(join(dir, OPTIMIZER_WEIGHTS_FILE), float32Bytes(state.data))
+  await writeAtomic(join(dir, OPTIMIZER_FILE), JSON.stringify({ className: 'Adam', specs: state.specs.map((s) => ({ ...s, dtype: 'float32' })) }))
 }
 
-/** Restore the optimizer's state; false when the folder has none (older checkpoint). */
-export async function loadOptimizerFiles(optimizer: tf.Optimizer, dir: string): Promise<boolean> {
-  if (!(await exists(join(dir, OPTIMIZER_FILE)))) return false
-  const { className, specs } = JSON.parse(await readFile(join(dir, OPTIMIZER_FILE), 'utf8')) as {
-    className: string
-    specs: tf.io.WeightsManifestEntry[]
-  }
-  if (className !== optimizer.getClassName()) return false
-  const bytes = await readFile(join(dir, OPTIMIZER_WEIGHTS_FILE))
-  const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length), specs)
-  // Order matters (Adam matches moments to variables by position): keep the saved order.
-  try {
-    await optimizer.setWeights(specs.map((s) => ({ name: s.name, tensor: map[s.name] })))
-  } finally {
-    tf.dispose(Object.values(map)) // the optimizer's variables hold their own references
-  }
-  return true
+/** The saved Adam state; null when the folder has none (older checkpoint, or another optimizer). */
+export async function readOptimizerState(dir: string): Promise<WeightSet | null> {
+  if (!(await exists(join(dir, OPTIMIZER_FILE)))) return null
+  const { className, specs } = JSON.parse(await readFile(join(dir, OPTIMIZER_FILE), 'utf8')) as { className: string; specs: tf.io.WeightsManifestEntry[] }
+  if (className !== 'Adam') return null
+  return float32Values(await readFile(join(dir, OPTIMIZER_WEIGHTS_FILE)), specs, join(dir, OPTIMIZER_WEIGHTS_FILE))
 }

@@ -1,9 +1,10 @@
-// Prediction with a saved model: probability maps at the network's input size.
-import { initBackend, tf } from './backend'
+// Prediction with a saved model: probability maps at the network's input size, computed by the best engine
+// (the GPU worker when it is the best backend, else tfjs in this process; see engine-choice).
 import type { Raster } from '../imaging/raster'
-import { loadModelFiles, loadModelMeta, type ModelMeta } from './model-io'
+import { openEngine, type BackendChoice, type EngineInfo } from './engine-choice'
+import { loadModelMeta, readCheckpoint, type ModelMeta } from './model-io'
 
-/** A saved model loaded on the current backend. */
+/** A saved model loaded on an engine. */
 export interface LoadedModel {
   /** Side of the square tiles the network takes. */
   inputSize: number
@@ -12,42 +13,40 @@ export interface LoadedModel {
    * the photo by meta.sampling.scale before tiling; with 'whole', the model saw whole photos at inputSize².
    */
   meta: ModelMeta | null
+  /** Where it computes. */
+  backend: EngineInfo
   /**
    * Leaf probabilities for n tiles. rgbTiles: n*inputSize*inputSize*3 floats in 0..1 (RGB, row-major);
    * returns n*inputSize*inputSize floats in 0..1.
    */
-  predictBatch(rgbTiles: Float32Array, n: number): Float32Array
+  predictBatch(rgbTiles: Float32Array, n: number): Promise<Float32Array>
   /** Leaf probabilities (inputSize² floats each) for 8-bit RGB or RGBA rasters of inputSize×inputSize. */
-  predictRasters(rasters: Raster[]): Float32Array[]
+  predictRasters(rasters: Raster[]): Promise<Float32Array[]>
   dispose(): void
 }
 
-/** Load the model in modelDir (model.json + weights.bin) on the current backend (started if needed). */
-export async function loadModel(modelDir: string): Promise<LoadedModel> {
-  await initBackend()
-  const model = await loadModelFiles(modelDir)
+/** Load the model in modelDir (model.json + weights.bin) on the engine `backend` picks (default: the best). */
+export async function loadModel(modelDir: string, backend: BackendChoice = 'auto'): Promise<LoadedModel> {
+  const checkpoint = await readCheckpoint(modelDir)
   const meta = await loadModelMeta(modelDir)
-  const shape = model.inputs[0].shape
-  const inputSize = shape[1]
-  if (inputSize == null || shape[2] !== inputSize || shape[3] !== 3) {
-    model.dispose()
-    throw new Error(`The model in ${modelDir} does not take square RGB images (its input is ${JSON.stringify(shape)}).`)
+  const opened = await openEngine(backend)
+  let inputSize: number
+  try {
+    ;({ inputSize } = await opened.engine.build({ network: { kind: 'topology', topology: checkpoint.topology }, weights: checkpoint.weights, loss: 'bce', learningRate: 0 }))
+  } catch (err) {
+    await opened.close()
+    throw new Error(`Cannot load the model in ${modelDir}: ${(err as Error).message}`)
   }
   const predictor: LoadedModel = {
     inputSize,
     meta,
-    predictBatch(rgbTiles, n) {
+    backend: opened.info,
+    async predictBatch(rgbTiles, n) {
       const expected = n * inputSize * inputSize * 3
       if (rgbTiles.length !== expected) throw new Error(`predictBatch expected ${expected} floats for ${n} tiles of ${inputSize}², got ${rgbTiles.length}`)
-      if (n === 0) return new Float32Array(0)
-      const out = tf.tidy(() => model.predict(tf.tensor4d(rgbTiles, [n, inputSize, inputSize, 3])) as tf.Tensor)
-      try {
-        return out.dataSync() as Float32Array
-      } finally {
-        out.dispose()
-      }
+      return opened.engine.predict(rgbTiles, n)
     },
-    predictRasters(rasters) {
+    async predictRasters(rasters) {
       const pixels = inputSize * inputSize
       const input = new Float32Array(rasters.length * pixels * 3)
       rasters.forEach((r, k) => {
@@ -56,11 +55,11 @@ export async function loadModel(modelDir: string): Promise<LoadedModel> {
         for (let i = 0; i < pixels; i++)
           for (let c = 0; c < 3; c++) input[(k * pixels + i) * 3 + c] = r.data[i * r.channels + c] / 255
       })
-      const out = predictor.predictBatch(input, rasters.length)
+      const out = await predictor.predictBatch(input, rasters.length)
       return rasters.map((_, k) => out.slice(k * pixels, (k + 1) * pixels))
     },
     dispose() {
-      model.dispose()
+      void opened.close()
     }
   }
   return predictor

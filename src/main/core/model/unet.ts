@@ -1,32 +1,8 @@
-// The U-Net of the lab's workflow, with its size as parameters, its losses, and a memory estimate.
-import os from 'node:os'
-import { tf, type BackendName } from './backend'
-
-export interface UnetConfig {
-  /** Square input side in pixels; must be divisible by 2^depth. */
-  inputSize: number
-  /** Filters of the first level; each level down doubles them. */
-  baseFilters: number
-  /** Number of pooling steps (levels above the bridge). */
-  depth: number
-}
-
-export const UNET_PRESETS = {
-  /** The published network: 256 px, 64-128-256-512, bridge 1024. */
-  seed: { inputSize: 256, baseFilters: 64, depth: 4 },
-  /** Small enough to train on a CPU in minutes per epoch. */
-  'fast-cpu': { inputSize: 128, baseFilters: 16, depth: 4 }
-} as const satisfies Record<string, UnetConfig>
-
-export type UnetPreset = keyof typeof UNET_PRESETS
-
-export function checkUnetConfig(config: UnetConfig): void {
-  const { inputSize, baseFilters, depth } = config
-  if (!Number.isInteger(depth) || depth < 1 || depth > 6) throw new Error(`The U-Net depth must be a whole number from 1 to 6 (got ${depth}).`)
-  if (!Number.isInteger(baseFilters) || baseFilters < 1) throw new Error(`The U-Net base filter count must be a positive whole number (got ${baseFilters}).`)
-  if (!Number.isInteger(inputSize) || inputSize % 2 ** depth !== 0 || inputSize < 2 ** depth)
-    throw new Error(`The U-Net input size must be a multiple of ${2 ** depth} for depth ${depth} (got ${inputSize}).`)
-}
+// The U-Net of the lab's workflow, with its size as parameters (unet-size.ts), and its losses.
+// Browser-safe (pure @tensorflow/tfjs, no node:*): the job process and the GPU worker page build the same
+// network from this file.
+import * as tf from '@tensorflow/tfjs'
+import { checkUnetConfig, type UnetConfig } from './unet-size'
 
 /**
  * Two 3x3 'same' ReLU convs per level, 2x2 max-pool, filters doubling per level, a bridge, a decoder of
@@ -106,84 +82,14 @@ export function lossFunction(name: LossName): (y: tf.Tensor, p: tf.Tensor) => tf
   return (y, p) => tf.tidy(() => bceLoss(y, p).add(diceLoss(y, p)) as tf.Scalar)
 }
 
-/** Activation floats one image needs on the forward pass (every layer output), parameters, and each 3x3 conv. */
-export function unetSizes(config: UnetConfig): { activations: number; parameters: number; convs: Array<{ side: number; inC: number; outC: number }> } {
-  const { inputSize: s, baseFilters: f, depth } = config
-  let activations = s * s * 3
-  let parameters = 0
-  const convs: Array<{ side: number; inC: number; outC: number }> = []
-  const block = (side: number, inC: number, outC: number) => {
-    convs.push({ side, inC, outC }, { side, inC: outC, outC })
-    parameters += 9 * inC * outC + outC + 9 * outC * outC + outC
-    activations += side * side * outC * 2 * 2 // two convs, each before and after its ReLU
-  }
-  let inC = 3
-  for (let level = 0; level < depth; level++) {
-    const side = s / 2 ** level
-    const c = f * 2 ** level
-    block(side, inC, c)
-    activations += (side / 2) * (side / 2) * c // pool
-    inC = c
-  }
-  block(s / 2 ** depth, inC, f * 2 ** depth)
-  inC = f * 2 ** depth
-  for (let level = depth - 1; level >= 0; level--) {
-    const side = s / 2 ** level
-    const c = f * 2 ** level
-    activations += side * side * c * 3 // up-conv and the concatenation
-    parameters += 4 * inC * c + c
-    block(side, 2 * c, c)
-    inC = c
-  }
-  activations += s * s * 2
-  parameters += inC + 1
-  return { activations, parameters, convs }
-}
-
-/** Heap the wasm backend can address (4 GiB, less room for the runtime and fragmentation). */
-export const WASM_HEAP_LIMIT_BYTES = 3.5 * 2 ** 30
-
-/**
- * Bytes that training this configuration needs at its peak: the forward activations kept for the backward
- * pass with their gradients and temporaries (2.7x the activations), the parameters with their gradients and
- * two Adam moments, the largest filter-gradient im2col buffer (bounded to 256 MiB unless one image needs
- * more), plus 30 % for heap growth and fragmentation. Calibrated on the wasm heap size after a training
- * step: fast-cpu batch 8: 0.67 GiB (estimate 0.87), seed batch 1: 2.3 GiB (2.4), seed batch 2: 3.2 GiB (3.4).
- */
-export function estimateTrainingBytes(config: UnetConfig, batchSize: number): number {
-  const { activations, parameters, convs } = unetSizes(config)
-  let im2col = 0
-  for (const { side, inC, outC } of convs) {
-    const perImage = 9 * inC * (side + 2) ** 2
-    const images = Math.max(1, Math.min(batchSize, Math.floor((64 * 2 ** 20) / perImage)))
-    im2col = Math.max(im2col, (perImage + (inC + outC) * (side + 2) ** 2) * images * 4)
-  }
-  return 1.3 * (activations * 4 * 2.7 * batchSize + parameters * 4 * 4 + im2col)
-}
-
-export interface FitCheck {
-  fits: boolean
-  bytes: number
-  limitBytes: number
-  /** The largest batch that fits, 0 when not even one image does. */
-  largestBatch: number
-  message?: string
-}
-
-/** Whether training fits the backend's memory: wasm is limited to its 4 GiB heap, others to 70 % of RAM (GPU memory is not checked). */
-export function checkTrainingFits(config: UnetConfig, batchSize: number, backend: BackendName): FitCheck {
-  const bytes = estimateTrainingBytes(config, batchSize)
-  const limitBytes = backend === 'wasm' ? WASM_HEAP_LIMIT_BYTES : os.totalmem() * 0.7
-  let largestBatch = 0
-  while (largestBatch < 1024 && estimateTrainingBytes(config, largestBatch + 1) <= limitBytes) largestBatch++
-  const fits = bytes <= limitBytes
-  const gib = (b: number) => (b / 2 ** 30).toFixed(1)
-  const message = fits
-    ? undefined
-    : `Training a ${config.inputSize} px U-Net with ${config.baseFilters} base filters and depth ${config.depth} at batch size ${batchSize} ` +
-      `needs about ${gib(bytes)} GiB, more than the ${gib(limitBytes)} GiB the ${backend} backend can use. ` +
-      (largestBatch > 0
-        ? `A batch size of ${largestBatch} or less would fit.`
-        : 'Not even one image fits: choose a smaller input size or fewer base filters.')
-  return { fits, bytes, limitBytes, largestBatch, message }
+/** [tp, fp, fn, tn] of probabilities against 0/1 targets at threshold 0.5, as a 4-vector. */
+export function confusionCounts(y: tf.Tensor, p: tf.Tensor): tf.Tensor1D {
+  return tf.tidy(() => {
+    const predicted = p.greaterEqual(0.5).toFloat()
+    const tp = predicted.mul(y).sum()
+    const fp = predicted.sum().sub(tp)
+    const fn = y.sum().sub(tp)
+    const tn = tf.scalar(y.size).sub(tp).sub(fp).sub(fn)
+    return tf.stack([tp, fp, fn, tn]) as tf.Tensor1D
+  })
 }

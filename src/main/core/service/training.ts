@@ -3,7 +3,8 @@ import { z } from 'zod'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import type { TrainingApi, TrainingConfig } from '../../../shared/api/training'
+import type { TrainingApi, TrainingBackendChoice, TrainingConfig } from '../../../shared/api/training'
+import { checkTrainingFits } from '../model/fit'
 import { ApiError } from '../../../shared/errors'
 import { getDataset, getPhoto, previewPhotoId } from '../datasets/records'
 import { augmentedPreviews } from '../training/data'
@@ -48,13 +49,15 @@ const config: z.ZodType<TrainingConfig> = z
     if (problem) ctx.addIssue({ code: 'custom', path: ['inputSize'], message: problem })
   })
 
+const backendChoice = z.enum(['auto', 'webgpu', 'webgl', 'tensorflow', 'wasm', 'cpu'])
+
 export const trainingSchemas: Schemas<K> = {
   'training.presets': none,
   'training.backend': none,
-  'training.checkFit': z.object({ config }).strict(),
+  'training.checkFit': z.object({ config, backend: backendChoice.optional() }).strict(),
   'training.previews': z.object({ datasetId: id, photoId: id.optional(), inputSize, augment, seed: seed.optional() }).strict(),
-  'training.start': z.object({ datasetId: id, name: z.string().trim().max(200).optional(), config }).strict(),
-  'training.resume': z.object({ runId: id, epochs: epochs.optional() }).strict(),
+  'training.start': z.object({ datasetId: id, name: z.string().trim().max(200).optional(), config, backend: backendChoice.optional() }).strict(),
+  'training.resume': z.object({ runId: id, epochs: epochs.optional(), backend: backendChoice.optional() }).strict(),
   'runs.list': none,
   'runs.get': z.object({ id }).strict(),
   'runs.findByName': z.object({ name: z.string().trim().min(1).max(200) }).strict(),
@@ -71,17 +74,23 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
   const open = () => s.requireProject()
   const db = () => open().project.db
 
-  async function checkFit(c: TrainingConfig) {
-    const backend = expectedBackend(db()).backend
-    // Loaded on demand: the estimate lives with the network, whose module loads tfjs.
-    const { checkTrainingFits } = await import('../model/unet')
-    const fit = checkTrainingFits(c, c.batchSize, backend === 'tensorflow' ? 'tensorflow' : backend === 'cpu' ? 'cpu' : 'wasm')
+  /**
+   * The fit check for the backend that will train: the one asked for, else the one expected. The GPU worker's
+   * limits are known once a run used it on this project; until then the job checks them when it starts.
+   */
+  function checkFit(c: TrainingConfig, choice: TrainingBackendChoice = 'auto') {
+    const backend = choice === 'auto' ? expectedBackend(db()).backend : choice
+    const onGpu = backend === 'webgl' || backend === 'webgpu'
+    const gpu = onGpu ? runs.lastGpuWorker(db()) : null
+    // The GPU worker's limits are not known until a run met it: the job checks them when it starts.
+    if (onGpu && !gpu) return { fits: true, bytes: 0, limitBytes: 0, largestBatch: 0, backend, message: null }
+    const fit = gpu ? checkTrainingFits(c, c.batchSize, gpu.backend, gpu) : checkTrainingFits(c, c.batchSize, backend === 'tensorflow' || backend === 'cpu' ? backend : 'wasm')
     return { fits: fit.fits, bytes: fit.bytes, limitBytes: fit.limitBytes, largestBatch: fit.largestBatch, backend, message: fit.message ?? null }
   }
 
-  function startJob(runId: number, resume: boolean) {
+  function startJob(runId: number, resume: boolean, backend: TrainingBackendChoice | undefined) {
     const run = runs.getRun(db(), runId)
-    const params: TrainJobParams = { runId, resume }
+    const params: TrainJobParams = { runId, resume, backend: backend ?? 'auto' }
     const job = open().jobs.start('train', `${resume ? 'Resume' : 'Train'} “${run.name}”`, params)
     runs.setRunJob(db(), runId, job.id)
     return { run: runs.getRun(db(), runId), job }
@@ -94,8 +103,8 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
     async 'training.backend'() {
       return expectedBackend(db())
     },
-    async 'training.checkFit'({ config }) {
-      return checkFit(config)
+    async 'training.checkFit'({ config, backend }) {
+      return checkFit(config, backend)
     },
     async 'training.previews'({ datasetId, photoId, inputSize, augment, seed }) {
       const problem = networkProblem({ inputSize, depth: 1 })
@@ -119,13 +128,13 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
       const samples = await Promise.all(previews.map(async (p) => ({ image: await pngDataUrl(p.photo), mask: await pngDataUrl(p.mask) })))
       return { photoId: photo.id, photoName: photo.name, samples }
     },
-    async 'training.start'({ datasetId, name, config }) {
-      const fit = await checkFit(config)
+    async 'training.start'({ datasetId, name, config, backend }) {
+      const fit = checkFit(config, backend)
       if (!fit.fits) throw new ApiError('bad_input', fit.message!)
       const run = runs.createRun(db(), datasetId, name, config)
-      return startJob(run.id, false)
+      return startJob(run.id, false, backend)
     },
-    async 'training.resume'({ runId, epochs }) {
+    async 'training.resume'({ runId, epochs, backend }) {
       const run = runs.getRun(db(), runId)
       if (run.status === 'running') throw new ApiError('conflict', `“${run.name}” is still training.`)
       if (epochs !== undefined) {
@@ -134,7 +143,7 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
       } else if (!run.canResume) {
         throw new ApiError('conflict', `“${run.name}” has nothing to resume: it ${run.status === 'completed' ? 'finished' : 'ran'} all ${run.config.epochs} epochs. Ask for more epochs to continue it.`)
       }
-      return startJob(runId, true)
+      return startJob(runId, true, backend)
     },
     async 'runs.list'() {
       return runs.listRuns(db())

@@ -250,6 +250,14 @@ export const migrations: Migration[] = [
         );
       `)
     }
+  },
+  {
+    version: 6,
+    name: 'the GPU worker a run trained on (renderer string and limits)',
+    up(db) {
+      // JSON of the GPU worker's hello (backend, renderer, software, texture/buffer limits); NULL when it did not compute.
+      db.exec(`ALTER TABLE runs ADD COLUMN gpu TEXT`)
+    }
   }
 ]
 

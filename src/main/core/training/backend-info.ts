@@ -22,15 +22,16 @@ export function expectedBackend(db: Db): TrainingBackend {
   const last = lastRunBackend(db)
   if (last) return { ...last, measured: true }
   if (installed('@tensorflow/tfjs-node-gpu'))
-    return { backend: 'tensorflow', device: 'GPU if TensorFlow finds CUDA 11.2 and cuDNN 8.1, else CPU (checked when training starts)', reason: null, measured: false }
+    return { backend: 'tensorflow', device: 'GPU if TensorFlow finds CUDA 11.2 and cuDNN 8.1, else CPU (checked when training starts)', reason: null, renderer: null, measured: false }
   if (installed('@tensorflow/tfjs-node'))
-    return { backend: 'tensorflow', device: 'CPU (TensorFlow)', reason: '@tensorflow/tfjs-node-gpu is not installed, so no GPU is used.', measured: false }
+    return { backend: 'tensorflow', device: 'CPU (TensorFlow)', reason: '@tensorflow/tfjs-node-gpu is not installed, so no GPU is used.', renderer: null, measured: false }
   const threads = wasmThreads()
   return {
     backend: 'wasm',
     device: `CPU (wasm, ${threads === 1 ? 'one thread' : `${threads} threads`})`,
     reason:
-      'Native TensorFlow (@tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node) is not installed: its install downloads libtensorflow, which needs internet access. Install it to train on a GPU.',
+      'Native TensorFlow (@tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node) is not installed: its install downloads libtensorflow, which needs internet access. Install it to train on a GPU, or train in the desktop app, whose GPU worker uses the GPU through WebGL2/WebGPU.',
+    renderer: null,
     measured: false
   }
 }

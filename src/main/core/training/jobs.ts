@@ -51,6 +51,7 @@ export async function trainJob(params: TrainJobParams, ctx: JobContext<'train'>)
   const { config } = run
   const runDir = project.path('runs', String(run.id))
   const models = { best: `runs/${run.id}/best`, last: `runs/${run.id}/last` }
+  let closeEngine: (() => Promise<void>) | undefined
   try {
     ctx.progress(0, 0, 'Preparing the dataset snapshot…')
     await freezeMasks(project, run.id, signal)
@@ -64,13 +65,15 @@ export async function trainJob(params: TrainJobParams, ctx: JobContext<'train'>)
 
     ctx.progress(0, 0, 'Starting the training backend…')
     // tfjs loads here, in the job process, only when a run starts.
-    const { initBackend } = await import('../model/backend')
-    const { checkTrainingFits } = await import('../model/unet')
+    const { openEngine } = await import('../model/engine-choice')
+    const { checkTrainingFits } = await import('../model/fit')
     const { trainUnet } = await import('./train')
-    const backend = await initBackend({ wasmThreads: wasmThreads() })
+    const opened = await openEngine(params.backend ?? 'auto', { wasmThreads: wasmThreads() })
+    closeEngine = opened.close
+    const backend = opened.info
     // The ML core's reason carries module resolution details; people need the package names.
     setRunBackend(db, run.id, { ...backend, reason: backend.reason?.replace(/ \(Cannot find package [^)]*\)/g, '') })
-    const fit = checkTrainingFits(config, config.batchSize, backend.backend)
+    const fit = checkTrainingFits(config, config.batchSize, backend.backend, backend.gpu)
     if (!fit.fits) throw new ApiError('bad_input', fit.message!)
 
     if (params.resume) {
@@ -96,7 +99,7 @@ export async function trainJob(params: TrainJobParams, ctx: JobContext<'train'>)
       patience: config.patience,
       resume: params.resume,
       signal,
-      backend,
+      engine: opened,
       onBatch(epoch, batch, batchesInEpoch, loss) {
         done++
         ctx.progress(done, total, `Epoch ${epoch}/${config.epochs} · batch ${batch}/${batchesInEpoch}${batch === batchesInEpoch ? ' · validating' : ''}`)
@@ -122,5 +125,7 @@ export async function trainJob(params: TrainJobParams, ctx: JobContext<'train'>)
     if (signal.aborted) finishRun(db, run.id, 'cancelled')
     else finishRun(db, run.id, 'failed', { error: err instanceof Error ? err.message : String(err) })
     throw err
+  } finally {
+    await closeEngine?.()
   }
 }

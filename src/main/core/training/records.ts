@@ -2,6 +2,7 @@
 import type { Db } from '../store/database'
 import { ApiError } from '../../../shared/errors'
 import type { RunDetail, RunEpoch, RunMetrics, RunSnapshotPhoto, RunStatus, RunSummary, TrainingConfig } from '../../../shared/api/training'
+import type { GpuWorkerHello } from '../../../shared/gpu-worker'
 import { getDataset } from '../datasets/records'
 
 interface RunRow {
@@ -15,6 +16,7 @@ interface RunRow {
   backend: string | null
   device: string | null
   backend_reason: string | null
+  gpu: string | null
   job_id: number | null
   created_at: string
   finished_at: string | null
@@ -63,6 +65,7 @@ function toSummary(r: RunRow): RunSummary {
     backend: r.backend,
     device: r.device,
     backendReason: r.backend_reason,
+    renderer: r.gpu ? (JSON.parse(r.gpu) as GpuWorkerHello).renderer : null,
     jobId: r.job_id,
     createdAt: r.created_at,
     finishedAt: r.finished_at,
@@ -185,8 +188,14 @@ export function setRunJob(db: Db, runId: number, jobId: number): void {
   db.prepare(`UPDATE runs SET job_id = ?, status = 'running', error = NULL, finished_at = NULL WHERE id = ?`).run(jobId, runId)
 }
 
-export function setRunBackend(db: Db, runId: number, b: { backend: string; device: string; reason?: string }): void {
-  db.prepare('UPDATE runs SET backend = ?, device = ?, backend_reason = ? WHERE id = ?').run(b.backend, b.device, b.reason ?? null, runId)
+export function setRunBackend(db: Db, runId: number, b: { backend: string; device: string; reason?: string; gpu?: GpuWorkerHello }): void {
+  db.prepare('UPDATE runs SET backend = ?, device = ?, backend_reason = ?, gpu = ? WHERE id = ?').run(b.backend, b.device, b.reason ?? null, b.gpu ? JSON.stringify(b.gpu) : null, runId)
+}
+
+/** The GPU worker the latest run that used one saw on this project (its limits inform the fit check). */
+export function lastGpuWorker(db: Db): GpuWorkerHello | null {
+  const row = db.prepare(`SELECT gpu FROM runs WHERE gpu IS NOT NULL ORDER BY id DESC LIMIT 1`).get() as { gpu: string } | undefined
+  return row ? (JSON.parse(row.gpu) as GpuWorkerHello) : null
 }
 
 export function setRunEpochs(db: Db, runId: number, epochs: number): void {
@@ -247,9 +256,11 @@ export function deleteRunRecord(db: Db, id: number): void {
 }
 
 /** The backend the latest run that started measured (what the next run most likely gets). */
-export function lastRunBackend(db: Db): { backend: string; device: string; reason: string | null } | null {
+export function lastRunBackend(db: Db): { backend: string; device: string; reason: string | null; renderer: string | null } | null {
   const row = db
-    .prepare(`SELECT backend, device, backend_reason AS reason FROM runs WHERE backend IS NOT NULL ORDER BY id DESC LIMIT 1`)
-    .get() as { backend: string; device: string; reason: string | null } | undefined
-  return row ?? null
+    .prepare(`SELECT backend, device, backend_reason AS reason, gpu FROM runs WHERE backend IS NOT NULL ORDER BY id DESC LIMIT 1`)
+    .get() as { backend: string; device: string; reason: string | null; gpu: string | null } | undefined
+  if (!row) return null
+  const { gpu, ...rest } = row
+  return { ...rest, renderer: gpu ? (JSON.parse(gpu) as GpuWorkerHello).renderer : null }
 }

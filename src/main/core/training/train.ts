@@ -1,12 +1,18 @@
 // The training loop: Adam on a U-Net, batches streamed from disk, metrics per epoch on train and
 // validation, early stopping, cancel, best/last checkpoints and resume.
+// The maths runs on a TrainingEngine (tfjs in this process, or the GPU worker); everything else stays here, and
+// checkpoints are always written here, in the tfjs layers format, from the weights the engine hands back.
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { RunMetrics } from '../../../shared/api/training'
-import { initBackend, tf, type BackendInfo } from '../model/backend'
-import { batchCount, streamBatches, type AugmentOptions, type Batch, type Sample, type Sampling } from './data'
-import { buildUnet, checkTrainingFits, checkUnetConfig, lossFunction, type LossName, type UnetConfig } from '../model/unet'
-import { exists, loadModelFiles, loadOptimizerFiles, readableFolder, replaceFolder, saveModelFiles, saveOptimizerFiles, type ModelMeta } from '../model/model-io'
+import { batchCount, streamBatches, type AugmentOptions, type Sample, type Sampling } from './data'
+import type { LossName } from '../model/unet'
+import { checkUnetConfig, type UnetConfig } from '../model/unet-size'
+import { checkTrainingFits } from '../model/fit'
+import type { TrainingEngine } from '../model/engine'
+import { openEngine, type EngineInfo, type OpenEngine } from '../model/engine-choice'
+import { GpuWorkerError } from '../model/remote-engine'
+import { exists, readableFolder, readCheckpoint, readOptimizerState, replaceFolder, writeCheckpoint, writeOptimizerState, type ModelMeta } from '../model/model-io'
 
 export type Metrics = RunMetrics
 
@@ -43,8 +49,8 @@ export interface TrainOptions {
   signal?: AbortSignal
   onBatch?: (epoch: number, batch: number, batches: number, loss: number) => void
   onEpoch?: (metrics: EpochMetrics) => void
-  /** Backend to use; default: the best available (see initBackend). */
-  backend?: BackendInfo
+  /** Engine to compute on (the caller closes it); default: the best available (see openEngine), closed at the end. */
+  engine?: OpenEngine
 }
 
 export interface TrainResult {
@@ -55,7 +61,7 @@ export interface TrainResult {
   /** Epoch the run resumed after (0 for a fresh run), and whether the optimizer state came back too. */
   resumedAfterEpoch: number
   optimizerRestored: boolean
-  backend: BackendInfo
+  backend: EngineInfo
 }
 
 interface RunState {
@@ -105,42 +111,35 @@ class Confusion {
   }
 }
 
-/** [tp, fp, fn, tn] of probabilities against 0/1 targets at threshold 0.5, as a 4-vector. */
-export function confusionCounts(y: tf.Tensor, p: tf.Tensor): tf.Tensor1D {
-  return tf.tidy(() => {
-    const predicted = p.greaterEqual(0.5).toFloat()
-    const tp = predicted.mul(y).sum()
-    const fp = predicted.sum().sub(tp)
-    const fn = y.sum().sub(tp)
-    const tn = tf.scalar(y.size).sub(tp).sub(fp).sub(fn)
-    return tf.stack([tp, fp, fn, tn]) as tf.Tensor1D
-  })
-}
-
-function batchTensors(batch: Batch, size: number): { x: tf.Tensor4D; y: tf.Tensor4D } {
-  return { x: tf.tensor4d(batch.x, [batch.n, size, size, 3]), y: tf.tensor4d(batch.y, [batch.n, size, size, 1]) }
-}
-
-async function evaluate(
-  model: tf.LayersModel,
-  samples: Sample[],
-  o: TrainOptions,
-  loss: (y: tf.Tensor, p: tf.Tensor) => tf.Scalar,
-  seed: number,
-  sampling: Sampling
-): Promise<Metrics> {
+async function evaluate(engine: TrainingEngine, samples: Sample[], o: TrainOptions, seed: number, sampling: Sampling): Promise<Metrics> {
   const confusion = new Confusion()
-  const size = o.model.inputSize
-  for await (const batch of streamBatches(samples, { batchSize: o.batchSize, size, augment: null, seed, epoch: 0, sampling, signal: o.signal })) {
-    const { x, y } = batchTensors(batch, size)
-    const [lossValue, counts] = tf.tidy(() => {
-      const p = model.predict(x) as tf.Tensor
-      return [loss(y, p), confusionCounts(y, p)]
-    })
-    confusion.add(counts.dataSync(), lossValue.dataSync()[0], batch.n)
-    tf.dispose([x, y, lossValue, counts])
+  for await (const batch of streamBatches(samples, { batchSize: o.batchSize, size: o.model.inputSize, augment: null, seed, epoch: 0, sampling, signal: o.signal })) {
+    const step = await engine.evaluateBatch(batch.x, batch.y, batch.n)
+    confusion.add(step.counts, step.loss, batch.n)
   }
   return confusion.metrics()
+}
+
+/**
+ * A GPU failure in words, with what to do: the run stops, its last checkpoint stays, and it can be resumed
+ * (with a smaller batch, or on the CPU).
+ */
+function engineFailure(err: unknown, where: string, o: TrainOptions, backend: EngineInfo, lastEpoch: number): unknown {
+  if (!(err instanceof GpuWorkerError)) return err
+  const kept = lastEpoch > 0 ? `its checkpoint of epoch ${lastEpoch} is kept` : 'no epoch had finished, so there is no checkpoint yet'
+  const onCpu = 'resume it on the CPU (backend wasm) if it happens again'
+  if (err.failure.kind === 'out-of-memory' && o.batchSize === 1)
+    return new Error(`The GPU ran out of memory at ${where} with a batch of one image. The run stopped and ${kept}: resume it on the CPU (backend wasm). (${err.message})`)
+  if (err.failure.kind === 'out-of-memory') {
+    const fit = checkTrainingFits(o.model, o.batchSize, backend.backend, backend.gpu)
+    const smaller = Math.max(1, Math.min(fit.largestBatch, Math.floor(o.batchSize / 2)))
+    return new Error(
+      `The GPU ran out of memory at ${where} (batch size ${o.batchSize}): a batch size of ${smaller} would fit. The run stopped and ${kept}: resume it with a batch size of ${smaller}, or ${onCpu}. (${err.message})`
+    )
+  }
+  if (err.failure.kind === 'context-lost')
+    return new Error(`The GPU context was lost at ${where}: ${err.message} The run stopped and ${kept}: resume it, or ${onCpu}.`)
+  return new Error(`The GPU worker failed at ${where}: ${err.message} The run stopped and ${kept}: ${onCpu}.`)
 }
 
 /** Refuse a run that cannot work, with a message for the user. */
@@ -160,8 +159,16 @@ export function checkTrainingInput(o: Pick<TrainOptions, 'train' | 'validation' 
  */
 export async function trainUnet(o: TrainOptions): Promise<TrainResult> {
   checkTrainingInput(o)
-  const backend = o.backend ?? (await initBackend())
-  const fit = checkTrainingFits(o.model, o.batchSize, backend.backend)
+  const opened = o.engine ?? (await openEngine('auto'))
+  try {
+    return await trainOn(opened, o)
+  } finally {
+    if (!o.engine) await opened.close()
+  }
+}
+
+async function trainOn({ engine, info: backend }: OpenEngine, o: TrainOptions): Promise<TrainResult> {
+  const fit = checkTrainingFits(o.model, o.batchSize, backend.backend, backend.gpu)
   if (!fit.fits) throw new Error(fit.message)
 
   const lossName = o.loss ?? 'bce+dice'
@@ -173,69 +180,64 @@ export async function trainUnet(o: TrainOptions): Promise<TrainResult> {
 
   const sampling = o.sampling ?? { mode: 'whole' }
   let state: RunState = { config: o.model, seed, loss: lossName, learningRate, batchSize: o.batchSize, sampling, history: [], bestEpoch: 0, bestIoU: -1 }
-  let model: tf.LayersModel
-  const optimizer = tf.train.adam(learningRate)
   let optimizerRestored = false
+  let topology: unknown
   const lastFolder = o.resume ? await readableFolder(lastDir) : null
   if (lastFolder && (await exists(join(lastFolder, STATE_FILE)))) {
     state = JSON.parse(await readFile(join(lastFolder, STATE_FILE), 'utf8')) as RunState
     if (JSON.stringify(state.config) !== JSON.stringify(o.model))
       throw new Error(`Cannot resume the run in ${o.runDir}: it trained a different network (${JSON.stringify(state.config)}).`)
-    model = await loadModelFiles(lastFolder)
-    optimizerRestored = await loadOptimizerFiles(optimizer, lastFolder)
+    const checkpoint = await readCheckpoint(lastFolder)
+    ;({ topology } = await engine.build({ network: { kind: 'topology', topology: checkpoint.topology }, loss: state.loss, learningRate: state.learningRate, weights: checkpoint.weights }))
+    const optimizerState = await readOptimizerState(lastFolder)
+    if (optimizerState) {
+      await engine.setOptimizerState(optimizerState)
+      optimizerRestored = true
+    }
   } else {
-    model = buildUnet(o.model, seed)
+    ;({ topology } = await engine.build({ network: { kind: 'unet', size: o.model, seed }, loss: lossName, learningRate }))
   }
   const resumedAfterEpoch = state.history.length
-  const loss = lossFunction(state.loss)
   const size = o.model.inputSize
   const batches = batchCount(o.train.length, o.batchSize)
   let stoppedEarly = false
 
-  try {
-    for (let epoch = resumedAfterEpoch + 1; epoch <= o.epochs; epoch++) {
-      const started = performance.now()
-      const confusion = new Confusion()
-      let b = 0
-      for await (const batch of streamBatches(o.train, { batchSize: o.batchSize, size, augment: o.augment, seed: state.seed, epoch, sampling: state.sampling, signal: o.signal })) {
-        const { x, y } = batchTensors(batch, size)
-        let counts: tf.Tensor | undefined
-        const lossValue = optimizer.minimize(() => {
-          const p = model.apply(x, { training: true }) as tf.Tensor
-          counts = tf.keep(confusionCounts(y, p))
-          return loss(y, p)
-        }, true)!
-        const value = lossValue.dataSync()[0]
-        confusion.add(counts!.dataSync(), value, batch.n)
-        tf.dispose([x, y, lossValue, counts!])
-        if (!Number.isFinite(value)) throw new Error(`Training diverged at epoch ${epoch} (the loss became ${value}); try a lower learning rate.`)
-        o.onBatch?.(epoch, ++b, batches, value)
-        o.signal?.throwIfAborted()
-      }
-      const validation = await evaluate(model, o.validation, o, loss, state.seed, state.sampling)
-      const best = validation.iou > state.bestIoU
-      const metrics: EpochMetrics = { epoch, train: confusion.metrics(), validation, seconds: (performance.now() - started) / 1000, best }
-      state.history.push(metrics)
-      const meta: ModelMeta = { ...o.model, sampling: state.sampling, loss: state.loss, epoch, validationIoU: validation.iou }
-      if (best) {
-        state.bestIoU = validation.iou
-        state.bestEpoch = epoch
-        await replaceFolder(bestDir, (dir) => saveModelFiles(model, dir, meta))
-      }
-      await replaceFolder(lastDir, async (dir) => {
-        await saveModelFiles(model, dir, meta)
-        await saveOptimizerFiles(optimizer, dir)
-        await writeFile(join(dir, STATE_FILE), JSON.stringify(state))
-      })
-      o.onEpoch?.(metrics)
-      if (o.patience && epoch - state.bestEpoch >= o.patience && epoch < o.epochs) {
-        stoppedEarly = true
-        break
-      }
+  for (let epoch = resumedAfterEpoch + 1; epoch <= o.epochs; epoch++) {
+    const started = performance.now()
+    const confusion = new Confusion()
+    let b = 0
+    const failed = (where: string) => (err: unknown) => {
+      throw engineFailure(err, where, o, backend, epoch - 1)
     }
-  } finally {
-    model.dispose()
-    optimizer.dispose()
+    for await (const batch of streamBatches(o.train, { batchSize: o.batchSize, size, augment: o.augment, seed: state.seed, epoch, sampling: state.sampling, signal: o.signal })) {
+      const step = await engine.trainStep(batch.x, batch.y, batch.n).catch(failed(`batch ${b + 1} of epoch ${epoch}`))
+      confusion.add(step.counts, step.loss, batch.n)
+      if (!Number.isFinite(step.loss)) throw new Error(`Training diverged at epoch ${epoch} (the loss became ${step.loss}); try a lower learning rate.`)
+      o.onBatch?.(epoch, ++b, batches, step.loss)
+      o.signal?.throwIfAborted()
+    }
+    const validation = await evaluate(engine, o.validation, o, state.seed, state.sampling).catch(failed(`the validation of epoch ${epoch}`))
+    const best = validation.iou > state.bestIoU
+    const metrics: EpochMetrics = { epoch, train: confusion.metrics(), validation, seconds: (performance.now() - started) / 1000, best }
+    const weights = await engine.getWeights().catch(failed(`the checkpoint of epoch ${epoch}`))
+    const optimizerState = await engine.getOptimizerState().catch(failed(`the checkpoint of epoch ${epoch}`))
+    state.history.push(metrics)
+    const meta: ModelMeta = { ...o.model, sampling: state.sampling, loss: state.loss, epoch, validationIoU: validation.iou }
+    if (best) {
+      state.bestIoU = validation.iou
+      state.bestEpoch = epoch
+      await replaceFolder(bestDir, (dir) => writeCheckpoint(dir, { topology, weights }, meta))
+    }
+    await replaceFolder(lastDir, async (dir) => {
+      await writeCheckpoint(dir, { topology, weights }, meta)
+      if (optimizerState) await writeOptimizerState(dir, optimizerState)
+      await writeFile(join(dir, STATE_FILE), JSON.stringify(state))
+    })
+    o.onEpoch?.(metrics)
+    if (o.patience && epoch - state.bestEpoch >= o.patience && epoch < o.epochs) {
+      stoppedEarly = true
+      break
+    }
   }
   return {
     history: state.history,

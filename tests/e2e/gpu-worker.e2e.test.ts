@@ -1,0 +1,244 @@
+// The GPU worker: the real built page (out/renderer/gpu-worker.html) in Chromium, on WebGL2, driven by the real
+// job-process side (RemoteEngine, trainUnet, loadModel) through a test bridge that carries the same messages as
+// Electron's MessagePorts. Chromium here renders with SwiftShader (software): this checks correctness only.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { cp, readFile, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { browserMissing } from '../helpers/browser'
+import { openGpuWorkerPage, type GpuWorkerPage } from '../helpers/gpu-worker'
+import { tempDir } from '../helpers/temp'
+import { makePhotos } from '../training/fixtures'
+import { openEngine, type OpenEngine } from '../../src/main/core/model/engine-choice'
+import { setGpuWorkerConnector } from '../../src/main/core/model/gpu-connector'
+import type { WeightSet } from '../../src/main/core/model/engine'
+import { readCheckpoint } from '../../src/main/core/model/model-io'
+import { loadModel } from '../../src/main/core/model/predict'
+import { trainUnet, type TrainOptions } from '../../src/main/core/training/train'
+import { streamBatches, type Batch, type Sample } from '../../src/main/core/training/data'
+
+const skip = browserMissing()
+const network = { inputSize: 32, baseFilters: 4, depth: 2 }
+let worker: GpuWorkerPage
+let root: string
+let photos: Sample[]
+
+before(async () => {
+  if (skip) return
+  root = tempDir('leafseg-gpu-worker-')
+  photos = await makePhotos(join(root, 'photos'), 12, { width: 48, height: 40, seed: 7 })
+  worker = await openGpuWorkerPage()
+  setGpuWorkerConnector(() => worker.connect())
+})
+after(async () => {
+  if (skip) return
+  setGpuWorkerConnector(null)
+  await worker.close()
+  await rm(root, { recursive: true, force: true })
+})
+
+/** `count` augmented training batches of `size`, as the training loop streams them (epoch after epoch). */
+async function batches(count: number, size: number): Promise<Batch[]> {
+  const out: Batch[] = []
+  for (let epoch = 1; out.length < count; epoch++)
+    for await (const b of streamBatches(photos, { batchSize: size, size: 32, augment: { flips: true, rotate90: true }, seed: 5, epoch })) if (out.length < count) out.push(b)
+  return out
+}
+
+const run = (runDir: string, engine: OpenEngine, extra: Partial<TrainOptions> = {}): TrainOptions => ({
+  runDir,
+  train: photos.slice(0, 8),
+  validation: photos.slice(8),
+  model: network,
+  batchSize: 2,
+  epochs: 2,
+  learningRate: 3e-3,
+  loss: 'bce+dice',
+  augment: { flips: true },
+  seed: 3,
+  engine,
+  ...extra
+})
+
+/** ||a - b|| / ||b|| for one variable's values. */
+function relativeError(a: Float32Array, b: Float32Array): number {
+  let diff = 0
+  let norm = 0
+  for (let i = 0; i < a.length; i++) {
+    diff += (a[i] - b[i]) ** 2
+    norm += b[i] ** 2
+  }
+  return Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-12)
+}
+
+function byVariable(set: WeightSet): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>()
+  let offset = 0
+  for (const s of set.specs) {
+    const size = s.shape.reduce((a, b) => a * b, 1)
+    out.set(s.name, set.data.subarray(offset, offset + size))
+    offset += size
+  }
+  return out
+}
+
+test('the worker reports its renderer; SwiftShader is software: never called a GPU, never chosen by auto', { skip: skip ?? false }, async () => {
+  const webgl = await openEngine('webgl')
+  try {
+    assert.equal(webgl.info.backend, 'webgl')
+    assert.match(webgl.info.gpu!.renderer, /SwiftShader/)
+    assert.equal(webgl.info.gpu!.software, true)
+    assert.ok(webgl.info.gpu!.maxTextureSize! >= 4096, `max texture size ${webgl.info.gpu!.maxTextureSize}`)
+    assert.match(webgl.info.device, /^CPU through a software renderer \(WebGL2 on ANGLE .*SwiftShader.*\): not a GPU$/)
+  } finally {
+    await webgl.close()
+  }
+  const auto = await openEngine('auto')
+  try {
+    assert.notEqual(auto.info.backend, 'webgl')
+    assert.doesNotMatch(auto.info.device, /GPU/)
+    assert.match(auto.info.reason ?? '', /the GPU worker found only a software renderer \(ANGLE .*SwiftShader/)
+  } finally {
+    await auto.close()
+  }
+})
+
+test('every gradient of a small U-Net on WebGL matches the cpu backend, for each loss', { skip: skip ?? false }, async () => {
+  const gpu = await openEngine('webgl')
+  const cpu = await openEngine('cpu')
+  try {
+    const [batch] = await batches(1, 2)
+    for (const loss of ['bce', 'dice', 'bce+dice'] as const) {
+      await gpu.engine.build({ network: { kind: 'unet', size: network, seed: 1 }, loss, learningRate: 1e-3 })
+      await cpu.engine.build({ network: { kind: 'unet', size: network, seed: 1 }, loss, learningRate: 1e-3, weights: await gpu.engine.getWeights() })
+      const onGpu = byVariable(await gpu.engine.gradients(batch.x, batch.y, batch.n))
+      const onCpu = byVariable(await cpu.engine.gradients(batch.x, batch.y, batch.n))
+      assert.deepEqual([...onGpu.keys()], [...onCpu.keys()])
+      // Every layer kind has a variable: 3x3 convs, 2x2 transposed convs (up*), the 1x1 sigmoid output; pooling
+      // and concatenation have none, but every gradient below them passes through their backward pass.
+      for (const name of ['down0_conv1/kernel', 'bridge_conv2/kernel', 'up1/kernel', 'up0/bias', 'up0_conv1/kernel', 'mask/kernel']) assert.ok(onGpu.has(name), name)
+      for (const [name, g] of onGpu) {
+        const error = relativeError(g, onCpu.get(name)!)
+        assert.ok(error < 1e-5, `${loss}: the gradient of ${name} differs by ${error.toExponential(2)} (relative)`)
+      }
+    }
+  } finally {
+    await gpu.close()
+    await cpu.close()
+  }
+})
+
+test('20 training steps on WebGL give the loss curve of wasm from the same weights and batches', { skip: skip ?? false }, async () => {
+  const gpu = await openEngine('webgl')
+  const wasm = await openEngine('wasm')
+  try {
+    await gpu.engine.build({ network: { kind: 'unet', size: network, seed: 2 }, loss: 'bce+dice', learningRate: 3e-3 })
+    await wasm.engine.build({ network: { kind: 'unet', size: network, seed: 2 }, loss: 'bce+dice', learningRate: 3e-3, weights: await gpu.engine.getWeights() })
+    const curves = { gpu: [] as number[], wasm: [] as number[] }
+    for (const b of await batches(20, 2)) {
+      curves.gpu.push((await gpu.engine.trainStep(b.x, b.y, b.n)).loss)
+      curves.wasm.push((await wasm.engine.trainStep(b.x, b.y, b.n)).loss)
+    }
+    const worst = Math.max(...curves.gpu.map((l, i) => Math.abs(l - curves.wasm[i])))
+    assert.ok(worst < 1e-4, `the loss curves differ by up to ${worst}: ${JSON.stringify(curves)}`)
+    assert.ok(curves.gpu[19] < curves.gpu[0], 'the loss went down')
+  } finally {
+    await gpu.close()
+    await wasm.close()
+  }
+})
+
+test('a checkpoint trained on the worker predicts the same masks on wasm; a wasm run resumes on the worker', { skip: skip ?? false }, async () => {
+  const gpu = await openEngine('webgl')
+  try {
+    const runDir = join(root, 'on-gpu')
+    const result = await trainUnet(run(runDir, gpu))
+    assert.equal(result.backend.backend, 'webgl')
+    const x = (await batches(1, 4))[0]
+    const onWasm = await loadModel(join(runDir, 'best'), 'wasm')
+    const onGpu = await loadModel(join(runDir, 'best'), 'webgl')
+    const [p, q] = [await onWasm.predictBatch(x.x, x.n), await onGpu.predictBatch(x.x, x.n)]
+    onWasm.dispose()
+    onGpu.dispose()
+    let differing = 0
+    let worst = 0
+    for (let i = 0; i < p.length; i++) {
+      if (p[i] >= 0.5 !== q[i] >= 0.5) differing++
+      worst = Math.max(worst, Math.abs(p[i] - q[i]))
+    }
+    assert.ok(differing <= p.length * 1e-3, `${differing} of ${p.length} mask pixels differ`)
+    assert.ok(worst < 1e-3, `probabilities differ by up to ${worst}`)
+
+    // The reverse: one epoch on wasm, then its second epoch on the worker and, from a copy, on wasm again: the
+    // same losses and metrics, so the weights and Adam's state crossed intact.
+    const wasm = await openEngine('wasm')
+    const reverseDir = join(root, 'on-wasm')
+    await trainUnet(run(reverseDir, wasm, { epochs: 1 }))
+    await cp(reverseDir, `${reverseDir}-copy`, { recursive: true })
+    const onWorker = await trainUnet(run(reverseDir, gpu, { resume: true }))
+    const onCpu = await trainUnet(run(`${reverseDir}-copy`, wasm, { resume: true }))
+    await wasm.close()
+    assert.equal(onWorker.resumedAfterEpoch, 1)
+    assert.equal(onWorker.optimizerRestored, true)
+    assert.deepEqual(onWorker.history.map((e) => e.epoch), [1, 2])
+    const [w, c] = [onWorker.history[1], onCpu.history[1]]
+    assert.ok(Math.abs(w.train.loss - c.train.loss) < 1e-4, `epoch 2 train loss: ${w.train.loss} on the worker, ${c.train.loss} on wasm`)
+    assert.ok(Math.abs(w.validation.iou - c.validation.iou) < 1e-3, `epoch 2 validation IoU: ${w.validation.iou} on the worker, ${c.validation.iou} on wasm`)
+  } finally {
+    await gpu.close()
+  }
+})
+
+/** The epoch of the checkpoint in a run's last/ folder. */
+async function lastEpoch(runDir: string): Promise<number> {
+  await readCheckpoint(join(runDir, 'last')) // loads: the checkpoint is whole
+  return (JSON.parse(await readFile(join(runDir, 'last', 'leafseg.json'), 'utf8')) as { epoch: number }).epoch
+}
+
+test('a lost WebGL context stops the run with the message, keeps the last checkpoint, and the run resumes on the CPU', { skip: skip ?? false }, async () => {
+  const own = await openGpuWorkerPage() // losing the context ends WebGL in that page for good
+  setGpuWorkerConnector(() => own.connect())
+  try {
+    const gpu = await openEngine('webgl')
+    const runDir = join(root, 'lost')
+    const onBatch = (epoch: number, batch: number) => {
+      if (epoch === 2 && batch === 1) void own.loseContext()
+    }
+    await assert.rejects(
+      trainUnet(run(runDir, gpu, { epochs: 3, onBatch })),
+      /^Error: The GPU context was lost at batch 2 of epoch 2: The browser lost the WebGL context .*SwiftShader.* The run stopped and its checkpoint of epoch 1 is kept: resume it, or resume it on the CPU \(backend wasm\)/
+    )
+    await gpu.close()
+    assert.equal(await lastEpoch(runDir), 1)
+    const wasm = await openEngine('wasm')
+    const resumed = await trainUnet(run(runDir, wasm, { epochs: 3, resume: true }))
+    await wasm.close()
+    assert.deepEqual(resumed.history.map((e) => e.epoch), [1, 2, 3])
+  } finally {
+    setGpuWorkerConnector(() => worker.connect())
+    await own.close()
+  }
+})
+
+test('a batch too big for the GPU is refused before the run; running out mid-run stops it with a batch size and the checkpoint', { skip: skip ?? false }, async () => {
+  // A page told its GPU holds textures of at most 256² (tfjs's WEBGL_MAX_TEXTURE_SIZE): batch 3 fits, 4 does not.
+  const small = await openGpuWorkerPage({ maxTextureSize: 256 })
+  setGpuWorkerConnector(() => small.connect())
+  try {
+    const gpu = await openEngine('webgl')
+    const runDir = join(root, 'too-big')
+    await assert.rejects(trainUnet(run(runDir, gpu, { batchSize: 8 })), /at batch size 8 needs a tensor of 589,824 values, more than one GPU texture \(at most 256 px a side\) holds\. A batch size of 3 or less would fit\./)
+    await trainUnet(run(runDir, gpu, { epochs: 1 }))
+    // Out of memory mid-run, as when the estimate is wrong: the engine is told the GPU's textures are larger than they are.
+    const overReported: OpenEngine = { ...gpu, info: { ...gpu.info, gpu: { ...gpu.info.gpu!, maxTextureSize: 8192 } } }
+    await assert.rejects(
+      trainUnet(run(runDir, overReported, { batchSize: 8, resume: true })),
+      /^Error: The GPU ran out of memory at batch 1 of epoch 2 \(batch size 8\): a batch size of 4 would fit\. The run stopped and its checkpoint of epoch 1 is kept: resume it with a batch size of 4, or resume it on the CPU \(backend wasm\) if it happens again\. \(Requested texture size \[\d+x\d+\] greater than WebGL maximum/
+    )
+    assert.equal(await lastEpoch(runDir), 1)
+    await gpu.close()
+  } finally {
+    setGpuWorkerConnector(() => worker.connect())
+    await small.close()
+  }
+})
