@@ -6,11 +6,12 @@ import type { TrainingBackend } from '../../../shared/api/training'
 import type { Db } from '../store/database'
 import { wasmThreads } from '../model/threads'
 
-const require = createRequire(import.meta.url)
+// Not `require`: electron-vite's ES-module shim declares its own `require` in every chunk that uses one.
+const nodeRequire = createRequire(import.meta.url)
 
 function installed(pkg: string): boolean {
   try {
-    require.resolve(pkg)
+    nodeRequire.resolve(pkg)
     return true
   } catch {
     return false
