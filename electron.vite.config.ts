@@ -7,11 +7,13 @@ export default defineConfig({
     build: {
       rollupOptions: {
         // The window host, the job process (an Electron utilityProcess) and the matting helper process
-        // (Electron run as Node, for a second core) are separate bundles.
+        // (Electron run as Node, for a second core) are separate bundles; so is the command line, which the
+        // installed app runs with its own Electron as Node (installer/leafseg).
         input: {
           index: resolve('src/main/index.ts'),
           'job-process': resolve('src/main/job-process-entry.ts'),
-          'matte-process': resolve('src/main/core/matting/matte-process.ts')
+          'matte-process': resolve('src/main/core/matting/matte-process.ts'),
+          cli: resolve('src/cli/main.ts')
         }
       }
     }

@@ -2,7 +2,8 @@
 // Every Mat made from it must be deleted by its caller: wasm memory is not garbage-collected.
 import { createRequire } from 'node:module'
 
-const require = createRequire(import.meta.url)
+// Not `require`: electron-vite's ES-module shim declares its own `require` in every chunk that uses one.
+const nodeRequire = createRequire(import.meta.url)
 
 // opencv-wasm ships loose typings; we keep the module untyped here and type what we use at call sites.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -11,6 +12,6 @@ export type OpenCV = any
 let cvInstance: OpenCV | undefined
 
 export function opencv(): OpenCV {
-  if (!cvInstance) cvInstance = require('opencv-wasm').cv
+  if (!cvInstance) cvInstance = nodeRequire('opencv-wasm').cv
   return cvInstance
 }

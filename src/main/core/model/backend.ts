@@ -40,10 +40,11 @@ export interface BackendOptions {
   wasmThreads?: number
 }
 
-const require = createRequire(import.meta.url)
+// Not `require`: electron-vite's ES-module shim declares its own `require` in every chunk that uses one.
+const nodeRequire = createRequire(import.meta.url)
 
 export function defaultWasmDir(): string {
-  return join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')
+  return join(dirname(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')
 }
 
 // tfjs-node 4.22 calls util helpers that Node 23+ removed (tfjs #8609).
@@ -67,7 +68,7 @@ function polyfillNodeUtil(): void {
 export function probeTensorflowGpu(): { gpu: string | null; detail: string } {
   let modulePath: string
   try {
-    modulePath = require.resolve('@tensorflow/tfjs-node-gpu')
+    modulePath = nodeRequire.resolve('@tensorflow/tfjs-node-gpu')
   } catch {
     return { gpu: null, detail: 'tfjs-node-gpu is not installed' }
   }
@@ -112,7 +113,7 @@ async function tryTensorflow(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfj
 function enableWasmThreadsUnderNode(threads: number): () => void {
   const dir = mkdtempSync(join(tmpdir(), 'leafseg-wasm-threads-'))
   const mainPath = join(dir, 'main.js')
-  const bundle = readFileSync(require.resolve('@tensorflow/tfjs-backend-wasm'), 'utf8')
+  const bundle = readFileSync(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm'), 'utf8')
   const prelude =
     [...bundle.matchAll(/^var (require\$\$\d+) = require\('([a-z_]+)'\);$/gm)].map((m) => `var ${m[1]} = require('${m[2]}');`).join('\n') +
     '\nvar commonjsGlobal = globalThis;\n'

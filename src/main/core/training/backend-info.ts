@@ -7,11 +7,12 @@ import type { Db } from '../store/database'
 import { wasmThreads } from '../model/threads'
 import { lastRunBackend } from './records'
 
-const require = createRequire(import.meta.url)
+// Not `require`: electron-vite's ES-module shim declares its own `require` in every chunk that uses one.
+const nodeRequire = createRequire(import.meta.url)
 
 function installed(pkg: string): boolean {
   try {
-    require.resolve(pkg)
+    nodeRequire.resolve(pkg)
     return true
   } catch {
     return false
