@@ -49,8 +49,8 @@ void app.whenReady().then(() => {
     userDataDir: app.getPath('userData'),
     jobProcess: electronJobProcess,
     typedPathsAreChoices: false,
-    // The test job is for development (the dev server) only; a user's app does not offer it.
-    demoJob: Boolean(devServerUrl),
+    // The test job is for development (the dev server, or LEAFSEG_DEV=1 as for the CLI) only; a user's app does not offer it.
+    demoJob: Boolean(devServerUrl) || process.env.LEAFSEG_DEV === '1',
     async pickFolder(title) {
       const parent = BrowserWindow.getFocusedWindow()
       const options = { title, properties: ['openDirectory', 'createDirectory'] as ('openDirectory' | 'createDirectory')[] }
