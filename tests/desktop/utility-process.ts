@@ -3,6 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { fileURLToPath } from 'node:url'
+import { GPU_WORKER_REQUEST } from '../../src/shared/gpu-worker'
 
 const parentPortShim = fileURLToPath(new URL('./parent-port.mjs', import.meta.url))
 
@@ -18,7 +19,12 @@ export class NodeUtilityProcess extends EventEmitter {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc']
     })
-    this.child.on('message', (m) => this.emit('message', m))
+    this.child.on('message', (m) => {
+      // A job asking for the GPU worker's port: this stand-in has no worker window, so it answers as the main
+      // process does when the window cannot open, and the job falls back to the CPU.
+      if ((m as { type?: unknown } | null)?.type === GPU_WORKER_REQUEST) this.postMessage({ type: GPU_WORKER_REQUEST, error: 'no GPU worker window in this test' })
+      else this.emit('message', m)
+    })
     this.child.once('exit', (code) => this.emit('exit', code ?? 1))
   }
 
