@@ -8,8 +8,9 @@ import { importCommand, splitCommand } from './commands/datasets'
 import { matteCommand, trimapCommand } from './commands/matting'
 import { trainCommand } from './commands/training'
 import { evalCommand, predictCommand } from './commands/evaluation'
+import { exportCommand } from './commands/export'
 
-const commands: Command[] = [projectCreate, projectInfo, importCommand, splitCommand, trimapCommand, matteCommand, trainCommand, evalCommand, predictCommand, serve]
+const commands: Command[] = [projectCreate, projectInfo, importCommand, splitCommand, trimapCommand, matteCommand, trainCommand, evalCommand, predictCommand, exportCommand, serve]
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length))

@@ -143,6 +143,11 @@ export interface EvaluationApi {
   'evaluations.get'(args: { id: number; threshold: number }): Promise<EvaluationResult>
 
   'runs.compare'(args: { runIds: number[] }): Promise<RunComparison>
+  /**
+   * Write a run's checkpoint as an ONNX file (input 'image' [batch, height, width, 3] RGB 0..1, output 'mask'
+   * [batch, height, width, 1] leaf probabilities), for onnxruntime, Python or any ONNX tool: a job.
+   */
+  'runs.exportOnnx'(args: { runId: number; checkpoint: 'best' | 'last'; file: string }): Promise<JobInfo<'export-onnx'>>
 
   /** Predict masks for a folder of photos, or a dataset's photos, at full resolution: a job. */
   'predictions.start'(args: PredictionRequest): Promise<JobInfo<'predict'>>

@@ -29,6 +29,7 @@ export interface JobKinds {
   }
   predict: { params: PredictionRequest & { batchId: number }; result: { batchId: number; photos: number; problems: Problems }; events: never }
   measure: { params: { datasetId: number; file: string; measure: MeasurementSettings }; result: { file: string; rows: number }; events: never }
+  'export-onnx': { params: { runId: number; checkpoint: 'best' | 'last'; file: string }; result: { file: string; bytes: number }; events: never }
 }
 
 export type JobKind = keyof JobKinds

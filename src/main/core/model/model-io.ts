@@ -11,7 +11,7 @@ export const META_FILE = 'leafseg.json'
 const OPTIMIZER_FILE = 'optimizer.json'
 const OPTIMIZER_WEIGHTS_FILE = 'optimizer.bin'
 
-async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`)
   try {
     await writeFile(tmp, data)

@@ -14,7 +14,7 @@ import { maskFromProbabilities, writeProbabilityPng } from '../model/mask'
 import { datasetPhotos, getPhoto, setMask } from '../datasets/records'
 import { scanPhotos } from '../datasets/photos'
 import { stemOf } from '../datasets/util'
-import { runPredictor } from '../training/checkpoint'
+import { runModelDir, runPredictor } from '../training/checkpoint'
 import { makeTrimap } from '../matting/trimap'
 import { closedFormMatte } from '../matting/closedForm'
 import { estimateForeground, makeCutout } from '../matting/foreground'
@@ -198,4 +198,21 @@ export async function measureLabelledJob(params: { datasetId: number; file: stri
   }
   await writeMeasurementsCsv(params.file, rows)
   return { file: params.file, rows: rows.length }
+}
+
+/** A run's checkpoint written as an ONNX file (built from the network's layers and weights). */
+export const exportOnnxJob: JobHandler<'export-onnx'> = async (params, ctx) => {
+  const dir = runModelDir(ctx.project, params.runId, params.checkpoint)
+  ctx.progress(0, 1, 'Loading the model')
+  // tfjs loads only in the job process, when a model is used.
+  const [{ initBackend }, { loadModelFiles }, { writeOnnxFile }] = await Promise.all([import('../model/backend'), import('../model/model-io'), import('../model/onnx-export')])
+  await initBackend()
+  const model = await loadModelFiles(dir)
+  try {
+    const written = await writeOnnxFile(model, params.file)
+    ctx.progress(1, 1)
+    return written
+  } finally {
+    model.dispose()
+  }
 }

@@ -5,6 +5,7 @@ import type { TrainingConfig } from '../../../shared/api/training'
 import { ApiError } from '../../../shared/errors'
 import { confirmMask, getDataset, getPhoto } from '../datasets/records'
 import { getRun, getRunDetail } from '../training/records'
+import { runModelDir } from '../training/checkpoint'
 import { writeMeasurementsCsv } from '../prediction/csv'
 import { createEvaluation, evaluationAt, latestEvaluation, listEvaluations } from '../evaluation/records'
 import { evaluationItems } from '../evaluation/jobs'
@@ -28,6 +29,7 @@ export const evaluationSchemas: Schemas<K> = {
   'evaluations.list': z.object({ runId: id }).strict(),
   'evaluations.get': z.object({ id, threshold }).strict(),
   'runs.compare': z.object({ runIds: z.array(id).min(2).max(12) }).strict(),
+  'runs.exportOnnx': z.object({ runId: id, checkpoint, file: filePath }).strict(),
   'predictions.start': z
     .object({
       runId: id,
@@ -95,6 +97,11 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
         perPhoto,
         evaluations
       }
+    },
+    async 'runs.exportOnnx'({ runId, checkpoint, file }) {
+      const run = getRun(db(), runId)
+      runModelDir(s.requireProject().project, runId, checkpoint) // refused now, not in the job, when there is none
+      return jobs().start('export-onnx', `Export “${run.name}” (${checkpoint}) as ONNX`, { runId, checkpoint, file: s.checkPath(file) })
     },
     async 'predictions.start'({ runId, checkpoint, source, threshold, cutouts, measure }) {
       const run = getRun(db(), runId)
