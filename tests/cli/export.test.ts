@@ -1,30 +1,17 @@
 // `leafseg export`: a trained run's checkpoint written as ONNX by a real process, and run by onnxruntime.
 import { test, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, renameSync } from 'node:fs'
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import * as ort from 'onnxruntime-node'
 import { makePhotos } from '../training/fixtures'
 import { tempDir } from '../helpers/temp'
+import { leafseg, leafsegJson, leafsegWith } from '../helpers/cli'
 import { loadModel } from '../../src/main/core/model/predict'
+import { readRaster } from '../../src/main/core/imaging/raster'
 
-const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
-const env = { ...process.env, LEAFSEG_USER_DATA: tempDir(), LEAFSEG_WASM_THREADS: '1' }
 let work: string
 let project: string
-
-function leafseg(...args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], { encoding: 'utf8', env, timeout: 180_000 })
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
-}
-
-function leafsegJson<T>(...args: string[]): T {
-  const r = leafseg(...args, '--json')
-  assert.equal(r.code, 0, r.stderr)
-  return JSON.parse(r.stdout) as T
-}
 
 before(async () => {
   work = tempDir()
@@ -71,4 +58,33 @@ test('leafseg export refuses a bad checkpoint name and a run without that checkp
   assert.equal(noFile.code, 2)
   assert.match(noFile.stderr, /--onnx is required/)
   assert.equal(existsSync(file), false)
+})
+
+test('leafseg predict --model says which engine predicts; onnxruntime and tfjs agree; a broken photo is listed, the rest go on', async () => {
+  const images = join(work, 'new photos')
+  for (const s of await makePhotos(images, 3, { width: 70, height: 50, seed: 8, format: 'jpg' })) rmSync(s.maskPath)
+  writeFileSync(join(images, 'broken.jpg'), 'not a JPEG')
+  const model = join(project, 'runs', '1', 'last')
+  type Summary = { masks: number; engine: string; problems: { path: string; reason: string }[] }
+  const run = (engine: string, out: string) => {
+    const r = leafsegWith({ LEAFSEG_ENGINE: engine }, 'predict', '--model', model, '--images', images, '--out', out, '--json')
+    assert.equal(r.code, 0, r.stderr)
+    return JSON.parse(r.stdout) as Summary
+  }
+  const onnx = run('onnxruntime', join(work, 'by-onnx'))
+  const tfjs = run('tfjs', join(work, 'by-tfjs'))
+  assert.match(onnx.engine, /^onnxruntime \(CPU, \d+ threads?\)$/)
+  assert.match(tfjs.engine, /^tfjs \(/)
+  for (const summary of [onnx, tfjs]) {
+    assert.equal(summary.masks, 3)
+    assert.deepEqual(summary.problems.map((p) => p.path), [join(images, 'broken.jpg')])
+  }
+  const human = leafseg('predict', '--model', model, '--images', images, '--out', join(work, 'by-default'))
+  assert.match(human.stdout, /Predicted 3 mask\(s\) into .* with onnxruntime \(CPU/)
+  for (const name of ['leaf000', 'leaf001', 'leaf002']) {
+    const a = await readRaster(join(work, 'by-onnx', `${name}.png`), 1)
+    const b = await readRaster(join(work, 'by-tfjs', `${name}.png`), 1)
+    const differing = a.data.reduce((n, v, i) => n + (v !== b.data[i] ? 1 : 0), 0)
+    assert.ok(differing <= a.data.length / 1000, `${name}: ${differing} pixels differ`)
+  }
 })

@@ -90,11 +90,13 @@ export const predictCommand: Command = {
     return withSession(json, async (cli) => {
       let rows: MeasurementRow[]
       let problems: { path: string; reason: string }[]
+      let engine: string
       if (typeof values.model === 'string') {
         const model = values.model
         const result = await cli.withFolderProgress(() => cli.call('predictions.fromModel', { model, images, out, csv, threshold, measure }))
         rows = result.measurements
         problems = result.problems
+        engine = result.engine
       } else {
         const run = await findRun(cli, requireString(values, 'project'), requireString(values, 'run'))
         const checkpoint = values.checkpoint === 'last' ? 'last' : 'best'
@@ -102,15 +104,16 @@ export const predictCommand: Command = {
         const job = await cli.runJob(() => cli.call('predictions.start', { runId: run.id, checkpoint, source, threshold, cutouts: Boolean(values.cutouts), measure }))
         const { batchId } = job.result
         problems = job.result.problems
+        engine = job.result.engine
         await cli.call('predictions.exportMasks', { batchId, dir: out })
         if (csv !== undefined) await cli.call('predictions.exportCsv', { batchId, file: csv })
         rows = await cli.call('predictions.measurements', { batchId })
       }
       if (!json) {
-        console.log(`Predicted ${rows.length} mask(s) into ${out}${csv !== undefined ? `; measurements in ${csv}` : ''}.`)
+        console.log(`Predicted ${rows.length} mask(s) into ${out} with ${engine}${csv !== undefined ? `; measurements in ${csv}` : ''}.`)
         for (const p of problems.slice(0, 10)) console.log(`  ${p.path}: ${p.reason}`)
       }
-      return { masks: rows.length, out, csv: csv ?? null, problems, measurements: rows }
+      return { masks: rows.length, out, csv: csv ?? null, engine, problems, measurements: rows }
     })
   }
 }

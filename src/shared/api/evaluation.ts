@@ -163,7 +163,7 @@ export interface EvaluationApi {
    * A model folder applied to a folder of photos, without a project: masks (and measurements as CSV) written
    * to `out`. Runs in the caller's process (the command line); progress comes as 'folder.progress' events.
    */
-  'predictions.fromModel'(args: FolderPrediction): Promise<{ masks: number; out: string; csv: string | null; problems: { path: string; reason: string }[]; measurements: MeasurementRow[] }>
+  'predictions.fromModel'(args: FolderPrediction): Promise<{ masks: number; out: string; csv: string | null; problems: { path: string; reason: string }[]; measurements: MeasurementRow[]; engine: string }>
   /**
    * Use predicted masks as the photos' labels (dataset batches), marked model-made until confirmed. Photos with a
    * hand-made or confirmed mask keep it (listed in `kept`).

@@ -22,17 +22,23 @@ export interface LoadedModel {
   dispose(): void
 }
 
-/** Load the model in modelDir (model.json + weights.bin) on the current backend (started if needed). */
-export async function loadModel(modelDir: string): Promise<LoadedModel> {
-  await initBackend()
-  const model = await loadModelFiles(modelDir)
-  const meta = await loadModelMeta(modelDir)
+/** The side of the square RGB tiles a model takes; it is disposed and refused when its input is not that. */
+export function squareInputSize(model: tf.LayersModel, modelDir: string): number {
   const shape = model.inputs[0].shape
   const inputSize = shape[1]
   if (inputSize == null || shape[2] !== inputSize || shape[3] !== 3) {
     model.dispose()
     throw new Error(`The model in ${modelDir} does not take square RGB images (its input is ${JSON.stringify(shape)}).`)
   }
+  return inputSize
+}
+
+/** Load the model in modelDir (model.json + weights.bin) on the current backend (started if needed). */
+export async function loadModel(modelDir: string): Promise<LoadedModel> {
+  await initBackend()
+  const model = await loadModelFiles(modelDir)
+  const meta = await loadModelMeta(modelDir)
+  const inputSize = squareInputSize(model, modelDir)
   const predictor: LoadedModel = {
     inputSize,
     meta,

@@ -21,6 +21,7 @@ import { estimateForeground, makeCutout } from '../matting/foreground'
 import { measureLeaves } from './measure'
 import { measurementRow, writeMeasurementsCsv, type MeasurementRow } from './csv'
 import { batchPhotos, getBatch, markAccepted, recordPredictedPhoto } from './records'
+import { readAhead } from './read-ahead'
 
 const rel = (project: Project, path: string) => relative(project.dir, path).split('\\').join('/')
 
@@ -52,11 +53,12 @@ export const predictJob: JobHandler<'predict'> = async (params, ctx) => {
   await mkdir(join(dir, 'photos'), { recursive: true })
   const used = new Set<string>()
   try {
-    for (const [i, input] of inputs.entries()) {
+    for await (const { item: input, index: i, photo, error } of readAhead(inputs, (input) => input.path)) {
       signal.throwIfAborted()
-      ctx.progress(i, inputs.length, input.name)
+      ctx.progress(i, inputs.length, `${input.name} · ${model.engine}`)
       try {
-        const rgb = await readRaster(input.path, 3)
+        if (!photo) throw error!
+        const rgb = photo
         const map = await predictPhoto(predictor, rgb, { ...options, signal, photo: input.name })
         // Files are named after the photo (made unique when two photos share a name).
         let stem = stemOf(input.name)
@@ -108,7 +110,7 @@ export const predictJob: JobHandler<'predict'> = async (params, ctx) => {
       }
     }
     ctx.progress(inputs.length, inputs.length)
-    return { batchId: params.batchId, photos: inputs.length - problems.filter((p) => !p.reason.startsWith('No cutout')).length, problems }
+    return { batchId: params.batchId, photos: inputs.length - problems.filter((p) => !p.reason.startsWith('No cutout')).length, problems, engine: model.engine }
   } finally {
     model.dispose()
   }

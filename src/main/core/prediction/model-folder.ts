@@ -4,7 +4,8 @@ import { basename, join } from 'node:path'
 import { ApiError } from '../../../shared/errors'
 import type { ApiResult } from '../../../shared/api'
 import type { FolderPrediction } from '../../../shared/api/evaluation'
-import { readRaster, writePng } from '../imaging/raster'
+import { writePng } from '../imaging/raster'
+import { readAhead } from './read-ahead'
 import { fullResolution, predictPhoto } from '../model/tiling'
 import { maskFromProbabilities } from '../model/mask'
 import { scanPhotos } from '../datasets/photos'
@@ -20,24 +21,29 @@ export async function predictWithModelFolder(
   const files = scan.files.filter((f) => !f.problem)
   const problems = scan.files.filter((f) => f.problem).map((f) => ({ path: f.path, reason: f.problem!.message }))
   if (files.length === 0) throw new ApiError('bad_input', `No photos in ${req.images}.`)
-  const { loadModel } = await import('../model/predict') // tfjs only when a model is used
-  const model = await loadModel(req.model)
+  const { loadInferenceModel } = await import('../model/engine') // tfjs and onnxruntime only when a model is used
+  const model = await loadInferenceModel(req.model)
   const rows: MeasurementRow[] = []
   try {
     await mkdir(req.out, { recursive: true })
     const { predictor, options } = fullResolution(model)
-    for (const [i, f] of files.entries()) {
-      const rgb = await readRaster(f.path, 3)
-      const map = await predictPhoto(predictor, rgb, { ...options, photo: f.path })
-      const mask = maskFromProbabilities(map.data, rgb.width, rgb.height, req.threshold)
-      await writePng(join(req.out, `${stemOf(f.path)}.png`), mask)
-      const measured = measureLeaves(mask, { minLeafAreaPx: req.measure.minLeafAreaPx, pixelsPerMm: req.measure.pxPerMm ?? undefined })
-      rows.push(measurementRow(basename(f.path), measured, { source: 'predicted', runId: req.model, threshold: req.threshold }))
-      onProgress(i + 1, files.length, basename(f.path))
+    for await (const { item: f, index: i, photo, error } of readAhead(files, (f) => f.path)) {
+      // A photo that fails is listed with its reason; the others go on.
+      try {
+        if (!photo) throw error!
+        const map = await predictPhoto(predictor, photo, { ...options, photo: f.path })
+        const mask = maskFromProbabilities(map.data, photo.width, photo.height, req.threshold)
+        await writePng(join(req.out, `${stemOf(f.path)}.png`), mask)
+        const measured = measureLeaves(mask, { minLeafAreaPx: req.measure.minLeafAreaPx, pixelsPerMm: req.measure.pxPerMm ?? undefined })
+        rows.push(measurementRow(basename(f.path), measured, { source: 'predicted', runId: req.model, threshold: req.threshold }))
+      } catch (err) {
+        problems.push({ path: f.path, reason: (err as Error).message })
+      }
+      onProgress(i + 1, files.length, `${basename(f.path)} · ${model.engine}`)
     }
   } finally {
     model.dispose()
   }
   if (req.csv) await writeMeasurementsCsv(req.csv, rows)
-  return { masks: rows.length, out: req.out, csv: req.csv ?? null, problems, measurements: rows }
+  return { masks: rows.length, out: req.out, csv: req.csv ?? null, problems, measurements: rows, engine: model.engine }
 }

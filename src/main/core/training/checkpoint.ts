@@ -2,7 +2,7 @@
 import { join } from 'node:path'
 import { ApiError } from '../../../shared/errors'
 import type { Project } from '../project'
-import type { LoadedModel } from '../model/predict'
+import type { InferenceModel } from '../model/onnx-engine'
 import { fullResolution, type PredictOptions, type Predictor } from '../model/tiling'
 import { getRun } from './records'
 
@@ -15,10 +15,10 @@ export function runModelDir(project: Project, runId: number, checkpoint: 'best' 
 }
 
 /** The run's checkpoint as a full-resolution predictor. */
-export async function runPredictor(project: Project, runId: number, checkpoint: 'best' | 'last'): Promise<{ model: LoadedModel; predictor: Predictor; options: PredictOptions }> {
+export async function runPredictor(project: Project, runId: number, checkpoint: 'best' | 'last'): Promise<{ model: InferenceModel; predictor: Predictor; options: PredictOptions }> {
   const dir = runModelDir(project, runId, checkpoint)
-  // tfjs loads here, in the job process, on first use: the main process and CLI start-up never pay for it.
-  const { loadModel } = await import('../model/predict')
-  const model = await loadModel(dir)
+  // tfjs (and onnxruntime) load here, in the job process, on first use: the main process and CLI start-up never pay for it.
+  const { loadInferenceModel } = await import('../model/engine')
+  const model = await loadInferenceModel(dir)
   return { model, ...fullResolution(model) }
 }
