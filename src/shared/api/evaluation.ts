@@ -1,5 +1,6 @@
 // Evaluation, comparison, prediction and leaf measurements (issue 6).
 import type { JobInfo } from './jobs'
+import type { JobStatus } from '../domain'
 import type { RunEpoch, RunSummary, TrainingConfig } from './training'
 
 /** The five figures, each pooled over all pixels and averaged over photos (they differ). */
@@ -96,6 +97,14 @@ export interface PredictionBatch {
   pxPerMm: number | null
   createdAt: string
   photos: number
+  /** Files in its source when its last job started (copies of one photo count apart; null for older batches). */
+  total: number | null
+  /** Photos that failed in its last job (listed by predictions.problems). */
+  problems: number
+  /** Its last job's status: 'cancelled', 'failed' or 'interrupted' batches can be resumed. */
+  status: JobStatus | null
+  /** Its last job stopped before the end, or some photos failed: predictions.resume continues it (or retries them). */
+  canResume: boolean
 }
 
 /** One photo's leaf measurements: a row of the measurement CSV (columns in prediction/csv.ts). */
@@ -153,6 +162,13 @@ export interface EvaluationApi {
   'predictions.start'(args: PredictionRequest): Promise<JobInfo<'predict'>>
   'predictions.list'(args: Record<string, never>): Promise<PredictionBatch[]>
   'predictions.photos'(args: { batchId: number }): Promise<PredictedPhoto[]>
+  /** The photos that failed in the batch's last job, each with its reason. */
+  'predictions.problems'(args: { batchId: number }): Promise<{ path: string; reason: string }[]>
+  /**
+   * Continue a batch that was cancelled, failed or stopped, or retry its failed photos: a job with the batch's own
+   * settings that skips the photos it already has (by content hash).
+   */
+  'predictions.resume'(args: { batchId: number }): Promise<JobInfo<'predict'>>
   /** Write the batch's measurements as CSV (one row per photo, with the run and settings). */
   'predictions.exportCsv'(args: { batchId: number; file: string }): Promise<{ file: string; rows: number }>
   /** The batch's measurements, one row per photo (what exportCsv writes). */

@@ -9,7 +9,7 @@ import { runModelDir } from '../training/checkpoint'
 import { writeMeasurementsCsv } from '../prediction/csv'
 import { createEvaluation, evaluationAt, latestEvaluation, listEvaluations } from '../evaluation/records'
 import { evaluationItems } from '../evaluation/jobs'
-import { batchPhotos, createBatch, getBatch, listBatches } from '../prediction/records'
+import { batchPhotos, batchProblems, batchRequest, createBatch, getBatch, listBatches, setBatchJob } from '../prediction/records'
 import { acceptPredictions, batchCsvRows } from '../prediction/jobs'
 import type { Methods, Schemas } from './area'
 import { filePath, id, ids, within } from './app'
@@ -42,6 +42,8 @@ export const evaluationSchemas: Schemas<K> = {
     .strict(),
   'predictions.list': z.object({}).strict(),
   'predictions.photos': z.object({ batchId: id }).strict(),
+  'predictions.problems': z.object({ batchId: id }).strict(),
+  'predictions.resume': z.object({ batchId: id }).strict(),
   'predictions.exportCsv': z.object({ batchId: id, file: filePath }).strict(),
   'predictions.measurements': z.object({ batchId: id }).strict(),
   'predictions.exportMasks': z.object({ batchId: id, dir: filePath }).strict(),
@@ -118,7 +120,23 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
         minLeafAreaPx: measure.minLeafAreaPx,
         pxPerMm: measure.pxPerMm
       })
-      return jobs().start('predict', `Predict ${sourceName} with “${run.name}”`, { batchId, runId, checkpoint, source: stored, threshold, cutouts, measure })
+      const job = jobs().start('predict', `Predict ${sourceName} with “${run.name}”`, { batchId, runId, checkpoint, source: stored, threshold, cutouts, measure })
+      setBatchJob(db(), batchId, job.id)
+      return job
+    },
+    async 'predictions.problems'({ batchId }) {
+      getBatch(db(), batchId)
+      return batchProblems(db(), batchId)
+    },
+    async 'predictions.resume'({ batchId }) {
+      const batch = getBatch(db(), batchId)
+      if (batch.status === 'running' || batch.status === 'queued') throw new ApiError('conflict', `Batch ${batchId} is still predicting.`)
+      const request = batchRequest(db(), batchId)
+      if (!request) throw new ApiError('bad_input', `Batch ${batchId} was made before batches could be resumed: start a new prediction.`)
+      if (!batch.canResume) throw new ApiError('conflict', `Batch ${batchId} has predicted all ${batch.photos} photos; nothing to resume.`)
+      const job = jobs().start('predict', `Resume predicting ${batch.sourceName} with “${batch.runName}”`, request)
+      setBatchJob(db(), batchId, job.id)
+      return job
     },
     async 'predictions.list'() {
       return listBatches(db())

@@ -249,6 +249,26 @@ export const migrations: Migration[] = [
         );
       `)
     }
+  },
+  {
+    version: 6,
+    name: 'prediction batches that survive: photo hashes, problems, photos in all',
+    up(db) {
+      db.exec(`
+        -- A resumed batch skips the photos it already has, by content hash (the batch fixes the run).
+        ALTER TABLE predicted_photos ADD COLUMN photo_hash TEXT;
+        CREATE INDEX predicted_photos_by_hash ON predicted_photos (batch_id, photo_hash);
+        -- Photos in the batch's source when its last job started (null before this version).
+        ALTER TABLE prediction_batches ADD COLUMN total INTEGER;
+        -- Photos that failed in the batch's last job, with the reason; a resume tries them again.
+        CREATE TABLE prediction_problems (
+          id INTEGER PRIMARY KEY,
+          batch_id INTEGER NOT NULL REFERENCES prediction_batches(id) ON DELETE CASCADE,
+          path TEXT NOT NULL,
+          reason TEXT NOT NULL
+        );
+      `)
+    }
   }
 ]
 
