@@ -9,8 +9,9 @@ import { matteCommand, trimapCommand } from './commands/matting'
 import { trainCommand } from './commands/training'
 import { evalCommand, predictCommand } from './commands/evaluation'
 import { exportCommand } from './commands/export'
+import { predictResumeCommand } from './commands/prediction-batches'
 
-const commands: Command[] = [projectCreate, projectInfo, importCommand, splitCommand, trimapCommand, matteCommand, trainCommand, evalCommand, predictCommand, exportCommand, serve]
+const commands: Command[] = [projectCreate, projectInfo, importCommand, splitCommand, trimapCommand, matteCommand, trainCommand, evalCommand, predictResumeCommand, predictCommand, exportCommand, serve]
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length))

@@ -1,7 +1,8 @@
-// Exporting a run as ONNX from the Runs view in Chromium: the file is written and onnxruntime runs it.
+// Prediction in Chromium: a run exported as ONNX from the Runs view (onnxruntime runs the file), and a batch
+// with a photo that failed, retried from the Predict view.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, renameSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import type { JobInfo } from '../../src/shared/domain'
@@ -11,14 +12,17 @@ import { tempDir } from '../helpers/temp'
 import { makePhotos } from '../training/fixtures'
 
 const { skip, state } = browserHost({ width: 1400, height: 900 })
+let runId: number
+
+async function wait(job: JobInfo): Promise<JobInfo> {
+  const done = await state.t.service.requireProject().jobs.wait(job.id)
+  assert.equal(done.status, 'succeeded', `${done.title}: ${done.error}`)
+  return done
+}
 
 test('a run is exported as ONNX from its detail in the Runs view', { skip }, async () => {
   const { t, page } = state
   const api = t.service.api
-  const wait = async (job: JobInfo) => {
-    const done = await t.service.requireProject().jobs.wait(job.id)
-    assert.equal(done.status, 'succeeded', `${done.title}: ${done.error}`)
-  }
   const src = tempDir()
   const samples = await makePhotos(join(src, 'photos'), 6, { width: 48, height: 48, seed: 2 })
   mkdirSync(join(src, 'masks'))
@@ -32,6 +36,7 @@ test('a run is exported as ONNX from its detail in the Runs view', { skip }, asy
   const config = { ...defaults, preset: 'custom' as const, inputSize: 32, baseFilters: 4, depth: 2, batchSize: 4, epochs: 1 }
   const { run, job } = await api['training.start']({ datasetId, name: 'Tiny', config })
   await wait(job)
+  runId = run.id
 
   await page.goto(t.host.url)
   await page.getByTestId('nav-runs').click()
@@ -53,4 +58,31 @@ test('a run is exported as ONNX from its detail in the Runs view', { skip }, asy
   assert.deepEqual(out.mask.dims, [1, 32, 32, 1])
   assert.ok([...(out.mask.data as Float32Array)].every((p) => p >= 0 && p <= 1), 'leaf probabilities')
   await session.release()
+})
+
+test('a batch with a photo that failed lists it, and retries only it from the Predict view', { skip }, async () => {
+  const { t, page } = state
+  const folder = join(tempDir(), 'field')
+  for (const s of await makePhotos(folder, 3, { width: 90, height: 70, seed: 4, format: 'jpg' })) rmSync(s.maskPath)
+  writeFileSync(join(folder, 'broken.jpg'), Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(100, 3)]))
+  await wait(await t.service.api['predictions.start']({ runId, checkpoint: 'last', source: { kind: 'folder', dir: folder }, threshold: 0.5, cutouts: false, measure: { minLeafAreaPx: 5, pxPerMm: null } }))
+
+  await page.getByTestId('nav-predict').click()
+  await page.getByTestId('predict-batch').first().click()
+  const bar = page.getByTestId('predict-resume-bar')
+  await bar.waitFor()
+  assert.match((await bar.textContent()) ?? '', /1 photo failed/)
+  await page.getByTestId('predict-problems').locator('summary').click()
+  assert.match((await page.getByTestId('predict-problems').textContent()) ?? '', /broken\.jpg/)
+  assert.equal(await page.getByTestId('predict-photos').locator('tbody tr').count(), 3)
+  await screenshot(page, 'predict-01-batch-with-failed-photo')
+
+  copyFileSync(join(folder, 'leaf000.jpg'), join(folder, 'broken.jpg')) // the lab replaces the damaged file
+  // A copy of a photo the batch already has: its content is done, so nothing is predicted twice.
+  rmSync(join(folder, 'leaf000.jpg'))
+  await page.getByTestId('predict-resume').click()
+  await bar.waitFor({ state: 'detached', timeout: 60_000 })
+  await page.getByTestId('predict-problems').waitFor({ state: 'detached' })
+  assert.equal(await page.getByTestId('predict-photos').locator('tbody tr').count(), 3)
+  await screenshot(page, 'predict-02-batch-retried')
 })

@@ -1,12 +1,16 @@
-// `leafseg export`: a trained run's checkpoint written as ONNX by a real process, and run by onnxruntime.
+// Prediction from the command line, as real processes: `leafseg export` (ONNX), the engine that predicts, and a
+// batch whose process was killed, resumed with `leafseg predict resume`.
 import { test, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
+import { spawn } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
+import Database from 'better-sqlite3'
 import { makePhotos } from '../training/fixtures'
 import { tempDir } from '../helpers/temp'
-import { leafseg, leafsegJson, leafsegWith } from '../helpers/cli'
+import { cliEntry, cliEnv, leafseg, leafsegJson, leafsegWith } from '../helpers/cli'
 import { loadModel } from '../../src/main/core/model/predict'
 import { readRaster } from '../../src/main/core/imaging/raster'
 
@@ -87,4 +91,42 @@ test('leafseg predict --model says which engine predicts; onnxruntime and tfjs a
     const differing = a.data.reduce((n, v, i) => n + (v !== b.data[i] ? 1 : 0), 0)
     assert.ok(differing <= a.data.length / 1000, `${name}: ${differing} pixels differ`)
   }
+})
+
+test('a batch whose process was killed is resumed by leafseg predict resume, skipping the photos it has', async () => {
+  const images = join(work, 'many photos')
+  for (const s of await makePhotos(images, 12, { width: 500, height: 400, seed: 12, format: 'jpg' })) rmSync(s.maskPath)
+  const out = join(work, 'killed-out')
+  // tfjs, one thread: slow enough that the process is killed part-way.
+  const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, 'predict', '--project', project, '--run', 'tiny', '--images', images, '--out', out], {
+    env: { ...cliEnv, LEAFSEG_ENGINE: 'tfjs' },
+    stdio: 'ignore'
+  })
+  const db = new Database(join(project, 'leafseg.sqlite'), { readonly: true })
+  const predicted = () => {
+    const row = db.prepare('SELECT COUNT(*) AS n, MAX(batch_id) AS batch FROM predicted_photos WHERE batch_id = (SELECT MAX(id) FROM prediction_batches)').get() as { n: number; batch: number | null }
+    return row
+  }
+  let before = predicted()
+  for (let i = 0; i < 600 && before.n < 2; i++) {
+    await sleep(100)
+    before = predicted()
+  }
+  child.kill('SIGKILL')
+  await new Promise((resolve) => child.once('exit', resolve))
+  before = predicted()
+  assert.ok(before.n >= 2 && before.n < 12, `${before.n} photos predicted before the kill`)
+
+  const csv = join(work, 'resumed.csv')
+  const resumed = leafsegJson<{ batch: number; photos: number; skipped: number; problems: unknown[]; engine: string }>('predict', 'resume', '--project', project, '--out', out, '--csv', csv)
+  assert.equal(resumed.batch, before.batch)
+  assert.equal(resumed.skipped, before.n)
+  assert.equal(resumed.photos, 12 - before.n)
+  assert.deepEqual(resumed.problems, [])
+  assert.equal(predicted().n, 12)
+  assert.equal(readFileSync(csv, 'utf8').trim().split('\n').length, 13)
+  db.close()
+  const nothingLeft = leafseg('predict', 'resume', '--project', project)
+  assert.equal(nothingLeft.code, 2)
+  assert.match(nothingLeft.stderr, /No prediction batch in this project can be resumed/)
 })
