@@ -10,8 +10,9 @@ import { trainCommand } from './commands/training'
 import { evalCommand, predictCommand } from './commands/evaluation'
 import { exportCommand } from './commands/export'
 import { predictResumeCommand } from './commands/prediction-batches'
+import { predictMergeCommand } from './commands/shards'
 
-const commands: Command[] = [projectCreate, projectInfo, importCommand, splitCommand, trimapCommand, matteCommand, trainCommand, evalCommand, predictResumeCommand, predictCommand, exportCommand, serve]
+const commands: Command[] = [projectCreate, projectInfo, importCommand, splitCommand, trimapCommand, matteCommand, trainCommand, evalCommand, predictResumeCommand, predictMergeCommand, predictCommand, exportCommand, serve]
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length))

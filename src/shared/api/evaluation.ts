@@ -135,13 +135,33 @@ export interface PredictionRequest {
 /** A model folder (model.json + weights.bin) applied to a folder of photos, without a project's run. */
 export interface FolderPrediction {
   model: string
-  images: string
+  /** The photos: a folder (walked), or `list`, a file naming one photo per line; exactly one of the two. */
+  images?: string
+  list?: string
+  /** Only the index-th (1-based) of `count` equal parts of the photos sorted by path; a manifest goes into `out`. */
+  shard?: { index: number; count: number }
   /** Where the masks go: one PNG per photo, named like it. */
   out: string
   /** Where the measurements go, as CSV (optional). */
   csv?: string
   threshold: number
   measure: MeasurementSettings
+}
+
+/** What merging shards' outputs found. */
+export interface ShardMerge {
+  csv: string
+  rows: number
+  /** Shards found, of how many the run had. */
+  shards: number
+  of: number
+  missingShards: number[]
+  /** Shards given twice (their photos count once). */
+  duplicateShards: number[]
+  /** Photos predicted in more than one shard (kept once). */
+  duplicatePhotos: string[]
+  /** Photos a shard had but did not predict, with the reason. */
+  missingPhotos: { path: string; reason: string }[]
 }
 
 export interface EvaluationApi {
@@ -179,7 +199,18 @@ export interface EvaluationApi {
    * A model folder applied to a folder of photos, without a project: masks (and measurements as CSV) written
    * to `out`. Runs in the caller's process (the command line); progress comes as 'folder.progress' events.
    */
-  'predictions.fromModel'(args: FolderPrediction): Promise<{ masks: number; out: string; csv: string | null; problems: { path: string; reason: string }[]; measurements: MeasurementRow[]; engine: string }>
+  'predictions.fromModel'(args: FolderPrediction): Promise<{
+    masks: number
+    out: string
+    csv: string | null
+    problems: { path: string; reason: string }[]
+    measurements: MeasurementRow[]
+    engine: string
+    /** With a shard: which, and how many photos it had. */
+    shard: { index: number; count: number; photos: number } | null
+  }>
+  /** Join the outputs of `predictions.fromModel` shards into one CSV, reporting missing and duplicate photos. */
+  'predictions.mergeShards'(args: { dirs: string[]; csv: string }): Promise<ShardMerge>
   /**
    * Use predicted masks as the photos' labels (dataset batches), marked model-made until confirmed. Photos with a
    * hand-made or confirmed mask keep it (listed in `kept`).

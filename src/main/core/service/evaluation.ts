@@ -16,6 +16,7 @@ import { filePath, id, ids, within } from './app'
 import { probabilityThresholdBounds } from '../../../shared/bounds'
 import { exportBatchMasks } from '../prediction/jobs'
 import { predictWithModelFolder } from '../prediction/model-folder'
+import { mergeShards } from '../prediction/shards'
 import type { LeafsegService } from './service'
 
 type K = keyof EvaluationApi
@@ -47,7 +48,20 @@ export const evaluationSchemas: Schemas<K> = {
   'predictions.exportCsv': z.object({ batchId: id, file: filePath }).strict(),
   'predictions.measurements': z.object({ batchId: id }).strict(),
   'predictions.exportMasks': z.object({ batchId: id, dir: filePath }).strict(),
-  'predictions.fromModel': z.object({ model: filePath, images: filePath, out: filePath, csv: filePath.optional(), threshold, measure }).strict(),
+  'predictions.fromModel': z
+    .object({
+      model: filePath,
+      images: filePath.optional(),
+      list: filePath.optional(),
+      shard: z.object({ index: z.number().int().min(1), count: z.number().int().min(1).max(1_000_000) }).strict().refine((s) => s.index <= s.count, 'the shard index is at most the count').optional(),
+      out: filePath,
+      csv: filePath.optional(),
+      threshold,
+      measure
+    })
+    .strict()
+    .refine((r) => (r.images === undefined) !== (r.list === undefined), 'give either images (a folder) or list (a file of photo paths)'),
+  'predictions.mergeShards': z.object({ dirs: z.array(filePath).min(1).max(100_000), csv: filePath }).strict(),
   'predictions.accept': z.object({ batchId: id, photoIds: ids.optional() }).strict(),
   'photos.confirmMask': z.object({ id }).strict(),
   'measurements.labelled': z.object({ datasetId: id, file: filePath, measure }).strict()
@@ -159,8 +173,12 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
       return exportBatchMasks(s.requireProject().project, batchId, s.checkPath(dir))
     },
     async 'predictions.fromModel'(args) {
-      const checked = { ...args, model: s.checkPath(args.model), images: s.checkPath(args.images), out: s.checkPath(args.out), csv: args.csv === undefined ? undefined : s.checkPath(args.csv) }
+      const optional = (p: string | undefined) => (p === undefined ? undefined : s.checkPath(p))
+      const checked = { ...args, model: s.checkPath(args.model), images: optional(args.images), list: optional(args.list), out: s.checkPath(args.out), csv: optional(args.csv) }
       return predictWithModelFolder(checked, s.folderProgress('predictions.fromModel'))
+    },
+    async 'predictions.mergeShards'({ dirs, csv }) {
+      return mergeShards(dirs.map((d) => s.checkPath(d)), s.checkPath(csv))
     },
     async 'predictions.accept'({ batchId, photoIds }) {
       return acceptPredictions(s.requireProject().project, batchId, photoIds)
