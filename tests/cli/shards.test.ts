@@ -63,6 +63,10 @@ test('4 shards in 4 processes, merged, give what one unsharded run gives', async
   const single = await leafsegAsync({}, ['predict', '--model', model, '--list', list, '--out', whole, '--csv', join(work, 'whole.csv'), '--json'])
   assert.equal(single.code, 0, single.stderr)
   assert.equal(readFileSync(csv, 'utf8'), readFileSync(join(work, 'whole.csv'), 'utf8'))
+  // And the per-leaf CSVs beside them.
+  const leaves = readFileSync(join(work, 'merged.leaves.csv'), 'utf8')
+  assert.equal(leaves, readFileSync(join(work, 'whole.leaves.csv'), 'utf8'))
+  assert.match(leaves.split('\n')[0], /^photo,leaf,centroid_x,centroid_y,area_px,area_mm2,perimeter_px,/)
   // The masks mirror the photos' folders, and are the same bytes whichever process made them.
   const pngs = (dir: string, under = ''): string[] =>
     readdirSync(join(dir, under), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? pngs(dir, join(under, e.name)) : e.name.endsWith('.png') ? [join(under, e.name)] : []))

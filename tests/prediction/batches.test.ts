@@ -2,7 +2,7 @@
 // a photo that fails listed with its reason while the rest go on.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, renameSync, rmSync, writeFileSync, copyFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, copyFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { LeafsegService } from '../../src/main/core/service/service'
 import { inProcessJobs } from '../../src/main/core/job-process'
@@ -80,6 +80,18 @@ test('a cancelled batch resumes: done photos are skipped by hash, a broken photo
   for (const p of before) assert.deepEqual(after.find((a) => a.id === p.id), p, `${p.name} was kept as it was`)
   const done = (await api['predictions.list']({})).find((b) => b.id === batch.id)!
   assert.deepEqual([done.status, done.photos, done.problems], ['succeeded', 16, 1])
+  // Traits of every predicted photo and of its leaves, and both CSVs.
+  const { photos: traits } = await api['predictions.traits']({ batchId: batch.id })
+  assert.equal(traits.length, 16)
+  for (const p of traits.filter((t) => t.leaves.length > 0)) {
+    assert.equal(p.traits!.areaPx, p.leaves.reduce((sum, l) => sum + l.areaPx, 0), p.name)
+    assert.ok(p.traits!.solidity! > 0 && p.traits!.solidity! <= 1)
+  }
+  const csv = join(tempDir(), 'traits.csv')
+  const exported = await api['predictions.exportCsv']({ batchId: batch.id, file: csv })
+  assert.equal(exported.leavesFile, csv.replace(/\.csv$/, '.leaves.csv'))
+  assert.equal(readFileSync(exported.leavesFile, 'utf8').trim().split('\n').length, 1 + exported.leaves)
+  assert.equal(exported.leaves, traits.reduce((n, p) => n + p.leaves.length, 0))
   const problems = await api['predictions.problems']({ batchId: batch.id })
   assert.equal(problems.length, 1)
   assert.match(problems[0].reason, /broken\.jpg/)

@@ -64,7 +64,7 @@ const row = (photo: string, areaPx: number): MeasurementRow => ({
 function shardDir(index: number, count: number, photos: string[], failed: string[] = [], model = '/models/best'): string {
   const dir = tempDir()
   mkdirSync(dir, { recursive: true })
-  const predicted = photos.filter((p) => !failed.includes(p)).map((path, i) => ({ path, row: row(path.split('/').at(-1)!, i + index) }))
+  const predicted = photos.filter((p) => !failed.includes(p)).map((path, i) => ({ path, row: row(path.split('/').at(-1)!, i + index), leaves: [] }))
   const manifest = { format: 'leafseg-shard', version: 1, shard: { index, count }, model, threshold: 0.5, photos, predicted, problems: failed.map((path) => ({ path, reason: 'Input file has corrupt header' })), engine: 'onnxruntime (CPU, 1 thread)', finishedAt: '' }
   writeFileSync(join(dir, SHARD_MANIFEST), JSON.stringify(manifest))
   return dir

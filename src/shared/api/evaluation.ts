@@ -107,8 +107,44 @@ export interface PredictionBatch {
   canResume: boolean
 }
 
+/** Shape and colour traits of a leaf, or of all a photo's leaves (formulas in prediction/traits.ts and the README). */
+export interface Traits {
+  areaPx: number
+  perimeterPx: number
+  convexHullAreaPx: number
+  solidity: number | null
+  bboxWidthPx: number
+  bboxHeightPx: number
+  ellipseMajorPx: number
+  ellipseMinorPx: number
+  eccentricity: number
+  /** In mm and mm² with a scale; null without. */
+  areaMm2: number | null
+  perimeterMm: number | null
+  convexHullAreaMm2: number | null
+  ellipseMajorMm: number | null
+  ellipseMinorMm: number | null
+  meanR: number
+  meanG: number
+  meanB: number
+  hueCircularMean: number | null
+  exg: number | null
+  gli: number | null
+  vari: number | null
+}
+
+export interface LeafTraits extends Traits {
+  /** 1 = the largest leaf of its photo. */
+  leaf: number
+  /** Centroid, in pixels. */
+  centroidX: number
+  centroidY: number
+}
+
 /** One photo's leaf measurements: a row of the measurement CSV (columns in prediction/csv.ts). */
 export interface MeasurementRow extends LeafFigures {
+  /** Traits of all its leaves together (predicted photos); null or absent where not measured. */
+  traits?: Traits | null
   photo: string
   minLeafAreaPx: number
   noisePx: number
@@ -148,6 +184,11 @@ export interface FolderPrediction {
   measure: MeasurementSettings
 }
 
+/** A batch's traits: per photo (all its leaves together) and per leaf. */
+export interface BatchTraits {
+  photos: { id: number; name: string; traits: Traits | null; leaves: LeafTraits[] }[]
+}
+
 /** What merging shards' outputs found. */
 export interface ShardMerge {
   csv: string
@@ -182,6 +223,8 @@ export interface EvaluationApi {
   'predictions.start'(args: PredictionRequest): Promise<JobInfo<'predict'>>
   'predictions.list'(args: Record<string, never>): Promise<PredictionBatch[]>
   'predictions.photos'(args: { batchId: number }): Promise<PredictedPhoto[]>
+  /** Shape and colour traits of the batch's photos and of each of their leaves. */
+  'predictions.traits'(args: { batchId: number }): Promise<BatchTraits>
   /** The photos that failed in the batch's last job, each with its reason. */
   'predictions.problems'(args: { batchId: number }): Promise<{ path: string; reason: string }[]>
   /**
@@ -189,8 +232,8 @@ export interface EvaluationApi {
    * settings that skips the photos it already has (by content hash).
    */
   'predictions.resume'(args: { batchId: number }): Promise<JobInfo<'predict'>>
-  /** Write the batch's measurements as CSV (one row per photo, with the run and settings). */
-  'predictions.exportCsv'(args: { batchId: number; file: string }): Promise<{ file: string; rows: number }>
+  /** Write the batch's measurements as CSV (one row per photo, with the run and settings), and its leaves beside it. */
+  'predictions.exportCsv'(args: { batchId: number; file: string }): Promise<{ file: string; rows: number; leavesFile: string; leaves: number }>
   /** The batch's measurements, one row per photo (what exportCsv writes). */
   'predictions.measurements'(args: { batchId: number }): Promise<MeasurementRow[]>
   /** Copy the batch's masks (and cutouts) into a folder, named like the photos. */

@@ -20,8 +20,9 @@ import { closedFormMatte } from '../matting/closedForm'
 import { estimateForeground, makeCutout } from '../matting/foreground'
 import { measureLeaves } from './measure'
 import { measurementRow, writeMeasurementsCsv, type MeasurementRow } from './csv'
-import { batchDone, batchPhotos, getBatch, markAccepted, recordBatchProblem, recordPredictedPhoto, startBatch } from './records'
+import { batchDone, batchPhotos, batchTraits, getBatch, markAccepted, recordBatchProblem, recordPredictedPhoto, startBatch } from './records'
 import { readAhead } from './read-ahead'
+import { leafTraits } from './traits'
 
 const rel = (project: Project, path: string) => relative(project.dir, path).split('\\').join('/')
 
@@ -120,6 +121,7 @@ export const predictJob: JobHandler<'predict'> = async (params, ctx) => {
           }
         }
         const m = measureLeaves(mask, { minLeafAreaPx: params.measure.minLeafAreaPx, pixelsPerMm: params.measure.pxPerMm ?? undefined, photo: input.name })
+        const traits = leafTraits(mask, rgb, { minLeafAreaPx: params.measure.minLeafAreaPx, pixelsPerMm: params.measure.pxPerMm, photo: input.name })
         recordPredictedPhoto(project.db, params.batchId, {
           name: input.name,
           sourcePath: input.photoId === null ? input.path : null,
@@ -129,6 +131,8 @@ export const predictJob: JobHandler<'predict'> = async (params, ctx) => {
           probabilityFile: rel(project, probabilityFile),
           cutoutFile,
           photoHash: input.hash!,
+          traits: traits.photo,
+          leafTraits: traits.leaves,
           width: rgb.width,
           height: rgb.height,
           areaPx: m.areaPx,
@@ -153,6 +157,7 @@ export const predictJob: JobHandler<'predict'> = async (params, ctx) => {
 /** The batch's measurements as CSV rows, with the run and the settings that made them. */
 export function batchCsvRows(db: Db, batchId: number): MeasurementRow[] {
   const batch = getBatch(db, batchId)
+  const traits = new Map(batchTraits(db, batchId).map((p) => [p.id, p.traits]))
   return batchPhotos(db, batchId).map((p) => ({
     photo: p.name,
     width: p.width,
@@ -166,7 +171,8 @@ export function batchCsvRows(db: Db, batchId: number): MeasurementRow[] {
     scalePxPerMm: batch.pxPerMm,
     source: 'predicted',
     runId: String(batch.runId),
-    threshold: batch.threshold
+    threshold: batch.threshold,
+    traits: traits.get(p.id) ?? null
   }))
 }
 

@@ -8,10 +8,11 @@ import { writePng } from '../imaging/raster'
 import { readAhead } from './read-ahead'
 import { fullResolution, predictPhoto } from '../model/tiling'
 import { maskFromProbabilities } from '../model/mask'
-import { shardPhotos, writeShardManifest } from './shards'
+import { shardPhotos, writeShardManifest, type ShardManifest } from './shards'
+import { leafTraits } from './traits'
 import { stemOf } from '../datasets/util'
 import { measureLeaves } from './measure'
-import { measurementRow, writeMeasurementsCsv, type MeasurementRow } from './csv'
+import { leavesCsvPath, measurementRow, writeLeavesCsv, writeMeasurementsCsv, type MeasurementRow } from './csv'
 
 export async function predictWithModelFolder(
   req: FolderPrediction,
@@ -34,7 +35,7 @@ export async function predictWithModelFolder(
     return join(dir, `${stemOf(photo)}.png`)
   }
   const rows: MeasurementRow[] = []
-  const predicted: { path: string; row: MeasurementRow }[] = []
+  const predicted: ShardManifest['predicted'] = []
   try {
     await mkdir(req.out, { recursive: true })
     const { predictor, options } = fullResolution(model)
@@ -46,9 +47,10 @@ export async function predictWithModelFolder(
         const mask = maskFromProbabilities(map.data, photo.width, photo.height, req.threshold)
         await writePng(await maskPath(f.path), mask)
         const measured = measureLeaves(mask, { minLeafAreaPx: req.measure.minLeafAreaPx, pixelsPerMm: req.measure.pxPerMm ?? undefined })
-        const row = measurementRow(basename(f.path), measured, { source: 'predicted', runId: req.model, threshold: req.threshold })
+        const traits = leafTraits(mask, photo, { minLeafAreaPx: req.measure.minLeafAreaPx, pixelsPerMm: req.measure.pxPerMm, photo: f.path })
+        const row = { ...measurementRow(basename(f.path), measured, { source: 'predicted', runId: req.model, threshold: req.threshold }), traits: traits.photo }
         rows.push(row)
-        predicted.push({ path: f.path, row })
+        predicted.push({ path: f.path, row, leaves: traits.leaves })
       } catch (err) {
         problems.push({ path: f.path, reason: (err as Error).message })
       }
@@ -58,7 +60,10 @@ export async function predictWithModelFolder(
     model.dispose()
   }
   const csv = req.csv ?? (req.shard ? join(req.out, 'measurements.csv') : undefined)
-  if (csv) await writeMeasurementsCsv(csv, rows)
+  if (csv) {
+    await writeMeasurementsCsv(csv, rows)
+    await writeLeavesCsv(leavesCsvPath(csv), predicted.map((p) => ({ photo: p.row.photo, leaves: p.leaves, scalePxPerMm: req.measure.pxPerMm })))
+  }
   // The manifest is written last: a shard folder with one is a finished shard.
   if (req.shard) await writeShardManifest(req.out, { shard: req.shard, model: req.model, threshold: req.threshold, photos: scanned.map((f) => f.path), predicted, problems, engine: model.engine })
   const shard = req.shard ? { ...req.shard, photos: scanned.length } : null

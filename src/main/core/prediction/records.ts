@@ -1,6 +1,6 @@
 // Prediction batches and their predicted photos in SQLite.
 import { ApiError } from '../../../shared/errors'
-import type { PredictedPhoto, PredictionBatch } from '../../../shared/api/evaluation'
+import type { BatchTraits, LeafTraits, PredictedPhoto, PredictionBatch, Traits } from '../../../shared/api/evaluation'
 import type { Db } from '../store/database'
 import type { JobStatus } from '../../../shared/domain'
 import type { JobParams } from '../../../shared/api/jobs'
@@ -113,12 +113,23 @@ export function batchPhotos(db: Db, batchId: number): (PredictedPhoto & { noiseP
 export function recordPredictedPhoto(
   db: Db,
   batchId: number,
-  p: Omit<PredictedPhoto, 'id' | 'accepted'> & { noisePx: number; sourcePath: string | null; photoHash: string }
+  p: Omit<PredictedPhoto, 'id' | 'accepted'> & { noisePx: number; sourcePath: string | null; photoHash: string; traits: Traits | null; leafTraits: LeafTraits[] }
 ): void {
   db.prepare(
-    `INSERT INTO predicted_photos (batch_id, name, source_path, photo_id, photo_file, mask_file, probability_file, cutout_file, width, height, area_px, area_mm2, foreground_fraction, leaf_count, noise_px, photo_hash)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-  ).run(batchId, p.name, p.sourcePath, p.photoId, p.photoFile, p.maskFile, p.probabilityFile, p.cutoutFile, p.width, p.height, p.areaPx, p.areaMm2, p.foregroundFraction, p.leafCount, p.noisePx, p.photoHash)
+    `INSERT INTO predicted_photos (batch_id, name, source_path, photo_id, photo_file, mask_file, probability_file, cutout_file, width, height, area_px, area_mm2, foreground_fraction, leaf_count, noise_px, photo_hash, traits, leaf_traits)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+  ).run(batchId, p.name, p.sourcePath, p.photoId, p.photoFile, p.maskFile, p.probabilityFile, p.cutoutFile, p.width, p.height, p.areaPx, p.areaMm2, p.foregroundFraction, p.leafCount, p.noisePx, p.photoHash, JSON.stringify(p.traits), JSON.stringify(p.leafTraits))
+}
+
+/** Each predicted photo's traits (all its leaves together, and each leaf), in the batch's photo order. */
+export function batchTraits(db: Db, batchId: number): BatchTraits['photos'] {
+  const rows = db.prepare('SELECT id, name, traits, leaf_traits FROM predicted_photos WHERE batch_id = ? ORDER BY name COLLATE NOCASE, id').all(batchId) as {
+    id: number
+    name: string
+    traits: string | null
+    leaf_traits: string | null
+  }[]
+  return rows.map((r) => ({ id: r.id, name: r.name, traits: r.traits ? (JSON.parse(r.traits) as Traits | null) : null, leaves: r.leaf_traits ? (JSON.parse(r.leaf_traits) as LeafTraits[]) : [] }))
 }
 
 /** Content hashes of the photos the batch has predicted, and the file names its masks took. */

@@ -5,10 +5,10 @@
 import { readFile, stat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { ApiError } from '../../../shared/errors'
-import type { MeasurementRow, ShardMerge } from '../../../shared/api/evaluation'
+import type { LeafTraits, MeasurementRow, ShardMerge } from '../../../shared/api/evaluation'
 import { writeAtomic } from '../model/model-io'
 import { scanPhotos, type ScannedFile } from '../datasets/photos'
-import { writeMeasurementsCsv } from './csv'
+import { leavesCsvPath, writeLeavesCsv, writeMeasurementsCsv } from './csv'
 
 export const SHARD_MANIFEST = 'shard.json'
 
@@ -27,7 +27,7 @@ export interface ShardManifest {
   threshold: number
   /** Every photo of this shard, in order. */
   photos: string[]
-  predicted: { path: string; row: MeasurementRow }[]
+  predicted: { path: string; row: MeasurementRow; leaves: LeafTraits[] }[]
   problems: { path: string; reason: string }[]
   engine: string
   finishedAt: string
@@ -121,16 +121,16 @@ export async function mergeShards(dirs: string[], csv: string): Promise<ShardMer
     else seenShards.set(manifest.shard.index, dir)
   }
   const missingShards = Array.from({ length: first.shard.count }, (_, i) => i + 1).filter((k) => !seenShards.has(k))
-  const rows = new Map<string, MeasurementRow>()
+  const rows = new Map<string, ShardManifest['predicted'][number]>()
   const duplicatePhotos = new Set<string>()
   const problems = new Map<string, string>()
   const assigned = new Set<string>()
   for (const { manifest } of manifests) {
     for (const p of manifest.photos) assigned.add(p)
     for (const p of manifest.problems) problems.set(p.path, p.reason)
-    for (const { path, row } of manifest.predicted) {
-      if (rows.has(path)) duplicatePhotos.add(path)
-      else rows.set(path, row)
+    for (const predicted of manifest.predicted) {
+      if (rows.has(predicted.path)) duplicatePhotos.add(predicted.path)
+      else rows.set(predicted.path, predicted)
     }
   }
   const missingPhotos = [...assigned]
@@ -138,6 +138,7 @@ export async function mergeShards(dirs: string[], csv: string): Promise<ShardMer
     .sort(byCodePoint)
     .map((path) => ({ path, reason: problems.get(path) ?? 'not predicted' }))
   const ordered = [...rows.keys()].sort(byCodePoint).map((p) => rows.get(p)!)
-  await writeMeasurementsCsv(csv, ordered)
+  await writeMeasurementsCsv(csv, ordered.map((p) => p.row))
+  await writeLeavesCsv(leavesCsvPath(csv), ordered.map((p) => ({ photo: p.row.photo, leaves: p.leaves, scalePxPerMm: p.row.scalePxPerMm })))
   return { csv, rows: ordered.length, shards: seenShards.size, of: first.shard.count, missingShards, duplicateShards, duplicatePhotos: [...duplicatePhotos].sort(byCodePoint), missingPhotos }
 }

@@ -21,39 +21,9 @@
 import type { Raster } from '../imaging/raster'
 import { opencv } from '../imaging/opencv'
 import { leafComponents } from './measure'
+import type { LeafTraits, Traits } from '../../../shared/api/evaluation'
 
-export interface Traits {
-  areaPx: number
-  perimeterPx: number
-  convexHullAreaPx: number
-  solidity: number | null
-  bboxWidthPx: number
-  bboxHeightPx: number
-  ellipseMajorPx: number
-  ellipseMinorPx: number
-  eccentricity: number
-  /** In mm and mm² with a scale; null without. */
-  areaMm2: number | null
-  perimeterMm: number | null
-  convexHullAreaMm2: number | null
-  ellipseMajorMm: number | null
-  ellipseMinorMm: number | null
-  meanR: number
-  meanG: number
-  meanB: number
-  hueCircularMean: number | null
-  exg: number | null
-  gli: number | null
-  vari: number | null
-}
-
-export interface LeafTraits extends Traits {
-  /** 1 = the largest leaf. */
-  leaf: number
-  /** Centroid, in pixels. */
-  centroidX: number
-  centroidY: number
-}
+export type { LeafTraits, Traits }
 
 /** Sums over a set of pixels, from which its moments and colour follow. */
 class PixelSums {

@@ -6,10 +6,10 @@ import { ApiError } from '../../../shared/errors'
 import { confirmMask, getDataset, getPhoto } from '../datasets/records'
 import { getRun, getRunDetail } from '../training/records'
 import { runModelDir } from '../training/checkpoint'
-import { writeMeasurementsCsv } from '../prediction/csv'
+import { leavesCsvPath, writeLeavesCsv, writeMeasurementsCsv } from '../prediction/csv'
 import { createEvaluation, evaluationAt, latestEvaluation, listEvaluations } from '../evaluation/records'
 import { evaluationItems } from '../evaluation/jobs'
-import { batchPhotos, batchProblems, batchRequest, createBatch, getBatch, listBatches, setBatchJob } from '../prediction/records'
+import { batchPhotos, batchProblems, batchTraits, batchRequest, createBatch, getBatch, listBatches, setBatchJob } from '../prediction/records'
 import { acceptPredictions, batchCsvRows } from '../prediction/jobs'
 import type { Methods, Schemas } from './area'
 import { filePath, id, ids, within } from './app'
@@ -44,6 +44,7 @@ export const evaluationSchemas: Schemas<K> = {
   'predictions.list': z.object({}).strict(),
   'predictions.photos': z.object({ batchId: id }).strict(),
   'predictions.problems': z.object({ batchId: id }).strict(),
+  'predictions.traits': z.object({ batchId: id }).strict(),
   'predictions.resume': z.object({ batchId: id }).strict(),
   'predictions.exportCsv': z.object({ batchId: id, file: filePath }).strict(),
   'predictions.measurements': z.object({ batchId: id }).strict(),
@@ -138,6 +139,10 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
       setBatchJob(db(), batchId, job.id)
       return job
     },
+    async 'predictions.traits'({ batchId }) {
+      getBatch(db(), batchId)
+      return { photos: batchTraits(db(), batchId) }
+    },
     async 'predictions.problems'({ batchId }) {
       getBatch(db(), batchId)
       return batchProblems(db(), batchId)
@@ -164,7 +169,11 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
       if (rows.length === 0) throw new ApiError('bad_input', 'This batch has no predicted photos to export.')
       const target = s.checkPath(file)
       await writeMeasurementsCsv(target, rows)
-      return { file: target, rows: rows.length }
+      const batch = getBatch(db(), batchId)
+      const photos = batchTraits(db(), batchId).map((p) => ({ photo: p.name, leaves: p.leaves, scalePxPerMm: batch.pxPerMm }))
+      const leavesFile = leavesCsvPath(target)
+      await writeLeavesCsv(leavesFile, photos)
+      return { file: target, rows: rows.length, leavesFile, leaves: photos.reduce((n, p) => n + p.leaves.length, 0) }
     },
     async 'predictions.measurements'({ batchId }) {
       return batchCsvRows(db(), batchId)

@@ -257,6 +257,9 @@ export const migrations: Migration[] = [
       db.exec(`
         -- A resumed batch skips the photos it already has, by content hash (the batch fixes the run).
         ALTER TABLE predicted_photos ADD COLUMN photo_hash TEXT;
+        -- Shape and colour traits (JSON): of all the photo's leaves together, and of each leaf.
+        ALTER TABLE predicted_photos ADD COLUMN traits TEXT;
+        ALTER TABLE predicted_photos ADD COLUMN leaf_traits TEXT;
         CREATE INDEX predicted_photos_by_hash ON predicted_photos (batch_id, photo_hash);
         -- Photos in the batch's source when its last job started (null before this version).
         ALTER TABLE prediction_batches ADD COLUMN total INTEGER;
