@@ -85,4 +85,20 @@ test('a batch with a photo that failed lists it, and retries only it from the Pr
   await page.getByTestId('predict-problems').waitFor({ state: 'detached' })
   assert.equal(await page.getByTestId('predict-photos').locator('tbody tr').count(), 3)
   await screenshot(page, 'predict-02-batch-retried')
+
+  // Traits: a histogram across the leaves (then the photos) and a table of every photo's traits.
+  const { photos: traits } = await t.service.api['predictions.traits']({ batchId: (await t.service.api['predictions.list']({}))[0].id })
+  // A leaf one pixel thick has no hull area, so no solidity: it is left out of that histogram.
+  const leafCount = traits.reduce((n, p) => n + p.leaves.filter((l) => l.solidity !== null).length, 0)
+  const panel = page.getByTestId('traits-panel')
+  await panel.scrollIntoViewIfNeeded()
+  await page.getByTestId('trait-select').selectOption('solidity')
+  const bars = () => page.getByTestId('trait-histogram').locator('rect').evaluateAll((rects) => rects.map((r) => Number(r.getAttribute('data-count'))))
+  assert.equal((await bars()).reduce((a, b) => a + b, 0), leafCount, 'every leaf in a bar')
+  assert.equal((await page.getByTestId('trait-count').textContent())?.trim(), `${leafCount} leaves`)
+  await page.getByTestId('trait-level').selectOption('photo')
+  await page.waitForFunction(() => document.querySelector('[data-testid="trait-count"]')?.textContent?.trim() === '3 photos')
+  assert.equal((await bars()).reduce((a, b) => a + b, 0), 3)
+  assert.equal(await page.getByTestId('traits-table').locator('tbody tr').count(), 3)
+  await screenshot(page, 'predict-03-traits')
 })

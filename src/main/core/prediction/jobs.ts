@@ -77,7 +77,7 @@ export const predictJob: JobHandler<'predict'> = async (params, ctx) => {
     if (done.hashes.has(input.hash)) skipped++
     else todo.push(input)
   }
-  if (todo.length === 0) return { batchId: params.batchId, photos: 0, skipped, problems, engine: 'none (nothing left to predict)' }
+  if (todo.length === 0) return { batchId: params.batchId, photos: 0, skipped, problems, engine: 'none' }
   const { model, predictor, options } = await runPredictor(project, params.runId, params.checkpoint)
   const dir = project.path('predictions', String(params.batchId))
   await mkdir(join(dir, 'photos'), { recursive: true })
