@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const script = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json')), 'script', 'install.js')
 // No network: any download goes to a closed port and fails at once.
-const offline = { ...process.env, GLOBAL_AGENT_HTTPS_PROXY: 'http://127.0.0.1:9', GLOBAL_AGENT_HTTP_PROXY: 'http://127.0.0.1:9', ONNXRUNTIME_NODE_INSTALL: '' }
+const offline: NodeJS.ProcessEnv = { ...process.env, GLOBAL_AGENT_HTTPS_PROXY: 'http://127.0.0.1:9', GLOBAL_AGENT_HTTP_PROXY: 'http://127.0.0.1:9', ONNXRUNTIME_NODE_INSTALL: '' }
 
 test('npm reads onnxruntime-node-install=skip from the project’s .npmrc', () => {
   const npm = spawnSync('npm', ['config', 'get', 'onnxruntime-node-install'], { cwd: root, encoding: 'utf8' })
@@ -21,7 +21,9 @@ test('npm reads onnxruntime-node-install=skip from the project’s .npmrc', () =
 test('with it, onnxruntime-node’s install script downloads nothing and succeeds offline; without it, it tries and fails', { skip: process.platform !== 'linux' && 'the CUDA download is attempted on Linux' }, () => {
   const skipped = spawnSync(process.execPath, [script], { cwd: dirname(dirname(script)), env: { ...offline, npm_config_onnxruntime_node_install: 'skip' }, encoding: 'utf8', timeout: 60_000 })
   assert.equal(skipped.status, 0, skipped.stderr)
-  const { npm_config_onnxruntime_node_install: _flag, ...withoutFlag } = offline
+  // npm itself passes .npmrc settings to scripts (npm test): take the flag out.
+  const withoutFlag = { ...offline }
+  delete withoutFlag.npm_config_onnxruntime_node_install
   const attempted = spawnSync(process.execPath, [script], { cwd: dirname(dirname(script)), env: withoutFlag, encoding: 'utf8', timeout: 60_000 })
   assert.notEqual(attempted.status, 0, 'without the flag the script tries to download and fails offline')
 })
