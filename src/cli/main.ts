@@ -8,8 +8,11 @@ import { importCommand, splitCommand } from './commands/datasets'
 import { matteCommand, trimapCommand } from './commands/matting'
 import { trainCommand } from './commands/training'
 import { evalCommand, predictCommand } from './commands/evaluation'
+import { exportCommand } from './commands/export'
+import { predictResumeCommand } from './commands/prediction-batches'
+import { predictMergeCommand } from './commands/shards'
 
-const commands: Command[] = [projectCreate, projectInfo, projectClean, importCommand, splitCommand, trimapCommand, matteCommand, trainCommand, evalCommand, predictCommand, serve]
+const commands: Command[] = [projectCreate, projectInfo, projectClean, importCommand, splitCommand, trimapCommand, matteCommand, trainCommand, evalCommand, predictResumeCommand, predictMergeCommand, predictCommand, exportCommand, serve]
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length))

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { csvField, measurementRow, writeMeasurementsCsv } from '../../src/main/core/prediction/csv'
+import { csvField, LEAF_COLUMNS, leavesCsv, leavesCsvPath, measurementRow, measurementsCsv, writeMeasurementsCsv } from '../../src/main/core/prediction/csv'
 import { measureLeaves } from '../../src/main/core/prediction/measure'
 
 const mask = { width: 4, height: 2, channels: 1 as const, data: Uint8Array.from([255, 255, 0, 0, 255, 0, 0, 255]) }
@@ -21,10 +21,13 @@ test('header, one row per photo, and quoting of awkward names', async () => {
   assert.equal(
     text,
     [
-      'photo,width,height,area_px,area_mm2,foreground_fraction,leaf_count,min_leaf_area_px,noise_px,scale_px_per_mm,source,run_id,threshold',
-      'plain.jpg,4,2,4,1,0.5,2,1,0,2,labelled,,',
-      '"vine 3, ""left"".jpg",4,2,3,,0.375,1,2,1,,predicted,run-7,0.5',
-      '"two\nlines.png",4,2,4,,0.5,2,1,0,,labelled,,',
+      'photo,width,height,area_px,area_mm2,foreground_fraction,leaf_count,min_leaf_area_px,noise_px,scale_px_per_mm,source,run_id,threshold,' +
+        'perimeter_px,perimeter_mm,convex_hull_area_px,convex_hull_area_mm2,solidity,bbox_width_px,bbox_height_px,ellipse_major_px,ellipse_minor_px,' +
+        'ellipse_major_mm,ellipse_minor_mm,eccentricity,mean_r,mean_g,mean_b,hue_circular_mean,exg,gli,vari',
+      // Rows without traits leave the 19 trait columns empty.
+      'plain.jpg,4,2,4,1,0.5,2,1,0,2,labelled,,' + ','.repeat(19),
+      '"vine 3, ""left"".jpg",4,2,3,,0.375,1,2,1,,predicted,run-7,0.5' + ','.repeat(19),
+      '"two\nlines.png",4,2,4,,0.5,2,1,0,,labelled,,' + ','.repeat(19),
       ''
     ].join('\n')
   )
@@ -42,4 +45,20 @@ test('fields: spaces at the ends are quoted, numbers plain, missing values empty
 test('a folder that does not exist gives a message naming the file', async () => {
   const path = join(tmpdir(), 'leafseg-no-such-folder', 'out.csv')
   await assert.rejects(writeMeasurementsCsv(path, []), (err: Error) => err.message.includes(path))
+})
+
+test('traits fill the per-photo row; the per-leaf CSV has a row per leaf, beside the per-photo one', async () => {
+  const { leafTraits } = await import('../../src/main/core/prediction/traits')
+  const rgb = { width: 4, height: 2, channels: 3 as const, data: new Uint8Array(24).fill(100).map((v, i) => (i % 3 === 1 ? 200 : v)) }
+  const { photo, leaves } = leafTraits(mask, rgb, { pixelsPerMm: 2 })
+  const row = { ...measurementRow('p.jpg', measureLeaves(mask, { pixelsPerMm: 2 }), { source: 'labelled' }), traits: photo }
+  const [header, line] = measurementsCsv([row]).split('\n')
+  const fields = Object.fromEntries(header.split(',').map((h, i) => [h, line.split(',')[i]]))
+  assert.deepEqual([fields.area_px, fields.mean_g, fields.gli, fields.bbox_width_px], ['4', '200', String((400 - 200) / (400 + 200)), '4'])
+  const leafLines = leavesCsv([{ photo: 'p.jpg', leaves, scalePxPerMm: 2 }]).trim().split('\n')
+  assert.equal(leafLines[0], LEAF_COLUMNS.join(','))
+  assert.equal(leafLines.length, 1 + leaves.length)
+  assert.ok(leafLines[1].startsWith('p.jpg,1,'))
+  assert.equal(leavesCsvPath('/out/areas.csv'), '/out/areas.leaves.csv')
+  assert.equal(leavesCsvPath('/out/areas'), '/out/areas.leaves.csv')
 })

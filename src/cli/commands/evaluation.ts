@@ -1,5 +1,6 @@
 import type { Command } from '../command'
-import { optionalNumber, requireString } from '../command'
+import { optionalNumber, requireString, UsageError } from '../command'
+import { shardFromOptions, shardHelp, shardOptions } from './shards'
 import { withSession, type Cli } from '../session'
 import type { MeasurementRow, Scores } from '../../shared/api/evaluation'
 
@@ -56,7 +57,7 @@ export const evalCommand: Command = {
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'Predict leaf masks for a folder of photos and measure leaf area',
-  usage: 'leafseg predict (--project P --run R | --model DIR) --images DIR --out DIR [--csv FILE] [--scale PX_PER_MM] [--threshold 0.5] [--min-leaf-area N] [--cutouts]',
+  usage: 'leafseg predict (--project P --run R | --model DIR) (--images DIR | --list FILE) --out DIR [--shard K/N|auto] [--csv FILE] [--scale PX_PER_MM] [--threshold 0.5] [--min-leaf-area N] [--cutouts]',
   options: {
     project: { type: 'string' },
     run: { type: 'string' },
@@ -68,7 +69,8 @@ export const predictCommand: Command = {
     scale: { type: 'string' },
     threshold: { type: 'string' },
     'min-leaf-area': { type: 'string' },
-    cutouts: { type: 'boolean' }
+    cutouts: { type: 'boolean' },
+    ...shardOptions
   },
   help: [
     '--project P --run R   a run of a project (its best checkpoint, or --checkpoint last)',
@@ -79,10 +81,15 @@ export const predictCommand: Command = {
     '--scale PX_PER_MM     pixels per millimetre, for areas in mm²',
     '--threshold T         probability threshold (default 0.5)',
     '--min-leaf-area N     smaller specks are not counted as leaves (default 50 px)',
-    '--cutouts             also write RGBA cutouts (project mode, through the matting step)'
+    '--cutouts             also write RGBA cutouts (project mode, through the matting step)',
+    ...shardHelp
   ],
   async run({ values, json }) {
-    const images = requireString(values, 'images')
+    const list = typeof values.list === 'string' ? values.list : undefined
+    const images = list === undefined ? requireString(values, 'images') : undefined
+    if (list !== undefined && values.images !== undefined) throw new UsageError('Give --images or --list, not both.')
+    const shard = shardFromOptions(values)
+    if ((shard || list !== undefined) && typeof values.model !== 'string') throw new UsageError('--list and --shard work with --model DIR (copy the run’s checkpoint folder to the cluster).')
     const out = requireString(values, 'out')
     const threshold = optionalNumber(values, 'threshold') ?? 0.5
     const measure = { minLeafAreaPx: optionalNumber(values, 'min-leaf-area') ?? 50, pxPerMm: optionalNumber(values, 'scale') ?? null }
@@ -90,27 +97,33 @@ export const predictCommand: Command = {
     return withSession(json, async (cli) => {
       let rows: MeasurementRow[]
       let problems: { path: string; reason: string }[]
+      let engine: string
+      let written = csv ?? null
       if (typeof values.model === 'string') {
         const model = values.model
-        const result = await cli.withFolderProgress(() => cli.call('predictions.fromModel', { model, images, out, csv, threshold, measure }))
+        const result = await cli.withFolderProgress(() => cli.call('predictions.fromModel', { model, images, list, shard, out, csv, threshold, measure }))
         rows = result.measurements
         problems = result.problems
+        engine = result.engine
+        written = result.csv
       } else {
         const run = await findRun(cli, requireString(values, 'project'), requireString(values, 'run'))
         const checkpoint = values.checkpoint === 'last' ? 'last' : 'best'
-        const source = { kind: 'folder' as const, dir: images }
+        const source = { kind: 'folder' as const, dir: images! }
         const job = await cli.runJob(() => cli.call('predictions.start', { runId: run.id, checkpoint, source, threshold, cutouts: Boolean(values.cutouts), measure }))
         const { batchId } = job.result
         problems = job.result.problems
+        engine = job.result.engine
         await cli.call('predictions.exportMasks', { batchId, dir: out })
         if (csv !== undefined) await cli.call('predictions.exportCsv', { batchId, file: csv })
         rows = await cli.call('predictions.measurements', { batchId })
       }
       if (!json) {
-        console.log(`Predicted ${rows.length} mask(s) into ${out}${csv !== undefined ? `; measurements in ${csv}` : ''}.`)
+        const part = shard ? ` (shard ${shard.index}/${shard.count})` : ''
+        console.log(`Predicted ${rows.length} mask(s)${part} into ${out} with ${engine}${written !== null ? `; measurements in ${written}` : ''}.`)
         for (const p of problems.slice(0, 10)) console.log(`  ${p.path}: ${p.reason}`)
       }
-      return { masks: rows.length, out, csv: csv ?? null, problems, measurements: rows }
+      return { masks: rows.length, out, csv: written, engine, shard: shard ?? null, problems, measurements: rows }
     })
   }
 }

@@ -6,7 +6,7 @@ import { exportMasksJob, importMasksJob, importPhotosJob } from './datasets/jobs
 import { exportCutoutsJob, mattesJob, trimapsJob } from './matting/jobs'
 import { trainJob } from './training/jobs'
 import { evaluateJob } from './evaluation/jobs'
-import { measureLabelledJob, predictJob } from './prediction/jobs'
+import { exportOnnxJob, measureLabelledJob, predictJob } from './prediction/jobs'
 
 export const jobHandlers: JobHandlers = {
   demo: demoJob,
@@ -19,5 +19,6 @@ export const jobHandlers: JobHandlers = {
   train: trainJob,
   evaluate: evaluateJob,
   predict: predictJob,
-  measure: measureLabelledJob
+  measure: measureLabelledJob,
+  'export-onnx': exportOnnxJob
 }

@@ -27,8 +27,14 @@ export interface JobKinds {
     result: { evaluationId: number; photos: number }
     events: never
   }
-  predict: { params: PredictionRequest & { batchId: number }; result: { batchId: number; photos: number; problems: Problems }; events: never }
+  predict: {
+    params: PredictionRequest & { batchId: number }
+    /** photos: predicted by this job; skipped: already in the batch (a resumed batch). */
+    result: { batchId: number; photos: number; skipped: number; problems: Problems; /** What predicted ('onnxruntime (CPU, 16 threads)'). */ engine: string }
+    events: never
+  }
   measure: { params: { datasetId: number; file: string; measure: MeasurementSettings }; result: { file: string; rows: number }; events: never }
+  'export-onnx': { params: { runId: number; checkpoint: 'best' | 'last'; file: string }; result: { file: string; bytes: number }; events: never }
 }
 
 export type JobKind = keyof JobKinds

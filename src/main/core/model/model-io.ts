@@ -13,7 +13,7 @@ export const META_FILE = 'leafseg.json'
 const OPTIMIZER_FILE = 'optimizer.json'
 const OPTIMIZER_WEIGHTS_FILE = 'optimizer.bin'
 
-async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = tempPathFor(path)
   try {
     await writeFile(tmp, data)

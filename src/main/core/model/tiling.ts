@@ -20,7 +20,7 @@
 // resized back — how the model saw photos when trained on whole resized photos; kept for comparison.
 import type { Raster } from '../imaging/raster'
 import { opencv } from '../imaging/opencv'
-import type { LoadedModel } from './predict'
+import type { InferenceModel } from './onnx-engine'
 
 /** What the U-Net helper exposes; any function of this shape works. */
 export interface Predictor {
@@ -129,9 +129,7 @@ async function predictTiled(
   const pixels = rgb.data
   const tilePixels = size * size
 
-  options.onProgress?.(0, tiles.length, name)
-  for (let start = 0; start < tiles.length; start += batchSize) {
-    options.signal?.throwIfAborted()
+  const tilesAt = (start: number) => {
     const batch = tiles.slice(start, start + batchSize)
     const input = new Float32Array(batch.length * tilePixels * 3)
     batch.forEach((tile, t) => {
@@ -146,7 +144,18 @@ async function predictTiled(
         }
       }
     })
-    const output = await predictChecked(predictor, input, batch.length, name)
+    return { batch, input }
+  }
+
+  options.onProgress?.(0, tiles.length, name)
+  options.signal?.throwIfAborted()
+  // While an engine that runs off the JS thread (onnxruntime) predicts one batch, the next one is cut out.
+  let next = tilesAt(0)
+  let running = predictChecked(predictor, next.input, next.batch.length, name)
+  for (let start = 0; start < tiles.length; start += batchSize) {
+    const { batch } = next
+    const following = start + batchSize < tiles.length ? tilesAt(start + batchSize) : null
+    const output = await running
     options.signal?.throwIfAborted()
     batch.forEach((tile, t) => {
       const rows = Math.min(size, height - tile.y)
@@ -163,6 +172,11 @@ async function predictTiled(
       }
     })
     options.onProgress?.(start + batch.length, tiles.length, name)
+    if (following) {
+      options.signal?.throwIfAborted()
+      next = following
+      running = predictChecked(predictor, following.input, following.batch.length, name)
+    }
   }
   for (let i = 0; i < sum.length; i++) sum[i] /= weightSum[i]
   return { width, height, data: sum }
@@ -237,7 +251,7 @@ function resizeProbabilities(map: ProbabilityMap, width: number, height: number)
  * the same way; one trained on crops tiles the photo at the scale it was trained at, so a 4000×3000 photo
  * keeps its detail.
  */
-export function fullResolution(model: LoadedModel): { predictor: Predictor; options: PredictOptions } {
+export function fullResolution(model: Pick<InferenceModel, 'inputSize' | 'meta' | 'predictBatch'>): { predictor: Predictor; options: PredictOptions } {
   const sampling = model.meta?.sampling
   const options: PredictOptions = sampling?.mode === 'crops' ? { mode: 'tiled', scale: sampling.scale, overlap: 0.25 } : { mode: sampling ? 'resize' : 'tiled' }
   return { predictor: { inputSize: model.inputSize, predictBatch: async (rgb, n) => model.predictBatch(rgb, n) }, options }

@@ -13,6 +13,11 @@
 //   source               'predicted' (from a model's mask) or 'labelled' (from a hand-made mask)
 //   run_id               the training run whose model predicted the mask; empty for labelled masks
 //   threshold            probability threshold that made the predicted mask; empty for labelled masks
+//   perimeter_px … vari  the traits of all the photo's leaves together (TRAIT_COLUMNS; prediction/traits.ts),
+//                        empty where not measured (labelled masks)
+//
+// The per-leaf CSV (beside it, `<name>.leaves.csv`): photo, leaf (1 = largest), centroid_x, centroid_y,
+// area_px, area_mm2, the same trait columns, scale_px_per_mm; one row per leaf.
 //
 // Format: UTF-8 without byte-order mark, comma-separated, '\n' line ends, '.' as decimal point whatever the locale.
 // A field is quoted ("…", inner quotes doubled) when it holds a comma, a quote, a line break or leading/trailing
@@ -21,12 +26,36 @@
 // spreadsheet formulas: a name starting with '=' stays a name in R and pandas, and altering data is worse.
 import { rename, unlink, writeFile } from 'node:fs/promises'
 import type { LeafMeasurement } from './measure'
-import type { MeasurementRow } from '../../../shared/api/evaluation'
+import type { LeafTraits, MeasurementRow, Traits } from '../../../shared/api/evaluation'
 import { tempPathFor } from '../store/temp'
 
 export type { MeasurementRow }
 
-export const MEASUREMENT_COLUMNS = [
+
+/** Trait columns and the Traits field each holds (lengths in px and mm, areas in px and mm²). */
+const TRAITS: [string, keyof Traits][] = [
+  ['perimeter_px', 'perimeterPx'],
+  ['perimeter_mm', 'perimeterMm'],
+  ['convex_hull_area_px', 'convexHullAreaPx'],
+  ['convex_hull_area_mm2', 'convexHullAreaMm2'],
+  ['solidity', 'solidity'],
+  ['bbox_width_px', 'bboxWidthPx'],
+  ['bbox_height_px', 'bboxHeightPx'],
+  ['ellipse_major_px', 'ellipseMajorPx'],
+  ['ellipse_minor_px', 'ellipseMinorPx'],
+  ['ellipse_major_mm', 'ellipseMajorMm'],
+  ['ellipse_minor_mm', 'ellipseMinorMm'],
+  ['eccentricity', 'eccentricity'],
+  ['mean_r', 'meanR'],
+  ['mean_g', 'meanG'],
+  ['mean_b', 'meanB'],
+  ['hue_circular_mean', 'hueCircularMean'],
+  ['exg', 'exg'],
+  ['gli', 'gli'],
+  ['vari', 'vari']
+]
+export const TRAIT_COLUMNS = TRAITS.map(([column]) => column)
+const FIGURE_COLUMNS = [
   'photo',
   'width',
   'height',
@@ -41,6 +70,11 @@ export const MEASUREMENT_COLUMNS = [
   'run_id',
   'threshold'
 ] as const
+/** The per-photo CSV's header. */
+export const MEASUREMENT_COLUMNS = [...FIGURE_COLUMNS, ...TRAIT_COLUMNS]
+export const LEAF_COLUMNS = ['photo', 'leaf', 'centroid_x', 'centroid_y', 'area_px', 'area_mm2', ...TRAIT_COLUMNS, 'scale_px_per_mm']
+
+const traitFields = (t: Traits | null | undefined) => TRAITS.map(([, key]) => (t ? t[key] : null))
 
 /** A CSV row from a measurement and where its mask came from. */
 export function measurementRow(
@@ -76,7 +110,7 @@ export function measurementsCsv(rows: MeasurementRow[]): string {
   const lines = [MEASUREMENT_COLUMNS.join(',')]
   for (const r of rows) {
     lines.push(
-      [r.photo, r.width, r.height, r.areaPx, r.areaMm2, r.foregroundFraction, r.leafCount, r.minLeafAreaPx, r.noisePx, r.scalePxPerMm, r.source, r.runId, r.threshold]
+      [r.photo, r.width, r.height, r.areaPx, r.areaMm2, r.foregroundFraction, r.leafCount, r.minLeafAreaPx, r.noisePx, r.scalePxPerMm, r.source, r.runId, r.threshold, ...traitFields(r.traits)]
         .map(csvField)
         .join(',')
     )
@@ -84,11 +118,32 @@ export function measurementsCsv(rows: MeasurementRow[]): string {
   return lines.join('\n') + '\n'
 }
 
+/** The photos' leaves, one row each. */
+export function leavesCsv(photos: { photo: string; leaves: LeafTraits[]; scalePxPerMm: number | null }[]): string {
+  const lines = [LEAF_COLUMNS.join(',')]
+  for (const p of photos)
+    for (const l of p.leaves) lines.push([p.photo, l.leaf, l.centroidX, l.centroidY, l.areaPx, l.areaMm2, ...traitFields(l), p.scalePxPerMm].map(csvField).join(','))
+  return lines.join('\n') + '\n'
+}
+
+/** Where the per-leaf CSV goes: beside the per-photo one, `areas.csv` → `areas.leaves.csv`. */
+export function leavesCsvPath(photoCsv: string): string {
+  return photoCsv.toLowerCase().endsWith('.csv') ? `${photoCsv.slice(0, -4)}.leaves.csv` : `${photoCsv}.leaves.csv`
+}
+
 /** Write the CSV atomically: a temp file in the same folder, then rename, so a reader never sees half a file. */
 export async function writeMeasurementsCsv(path: string, rows: MeasurementRow[]): Promise<void> {
+  await writeCsv(path, measurementsCsv(rows))
+}
+
+export async function writeLeavesCsv(path: string, photos: { photo: string; leaves: LeafTraits[]; scalePxPerMm: number | null }[]): Promise<void> {
+  await writeCsv(path, leavesCsv(photos))
+}
+
+async function writeCsv(path: string, text: string): Promise<void> {
   const tmp = tempPathFor(path)
   try {
-    await writeFile(tmp, measurementsCsv(rows), 'utf8')
+    await writeFile(tmp, text, 'utf8')
     await rename(tmp, path)
   } catch (err) {
     await unlink(tmp).catch(() => {})

@@ -12,15 +12,17 @@ import { readRaster, writePng } from '../imaging/raster'
 import { predictPhoto } from '../model/tiling'
 import { maskFromProbabilities, writeProbabilityPng } from '../model/mask'
 import { datasetPhotos, getPhoto, setMask } from '../datasets/records'
-import { scanPhotos } from '../datasets/photos'
+import { hashFile, scanPhotos } from '../datasets/photos'
 import { stemOf } from '../datasets/util'
-import { runPredictor } from '../training/checkpoint'
+import { runModelDir, runPredictor } from '../training/checkpoint'
 import { makeTrimap } from '../matting/trimap'
 import { closedFormMatte } from '../matting/closedForm'
 import { estimateForeground, makeCutout } from '../matting/foreground'
 import { measureLeaves } from './measure'
 import { measurementRow, writeMeasurementsCsv, type MeasurementRow } from './csv'
-import { batchPhotos, getBatch, markAccepted, recordPredictedPhoto } from './records'
+import { batchDone, batchPhotos, batchTraits, getBatch, markAccepted, recordBatchProblem, recordPredictedPhoto, startBatch } from './records'
+import { readAhead } from './read-ahead'
+import { leafTraits } from './traits'
 
 const rel = (project: Project, path: string) => relative(project.dir, path).split('\\').join('/')
 
@@ -32,31 +34,64 @@ async function cutoutFromMask(rgb: { width: number; height: number; data: Uint8A
   return makeCutout(rgb.data, alpha, rgb.width, rgb.height, foreground)
 }
 
-/** The request as the user made it (its folder checked), plus the batch it fills. */
+/**
+ * The request as the user made it (its folder checked), plus the batch it fills. A resumed batch skips the photos
+ * it already has (same content hash: the batch fixes the run); a photo that fails is recorded with its reason
+ * and the others go on.
+ */
 export const predictJob: JobHandler<'predict'> = async (params, ctx) => {
   const { project, signal } = ctx
-  const inputs: { name: string; path: string; photoId: number | null; photoFile: string | null }[] = []
-  const problems: { path: string; reason: string }[] = []
+  const db = project.db
+  const inputs: { name: string; path: string; photoId: number | null; photoFile: string | null; hash: string | null }[] = []
+  const unreadable: { path: string; reason: string }[] = []
   if (params.source.kind === 'dataset') {
-    for (const p of datasetPhotos(project.db, params.source.datasetId)) inputs.push({ name: p.name, path: join(project.dir, p.file), photoId: p.id, photoFile: p.file })
+    for (const p of datasetPhotos(db, params.source.datasetId)) inputs.push({ name: p.name, path: join(project.dir, p.file), photoId: p.id, photoFile: p.file, hash: p.hash })
   } else {
     const scan = await scanPhotos([params.source.dir], { signal })
     for (const f of scan.files) {
-      if (f.problem) problems.push({ path: f.path, reason: f.problem.message })
-      else inputs.push({ name: basename(f.path), path: f.path, photoId: null, photoFile: null })
+      if (f.problem) unreadable.push({ path: f.path, reason: f.problem.message })
+      else inputs.push({ name: basename(f.path), path: f.path, photoId: null, photoFile: null, hash: null })
     }
   }
-  if (inputs.length === 0) throw new ApiError('bad_input', `No photos to predict in ${params.source.kind === 'folder' ? params.source.dir : 'this dataset'}.`)
+  if (inputs.length === 0 && unreadable.length === 0) throw new ApiError('bad_input', `No photos to predict in ${params.source.kind === 'folder' ? params.source.dir : 'this dataset'}.`)
+  startBatch(db, params.batchId, inputs.length + unreadable.length)
+  const problems: { path: string; reason: string }[] = []
+  const problem = (p: { path: string; reason: string }) => {
+    problems.push(p)
+    recordBatchProblem(db, params.batchId, p)
+  }
+  unreadable.forEach(problem)
+  const done = batchDone(db, params.batchId)
+  const todo: typeof inputs = []
+  let skipped = 0
+  for (const [i, input] of inputs.entries()) {
+    signal.throwIfAborted()
+    if (done.hashes.size > 0) ctx.progress(i, inputs.length, `Checking ${input.name} against the photos already predicted`)
+    try {
+      input.hash ??= await hashFile(input.path, signal)
+    } catch (err) {
+      if (signal.aborted) throw err
+      problem({ path: input.path, reason: `Cannot read ${input.path}: ${(err as Error).message}` })
+      continue
+    }
+    if (done.hashes.has(input.hash)) skipped++
+    else todo.push(input)
+  }
+  if (todo.length === 0) return { batchId: params.batchId, photos: 0, skipped, problems, engine: 'none' }
   const { model, predictor, options } = await runPredictor(project, params.runId, params.checkpoint)
   const dir = project.path('predictions', String(params.batchId))
   await mkdir(join(dir, 'photos'), { recursive: true })
-  const used = new Set<string>()
+  // Mask files are named after their photo, made unique within the batch (the earlier jobs' names included).
+  const used = new Set(done.maskFiles.map((f) => basename(f, '.png')))
+  let predicted = 0
   try {
-    for (const [i, input] of inputs.entries()) {
+    for await (const { item: input, index: i, photo, error } of readAhead(todo, (input) => input.path)) {
       signal.throwIfAborted()
-      ctx.progress(i, inputs.length, input.name)
+      // Progress counts this job's photos only, so that the ETA follows this job's pace.
+      ctx.progress(i, todo.length, `${input.name} · ${model.engine}${skipped ? ` (${skipped} done before)` : ''}`)
       try {
-        const rgb = await readRaster(input.path, 3)
+        if (!photo) throw error!
+        const rgb = photo
         const map = await predictPhoto(predictor, rgb, { ...options, signal, photo: input.name })
         // Files are named after the photo (made unique when two photos share a name).
         let stem = stemOf(input.name)
@@ -82,10 +117,11 @@ export const predictJob: JobHandler<'predict'> = async (params, ctx) => {
             cutoutFile = rel(project, cutout)
           } catch (err) {
             if (signal.aborted) throw err
-            problems.push({ path: input.path, reason: `No cutout: ${(err as Error).message}` })
+            problem({ path: input.path, reason: `No cutout: ${(err as Error).message}` })
           }
         }
         const m = measureLeaves(mask, { minLeafAreaPx: params.measure.minLeafAreaPx, pixelsPerMm: params.measure.pxPerMm ?? undefined, photo: input.name })
+        const traits = leafTraits(mask, rgb, { minLeafAreaPx: params.measure.minLeafAreaPx, pixelsPerMm: params.measure.pxPerMm, photo: input.name })
         recordPredictedPhoto(project.db, params.batchId, {
           name: input.name,
           sourcePath: input.photoId === null ? input.path : null,
@@ -94,6 +130,9 @@ export const predictJob: JobHandler<'predict'> = async (params, ctx) => {
           maskFile: rel(project, maskFile),
           probabilityFile: rel(project, probabilityFile),
           cutoutFile,
+          photoHash: input.hash!,
+          traits: traits.photo,
+          leafTraits: traits.leaves,
           width: rgb.width,
           height: rgb.height,
           areaPx: m.areaPx,
@@ -102,13 +141,14 @@ export const predictJob: JobHandler<'predict'> = async (params, ctx) => {
           leafCount: m.leafCount,
           noisePx: m.noisePx
         })
+        predicted++
       } catch (err) {
         if (signal.aborted || err instanceof ApiError) throw err
-        problems.push({ path: input.path, reason: (err as Error).message })
+        problem({ path: input.path, reason: (err as Error).message })
       }
     }
-    ctx.progress(inputs.length, inputs.length)
-    return { batchId: params.batchId, photos: inputs.length - problems.filter((p) => !p.reason.startsWith('No cutout')).length, problems }
+    ctx.progress(todo.length, todo.length)
+    return { batchId: params.batchId, photos: predicted, skipped, problems, engine: model.engine }
   } finally {
     model.dispose()
   }
@@ -117,6 +157,7 @@ export const predictJob: JobHandler<'predict'> = async (params, ctx) => {
 /** The batch's measurements as CSV rows, with the run and the settings that made them. */
 export function batchCsvRows(db: Db, batchId: number): MeasurementRow[] {
   const batch = getBatch(db, batchId)
+  const traits = new Map(batchTraits(db, batchId).map((p) => [p.id, p.traits]))
   return batchPhotos(db, batchId).map((p) => ({
     photo: p.name,
     width: p.width,
@@ -130,7 +171,8 @@ export function batchCsvRows(db: Db, batchId: number): MeasurementRow[] {
     scalePxPerMm: batch.pxPerMm,
     source: 'predicted',
     runId: String(batch.runId),
-    threshold: batch.threshold
+    threshold: batch.threshold,
+    traits: traits.get(p.id) ?? null
   }))
 }
 
@@ -198,4 +240,21 @@ export async function measureLabelledJob(params: { datasetId: number; file: stri
   }
   await writeMeasurementsCsv(params.file, rows)
   return { file: params.file, rows: rows.length }
+}
+
+/** A run's checkpoint written as an ONNX file (built from the network's layers and weights). */
+export const exportOnnxJob: JobHandler<'export-onnx'> = async (params, ctx) => {
+  const dir = runModelDir(ctx.project, params.runId, params.checkpoint)
+  ctx.progress(0, 1, 'Loading the model')
+  // tfjs loads only in the job process, when a model is used.
+  const [{ initBackend }, { loadModelFiles }, { writeOnnxFile }] = await Promise.all([import('../model/backend'), import('../model/model-io'), import('../model/onnx-export')])
+  await initBackend()
+  const model = await loadModelFiles(dir)
+  try {
+    const written = await writeOnnxFile(model, params.file)
+    ctx.progress(1, 1)
+    return written
+  } finally {
+    model.dispose()
+  }
 }

@@ -36,24 +36,27 @@ export interface LeafMeasurement extends LeafFigures {
   pixelsPerMm: number | null
 }
 
-export function measureLeaves(mask: Raster, options: LeafMeasureOptions = {}): LeafMeasurement {
-  const photo = options.photo ?? 'the mask'
-  const minLeafAreaPx = options.minLeafAreaPx ?? 1
-  const pixelsPerMm = options.pixelsPerMm ?? null
+export interface LeafComponents {
+  /** Per pixel, its component's label (0 = background). */
+  labels: Int32Array
+  /** Labels of the components counted as leaves (at least the minimum area). */
+  leafLabels: number[]
+  leaves: Omit<Leaf, 'areaMm2'>[]
+  noisePx: number
+}
+
+/** The mask's 8-connected components, split into leaves and noise by the minimum area. */
+export function leafComponents(mask: Raster, minLeafAreaPx: number, photo = 'the mask'): LeafComponents {
   if (mask.channels !== 1) throw new Error(`${photo} must be a one-channel (gray) mask, it has ${mask.channels} channels`)
   if (mask.width < 1 || mask.height < 1) throw new Error(`${photo} has no pixels`)
   if (!(minLeafAreaPx >= 0 && Number.isFinite(minLeafAreaPx))) throw new Error(`The minimum leaf area must be 0 or more pixels, got ${minLeafAreaPx}`)
-  if (pixelsPerMm !== null && !(pixelsPerMm > 0 && Number.isFinite(pixelsPerMm))) {
-    throw new Error(`The scale must be a positive number of pixels per millimetre, got ${pixelsPerMm}`)
-  }
-  const toMm2 = (px: number): number | null => (pixelsPerMm === null ? null : px / (pixelsPerMm * pixelsPerMm))
-
   const cv = opencv()
   const binary = new cv.Mat(mask.height, mask.width, cv.CV_8UC1)
   const labels = new cv.Mat()
   const stats = new cv.Mat()
   const centroids = new cv.Mat()
-  const leaves: Leaf[] = []
+  const leaves: Omit<Leaf, 'areaMm2'>[] = []
+  const leafLabels: number[] = []
   let noisePx = 0
   try {
     const data: Uint8Array = binary.data
@@ -68,21 +71,29 @@ export function measureLeaves(mask: Raster, options: LeafMeasureOptions = {}): L
         noisePx += areaPx
         continue
       }
-      leaves.push({
-        areaPx,
-        areaMm2: toMm2(areaPx),
-        left: s[row + cv.CC_STAT_LEFT],
-        top: s[row + cv.CC_STAT_TOP],
-        width: s[row + cv.CC_STAT_WIDTH],
-        height: s[row + cv.CC_STAT_HEIGHT]
-      })
+      leafLabels.push(label)
+      leaves.push({ areaPx, left: s[row + cv.CC_STAT_LEFT], top: s[row + cv.CC_STAT_TOP], width: s[row + cv.CC_STAT_WIDTH], height: s[row + cv.CC_STAT_HEIGHT] })
     }
+    return { labels: new Int32Array(labels.data32S), leafLabels, leaves, noisePx }
   } finally {
     binary.delete()
     labels.delete()
     stats.delete()
     centroids.delete()
   }
+}
+
+export function measureLeaves(mask: Raster, options: LeafMeasureOptions = {}): LeafMeasurement {
+  const photo = options.photo ?? 'the mask'
+  const minLeafAreaPx = options.minLeafAreaPx ?? 1
+  const pixelsPerMm = options.pixelsPerMm ?? null
+  if (pixelsPerMm !== null && !(pixelsPerMm > 0 && Number.isFinite(pixelsPerMm))) {
+    throw new Error(`The scale must be a positive number of pixels per millimetre, got ${pixelsPerMm}`)
+  }
+  const toMm2 = (px: number): number | null => (pixelsPerMm === null ? null : px / (pixelsPerMm * pixelsPerMm))
+  const components = leafComponents(mask, minLeafAreaPx, photo)
+  const { noisePx } = components
+  const leaves: Leaf[] = components.leaves.map((l) => ({ ...l, areaMm2: toMm2(l.areaPx) }))
   leaves.sort((a, b) => b.areaPx - a.areaPx)
   const areaPx = leaves.reduce((sum, leaf) => sum + leaf.areaPx, 0)
   return {

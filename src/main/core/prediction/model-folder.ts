@@ -1,43 +1,71 @@
 // A model folder (no project, no run) applied to a folder of photos: a mask per photo and its measurements.
 import { mkdir } from 'node:fs/promises'
-import { basename, join } from 'node:path'
+import { basename, dirname, isAbsolute, join, relative } from 'node:path'
 import { ApiError } from '../../../shared/errors'
 import type { ApiResult } from '../../../shared/api'
 import type { FolderPrediction } from '../../../shared/api/evaluation'
-import { readRaster, writePng } from '../imaging/raster'
+import { writePng } from '../imaging/raster'
+import { readAhead } from './read-ahead'
 import { fullResolution, predictPhoto } from '../model/tiling'
 import { maskFromProbabilities } from '../model/mask'
-import { scanPhotos } from '../datasets/photos'
+import { shardPhotos, writeShardManifest, type ShardManifest } from './shards'
+import { leafTraits } from './traits'
 import { stemOf } from '../datasets/util'
 import { measureLeaves } from './measure'
-import { measurementRow, writeMeasurementsCsv, type MeasurementRow } from './csv'
+import { leavesCsvPath, measurementRow, writeLeavesCsv, writeMeasurementsCsv, type MeasurementRow } from './csv'
 
 export async function predictWithModelFolder(
   req: FolderPrediction,
   onProgress: (done: number, total: number, message: string) => void
 ): Promise<ApiResult<'predictions.fromModel'>> {
-  const scan = await scanPhotos([req.images])
-  const files = scan.files.filter((f) => !f.problem)
-  const problems = scan.files.filter((f) => f.problem).map((f) => ({ path: f.path, reason: f.problem!.message }))
-  if (files.length === 0) throw new ApiError('bad_input', `No photos in ${req.images}.`)
-  const { loadModel } = await import('../model/predict') // tfjs only when a model is used
-  const model = await loadModel(req.model)
+  const source = req.list !== undefined ? { list: req.list } : { images: req.images! }
+  const scanned = await shardPhotos(source, req.shard)
+  const files = scanned.filter((f) => !f.problem)
+  const problems = scanned.filter((f) => f.problem).map((f) => ({ path: f.path, reason: f.problem!.message }))
+  if (files.length === 0 && !req.shard) throw new ApiError('bad_input', `No photos in ${req.list ?? req.images}.`)
+  const { loadInferenceModel } = await import('../model/inference') // tfjs and onnxruntime only when a model is used
+  const model = await loadInferenceModel(req.model)
+  // Masks mirror the photos' sub-folders (under the folder, or the list's folder), so that day1/a.jpg and
+  // day2/a.jpg keep apart; a listed photo outside the list's folder goes to the top.
+  const root = req.list !== undefined ? dirname(req.list) : req.images!
+  const maskPath = async (photo: string) => {
+    const within = relative(root, dirname(photo))
+    const dir = within.startsWith('..') || isAbsolute(within) ? req.out : join(req.out, within)
+    await mkdir(dir, { recursive: true })
+    return join(dir, `${stemOf(photo)}.png`)
+  }
   const rows: MeasurementRow[] = []
+  const predicted: ShardManifest['predicted'] = []
   try {
     await mkdir(req.out, { recursive: true })
     const { predictor, options } = fullResolution(model)
-    for (const [i, f] of files.entries()) {
-      const rgb = await readRaster(f.path, 3)
-      const map = await predictPhoto(predictor, rgb, { ...options, photo: f.path })
-      const mask = maskFromProbabilities(map.data, rgb.width, rgb.height, req.threshold)
-      await writePng(join(req.out, `${stemOf(f.path)}.png`), mask)
-      const measured = measureLeaves(mask, { minLeafAreaPx: req.measure.minLeafAreaPx, pixelsPerMm: req.measure.pxPerMm ?? undefined })
-      rows.push(measurementRow(basename(f.path), measured, { source: 'predicted', runId: req.model, threshold: req.threshold }))
-      onProgress(i + 1, files.length, basename(f.path))
+    for await (const { item: f, index: i, photo, error } of readAhead(files, (f) => f.path)) {
+      // A photo that fails is listed with its reason; the others go on.
+      try {
+        if (!photo) throw error!
+        const map = await predictPhoto(predictor, photo, { ...options, photo: f.path })
+        const mask = maskFromProbabilities(map.data, photo.width, photo.height, req.threshold)
+        await writePng(await maskPath(f.path), mask)
+        const measured = measureLeaves(mask, { minLeafAreaPx: req.measure.minLeafAreaPx, pixelsPerMm: req.measure.pxPerMm ?? undefined })
+        const traits = leafTraits(mask, photo, { minLeafAreaPx: req.measure.minLeafAreaPx, pixelsPerMm: req.measure.pxPerMm, photo: f.path })
+        const row = { ...measurementRow(basename(f.path), measured, { source: 'predicted', runId: req.model, threshold: req.threshold }), traits: traits.photo }
+        rows.push(row)
+        predicted.push({ path: f.path, row, leaves: traits.leaves })
+      } catch (err) {
+        problems.push({ path: f.path, reason: (err as Error).message })
+      }
+      onProgress(i + 1, files.length, `${basename(f.path)} · ${model.engine}`)
     }
   } finally {
     model.dispose()
   }
-  if (req.csv) await writeMeasurementsCsv(req.csv, rows)
-  return { masks: rows.length, out: req.out, csv: req.csv ?? null, problems, measurements: rows }
+  const csv = req.csv ?? (req.shard ? join(req.out, 'measurements.csv') : undefined)
+  if (csv) {
+    await writeMeasurementsCsv(csv, rows)
+    await writeLeavesCsv(leavesCsvPath(csv), predicted.map((p) => ({ photo: p.row.photo, leaves: p.leaves, scalePxPerMm: req.measure.pxPerMm })))
+  }
+  // The manifest is written last: a shard folder with one is a finished shard.
+  if (req.shard) await writeShardManifest(req.out, { shard: req.shard, model: req.model, threshold: req.threshold, photos: scanned.map((f) => f.path), predicted, problems, engine: model.engine })
+  const shard = req.shard ? { ...req.shard, photos: scanned.length } : null
+  return { masks: rows.length, out: req.out, csv: csv ?? null, problems, measurements: rows, engine: model.engine, shard }
 }

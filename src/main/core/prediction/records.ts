@@ -1,7 +1,9 @@
 // Prediction batches and their predicted photos in SQLite.
 import { ApiError } from '../../../shared/errors'
-import type { PredictedPhoto, PredictionBatch } from '../../../shared/api/evaluation'
+import type { BatchTraits, LeafTraits, PredictedPhoto, PredictionBatch, Traits } from '../../../shared/api/evaluation'
 import type { Db } from '../store/database'
+import type { JobStatus } from '../../../shared/domain'
+import type { JobParams } from '../../../shared/api/jobs'
 
 interface BatchRow {
   id: number
@@ -17,10 +19,15 @@ interface BatchRow {
   px_per_mm: number | null
   created_at: string
   photos: number
+  total: number | null
+  problems: number
+  status: JobStatus | null
 }
 
-const batchSelect = `SELECT b.*, r.name AS run_name, (SELECT COUNT(*) FROM predicted_photos p WHERE p.batch_id = b.id) AS photos
-  FROM prediction_batches b JOIN runs r ON r.id = b.run_id`
+const batchSelect = `SELECT b.*, r.name AS run_name, j.status,
+    (SELECT COUNT(*) FROM predicted_photos p WHERE p.batch_id = b.id) AS photos,
+    (SELECT COUNT(*) FROM prediction_problems q WHERE q.batch_id = b.id) AS problems
+  FROM prediction_batches b JOIN runs r ON r.id = b.run_id LEFT JOIN jobs j ON j.id = b.job_id`
 
 function toBatch(r: BatchRow): PredictionBatch {
   return {
@@ -34,7 +41,11 @@ function toBatch(r: BatchRow): PredictionBatch {
     minLeafAreaPx: r.min_leaf_area_px,
     pxPerMm: r.px_per_mm,
     createdAt: r.created_at,
-    photos: r.photos
+    photos: r.photos,
+    total: r.total,
+    problems: r.problems,
+    status: r.status,
+    canResume: r.status !== null && r.status !== 'running' && r.status !== 'queued' && (r.status !== 'succeeded' || r.problems > 0)
   }
 }
 
@@ -112,12 +123,56 @@ export function batchPhotos(db: Db, batchId: number): (PredictedPhoto & { noiseP
 export function recordPredictedPhoto(
   db: Db,
   batchId: number,
-  p: Omit<PredictedPhoto, 'id' | 'accepted'> & { noisePx: number; sourcePath: string | null }
+  p: Omit<PredictedPhoto, 'id' | 'accepted'> & { noisePx: number; sourcePath: string | null; photoHash: string; traits: Traits | null; leafTraits: LeafTraits[] }
 ): void {
   db.prepare(
-    `INSERT INTO predicted_photos (batch_id, name, source_path, photo_id, photo_file, mask_file, probability_file, cutout_file, width, height, area_px, area_mm2, foreground_fraction, leaf_count, noise_px)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-  ).run(batchId, p.name, p.sourcePath, p.photoId, p.photoFile, p.maskFile, p.probabilityFile, p.cutoutFile, p.width, p.height, p.areaPx, p.areaMm2, p.foregroundFraction, p.leafCount, p.noisePx)
+    `INSERT INTO predicted_photos (batch_id, name, source_path, photo_id, photo_file, mask_file, probability_file, cutout_file, width, height, area_px, area_mm2, foreground_fraction, leaf_count, noise_px, photo_hash, traits, leaf_traits)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+  ).run(batchId, p.name, p.sourcePath, p.photoId, p.photoFile, p.maskFile, p.probabilityFile, p.cutoutFile, p.width, p.height, p.areaPx, p.areaMm2, p.foregroundFraction, p.leafCount, p.noisePx, p.photoHash, JSON.stringify(p.traits), JSON.stringify(p.leafTraits))
+}
+
+/** Each predicted photo's traits (all its leaves together, and each leaf), in the batch's photo order. */
+export function batchTraits(db: Db, batchId: number): BatchTraits['photos'] {
+  const rows = db.prepare('SELECT id, name, traits, leaf_traits FROM predicted_photos WHERE batch_id = ? ORDER BY name COLLATE NOCASE, id').all(batchId) as {
+    id: number
+    name: string
+    traits: string | null
+    leaf_traits: string | null
+  }[]
+  return rows.map((r) => ({ id: r.id, name: r.name, traits: r.traits ? (JSON.parse(r.traits) as Traits | null) : null, leaves: r.leaf_traits ? (JSON.parse(r.leaf_traits) as LeafTraits[]) : [] }))
+}
+
+/** Content hashes of the photos the batch has predicted, and the file names its masks took. */
+export function batchDone(db: Db, batchId: number): { hashes: Set<string>; maskFiles: string[] } {
+  const rows = db.prepare('SELECT photo_hash, mask_file FROM predicted_photos WHERE batch_id = ?').all(batchId) as { photo_hash: string | null; mask_file: string }[]
+  return { hashes: new Set(rows.flatMap((r) => (r.photo_hash ? [r.photo_hash] : []))), maskFiles: rows.map((r) => r.mask_file) }
+}
+
+/** The job now working on the batch (its status is the batch's). */
+export function setBatchJob(db: Db, batchId: number, jobId: number): void {
+  db.prepare('UPDATE prediction_batches SET job_id = ? WHERE id = ?').run(jobId, batchId)
+}
+
+/** A job starts on the batch: the photos its source has now, and the last job's problems go (they are tried again). */
+export function startBatch(db: Db, batchId: number, total: number): void {
+  db.transaction(() => {
+    db.prepare('UPDATE prediction_batches SET total = ? WHERE id = ?').run(total, batchId)
+    db.prepare('DELETE FROM prediction_problems WHERE batch_id = ?').run(batchId)
+  })()
+}
+
+export function recordBatchProblem(db: Db, batchId: number, problem: { path: string; reason: string }): void {
+  db.prepare('INSERT INTO prediction_problems (batch_id, path, reason) VALUES (?, ?, ?)').run(batchId, problem.path, problem.reason)
+}
+
+export function batchProblems(db: Db, batchId: number): { path: string; reason: string }[] {
+  return db.prepare('SELECT path, reason FROM prediction_problems WHERE batch_id = ? ORDER BY id').all(batchId) as { path: string; reason: string }[]
+}
+
+/** The request the batch's last job ran with (stored with the job), to run it again. */
+export function batchRequest(db: Db, batchId: number): JobParams<'predict'> | null {
+  const row = db.prepare('SELECT j.params FROM prediction_batches b JOIN jobs j ON j.id = b.job_id WHERE b.id = ?').get(batchId) as { params: string } | undefined
+  return row ? (JSON.parse(row.params) as JobParams<'predict'>) : null
 }
 
 /** The predicted mask became its photo's label. */

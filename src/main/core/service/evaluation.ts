@@ -5,10 +5,11 @@ import type { TrainingConfig } from '../../../shared/api/training'
 import { ApiError } from '../../../shared/errors'
 import { confirmMask, getDataset, getPhoto } from '../datasets/records'
 import { getRun, getRunDetail } from '../training/records'
-import { writeMeasurementsCsv } from '../prediction/csv'
+import { runModelDir } from '../training/checkpoint'
+import { leavesCsvPath, writeLeavesCsv, writeMeasurementsCsv } from '../prediction/csv'
 import { createEvaluation, evaluationAt, latestEvaluation, listEvaluations } from '../evaluation/records'
 import { evaluationItems } from '../evaluation/jobs'
-import { batchJobRunning, batchPhotos, createBatch, deleteBatch, getBatch, listBatches } from '../prediction/records'
+import { batchJobRunning, batchPhotos, batchProblems, batchTraits, batchRequest, createBatch, deleteBatch, getBatch, listBatches, setBatchJob } from '../prediction/records'
 import { acceptPredictions, batchCsvRows } from '../prediction/jobs'
 import { cleanProject } from '../store/clean'
 import type { Methods, Schemas } from './area'
@@ -16,6 +17,7 @@ import { filePath, id, ids, within } from './app'
 import { probabilityThresholdBounds } from '../../../shared/bounds'
 import { exportBatchMasks } from '../prediction/jobs'
 import { predictWithModelFolder } from '../prediction/model-folder'
+import { mergeShards } from '../prediction/shards'
 import type { LeafsegService } from './service'
 
 type K = keyof EvaluationApi
@@ -29,6 +31,7 @@ export const evaluationSchemas: Schemas<K> = {
   'evaluations.list': z.object({ runId: id }).strict(),
   'evaluations.get': z.object({ id, threshold }).strict(),
   'runs.compare': z.object({ runIds: z.array(id).min(2).max(12) }).strict(),
+  'runs.exportOnnx': z.object({ runId: id, checkpoint, file: filePath }).strict(),
   'predictions.start': z
     .object({
       runId: id,
@@ -41,10 +44,26 @@ export const evaluationSchemas: Schemas<K> = {
     .strict(),
   'predictions.list': z.object({}).strict(),
   'predictions.photos': z.object({ batchId: id }).strict(),
+  'predictions.problems': z.object({ batchId: id }).strict(),
+  'predictions.traits': z.object({ batchId: id }).strict(),
+  'predictions.resume': z.object({ batchId: id }).strict(),
   'predictions.exportCsv': z.object({ batchId: id, file: filePath }).strict(),
   'predictions.measurements': z.object({ batchId: id }).strict(),
   'predictions.exportMasks': z.object({ batchId: id, dir: filePath }).strict(),
-  'predictions.fromModel': z.object({ model: filePath, images: filePath, out: filePath, csv: filePath.optional(), threshold, measure }).strict(),
+  'predictions.fromModel': z
+    .object({
+      model: filePath,
+      images: filePath.optional(),
+      list: filePath.optional(),
+      shard: z.object({ index: z.number().int().min(1), count: z.number().int().min(1).max(1_000_000) }).strict().refine((s) => s.index <= s.count, 'the shard index is at most the count').optional(),
+      out: filePath,
+      csv: filePath.optional(),
+      threshold,
+      measure
+    })
+    .strict()
+    .refine((r) => (r.images === undefined) !== (r.list === undefined), 'give either images (a folder) or list (a file of photo paths)'),
+  'predictions.mergeShards': z.object({ dirs: z.array(filePath).min(1).max(100_000), csv: filePath }).strict(),
   'predictions.accept': z.object({ batchId: id, photoIds: ids.optional() }).strict(),
   'predictions.delete': z.object({ batchId: id }).strict(),
   'photos.confirmMask': z.object({ id }).strict(),
@@ -98,6 +117,11 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
         evaluations
       }
     },
+    async 'runs.exportOnnx'({ runId, checkpoint, file }) {
+      const run = getRun(db(), runId)
+      runModelDir(s.requireProject().project, runId, checkpoint) // refused now, not in the job, when there is none
+      return jobs().start('export-onnx', `Export “${run.name}” (${checkpoint}) as ONNX`, { runId, checkpoint, file: s.checkPath(file) })
+    },
     async 'predictions.start'({ runId, checkpoint, source, threshold, cutouts, measure }) {
       const run = getRun(db(), runId)
       const stored = source.kind === 'folder' ? { kind: 'folder' as const, dir: s.checkPath(source.dir) } : source
@@ -113,7 +137,27 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
         minLeafAreaPx: measure.minLeafAreaPx,
         pxPerMm: measure.pxPerMm
       })
-      return jobs().start('predict', `Predict ${sourceName} with “${run.name}”`, { batchId, runId, checkpoint, source: stored, threshold, cutouts, measure })
+      const job = jobs().start('predict', `Predict ${sourceName} with “${run.name}”`, { batchId, runId, checkpoint, source: stored, threshold, cutouts, measure })
+      setBatchJob(db(), batchId, job.id)
+      return job
+    },
+    async 'predictions.traits'({ batchId }) {
+      getBatch(db(), batchId)
+      return { photos: batchTraits(db(), batchId) }
+    },
+    async 'predictions.problems'({ batchId }) {
+      getBatch(db(), batchId)
+      return batchProblems(db(), batchId)
+    },
+    async 'predictions.resume'({ batchId }) {
+      const batch = getBatch(db(), batchId)
+      if (batch.status === 'running' || batch.status === 'queued') throw new ApiError('conflict', `Batch ${batchId} is still predicting.`)
+      const request = batchRequest(db(), batchId)
+      if (!request) throw new ApiError('bad_input', `Batch ${batchId} was made before batches could be resumed: start a new prediction.`)
+      if (!batch.canResume) throw new ApiError('conflict', `Batch ${batchId} has predicted all ${batch.photos} photos; nothing to resume.`)
+      const job = jobs().start('predict', `Resume predicting ${batch.sourceName} with “${batch.runName}”`, request)
+      setBatchJob(db(), batchId, job.id)
+      return job
     },
     async 'predictions.list'() {
       return listBatches(db())
@@ -127,7 +171,11 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
       if (rows.length === 0) throw new ApiError('bad_input', 'This batch has no predicted photos to export.')
       const target = s.checkPath(file)
       await writeMeasurementsCsv(target, rows)
-      return { file: target, rows: rows.length }
+      const batch = getBatch(db(), batchId)
+      const photos = batchTraits(db(), batchId).map((p) => ({ photo: p.name, leaves: p.leaves, scalePxPerMm: batch.pxPerMm }))
+      const leavesFile = leavesCsvPath(target)
+      await writeLeavesCsv(leavesFile, photos)
+      return { file: target, rows: rows.length, leavesFile, leaves: photos.reduce((n, p) => n + p.leaves.length, 0) }
     },
     async 'predictions.measurements'({ batchId }) {
       return batchCsvRows(db(), batchId)
@@ -136,8 +184,12 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
       return exportBatchMasks(s.requireProject().project, batchId, s.checkPath(dir))
     },
     async 'predictions.fromModel'(args) {
-      const checked = { ...args, model: s.checkPath(args.model), images: s.checkPath(args.images), out: s.checkPath(args.out), csv: args.csv === undefined ? undefined : s.checkPath(args.csv) }
+      const optional = (p: string | undefined) => (p === undefined ? undefined : s.checkPath(p))
+      const checked = { ...args, model: s.checkPath(args.model), images: optional(args.images), list: optional(args.list), out: s.checkPath(args.out), csv: optional(args.csv) }
       return predictWithModelFolder(checked, s.folderProgress('predictions.fromModel'))
+    },
+    async 'predictions.mergeShards'({ dirs, csv }) {
+      return mergeShards(dirs.map((d) => s.checkPath(d)), s.checkPath(csv))
     },
     async 'predictions.accept'({ batchId, photoIds }) {
       return acceptPredictions(s.requireProject().project, batchId, photoIds)

@@ -258,6 +258,29 @@ export const migrations: Migration[] = [
       // JSON of the GPU worker's hello (backend, renderer, software, texture/buffer limits); NULL when it did not compute.
       db.exec(`ALTER TABLE runs ADD COLUMN gpu TEXT`)
     }
+  },
+  {
+    version: 7,
+    name: 'prediction batches that survive: photo hashes, problems, photos in all',
+    up(db) {
+      db.exec(`
+        -- A resumed batch skips the photos it already has, by content hash (the batch fixes the run).
+        ALTER TABLE predicted_photos ADD COLUMN photo_hash TEXT;
+        -- Shape and colour traits (JSON): of all the photo's leaves together, and of each leaf.
+        ALTER TABLE predicted_photos ADD COLUMN traits TEXT;
+        ALTER TABLE predicted_photos ADD COLUMN leaf_traits TEXT;
+        CREATE INDEX predicted_photos_by_hash ON predicted_photos (batch_id, photo_hash);
+        -- Photos in the batch's source when its last job started (null before this version).
+        ALTER TABLE prediction_batches ADD COLUMN total INTEGER;
+        -- Photos that failed in the batch's last job, with the reason; a resume tries them again.
+        CREATE TABLE prediction_problems (
+          id INTEGER PRIMARY KEY,
+          batch_id INTEGER NOT NULL REFERENCES prediction_batches(id) ON DELETE CASCADE,
+          path TEXT NOT NULL,
+          reason TEXT NOT NULL
+        );
+      `)
+    }
   }
 ]
 
