@@ -136,3 +136,35 @@ test('a save that fails at the commit leaves the old mask whole', async () => {
   assert.deepEqual(after.mask, before.mask)
   assert.deepEqual((await readRaster(join(projectDir, after.mask!.file), 1)).data, oldPixels)
 })
+
+test('a host killed mid-save (SIGKILL, at any moment) leaves a whole mask that matches its record', async () => {
+  const { createHash } = await import('node:crypto')
+  const { spawn } = await import('node:child_process')
+  const { openProject } = await import('../../src/main/core/project')
+  const { getPhoto } = await import('../../src/main/core/datasets/records')
+  service.closeProject()
+  const n = 160 * 120
+  const halves = [new Uint8Array(n).fill(255, 0, n / 2), new Uint8Array(n).fill(255, n / 4)]
+  for (const delayMs of [0, 7, 23, 61]) {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'save-loop.ts'), projectDir, String(plain.id), '160', '120'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    // kill once it is saving: after its second save and a few more milliseconds, wherever it is then
+    await new Promise<void>((resolve) => {
+      let out = ''
+      child.stdout.on('data', (d) => {
+        out += d
+        if (out.includes('saved 1\n')) setTimeout(() => { child.kill('SIGKILL'); resolve() }, delayMs)
+      })
+    })
+    await new Promise((resolve) => child.once('exit', resolve))
+    const project = openProject(projectDir)
+    try {
+      const mask = getPhoto(project.db, plain.id).mask!
+      const pixels = (await readRaster(join(projectDir, mask.file), 1)).data
+      assert.equal(createHash('sha256').update(pixels).digest('hex'), mask.hash, `after a kill ${delayMs} ms in`)
+      assert.ok(halves.some((h) => Buffer.compare(Buffer.from(h), Buffer.from(pixels)) === 0))
+    } finally {
+      project.close()
+    }
+  }
+  await call('projects.open', { dir: projectDir })
+})
