@@ -14,7 +14,7 @@ export interface LeafPhoto {
   weed: { x: number; y: number; r: number } | null
 }
 
-export function leafPhoto(width = 160, height = 120, options: { weed?: boolean } = {}): LeafPhoto {
+export function leafPhoto(width = 160, height = 120, options: { weed?: boolean; seed?: number } = {}): LeafPhoto {
   const rgb = new Uint8Array(width * height * 3)
   const truth = new Uint8Array(width * height)
   const cx = width * 0.5
@@ -22,7 +22,7 @@ export function leafPhoto(width = 160, height = 120, options: { weed?: boolean }
   const rx = width * 0.3
   const ry = height * 0.28
   const weed = options.weed ? { x: Math.round(cx + rx * 0.78), y: Math.round(cy - ry * 0.8), r: Math.max(5, Math.round(width / 16)) } : null
-  let seed = 3
+  let seed = options.seed ?? 3
   const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 24
   let x0 = width, y0 = height, x1 = 0, y1 = 0
   for (let y = 0; y < height; y++) {
