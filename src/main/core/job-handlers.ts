@@ -7,6 +7,7 @@ import { exportCutoutsJob, mattesJob, trimapsJob } from './matting/jobs'
 import { trainJob } from './training/jobs'
 import { evaluateJob } from './evaluation/jobs'
 import { measureLabelledJob, predictJob } from './prediction/jobs'
+import { prelabelJob } from './labelling/jobs'
 
 export const jobHandlers: JobHandlers = {
   demo: demoJob,
@@ -19,5 +20,6 @@ export const jobHandlers: JobHandlers = {
   train: trainJob,
   evaluate: evaluateJob,
   predict: predictJob,
-  measure: measureLabelledJob
+  measure: measureLabelledJob,
+  prelabel: prelabelJob
 }

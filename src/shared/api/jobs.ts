@@ -28,6 +28,8 @@ export interface JobKinds {
     events: never
   }
   predict: { params: PredictionRequest & { batchId: number }; result: { batchId: number; photos: number; problems: Problems }; events: never }
+  /** A run predicts a dataset's photos without a person's mask; each becomes a model-made mask to review. */
+  prelabel: { params: { datasetId: number; runId: number }; result: { labelled: number; kept: number; problems: Problems }; events: never }
   measure: { params: { datasetId: number; file: string; measure: MeasurementSettings }; result: { file: string; rows: number }; events: never }
 }
 

@@ -1,6 +1,7 @@
 // Labelling inside Leafseg: masks proposed from a box and clicks (GrabCut, or a run's prediction corrected by
 // GrabCut), and masks saved as a person made them. Masks travel as COCO uncompressed RLE (see ../rle.ts).
 import type { MaskMadeBy, PhotoDetail } from '../domain'
+import type { JobInfo } from './jobs'
 import type { Rle } from '../rle'
 
 /** A click on the photo, in photo pixels: on a missed leaf (leaf: true) or on a false one (leaf: false). */
@@ -35,4 +36,18 @@ export interface LabellingApi {
   'labels.saveMask'(args: { photoId: number; mask: Rle; how: SaveHow }): Promise<PhotoDetail>
   /** The photo's current mask as RLE (null when it has none): what the editor starts from. */
   'labels.mask'(args: { photoId: number }): Promise<{ mask: Rle | null; madeBy: MaskMadeBy | null }>
+  /** A run predicts the dataset's photos that have no mask a person made; each becomes a model-made mask (a job). */
+  'labels.prelabel'(args: { datasetId: number; runId: number }): Promise<JobInfo<'prelabel'>>
+  /** The dataset's model-made masks no person has checked yet, the most uncertain first. */
+  'labels.reviewQueue'(args: { datasetId: number }): Promise<ReviewItem[]>
+}
+
+export interface ReviewItem {
+  photoId: number
+  name: string
+  /** Project-relative thumbnail path. */
+  thumbnail: string
+  runId: number
+  /** Share of the photo's pixels the run was unsure of (probability 0.2–0.8). */
+  uncertainty: number
 }

@@ -149,6 +149,8 @@ export interface TrainJobParams {
   runId: number
   /** Continue from runs/<id>/last. */
   resume: boolean
+  /** A fresh run starts from these weights (a project-relative checkpoint folder) instead of random ones. */
+  initFrom?: string
 }
 
 export interface TrainJobResult {
@@ -173,7 +175,13 @@ export interface TrainingApi {
     samples: AugmentedSample[]
   }>
   /** Freeze the dataset's train/validation photos with masks and train in the job process. */
-  'training.start'(args: { datasetId: number; name?: string; config: TrainingConfig }): Promise<{ run: RunSummary; job: JobInfo<'train'> }>
+  'training.start'(args: {
+    datasetId: number
+    name?: string
+    config: TrainingConfig
+    /** Fine-tune: start from this run's best checkpoint (the same network) instead of random weights. */
+    initFrom?: number
+  }): Promise<{ run: RunSummary; job: JobInfo<'train'> }>
   /** Continue a cancelled or interrupted run from its last checkpoint (optionally to more epochs). */
   'training.resume'(args: { runId: number; epochs?: number }): Promise<{ run: RunSummary; job: JobInfo<'train'> }>
 

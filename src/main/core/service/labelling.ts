@@ -6,10 +6,11 @@ import { ApiError } from '../../../shared/errors'
 import { decodeRle, encodeRle, rleProblem, type Rle } from '../../../shared/rle'
 import { assistBounds } from '../../../shared/bounds'
 import { readRaster } from '../imaging/raster'
-import { getPhoto } from '../datasets/records'
 import { GrabCutAssist } from '../labelling/grabcut'
 import { saveMadeMask } from '../labelling/masks'
-import { maskProvenance } from '../labelling/records'
+import { maskProvenance, reviewQueue } from '../labelling/records'
+import { getDataset, getPhoto } from '../datasets/records'
+import { getRun } from '../training/records'
 import type { Methods, Schemas } from './area'
 import { id } from './app'
 import type { LeafsegService } from './service'
@@ -38,7 +39,9 @@ export const labellingSchemas: Schemas<K> = {
     })
     .strict(),
   'labels.saveMask': z.object({ photoId: id, mask: rle, how: z.enum(['drawn', 'assisted']) }).strict(),
-  'labels.mask': z.object({ photoId: id }).strict()
+  'labels.mask': z.object({ photoId: id }).strict(),
+  'labels.prelabel': z.object({ datasetId: id, runId: id }).strict(),
+  'labels.reviewQueue': z.object({ datasetId: id }).strict()
 }
 
 export function labellingMethods(s: LeafsegService): Methods<K> {
@@ -85,6 +88,18 @@ export function labellingMethods(s: LeafsegService): Methods<K> {
       if (!photo.mask) return { mask: null, madeBy: null }
       const raster = await readRaster(join(p.dir, photo.mask.file), 1)
       return { mask: encodeRle(raster.data, raster.width, raster.height), madeBy: photo.mask.madeBy }
+    },
+    async 'labels.prelabel'({ datasetId, runId }) {
+      const { project: p, jobs } = s.requireProject()
+      const dataset = getDataset(p.db, datasetId)
+      const run = getRun(p.db, runId)
+      if (!run.bestModel) throw new ApiError('bad_input', `Run “${run.name}” has no best checkpoint yet: train it for at least one epoch.`)
+      return jobs.start('prelabel', `Pre-label “${dataset.name}” with run ${run.id} (“${run.name}”)`, { datasetId, runId })
+    },
+    async 'labels.reviewQueue'({ datasetId }) {
+      const p = project()
+      getDataset(p.db, datasetId)
+      return reviewQueue(p.db, datasetId)
     }
   }
 }

@@ -40,6 +40,8 @@ export interface TrainOptions {
   patience?: number
   /** Continue from runDir/last when it exists. */
   resume?: boolean
+  /** A fresh run starts from the weights of this checkpoint folder (fine-tuning), which must hold the same network. */
+  initialWeights?: string
   signal?: AbortSignal
   onBatch?: (epoch: number, batch: number, batches: number, loss: number) => void
   onEpoch?: (metrics: EpochMetrics) => void
@@ -185,6 +187,14 @@ export async function trainUnet(o: TrainOptions): Promise<TrainResult> {
     optimizerRestored = await loadOptimizerFiles(optimizer, lastFolder)
   } else {
     model = buildUnet(o.model, seed)
+    if (o.initialWeights) {
+      const initial = await loadModelFiles(o.initialWeights)
+      try {
+        model.setWeights(initial.getWeights())
+      } finally {
+        initial.dispose()
+      }
+    }
   }
   const resumedAfterEpoch = state.history.length
   const loss = lossFunction(state.loss)
