@@ -126,7 +126,7 @@ test('retrain: a run fine-tuned from R starts from R’s best weights', async ()
   const { loadModelFiles } = await import('../../src/main/core/model/model-io')
   const weightsOf = async (folder: string) => {
     const model = await loadModelFiles(join(projectDir, folder))
-    const values = model.getWeights().map((w) => w.dataSync().slice())
+    const values = model.getWeights().map((w) => Float32Array.from(w.dataSync()))
     model.dispose()
     return values
   }
