@@ -53,7 +53,7 @@ before(async () => {
   await wait(service.api['datasets.importPhotos']({ datasetId, paths: [join(src, 'photos')] }))
   await wait(service.api['datasets.importMasks']({ datasetId, source: { kind: 'folder', dir: join(src, 'masks') } }))
   await service.api['datasets.split']({ datasetId, ratio: [70, 30, 0], seed: 1 })
-  runId = (await service.api['training.start']({ datasetId, name: 'R', config: tiny(3, 3e-3) })).run.id
+  runId = (await service.api['training.start']({ datasetId, name: 'R', config: tiny(15, 1e-2) })).run.id
   await service.requireProject().jobs.wait((await service.api['runs.get']({ id: runId })).jobId!)
 })
 after(() => service?.dispose())
@@ -75,6 +75,7 @@ test('the review queue lists model-made masks most uncertain first, with the run
   assert.equal(queue.length, 4)
   assert.deepEqual(queue.map((q) => q.uncertainty), [...queue.map((q) => q.uncertainty)].sort((a, b) => b - a))
   assert.ok(queue.every((q) => q.runId === runId))
+  assert.ok(queue[0].uncertainty > queue[3].uncertainty, 'the photos differ in uncertainty, so the order means something')
   for (const q of queue) {
     const photo = await service.api['photos.get']({ id: q.photoId })
     assert.equal(photo.mask?.madeBy, 'model-made')

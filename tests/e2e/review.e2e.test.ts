@@ -1,0 +1,69 @@
+// The labelling loop end to end in Chromium: pre-label a dataset with a trained run from the review dialog, the
+// review queue lists the run's masks most uncertain first, Review opens one in the inspector, and Retrain starts
+// a run fine-tuned from the first.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdirSync, renameSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { screenshot } from '../helpers/browser'
+import { browserHost, callApi } from '../helpers/webhost'
+import { tempDir } from '../helpers/temp'
+import { makePhotos } from '../training/fixtures'
+
+const { skip, state } = browserHost({ width: 1280, height: 820 })
+
+test('pre-label with a run, review most uncertain first, retrain from it', { skip }, async () => {
+  const api = state.t.service.api
+  await api['projects.create']({ dir: join(tempDir(), 'review'), name: 'Review' })
+  const src = tempDir()
+  const samples = await makePhotos(join(src, 'photos'), 14, { width: 48, height: 40, seed: 11 })
+  mkdirSync(join(src, 'masks'))
+  for (const s of samples.slice(0, 10)) renameSync(s.maskPath, join(src, 'masks', `${s.id}.png`))
+  for (const s of samples.slice(10)) rmSync(s.maskPath)
+  const dataset = await api['datasets.create']({ name: 'Shapes' })
+  const jobs = state.t.service.requireProject().jobs
+  await jobs.wait((await api['datasets.importPhotos']({ datasetId: dataset.id, paths: [join(src, 'photos')] })).id)
+  await jobs.wait((await api['datasets.importMasks']({ datasetId: dataset.id, source: { kind: 'folder', dir: join(src, 'masks') } })).id)
+  await api['datasets.split']({ datasetId: dataset.id, ratio: [70, 30, 0], seed: 1 })
+  const config = {
+    preset: 'custom' as const, inputSize: 32, baseFilters: 8, depth: 2, batchSize: 4, epochs: 15, learningRate: 1e-2, loss: 'bce+dice' as const, patience: 0, seed: 3,
+    augment: { flips: true, rotate90: false, rotate: false, scale: false, color: false, blur: false, noise: false }
+  }
+  const started = await api['training.start']({ datasetId: dataset.id, name: 'R', config })
+  assert.equal((await jobs.wait(started.job.id)).status, 'succeeded')
+
+  const page = state.page
+  await page.goto(state.t.host.url)
+  await page.getByTestId('open-review').click()
+  await page.getByTestId('review-dialog').waitFor()
+  await page.getByTestId('prelabel').click()
+  await page.locator('[data-testid="job"][data-kind="prelabel"][data-status="succeeded"]').waitFor({ timeout: 60_000 })
+  await page.locator('[data-testid="review-item"]').nth(3).waitFor()
+  const shown = await page.locator('[data-testid="review-item"]').evaluateAll((items) => items.map((li) => ({ name: li.querySelector('.name')!.textContent, u: Number((li as HTMLElement).dataset.uncertainty) })))
+  assert.equal(shown.length, 4)
+  assert.deepEqual(shown.map((s) => s.u), [...shown.map((s) => s.u)].sort((a, b) => b - a), 'most uncertain first')
+  assert.ok(shown[0].u > shown[3].u, JSON.stringify(shown) + ' the photos differ in uncertainty, so the order means something')
+  const queue = await callApi(state.t.host, 'labels.reviewQueue', { datasetId: dataset.id })
+  assert.deepEqual(shown.map((s) => s.name), queue.value.map((q: { name: string }) => q.name))
+  await screenshot(page, 'labelling-06-review-queue')
+
+  // Review opens the most uncertain photo; confirming it takes it off the queue
+  await page.getByTestId('review-open').first().click()
+  await page.getByTestId('inspector').waitFor()
+  assert.equal(await page.getByTestId('inspector-name').textContent(), shown[0].name)
+  await page.getByTestId('confirm-mask').click()
+  await page.getByTestId('model-made').waitFor({ state: 'detached' })
+  await page.getByTestId('inspector-close').click()
+  await page.getByTestId('open-review').click()
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="review-item"]').length === 3)
+
+  await page.getByTestId('retrain').click()
+  await page.locator('[data-testid="job"][data-kind="train"][data-status="succeeded"]').nth(0).waitFor()
+  const runs = await api['runs.list']({})
+  const tuned = runs.find((r) => r.name === 'R, fine-tuned')!
+  assert.ok(tuned, runs.map((r) => r.name).join(', '))
+  assert.equal((await jobs.wait(tuned.jobId!)).status, 'succeeded')
+  assert.match((await api['runs.get']({ id: tuned.id })).notes, new RegExp(`Fine-tuned from run ${started.run.id}`))
+  assert.equal(tuned.config.epochs, 5, "a third of the epochs")
+  assert.equal(await page.getByTestId('notice-error').count(), 0, 'no error was shown')
+})
