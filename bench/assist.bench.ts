@@ -1,0 +1,178 @@
+// The box-and-click assist, by the standard click simulation of interactive segmentation (Xu et al. 2016):
+// start from the truth's box enlarged by 5 % a side; after each proposal the next click goes to the point
+// farthest from the border of the larger error region (a missed leaf: positive; a false one: negative), at most
+// 20 clicks. NoC@90 / NoC@85: clicks until IoU reaches 0.90 / 0.85 (0 if the box alone does, 20 if never).
+// On the 50 komatsuna photos whose names end in _00; native OpenCV's GrabCut by the same protocol
+// (/work/shared/reference/grabcut_noc.py) runs beside it when python3-opencv is installed.
+//   assist.komatsuna.noc90, .noc85 (engine: grabcut), assist.komatsuna.ms_per_click
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Bench } from './types'
+import { readRaster } from '../src/main/core/imaging/raster'
+import { opencv } from '../src/main/core/imaging/opencv'
+import { GrabCutAssist } from '../src/main/core/labelling/grabcut'
+import type { AssistBox, AssistClick } from '../src/shared/api/labelling'
+
+const komatsuna = join(import.meta.dirname, '..', '..', 'shared', 'data', 'komatsuna')
+const reference = join(import.meta.dirname, '..', '..', 'shared', 'reference', 'grabcut_noc.py')
+const maxClicks = 20
+
+function iou(truth: Uint8Array, pred: Uint8Array): number {
+  let inter = 0
+  let union = 0
+  for (let i = 0; i < truth.length; i++) {
+    if (truth[i] && pred[i]) inter++
+    if (truth[i] || pred[i]) union++
+  }
+  return union === 0 ? 1 : inter / union
+}
+
+/** The truth's box enlarged by 5 % a side (as the reference computes it). */
+function boxOf(truth: Uint8Array, width: number, height: number): AssistBox {
+  let x0 = width, y0 = height, x1 = -1, y1 = -1
+  for (let i = 0; i < truth.length; i++) {
+    if (!truth[i]) continue
+    const x = i % width
+    const y = (i - x) / width
+    if (x < x0) x0 = x
+    if (x > x1) x1 = x
+    if (y < y0) y0 = y
+    if (y > y1) y1 = y
+  }
+  const px = Math.floor((x1 - x0) * 0.05) + 1
+  const py = Math.floor((y1 - y0) * 0.05) + 1
+  x0 = Math.max(0, x0 - px)
+  y0 = Math.max(0, y0 - py)
+  x1 = Math.min(width - 1, x1 + px)
+  y1 = Math.min(height - 1, y1 + py)
+  return { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 }
+}
+
+/** The next simulated click: the point farthest from the border of the larger error (L2 distance, 5×5 mask). */
+function nextClick(truth: Uint8Array, pred: Uint8Array, width: number, height: number): AssistClick {
+  const cv = opencv()
+  let best: { d: number; x: number; y: number; leaf: boolean } | null = null
+  for (const leaf of [true, false]) {
+    // the error padded by one pixel of background, so the image border counts as the region's border
+    const padded = cv.Mat.zeros(height + 2, width + 2, cv.CV_8UC1)
+    const p = padded.data as Uint8Array
+    let any = false
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const i = y * width + x
+        if (leaf ? truth[i] && !pred[i] : !truth[i] && pred[i]) {
+          p[(y + 1) * (width + 2) + x + 1] = 1
+          any = true
+        }
+      }
+    }
+    if (any) {
+      const dist = new cv.Mat()
+      cv.distanceTransform(padded, dist, cv.DIST_L2, 5)
+      const d = dist.data32F as Float32Array
+      let at = -1
+      for (let y = 1; y <= height; y++) for (let x = 1; x <= width; x++) if (at < 0 || d[y * (width + 2) + x] > d[at]) at = y * (width + 2) + x
+      const value = d[at]
+      if (!best || value > best.d) best = { d: value, x: (at % (width + 2)) - 1, y: Math.floor(at / (width + 2)) - 1, leaf }
+      dist.delete()
+    }
+    padded.delete()
+  }
+  return { x: best!.x, y: best!.y, leaf: best!.leaf }
+}
+
+function noc(ious: number[], threshold: number): number {
+  const k = ious.findIndex((v) => v >= threshold)
+  return k < 0 ? maxClicks : k
+}
+
+async function grabCutNoc(names: string[]) {
+  const n85: number[] = []
+  const n90: number[] = []
+  const box: number[] = []
+  const times: number[] = []
+  for (const name of names) {
+    const rgb = await readRaster(join(komatsuna, 'rgb', `rgb_${name}.png`), 3)
+    const label = await readRaster(join(komatsuna, 'label', `label_${name}.png`), 3)
+    const truth = new Uint8Array(rgb.width * rgb.height)
+    for (let i = 0; i < truth.length; i++) truth[i] = label.data[i * 3] || label.data[i * 3 + 1] || label.data[i * 3 + 2] ? 1 : 0
+    const assist = new GrabCutAssist(rgb)
+    const start = { box: boxOf(truth, rgb.width, rgb.height) }
+    const clicks: AssistClick[] = []
+    let t = performance.now()
+    let pred = assist.propose(start, clicks)
+    times.push(performance.now() - t)
+    const ious = [iou(truth, pred)]
+    while (clicks.length < maxClicks && ious[ious.length - 1] < 0.9) {
+      clicks.push(nextClick(truth, pred, rgb.width, rgb.height))
+      t = performance.now()
+      pred = assist.propose(start, clicks)
+      times.push(performance.now() - t)
+      ious.push(iou(truth, pred))
+    }
+    assist.dispose()
+    n85.push(noc(ious, 0.85))
+    n90.push(noc(ious, 0.9))
+    box.push(ious[0])
+  }
+  const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length
+  const sorted = [...times].sort((a, b) => a - b)
+  return { photos: names.length, noc85: mean(n85), noc90: mean(n90), failed90: n90.filter((v) => v >= maxClicks).length, boxIoU: mean(box), msMedian: sorted[Math.floor(sorted.length / 2)], msMean: mean(times) }
+}
+
+/** Native OpenCV by the same protocol, on the same photos: its JSON line, or why it did not run. */
+function nativeReference(names: string[]): { result?: Record<string, number>; note?: string } {
+  if (!existsSync(reference)) return { note: `no reference script at ${reference}` }
+  const check = spawnSync('/usr/bin/python3', ['-c', 'import cv2'], { encoding: 'utf8' })
+  if (check.status !== 0) return { note: 'python3-opencv is not installed (apt-get install python3-opencv)' }
+  // the script pairs IMAGES/NAME.png with MASKS/NAME.png: symlinks without komatsuna's rgb_/label_ prefixes
+  const dir = mkdtempSync(join(tmpdir(), 'leafseg-bench-noc-'))
+  mkdirSync(join(dir, 'images'))
+  mkdirSync(join(dir, 'masks'))
+  for (const name of names) {
+    symlinkSync(join(komatsuna, 'rgb', `rgb_${name}.png`), join(dir, 'images', `${name}.png`))
+    symlinkSync(join(komatsuna, 'label', `label_${name}.png`), join(dir, 'masks', `${name}.png`))
+  }
+  writeFileSync(join(dir, 'list.txt'), names.join('\n'))
+  const run = spawnSync('/usr/bin/python3', [reference, join(dir, 'images'), join(dir, 'masks'), join(dir, 'list.txt'), String(maxClicks)], { encoding: 'utf8' })
+  if (run.status !== 0) return { note: `the reference failed: ${run.stderr.trim().split('\n').pop()}` }
+  return { result: JSON.parse(run.stdout.trim().split('\n').pop()!) }
+}
+
+const bench: Bench = {
+  area: 'assist',
+  async run(emit, wanted) {
+    const nocNames = ['assist.komatsuna.noc90', 'assist.komatsuna.noc85', 'assist.komatsuna.ms_per_click']
+    if (nocNames.some(wanted)) {
+      if (!existsSync(join(komatsuna, 'rgb'))) {
+        for (const bench of nocNames) emit({ bench, value: null, unit: bench.endsWith('ms_per_click') ? 'ms' : 'clicks', note: `no komatsuna data at ${komatsuna}` })
+      } else {
+        const names = readdirSync(join(komatsuna, 'rgb'))
+          .filter((f) => /_00\.png$/.test(f))
+          .map((f) => f.replace(/^rgb_/, '').replace(/\.png$/, ''))
+          .sort()
+        const ours = await grabCutNoc(names)
+        const ref = nativeReference(names)
+        const native = ref.result
+        const common = { engine: 'grabcut', photos: ours.photos, max_clicks: maxClicks }
+        emit({ bench: 'assist.komatsuna.noc90', value: Number(ours.noc90.toFixed(2)), unit: 'clicks', ...common, failed: ours.failed90, box_iou: Number(ours.boxIoU.toFixed(4)), reference_opencv_native: native ? { noc90: native.noc90, failed90: native.failed90, boxIoU: native.boxIoU } : ref.note })
+        emit({ bench: 'assist.komatsuna.noc85', value: Number(ours.noc85.toFixed(2)), unit: 'clicks', ...common, reference_opencv_native: native ? { noc85: native.noc85 } : ref.note })
+        emit({
+          bench: 'assist.komatsuna.ms_per_click',
+          value: Number(ours.msMedian.toFixed(1)),
+          unit: 'ms',
+          stat: 'median per interaction (box or click), opencv-wasm GrabCut',
+          mean_ms: Number(ours.msMean.toFixed(1)),
+          ...common,
+          reference_opencv_native_ms: native ? native.sPerInteraction * 1000 : ref.note,
+          ratio_to_native: native ? Number((ours.msMedian / (native.sPerInteraction * 1000)).toFixed(2)) : null
+        })
+        emit({ bench: 'assist.komatsuna.noc90', value: null, unit: 'clicks', engine: 'model', note: 'not measured: needs a run trained on the other 250 komatsuna photos' })
+      }
+    }
+  }
+}
+
+export default bench
