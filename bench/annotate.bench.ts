@@ -35,18 +35,18 @@ async function brushFrames(emit: Emit, name: string) {
     for (let i = 0; i < 6; i++) await page.keyboard.press(']') // a brush of about 30 photo px
     const r = (await page.getByTestId('editor-mask').boundingBox())!
     // frame times while a real mouse paints a long zigzag stroke across the photo
-    await page.evaluate(() => {
-      const w = window as unknown as { frames_: number[]; recording: boolean }
-      w.frames_ = []
-      w.recording = true
+    // page scripts as text: tsx would wrap named inner functions in a helper the page does not have
+    await page.evaluate(`(() => {
+      window.benchFrames = []
+      window.benchRecording = true
       let last = performance.now()
-      const tick = (now: number) => {
-        w.frames_.push(now - last)
+      const tick = (now) => {
+        window.benchFrames.push(now - last)
         last = now
-        if (w.recording) requestAnimationFrame(tick)
+        if (window.benchRecording) requestAnimationFrame(tick)
       }
       requestAnimationFrame(tick)
-    })
+    })()`)
     await page.mouse.move(r.x + r.width * 0.05, r.y + r.height * 0.1)
     await page.mouse.down()
     const steps = 600
@@ -55,26 +55,28 @@ async function brushFrames(emit: Emit, name: string) {
       await page.mouse.move(r.x + r.width * (0.05 + 0.9 * t), r.y + r.height * (0.1 + 0.8 * Math.abs(Math.sin(t * Math.PI * 6))))
     }
     await page.mouse.up()
-    const frames = await page.evaluate(() => {
-      const w = window as unknown as { frames_: number[]; recording: boolean }
-      w.recording = false
-      return w.frames_.slice(1)
-    })
+    // the stroke really painted: the editor saved it
+    await page.locator('[data-testid="mask-editor"][data-saved-edits="1"]').waitFor()
+    const frames = (await page.evaluate(`(() => {
+      window.benchRecording = false
+      return window.benchFrames.slice(1)
+    })()`)) as number[]
     // the editor's own work per pointer move: synthetic moves dispatched in the page, timed around the dispatch
-    const handler = await page.evaluate(() => {
-      const canvas = document.querySelector('[data-testid="inspector-canvas"]') as HTMLCanvasElement
+    const handler = (await page.evaluate(`(() => {
+      const canvas = document.querySelector('[data-testid="inspector-canvas"]')
       const box = canvas.getBoundingClientRect()
-      const at = (t: number) => ({ clientX: box.left + box.width * (0.1 + 0.8 * t), clientY: box.top + box.height * 0.5, pointerId: 1, button: 0, buttons: 1, bubbles: true })
+      const at = (t) => ({ clientX: box.left + box.width * (0.1 + 0.8 * t), clientY: box.top + box.height * 0.5, pointerId: 1, button: 0, buttons: 1, bubbles: true })
       canvas.dispatchEvent(new PointerEvent('pointerdown', at(0)))
-      const times: number[] = []
+      const times = []
       for (let i = 1; i <= 300; i++) {
         const start = performance.now()
         canvas.dispatchEvent(new PointerEvent('pointermove', at(i / 300)))
         times.push(performance.now() - start)
       }
       canvas.dispatchEvent(new PointerEvent('pointerup', at(1)))
+      if (!document.querySelector('[data-testid="undo"]') || document.querySelector('[data-testid="undo"]').disabled) throw new Error('the synthetic stroke did not paint')
       return times
-    })
+    })()`)) as number[]
     const pct = (a: number[], q: number) => [...a].sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(a.length * q))]
     emit({
       bench: name,
