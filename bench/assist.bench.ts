@@ -13,42 +13,12 @@ import type { Bench } from './types'
 import { readRaster } from '../src/main/core/imaging/raster'
 import { opencv } from '../src/main/core/imaging/opencv'
 import { GrabCutAssist } from '../src/main/core/labelling/grabcut'
-import type { AssistBox, AssistClick } from '../src/shared/api/labelling'
+import type { AssistClick } from '../src/shared/api/labelling'
+import { iou, protocolBox } from '../tests/helpers/leaf-photo'
 
 const komatsuna = join(import.meta.dirname, '..', '..', 'shared', 'data', 'komatsuna')
 const reference = join(import.meta.dirname, '..', '..', 'shared', 'reference', 'grabcut_noc.py')
 const maxClicks = 20
-
-function iou(truth: Uint8Array, pred: Uint8Array): number {
-  let inter = 0
-  let union = 0
-  for (let i = 0; i < truth.length; i++) {
-    if (truth[i] && pred[i]) inter++
-    if (truth[i] || pred[i]) union++
-  }
-  return union === 0 ? 1 : inter / union
-}
-
-/** The truth's box enlarged by 5 % a side (as the reference computes it). */
-function boxOf(truth: Uint8Array, width: number, height: number): AssistBox {
-  let x0 = width, y0 = height, x1 = -1, y1 = -1
-  for (let i = 0; i < truth.length; i++) {
-    if (!truth[i]) continue
-    const x = i % width
-    const y = (i - x) / width
-    if (x < x0) x0 = x
-    if (x > x1) x1 = x
-    if (y < y0) y0 = y
-    if (y > y1) y1 = y
-  }
-  const px = Math.floor((x1 - x0) * 0.05) + 1
-  const py = Math.floor((y1 - y0) * 0.05) + 1
-  x0 = Math.max(0, x0 - px)
-  y0 = Math.max(0, y0 - py)
-  x1 = Math.min(width - 1, x1 + px)
-  y1 = Math.min(height - 1, y1 + py)
-  return { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 }
-}
 
 /** The next simulated click: the point farthest from the border of the larger error (L2 distance, 5×5 mask). */
 function nextClick(truth: Uint8Array, pred: Uint8Array, width: number, height: number): AssistClick {
@@ -99,7 +69,7 @@ async function grabCutNoc(names: string[]) {
     const truth = new Uint8Array(rgb.width * rgb.height)
     for (let i = 0; i < truth.length; i++) truth[i] = label.data[i * 3] || label.data[i * 3 + 1] || label.data[i * 3 + 2] ? 1 : 0
     const assist = new GrabCutAssist(rgb)
-    const start = { box: boxOf(truth, rgb.width, rgb.height) }
+    const start = { box: protocolBox(truth, rgb.width, rgb.height) }
     const clicks: AssistClick[] = []
     let t = performance.now()
     let pred = assist.propose(start, clicks)

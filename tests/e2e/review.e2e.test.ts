@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { screenshot } from '../helpers/browser'
 import { browserHost, callApi } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
-import { makePhotos } from '../training/fixtures'
+import { makePhotos, tinyConfig } from '../training/fixtures'
 
 const { skip, state } = browserHost({ width: 1280, height: 820 })
 
@@ -25,10 +25,7 @@ test('pre-label with a run, review most uncertain first, retrain from it', { ski
   await jobs.wait((await api['datasets.importPhotos']({ datasetId: dataset.id, paths: [join(src, 'photos')] })).id)
   await jobs.wait((await api['datasets.importMasks']({ datasetId: dataset.id, source: { kind: 'folder', dir: join(src, 'masks') } })).id)
   await api['datasets.split']({ datasetId: dataset.id, ratio: [70, 30, 0], seed: 1 })
-  const config = {
-    preset: 'custom' as const, inputSize: 32, baseFilters: 8, depth: 2, batchSize: 4, epochs: 15, learningRate: 1e-2, loss: 'bce+dice' as const, patience: 0, seed: 3,
-    augment: { flips: true, rotate90: false, rotate: false, scale: false, color: false, blur: false, noise: false }
-  }
+  const config = tinyConfig(15, 1e-2)
   const started = await api['training.start']({ datasetId: dataset.id, name: 'R', config })
   assert.equal((await jobs.wait(started.job.id)).status, 'succeeded')
 

@@ -24,7 +24,6 @@ export function leafPhoto(width = 160, height = 120, options: { weed?: boolean; 
   const weed = options.weed ? { x: Math.round(cx + rx * 0.78), y: Math.round(cy - ry * 0.8), r: Math.max(5, Math.round(width / 16)) } : null
   let seed = options.seed ?? 3
   const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 24
-  let x0 = width, y0 = height, x1 = 0, y1 = 0
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const dx = (x - cx) / rx
@@ -38,17 +37,31 @@ export function leafPhoto(width = 160, height = 120, options: { weed?: boolean; 
       rgb[i * 3] = clamp(r + noise())
       rgb[i * 3 + 1] = clamp(g + noise())
       rgb[i * 3 + 2] = clamp(b + noise())
-      if (inLeaf) {
-        truth[i] = 255
-        x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y)
-      }
+      if (inLeaf) truth[i] = 255
     }
+  }
+  return { width, height, rgb, truth, box: protocolBox(truth, width, height), weed }
+}
+
+/** The interactive-segmentation protocol's box: the mask's bounding box enlarged by 5 % a side (as grabcut_noc.py computes it). */
+export function protocolBox(truth: Uint8Array, width: number, height: number): LeafPhoto['box'] {
+  let x0 = width, y0 = height, x1 = -1, y1 = -1
+  for (let i = 0; i < truth.length; i++) {
+    if (!truth[i]) continue
+    const x = i % width
+    const y = (i - x) / width
+    if (x < x0) x0 = x
+    if (x > x1) x1 = x
+    if (y < y0) y0 = y
+    if (y > y1) y1 = y
   }
   const px = Math.floor((x1 - x0) * 0.05) + 1
   const py = Math.floor((y1 - y0) * 0.05) + 1
-  const bx0 = Math.max(0, x0 - px), by0 = Math.max(0, y0 - py)
-  const bx1 = Math.min(width - 1, x1 + px), by1 = Math.min(height - 1, y1 + py)
-  return { width, height, rgb, truth, box: { x: bx0, y: by0, width: bx1 - bx0 + 1, height: by1 - by0 + 1 }, weed }
+  x0 = Math.max(0, x0 - px)
+  y0 = Math.max(0, y0 - py)
+  x1 = Math.min(width - 1, x1 + px)
+  y1 = Math.min(height - 1, y1 + py)
+  return { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 }
 }
 
 function clamp(v: number): number {

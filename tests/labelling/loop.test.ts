@@ -8,11 +8,10 @@ import { join } from 'node:path'
 import { LeafsegService } from '../../src/main/core/service/service'
 import { inProcessJobs } from '../../src/main/core/job-process'
 import type { JobInfo } from '../../src/shared/domain'
-import type { TrainingConfig } from '../../src/shared/api/training'
 import { decodeRle, encodeRle } from '../../src/shared/rle'
 import { readProbabilityPng } from '../../src/main/core/model/mask'
 import { uncertainty } from '../../src/main/core/labelling/jobs'
-import { makePhotos } from '../training/fixtures'
+import { makePhotos, tinyConfig } from '../training/fixtures'
 import { tempDir } from '../helpers/temp'
 
 let service: LeafsegService
@@ -25,19 +24,7 @@ const wait = async (job: Promise<JobInfo>) => {
   return done
 }
 
-const tiny = (epochs: number, learningRate: number): TrainingConfig => ({
-  preset: 'custom',
-  inputSize: 32,
-  baseFilters: 8,
-  depth: 2,
-  batchSize: 4,
-  epochs,
-  learningRate,
-  loss: 'bce+dice',
-  patience: 0,
-  seed: 3,
-  augment: { flips: true, rotate90: false, rotate: false, scale: false, color: false, blur: false, noise: false }
-})
+const tiny = tinyConfig
 
 before(async () => {
   service = new LeafsegService({ host: 'web', userDataDir: tempDir(), jobProcess: inProcessJobs, typedPathsAreChoices: true })
