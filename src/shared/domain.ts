@@ -91,6 +91,8 @@ export interface PhotoDetail extends PhotoSummary {
     instancesFile: string | null
     source: MaskSource
     madeBy: MaskMadeBy
+    /** The run whose prediction made it (pre-labelling): the model assist can start from that prediction. */
+    madeByRun: number | null
     /** sha256 of the binary mask's pixels: what trimaps, mattes and training snapshots were made from. */
     hash: string
     foreground: number

@@ -1,6 +1,6 @@
 // The labelling loop end to end in Chromium: pre-label a dataset with a trained run from the review dialog, the
-// review queue lists the run's masks most uncertain first, Review opens one in the inspector, and Retrain starts
-// a run fine-tuned from the first.
+// review queue lists the run's masks most uncertain first, Review opens one in the inspector to confirm it,
+// another is corrected with the model assist, and Retrain starts a run fine-tuned from the first.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync, renameSync, rmSync } from 'node:fs'
@@ -53,6 +53,29 @@ test('pre-label with a run, review most uncertain first, retrain from it', { ski
   await page.getByTestId('inspector-close').click()
   await page.getByTestId('open-review').click()
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="review-item"]').length === 3)
+
+  // the next is corrected with the model assist: the run's prediction as the start, a click, Accept
+  const next = shown[1]
+  await page.getByTestId('review-open').first().click()
+  await page.getByTestId('edit-mask').click()
+  await page.locator('[data-testid="mask-editor"][data-loaded="true"]').waitFor()
+  await page.keyboard.press('a')
+  await page.getByTestId('assist-from-run').click()
+  await page.locator('[data-testid="editor-proposal"][data-clicks="0"]').waitFor()
+  const r = (await page.getByTestId('editor-mask').boundingBox())!
+  await page.mouse.click(r.x + 2, r.y + 2, { button: 'right' })
+  await page.locator('[data-testid="editor-proposal"][data-clicks="1"]').waitFor()
+  await screenshot(page, 'labelling-07-model-assist')
+  await page.keyboard.press('Enter')
+  await page.locator('[data-testid="mask-editor"][data-saved-edits="1"]').waitFor()
+  const corrected = (await callApi(state.t.host, 'labels.reviewQueue', { datasetId: dataset.id })).value.map((q: { name: string }) => q.name)
+  assert.ok(!corrected.includes(next.name), 'a corrected mask leaves the queue')
+  const photos = (await api['datasets.photos']({ datasetId: dataset.id, offset: 0, limit: 20, filter: { search: next.name }, sort: 'name' })).photos
+  assert.equal((await api['photos.get']({ id: photos[0].id })).mask?.madeBy, 'model-corrected')
+  await page.getByTestId('editor-done').click()
+  await page.getByTestId('inspector-close').click()
+  await page.getByTestId('open-review').click()
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="review-item"]').length === 2)
 
   await page.getByTestId('retrain').click()
   await page.locator('[data-testid="job"][data-kind="train"][data-status="succeeded"]').nth(0).waitFor()

@@ -24,6 +24,8 @@ interface PhotoRow {
   foreground: number | null
   model_made: number | null
   made_by: MaskMadeBy | null
+  made_by_run: number | null
+  probability_file: string | null
   mask_updated_at: string | null
   mask_hash: string | null
   trimap_file: string | null
@@ -41,7 +43,7 @@ interface PhotoRow {
   matte_created_at: string | null
 }
 
-const photoColumns = `p.*, m.file AS mask_file, m.instances_file, m.source AS mask_source, m.foreground, m.model_made, m.made_by, m.updated_at AS mask_updated_at, m.hash AS mask_hash`
+const photoColumns = `p.*, m.file AS mask_file, m.instances_file, m.source AS mask_source, m.foreground, m.model_made, m.made_by, m.made_by_run, m.probability_file, m.updated_at AS mask_updated_at, m.hash AS mask_hash`
 
 /** The detail query also joins the photo's trimap and alpha matte. */
 const detailColumns = `${photoColumns},
@@ -67,6 +69,7 @@ function toDetail(r: PhotoRow): PhotoDetail {
           instancesFile: r.instances_file,
           source: r.mask_source!,
           madeBy: r.made_by!,
+          madeByRun: r.probability_file !== null ? r.made_by_run : null,
           hash: r.mask_hash!,
           foreground: r.foreground ?? 0,
           modelMade: r.model_made === 1,
