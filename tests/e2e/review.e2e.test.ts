@@ -85,5 +85,12 @@ test('pre-label with a run, review most uncertain first, retrain from it', { ski
   assert.equal((await jobs.wait(tuned.jobId!)).status, 'succeeded')
   assert.match((await api['runs.get']({ id: tuned.id })).notes, new RegExp(`Fine-tuned from run ${started.run.id}`))
   assert.equal(tuned.config.epochs, 5, "a third of the epochs")
+  // Compare shows R against the fine-tuned run
+  await page.getByTestId('review-dialog').getByRole('button', { name: 'Close' }).click()
+  await page.getByTestId('nav-compare').click()
+  for (const id of [started.run.id, tuned.id]) await page.locator(`[data-testid="compare-run"][data-run-id="${id}"]`).check()
+  await page.getByTestId('compare-settings').waitFor()
+  assert.match((await page.getByTestId('compare-settings').textContent()) ?? '', /R, fine-tuned/)
+  await screenshot(page, 'labelling-08-compare-retrained')
   assert.equal(await page.getByTestId('notice-error').count(), 0, 'no error was shown')
 })
