@@ -47,7 +47,7 @@ test('pre-label with a run, review most uncertain first, retrain from it', { ski
   // Review opens the most uncertain photo; confirming it takes it off the queue
   await page.getByTestId('review-open').first().click()
   await page.getByTestId('inspector').waitFor()
-  assert.equal(await page.getByTestId('inspector-name').textContent(), shown[0].name)
+  await page.waitForFunction((name) => document.querySelector('[data-testid="inspector-name"]')?.textContent === name, shown[0].name)
   await page.getByTestId('confirm-mask').click()
   await page.getByTestId('model-made').waitFor({ state: 'detached' })
   await page.getByTestId('inspector-close').click()
@@ -57,6 +57,7 @@ test('pre-label with a run, review most uncertain first, retrain from it', { ski
   // the next is corrected with the model assist: the run's prediction as the start, a click, Accept
   const next = shown[1]
   await page.getByTestId('review-open').first().click()
+  await page.waitForFunction((name) => document.querySelector('[data-testid="inspector-name"]')?.textContent === name, next.name)
   await page.getByTestId('edit-mask').click()
   await page.locator('[data-testid="mask-editor"][data-loaded="true"]').waitFor()
   await page.keyboard.press('a')

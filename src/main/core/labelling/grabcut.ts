@@ -10,9 +10,12 @@ import { opencv, type OpenCV } from '../imaging/opencv'
 export const clickRadius = 5
 export const boxIterations = 5
 export const clickIterations = 3
-/** A run's probability at or beyond these is taken as definite background / leaf when it starts a proposal. */
-const confidentBackground = 0.05
-const confidentLeaf = 0.95
+/**
+ * Probabilities in this band count as unsure: the review queue orders by their share, and a proposal that starts
+ * from a run takes a pixel outside it as definite (on komatsuna this start scored IoU 0.896, against 0.889 with
+ * 0.05–0.95 and 0.876 with 0.4–0.6; the run's own mask 0.852).
+ */
+export const unsureBand = { low: 0.2, high: 0.8 }
 
 /** Where a proposal starts: a box, a run's probabilities (0–255 per pixel, row-major), or both. */
 export interface AssistStart {
@@ -74,14 +77,15 @@ export class GrabCutAssist {
       state.mask = cv.Mat.zeros(height, width, cv.CV_8UC1)
       const m = state.mask.data as Uint8Array
       const box = start.box ? clampBox(start.box, width, height) : null
-      const lo = confidentBackground * 255
-      const hi = confidentLeaf * 255
+      // probability PNG values are floor(p · 256)
+      const lo = unsureBand.low * 256
+      const hi = unsureBand.high * 256
       for (let y = 0; y < height; y++) {
         for (let x = 0; x < width; x++) {
           const i = y * width + x
           const outside = box !== null && (x < box.x || y < box.y || x >= box.x + box.width || y >= box.y + box.height)
           const p = start.probabilities[i]
-          m[i] = outside || p <= lo ? cv.GC_BGD : p >= hi ? cv.GC_FGD : p >= 128 ? cv.GC_PR_FGD : cv.GC_PR_BGD
+          m[i] = outside || p < lo ? cv.GC_BGD : p >= hi ? cv.GC_FGD : p >= 128 ? cv.GC_PR_FGD : cv.GC_PR_BGD
         }
       }
       this.iterate(state, boxIterations)

@@ -10,9 +10,8 @@ import { maskFromProbabilities, writeProbabilityPng } from '../model/mask'
 import { runPredictor } from '../training/checkpoint'
 import { datasetPhotos } from '../datasets/records'
 import { saveModelMask } from './masks'
+import { unsureBand } from './grabcut'
 
-/** Probabilities in this band count as unsure. */
-export const unsureBand = { low: 0.2, high: 0.8 }
 const threshold = 0.5
 
 /** Share of pixels whose probability lies in the unsure band: the review queue's order. */
