@@ -168,3 +168,41 @@ test('a host killed mid-save (SIGKILL, at any moment) leaves a whole mask that m
   }
   await call('projects.open', { dir: projectDir })
 })
+
+test('on a large photo GrabCut works around the box (a leaf click beyond it grows the region); a box too large is refused', async () => {
+  const { GrabCutAssist } = await import('../../src/main/core/labelling/grabcut')
+  // a leaf photo set into a 1400×1000 field (1.4 Mpx, above the whole-photo limit)
+  const small = leafPhoto(300, 220, { seed: 9 })
+  const W = 1400
+  const H = 1000
+  const at = { x: 900, y: 650 }
+  const rgb = new Uint8Array(W * H * 3)
+  const truth = new Uint8Array(W * H)
+  // the field is the same soil as the leaf photo's (same pattern, same noise), so only the leaf stands out
+  let seed = 5
+  const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 24
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) rgb.set([120 + ((x * 7 + y * 3) % 17) + noise(), 90 + noise(), 60 + noise()].map((v) => Math.max(0, Math.min(255, Math.round(v)))), (y * W + x) * 3)
+  for (let y = 0; y < small.height; y++) {
+    rgb.set(small.rgb.subarray(y * small.width * 3, (y + 1) * small.width * 3), ((y + at.y) * W + at.x) * 3)
+    truth.set(small.truth.subarray(y * small.width, (y + 1) * small.width), (y + at.y) * W + at.x)
+  }
+  const assist = new GrabCutAssist({ width: W, height: H, channels: 3, data: rgb })
+  try {
+    const box = { x: at.x + small.box.x, y: at.y + small.box.y, width: small.box.width, height: small.box.height }
+    const proposed = assist.propose({ box }, [])
+    assert.ok(iou(proposed, truth) >= 0.9, `IoU ${iou(proposed, truth)}`)
+    // a background click far outside the working region changes nothing (it is background already)
+    assert.deepEqual(assist.propose({ box }, [{ x: 20, y: 20, leaf: false }]), proposed)
+    // a leaf click beyond it: the region grows to take it in, and the click's disk is leaf
+    const grown = assist.propose({ box }, [{ x: 20, y: 20, leaf: false }, { x: 100, y: 100, leaf: true }])
+    assert.equal(grown[100 * W + 100], 255)
+  } finally {
+    assist.dispose()
+  }
+  const huge = new GrabCutAssist({ width: 2100, height: 2000, channels: 3, data: new Uint8Array(2100 * 2000 * 3) })
+  try {
+    assert.throws(() => huge.propose({ box: { x: 100, y: 100, width: 1900, height: 1800 } }, []), /The box is too large for the assist on this 2100×2000 photo \(4\.2 Mpx around it, at most 4\): drag a smaller box/)
+  } finally {
+    huge.dispose()
+  }
+})
