@@ -8,9 +8,10 @@ import type { DatasetsApi } from './api/datasets'
 import type { MattingApi } from './api/matting'
 import type { EvaluationApi } from './api/evaluation'
 import type { TrainingApi, TrainingProgress } from './api/training'
+import type { LabellingApi } from './api/labelling'
 
 /** Every method, by area: one file per area under ./api/. */
-export interface LeafsegApi extends AppApi, DatasetsApi, MattingApi, TrainingApi, EvaluationApi {}
+export interface LeafsegApi extends AppApi, DatasetsApi, MattingApi, TrainingApi, EvaluationApi, LabellingApi {}
 
 export type ApiMethod = keyof LeafsegApi
 export type ApiArgs<M extends ApiMethod> = Parameters<LeafsegApi[M]>[0]

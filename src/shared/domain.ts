@@ -70,7 +70,15 @@ export interface TrimapSettings {
   bgIterations: number
 }
 
+/** Where a mask's file came from: an import (folder, Labelbox, COCO), the editor ('drawn') or a run ('predicted'). */
 export type MaskSource = 'folder' | 'labelbox' | 'coco' | 'drawn' | 'predicted'
+
+/**
+ * Who made a mask: imported from elsewhere, drawn in the editor, proposed by an assist and accepted, made by a
+ * run (pre-labelling, accepted predictions), or made by a run and then edited by a person.
+ */
+export type MaskMadeBy = 'imported' | 'drawn' | 'assisted' | 'model-made' | 'model-corrected'
+export const maskMadeByValues: readonly MaskMadeBy[] = ['imported', 'drawn', 'assisted', 'model-made', 'model-corrected']
 
 export interface PhotoSummary {
   id: number
@@ -96,6 +104,9 @@ export interface PhotoDetail extends PhotoSummary {
     /** Colour instance labels kept from the source, when there were any. */
     instancesFile: string | null
     source: MaskSource
+    madeBy: MaskMadeBy
+    /** The run whose prediction made it (pre-labelling): the model assist can start from that prediction. */
+    madeByRun: number | null
     /** sha256 of the binary mask's pixels: what trimaps, mattes and training snapshots were made from. */
     hash: string
     foreground: number

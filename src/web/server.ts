@@ -34,7 +34,8 @@ const contentTypes: Record<string, string> = {
   '.woff2': 'font/woff2'
 }
 
-const maxBodyBytes = 1 << 20
+// A mask travels as RLE: a detailed mask of a 4000×3000 photo is a few megabytes of JSON.
+const maxBodyBytes = 32 << 20
 const cookieName = 'leafseg_token'
 /** The header API calls carry the token in (`Authorization: Bearer …` works too, for scripts). */
 const tokenHeader = 'x-leafseg-token'

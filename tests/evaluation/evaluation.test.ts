@@ -14,7 +14,7 @@ import { MEASUREMENT_COLUMNS } from '../../src/main/core/prediction/csv'
 import { confusionAt } from '../../src/main/core/evaluation/metrics'
 import { readProbabilityPng } from '../../src/main/core/model/mask'
 import { readRaster } from '../../src/main/core/imaging/raster'
-import { makePhotos } from '../training/fixtures'
+import { makePhotos, tinyConfig } from '../training/fixtures'
 import { tempDir } from '../helpers/temp'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
@@ -31,19 +31,7 @@ const wait = async (job: Promise<JobInfo>) => {
   return done
 }
 
-const tiny = (learningRate: number): TrainingConfig => ({
-  preset: 'custom',
-  inputSize: 32,
-  baseFilters: 8,
-  depth: 2,
-  batchSize: 4,
-  epochs: 3,
-  learningRate,
-  loss: 'bce+dice',
-  patience: 0,
-  seed: 3,
-  augment: { flips: true, rotate90: false, rotate: false, scale: false, color: false, blur: false, noise: false }
-})
+const tiny = (learningRate: number): TrainingConfig => tinyConfig(3, learningRate)
 
 before(async () => {
   userData = tempDir()

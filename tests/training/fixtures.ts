@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { seededRandom } from '../../src/main/core/random'
 import type { Sample } from '../../src/main/core/training/data'
+import type { TrainingConfig } from '../../src/shared/api/training'
 
 export async function makePhotos(dir: string, count: number, options: { width: number; height: number; seed?: number; format?: 'png' | 'jpg' }): Promise<Sample[]> {
   const { width, height, seed = 1, format = 'png' } = options
@@ -53,4 +54,21 @@ export async function makePhotos(dir: string, count: number, options: { width: n
     samples.push({ id, imagePath, maskPath })
   }
   return samples
+}
+
+/** A U-Net small enough to train in seconds on the generated photos (32 px input, 8 filters, depth 2). */
+export function tinyConfig(epochs: number, learningRate: number): TrainingConfig {
+  return {
+    preset: 'custom',
+    inputSize: 32,
+    baseFilters: 8,
+    depth: 2,
+    batchSize: 4,
+    epochs,
+    learningRate,
+    loss: 'bce+dice',
+    patience: 0,
+    seed: 3,
+    augment: { flips: true, rotate90: false, rotate: false, scale: false, color: false, blur: false, noise: false }
+  }
 }

@@ -7,6 +7,7 @@ import { exportCutoutsJob, mattesJob, trimapsJob } from './matting/jobs'
 import { trainJob } from './training/jobs'
 import { evaluateJob } from './evaluation/jobs'
 import { exportOnnxJob, measureLabelledJob, predictJob } from './prediction/jobs'
+import { prelabelJob } from './labelling/jobs'
 
 export const jobHandlers: JobHandlers = {
   demo: demoJob,
@@ -20,5 +21,6 @@ export const jobHandlers: JobHandlers = {
   evaluate: evaluateJob,
   predict: predictJob,
   measure: measureLabelledJob,
-  'export-onnx': exportOnnxJob
+  'export-onnx': exportOnnxJob,
+  prelabel: prelabelJob
 }

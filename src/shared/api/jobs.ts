@@ -33,6 +33,8 @@ export interface JobKinds {
     result: { batchId: number; photos: number; skipped: number; problems: Problems; /** What predicted ('onnxruntime (CPU, 16 threads)'). */ engine: string }
     events: never
   }
+  /** A run predicts a dataset's photos without a person's mask; each becomes a model-made mask to review. */
+  prelabel: { params: { datasetId: number; runId: number }; result: { labelled: number; kept: number; problems: Problems }; events: never }
   measure: { params: { datasetId: number; file: string; measure: MeasurementSettings }; result: { file: string; rows: number }; events: never }
   'export-onnx': { params: { runId: number; checkpoint: 'best' | 'last'; file: string }; result: { file: string; bytes: number }; events: never }
 }

@@ -161,6 +161,8 @@ export interface TrainJobParams {
   resume: boolean
   /** Where the maths runs (default 'auto': the fastest backend that really runs; see model/engine-choice). */
   backend?: TrainingBackendChoice
+  /** A fresh run starts from these weights (a project-relative checkpoint folder) instead of random ones. */
+  initFrom?: string
 }
 
 export interface TrainJobResult {
@@ -185,7 +187,14 @@ export interface TrainingApi {
     samples: AugmentedSample[]
   }>
   /** Freeze the dataset's train/validation photos with masks and train in the job process. */
-  'training.start'(args: { datasetId: number; name?: string; config: TrainingConfig; backend?: TrainingBackendChoice }): Promise<{ run: RunSummary; job: JobInfo<'train'> }>
+  'training.start'(args: {
+    datasetId: number
+    name?: string
+    config: TrainingConfig
+    backend?: TrainingBackendChoice
+    /** Fine-tune: start from this run's best checkpoint (the same network) instead of random weights. */
+    initFrom?: number
+  }): Promise<{ run: RunSummary; job: JobInfo<'train'> }>
   /** Continue a cancelled or interrupted run from its last checkpoint (optionally to more epochs). */
   'training.resume'(args: { runId: number; epochs?: number; backend?: TrainingBackendChoice }): Promise<{ run: RunSummary; job: JobInfo<'train'> }>
 

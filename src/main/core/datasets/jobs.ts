@@ -133,6 +133,7 @@ async function storeMask(project: Project, photoId: number, mask: NormalisedMask
     instancesFile: instances ? rel(project, instances) : null,
     hash: maskHash(mask.binary),
     source,
+    madeBy: 'imported',
     foreground: mask.foreground,
     modelMade: false
   }

@@ -1,7 +1,7 @@
 // Datasets, photos and masks in SQLite: every query the datasets area needs, in one place.
 import type { Db } from '../store/database'
 import { ApiError } from '../../../shared/errors'
-import type { DatasetSummary, ImportProblem, MaskSource, PhotoDetail, PhotoFilter, PhotoSummary, Split } from '../../../shared/domain'
+import type { DatasetSummary, ImportProblem, MaskMadeBy, MaskSource, PhotoDetail, PhotoFilter, PhotoSummary, Split } from '../../../shared/domain'
 import { seededRandom } from '../random'
 import { stemOf } from './util'
 
@@ -23,6 +23,9 @@ interface PhotoRow {
   mask_source: MaskSource | null
   foreground: number | null
   model_made: number | null
+  made_by: MaskMadeBy | null
+  made_by_run: number | null
+  probability_file: string | null
   mask_updated_at: string | null
   mask_hash: string | null
   trimap_file: string | null
@@ -40,7 +43,7 @@ interface PhotoRow {
   matte_created_at: string | null
 }
 
-const photoColumns = `p.*, m.file AS mask_file, m.instances_file, m.source AS mask_source, m.foreground, m.model_made, m.updated_at AS mask_updated_at, m.hash AS mask_hash`
+const photoColumns = `p.*, m.file AS mask_file, m.instances_file, m.source AS mask_source, m.foreground, m.model_made, m.made_by, m.made_by_run, m.probability_file, m.updated_at AS mask_updated_at, m.hash AS mask_hash`
 
 /** The detail query also joins the photo's trimap and alpha matte. */
 const detailColumns = `${photoColumns},
@@ -65,6 +68,8 @@ function toDetail(r: PhotoRow): PhotoDetail {
           file: r.mask_file,
           instancesFile: r.instances_file,
           source: r.mask_source!,
+          madeBy: r.made_by!,
+          madeByRun: r.probability_file !== null ? r.made_by_run : null,
           hash: r.mask_hash!,
           foreground: r.foreground ?? 0,
           modelMade: r.model_made === 1,
@@ -250,16 +255,24 @@ export interface MaskRecord {
   instancesFile: string | null
   hash: string
   source: MaskSource
+  madeBy: MaskMadeBy
   foreground: number
   modelMade: boolean
+  /** For a mask a run made: the run, its probabilities file and the share of unsure pixels. */
+  byRun?: { runId: number; probabilityFile: string; uncertainty: number }
 }
 
 export function setMask(db: Db, photoId: number, m: MaskRecord): void {
   db.prepare(
-    `INSERT INTO masks (photo_id, file, instances_file, hash, source, foreground, model_made, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO masks (photo_id, file, instances_file, hash, source, made_by, foreground, model_made, made_by_run, probability_file, uncertainty, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (photo_id) DO UPDATE SET file = excluded.file, instances_file = excluded.instances_file, hash = excluded.hash,
-       source = excluded.source, foreground = excluded.foreground, model_made = excluded.model_made, updated_at = excluded.updated_at`
-  ).run(photoId, m.file, m.instancesFile, m.hash, m.source, m.foreground, m.modelMade ? 1 : 0, new Date().toISOString())
+       source = excluded.source, made_by = excluded.made_by, foreground = excluded.foreground, model_made = excluded.model_made,
+       made_by_run = excluded.made_by_run, probability_file = excluded.probability_file, uncertainty = excluded.uncertainty, updated_at = excluded.updated_at`
+  ).run(
+    photoId, m.file, m.instancesFile, m.hash, m.source, m.madeBy, m.foreground, m.modelMade ? 1 : 0,
+    m.byRun?.runId ?? null, m.byRun?.probabilityFile ?? null, m.byRun?.uncertainty ?? null, new Date().toISOString()
+  )
 }
 
 export function recordProblem(db: Db, datasetId: number, jobId: number | null, path: string, reason: string): void {

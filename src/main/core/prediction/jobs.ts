@@ -217,6 +217,7 @@ export async function acceptPredictions(project: Project, batchId: number, photo
       instancesFile: null,
       hash: createHash('sha256').update(mask.data).digest('hex'),
       source: 'predicted',
+      madeBy: 'model-made',
       foreground: p.foregroundFraction,
       modelMade: true
     })

@@ -6,7 +6,8 @@ import { datasetSchemas } from './datasets'
 import { mattingSchemas } from './matting'
 import { trainingSchemas } from './training'
 import { evaluationSchemas } from './evaluation'
+import { labellingSchemas } from './labelling'
 
-export const apiSchemas: Schemas<ApiMethod> = { ...appSchemas, ...datasetSchemas, ...mattingSchemas, ...trainingSchemas, ...evaluationSchemas }
+export const apiSchemas: Schemas<ApiMethod> = { ...appSchemas, ...datasetSchemas, ...mattingSchemas, ...trainingSchemas, ...evaluationSchemas, ...labellingSchemas }
 
 export const apiMethods = Object.keys(apiSchemas) as ApiMethod[]

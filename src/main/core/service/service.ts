@@ -15,6 +15,7 @@ import { datasetMethods } from './datasets'
 import { mattingMethods } from './matting'
 import { trainingMethods } from './training'
 import { evaluationMethods } from './evaluation'
+import { labellingMethods } from './labelling'
 
 export interface ServiceOptions {
   host: AppInfo['host']
@@ -46,7 +47,7 @@ export class LeafsegService {
 
   constructor(readonly options: ServiceOptions) {
     this.recent = new RecentProjects(options.userDataDir)
-    this.api = { ...appMethods(this), ...datasetMethods(this), ...mattingMethods(this), ...trainingMethods(this), ...evaluationMethods(this) }
+    this.api = { ...appMethods(this), ...datasetMethods(this), ...mattingMethods(this), ...trainingMethods(this), ...evaluationMethods(this), ...labellingMethods(this) }
   }
 
   /** The open project, or a clear error when there is none. */

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import type { TrainingApi, TrainingBackendChoice, TrainingConfig } from '../../../shared/api/training'
+import type { RunSummary, TrainingApi, TrainingBackendChoice, TrainingConfig } from '../../../shared/api/training'
 import { checkTrainingFits } from '../model/fit'
 import { ApiError } from '../../../shared/errors'
 import { getDataset, getPhoto, previewPhotoId } from '../datasets/records'
@@ -56,7 +56,7 @@ export const trainingSchemas: Schemas<K> = {
   'training.backend': none,
   'training.checkFit': z.object({ config, backend: backendChoice.optional() }).strict(),
   'training.previews': z.object({ datasetId: id, photoId: id.optional(), inputSize, augment, seed: seed.optional() }).strict(),
-  'training.start': z.object({ datasetId: id, name: z.string().trim().max(200).optional(), config, backend: backendChoice.optional() }).strict(),
+  'training.start': z.object({ datasetId: id, name: z.string().trim().max(200).optional(), config, backend: backendChoice.optional(), initFrom: id.optional() }).strict(),
   'training.resume': z.object({ runId: id, epochs: epochs.optional(), backend: backendChoice.optional() }).strict(),
   'runs.list': none,
   'runs.get': z.object({ id }).strict(),
@@ -88,12 +88,24 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
     return { fits: fit.fits, bytes: fit.bytes, limitBytes: fit.limitBytes, largestBatch: fit.largestBatch, backend, message: fit.message ?? null }
   }
 
-  function startJob(runId: number, resume: boolean, backend: TrainingBackendChoice | undefined) {
+  function startJob(runId: number, resume: boolean, backend: TrainingBackendChoice | undefined, initFrom?: { run: RunSummary; folder: string }) {
     const run = runs.getRun(db(), runId)
-    const params: TrainJobParams = { runId, resume, backend: backend ?? 'auto' }
-    const job = open().jobs.start('train', `${resume ? 'Resume' : 'Train'} “${run.name}”`, params)
+    const params: TrainJobParams = { runId, resume, backend: backend ?? 'auto', initFrom: initFrom?.folder }
+    const verb = resume ? 'Resume' : initFrom ? `Fine-tune run ${initFrom.run.id} as` : 'Train'
+    const job = open().jobs.start('train', `${verb} “${run.name}”`, params)
     runs.setRunJob(db(), runId, job.id)
     return { run: runs.getRun(db(), runId), job }
+  }
+
+  /** The run a new run fine-tunes: it must have a best checkpoint of the same network. */
+  function fineTuneSource(runId: number, config: TrainingConfig): { run: RunSummary; folder: string } {
+    const run = runs.getRun(db(), runId)
+    if (!run.bestModel) throw new ApiError('bad_input', `Run “${run.name}” has no best checkpoint to start from: train it for at least one epoch.`)
+    const a = run.config
+    if (a.inputSize !== config.inputSize || a.baseFilters !== config.baseFilters || a.depth !== config.depth) {
+      throw new ApiError('invalid_argument', `A run fine-tuned from “${run.name}” needs its network: input ${a.inputSize} px, ${a.baseFilters} base filters, depth ${a.depth}.`)
+    }
+    return { run, folder: run.bestModel }
   }
 
   return {
@@ -128,11 +140,13 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
       const samples = await Promise.all(previews.map(async (p) => ({ image: await pngDataUrl(p.photo), mask: await pngDataUrl(p.mask) })))
       return { photoId: photo.id, photoName: photo.name, samples }
     },
-    async 'training.start'({ datasetId, name, config, backend }) {
+    async 'training.start'({ datasetId, name, config, backend, initFrom }) {
+      const from = initFrom === undefined ? undefined : fineTuneSource(initFrom, config)
       const fit = checkFit(config, backend)
       if (!fit.fits) throw new ApiError('bad_input', fit.message!)
       const run = runs.createRun(db(), datasetId, name, config)
-      return startJob(run.id, false, backend)
+      if (from) runs.updateRun(db(), run.id, { notes: `Fine-tuned from run ${from.run.id} (“${from.run.name}”), its best checkpoint.` })
+      return startJob(run.id, false, backend, from)
     },
     async 'training.resume'({ runId, epochs, backend }) {
       const run = runs.getRun(db(), runId)

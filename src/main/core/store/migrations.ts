@@ -281,6 +281,24 @@ export const migrations: Migration[] = [
         );
       `)
     }
+  },
+  {
+    version: 8,
+    name: 'who made each mask; a model-made mask keeps its run, its probabilities and how unsure the run was',
+    up(db) {
+      db.exec(`
+        -- source says where the file came from; made_by says who made the mask (see MaskMadeBy), and
+        -- model_made stays the flag "no person has checked it yet".
+        ALTER TABLE masks ADD COLUMN made_by TEXT NOT NULL DEFAULT 'imported'
+          CHECK (made_by IN ('imported','drawn','assisted','model-made','model-corrected'));
+        UPDATE masks SET made_by = CASE source WHEN 'drawn' THEN 'drawn' WHEN 'predicted' THEN 'model-made' ELSE 'imported' END;
+        ALTER TABLE masks ADD COLUMN made_by_run INTEGER REFERENCES runs(id) ON DELETE SET NULL;
+        -- the run's probabilities for the photo (8-bit PNG), what the model assist starts from
+        ALTER TABLE masks ADD COLUMN probability_file TEXT;
+        -- share of the photo's pixels the run gave a probability between 0.2 and 0.8: the review queue's order
+        ALTER TABLE masks ADD COLUMN uncertainty REAL;
+      `)
+    }
   }
 ]
 

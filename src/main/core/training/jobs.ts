@@ -98,6 +98,7 @@ export async function trainJob(params: TrainJobParams, ctx: JobContext<'train'>)
       seed: config.seed,
       patience: config.patience,
       resume: params.resume,
+      initialWeights: params.initFrom ? join(project.dir, params.initFrom) : undefined,
       signal,
       engine: opened,
       onBatch(epoch, batch, batchesInEpoch, loss) {

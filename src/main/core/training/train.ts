@@ -46,6 +46,8 @@ export interface TrainOptions {
   patience?: number
   /** Continue from runDir/last when it exists. */
   resume?: boolean
+  /** A fresh run starts from the weights of this checkpoint folder (fine-tuning), which must hold the same network. */
+  initialWeights?: string
   signal?: AbortSignal
   onBatch?: (epoch: number, batch: number, batches: number, loss: number) => void
   onEpoch?: (metrics: EpochMetrics) => void
@@ -195,7 +197,9 @@ async function trainOn({ engine, info: backend }: OpenEngine, o: TrainOptions): 
       optimizerRestored = true
     }
   } else {
-    ;({ topology } = await engine.build({ network: { kind: 'unet', size: o.model, seed }, loss: lossName, learningRate }))
+    // A fine-tuned run starts from another run's weights (the same network, checked when it was asked for).
+    const weights = o.initialWeights ? (await readCheckpoint(o.initialWeights)).weights : undefined
+    ;({ topology } = await engine.build({ network: { kind: 'unet', size: o.model, seed }, weights, loss: lossName, learningRate }))
   }
   const resumedAfterEpoch = state.history.length
   const size = o.model.inputSize

@@ -1,0 +1,57 @@
+// Pre-labelling: a run predicts a dataset's photos that have no mask a person made, and each prediction
+// becomes the photo's mask, marked model-made, with the run's probabilities and how unsure the run was.
+import { join, relative } from 'node:path'
+import { mkdir } from 'node:fs/promises'
+import { ApiError } from '../../../shared/errors'
+import type { JobHandler } from '../jobs/context'
+import { readRaster } from '../imaging/raster'
+import { predictPhoto, type ProbabilityMap } from '../model/tiling'
+import { maskFromProbabilities, writeProbabilityPng } from '../model/mask'
+import { runPredictor } from '../training/checkpoint'
+import { datasetPhotos } from '../datasets/records'
+import { saveModelMask } from './masks'
+import { unsureBand } from './grabcut'
+
+const threshold = 0.5
+
+/** Share of pixels whose probability lies in the unsure band: the review queue's order. */
+export function uncertainty(map: ProbabilityMap): number {
+  let unsure = 0
+  for (const p of map.data) if (p >= unsureBand.low && p <= unsureBand.high) unsure++
+  return map.data.length ? unsure / map.data.length : 0
+}
+
+export const prelabelJob: JobHandler<'prelabel'> = async ({ datasetId, runId }, ctx) => {
+  const { project, signal } = ctx
+  // photos with no mask, or only a run's that no person has checked yet
+  const photos = datasetPhotos(project.db, datasetId).filter((p) => !p.mask || p.mask.modelMade)
+  const problems: { path: string; reason: string }[] = []
+  let labelled = 0
+  let kept = 0
+  if (photos.length === 0) return { labelled, kept, problems }
+  const { model, predictor, options } = await runPredictor(project, runId, 'best')
+  await mkdir(project.path('masks'), { recursive: true })
+  try {
+    for (const [i, photo] of photos.entries()) {
+      signal.throwIfAborted()
+      ctx.progress(i, photos.length, photo.name)
+      try {
+        const rgb = await readRaster(join(project.dir, photo.file), 3)
+        const map = await predictPhoto(predictor, rgb, { ...options, signal, photo: photo.name })
+        const probabilityPath = project.path('masks', `${photo.id}.run-${runId}.probability.png`)
+        await writeProbabilityPng(probabilityPath, map)
+        const mask = maskFromProbabilities(map.data, rgb.width, rgb.height, threshold)
+        const probabilityFile = relative(project.dir, probabilityPath).split('\\').join('/')
+        if (await saveModelMask(project, photo.id, mask.data, { runId, probabilityFile, uncertainty: uncertainty(map) })) labelled++
+        else kept++
+      } catch (err) {
+        if (signal.aborted || err instanceof ApiError) throw err
+        problems.push({ path: photo.name, reason: (err as Error).message })
+      }
+    }
+    ctx.progress(photos.length, photos.length)
+    return { labelled, kept, problems }
+  } finally {
+    model.dispose()
+  }
+}

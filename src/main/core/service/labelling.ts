@@ -1,0 +1,105 @@
+// API area: labelling — box-and-click proposals and masks saved as a person made them.
+import { z } from 'zod'
+import { join } from 'node:path'
+import type { LabellingApi } from '../../../shared/api/labelling'
+import { ApiError } from '../../../shared/errors'
+import { decodeRle, encodeRle, rleProblem, type Rle } from '../../../shared/rle'
+import { assistBounds } from '../../../shared/bounds'
+import { readRaster } from '../imaging/raster'
+import { GrabCutAssist } from '../labelling/grabcut'
+import { saveMadeMask } from '../labelling/masks'
+import { maskProvenance, reviewQueue } from '../labelling/records'
+import { getDataset, getPhoto } from '../datasets/records'
+import { getRun } from '../training/records'
+import type { Methods, Schemas } from './area'
+import { id } from './app'
+import type { LeafsegService } from './service'
+
+type K = keyof LabellingApi
+
+const coordinate = z.number().min(0).max(assistBounds.maxSide)
+const rle = z
+  .object({
+    size: z.tuple([z.number().int().min(1).max(assistBounds.maxSide), z.number().int().min(1).max(assistBounds.maxSide)]),
+    counts: z.array(z.number().int().min(0)).max(assistBounds.maxRleCounts)
+  })
+  .strict()
+  .superRefine((value, ctx) => {
+    const problem = rleProblem(value as Rle)
+    if (problem) ctx.addIssue({ code: 'custom', message: problem })
+  })
+
+export const labellingSchemas: Schemas<K> = {
+  'labels.assist': z
+    .object({
+      photoId: id,
+      box: z.object({ x: coordinate, y: coordinate, width: coordinate, height: coordinate }).strict().optional(),
+      clicks: z.array(z.object({ x: coordinate, y: coordinate, leaf: z.boolean() }).strict()).max(assistBounds.maxClicks),
+      runId: id.optional()
+    })
+    .strict(),
+  'labels.saveMask': z.object({ photoId: id, mask: rle, how: z.enum(['drawn', 'assisted']) }).strict(),
+  'labels.mask': z.object({ photoId: id }).strict(),
+  'labels.prelabel': z.object({ datasetId: id, runId: id }).strict(),
+  'labels.reviewQueue': z.object({ datasetId: id }).strict()
+}
+
+export function labellingMethods(s: LeafsegService): Methods<K> {
+  // One photo's assist at a time: its decoded pixels and GrabCut's state stay while the person clicks.
+  let assist: { photoId: number; photoHash: string; grabCut: GrabCutAssist } | null = null
+  const project = () => s.requireProject().project
+
+  return {
+    async 'labels.assist'({ photoId, box, clicks, runId }) {
+      const p = project()
+      const photo = getPhoto(p.db, photoId)
+      if (!assist || assist.photoId !== photoId || assist.photoHash !== photo.hash) {
+        assist?.grabCut.dispose()
+        assist = null
+        assist = { photoId, photoHash: photo.hash, grabCut: new GrabCutAssist(await readRaster(join(p.dir, photo.file), 3)) }
+      }
+      const start: { box?: typeof box; probabilities?: Uint8Array; probabilitiesKey?: string } = { box }
+      if (runId !== undefined) {
+        const byRun = maskProvenance(p.db, photoId)?.byRun
+        if (!byRun || byRun.runId !== runId) throw new ApiError('bad_input', `Run ${runId} has no prediction for ${photo.name}: pre-label its dataset with run ${runId} first.`)
+        start.probabilities = (await readRaster(join(p.dir, byRun.probabilityFile), 1)).data
+        start.probabilitiesKey = byRun.probabilityFile
+      }
+      const started = performance.now()
+      let mask: Uint8Array
+      try {
+        mask = assist.grabCut.propose(start, clicks)
+      } catch (err) {
+        throw new ApiError('bad_input', `${photo.name}: ${(err as Error).message}`)
+      }
+      return { mask: encodeRle(mask, photo.width, photo.height), ms: Math.round(performance.now() - started) }
+    },
+    async 'labels.saveMask'({ photoId, mask, how }) {
+      const p = project()
+      const photo = getPhoto(p.db, photoId)
+      const [h, w] = mask.size
+      if (w !== photo.width || h !== photo.height) throw new ApiError('bad_input', `The mask is ${w}×${h} but ${photo.name} is ${photo.width}×${photo.height}; a mask must have its photo's size.`)
+      await saveMadeMask(p, photoId, decodeRle(mask), how)
+      return getPhoto(p.db, photoId)
+    },
+    async 'labels.mask'({ photoId }) {
+      const p = project()
+      const photo = getPhoto(p.db, photoId)
+      if (!photo.mask) return { mask: null, madeBy: null }
+      const raster = await readRaster(join(p.dir, photo.mask.file), 1)
+      return { mask: encodeRle(raster.data, raster.width, raster.height), madeBy: photo.mask.madeBy }
+    },
+    async 'labels.prelabel'({ datasetId, runId }) {
+      const { project: p, jobs } = s.requireProject()
+      const dataset = getDataset(p.db, datasetId)
+      const run = getRun(p.db, runId)
+      if (!run.bestModel) throw new ApiError('bad_input', `Run “${run.name}” has no best checkpoint yet: train it for at least one epoch.`)
+      return jobs.start('prelabel', `Pre-label “${dataset.name}” with run ${run.id} (“${run.name}”)`, { datasetId, runId })
+    },
+    async 'labels.reviewQueue'({ datasetId }) {
+      const p = project()
+      getDataset(p.db, datasetId)
+      return reviewQueue(p.db, datasetId)
+    }
+  }
+}

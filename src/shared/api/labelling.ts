@@ -1,0 +1,53 @@
+// Labelling inside Leafseg: masks proposed from a box and clicks (GrabCut, or a run's prediction corrected by
+// GrabCut), and masks saved as a person made them. Masks travel as COCO uncompressed RLE (see ../rle.ts).
+import type { MaskMadeBy, PhotoDetail } from '../domain'
+import type { JobInfo } from './jobs'
+import type { Rle } from '../rle'
+
+/** A click on the photo, in photo pixels: on a missed leaf (leaf: true) or on a false one (leaf: false). */
+export interface AssistClick {
+  x: number
+  y: number
+  leaf: boolean
+}
+
+/** A box in photo pixels: the leaves to find are inside it. */
+export interface AssistBox {
+  x: number
+  y: number
+  width: number
+  height: number
+}
+
+/** How a person made the mask being saved; with what was there before it decides the mask's `madeBy`. */
+export type SaveHow = 'drawn' | 'assisted'
+
+export interface LabellingApi {
+  /**
+   * A proposed mask for a photo, not saved: GrabCut on the box (5 iterations), each click a hard constraint
+   * (a disk of 5 px, then 3 more iterations). With a run, the proposal starts from that run's prediction for
+   * the photo (from pre-labelling) instead of the box alone, and clicks correct it.
+   */
+  'labels.assist'(args: { photoId: number; box?: AssistBox; clicks: AssistClick[]; runId?: number }): Promise<{ mask: Rle; ms: number }>
+  /**
+   * Save a photo's mask as a person made it, atomically (a new file, then one transaction). A person's edit of
+   * a model-made mask makes it `model-corrected`; the mask is then hand-checked.
+   */
+  'labels.saveMask'(args: { photoId: number; mask: Rle; how: SaveHow }): Promise<PhotoDetail>
+  /** The photo's current mask as RLE (null when it has none): what the editor starts from. */
+  'labels.mask'(args: { photoId: number }): Promise<{ mask: Rle | null; madeBy: MaskMadeBy | null }>
+  /** A run predicts the dataset's photos that have no mask a person made; each becomes a model-made mask (a job). */
+  'labels.prelabel'(args: { datasetId: number; runId: number }): Promise<JobInfo<'prelabel'>>
+  /** The dataset's model-made masks no person has checked yet, the most uncertain first. */
+  'labels.reviewQueue'(args: { datasetId: number }): Promise<ReviewItem[]>
+}
+
+export interface ReviewItem {
+  photoId: number
+  name: string
+  /** Project-relative thumbnail path. */
+  thumbnail: string
+  runId: number
+  /** Share of the photo's pixels the run was unsure of (probability 0.2–0.8). */
+  uncertainty: number
+}
