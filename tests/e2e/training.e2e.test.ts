@@ -93,7 +93,7 @@ test('train from the Training view: samples, live curves, cancel, resume, then t
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-charts"]')?.getAttribute('data-epochs')) >= 1, null, { timeout: 60_000 })
   const first = await epochsShown(page)
   await page.waitForFunction((n) => Number(document.querySelector('[data-testid="run-charts"]')?.getAttribute('data-epochs')) > n, first, { timeout: 60_000 })
-  assert.ok((await page.locator('[data-testid="chart-iou"] path[data-series="validation"]').getAttribute('data-points')) !== '0')
+  assert.ok((await page.locator('[data-testid="chart-iou"] [data-series="validation"]').getAttribute('data-points')) !== '0')
   await screenshot(page, 'training-03-live-curves')
 
   await page.getByTestId('cancel-training').click()
