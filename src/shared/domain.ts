@@ -87,6 +87,9 @@ export interface PhotoSummary {
   height: number
   split: Split | null
   hasMask: boolean
+  /** Project-relative path of the binary mask, and when it last changed (a thumbnail's overlay; the URL's version). */
+  maskFile: string | null
+  maskUpdatedAt: string | null
   /** Project-relative path of the thumbnail (turn it into a URL with the client's fileUrl). */
   thumbnail: string
   importedAt: string

@@ -90,6 +90,20 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   const cells = await rows.first().locator('td.num').allTextContents()
   assert.equal(cells.length, 3, 'an IoU per run and the difference')
   assert.match(cells[0], /^\d\.\d{3}$/)
+  // The photo on which the two runs differ most opens first, with the mask and each run's errors beside it.
+  const compared = await api['runs.compare']({ runIds })
+  const gap = (iou: (number | null)[]) => (iou[0] !== null && iou[1] !== null ? Math.abs(iou[1] - iou[0]) : -1)
+  const mostDifferent = [...compared.perPhoto].sort((a, b) => gap(b.iou) - gap(a.iou))[0].name
+  await page.getByTestId('compare-photo-name').filter({ hasText: mostDifferent }).waitFor()
+  await page.getByTestId('compare-truth').waitFor()
+  assert.match((await page.getByTestId('compare-error-legend').textContent()) ?? '', /true positive.*false positive.*false negative/)
+  // Run colours are none of the error colours.
+  const runColours = await page.locator('.legend .dot').evaluateAll((dots) => dots.map((d) => getComputedStyle(d).backgroundColor))
+  for (const c of runColours) assert.ok(!['rgb(0, 114, 178)', 'rgb(213, 94, 0)', 'rgb(240, 228, 66)'].includes(c), `run colour ${c}`)
+  // Full names on hover where they are cut short.
+  assert.deepEqual(await page.locator('.per-photo thead button[title]:not([data-testid])').evaluateAll((b) => b.map((x) => x.getAttribute('title')!.split(':')[0])), compared.runs.map((r) => r.name))
+  await page.getByTestId('compare-canvas').first().scrollIntoViewIfNeeded()
+  await screenshot(page, 'evaluation-02b-compare-most-different-errors')
   await page.getByTestId('sort-difference').click()
   await rows.nth(1).click()
   const canvases = page.getByTestId('compare-canvas').locator('canvas')

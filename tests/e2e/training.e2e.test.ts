@@ -64,6 +64,13 @@ test('train from the Training view: samples, live curves, cancel, resume, then t
   assert.match((await page.getByTestId('fit-warning').textContent()) ?? '', /batch size of \d+ or less would fit/)
   assert.ok(await page.getByTestId('start-training').isDisabled())
   await screenshot(page, 'training-01-seed-does-not-fit')
+  // One click takes the batch size that fits.
+  const fitting = Number(/Use batch size (\d+)/.exec((await page.getByTestId('use-fitting-batch').textContent()) ?? '')?.[1])
+  assert.ok(fitting >= 1 && fitting < 16, `fitting batch ${fitting}`)
+  await page.getByTestId('use-fitting-batch').click()
+  assert.equal(await page.getByTestId('cfg-batch').inputValue(), String(fitting))
+  await page.getByTestId('fit-ok').waitFor()
+  assert.ok(await page.getByTestId('start-training').isEnabled())
 
   // A tiny custom network.
   await page.getByTestId('preset-custom').check()
@@ -84,6 +91,16 @@ test('train from the Training view: samples, live curves, cancel, resume, then t
   await page.getByTestId('fit-ok').filter({ hasText: 'the wasm backend' }).waitFor()
   await screenshot(page, 'training-02b-backend-choice')
 
+  // How long the run would take: a few steps of this network timed on the chosen backend.
+  await page.getByTestId('estimate-run').click()
+  const estimate = page.getByTestId('estimate-result')
+  await estimate.waitFor({ timeout: 60_000 })
+  assert.match((await estimate.textContent()) ?? '', /About .+ for 8 epochs \(.+ an epoch; a step of 4 took \d+\.\d\d s on wasm\)/)
+  // Start training stays in view at the bottom of the window, however far the form is scrolled.
+  const bar = await page.getByTestId('start-training').boundingBox()
+  assert.ok(bar && bar.y + bar.height <= 900, `start button at ${bar?.y}`)
+  await screenshot(page, 'training-02c-estimate')
+
   await page.getByTestId('run-name').fill('Tiny run')
   await page.getByTestId('start-training').click()
   const run = page.getByTestId('current-run')
@@ -93,8 +110,27 @@ test('train from the Training view: samples, live curves, cancel, resume, then t
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-charts"]')?.getAttribute('data-epochs')) >= 1, null, { timeout: 60_000 })
   const first = await epochsShown(page)
   await page.waitForFunction((n) => Number(document.querySelector('[data-testid="run-charts"]')?.getAttribute('data-epochs')) > n, first, { timeout: 60_000 })
-  assert.ok((await page.locator('[data-testid="chart-iou"] path[data-series="validation"]').getAttribute('data-points')) !== '0')
+  assert.ok((await page.locator('[data-testid="chart-iou"] [data-series="validation"]').getAttribute('data-points')) !== '0')
   await screenshot(page, 'training-03-live-curves')
+
+  // Leave the view mid-run and come back: the custom form and the per-batch loss are still there.
+  const batchesBefore = Number(await page.getByTestId('run-charts').getAttribute('data-batches'))
+  assert.ok(batchesBefore > 0)
+  await page.getByTestId('nav-datasets').click()
+  await page.getByTestId('view-datasets').waitFor()
+  await page.getByTestId('nav-training').click()
+  await page.getByTestId('current-run').filter({ hasText: 'Tiny run' }).waitFor()
+  assert.ok(await page.getByTestId('preset-custom').isChecked())
+  for (const [id, value] of [['cfg-input-size', '32'], ['cfg-filters', '8'], ['cfg-depth', '2'], ['cfg-batch', '4'], ['cfg-epochs', '8'], ['cfg-lr', '0.003']] as const)
+    assert.equal(await page.getByTestId(id).inputValue(), value, id)
+  assert.equal(await page.getByTestId('cfg-backend').inputValue(), 'wasm')
+  assert.equal(await page.getByTestId('aug-rotate').isChecked(), false)
+  assert.ok(Number(await page.getByTestId('run-charts').getAttribute('data-batches')) >= batchesBefore, 'the batch losses are kept')
+  // Pointing at a curve reads that epoch's values.
+  const plot = (await page.getByTestId('chart-iou').locator('.u-over').boundingBox())!
+  await page.mouse.move(plot.x + plot.width * 0.12, plot.y + plot.height / 2)
+  await page.getByTestId('chart-iou').getByTestId('chart-readout').filter({ hasText: /Epoch \d+\s*train \d\.\d{3}\s*validation \d\.\d{3}/ }).waitFor()
+  await screenshot(page, 'training-03b-back-to-the-view')
 
   await page.getByTestId('cancel-training').click()
   await page.locator('[data-testid="current-run"][data-status="cancelled"]').waitFor({ timeout: 30_000 })

@@ -4,7 +4,7 @@ import type { JobHandlers } from './jobs/context'
 import { demoJob } from './jobs/demo'
 import { exportMasksJob, importMasksJob, importPhotosJob } from './datasets/jobs'
 import { exportCutoutsJob, mattesJob, trimapsJob } from './matting/jobs'
-import { trainJob } from './training/jobs'
+import { estimateTrainingJob, trainJob } from './training/jobs'
 import { evaluateJob } from './evaluation/jobs'
 import { exportOnnxJob, measureLabelledJob, predictJob } from './prediction/jobs'
 import { prelabelJob } from './labelling/jobs'
@@ -18,6 +18,7 @@ export const jobHandlers: JobHandlers = {
   mattes: mattesJob,
   cutouts: exportCutoutsJob,
   train: trainJob,
+  'estimate-training': estimateTrainingJob,
   evaluate: evaluateJob,
   predict: predictJob,
   measure: measureLabelledJob,

@@ -53,7 +53,7 @@ export interface RunComparison {
   /** Runs were trained on different dataset snapshots (photos, masks or split differ): compare with care. */
   differentSnapshots: boolean
   /** Per photo (by name), each run's validation IoU from its latest evaluation on its validation photos; null where missing. */
-  perPhoto: { name: string; photoId: number; iou: (number | null)[]; probabilityFiles: (string | null)[]; photoFile: string }[]
+  perPhoto: { name: string; photoId: number; iou: (number | null)[]; probabilityFiles: (string | null)[]; photoFile: string; /** The truth mask the runs were measured against. */ maskFile: string }[]
   /** Evaluations used, per run (null: the run has not been evaluated yet). */
   evaluations: (number | null)[]
 }

@@ -3,7 +3,7 @@
 import type { JobStatus, TrimapSettings } from '../domain'
 import type { ImportMasksResult, ImportPhotosResult, MaskJobSource } from './datasets'
 import type { MattingResult } from './matting'
-import type { TrainJobParams, TrainJobResult } from './training'
+import type { EstimateJobParams, RunEstimate, TrainJobParams, TrainJobResult } from './training'
 import type { EvaluationSource, MeasurementSettings, PredictionRequest } from './evaluation'
 
 type Problems = { path: string; reason: string }[]
@@ -22,6 +22,8 @@ export interface JobKinds {
     events: never
   }
   train: { params: TrainJobParams; result: TrainJobResult; events: 'training.progress' }
+  /** Times a few training steps of a configuration on generated data: how long a run would take. */
+  'estimate-training': { params: EstimateJobParams; result: RunEstimate; events: never }
   evaluate: {
     params: { evaluationId: number; runId: number; checkpoint: 'best' | 'last'; source: EvaluationSource; datasetId?: number }
     result: { evaluationId: number; photos: number }

@@ -165,6 +165,26 @@ export interface TrainJobParams {
   initFrom?: string
 }
 
+export interface EstimateJobParams {
+  config: TrainingConfig
+  backend: TrainingBackendChoice
+  /** Photos the run would train and validate on. */
+  trainPhotos: number
+  valPhotos: number
+}
+
+/** How long a run would take, from training steps timed on the chosen backend. */
+export interface RunEstimate {
+  /** Seconds of one training step (one batch), after a first warm-up step. */
+  stepSeconds: number
+  /** Steps timed (after the warm-up). */
+  steps: number
+  epochSeconds: number
+  totalSeconds: number
+  backend: string
+  device: string
+}
+
 export interface TrainJobResult {
   runId: number
   epochs: number
@@ -186,6 +206,11 @@ export interface TrainingApi {
     photoName: string
     samples: AugmentedSample[]
   }>
+  /**
+   * Time a few training steps of `config` on the chosen backend, on generated data, in the job process
+   * (a job: it shows progress and can be cancelled); its result says how long the run would take.
+   */
+  'training.estimate'(args: { datasetId: number; config: TrainingConfig; backend?: TrainingBackendChoice }): Promise<JobInfo<'estimate-training'>>
   /** Freeze the dataset's train/validation photos with masks and train in the job process. */
   'training.start'(args: {
     datasetId: number

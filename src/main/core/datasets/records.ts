@@ -52,7 +52,7 @@ const detailColumns = `${photoColumns},
 const detailJoins = `LEFT JOIN masks m ON m.photo_id = p.id LEFT JOIN trimaps t ON t.photo_id = p.id LEFT JOIN mattes a ON a.photo_id = p.id`
 
 function toSummary(r: PhotoRow): PhotoSummary {
-  return { id: r.id, name: r.name, width: r.width, height: r.height, split: r.split, hasMask: r.mask_file !== null, thumbnail: r.thumbnail, importedAt: r.imported_at }
+  return { id: r.id, name: r.name, width: r.width, height: r.height, split: r.split, hasMask: r.mask_file !== null, maskFile: r.mask_file, maskUpdatedAt: r.mask_updated_at, thumbnail: r.thumbnail, importedAt: r.imported_at }
 }
 
 function toDetail(r: PhotoRow): PhotoDetail {

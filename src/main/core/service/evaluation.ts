@@ -105,6 +105,7 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
           name,
           photoId: any.photoId,
           photoFile: any.photoFile,
+          maskFile: any.maskFile,
           iou: byName.map((m) => m.get(name)?.scores.iou ?? null),
           probabilityFiles: byName.map((m) => m.get(name)?.probabilityFile ?? null)
         }

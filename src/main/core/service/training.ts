@@ -56,6 +56,7 @@ export const trainingSchemas: Schemas<K> = {
   'training.backend': none,
   'training.checkFit': z.object({ config, backend: backendChoice.optional() }).strict(),
   'training.previews': z.object({ datasetId: id, photoId: id.optional(), inputSize, augment, seed: seed.optional() }).strict(),
+  'training.estimate': z.object({ datasetId: id, config, backend: backendChoice.optional() }).strict(),
   'training.start': z.object({ datasetId: id, name: z.string().trim().max(200).optional(), config, backend: backendChoice.optional(), initFrom: id.optional() }).strict(),
   'training.resume': z.object({ runId: id, epochs: epochs.optional(), backend: backendChoice.optional() }).strict(),
   'runs.list': none,
@@ -139,6 +140,14 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
       )
       const samples = await Promise.all(previews.map(async (p) => ({ image: await pngDataUrl(p.photo), mask: await pngDataUrl(p.mask) })))
       return { photoId: photo.id, photoName: photo.name, samples }
+    },
+    async 'training.estimate'({ datasetId, config, backend }) {
+      getDataset(db(), datasetId)
+      const fit = checkFit(config, backend)
+      if (!fit.fits) throw new ApiError('bad_input', fit.message!)
+      const { train, val } = runs.labelledSplitCounts(db(), datasetId)
+      const params = { config, backend: backend ?? 'auto', trainPhotos: train, valPhotos: val }
+      return open().jobs.start('estimate-training', `Time a training step (batch ${config.batchSize}, ${config.inputSize} px)`, params)
     },
     async 'training.start'({ datasetId, name, config, backend, initFrom }) {
       const from = initFrom === undefined ? undefined : fineTuneSource(initFrom, config)

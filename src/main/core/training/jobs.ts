@@ -6,7 +6,7 @@ import { copyFile, mkdir, readFile, rename } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { ApiError } from '../../../shared/errors'
-import type { RunEpoch, TrainingProgress, TrainJobParams, TrainJobResult } from '../../../shared/api/training'
+import type { EstimateJobParams, RunEpoch, RunEstimate, TrainingProgress, TrainJobParams, TrainJobResult } from '../../../shared/api/training'
 import type { JobContext } from '../jobs/context'
 import type { Project } from '../project'
 import { augmentOptions } from './config'
@@ -128,5 +128,55 @@ export async function trainJob(params: TrainJobParams, ctx: JobContext<'train'>)
     throw err
   } finally {
     await closeEngine?.()
+  }
+}
+
+/** Seconds the estimate spends timing steps after the warm-up step, at most. */
+const ESTIMATE_BUDGET_SECONDS = 20
+
+/**
+ * The 'estimate-training' job: build the configured network on the chosen backend and time training steps
+ * on generated images (one warm-up step, which compiles kernels, then up to 3 more within the budget).
+ * Validation costs about a third of a step per batch (a forward pass only); data loading is not counted.
+ */
+export async function estimateTrainingJob(params: EstimateJobParams, ctx: JobContext<'estimate-training'>): Promise<RunEstimate> {
+  const { signal } = ctx
+  const c = params.config
+  ctx.progress(0, 4, 'Starting the training backend…')
+  const { openEngine } = await import('../model/engine-choice')
+  const opened = await openEngine(params.backend, { wasmThreads: wasmThreads() })
+  try {
+    await opened.engine.build({ network: { kind: 'unet', size: { inputSize: c.inputSize, baseFilters: c.baseFilters, depth: c.depth }, seed: c.seed }, loss: c.loss, learningRate: c.learningRate })
+    const n = c.batchSize
+    const side = c.inputSize
+    const x = new Float32Array(n * side * side * 3)
+    const y = new Float32Array(n * side * side)
+    for (let i = 0; i < x.length; i++) x[i] = ((i * 2654435761) % 1000) / 1000
+    for (let i = 0; i < y.length; i++) y[i] = (i % side) < side / 2 ? 1 : 0
+    const times: number[] = []
+    let spent = 0
+    for (let step = 0; step < 4 && (step < 2 || spent < ESTIMATE_BUDGET_SECONDS); step++) {
+      signal.throwIfAborted()
+      const started = performance.now()
+      await opened.engine.trainStep(x, y, n)
+      const seconds = (performance.now() - started) / 1000
+      // The first step compiles kernels and allocates; it is timed only when it is the only one there is time for.
+      if (step > 0) {
+        times.push(seconds)
+        spent += seconds
+      }
+      ctx.progress(step + 1, 4, step === 0 ? 'Warm-up step done' : `Step ${step} took ${seconds.toFixed(2)} s`)
+      if (step === 0 && seconds > ESTIMATE_BUDGET_SECONDS) {
+        times.push(seconds)
+        break
+      }
+    }
+    const stepSeconds = times.reduce((a, b) => a + b, 0) / times.length
+    const trainBatches = Math.ceil(Math.max(1, params.trainPhotos) / n)
+    const valBatches = Math.ceil(Math.max(1, params.valPhotos) / n)
+    const epochSeconds = stepSeconds * (trainBatches + valBatches / 3)
+    return { stepSeconds, steps: times.length, epochSeconds, totalSeconds: epochSeconds * c.epochs, backend: opened.info.backend, device: opened.info.device }
+  } finally {
+    await opened.close()
   }
 }

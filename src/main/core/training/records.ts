@@ -137,6 +137,14 @@ export const snapshotMaskFile = (runId: number, photoId: number) => `runs/${runI
  * Create a run with its dataset snapshot: every photo of the train and validation splits that has a
  * mask. Refuses, with what to do, a dataset that cannot train.
  */
+/** Photos with masks in the training and validation splits: what a run of the dataset would use. */
+export function labelledSplitCounts(db: Db, datasetId: number): { train: number; val: number } {
+  const rows = db
+    .prepare(`SELECT p.split, COUNT(*) AS n FROM photos p JOIN masks m ON m.photo_id = p.id WHERE p.dataset_id = ? AND p.split IN ('train','val') GROUP BY p.split`)
+    .all(datasetId) as { split: 'train' | 'val'; n: number }[]
+  return { train: rows.find((r) => r.split === 'train')?.n ?? 0, val: rows.find((r) => r.split === 'val')?.n ?? 0 }
+}
+
 export function createRun(db: Db, datasetId: number, name: string | undefined, config: TrainingConfig): RunSummary {
   const dataset = getDataset(db, datasetId)
   const photos = db

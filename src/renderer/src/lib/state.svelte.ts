@@ -2,6 +2,7 @@
 import type { AppInfo, JobInfo, ProjectInfo } from '../../../shared/domain'
 import { ApiError } from '../../../shared/errors'
 import { client } from './client'
+import { forgetTraining, recordTrainingProgress } from './training.svelte'
 
 export interface Notice {
   id: number
@@ -49,7 +50,9 @@ export async function start(): Promise<void> {
     upsertJob(job)
     if (job.status === 'failed') notify('error', `${job.title}: ${job.error ?? 'failed'}`)
   })
+  client.on('training.progress', recordTrainingProgress)
   client.on('project.changed', async (project) => {
+    if (project?.dir !== app.project?.dir) forgetTraining()
     app.project = project
     app.jobs = project ? await client.call('jobs.list', {}) : []
   })
