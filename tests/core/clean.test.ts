@@ -56,7 +56,7 @@ test('clean removes exactly the files no record uses: deleted datasets, runs, ba
   await wait(service.api['datasets.importPhotos']({ datasetId: gone.id, paths: [join(src, 'b.png'), join(src, 'c.png')] }))
   await wait(service.api['datasets.importMasks']({ datasetId: kept.id, source: { kind: 'folder', dir: masks } }))
   await wait(service.api['datasets.importMasks']({ datasetId: gone.id, source: { kind: 'folder', dir: masks } }))
-  await wait(service.api['matting.makeTrimaps']({ datasetId: gone.id, kernelSize: 3, fgIterations: 1, bgIterations: 1 }))
+  await wait(service.api['matting.makeTrimaps']({ datasetId: gone.id, mode: 'fixed', kernelSize: 3, fgIterations: 1, bgIterations: 1 }))
   const referenced = files(dir)
 
   // The deleted dataset's own files (c's photo and thumbnail; its masks and trimaps) become unreferenced;

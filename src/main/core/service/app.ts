@@ -32,6 +32,7 @@ export const appSchemas: Schemas<K> = {
   'projects.clean': z.object({ dryRun: z.boolean().optional() }).strict(),
   'jobs.list': none,
   'jobs.cancel': z.object({ id }).strict(),
+  'jobs.clear': z.object({ ids: ids.optional() }).strict(),
   'jobs.wait': z.object({ id }).strict(),
   'jobs.startDemo': z
     .object({ steps: z.number().int().min(1).max(100_000), stepMs: z.number().int().min(0).max(60_000), failAt: z.number().int().min(0).optional() })
@@ -79,6 +80,11 @@ export function appMethods(s: LeafsegService): Methods<K> {
     },
     async 'jobs.cancel'({ id }) {
       return s.requireProject().jobs.cancel(id)
+    },
+    async 'jobs.clear'({ ids }) {
+      const { jobs } = s.requireProject()
+      jobs.clear(ids)
+      return jobs.list()
     },
     async 'jobs.wait'({ id }) {
       return s.requireProject().jobs.wait(id)
