@@ -41,7 +41,8 @@ test('clean removes exactly the files no record uses: deleted datasets, runs, ba
   await service.api['projects.create']({ dir, name: 'Leftovers' })
   const wait = async (job: Promise<JobInfo>) => {
     const done = await service.requireProject().jobs.wait((await job).id)
-    assert.equal(done.status, 'succeeded', done.error ?? '')
+    // c's mask has no photo in "Kept": that import ends with a problem, and is done all the same.
+    assert.ok(['succeeded', 'done-with-problems'].includes(done.status), done.error ?? '')
   }
   // Two datasets sharing one photo (same content), each with masks; trimaps for the first.
   const src = tempDir()
