@@ -37,8 +37,8 @@ export interface AppApi {
 
   'jobs.list'(args: Record<string, never>): Promise<JobInfo[]>
   'jobs.cancel'(args: { id: number }): Promise<JobInfo>
-  /** Take finished jobs off the jobs list (all of them, or these); their records stay. Returns the list left. */
-  'jobs.clear'(args: { ids?: number[] }): Promise<JobInfo[]>
+  /** Take the finished jobs off the jobs list; their records stay. Returns the list left. */
+  'jobs.clear'(args: Record<string, never>): Promise<JobInfo[]>
   /** Resolves when the job has finished, whatever the outcome (the command line waits on its jobs with it). */
   'jobs.wait'(args: { id: number }): Promise<JobInfo>
   /** A job that only counts, to prove the job path end to end (tests, diagnostics). */

@@ -134,14 +134,9 @@ export class JobRunner {
     return rows.map((row) => this.unsaved.get(row.id) ?? toInfo(row))
   }
 
-  /** Take finished jobs (all, or these) off the list; running ones stay. */
-  clear(ids?: number[]): void {
-    const finished = `status NOT IN ('queued','running')`
-    if (!ids) this.project.db.prepare(`UPDATE jobs SET cleared = 1 WHERE ${finished}`).run()
-    else {
-      const clear = this.project.db.prepare(`UPDATE jobs SET cleared = 1 WHERE id = ? AND ${finished}`)
-      this.project.db.transaction(() => ids.forEach((id) => clear.run(id)))()
-    }
+  /** Take the finished jobs off the list; queued and running ones stay. */
+  clear(): void {
+    this.project.db.prepare(`UPDATE jobs SET cleared = 1 WHERE status NOT IN ('queued','running')`).run()
   }
 
   private ensureProcess(): JobProcess {

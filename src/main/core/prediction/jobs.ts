@@ -39,17 +39,17 @@ async function cutoutFromMask(rgb: { width: number; height: number; data: Uint8A
 /**
  * The request as the user made it (its folder checked), plus the batch it fills. A resumed batch skips the photos
  * it already has (same content hash: the batch fixes the run); a photo that fails is recorded with its reason
- * and the others go on. A new batch whose job fails or is cancelled before it has any photo or problem is
- * removed, so that the list shows no empty batch.
+ * and the others go on. A new batch whose job fails or is cancelled before predicting any photo is removed
+ * (the job keeps the error), so that the list shows no empty batch.
  */
 export const predictJob: JobHandler<'predict'> = async (params, ctx) => {
   const db = ctx.project.db
-  const isNew = () => batchDone(db, params.batchId).hashes.size === 0 && batchProblems(db, params.batchId).length === 0
-  const wasNew = isNew()
+  const noPhotos = () => batchDone(db, params.batchId).hashes.size === 0
+  const fresh = noPhotos() && batchProblems(db, params.batchId).length === 0
   try {
     return await predictIntoBatch(params, ctx)
   } catch (err) {
-    if (wasNew && isNew()) {
+    if (fresh && noPhotos()) {
       deleteBatch(db, params.batchId)
       await rm(ctx.project.path('predictions', String(params.batchId)), { recursive: true, force: true })
     }

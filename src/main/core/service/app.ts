@@ -35,7 +35,7 @@ export const appSchemas: Schemas<K> = {
   'projects.clean': z.object({ dryRun: z.boolean().optional() }).strict(),
   'jobs.list': none,
   'jobs.cancel': z.object({ id }).strict(),
-  'jobs.clear': z.object({ ids: ids.optional() }).strict(),
+  'jobs.clear': none,
   'jobs.wait': z.object({ id }).strict(),
   'jobs.startDemo': z
     .object({ steps: z.number().int().min(1).max(100_000), stepMs: z.number().int().min(0).max(60_000), failAt: z.number().int().min(0).optional() })
@@ -88,9 +88,9 @@ export function appMethods(s: LeafsegService): Methods<K> {
     async 'jobs.cancel'({ id }) {
       return s.requireProject().jobs.cancel(id)
     },
-    async 'jobs.clear'({ ids }) {
+    async 'jobs.clear'() {
       const { jobs } = s.requireProject()
-      jobs.clear(ids)
+      jobs.clear()
       return jobs.list()
     },
     async 'jobs.wait'({ id }) {
