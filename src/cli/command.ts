@@ -22,6 +22,19 @@ export function parseCommandArgs(command: Command, argv: string[]) {
   return parseArgs({ args: argv, options: { ...commonOptions, ...command.options }, allowPositionals: true, strict: true })
 }
 
+/**
+ * Exit codes, as `leafseg --help` and the README state them: 0 all done; 1 some items failed (the command
+ * lists them) or the work failed; 2 a usage error or an argument the API refused.
+ */
+export const exitCodes = { done: 0, problems: 1, usage: 2 } as const
+
+/** Items the command could not do (photos, files): counted here so that the exit code says so. */
+export const itemProblems = { count: 0 }
+
+export function noteProblems(count: number): void {
+  itemProblems.count += count
+}
+
 /** A user mistake on the command line: printed without a stack trace, exit code 2. */
 export class UsageError extends Error {}
 

@@ -1,7 +1,7 @@
 // The `leafseg` command line: headless batch work over the same core as the app.
 import { ApiError } from '../shared/errors'
 import { appVersion } from '../shared/version'
-import { parseCommandArgs, UsageError, type Command } from './command'
+import { exitCodes, itemProblems, parseCommandArgs, UsageError, type Command } from './command'
 import { projectClean, projectCreate, projectInfo } from './commands/project'
 import { serve } from './commands/serve'
 import { importCommand, splitCommand } from './commands/datasets'
@@ -22,7 +22,13 @@ function overview(): string {
     'Commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Every command takes --help, and --json to print one JSON object that sums up what it did.'
+    'Every command takes --help, and --json to print one JSON object that sums up what it did.',
+    'Progress goes to stderr: a bar on a terminal, a plain line now and then otherwise.',
+    '',
+    'Exit codes:',
+    `  ${exitCodes.done}  all done`,
+    `  ${exitCodes.problems}  some items failed (each is listed with its reason), or the work failed`,
+    `  ${exitCodes.usage}  usage error, or an argument refused (out of bounds, no such dataset or run)`
   ].join('\n')
 }
 
@@ -45,7 +51,7 @@ async function main(argv: string[]): Promise<number> {
   })
   if (!command) {
     console.error(`leafseg: unknown command “${argv.slice(0, 2).join(' ')}”.\n\n${overview()}`)
-    return 2
+    return exitCodes.usage
   }
   const rest = argv.slice(command.name.split(' ').length)
   let json = false
@@ -53,12 +59,14 @@ async function main(argv: string[]): Promise<number> {
     const { values, positionals } = parseCommandArgs(command, rest)
     if (values.help) {
       console.log(commandHelp(command))
-      return 0
+      return exitCodes.done
     }
     json = Boolean(values.json)
     const summary = await command.run({ values, positionals, json })
     if (json && summary !== null) console.log(JSON.stringify(summary))
-    return 0
+    if (itemProblems.count === 0) return exitCodes.done
+    console.error(`leafseg ${command.name}: ${itemProblems.count} item${itemProblems.count === 1 ? '' : 's'} failed${json ? ' (see "problems" in the JSON)' : ' (listed above)'}; exit code ${exitCodes.problems}.`)
+    return exitCodes.problems
   } catch (err) {
     const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     // The API refused an argument (out of bounds, no such dataset or run): as much a usage error, without the help.
@@ -66,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
     const message = err instanceof Error ? err.message : String(err)
     if (json) console.log(JSON.stringify({ error: { code: err instanceof ApiError ? err.code : usage ? 'usage' : 'internal', message } }))
     console.error(`leafseg ${command.name}: ${message}${usage ? `\n\n${commandHelp(command)}` : ''}`)
-    return usage || refused ? 2 : 1
+    return usage || refused ? exitCodes.usage : exitCodes.problems
   }
 }
 

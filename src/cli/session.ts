@@ -4,15 +4,18 @@ import { SingleBar, Presets } from 'cli-progress'
 import type { LeafsegClient } from '../shared/api'
 import type { JobInfo, JobKind, JobResult } from '../shared/api/jobs'
 import { ApiError } from '../shared/errors'
+import { jobCompleted } from '../shared/domain'
 import type { Session } from '../main/core/session'
+import { noteProblems } from './command'
 
-/** A job that succeeded: its result is there. */
+/** A job that ran to the end: its result is there (its problems, if any, are counted for the exit code). */
 export type FinishedJob<K extends JobKind> = JobInfo<K> & { result: JobResult<K> }
 
 export interface Cli extends LeafsegClient {
   /**
-   * Start a job, draw its progress bar on stderr (unless --json), and wait for it. Ctrl-C cancels the job
-   * cleanly. A failed or cancelled job becomes an ApiError.
+   * Start a job, show its progress on stderr (unless --json), and wait for it. Ctrl-C cancels the job
+   * cleanly. A failed or cancelled job becomes an ApiError; the failed items of one that ran to the end are
+   * counted for the exit code.
    */
   runJob<K extends JobKind>(start: () => Promise<JobInfo<K>>): Promise<FinishedJob<K>>
   /** Draw the progress of work on plain folders (no job), for as long as `work` runs. */
@@ -23,8 +26,15 @@ export interface Cli extends LeafsegClient {
   open(dir: string): Promise<void>
 }
 
-/** A progress bar on stderr (none with --json, or when stderr is not a terminal). */
+/** Seconds between plain progress lines when stderr is not a terminal (a log file, CI, a pipe). */
+const PLAIN_PROGRESS_EVERY_S = 10
+
+/**
+ * Progress on stderr, none with --json: a bar on a terminal; otherwise a plain line (no escape codes) at the
+ * start, every PLAIN_PROGRESS_EVERY_S seconds and at the end.
+ */
 function progressBar(quiet: boolean): { update(done: number, total: number, message?: string): void; stop(): void } {
+  if (!process.stderr.isTTY) return plainProgress(quiet)
   const bar = new SingleBar(
     { format: ' {bar} {percentage}% | {value}/{total} | ETA {eta_formatted} | {message}', stream: process.stderr, hideCursor: true },
     Presets.shades_classic
@@ -44,6 +54,39 @@ function progressBar(quiet: boolean): { update(done: number, total: number, mess
       if (started) bar.stop()
     }
   }
+}
+
+function plainProgress(quiet: boolean): ReturnType<typeof progressBar> {
+  type Step = { done: number; total: number; message: string }
+  let last: Step | null = null
+  let printedAt = 0
+  let printed: Step | null = null
+  const print = () => {
+    if (!last || last === printed) return
+    const percent = last.total > 0 ? ` (${Math.floor((100 * last.done) / last.total)}%)` : ''
+    process.stderr.write(`progress: ${last.done}/${last.total || '?'}${percent}${last.message ? ` ${last.message}` : ''}\n`)
+    printed = last
+    printedAt = Date.now()
+  }
+  return {
+    update(done, total, message = '') {
+      if (quiet) return
+      last = { done, total, message }
+      if (printed === null || Date.now() - printedAt >= PLAIN_PROGRESS_EVERY_S * 1000) print()
+    },
+    stop() {
+      if (!quiet) print()
+    }
+  }
+}
+
+/**
+ * A line on stdout while a progress bar may be drawn: on a terminal the bar's line (on stderr) is cleared
+ * first, so that the bar redraws below; escape codes never go to stdout, nor anywhere without a terminal.
+ */
+export function printLine(text: string): void {
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K')
+  process.stdout.write(`${text}\n`)
 }
 
 /** Run `work` with a command-line session, then close it. */
@@ -75,8 +118,9 @@ export async function withSession<T>(json: boolean, work: (cli: Cli) => Promise<
         const finished = await client.call('jobs.wait', { id: job.id })
         bar.stop()
         if (finished.status === 'failed') throw new ApiError('internal', finished.error ?? 'The job failed.')
-        if (finished.status !== 'succeeded') throw new ApiError('cancelled', `${finished.title}: ${finished.status}.`)
+        if (!jobCompleted(finished.status)) throw new ApiError('cancelled', `${finished.title}: ${finished.status}.`)
         if (finished.kind !== job.kind || finished.result === null) throw new ApiError('internal', `Job ${job.id} finished without a result.`)
+        noteProblems(finished.problems.length)
         return finished as FinishedJob<K>
       } finally {
         process.off('SIGINT', onSigint)

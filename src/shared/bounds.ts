@@ -1,6 +1,6 @@
 // The bounds of every setting a person can type or slide, declared once: the API's schemas enforce them,
 // and the UI's sliders and the command line's help read them from here.
-import type { TrimapSettings } from './domain'
+import type { TrimapChoice, TrimapSettings } from './domain'
 
 export interface Bound {
   min: number
@@ -17,8 +17,11 @@ export const trimapBounds = {
 /** Where the inspector's trimap sliders stop (the API takes more; past this the unknown band swallows a leaf). */
 export const trimapSliderMax: TrimapSettings = { kernelSize: 31, fgIterations: 30, bgIterations: 30 }
 
-/** What a new dataset starts with. */
-export const defaultTrimapSettings: TrimapSettings = { kernelSize: 5, fgIterations: 5, bgIterations: 5 }
+/** The seed's fixed values: suit large photos (grapevine), erase seedlings' leaves; one click away from 'auto'. */
+export const seedTrimapSettings: TrimapSettings = { kernelSize: 5, fgIterations: 5, bgIterations: 5 }
+
+/** What a new dataset starts with: the unknown band fitted to each photo's leaves. */
+export const defaultTrimapChoice: TrimapChoice = { mode: 'auto' }
 
 /** Gray masks: leaf where value ≥ threshold. */
 export const maskThresholdBounds: Bound = { min: 1, max: 255 }

@@ -29,9 +29,15 @@ export interface CleanReport {
   items: { path: string; why: string; files: number; bytes: number }[]
 }
 
-export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted'
+/** 'done-with-problems': the job ran to the end but some of its items failed (listed in JobInfo.problems). */
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'done-with-problems' | 'failed' | 'cancelled' | 'interrupted'
 
-export const finishedJobStatuses: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled', 'interrupted']
+export const finishedJobStatuses: readonly JobStatus[] = ['succeeded', 'done-with-problems', 'failed', 'cancelled', 'interrupted']
+
+/** The job ran to the end and has its result (some items may have failed). */
+export function jobCompleted(status: JobStatus): boolean {
+  return status === 'succeeded' || status === 'done-with-problems'
+}
 
 export type { JobInfo } from './api/jobs'
 
@@ -60,7 +66,7 @@ export interface DatasetSummary {
   /** Scale for leaf areas in mm²; null until the user sets it. */
   pxPerMm: number | null
   /** The trimap settings last applied to this dataset. */
-  trimap: TrimapSettings
+  trimap: TrimapChoice
 }
 
 /** Trimap settings (the workflow's step 3): erode/dilate a mask by a k×k square, so many times each. */
@@ -69,6 +75,10 @@ export interface TrimapSettings {
   fgIterations: number
   bgIterations: number
 }
+
+/** 'auto': a 3×3 kernel and iterations fitted to each photo's leaves (their thickness); 'fixed': the same values for every photo. */
+export type TrimapMode = 'auto' | 'fixed'
+export type TrimapChoice = { mode: 'auto' } | ({ mode: 'fixed' } & TrimapSettings)
 
 /** Where a mask's file came from: an import (folder, Labelbox, COCO), the editor ('drawn') or a run ('predicted'). */
 export type MaskSource = 'folder' | 'labelbox' | 'coco' | 'drawn' | 'predicted'

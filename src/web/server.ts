@@ -52,15 +52,20 @@ function cookieToken(req: IncomingMessage): string | null {
   return cookie ? cookie.slice(cookieName.length + 1) : null
 }
 
-// Served instead of JSON to a browser that opened a page without the token.
-const needsTokenPage = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Leafseg</title></head>
-<body style="font: 16px/1.5 system-ui, sans-serif; max-width: 36em; margin: 4em auto">
+// Served instead of JSON to a browser that opened an address of ours without the token (a page, or an API URL).
+const needsTokenPage = (port: number) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Leafseg: open it with its address</title></head>
+<body style="font: 16px/1.5 system-ui, sans-serif; max-width: 38em; margin: 4em auto; padding: 0 1em">
 <h1>Open Leafseg with its address</h1>
-<p>This Leafseg session only opens from the address that <code>leafseg serve</code> printed when it started
-(it ends in <code>?token=…</code>). Copy that whole address into the browser.</p>
+<p>This Leafseg session opens only from the address that <code>leafseg serve</code> printed when it started:
+<code>http://127.0.0.1:${port}/?token=…</code>. Copy that whole address, token included, into the browser.</p>
+<p>Lost it? Stop <code>leafseg serve</code> (Ctrl-C) and start it again (<code>npx leafseg serve --project FOLDER</code>):
+it prints a new address.</p>
 </body></html>
 `
+
+/** A browser opening the address (not the page's own script, which asks for JSON). */
+const wantsHtml = (req: IncomingMessage) => req.method === 'GET' && (req.headers.accept ?? '').includes('text/html')
 
 function sameToken(a: string | null, b: string): boolean {
   if (!a) return false
@@ -183,13 +188,17 @@ export async function startWebHost(options: {
         // short-lived ticket would add a round trip and server state for no gain.
         const given = headerToken(req) ?? (url.pathname === '/api/events' ? url.searchParams.get('token') : null)
         if (!sameToken(given, token)) {
+          if (wantsHtml(req)) {
+            res.writeHead(401, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+            return res.end(needsTokenPage(port))
+          }
           return send(res, 401, { ok: false, error: { code: 'forbidden', message: `This Leafseg session needs its token in the ${tokenHeader} header: open the URL that \`leafseg serve\` printed.` } })
         }
       } else {
         const query = url.searchParams.get('token')
         if (!sameToken(headerToken(req) ?? cookieToken(req) ?? query, token)) {
           res.writeHead(401, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
-          return res.end(needsTokenPage)
+          return res.end(needsTokenPage(port))
         }
         // First visit carries ?token=; a cookie then loads the page's assets and project files.
         if (query !== null) res.setHeader('set-cookie', `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`)

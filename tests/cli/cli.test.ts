@@ -145,7 +145,7 @@ test('split by ratio and by lists; a bad ratio, a photo in both lists and an unk
 test('trimap for a dataset and for plain folders; --kernel 0 is refused before anything is saved', async () => {
   await assertRefused(
     ['trimap', '--project', project, '--dataset', 'leaves', '--kernel', '0'],
-    await apiRefusal('matting.makeTrimaps', (datasetId) => ({ datasetId, kernelSize: 0, fgIterations: 5, bgIterations: 5 }))
+    await apiRefusal('matting.makeTrimaps', (datasetId) => ({ datasetId, mode: 'fixed', kernelSize: 0, fgIterations: 5, bgIterations: 5 }))
   )
   assert.match(leafseg('trimap', '--project', project, '--dataset', 'leaves', '--kernel', '0').stderr, /kernelSize: at least 1/)
 

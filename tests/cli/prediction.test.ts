@@ -72,7 +72,9 @@ test('leafseg predict --model says which engine predicts; onnxruntime and tfjs a
   type Summary = { masks: number; engine: string; problems: { path: string; reason: string }[] }
   const run = (engine: string, out: string) => {
     const r = leafsegWith({ LEAFSEG_ENGINE: engine }, 'predict', '--model', model, '--images', images, '--out', out, '--json')
-    assert.equal(r.code, 0, r.stderr)
+    // broken.jpg failed, the others are done: exit code 1, and stderr says so.
+    assert.equal(r.code, 1, r.stderr)
+    assert.match(r.stderr, /leafseg predict: 1 item failed \(see "problems" in the JSON\); exit code 1\./)
     return JSON.parse(r.stdout) as Summary
   }
   const onnx = run('onnxruntime', join(work, 'by-onnx'))

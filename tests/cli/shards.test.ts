@@ -43,8 +43,10 @@ test('4 shards in 4 processes, merged, give what one unsharded run gives', async
     leafsegAsync({ JOB_COMPLETION_INDEX: '3' }, [...common, '--out', shard(4), '--shard', 'auto', '--shards', '4'])
   ])
   const summaries = runs.map((r) => {
-    assert.equal(r.code, 0, r.stderr)
-    return JSON.parse(r.stdout) as { masks: number; shard: { index: number; count: number }; problems: { path: string }[] }
+    const summary = JSON.parse(r.stdout) as { masks: number; shard: { index: number; count: number }; problems: { path: string }[] }
+    // The shard with broken.jpg exits 1 (an item failed), the others 0.
+    assert.equal(r.code, summary.problems.length > 0 ? 1 : 0, r.stderr)
+    return summary
   })
   assert.deepEqual(summaries.map((s) => s.shard), [1, 2, 3, 4].map((index) => ({ index, count: 4 })))
   // 12 files: 3 per shard; the broken one fails in its shard only.
@@ -61,7 +63,7 @@ test('4 shards in 4 processes, merged, give what one unsharded run gives', async
   writeFileSync(list, `# every photo\n${files.reverse().join('\n')}\n`)
   const whole = join(work, 'whole')
   const single = await leafsegAsync({}, ['predict', '--model', model, '--list', list, '--out', whole, '--csv', join(work, 'whole.csv'), '--json'])
-  assert.equal(single.code, 0, single.stderr)
+  assert.equal(single.code, 1, single.stderr) // broken.jpg
   assert.equal(readFileSync(csv, 'utf8'), readFileSync(join(work, 'whole.csv'), 'utf8'))
   // And the per-leaf CSVs beside them.
   const leaves = readFileSync(join(work, 'merged.leaves.csv'), 'utf8')

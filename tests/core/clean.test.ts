@@ -41,7 +41,8 @@ test('clean removes exactly the files no record uses: deleted datasets, runs, ba
   await service.api['projects.create']({ dir, name: 'Leftovers' })
   const wait = async (job: Promise<JobInfo>) => {
     const done = await service.requireProject().jobs.wait((await job).id)
-    assert.equal(done.status, 'succeeded', done.error ?? '')
+    // c's mask has no photo in "Kept": that import ends with a problem, and is done all the same.
+    assert.ok(['succeeded', 'done-with-problems'].includes(done.status), done.error ?? '')
   }
   // Two datasets sharing one photo (same content), each with masks; trimaps for the first.
   const src = tempDir()
@@ -56,7 +57,7 @@ test('clean removes exactly the files no record uses: deleted datasets, runs, ba
   await wait(service.api['datasets.importPhotos']({ datasetId: gone.id, paths: [join(src, 'b.png'), join(src, 'c.png')] }))
   await wait(service.api['datasets.importMasks']({ datasetId: kept.id, source: { kind: 'folder', dir: masks } }))
   await wait(service.api['datasets.importMasks']({ datasetId: gone.id, source: { kind: 'folder', dir: masks } }))
-  await wait(service.api['matting.makeTrimaps']({ datasetId: gone.id, kernelSize: 3, fgIterations: 1, bgIterations: 1 }))
+  await wait(service.api['matting.makeTrimaps']({ datasetId: gone.id, mode: 'fixed', kernelSize: 3, fgIterations: 1, bgIterations: 1 }))
   const referenced = files(dir)
 
   // The deleted dataset's own files (c's photo and thumbnail; its masks and trimaps) become unreferenced;

@@ -99,7 +99,7 @@ test('a full disk fails the job with a plain message, keeps the host up and the 
     assert.match(counted.error ?? '', /The disk is full: the project database could not be saved/)
 
     // Completely full: a trimap job cannot even be recorded, and says so plainly.
-    const trimaps = await dispatch(service, 'matting.makeTrimaps', { datasetId: dataset.id, kernelSize: 5, fgIterations: 1, bgIterations: 1 })
+    const trimaps = await dispatch(service, 'matting.makeTrimaps', { datasetId: dataset.id, mode: 'fixed', kernelSize: 5, fgIterations: 1, bgIterations: 1 })
     assert.ok(!trimaps.ok)
     assert.equal(trimaps.error.code, 'io')
     assert.match(trimaps.error.message, /^The disk is full: the project database could not be saved\..* free/)

@@ -37,7 +37,7 @@ test('an argument error names the field and the bound it broke', async () => {
   assert.deepEqual(!split.ok && split.error, { code: 'invalid_argument', message: 'datasets.split: photoIds: at most 100000 items' })
   const ratio = await dispatch(s, 'datasets.split', { datasetId: 1, ratio: [200, 0, 0], seed: 1 })
   assert.equal(!ratio.ok && ratio.error.message, 'datasets.split: ratio.0: at most 100')
-  const kernel = await dispatch(s, 'matting.makeTrimaps', { datasetId: 1, kernelSize: 0, fgIterations: 5, bgIterations: 5 })
+  const kernel = await dispatch(s, 'matting.makeTrimaps', { datasetId: 1, mode: 'fixed', kernelSize: 0, fgIterations: 5, bgIterations: 5 })
   assert.equal(!kernel.ok && kernel.error.message, 'matting.makeTrimaps: kernelSize: at least 1')
   const extra = await dispatch(s, 'jobs.cancel', { id: 1, force: true })
   assert.equal(!extra.ok && extra.error.message, 'jobs.cancel: argument: unknown field force')

@@ -122,3 +122,18 @@ test('the app version matches package.json', () => {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
   assert.equal(appVersion, pkg.version)
 })
+
+test("migration 9: datasets on the seed's trimap values fit the leaves from now on; chosen values stay fixed", () => {
+  const dir = tempDir()
+  const old = new Database(join(dir, databaseFileName))
+  migrate(old, 8)
+  old.prepare(`INSERT INTO project (id, name, created_at, app_version) VALUES (1, 'old', '2025-01-01T00:00:00Z', '0.0.1')`).run()
+  const add = old.prepare('INSERT INTO datasets (name, created_at, trimap_kernel, trimap_fg_iterations, trimap_bg_iterations) VALUES (?, ?, ?, ?, ?)')
+  add.run('seed values', '2025-01-01T00:00:00Z', 5, 5, 5)
+  add.run('chosen', '2025-01-01T00:00:00Z', 3, 2, 4)
+  old.close()
+  const project = openProject(dir)
+  const modes = project.db.prepare('SELECT name, trimap_mode FROM datasets ORDER BY id').all()
+  assert.deepEqual(modes, [{ name: 'seed values', trimap_mode: 'auto' }, { name: 'chosen', trimap_mode: 'fixed' }])
+  project.close()
+})

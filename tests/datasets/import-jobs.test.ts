@@ -57,7 +57,7 @@ test('importing a folder: sub-folders walked, duplicates once, bad files listed 
   const { service, dataset, run } = await setup()
   const folder = await photoFolder()
   const job = await run(() => service.api['datasets.importPhotos']({ datasetId: dataset.id, paths: [folder] }))
-  assert.equal(job.status, 'succeeded', job.error ?? '')
+  assert.equal(job.status, 'done-with-problems', job.error ?? '')
   const result = job.result as ImportPhotosResult
   assert.equal(result.imported, 3)
   assert.equal(result.duplicates.length, 1)
@@ -99,7 +99,7 @@ test('a mask folder: names matched with suffixes, 0/1 masks read, a wrong-sized 
   await mask(join(masks, 'leaf3.png'), 0, 4, 255, W + 2, H)
   await mask(join(masks, 'stray.png'), 0, 4)
   const job = await run(() => service.api['datasets.importMasks']({ datasetId: dataset.id, source: { kind: 'folder', dir: masks } }))
-  assert.equal(job.status, 'succeeded', job.error ?? '')
+  assert.equal(job.status, 'done-with-problems', job.error ?? '')
   const result = job.result as ImportMasksResult
   assert.equal(result.masks, 2)
   assert.equal(result.problems.length, 1)
@@ -132,7 +132,7 @@ test('COCO polygons import, and masks export as PNG and COCO that re-import to t
     categories: [{ id: 1, name: 'leaf' }]
   }))
   const job = await run(() => service.api['datasets.importMasks']({ datasetId: dataset.id, source: { kind: 'coco', file: coco } }))
-  assert.equal(job.status, 'succeeded', job.error ?? '')
+  assert.equal(job.status, 'done-with-problems', job.error ?? '')
   assert.equal((job.result as ImportMasksResult).masks, 1)
   assert.deepEqual((job.result as ImportMasksResult).unmatchedMasks.map((m) => m.path), ['other.png'])
 
@@ -253,7 +253,7 @@ test('importing a folder that holds the project skips the project folder and say
   assert.equal(first.status, 'succeeded', first.error ?? '')
   await photo(join(parent, 'leaf2.png'), 2)
   const job = await service.requireProject().jobs.wait((await service.api['datasets.importPhotos']({ datasetId: dataset.id, paths: [parent] })).id)
-  assert.equal(job.status, 'succeeded', job.error ?? '')
+  assert.equal(job.status, 'done-with-problems', job.error ?? '')
   const result = job.result as ImportPhotosResult
   assert.equal(result.imported, 1, 'leaf2 only: leaf1 is a duplicate, the project files are skipped')
   assert.deepEqual(result.duplicates.map((d) => d.path), [join(parent, 'leaf1.png')])

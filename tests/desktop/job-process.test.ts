@@ -67,7 +67,7 @@ test('import, trimaps, mattes and a one-epoch training run succeed in the built 
   const { id: datasetId } = await service.api['datasets.create']({ name: 'Leaves' })
   await wait(await service.api['datasets.importPhotos']({ datasetId, paths: [join(source, 'photos')] }))
   await wait(await service.api['datasets.importMasks']({ datasetId, source: { kind: 'folder', dir: join(source, 'masks') } }))
-  await wait(await service.api['matting.makeTrimaps']({ datasetId, kernelSize: 3, fgIterations: 1, bgIterations: 1 }))
+  await wait(await service.api['matting.makeTrimaps']({ datasetId, mode: 'fixed', kernelSize: 3, fgIterations: 1, bgIterations: 1 }))
   const mattes = await wait(await service.api['matting.makeMattes']({ datasetId, photoIds: undefined }))
 
   const { photos } = await service.api['datasets.photos']({ datasetId, offset: 0, limit: 100, filter: {}, sort: 'name' })

@@ -217,6 +217,8 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   const scores = page.getByTestId('eval-scores')
   await scores.waitFor()
   const at05 = await scores.textContent()
+  // What the figures measure, in the words `leafseg eval` uses (so training's validation IoU can be matched to them).
+  assert.match((await page.getByTestId('evaluation-measure').textContent()) ?? '', /Measured on full-resolution photos, threshold 0\.5; pooled: pixels of all photos together, per-photo mean: each photo weighs the same\./)
   await page.getByTestId('eval-threshold').fill('0.1')
   await page.waitForFunction((old) => document.querySelector('[data-testid="eval-scores"]')?.textContent !== old, at05)
   assert.match((await page.getByTestId('eval-threshold-value').textContent()) ?? '', /^0\.10\d$/)

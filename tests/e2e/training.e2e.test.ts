@@ -143,6 +143,7 @@ test('train from the Training view: samples, live curves, cancel, resume, then t
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-charts"]')?.getAttribute('data-epochs')) === 8)
   const metrics = (await page.getByTestId('latest-metrics').textContent()) ?? ''
   assert.match(metrics, /Epoch 8: validation IoU 0\.\d{3}/)
+  assert.match((await page.getByTestId('training-measure').textContent()) ?? '', /Measured on validation photos at the network's \d+×\d+ px, threshold 0\.5, pixels of all photos pooled/)
   await screenshot(page, 'training-05-resumed-finished')
 
   await page.getByTestId('nav-runs').click()

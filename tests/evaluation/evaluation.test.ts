@@ -25,9 +25,10 @@ let datasetId: number
 let runA: number
 let runB: number
 let newPhotos: string
-const wait = async (job: Promise<JobInfo>) => {
+/** A job's end; one that may have failed items (cutouts) may end 'done-with-problems', checked by the caller. */
+const wait = async (job: Promise<JobInfo>, expected: JobInfo['status'][] = ['succeeded']) => {
   const done = await service.requireProject().jobs.wait((await job).id)
-  assert.equal(done.status, 'succeeded', `${done.title}: ${done.error}`)
+  assert.ok(expected.includes(done.status), `${done.title}: ${done.status} ${done.error}`)
   return done
 }
 
@@ -124,9 +125,11 @@ test('predicting a folder: full-resolution masks, measurements, CSV with the doc
 
 test('predicted masks for a dataset can become its labels, model-made until confirmed; labelled masks measure to CSV', async () => {
   const job = await wait(
-    service.api['predictions.start']({ runId: runA, checkpoint: 'best', source: { kind: 'dataset', datasetId }, threshold: 0.5, cutouts: true, measure: { minLeafAreaPx: 1, pxPerMm: null } })
+    service.api['predictions.start']({ runId: runA, checkpoint: 'best', source: { kind: 'dataset', datasetId }, threshold: 0.5, cutouts: true, measure: { minLeafAreaPx: 1, pxPerMm: null } }),
+    ['succeeded', 'done-with-problems']
   )
   const { batchId, problems } = job.result as { batchId: number; problems: { path: string; reason: string }[] }
+  assert.equal(job.status, problems.length > 0 ? 'done-with-problems' : 'succeeded')
   const photos = await service.api['predictions.photos']({ batchId })
   assert.equal(photos.length, 14)
   // Every photo got a cutout through the matting step, or a reason why not (no definite leaf in its mask).

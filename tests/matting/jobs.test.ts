@@ -49,9 +49,11 @@ async function setup() {
 
 test('trimaps for a dataset: settings remembered, values 0/128/255, a photo whose leaf erodes away is reported', async () => {
   const { service, dataset, run, big, tiny } = await setup()
-  const settings = { kernelSize: 3, fgIterations: 2, bgIterations: 3 }
+  const settings = { mode: 'fixed' as const, kernelSize: 3, fgIterations: 2, bgIterations: 3 }
   const job = await run(() => service.api['matting.makeTrimaps']({ datasetId: dataset.id, ...settings }))
-  assert.equal(job.status, 'succeeded', job.error ?? '')
+  // Ran to the end, but one photo failed: the job says so, and lists it with its reason.
+  assert.equal(job.status, 'done-with-problems', job.error ?? '')
+  assert.deepEqual(job.problems.map((p) => p.item), ['tiny.png'])
   const result = job.result as MattingResult
   assert.equal(result.made, 1)
   assert.deepEqual(result.problems.map((p) => p.photo), ['tiny.png'])
@@ -71,20 +73,20 @@ test('trimaps for a dataset: settings remembered, values 0/128/255, a photo whos
 
 test('the live preview returns a PNG and the class counts without storing anything', async () => {
   const { service, big, tiny } = await setup()
-  const preview = await service.api['matting.previewTrimap']({ photoId: big.id, kernelSize: 5, fgIterations: 1, bgIterations: 1 })
+  const preview = await service.api['matting.previewTrimap']({ photoId: big.id, mode: 'fixed', kernelSize: 5, fgIterations: 1, bgIterations: 1 })
   assert.match(preview.dataUrl, /^data:image\/png;base64,/)
   assert.equal(preview.foreground + preview.unknown + preview.background, W * H)
-  const wider = await service.api['matting.previewTrimap']({ photoId: big.id, kernelSize: 5, fgIterations: 3, bgIterations: 3 })
+  const wider = await service.api['matting.previewTrimap']({ photoId: big.id, mode: 'fixed', kernelSize: 5, fgIterations: 3, bgIterations: 3 })
   assert.ok(wider.unknown > preview.unknown)
   assert.equal((await service.api['photos.get']({ id: big.id })).trimap, null)
-  await assert.rejects(service.api['matting.previewTrimap']({ photoId: tiny.id, kernelSize: 5, fgIterations: 5, bgIterations: 5 }), /tiny\.png.*no definite leaf/)
+  await assert.rejects(service.api['matting.previewTrimap']({ photoId: tiny.id, mode: 'fixed', kernelSize: 5, fgIterations: 5, bgIterations: 5 }), /tiny\.png.*no definite leaf/)
   service.dispose()
 })
 
 test('mattes: soft edges recovered, stale after the mask changes, cutouts exported with the alpha', async () => {
   const { service, dataset, run, big, src } = await setup()
   await service.api['datasets.update']({ id: dataset.id })
-  await run(() => service.api['matting.makeTrimaps']({ datasetId: dataset.id, kernelSize: 3, fgIterations: 3, bgIterations: 4 }))
+  await run(() => service.api['matting.makeTrimaps']({ datasetId: dataset.id, mode: 'fixed', kernelSize: 3, fgIterations: 3, bgIterations: 4 }))
   const job = await run(() => service.api['matting.makeMattes']({ datasetId: dataset.id, photoIds: [big.id] }))
   assert.equal(job.status, 'succeeded', job.error ?? '')
   // The whole dataset: two photos, so the helper process on the second core takes one (tiny's trimap is refused).

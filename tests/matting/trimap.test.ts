@@ -151,3 +151,45 @@ test('validateTrimap accepts 0/128/255 and names offending values', () => {
   assert.throws(() => validateTrimap(good, 3, 2, 'x.png'), /x\.png has 4 pixels but the photo has 3×2 = 6/)
   assert.throws(() => validateTrimap(new Uint8Array([0, 255]), 2, 1, 'y.png'), /y\.png has no unknown/)
 })
+
+// Seedlings: small leaves a few pixels thick (komatsuna's are 4–20 px), where the seed's fixed values erase them.
+function seedlingMask(w: number, h: number, leaves: { cx: number; cy: number; rx: number; ry: number }[]): Uint8Array {
+  const mask = new Uint8Array(w * h)
+  for (const { cx, cy, rx, ry } of leaves)
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 <= 1) mask[y * w + x] = 255
+  return mask
+}
+
+test("'auto' fits small leaves that the seed's fixed values erase, and every leaf keeps definite leaf pixels", () => {
+  const w = 170
+  const h = 170
+  const cases = [
+    [{ cx: 40, cy: 40, rx: 12, ry: 5 }],
+    [{ cx: 60, cy: 80, rx: 20, ry: 8 }, { cx: 120, cy: 60, rx: 6, ry: 3 }],
+    [{ cx: 85, cy: 85, rx: 9, ry: 9 }, { cx: 30, cy: 130, rx: 25, ry: 2 }],
+    [{ cx: 20, cy: 20, rx: 3, ry: 1 }]
+  ]
+  for (const leaves of cases) {
+    const mask = seedlingMask(w, h, leaves)
+    assert.throws(() => makeTrimap(mask, w, h, { kernelSize: 5, fgIterations: 5, bgIterations: 5 }), /no definite leaf/)
+    const maker = new TrimapMaker(w, h)
+    const { trimap, stats, settings } = maker.make(mask, { mode: 'auto' })
+    maker.dispose()
+    assert.equal(settings.kernelSize, 3)
+    assert.ok(settings.bgIterations >= 1 && stats.unknown > 0)
+    // The fitted values are ordinary settings: the same trimap comes from them in 'fixed' mode.
+    assert.deepEqual(makeTrimap(mask, w, h, settings), trimap)
+    for (const { cx, cy } of leaves) assert.equal(trimap[cy * w + cx], 255, `leaf at ${cx},${cy} keeps its core with ${JSON.stringify(settings)}`)
+  }
+})
+
+test("'auto' on a large leaf is the seed's band (10 px each side), so large photos keep the seed's trimap", () => {
+  const w = 400
+  const h = 300
+  const mask = seedlingMask(w, h, [{ cx: 200, cy: 150, rx: 150, ry: 100 }])
+  const maker = new TrimapMaker(w, h)
+  const auto = maker.make(mask, { mode: 'auto' })
+  maker.dispose()
+  assert.deepEqual(auto.settings, { kernelSize: 3, fgIterations: 10, bgIterations: 10 })
+  assert.deepEqual(auto.trimap, makeTrimap(mask, w, h, { kernelSize: 5, fgIterations: 5, bgIterations: 5 }))
+})

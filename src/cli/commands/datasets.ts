@@ -106,10 +106,10 @@ function readList(file: string): string[] {
 export const splitCommand: Command = {
   name: 'split',
   summary: 'Assign train/validation/test splits',
-  usage: 'leafseg split --project P --dataset NAME (--ratio 80/20/0 [--seed N] | --val-list FILE [--test-list FILE])',
+  usage: 'leafseg split --project P --dataset NAME (--ratio 80/20[/0] [--seed N] | --val-list FILE [--test-list FILE])',
   options: { project: { type: 'string' }, dataset: { type: 'string' }, ratio: { type: 'string' }, seed: { type: 'string' }, 'val-list': { type: 'string' }, 'test-list': { type: 'string' } },
   help: [
-    '--ratio A/B/C      train/validation/test proportions in percent, e.g. 80/20/0, assigned at random',
+    '--ratio A/B[/C]    train/validation[/test] proportions in percent, e.g. 80/20 (no test photos) or 70/15/15, assigned at random',
     '--seed N           the random seed (default 42): the same seed gives the same split',
     '--val-list FILE    photos for validation, one name (stem) per line; the others are training',
     '--test-list FILE   photos for testing, one name (stem) per line (none may also be in --val-list)'
@@ -119,8 +119,9 @@ export const splitCommand: Command = {
     const name = requireString(values, 'dataset')
     let split: { ratio: [number, number, number]; seed: number } | { val: string[]; test: string[] }
     if (typeof values.ratio === 'string') {
-      const parts = values.ratio.split('/').map(Number)
-      if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p))) throw new UsageError(`--ratio must look like 80/20/0, not “${values.ratio}”.`)
+      const parts = values.ratio.split('/').map((p) => (p.trim() === '' ? NaN : Number(p)))
+      if (parts.length === 2) parts.push(0) // train/validation: no test photos
+      if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p))) throw new UsageError(`--ratio must look like 80/20 or 70/15/15, not “${values.ratio}”.`)
       split = { ratio: parts as [number, number, number], seed: optionalNumber(values, 'seed') ?? 42 }
     } else if (typeof values['val-list'] === 'string') {
       split = { val: readList(values['val-list']), test: typeof values['test-list'] === 'string' ? readList(values['test-list']) : [] }

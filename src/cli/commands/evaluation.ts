@@ -1,8 +1,16 @@
 import type { Command } from '../command'
-import { optionalNumber, requireString, UsageError } from '../command'
+import { noteProblems, optionalNumber, requireString, UsageError } from '../command'
+import { evaluationScoresMeasure } from '../../shared/measures'
 import { shardFromOptions, shardHelp, shardOptions } from './shards'
 import { withSession, type Cli } from '../session'
 import type { MeasurementRow, Scores } from '../../shared/api/evaluation'
+
+/** --checkpoint best|last (default best); anything else is refused rather than read as best. */
+function checkpointOption(values: Record<string, unknown>): 'best' | 'last' {
+  const value = values.checkpoint ?? 'best'
+  if (value !== 'best' && value !== 'last') throw new UsageError(`--checkpoint must be best or last, not “${String(value)}”.`)
+  return value
+}
 
 async function findRun(cli: Cli, project: string, run: string) {
   await cli.open(project)
@@ -23,12 +31,13 @@ export const evalCommand: Command = {
     '--dataset D        or any dataset with masks',
     '--checkpoint C     best (by validation IoU, default) or last',
     '--threshold T      probability threshold, 0–1 (default 0.5)',
-    'Pooled figures count all pixels together; per-photo means weigh every photo the same.'
+    'Pooled figures count all pixels together; per-photo means weigh every photo the same. Training\'s validation',
+    'IoU is measured at the network\'s input size (see the run); this is at the photos\' full resolution.'
   ],
   async run({ values, json }) {
     const project = requireString(values, 'project')
     const runName = requireString(values, 'run')
-    const checkpoint = values.checkpoint === 'last' ? 'last' : 'best'
+    const checkpoint = checkpointOption(values)
     const threshold = optionalNumber(values, 'threshold') ?? 0.5
     return withSession(json, async (cli) => {
       const run = await findRun(cli, project, runName)
@@ -37,7 +46,8 @@ export const evalCommand: Command = {
       const job = await cli.runJob(() => cli.call('evaluations.start', { runId: run.id, checkpoint, source, datasetId }))
       const result = await cli.call('evaluations.get', { id: job.result.evaluationId, threshold })
       if (!json) {
-        console.log(`Run ${run.id} “${run.name}” (${checkpoint}) on ${result.datasetName}: ${result.photos} photos, threshold ${result.threshold}`)
+        console.log(`Run ${run.id} “${run.name}” (${checkpoint}) on ${result.datasetName}: ${result.photos} photos`)
+        console.log(`Measured on ${evaluationScoresMeasure(result.threshold)}.`)
         console.log(`             pooled   per-photo mean\n${table(result.pooled, result.meanPerPhoto)}`)
         console.log(`Worst photos by IoU: ${result.perPhoto.slice(0, 5).map((p) => `${p.name} ${p.scores.iou.toFixed(3)}`).join(', ')}`)
       }
@@ -45,6 +55,7 @@ export const evalCommand: Command = {
         run: run.id,
         evaluation: result.id,
         threshold: result.threshold,
+        measured: evaluationScoresMeasure(result.threshold),
         photos: result.photos,
         pooled: result.pooled,
         meanPerPhoto: result.meanPerPhoto,
@@ -57,7 +68,8 @@ export const evalCommand: Command = {
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'Predict leaf masks for a folder of photos and measure leaf area',
-  usage: 'leafseg predict (--project P --run R | --model DIR) (--images DIR | --list FILE) --out DIR [--shard K/N|auto] [--csv FILE] [--scale PX_PER_MM] [--threshold 0.5] [--min-leaf-area N] [--cutouts]',
+  usage:
+    'leafseg predict (--project P --run R [--checkpoint best|last] | --model DIR) (--images DIR | --list FILE) --out DIR [--shard K/N|auto] [--csv FILE] [--scale PX_PER_MM] [--threshold 0.5] [--min-leaf-area N] [--cutouts]',
   options: {
     project: { type: 'string' },
     run: { type: 'string' },
@@ -73,7 +85,8 @@ export const predictCommand: Command = {
     ...shardOptions
   },
   help: [
-    '--project P --run R   a run of a project (its best checkpoint, or --checkpoint last)',
+    '--project P --run R   a run of a project',
+    '--checkpoint C        with --run: best (by validation IoU, default) or last',
     '--model DIR           or a model folder (model.json + weights.bin) without a project; the CSV’s run_id is then its path',
     '--images DIR          the photos (sub-folders searched)',
     '--out DIR             where the masks go: one PNG per photo, named like it',
@@ -81,7 +94,7 @@ export const predictCommand: Command = {
     '--scale PX_PER_MM     pixels per millimetre, for areas in mm²',
     '--threshold T         probability threshold (default 0.5)',
     '--min-leaf-area N     smaller specks are not counted as leaves (default 50 px)',
-    '--cutouts             also write RGBA cutouts (project mode, through the matting step)',
+    "--cutouts             also write RGBA cutouts (project mode, through the matting step; trimaps fitted to the leaves)",
     ...shardHelp
   ],
   async run({ values, json }) {
@@ -94,6 +107,8 @@ export const predictCommand: Command = {
     const threshold = optionalNumber(values, 'threshold') ?? 0.5
     const measure = { minLeafAreaPx: optionalNumber(values, 'min-leaf-area') ?? 50, pxPerMm: optionalNumber(values, 'scale') ?? null }
     const csv = typeof values.csv === 'string' ? values.csv : undefined
+    if (values.checkpoint !== undefined && typeof values.model === 'string') throw new UsageError('--checkpoint chooses a checkpoint of --run; a --model folder is one checkpoint already.')
+    const checkpoint = checkpointOption(values)
     return withSession(json, async (cli) => {
       let rows: MeasurementRow[]
       let problems: { path: string; reason: string }[]
@@ -104,11 +119,11 @@ export const predictCommand: Command = {
         const result = await cli.withFolderProgress(() => cli.call('predictions.fromModel', { model, images, list, shard, out, csv, threshold, measure }))
         rows = result.measurements
         problems = result.problems
+        noteProblems(problems.length) // a job's problems are counted by runJob
         engine = result.engine
         written = result.csv
       } else {
         const run = await findRun(cli, requireString(values, 'project'), requireString(values, 'run'))
-        const checkpoint = values.checkpoint === 'last' ? 'last' : 'best'
         const source = { kind: 'folder' as const, dir: images! }
         const job = await cli.runJob(() => cli.call('predictions.start', { runId: run.id, checkpoint, source, threshold, cutouts: Boolean(values.cutouts), measure }))
         const { batchId } = job.result
@@ -122,6 +137,7 @@ export const predictCommand: Command = {
         const part = shard ? ` (shard ${shard.index}/${shard.count})` : ''
         console.log(`Predicted ${rows.length} mask(s)${part} into ${out} with ${engine}${written !== null ? `; measurements in ${written}` : ''}.`)
         for (const p of problems.slice(0, 10)) console.log(`  ${p.path}: ${p.reason}`)
+        if (problems.length > 10) console.log(`  … and ${problems.length - 10} more (--json lists them all)`)
       }
       return { masks: rows.length, out, csv: written, engine, shard: shard ?? null, problems, measurements: rows }
     })

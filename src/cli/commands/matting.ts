@@ -1,20 +1,31 @@
 import type { Command } from '../command'
-import { UsageError, optionalNumber } from '../command'
+import { UsageError, noteProblems, optionalNumber } from '../command'
 import { withSession, type Cli } from '../session'
-import type { TrimapSettings } from '../../shared/domain'
+import type { TrimapChoice } from '../../shared/domain'
 import type { MattingResult } from '../../shared/api/matting'
-import { defaultTrimapSettings } from '../../shared/bounds'
+import { defaultTrimapChoice, seedTrimapSettings } from '../../shared/bounds'
 
 async function datasetIn(cli: Cli, project: string, name: string) {
   await cli.open(project)
   return cli.call('datasets.findByName', { name })
 }
 
-function settingsFrom(values: Record<string, unknown>, defaults: TrimapSettings): TrimapSettings {
+/**
+ * The trimap choice the flags ask for: --auto, --fixed (the seed's values), or any of --kernel/--fg-iter/--bg-iter
+ * (fixed; the others from `remembered` when it is fixed, else the seed's); none of them: `remembered`.
+ */
+function settingsFrom(values: Record<string, unknown>, remembered: TrimapChoice): TrimapChoice {
+  const given = { kernelSize: optionalNumber(values, 'kernel'), fgIterations: optionalNumber(values, 'fg-iter'), bgIterations: optionalNumber(values, 'bg-iter') }
+  const anyNumber = Object.values(given).some((v) => v !== undefined)
+  if (values.auto && (values.fixed || anyNumber)) throw new UsageError('--auto fits the trimap to the leaves: give it without --fixed, --kernel, --fg-iter or --bg-iter.')
+  if (values.auto) return { mode: 'auto' }
+  if (!values.fixed && !anyNumber) return remembered
+  const base = remembered.mode === 'fixed' ? remembered : seedTrimapSettings
   return {
-    kernelSize: optionalNumber(values, 'kernel') ?? defaults.kernelSize,
-    fgIterations: optionalNumber(values, 'fg-iter') ?? defaults.fgIterations,
-    bgIterations: optionalNumber(values, 'bg-iter') ?? defaults.bgIterations
+    mode: 'fixed',
+    kernelSize: given.kernelSize ?? base.kernelSize,
+    fgIterations: given.fgIterations ?? base.fgIterations,
+    bgIterations: given.bgIterations ?? base.bgIterations
   }
 }
 
@@ -25,30 +36,46 @@ function report(result: MattingResult, what: string, json: boolean): void {
   if (result.problems.length > 20) console.log(`  … and ${result.problems.length - 20} more (--json lists them all)`)
 }
 
-const d = defaultTrimapSettings
+const d = seedTrimapSettings
 
 export const trimapCommand: Command = {
   name: 'trimap',
   summary: 'Make trimaps from masks (definite leaf, unknown edge, definite background)',
-  usage: `leafseg trimap (--project P --dataset D | --masks DIR --out DIR) [--kernel ${d.kernelSize} --fg-iter ${d.fgIterations} --bg-iter ${d.bgIterations}]`,
-  options: { project: { type: 'string' }, dataset: { type: 'string' }, masks: { type: 'string' }, out: { type: 'string' }, kernel: { type: 'string' }, 'fg-iter': { type: 'string' }, 'bg-iter': { type: 'string' } },
+  usage: 'leafseg trimap (--project P --dataset D | --masks DIR --out DIR) [--auto | --fixed | --kernel K --fg-iter N --bg-iter N]',
+  options: {
+    project: { type: 'string' },
+    dataset: { type: 'string' },
+    masks: { type: 'string' },
+    out: { type: 'string' },
+    auto: { type: 'boolean' },
+    fixed: { type: 'boolean' },
+    kernel: { type: 'string' },
+    'fg-iter': { type: 'string' },
+    'bg-iter': { type: 'string' }
+  },
   help: [
     '--project P --dataset D   every labelled photo of a dataset (the settings are remembered for it)',
     '--masks DIR --out DIR     or plain folders: a trimap PNG for each mask PNG',
-    `--kernel K                side of the square kernel (default: the dataset's, or ${d.kernelSize})`,
-    `--fg-iter N               erosions: definite leaf = erode(mask, K×K, N) (default ${d.fgIterations})`,
-    `--bg-iter N               dilations: definite background = outside dilate(mask, K×K, N) (default ${d.bgIterations})`,
-    'Trimap values: 0 background, 128 unknown, 255 leaf.'
+    "--auto                    fit the unknown band to each photo's leaves (3×3 kernel, iterations from the",
+    "                          thinnest leaf's thickness): the default, unless the dataset remembers fixed values",
+    `--fixed                   the same values for every photo: ${d.kernelSize}×${d.kernelSize} kernel, ${d.fgIterations} erosions, ${d.bgIterations} dilations`,
+    '                          unless given below (these suit large photos and erase seedlings\' leaves)',
+    '--kernel K                side of the square kernel (implies --fixed)',
+    '--fg-iter N               erosions: definite leaf = erode(mask, K×K, N) (implies --fixed)',
+    '--bg-iter N               dilations: definite background = outside dilate(mask, K×K, N) (implies --fixed)',
+    'Trimap values: 0 background, 128 unknown, 255 leaf. Photos whose trimap fails are listed, and the exit code is 1.'
   ],
   async run({ values, json }) {
     if (typeof values.masks === 'string') {
       if (typeof values.out !== 'string') throw new UsageError('--masks needs --out.')
-      const args = { masks: values.masks, out: values.out, ...settingsFrom(values, defaultTrimapSettings) }
+      const settings = settingsFrom(values, defaultTrimapChoice)
+      const args = { masks: values.masks, out: values.out, ...settings }
       return withSession(json, async (cli) => {
         const result = await cli.withFolderProgress(() => cli.call('matting.trimapFolder', args))
         report(result, 'trimaps', json)
         const { out: _out, ...counts } = result
-        return { ...counts, settings: settingsFrom(values, defaultTrimapSettings), out: values.out }
+        noteProblems(result.problems.length)
+        return { ...counts, settings, out: values.out }
       })
     }
     if (typeof values.project !== 'string' || typeof values.dataset !== 'string') throw new UsageError('Give --project and --dataset, or --masks and --out.')
@@ -81,6 +108,7 @@ export const matteCommand: Command = {
       return withSession(json, async (cli) => {
         const result = await cli.withFolderProgress(() => cli.call('matting.matteFolder', args))
         report(result, 'alpha mattes', json)
+        noteProblems(result.problems.length)
         return result
       })
     }

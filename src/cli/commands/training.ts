@@ -1,8 +1,9 @@
 import type { Command } from '../command'
 import { UsageError, optionalNumber, requireString } from '../command'
-import { withSession } from '../session'
+import { printLine, withSession } from '../session'
 import type { LossName, RunEpoch, RunSummary, TrainingBackendChoice, TrainingConfig } from '../../shared/api/training'
 import type { JobInfo } from '../../shared/api/jobs'
+import { trainingScoresMeasure } from '../../shared/measures'
 
 const f3 = (x: number) => x.toFixed(3)
 
@@ -89,18 +90,24 @@ export const trainCommand: Command = {
     const backend = cliBackend(values.backend as string | undefined)
     return withSession(json, async (cli) => {
       let backendShown = false
+      let started: { run: RunSummary; job: JobInfo<'train'> } | undefined
+      // The job process records the backend it really started, then reports progress: print it then, first.
+      const showBackend = async () => {
+        if (json || backendShown || !started) return
+        const run = await cli.call('runs.get', { id: started.run.id })
+        if (run.backend === null || backendShown) return
+        backendShown = true
+        printLine(backendLine(run))
+      }
+      const unsubscribeJob = cli.on('job.updated', (job) => {
+        if (job.id === started?.job.id) void showBackend()
+      })
       const unsubscribe = cli.on('training.progress', (p) => {
         if (json) return
-        if (!backendShown) {
-          // The job process records the backend it really started before the first batch.
-          backendShown = true
-          void cli.call('runs.get', { id: p.runId }).then((run) => process.stdout.write(`\r\x1b[K${backendLine(run)}\n`))
-        }
-        if (p.kind === 'epoch') process.stdout.write(`\r\x1b[K${epochLine(p.metrics, p.epochs)}\n`)
+        if (p.kind === 'epoch') void showBackend().then(() => printLine(epochLine(p.metrics, p.epochs)))
       })
       try {
         await cli.open(project)
-        let started: { run: RunSummary; job: JobInfo<'train'> } | undefined
         const start = async () => {
           if (resumeId !== undefined) {
             started = await cli.call('training.resume', { runId: resumeId, epochs, backend })
@@ -146,11 +153,13 @@ export const trainCommand: Command = {
             `Run ${run.id} ${result.stoppedEarly ? 'stopped early' : 'finished'} after ${run.epochsDone} epochs in ${run.seconds.toFixed(0)} s; ` +
               `best validation IoU ${run.bestValIoU?.toFixed(3)} (Dice ${run.bestValDice?.toFixed(3)}) at epoch ${run.bestEpoch}. Checkpoints: ${run.bestModel}, ${run.lastModel}`
           )
+          console.log(`Validation scores are measured on ${trainingScoresMeasure(run.config.inputSize)}; \`leafseg eval\` measures at full resolution.`)
         }
         const { snapshot: _snapshot, ...summary } = run
         return { run: summary }
       } finally {
         unsubscribe()
+        unsubscribeJob()
       }
     })
   }

@@ -2,10 +2,26 @@
 import type { AppInfo, CleanReport, ProjectInfo, RecentProject } from '../domain'
 import type { JobInfo } from './jobs'
 
+export interface FolderListing {
+  /** The folder listed (absolute). */
+  dir: string
+  /** Its parent, or null at the top of the disk. */
+  parent: string | null
+  /** Names of its sub-folders, sorted. */
+  folders: string[]
+  /** Names of the image files in it (what a folder of photos or masks would import), sorted. */
+  images: string[]
+}
+
 export interface AppApi {
   'app.info'(args: Record<string, never>): Promise<AppInfo>
   /** Native folder picker; the answer is also remembered as a folder the user chose. */
   'dialog.pickFolder'(args: { title: string }): Promise<{ path: string | null }>
+  /**
+   * The web host's folder browser (a browser cannot open a dialog on the server's disk): a folder's sub-folders
+   * and image files, hidden ones left out; without `dir`, the home folder.
+   */
+  'dialog.listFolder'(args: { dir?: string }): Promise<FolderListing>
 
   'projects.recent'(args: Record<string, never>): Promise<RecentProject[]>
   'projects.create'(args: { dir: string; name: string }): Promise<ProjectInfo>
@@ -21,6 +37,8 @@ export interface AppApi {
 
   'jobs.list'(args: Record<string, never>): Promise<JobInfo[]>
   'jobs.cancel'(args: { id: number }): Promise<JobInfo>
+  /** Take the finished jobs off the jobs list; their records stay. Returns the list left. */
+  'jobs.clear'(args: Record<string, never>): Promise<JobInfo[]>
   /** Resolves when the job has finished, whatever the outcome (the command line waits on its jobs with it). */
   'jobs.wait'(args: { id: number }): Promise<JobInfo>
   /** A job that only counts, to prove the job path end to end (tests, diagnostics). */

@@ -1,6 +1,6 @@
 // Evaluation, comparison, prediction and leaf measurements (issue 6).
 import type { JobInfo } from './jobs'
-import type { JobStatus } from '../domain'
+import type { JobStatus, TrimapChoice } from '../domain'
 import type { RunEpoch, RunSummary, TrainingConfig } from './training'
 
 /** The five figures, each pooled over all pixels and averaged over photos (they differ). */
@@ -165,6 +165,8 @@ export interface PredictionRequest {
   source: { kind: 'folder'; dir: string } | { kind: 'dataset'; datasetId: number }
   threshold: number
   cutouts: boolean
+  /** The trimaps that cutouts are matted through: default the dataset's settings (a folder: fitted to the leaves). */
+  trimap?: TrimapChoice
   measure: MeasurementSettings
 }
 

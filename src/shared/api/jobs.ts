@@ -1,6 +1,6 @@
 // Every job kind with its params (stored with the job), its result and the events it may send: starting a
 // job, its handler, reading `job.result` and a view's filter on its own jobs are all checked against this map.
-import type { JobStatus, TrimapSettings } from '../domain'
+import type { JobStatus, TrimapChoice } from '../domain'
 import type { ImportMasksResult, ImportPhotosResult, MaskJobSource } from './datasets'
 import type { MattingResult } from './matting'
 import type { EstimateJobParams, RunEstimate, TrainJobParams, TrainJobResult } from './training'
@@ -14,7 +14,7 @@ export interface JobKinds {
   'import-photos': { params: { datasetId: number; paths: string[] }; result: ImportPhotosResult; events: never }
   'import-masks': { params: { datasetId: number; source: MaskJobSource }; result: ImportMasksResult; events: never }
   'export-masks': { params: { datasetId: number; dir: string; format: 'png' | 'coco' }; result: { written: number; path: string }; events: never }
-  trimaps: { params: { datasetId: number; settings: TrimapSettings }; result: MattingResult; events: never }
+  trimaps: { params: { datasetId: number; settings: TrimapChoice }; result: MattingResult; events: never }
   mattes: { params: { datasetId: number; photoIds?: number[] }; result: MattingResult; events: never }
   cutouts: {
     params: { datasetId: number; dir: string; photoIds?: number[]; colours: 'foreground' | 'photo' }
@@ -47,6 +47,36 @@ export type JobResult<K extends JobKind> = JobKinds[K]['result']
 /** The API events a job of this kind may send from the job process (see JobContext.event). */
 export type JobEvents<K extends JobKind> = JobKinds[K]['events']
 
+/** An item (a photo, a file) that a job could not do, and why. */
+export interface JobProblem {
+  item: string
+  reason: string
+}
+
+/** The items that failed in a job that ran to the end, read from its result; none for kinds without items. */
+export function jobProblems(job: { kind: JobKind; result: unknown }): JobProblem[] {
+  if (job.result === null || job.result === undefined) return []
+  const fromPaths = (list: { path: string; reason: string }[]) => list.map((p) => ({ item: p.path, reason: p.reason }))
+  switch (job.kind) {
+    case 'import-photos':
+      return fromPaths((job.result as JobResult<'import-photos'>).problems)
+    case 'import-masks': {
+      const r = job.result as JobResult<'import-masks'>
+      return [...fromPaths(r.problems), ...fromPaths(r.unmatchedMasks)]
+    }
+    case 'trimaps':
+    case 'mattes':
+      return (job.result as MattingResult).problems.map((p) => ({ item: p.photo, reason: p.reason }))
+    case 'cutouts':
+      return (job.result as JobResult<'cutouts'>).skipped.map((name) => ({ item: name, reason: 'its alpha matte is stale (the mask changed since): matte it again, then export' }))
+    case 'predict':
+    case 'prelabel':
+      return fromPaths((job.result as JobResult<'predict' | 'prelabel'>).problems)
+    default:
+      return []
+  }
+}
+
 export interface JobFields {
   id: number
   /** A one-line description for people ("Import 120 photos into ‘Vines 2025’"). */
@@ -62,6 +92,8 @@ export interface JobFields {
   finishedAt: string | null
   /** Seconds left, estimated from the rate so far; null while unknown. */
   etaSeconds: number | null
+  /** The items that failed, with their reasons (status 'done-with-problems'); empty otherwise. */
+  problems: JobProblem[]
 }
 
 /** A job as every host sees it, discriminated by kind: `job.kind === 'train'` types `job.result`. */

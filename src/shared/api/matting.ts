@@ -1,5 +1,5 @@
 // Trimaps and alpha mattes (the workflow's steps 3 and 3b).
-import type { TrimapSettings } from '../domain'
+import type { TrimapChoice, TrimapSettings } from '../domain'
 import type { JobInfo } from './jobs'
 
 export interface MattingResult {
@@ -14,22 +14,24 @@ export interface MattingApi {
    * A trimap of one photo's mask with these settings, computed now and not stored: the inspector's sliders
    * redraw it live. Returns a PNG data URL and the pixel counts of each class.
    */
-  'matting.previewTrimap'(args: { photoId: number } & TrimapSettings): Promise<{
+  'matting.previewTrimap'(args: { photoId: number } & TrimapChoice): Promise<{
     dataUrl: string
     foreground: number
     unknown: number
     background: number
+    /** The values used: in 'auto' mode, those fitted to this photo's leaves. */
+    settings: TrimapSettings
     /** Time spent computing, for the curious. */
     ms: number
   }>
   /** Make trimaps for every labelled photo of the dataset with these settings (remembered for the dataset): a job. */
-  'matting.makeTrimaps'(args: { datasetId: number } & TrimapSettings): Promise<JobInfo<'trimaps'>>
+  'matting.makeTrimaps'(args: { datasetId: number } & TrimapChoice): Promise<JobInfo<'trimaps'>>
   /** Alpha mattes by closed-form matting for the dataset's labelled photos, or the chosen ones: a job. */
   'matting.makeMattes'(args: { datasetId: number; photoIds?: number[] }): Promise<JobInfo<'mattes'>>
   /** Cutouts (RGBA PNG with the alpha matte as transparency) written to a folder: a job. */
   'matting.exportCutouts'(args: { datasetId: number; dir: string; photoIds?: number[]; colours: 'foreground' | 'photo' }): Promise<JobInfo<'cutouts'>>
   /** Plain folders, no project: a trimap PNG in `out` for each mask PNG in `masks` (progress: 'folder.progress'). */
-  'matting.trimapFolder'(args: { masks: string; out: string } & TrimapSettings): Promise<MattingResult & { out: string }>
+  'matting.trimapFolder'(args: { masks: string; out: string } & TrimapChoice): Promise<MattingResult & { out: string }>
   /** Plain folders, no project: alpha mattes (and cutouts) for photos and trimaps matched by name. */
   'matting.matteFolder'(args: { images: string; trimaps: string; out: string; cutouts?: string }): Promise<MattingResult & { out: string; unmatchedPhotos: string[] }>
 }

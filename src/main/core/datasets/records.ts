@@ -104,8 +104,8 @@ function toDetail(r: PhotoRow): PhotoDetail {
 }
 
 export function getDataset(db: Db, id: number): DatasetSummary {
-  const d = db.prepare('SELECT id, name, created_at, px_per_mm, trimap_kernel, trimap_fg_iterations, trimap_bg_iterations FROM datasets WHERE id = ?').get(id) as
-    | { id: number; name: string; created_at: string; px_per_mm: number | null; trimap_kernel: number; trimap_fg_iterations: number; trimap_bg_iterations: number }
+  const d = db.prepare('SELECT id, name, created_at, px_per_mm, trimap_mode, trimap_kernel, trimap_fg_iterations, trimap_bg_iterations FROM datasets WHERE id = ?').get(id) as
+    | { id: number; name: string; created_at: string; px_per_mm: number | null; trimap_mode: 'auto' | 'fixed'; trimap_kernel: number; trimap_fg_iterations: number; trimap_bg_iterations: number }
     | undefined
   if (!d) throw new ApiError('not_found', `There is no dataset ${id}.`)
   const counts = db
@@ -125,7 +125,7 @@ export function getDataset(db: Db, id: number): DatasetSummary {
     splits: { train: counts.train ?? 0, val: counts.val ?? 0, test: counts.test ?? 0, none: counts.none ?? 0 },
     problems,
     pxPerMm: d.px_per_mm,
-    trimap: { kernelSize: d.trimap_kernel, fgIterations: d.trimap_fg_iterations, bgIterations: d.trimap_bg_iterations }
+    trimap: d.trimap_mode === 'auto' ? { mode: 'auto' } : { mode: 'fixed', kernelSize: d.trimap_kernel, fgIterations: d.trimap_fg_iterations, bgIterations: d.trimap_bg_iterations }
   }
 }
 

@@ -3,7 +3,7 @@
 import { hostname } from 'node:os'
 import { ApiError } from '../../../shared/errors'
 import type { JobStatus } from '../../../shared/domain'
-import type { JobFields, JobInfo, JobKind, JobParams } from '../../../shared/api/jobs'
+import { jobProblems, type JobFields, type JobInfo, type JobKind, type JobParams } from '../../../shared/api/jobs'
 import type { EventName } from '../../../shared/api'
 import type { Project } from '../project'
 import { toErrorShape } from '../store/errors'
@@ -38,11 +38,14 @@ function toInfo(row: JobRow): JobInfo {
     const elapsed = (Date.now() - Date.parse(row.started_at)) / 1000
     eta = Math.round((elapsed * (row.total - row.done)) / row.done)
   }
+  const result = row.result ? JSON.parse(row.result) : null
+  // Stored as 'succeeded' (the table's statuses predate it): a job whose result lists failed items ended with problems.
+  const problems = row.status === 'succeeded' ? jobProblems({ kind: row.kind, result }) : []
   return {
     id: row.id,
     kind: row.kind,
     title: row.title,
-    status: row.status,
+    status: problems.length > 0 ? 'done-with-problems' : row.status,
     done: row.done,
     total: row.total,
     message: row.message,
@@ -51,7 +54,8 @@ function toInfo(row: JobRow): JobInfo {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     etaSeconds: eta,
-    result: row.result ? JSON.parse(row.result) : null
+    problems,
+    result
   } as JobInfo
 }
 
@@ -124,9 +128,15 @@ export class JobRunner {
     return this.unsaved.get(id) ?? toInfo(this.row(id))
   }
 
+  /** The jobs a person has not cleared, newest first. */
   list(limit = 100): JobInfo[] {
-    const rows = this.project.db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(limit) as JobRow[]
+    const rows = this.project.db.prepare('SELECT * FROM jobs WHERE cleared = 0 ORDER BY id DESC LIMIT ?').all(limit) as JobRow[]
     return rows.map((row) => this.unsaved.get(row.id) ?? toInfo(row))
+  }
+
+  /** Take the finished jobs off the list; queued and running ones stay. */
+  clear(): void {
+    this.project.db.prepare(`UPDATE jobs SET cleared = 1 WHERE status NOT IN ('queued','running')`).run()
   }
 
   private ensureProcess(): JobProcess {

@@ -5,7 +5,7 @@ import sharp from 'sharp'
 import { readRaster, writePng } from '../imaging/raster'
 import { alphaToBytes, closedFormMatte, type ClosedFormOptions } from './closedForm'
 import { estimateForeground, makeCutout } from './foreground'
-import { TrimapMaker, validateTrimap, type TrimapOptions, type TrimapStats } from './trimap'
+import { TrimapMaker, validateTrimap, type ResolvedTrimapOptions, type TrimapOptions, type TrimapStats } from './trimap'
 
 export interface JobControl {
   signal?: AbortSignal
@@ -29,13 +29,13 @@ async function imageSize(path: string): Promise<{ width: number; height: number 
 
 /**
  * Reads a mask PNG (leaf >= 128), writes its trimap PNG (0/128/255). With `photo`, the mask must have the
- * photo's size. Errors name the file at fault.
+ * photo's size. Errors name the file at fault. Returns the class counts and the settings used ('auto' fits them).
  */
 export async function writeTrimapForMask(
   maskPath: string,
   trimapPath: string,
   options: TrimapOptions & { photo?: string } = {}
-): Promise<TrimapStats> {
+): Promise<TrimapStats & { settings: ResolvedTrimapOptions }> {
   const mask = await readRaster(maskPath, 1)
   if (options.photo) {
     const photo = await imageSize(options.photo)
@@ -45,7 +45,7 @@ export async function writeTrimapForMask(
       )
   }
   const maker = new TrimapMaker(mask.width, mask.height)
-  let made: { trimap: Uint8Array; stats: TrimapStats }
+  let made: ReturnType<TrimapMaker['make']>
   try {
     made = maker.make(mask.data, options)
   } catch (err) {
@@ -54,7 +54,7 @@ export async function writeTrimapForMask(
     maker.dispose()
   }
   await writePng(trimapPath, { width: mask.width, height: mask.height, channels: 1, data: made.trimap })
-  return made.stats
+  return { ...made.stats, settings: made.settings }
 }
 
 export interface MatteItem {

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { ApiError } from '../../../shared/errors'
-import type { PhotoDetail, TrimapSettings } from '../../../shared/domain'
+import type { PhotoDetail, TrimapChoice } from '../../../shared/domain'
 import type { JobContext } from '../jobs/context'
 import type { Db } from '../store/database'
 import type { MattingResult } from '../../../shared/api/matting'
@@ -26,12 +26,12 @@ function labelledPhotos(db: Db, datasetId: number, photoIds?: number[]): PhotoDe
   return photos
 }
 
-/** Make (or remake) one photo's trimap with the given settings and record it. */
-async function makeTrimap(project: Project, photo: PhotoDetail, s: TrimapSettings): Promise<void> {
+/** Make (or remake) one photo's trimap with the given settings and record it (with the values 'auto' chose). */
+async function makeTrimap(project: Project, photo: PhotoDetail, s: TrimapChoice): Promise<void> {
   mkdirSync(project.path('trimaps'), { recursive: true })
   const file = project.path('trimaps', `${photo.id}.png`)
-  const stats = await writeTrimapForMask(join(project.dir, photo.mask!.file), file, s)
-  recordTrimap(project.db, photo.id, rel(project, file), s, photo.mask!.hash, stats.unknown)
+  const made = await writeTrimapForMask(join(project.dir, photo.mask!.file), file, s)
+  recordTrimap(project.db, photo.id, rel(project, file), made.settings, photo.mask!.hash, made.unknown)
 }
 
 /** A generous guess at the bytes of one PNG per photo (trimaps compress to a few % of a byte per pixel, mattes less well). */
@@ -39,7 +39,7 @@ function pngBytes(photos: PhotoDetail[], bytesPerPixel: number): number {
   return Math.round(photos.reduce((sum, p) => sum + p.width * p.height * bytesPerPixel, 0))
 }
 
-export async function trimapsJob(params: { datasetId: number; settings: TrimapSettings }, ctx: JobContext<'trimaps'>): Promise<MattingResult> {
+export async function trimapsJob(params: { datasetId: number; settings: TrimapChoice }, ctx: JobContext<'trimaps'>): Promise<MattingResult> {
   const { project, signal } = ctx
   getDataset(project.db, params.datasetId)
   const photos = labelledPhotos(project.db, params.datasetId)

@@ -1,9 +1,17 @@
 // All of matting's SQL: the dataset's trimap settings, and the trimaps and mattes made for its photos.
-import type { TrimapSettings } from '../../../shared/domain'
+import type { TrimapChoice, TrimapSettings } from '../../../shared/domain'
 import type { Db } from '../store/database'
 
-export function saveTrimapSettings(db: Db, datasetId: number, s: TrimapSettings): void {
-  db.prepare('UPDATE datasets SET trimap_kernel = ?, trimap_fg_iterations = ?, trimap_bg_iterations = ? WHERE id = ?').run(s.kernelSize, s.fgIterations, s.bgIterations, datasetId)
+/** Remember a dataset's trimap choice; 'auto' keeps the last fixed values for a switch back. */
+export function saveTrimapSettings(db: Db, datasetId: number, s: TrimapChoice): void {
+  if (s.mode === 'auto') db.prepare(`UPDATE datasets SET trimap_mode = 'auto' WHERE id = ?`).run(datasetId)
+  else
+    db.prepare(`UPDATE datasets SET trimap_mode = 'fixed', trimap_kernel = ?, trimap_fg_iterations = ?, trimap_bg_iterations = ? WHERE id = ?`).run(
+      s.kernelSize,
+      s.fgIterations,
+      s.bgIterations,
+      datasetId
+    )
 }
 
 export interface StoredTrimap {

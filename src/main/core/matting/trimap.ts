@@ -2,18 +2,22 @@
 //   definite foreground = erode(mask, ones(k,k), fgIterations)
 //   definite background = not dilate(mask, ones(k,k), bgIterations)
 //   the rest unknown.  Values: 0 background, 128 unknown, 255 foreground.
+// In 'auto' mode the kernel is 3×3 and the iterations follow the leaves' thickness (see fitTrimapToLeaves).
 //
 // Border: pixels outside the image are ignored (OpenCV's default border value for erode/dilate),
 // so the image edge neither erodes a leaf that touches it nor grows one. Window offsets along each axis
 // run from -floor(k/2) to k-1-floor(k/2) (OpenCV's centred anchor; symmetric for odd k).
 import { opencv } from '../imaging/opencv'
-import { defaultTrimapSettings, trimapBounds, type Bound } from '../../../shared/bounds'
+import { seedTrimapSettings, trimapBounds, type Bound } from '../../../shared/bounds'
+import type { TrimapMode, TrimapSettings } from '../../../shared/domain'
 
 export const TRIMAP_BACKGROUND = 0
 export const TRIMAP_UNKNOWN = 128
 export const TRIMAP_FOREGROUND = 255
 
 export interface TrimapOptions {
+  /** 'auto': fit the unknown band to this mask's leaves (the numbers below are ignored); default 'fixed'. */
+  mode?: TrimapMode
   /** Side of the square structuring element (ones(k,k)); default in shared/bounds.ts. */
   kernelSize?: number
   /** Erosion iterations that shrink the mask to definite foreground. */
@@ -22,17 +26,13 @@ export interface TrimapOptions {
   bgIterations?: number
 }
 
-export interface ResolvedTrimapOptions {
-  kernelSize: number
-  fgIterations: number
-  bgIterations: number
-}
+export type ResolvedTrimapOptions = TrimapSettings
 
 export function resolveTrimapOptions(options: TrimapOptions = {}): ResolvedTrimapOptions {
   const resolved = {
-    kernelSize: options.kernelSize ?? defaultTrimapSettings.kernelSize,
-    fgIterations: options.fgIterations ?? defaultTrimapSettings.fgIterations,
-    bgIterations: options.bgIterations ?? defaultTrimapSettings.bgIterations
+    kernelSize: options.kernelSize ?? seedTrimapSettings.kernelSize,
+    fgIterations: options.fgIterations ?? seedTrimapSettings.fgIterations,
+    bgIterations: options.bgIterations ?? seedTrimapSettings.bgIterations
   }
   // The API's schemas refuse these first; this guards the callers that come straight here (tests, benches).
   const check = (what: string, value: number, b: Bound) => {
@@ -42,6 +42,36 @@ export function resolveTrimapOptions(options: TrimapOptions = {}): ResolvedTrima
   check('The number of foreground erosion iterations', resolved.fgIterations, trimapBounds.fgIterations)
   check('The number of background dilation iterations', resolved.bgIterations, trimapBounds.bgIterations)
   return resolved
+}
+
+/** The widest band 'auto' makes on each side of the edge, in pixels: the seed's (5×5 kernel, 5 iterations = 10 px), which suits large photos. */
+export const AUTO_MAX_BAND = (seedTrimapSettings.fgIterations * (seedTrimapSettings.kernelSize - 1)) / 2
+/** The unknown band on each side of the edge, as a share of the thinnest leaf's half-thickness. */
+export const AUTO_BAND_SHARE = 0.3
+
+/**
+ * 'auto' settings from a mask's chessboard distance transform (distance of each leaf pixel to the nearest
+ * non-leaf pixel) and its leaf components: the band is a share of the half-thickness of the thinnest leaf
+ * (each component's deepest pixel; specks under 1% of the leaf area are not leaves), at least 1 px and at most
+ * the seed's 10 px, and erosion stops short of that leaf's core so that every leaf keeps definite leaf pixels.
+ * A 3×3 kernel makes one iteration one pixel.
+ */
+export function fitTrimapToLeaves(fgDistance: Float32Array, labels: Int32Array, components: number): ResolvedTrimapOptions {
+  const depth = new Float32Array(components)
+  const area = new Uint32Array(components)
+  let leafPixels = 0
+  for (let i = 0; i < labels.length; i++) {
+    const c = labels[i]
+    if (c === 0) continue
+    area[c]++
+    leafPixels++
+    if (fgDistance[i] > depth[c]) depth[c] = fgDistance[i]
+  }
+  let thinnest = Infinity
+  for (let c = 1; c < components; c++) if (area[c] > 0 && area[c] >= leafPixels * 0.01) thinnest = Math.min(thinnest, depth[c])
+  if (!Number.isFinite(thinnest)) thinnest = 1
+  const band = Math.max(1, Math.min(AUTO_MAX_BAND, Math.round(thinnest * AUTO_BAND_SHARE)))
+  return { kernelSize: 3, fgIterations: Math.max(0, Math.min(band, thinnest - 1)), bgIterations: band }
 }
 
 /** Counts of each trimap class; useful for UI feedback while a slider moves. */
@@ -83,7 +113,7 @@ export class TrimapMaker {
   readonly height: number
   private readonly cv = opencv()
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  private mats: Record<'leaf' | 'notLeaf' | 'fgDistance' | 'bgDistance' | 'eroded' | 'dilated' | 'kernel', any> | undefined
+  private mats: Record<'leaf' | 'notLeaf' | 'fgDistance' | 'bgDistance' | 'eroded' | 'dilated' | 'kernel' | 'labels', any> | undefined
 
   constructor(width: number, height: number) {
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
@@ -99,24 +129,32 @@ export class TrimapMaker {
       bgDistance: mat(cv.CV_32FC1),
       eroded: mat(cv.CV_8UC1),
       dilated: mat(cv.CV_8UC1),
-      kernel: new cv.Mat()
+      kernel: new cv.Mat(),
+      labels: mat(cv.CV_32SC1)
     }
   }
 
   /**
    * Trimap of `mask` (one byte per pixel, leaf >= 128). Throws TrimapError when the mask has no leaf
-   * or the unknown band is empty. `out` may be passed to reuse a buffer.
+   * or the unknown band is empty. `out` may be passed to reuse a buffer. `settings` are the values used
+   * (in 'auto' mode, those fitted to this mask).
    */
-  make(mask: Uint8Array, options: TrimapOptions = {}, out?: Uint8Array): { trimap: Uint8Array; stats: TrimapStats } {
+  make(mask: Uint8Array, options: TrimapOptions = {}, out?: Uint8Array): { trimap: Uint8Array; stats: TrimapStats; settings: ResolvedTrimapOptions } {
     const mats = this.mats
     if (!mats) throw new Error('This TrimapMaker was disposed.')
     checkSize(mask, this.width, this.height, 'mask')
-    const { kernelSize, fgIterations, bgIterations } = resolveTrimapOptions(options)
     const cv = this.cv
     const n = this.width * this.height
 
     mats.leaf.data.set(mask)
     cv.threshold(mats.leaf, mats.leaf, LEAF_THRESHOLD - 1, 255, cv.THRESH_BINARY)
+    let settings: ResolvedTrimapOptions
+    if (options.mode === 'auto') {
+      cv.distanceTransform(mats.leaf, mats.fgDistance, cv.DIST_C, 3, cv.CV_32F)
+      const components: number = cv.connectedComponents(mats.leaf, mats.labels, 8, cv.CV_32S)
+      settings = fitTrimapToLeaves(mats.fgDistance.data32F, mats.labels.data32S, components)
+    } else settings = resolveTrimapOptions(options)
+    const { kernelSize, fgIterations, bgIterations } = settings
 
     const trimap = out && out.length === n ? out : new Uint8Array(n)
     let foreground = 0
@@ -172,7 +210,7 @@ export class TrimapMaker {
       throw new TrimapError(
         `the leaf erosions remove every leaf pixel (${kernelSize}×${kernelSize} kernel, ${fgIterations} erosions), so the trimap has no definite leaf; use fewer erosions or a smaller kernel`
       )
-    return { trimap, stats }
+    return { trimap, stats, settings }
   }
 
   dispose(): void {

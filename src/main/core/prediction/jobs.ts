@@ -1,10 +1,12 @@
 // Prediction jobs: a run's model predicts photos (a dataset's or a folder's) at full resolution, with masks,
 // probability maps, optional cutouts and leaf measurements; and measuring a dataset's own masks.
-import { copyFile, mkdir } from 'node:fs/promises'
+import { copyFile, mkdir, rm } from 'node:fs/promises'
 import { basename, extname, join, relative } from 'node:path'
 import { createHash } from 'node:crypto'
 import { ApiError } from '../../../shared/errors'
 import type { MeasurementSettings } from '../../../shared/api/evaluation'
+import type { TrimapChoice } from '../../../shared/domain'
+import { defaultTrimapChoice } from '../../../shared/bounds'
 import type { JobContext, JobHandler } from '../jobs/context'
 import type { Project } from '../project'
 import type { Db } from '../store/database'
@@ -20,15 +22,15 @@ import { closedFormMatte } from '../matting/closedForm'
 import { estimateForeground, makeCutout } from '../matting/foreground'
 import { measureLeaves } from './measure'
 import { measurementRow, writeMeasurementsCsv, type MeasurementRow } from './csv'
-import { batchDone, batchPhotos, batchTraits, getBatch, markAccepted, recordBatchProblem, recordPredictedPhoto, startBatch } from './records'
+import { batchDone, batchPhotos, batchProblems, batchTraits, deleteBatch, getBatch, markAccepted, recordBatchProblem, recordPredictedPhoto, startBatch } from './records'
 import { readAhead } from './read-ahead'
 import { leafTraits } from './traits'
 
 const rel = (project: Project, path: string) => relative(project.dir, path).split('\\').join('/')
 
-/** A cutout from a predicted mask, through the matting step: trimap (the seed's settings), closed-form alpha, leaf colours. */
-async function cutoutFromMask(rgb: { width: number; height: number; data: Uint8Array }, mask: Uint8Array, signal: AbortSignal) {
-  const trimap = makeTrimap(mask, rgb.width, rgb.height)
+/** A cutout from a predicted mask, through the matting step: trimap (the batch's settings), closed-form alpha, leaf colours. */
+async function cutoutFromMask(rgb: { width: number; height: number; data: Uint8Array }, mask: Uint8Array, trimapChoice: TrimapChoice, signal: AbortSignal) {
+  const trimap = makeTrimap(mask, rgb.width, rgb.height, trimapChoice)
   const { alpha } = closedFormMatte(rgb.data, trimap, rgb.width, rgb.height, { signal })
   const { foreground } = estimateForeground(rgb.data, alpha, rgb.width, rgb.height, { signal })
   return makeCutout(rgb.data, alpha, rgb.width, rgb.height, foreground)
@@ -37,9 +39,25 @@ async function cutoutFromMask(rgb: { width: number; height: number; data: Uint8A
 /**
  * The request as the user made it (its folder checked), plus the batch it fills. A resumed batch skips the photos
  * it already has (same content hash: the batch fixes the run); a photo that fails is recorded with its reason
- * and the others go on.
+ * and the others go on. A new batch whose job fails or is cancelled before predicting any photo is removed
+ * (the job keeps the error), so that the list shows no empty batch.
  */
 export const predictJob: JobHandler<'predict'> = async (params, ctx) => {
+  const db = ctx.project.db
+  const noPhotos = () => batchDone(db, params.batchId).hashes.size === 0
+  const fresh = noPhotos() && batchProblems(db, params.batchId).length === 0
+  try {
+    return await predictIntoBatch(params, ctx)
+  } catch (err) {
+    if (fresh && noPhotos()) {
+      deleteBatch(db, params.batchId)
+      await rm(ctx.project.path('predictions', String(params.batchId)), { recursive: true, force: true })
+    }
+    throw err
+  }
+}
+
+const predictIntoBatch: JobHandler<'predict'> = async (params, ctx) => {
   const { project, signal } = ctx
   const db = project.db
   const inputs: { name: string; path: string; photoId: number | null; photoFile: string | null; hash: string | null }[] = []
@@ -113,7 +131,7 @@ export const predictJob: JobHandler<'predict'> = async (params, ctx) => {
         if (params.cutouts) {
           try {
             const cutout = join(dir, `${stem}.cutout.png`)
-            await writePng(cutout, await cutoutFromMask(rgb, mask.data, signal))
+            await writePng(cutout, await cutoutFromMask(rgb, mask.data, params.trimap ?? defaultTrimapChoice, signal))
             cutoutFile = rel(project, cutout)
           } catch (err) {
             if (signal.aborted) throw err

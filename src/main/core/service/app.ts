@@ -6,6 +6,8 @@ import { appVersion } from '../../../shared/version'
 import { maxIdsPerCall, type Bound } from '../../../shared/bounds'
 import { createProject, openProject } from '../project'
 import { cleanProject } from '../store/clean'
+import { homedir } from 'node:os'
+import { listFolder } from './folder-listing'
 import type { Methods, Schemas } from './area'
 import type { LeafsegService } from './service'
 
@@ -23,6 +25,7 @@ export const ids = z.array(id).min(1).max(maxIdsPerCall)
 export const appSchemas: Schemas<K> = {
   'app.info': none,
   'dialog.pickFolder': z.object({ title: z.string().max(200) }).strict(),
+  'dialog.listFolder': z.object({ dir: filePath.optional() }).strict(),
   'projects.recent': none,
   'projects.create': z.object({ dir: filePath, name: z.string().trim().min(1).max(200) }).strict(),
   'projects.open': z.object({ dir: filePath }).strict(),
@@ -32,6 +35,7 @@ export const appSchemas: Schemas<K> = {
   'projects.clean': z.object({ dryRun: z.boolean().optional() }).strict(),
   'jobs.list': none,
   'jobs.cancel': z.object({ id }).strict(),
+  'jobs.clear': none,
   'jobs.wait': z.object({ id }).strict(),
   'jobs.startDemo': z
     .object({ steps: z.number().int().min(1).max(100_000), stepMs: z.number().int().min(0).max(60_000), failAt: z.number().int().min(0).optional() })
@@ -48,6 +52,10 @@ export function appMethods(s: LeafsegService): Methods<K> {
       const path = await s.options.pickFolder(title)
       if (path) s.chosen.add(path)
       return { path }
+    },
+    async 'dialog.listFolder'({ dir }) {
+      if (s.options.host !== 'web') throw new ApiError('invalid_argument', 'The folder browser is the web host\'s: this host has its own folder dialog.')
+      return listFolder(dir === undefined ? homedir() : s.checkPath(dir))
     },
     async 'projects.recent'() {
       return s.recent.list()
@@ -79,6 +87,11 @@ export function appMethods(s: LeafsegService): Methods<K> {
     },
     async 'jobs.cancel'({ id }) {
       return s.requireProject().jobs.cancel(id)
+    },
+    async 'jobs.clear'() {
+      const { jobs } = s.requireProject()
+      jobs.clear()
+      return jobs.list()
     },
     async 'jobs.wait'({ id }) {
       return s.requireProject().jobs.wait(id)

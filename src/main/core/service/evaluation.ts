@@ -14,7 +14,8 @@ import { acceptPredictions, batchCsvRows } from '../prediction/jobs'
 import { cleanProject } from '../store/clean'
 import type { Methods, Schemas } from './area'
 import { filePath, id, ids, within } from './app'
-import { probabilityThresholdBounds } from '../../../shared/bounds'
+import { defaultTrimapChoice, probabilityThresholdBounds } from '../../../shared/bounds'
+import { trimapChoice } from './matting'
 import { exportBatchMasks } from '../prediction/jobs'
 import { predictWithModelFolder } from '../prediction/model-folder'
 import { mergeShards } from '../prediction/shards'
@@ -39,6 +40,7 @@ export const evaluationSchemas: Schemas<K> = {
       source: z.discriminatedUnion('kind', [z.object({ kind: z.literal('folder'), dir: filePath }).strict(), z.object({ kind: z.literal('dataset'), datasetId: id }).strict()]),
       threshold,
       cutouts: z.boolean(),
+      trimap: trimapChoice.optional(),
       measure
     })
     .strict(),
@@ -123,7 +125,7 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
       runModelDir(s.requireProject().project, runId, checkpoint) // refused now, not in the job, when there is none
       return jobs().start('export-onnx', `Export “${run.name}” (${checkpoint}) as ONNX`, { runId, checkpoint, file: s.checkPath(file) })
     },
-    async 'predictions.start'({ runId, checkpoint, source, threshold, cutouts, measure }) {
+    async 'predictions.start'({ runId, checkpoint, source, threshold, cutouts, trimap, measure }) {
       const run = getRun(db(), runId)
       const stored = source.kind === 'folder' ? { kind: 'folder' as const, dir: s.checkPath(source.dir) } : source
       const sourceName = stored.kind === 'folder' ? s.describePaths([stored.dir]) : getDataset(db(), stored.datasetId).name
@@ -138,7 +140,9 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
         minLeafAreaPx: measure.minLeafAreaPx,
         pxPerMm: measure.pxPerMm
       })
-      const job = jobs().start('predict', `Predict ${sourceName} with “${run.name}”`, { batchId, runId, checkpoint, source: stored, threshold, cutouts, measure })
+      // Cutouts go through the matting step with the trimap settings asked for, else the dataset's (stored with the job, for a resume).
+      const cutoutTrimap = trimap ?? (stored.kind === 'dataset' ? getDataset(db(), stored.datasetId).trimap : defaultTrimapChoice)
+      const job = jobs().start('predict', `Predict ${sourceName} with “${run.name}”`, { batchId, runId, checkpoint, source: stored, threshold, cutouts, trimap: cutoutTrimap, measure })
       setBatchJob(db(), batchId, job.id)
       return job
     },

@@ -20,14 +20,18 @@ const settings = {
   fgIterations: whole(trimapBounds.fgIterations),
   bgIterations: whole(trimapBounds.bgIterations)
 }
+/** The trimap choice beside other fields: 'auto' alone, or 'fixed' with its three values. */
+const choice = <T extends z.ZodRawShape>(fields: T) =>
+  z.discriminatedUnion('mode', [z.object({ ...fields, mode: z.literal('auto') }).strict(), z.object({ ...fields, mode: z.literal('fixed'), ...settings }).strict()])
+export const trimapChoice = choice({})
 const photoIds = ids.optional()
 
 export const mattingSchemas: Schemas<K> = {
-  'matting.previewTrimap': z.object({ photoId: id, ...settings }).strict(),
-  'matting.makeTrimaps': z.object({ datasetId: id, ...settings }).strict(),
+  'matting.previewTrimap': choice({ photoId: id }),
+  'matting.makeTrimaps': choice({ datasetId: id }),
   'matting.makeMattes': z.object({ datasetId: id, photoIds }).strict(),
   'matting.exportCutouts': z.object({ datasetId: id, dir: filePath, photoIds, colours: z.enum(['foreground', 'photo']) }).strict(),
-  'matting.trimapFolder': z.object({ masks: filePath, out: filePath, ...settings }).strict(),
+  'matting.trimapFolder': choice({ masks: filePath, out: filePath }),
   'matting.matteFolder': z.object({ images: filePath, trimaps: filePath, out: filePath, cutouts: filePath.optional() }).strict()
 }
 
@@ -57,12 +61,12 @@ export function mattingMethods(s: LeafsegService): Methods<K> {
       const png = await sharp(Buffer.from(made.trimap.buffer, made.trimap.byteOffset, made.trimap.length), { raw: { width: photo.width, height: photo.height, channels: 1 } })
         .png({ compressionLevel: 1, palette: false })
         .toBuffer()
-      return { dataUrl: `data:image/png;base64,${png.toString('base64')}`, ...made.stats, ms: Math.round(performance.now() - started) }
+      return { dataUrl: `data:image/png;base64,${png.toString('base64')}`, ...made.stats, settings: made.settings, ms: Math.round(performance.now() - started) }
     },
     async 'matting.makeTrimaps'({ datasetId, ...settings }) {
       const dataset = getDataset(db(), datasetId)
-      const { kernelSize: k, fgIterations: f, bgIterations: b } = settings
-      return jobs().start('trimaps', `Trimaps for “${dataset.name}” (k=${k}, erode ×${f}, dilate ×${b})`, { datasetId, settings })
+      const how = settings.mode === 'auto' ? 'fitted to the leaves' : `k=${settings.kernelSize}, erode ×${settings.fgIterations}, dilate ×${settings.bgIterations}`
+      return jobs().start('trimaps', `Trimaps for “${dataset.name}” (${how})`, { datasetId, settings })
     },
     async 'matting.makeMattes'({ datasetId, photoIds }) {
       const dataset = getDataset(db(), datasetId)

@@ -1,6 +1,6 @@
 // The application as one object: state (the open project, its job runner, chosen folders, events) and
 // the API, assembled from one module per area. Hosts (Electron, web, CLI) only adapt transport.
-import { basename, resolve } from 'node:path'
+import { basename, isAbsolute, resolve } from 'node:path'
 import { jobEventNames, type ApiMethod, type EventName, type LeafsegApi } from '../../../shared/api'
 import { ApiError } from '../../../shared/errors'
 import type { AppInfo, ProjectInfo } from '../../../shared/domain'
@@ -57,13 +57,24 @@ export class LeafsegService {
   }
 
   checkChosenProjectDir(dir: string): string {
-    const abs = resolve(dir)
+    const abs = resolve(this.checkTyped(dir))
     if (this.options.typedPathsAreChoices || this.recent.has(abs)) return abs
     return this.chosen.check(abs)
   }
 
+  /**
+   * A path typed into a web page must be absolute: relative to what? The server's working folder is not the
+   * person's (a CSV once went into the checkout). The command line resolves against the shell's, as shells do.
+   */
+  private checkTyped(path: string): string {
+    if (this.options.host === 'web' && !isAbsolute(path))
+      throw new ApiError('invalid_argument', `“${path}” is a relative path: give the full path (starting with / or a drive letter), or use Browse… to pick it.`)
+    return path
+  }
+
   /** Check that a path named by a renderer is inside the open project or a folder the user chose. */
   checkPath(path: string): string {
+    this.checkTyped(path)
     if (this.options.typedPathsAreChoices) return resolve(path)
     return this.chosen.check(path, this.current ? [this.current.project.dir] : [])
   }

@@ -1,7 +1,7 @@
 // Append-only, numbered schema migrations. Never edit one that has shipped: add the next number.
 // `PRAGMA user_version` holds the number of the last one applied.
 import type Database from 'better-sqlite3'
-import { defaultTrimapSettings } from '../../../shared/bounds'
+import { seedTrimapSettings } from '../../../shared/bounds'
 
 export interface Migration {
   version: number
@@ -98,9 +98,9 @@ export const migrations: Migration[] = [
     up(db) {
       db.exec(`
         -- The trimap settings a user last applied to a dataset (the seed's defaults until then).
-        ALTER TABLE datasets ADD COLUMN trimap_kernel INTEGER NOT NULL DEFAULT ${defaultTrimapSettings.kernelSize};
-        ALTER TABLE datasets ADD COLUMN trimap_fg_iterations INTEGER NOT NULL DEFAULT ${defaultTrimapSettings.fgIterations};
-        ALTER TABLE datasets ADD COLUMN trimap_bg_iterations INTEGER NOT NULL DEFAULT ${defaultTrimapSettings.bgIterations};
+        ALTER TABLE datasets ADD COLUMN trimap_kernel INTEGER NOT NULL DEFAULT ${seedTrimapSettings.kernelSize};
+        ALTER TABLE datasets ADD COLUMN trimap_fg_iterations INTEGER NOT NULL DEFAULT ${seedTrimapSettings.fgIterations};
+        ALTER TABLE datasets ADD COLUMN trimap_bg_iterations INTEGER NOT NULL DEFAULT ${seedTrimapSettings.bgIterations};
         -- Each records the mask it was made from (mask_hash): when the mask changes it is stale.
         CREATE TABLE trimaps (
           photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
@@ -297,6 +297,20 @@ export const migrations: Migration[] = [
         ALTER TABLE masks ADD COLUMN probability_file TEXT;
         -- share of the photo's pixels the run gave a probability between 0.2 and 0.8: the review queue's order
         ALTER TABLE masks ADD COLUMN uncertainty REAL;
+      `)
+    }
+  },
+  {
+    version: 9,
+    name: "trimaps fitted to the leaves by default; finished jobs a person cleared from the jobs panel",
+    up(db) {
+      db.exec(`
+        -- 'auto' fits the unknown band to each photo's leaves; the kernel and iteration columns are the 'fixed' values.
+        -- Datasets still on the seed's values get 'auto' (those values erase seedlings' leaves); chosen values stay.
+        ALTER TABLE datasets ADD COLUMN trimap_mode TEXT NOT NULL DEFAULT 'auto' CHECK (trimap_mode IN ('auto','fixed'));
+        UPDATE datasets SET trimap_mode = 'fixed'
+          WHERE NOT (trimap_kernel = ${seedTrimapSettings.kernelSize} AND trimap_fg_iterations = ${seedTrimapSettings.fgIterations} AND trimap_bg_iterations = ${seedTrimapSettings.bgIterations});
+        ALTER TABLE jobs ADD COLUMN cleared INTEGER NOT NULL DEFAULT 0;
       `)
     }
   }

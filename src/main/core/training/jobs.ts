@@ -73,6 +73,7 @@ export async function trainJob(params: TrainJobParams, ctx: JobContext<'train'>)
     const backend = opened.info
     // The ML core's reason carries module resolution details; people need the package names.
     setRunBackend(db, run.id, { ...backend, reason: backend.reason?.replace(/ \(Cannot find package [^)]*\)/g, '') })
+    ctx.progress(0, 0, `Training on ${backend.backend}…`) // clients that show the backend learn it now, not after a batch
     const fit = checkTrainingFits(config, config.batchSize, backend.backend, backend.gpu)
     if (!fit.fits) throw new ApiError('bad_input', fit.message!)
 

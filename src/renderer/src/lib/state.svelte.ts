@@ -8,21 +8,33 @@ export interface Notice {
   id: number
   kind: 'error' | 'info'
   text: string
+  /** A button on the notice (e.g. "Show problems"). */
+  action?: { label: string; run: () => void }
 }
 
 export const app = $state({
   info: null as AppInfo | null,
   project: null as ProjectInfo | null,
   jobs: [] as JobInfo[],
-  notices: [] as Notice[]
+  notices: [] as Notice[],
+  /** The job whose failed items the problems dialog lists. */
+  problemsOf: null as JobInfo | null
 })
 
 let nextNotice = 1
 
-export function notify(kind: Notice['kind'], text: string): void {
+/** How long a notice stays: errors longer, to be read; a click dismisses either sooner. */
+const NOTICE_SECONDS = { info: 5, error: 20 }
+
+export function notify(kind: Notice['kind'], text: string, action?: Notice['action']): void {
   const id = nextNotice++
-  app.notices.push({ id, kind, text })
-  if (kind === 'info') setTimeout(() => dismiss(id), 5000)
+  app.notices.push({ id, kind, text, action })
+  setTimeout(() => dismiss(id), NOTICE_SECONDS[kind] * 1000)
+}
+
+/** Open the dialog that lists a job's failed items and their reasons. */
+export function showProblems(job: JobInfo): void {
+  app.problemsOf = job
 }
 
 export function dismiss(id: number): void {
@@ -49,10 +61,19 @@ export async function start(): Promise<void> {
   client.on('job.updated', (job) => {
     upsertJob(job)
     if (job.status === 'failed') notify('error', `${job.title}: ${job.error ?? 'failed'}`)
+    if (job.status === 'done-with-problems') {
+      const n = job.problems.length
+      notify('error', `${job.title}: done, but ${n} item${n === 1 ? '' : 's'} failed.`, { label: 'Show problems', run: () => showProblems(job) })
+    }
   })
   client.on('training.progress', recordTrainingProgress)
   client.on('project.changed', async (project) => {
-    if (project?.dir !== app.project?.dir) forgetTraining()
+    // Messages, dialogs and the training form of the project that was open go with it.
+    if (project?.dir !== app.project?.dir) {
+      forgetTraining()
+      app.notices = []
+      app.problemsOf = null
+    }
     app.project = project
     app.jobs = project ? await client.call('jobs.list', {}) : []
   })
