@@ -62,7 +62,7 @@ async function replaceMask(
     const how = decide(maskProvenance(project.db, photoId))
     if (!how) return null
     // an edited mask is binary: the instance labels described the old pixels
-    setMask(project.db, photoId, { file, instancesFile: null, hash, foreground: leaf / binary.length, ...how })
+    setMask(project.db, photoId, { file, instancesFile: null, leaves: null, hash, foreground: leaf / binary.length, ...how })
     return { before }
   })()
   if (!outcome) {
