@@ -2,7 +2,7 @@
 // colour label images as 300 binary masks, each keeping its leaves (one per colour).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { execFileSync } from 'node:child_process'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -54,4 +54,13 @@ test('leafseg import of komatsuna: 300 photos, 300 binary masks, each with as ma
     total += expected
   }
   assert.ok(total / 300 > 3, `a komatsuna plant has several leaves (mean ${total / 300})`)
+
+  // leafseg export: COCO with one object per leaf; PNG with the leaf ids beside each mask.
+  const exportDir = tempDir()
+  const coco = JSON.parse(execFileSync(process.execPath, [cli, 'export', '--project', project, '--dataset', 'komatsuna', '--masks', exportDir, '--format', 'coco', '--json'], { env, encoding: 'utf8' }).trim().split('\n').pop()!)
+  assert.equal(coco.written, 300)
+  const exported = JSON.parse(readFileSync(coco.path, 'utf8'))
+  assert.equal(exported.annotations.length, total, 'one COCO object per leaf')
+  execFileSync(process.execPath, [cli, 'export', '--project', project, '--dataset', 'komatsuna', '--masks', exportDir], { env })
+  assert.equal(readdirSync(exportDir).filter((f) => f.endsWith('.instances.png')).length, 300)
 })
