@@ -52,7 +52,7 @@ test('komatsuna-like colour labels: binary union of the leaves, one leaf per col
   assert.deepEqual(Array.from(inst.ids), Array.from(LEAVES, Number), 'leaf ids 1..3 in order of first appearance')
 })
 
-test('index labels with gaps (CVPPP-like ids 2, 7, 40) are numbered 1..count; more than 255 leaves are refused by name', async () => {
+test('index labels with gaps (ids 2, 7, 40) and palette labels (CVPPP) are numbered 1..count; more than 255 leaves are refused by name', async () => {
   const dir = tempDir('masks')
   const sparse = [0, 2, 7, 40]
   const path = await file(dir, 'plant_label.png', await png(W, H, 1, Array.from(LEAVES, (c) => sparse[Number(c)])))
@@ -60,6 +60,15 @@ test('index labels with gaps (CVPPP-like ids 2, 7, 40) are numbered 1..count; mo
   assert.equal(mask.kind, 'instance-ids')
   assert.equal(mask.instances!.count, 3)
   assert.deepEqual(Array.from(mask.instances!.ids), Array.from(LEAVES, Number))
+
+  // An indexed (palette) label, as CVPPP's _label.png: each index its own colour, each colour a leaf.
+  const palette = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0]]
+  const indexed = await sharp(Buffer.from(Array.from(LEAVES, (c) => palette[Number(c)]).flat()), { raw: { width: W, height: H, channels: 3 } }).png({ palette: true, dither: 0 }).toBuffer()
+  const cvppp = await file(dir, 'plant001_label.png', indexed)
+  assert.equal((await sharp(cvppp).metadata()).isPalette, true)
+  const fromPalette = await normaliseMask(cvppp)
+  assert.equal(fromPalette.instances!.count, 3)
+  assert.deepEqual(Array.from(fromPalette.instances!.ids), Array.from(LEAVES, Number))
 
   // 300 distinct colours, each a leaf: more than the stored format holds.
   const many = Array.from({ length: 20 * 15 }, (_, i) => [1 + (i % 200), 1 + Math.floor(i / 200), 9]).flat()

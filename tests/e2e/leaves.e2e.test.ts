@@ -82,6 +82,7 @@ test('the grid and the inspector show the leaf count; the Leaves layer draws eac
   const page = state.page
   await page.goto(state.t.host.url)
   assert.equal(await page.getByTestId('leaf-count').first().textContent(), '2 leaves')
+  await screenshot(page, 'leaves-00-grid')
   await page.getByTestId('photo-cell').first().click()
   await page.getByTestId('inspector').waitFor()
   assert.match((await page.getByTestId('layer-leaves').textContent()) ?? '', /Leaves \(2\)/)
