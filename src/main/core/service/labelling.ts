@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { join } from 'node:path'
 import type { LabellingApi } from '../../../shared/api/labelling'
 import { ApiError } from '../../../shared/errors'
-import { decodeRle, encodeRle, rleProblem, type Rle } from '../../../shared/rle'
+import { decodeLeaves, decodeRle, encodeLeaves, encodeRle, rleProblem, type Rle } from '../../../shared/rle'
 import { assistBounds, maxLeavesPerPhoto } from '../../../shared/bounds'
 import { readRaster } from '../imaging/raster'
 import { GrabCutAssist } from '../labelling/grabcut'
@@ -83,10 +83,8 @@ export function labellingMethods(s: LeafsegService): Methods<K> {
         if (w !== photo.width || h !== photo.height) throw new ApiError('bad_input', `The ${what} is ${w}×${h} but ${photo.name} is ${photo.width}×${photo.height}; a mask must have its photo's size.`)
       }
       const binary = decodeRle(mask)
-      let ids: Uint16Array | null = null
-      if (leaves) {
-        ids = new Uint16Array(binary.length)
-        leaves.forEach((leaf, k) => decodeRle(leaf).forEach((v, i) => v && (ids![i] = k + 1)))
+      const ids = leaves ? decodeLeaves(leaves, photo.width, photo.height) : null
+      if (ids) {
         const differ = ids.findIndex((v, i) => (v !== 0) !== (binary[i] !== 0))
         if (differ >= 0) throw new ApiError('bad_input', `The leaves do not cover the mask of ${photo.name} exactly (first difference at x ${differ % photo.width}, y ${Math.floor(differ / photo.width)}).`)
       }
@@ -99,7 +97,7 @@ export function labellingMethods(s: LeafsegService): Methods<K> {
       if (!photo.mask) return { mask: null, madeBy: null, leaves: null }
       const raster = await readRaster(join(p.dir, photo.mask.file), 1)
       const inst = await readInstanceIds(p, photo)
-      const leaves = inst && Array.from({ length: inst.count }, (_, k) => encodeRle(Uint8Array.from(inst.ids, (v) => (v === k + 1 ? 1 : 0)), inst.width, inst.height))
+      const leaves = inst && encodeLeaves(inst.ids, inst.width, inst.height)
       return { mask: encodeRle(raster.data, raster.width, raster.height), madeBy: photo.mask.madeBy, leaves }
     },
     async 'labels.prelabel'({ datasetId, runId }) {
