@@ -18,7 +18,7 @@
 import { displayedSize, openImage, writePng, type Raster } from '../imaging/raster'
 import { tooLargeImage } from './limits'
 import { DatasetError } from './errors'
-import { checkLeafCount, renumberLeaves, writeInstanceIds } from './instances'
+import { renumberLeaves, writeInstanceIds } from './instances'
 
 export type MaskKind = 'binary' | 'binary-01' | 'instance-ids' | 'grayscale' | 'instance-colours' | 'colour-noisy'
 
@@ -141,7 +141,6 @@ export function normaliseRgba(rgba: Raster, threshold = 128, file = 'The mask'):
     }
     return { kind: 'colour-noisy', width, height, binary: { width, height, channels: 1, data: binary }, foreground: leaf / n }
   }
-  checkLeafCount(idOf.size, file)
   return maskFromIds(ids, width, height, 'instance-colours', file)
 }
 
