@@ -57,3 +57,55 @@ export function decodeRle(rle: Rle): Uint8Array {
   })
   return mask
 }
+
+/**
+ * One RLE per leaf of a leaf-id image (row-major, 0 = background, other values = leaves), in one pass: the leaves
+ * in order of their ids, absent ids skipped (so the k-th RLE is the k-th leaf present).
+ */
+export function encodeLeaves(ids: ArrayLike<number>, width: number, height: number): Rle[] {
+  if (ids.length !== width * height) throw new Error(`A ${width}×${height} image needs ${width * height} pixels, not ${ids.length}.`)
+  // Per leaf: its counts so far and where its current run (background or leaf) started, column-major.
+  const runs = new Map<number, { counts: number[]; start: number }>()
+  let k = 0
+  let previous = 0
+  for (let x = 0; x < width; x++) {
+    for (let i = x; i < ids.length; i += width, k++) {
+      const v = ids[i]
+      if (v === previous) continue
+      if (previous) {
+        const r = runs.get(previous)!
+        r.counts.push(k - r.start)
+        r.start = k
+      }
+      if (v) {
+        let r = runs.get(v)
+        if (!r) runs.set(v, (r = { counts: [], start: 0 }))
+        r.counts.push(k - r.start)
+        r.start = k
+      }
+      previous = v
+    }
+  }
+  return [...runs.keys()]
+    .sort((a, b) => a - b)
+    .map((v) => {
+      const r = runs.get(v)!
+      return { size: [height, width] as [number, number], counts: [...r.counts, ids.length - r.start] }
+    })
+}
+
+/** Leaf ids (row-major, 0 = background, k = the k-th RLE; a later one wins where two overlap) from one RLE per leaf. */
+export function decodeLeaves(leaves: Rle[], width: number, height: number): Uint16Array {
+  const ids = new Uint16Array(width * height)
+  leaves.forEach((rle, leaf) => {
+    const problem = rleProblem(rle)
+    if (problem) throw new Error(`Not a mask RLE (leaf ${leaf + 1}): ${problem}.`)
+    if (rle.size[0] !== height || rle.size[1] !== width) throw new Error(`Leaf ${leaf + 1} is ${rle.size[1]}×${rle.size[0]}, not ${width}×${height}.`)
+    let k = 0
+    rle.counts.forEach((run, j) => {
+      if (j % 2 === 1) for (let end = k + run; k < end; k++) ids[(k % height) * width + Math.floor(k / height)] = leaf + 1
+      else k += run
+    })
+  })
+  return ids
+}

@@ -13,6 +13,7 @@ import { decodeRle, encodeRle } from '../../src/shared/rle'
 import { readRaster } from '../../src/main/core/imaging/raster'
 import { setMask } from '../../src/main/core/datasets/records'
 import { madeByAfterEdit } from '../../src/main/core/labelling/masks'
+import { readInstanceIds } from '../../src/main/core/datasets/instances'
 import { tempDir } from '../helpers/temp'
 import { iou, leafPhoto, writeLeafPhoto, type LeafPhoto } from '../helpers/leaf-photo'
 
@@ -105,6 +106,36 @@ test('saveMask stores the mask pixel for pixel, made by a person; a wrong size o
   const badRle = await dispatch(service, 'labels.saveMask', { photoId: plain.id, mask: { size: [120, 160], counts: [5] }, how: 'drawn' })
   assert.match(!badRle.ok ? badRle.error.message : '', /labels\.saveMask: mask: counts add up to 5 pixels but a 160×120 mask has 19200/)
   assert.deepEqual((await readRaster(join(projectDir, again.mask!.file), 1)).data, edited, 'a refused save changes nothing')
+})
+
+test('saveMask with leaves writes the leaf instances with the mask; labels.mask gives them back; leaves that do not cover the mask are refused', async () => {
+  const W = 160
+  const H = 120
+  const left = new Uint8Array(W * H)
+  const right = new Uint8Array(W * H)
+  for (let y = 30; y < 90; y++) {
+    for (let x = 40; x < 80; x++) left[y * W + x] = 1
+    for (let x = 80; x < 120; x++) right[y * W + x] = 1
+  }
+  const union = Uint8Array.from(left, (v, i) => (v || right[i] ? 255 : 0))
+  const leaves = [encodeRle(left, W, H), encodeRle(right, W, H)]
+  const saved = await call('labels.saveMask', { photoId: weedy.id, mask: encodeRle(union, W, H), how: 'drawn', leaves })
+  assert.equal(saved.mask!.leaves, 2)
+  const inst = (await readInstanceIds(service.requireProject().project, saved))!
+  assert.equal(inst.count, 2)
+  assert.deepEqual(Array.from(inst.ids), Array.from(left, (v, i) => (v ? 1 : right[i] ? 2 : 0)))
+  assert.deepEqual((await readRaster(join(projectDir, saved.mask!.file), 1)).data, union)
+  assert.deepEqual((await call('labels.mask', { photoId: weedy.id })).leaves, leaves)
+
+  const gap = await dispatch(service, 'labels.saveMask', { photoId: weedy.id, mask: encodeRle(union, W, H), how: 'drawn', leaves: [leaves[0]] })
+  assert.match(!gap.ok ? gap.error.message : '', /The leaves do not cover the mask of weedy\.png exactly \(first difference at x 80, y 30\)/)
+
+  // Saved without leaves (a plain brush edit of a mask whose leaves were never separated): no instances kept.
+  const plainSave = await call('labels.saveMask', { photoId: weedy.id, mask: encodeRle(union, W, H), how: 'drawn' })
+  assert.equal(plainSave.mask!.instancesFile, null)
+  assert.equal(plainSave.mask!.leaves, null)
+  assert.equal(existsSync(join(projectDir, saved.mask!.instancesFile!)), false, 'the old instance file is removed')
+  assert.equal((await call('labels.mask', { photoId: weedy.id })).leaves, null)
 })
 
 test('a person editing a model-made mask makes it model-corrected and hand-checked', async () => {

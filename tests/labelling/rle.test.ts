@@ -2,7 +2,7 @@
 // (column-major order, counts alternate starting with background) and by round trips on generated masks.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { decodeRle, encodeRle, rleProblem } from '../../src/shared/rle'
+import { decodeLeaves, decodeRle, encodeLeaves, encodeRle, rleProblem } from '../../src/shared/rle'
 
 /** A mask from rows of '0'/'1' characters (row-major, as it looks). */
 function mask(...rows: string[]): { data: Uint8Array; width: number; height: number } {
@@ -61,4 +61,18 @@ test('an unsound RLE is refused with what is wrong', () => {
   assert.match(rleProblem({ size: [0, 2], counts: [] })!, /size must be/)
   assert.throws(() => decodeRle({ size: [2, 2], counts: [5] }), /Not a mask RLE: counts add up to 5/)
   assert.throws(() => encodeRle(new Uint8Array(3), 2, 2), /needs 4 pixels, not 3/)
+})
+
+test('leaves: one RLE per leaf in one pass, each the RLE of that leaf alone; decoded back to the same ids', () => {
+  const width = 7
+  const height = 5
+  const ids = Uint8Array.from({ length: width * height }, (_, i) => [0, 3, 3, 9, 0, 9, 1][(i * 5 + Math.floor(i / 3)) % 7])
+  const leaves = encodeLeaves(ids, width, height)
+  assert.equal(leaves.length, 3)
+  ;[1, 3, 9].forEach((id, k) => assert.deepEqual(leaves[k], encodeRle(Uint8Array.from(ids, (v) => (v === id ? 1 : 0)), width, height), `leaf ${id}`))
+  assert.deepEqual(Array.from(decodeLeaves(leaves, width, height)), Array.from(ids, (v) => [0, 1, 0, 2, 0, 0, 0, 0, 0, 3][v]))
+  assert.deepEqual(encodeLeaves(new Uint8Array(width * height), width, height), [])
+  const full = encodeLeaves(new Uint8Array(width * height).fill(4), width, height)
+  assert.deepEqual(full, [{ size: [height, width], counts: [0, width * height] }])
+  assert.throws(() => decodeLeaves([{ size: [height, width], counts: [3] }], width, height), /leaf 1/)
 })

@@ -313,6 +313,18 @@ export const migrations: Migration[] = [
         ALTER TABLE jobs ADD COLUMN cleared INTEGER NOT NULL DEFAULT 0;
       `)
     }
+  },
+  {
+    version: 10,
+    name: 'the leaf count of masks that carry leaf instances',
+    up(db) {
+      // Leaves in the mask's instance file (NULL when it has none). Instance files written before this version
+      // used another format: they are dropped, and importing the masks again brings them back.
+      db.exec(`
+        ALTER TABLE masks ADD COLUMN leaves INTEGER CHECK (leaves IS NULL OR leaves >= 0);
+        UPDATE masks SET instances_file = NULL;
+      `)
+    }
   }
 ]
 
