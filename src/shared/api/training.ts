@@ -34,6 +34,11 @@ export interface TrainingConfig {
   patience: number
   seed: number
   augment: AugmentSwitches
+  /**
+   * Worker threads that train on the CPU (the wasm backend), each on its share of every batch; the other
+   * backends ignore it. Absent when a run starts: the cores less one, at most the batch size (recorded so).
+   */
+  workers?: number
 }
 
 export interface TrainingPreset {
@@ -196,7 +201,7 @@ export interface TrainingApi {
     initFrom?: number
   }): Promise<{ run: RunSummary; job: JobInfo<'train'> }>
   /** Continue a cancelled or interrupted run from its last checkpoint (optionally to more epochs). */
-  'training.resume'(args: { runId: number; epochs?: number; backend?: TrainingBackendChoice }): Promise<{ run: RunSummary; job: JobInfo<'train'> }>
+  'training.resume'(args: { runId: number; epochs?: number; backend?: TrainingBackendChoice; workers?: number }): Promise<{ run: RunSummary; job: JobInfo<'train'> }>
 
   'runs.list'(args: Record<string, never>): Promise<RunSummary[]>
   'runs.get'(args: { id: number }): Promise<RunDetail>

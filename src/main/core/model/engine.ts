@@ -228,7 +228,7 @@ export class TfjsEngine implements TrainingEngine {
         return { result }
       }
       const variables = model.trainableWeights.map((w) => w.read() as tf.Variable)
-      let packed = new Float32Array(this.parameterCount())
+      let packed: Float32Array = new Float32Array(this.parameterCount())
       if (x) {
         const { value, grads } = tf.variableGrads(() => {
           const p = model.apply(x, { training: true }) as tf.Tensor

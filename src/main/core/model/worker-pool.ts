@@ -5,18 +5,12 @@
 // The network has no batch statistics (no BatchNorm), and the loss is taken over the whole batch (see
 // TfjsEngine.shardStep), so splitting a batch does not change the maths: only the order of additions.
 import { Worker } from 'node:worker_threads'
-import { availableParallelism } from 'node:os'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { EngineCall, EngineCalls, EngineSetup, StepResult, WeightSet } from '../../../shared/gpu-worker'
 import type { TrainingEngine } from './engine'
 import { CONTROL, type FromPoolWorker, type PoolWorkerData, type ToPoolWorker } from './worker-protocol'
-
-/** Workers by default: the cores less one for the data pipeline, at least 1 and at most the batch size. */
-export function defaultWorkers(batchSize: number): number {
-  return Math.max(1, Math.min(availableParallelism() - 1, batchSize))
-}
 
 /** A worker thread stopped or failed: the run stops with this message. */
 export class TrainingWorkerError extends Error {}
@@ -41,6 +35,9 @@ function workerEntry(): { script: string; eval: boolean } {
   }
   throw new Error(`The training worker script (engine-worker.js) is missing beside ${here}.`)
 }
+
+/** A message before send() numbers it. */
+type Unsent = ToPoolWorker extends infer M ? (M extends unknown ? Omit<M, 'id'> : never) : never
 
 interface Pending {
   resolve(value: unknown): void
@@ -127,7 +124,7 @@ export class WorkerPoolEngine implements TrainingEngine {
     }
   }
 
-  private send(index: number, message: Omit<ToPoolWorker, 'id'>, transfer: ArrayBuffer[] = []): Promise<unknown> {
+  private send(index: number, message: Unsent, transfer: ArrayBuffer[] = []): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure)
     if (this.closed) return Promise.reject(new Error('The training workers were closed.'))
     const id = this.nextId++
@@ -138,12 +135,12 @@ export class WorkerPoolEngine implements TrainingEngine {
   }
 
   private async everyWorker<C extends EngineCall>(call: C, ...args: EngineCalls[C]['args']): Promise<EngineCalls[C]['result']> {
-    const answers = await Promise.all(this.threads.map((_, k) => this.send(k, { type: 'call', call, args } as Omit<ToPoolWorker, 'id'>)))
+    const answers = await Promise.all(this.threads.map((_, k) => this.send(k, { type: 'call', call, args } as Unsent)))
     return answers[0] as EngineCalls[C]['result']
   }
 
   private firstWorker<C extends EngineCall>(call: C, ...args: EngineCalls[C]['args']): Promise<EngineCalls[C]['result']> {
-    return this.send(0, { type: 'call', call, args } as Omit<ToPoolWorker, 'id'>) as Promise<EngineCalls[C]['result']>
+    return this.send(0, { type: 'call', call, args } as Unsent) as Promise<EngineCalls[C]['result']>
   }
 
   async build(setup: EngineSetup): Promise<{ topology: unknown; inputSize: number }> {

@@ -9,7 +9,7 @@ import { ApiError } from '../../../shared/errors'
 import type { RunEpoch, TrainingProgress, TrainJobParams, TrainJobResult } from '../../../shared/api/training'
 import type { JobContext } from '../jobs/context'
 import type { Project } from '../project'
-import { augmentOptions } from './config'
+import { augmentOptions, defaultWorkers } from './config'
 import { wasmThreads } from '../model/threads'
 import { currentMasks, finishRun, getRun, recordEpoch, runSnapshot, setRunBackend, truncateEpochs } from './records'
 import { tempPathFor } from '../store/temp'
@@ -68,12 +68,14 @@ export async function trainJob(params: TrainJobParams, ctx: JobContext<'train'>)
     const { openEngine } = await import('../model/engine-choice')
     const { checkTrainingFits } = await import('../model/fit')
     const { trainUnet } = await import('./train')
-    const opened = await openEngine(params.backend ?? 'auto', { wasmThreads: wasmThreads() })
+    // On wasm, this many worker threads share every batch (a run from before they existed: the default).
+    const workers = Math.min(config.workers ?? defaultWorkers(config.batchSize), config.batchSize)
+    const opened = await openEngine(params.backend ?? 'auto', { wasmThreads: wasmThreads(), workers })
     closeEngine = opened.close
     const backend = opened.info
     // The ML core's reason carries module resolution details; people need the package names.
     setRunBackend(db, run.id, { ...backend, reason: backend.reason?.replace(/ \(Cannot find package [^)]*\)/g, '') })
-    const fit = checkTrainingFits(config, config.batchSize, backend.backend, backend.gpu)
+    const fit = checkTrainingFits(config, config.batchSize, backend.backend, backend.gpu, backend.workers)
     if (!fit.fits) throw new ApiError('bad_input', fit.message!)
 
     if (params.resume) {
