@@ -1,6 +1,6 @@
 // Training on wasm worker threads through the training loop and the 'train' job: tensors stay flat in every
 // worker, the run records its workers, a cancel ends the threads, a crashed worker fails the run clearly.
-import { test, before, after } from 'node:test'
+import { test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
