@@ -5,12 +5,18 @@
 // The network has no batch statistics (no BatchNorm), and the loss is taken over the whole batch (see
 // TfjsEngine.shardStep), so splitting a batch does not change the maths: only the order of additions.
 import { Worker } from 'node:worker_threads'
+import { availableParallelism } from 'node:os'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { EngineCall, EngineCalls, EngineSetup, StepResult, WeightSet } from '../../../shared/gpu-worker'
 import type { TrainingEngine } from './engine'
 import { CONTROL, type FromPoolWorker, type PoolWorkerData, type ToPoolWorker } from './worker-protocol'
+
+/** Workers by default: the cores less one for the data pipeline (or the photo reader), at least 1, at most the batch size. */
+export function defaultWorkers(batchSize: number): number {
+  return Math.max(1, Math.min(availableParallelism() - 1, batchSize))
+}
 
 /** A worker thread stopped or failed: the run stops with this message. */
 export class TrainingWorkerError extends Error {}

@@ -1,13 +1,8 @@
 // Training presets and the mapping from the API's configuration to the ML core's options.
 // No tfjs here: the service imports this in the main process.
 import type { AugmentSwitches, PresetName, TrainingConfig, TrainingPreset } from '../../../shared/api/training'
-import { availableParallelism } from 'node:os'
 import { DEFAULT_AUGMENT, type AugmentOptions } from './data'
-
-/** Training workers on the CPU by default: the cores less one for the data pipeline, at least 1, at most the batch size. */
-export function defaultWorkers(batchSize: number): number {
-  return Math.max(1, Math.min(availableParallelism() - 1, batchSize))
-}
+export { defaultWorkers } from '../model/worker-pool'
 
 export const ALL_AUGMENTATIONS: AugmentSwitches = { flips: true, rotate90: true, rotate: true, scale: true, color: true, blur: true, noise: true }
 
