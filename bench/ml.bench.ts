@@ -1,6 +1,6 @@
 // ML figures per backend: training step and prediction times for the presets, and the data pipeline's rate.
 // `node --import tsx bench/run.ts ml` (LEAFSEG_BENCH_CPU=1 also times the pure-JS cpu backend: minutes per step;
-// LEAFSEG_WASM_THREADS=N runs the wasm backend with N XNNPACK threads). On wasm, the Fast CPU network is timed at
+// on wasm, the Fast CPU network is timed at
 // 128² and 256² (train.fast-cpu-256) with 1 worker and with as many as the machine has cores (at most the
 // batch of 8): `npm run bench -- train.fast-cpu`. The GPU worker page is timed in headless Chromium too
 // (LEAFSEG_BENCH_NO_GPU_WORKER=1 skips it); on a software renderer (SwiftShader) its lines say device: 'software'.
@@ -157,7 +157,7 @@ const bench: Bench = {
       for (const workers of workerCounts(backend)) {
         let opened: OpenEngine
         try {
-          opened = await openEngine(backend, { wasmThreads: Number(process.env.LEAFSEG_WASM_THREADS ?? 1), workers })
+          opened = await openEngine(backend, { workers })
         } catch (err) {
           emit({ bench: 'ml.backend', value: null, unit: '', backend, note: `not available: ${(err as Error).message}` })
           break

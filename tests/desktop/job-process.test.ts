@@ -47,7 +47,6 @@ const wait = async (job: JobInfo): Promise<JobInfo> => {
 
 before(async () => {
   requireBuilt()
-  process.env.LEAFSEG_WASM_THREADS ??= '1'
   service = new LeafsegService({ host: 'web', userDataDir: tempDir(), jobProcess: builtJobProcess, typedPathsAreChoices: true })
   projectDir = join(tempDir(), 'project')
   await service.api['projects.create']({ dir: projectDir, name: 'Job process' })

@@ -18,7 +18,6 @@ let page: Page
 
 before(async () => {
   if (skip) return
-  process.env.LEAFSEG_WASM_THREADS ??= '1'
   t = await startTestHost()
   browser = await launchBrowser()
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } })

@@ -16,7 +16,7 @@ let projectDir: string
 function leafseg(...args: string[]) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, LEAFSEG_USER_DATA: tempDir(), LEAFSEG_WASM_THREADS: '1' },
+    env: { ...process.env, LEAFSEG_USER_DATA: tempDir() },
     timeout: 120_000
   })
   return { code: result.status, stdout: result.stdout, stderr: result.stderr }
@@ -45,7 +45,7 @@ test('leafseg train prints every epoch and the run id; --resume continues it; --
   assert.match(first.stdout, /Training run (\d+) “cli run”: 9 training and 3 validation photos; 32 px, 4 base filters, depth 2/)
   assert.match(first.stdout, /epoch 1\/2 {2}train loss \d\.\d{3} acc \d\.\d{3} IoU \d\.\d{3} Dice \d\.\d{3} {2}\| {2}val loss/)
   assert.match(first.stdout, /epoch 2\/2/)
-  assert.match(first.stdout, /Backend: wasm — CPU \(wasm, one thread\)[^\n]*\n[^\n]*epoch 1\/2/, 'the backend is printed when training starts')
+  assert.match(first.stdout, /Backend: wasm — CPU \(wasm, (one thread|\d+ workers)\)[^\n]*\n[^\n]*epoch 1\/2/, 'the backend is printed when training starts')
   const runId = /Training run (\d+)/.exec(first.stdout)![1]
   assert.match(first.stdout, new RegExp(`Run ${runId} finished after 2 epochs .* Checkpoints: runs/${runId}/best, runs/${runId}/last`))
 

@@ -57,7 +57,7 @@ export type TrainingBackendChoice = 'auto' | 'webgpu' | 'webgl' | 'tensorflow' |
 export interface TrainingBackend {
   /** 'tensorflow' (native), 'webgpu' or 'webgl' (the desktop app's GPU worker), 'wasm' or 'cpu'. */
   backend: string
-  /** What computes, in words ('CPU (wasm, 2 threads)', 'GPU: NVIDIA …', 'GPU (WebGL2): ANGLE (…)'). */
+  /** What computes, in words ('CPU (wasm, 4 workers)', 'GPU: NVIDIA …', 'GPU (WebGL2): ANGLE (…)'). */
   device: string
   /** The GPU worker's renderer string (WEBGL_debug_renderer_info or the WebGPU adapter), when it computed. */
   renderer: string | null

@@ -10,7 +10,6 @@ import type { RunEpoch, TrainingProgress, TrainJobParams, TrainJobResult } from 
 import type { JobContext } from '../jobs/context'
 import type { Project } from '../project'
 import { augmentOptions, defaultWorkers } from './config'
-import { wasmThreads } from '../model/threads'
 import { currentMasks, finishRun, getRun, recordEpoch, runSnapshot, setRunBackend, truncateEpochs } from './records'
 import { tempPathFor } from '../store/temp'
 
@@ -70,7 +69,7 @@ export async function trainJob(params: TrainJobParams, ctx: JobContext<'train'>)
     const { trainUnet } = await import('./train')
     // On wasm, this many worker threads share every batch (a run from before they existed: the default).
     const workers = Math.min(config.workers ?? defaultWorkers(config.batchSize), config.batchSize)
-    const opened = await openEngine(params.backend ?? 'auto', { wasmThreads: wasmThreads(), workers })
+    const opened = await openEngine(params.backend ?? 'auto', { workers })
     closeEngine = opened.close
     const backend = opened.info
     // The ML core's reason carries module resolution details; people need the package names.
