@@ -49,9 +49,12 @@ test('leafseg train prints every epoch and the run id; --resume continues it; --
   const runId = /Training run (\d+)/.exec(first.stdout)![1]
   assert.match(first.stdout, new RegExp(`Run ${runId} finished after 2 epochs .* Checkpoints: runs/${runId}/best, runs/${runId}/last`))
 
-  const more = leafseg('train', '--project', projectDir, '--resume', runId, '--epochs', '3', '--backend', 'wasm', '--json')
+  // Resumed on 2 worker threads: the run records them.
+  const more = leafseg('train', '--project', projectDir, '--resume', runId, '--epochs', '3', '--backend', 'wasm', '--workers', '2', '--json')
   assert.equal(more.code, 0, more.stderr)
-  const summary = JSON.parse(more.stdout) as { run: { id: number; epochsDone: number; status: string; epochs: { epoch: number }[]; config: { epochs: number } } }
+  const summary = JSON.parse(more.stdout) as { run: { id: number; epochsDone: number; status: string; device: string; epochs: { epoch: number }[]; config: { epochs: number; workers: number } } }
+  assert.equal(summary.run.config.workers, 2)
+  assert.equal(summary.run.device, 'CPU (wasm, 2 workers)')
   assert.equal(summary.run.id, Number(runId))
   assert.equal(summary.run.status, 'completed')
   assert.deepEqual(summary.run.epochs.map((e) => e.epoch), [1, 2, 3])
