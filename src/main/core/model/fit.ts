@@ -69,9 +69,9 @@ export function checkTrainingFits(config: UnetConfig, batchSize: number, backend
     const limitBytes = Math.min(workers * WASM_HEAP_LIMIT_BYTES, os.totalmem() * 0.7)
     const why =
       perWorker(batchSize) > WASM_HEAP_LIMIT_BYTES
-        ? `each of the ${workers} workers needs about ${gib(perWorker(batchSize))} GiB, more than the ${gib(WASM_HEAP_LIMIT_BYTES)} GiB a wasm worker can use`
-        : `its ${workers} workers need about ${gib(total)} GiB together, more than the ${gib(os.totalmem() * 0.7)} GiB of this machine's memory training may use`
-    const message = fits ? undefined : `Training ${network} at batch size ${batchSize}: ${why}. ${advice(largestBatch)} Fewer workers also need less.`
+        ? `each of the ${workers} workers needs about ${gib(perWorker(batchSize))} GiB, more than the ${gib(WASM_HEAP_LIMIT_BYTES)} GiB a wasm worker can use. ${advice(largestBatch)} More workers would each take a smaller share.`
+        : `its ${workers} workers need about ${gib(total)} GiB together, more than the ${gib(os.totalmem() * 0.7)} GiB of this machine's memory training may use. ${advice(largestBatch)} Fewer workers need less together.`
+    const message = fits ? undefined : `Training ${network} at batch size ${batchSize}: ${why}`
     return { fits, bytes: total, limitBytes, largestBatch, message }
   }
   const limitBytes = backend === 'wasm' ? WASM_HEAP_LIMIT_BYTES : os.totalmem() * 0.7
