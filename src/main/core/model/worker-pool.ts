@@ -75,7 +75,8 @@ export class WorkerPoolEngine implements TrainingEngine {
     const entry = workerEntry()
     const started = Array.from({ length: workers }, (_, index) => {
       const data: PoolWorkerData = { index, workers, wasmDir, control: pool.control }
-      const thread = new Worker(entry.script, { workerData: data, eval: entry.eval })
+      // execArgv: none of this process's preloads (a worker thread has no IPC channel of its own).
+      const thread = new Worker(entry.script, { workerData: data, eval: entry.eval, execArgv: [] })
       running++
       pool.threads.push(thread)
       pool.pending.push(new Map())
