@@ -1,7 +1,7 @@
 // The data-parallel wasm engine: real worker threads, each with its own tfjs wasm, on a tiny U-Net.
 import { test, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { defaultWasmDir, initBackend } from '../../src/main/core/model/backend'
+import { defaultWasmDir, initBackend, tf } from '../../src/main/core/model/backend'
 import { TfjsEngine, type TrainingEngine } from '../../src/main/core/model/engine'
 import { runningTrainingWorkers, shareSizes, WorkerPoolEngine } from '../../src/main/core/model/worker-pool'
 import type { EngineSetup } from '../../src/shared/gpu-worker'
@@ -85,4 +85,18 @@ test('3 workers on uneven shares (and a share with no image) train, evaluate and
     await pool.close()
   }
   assert.equal(runningTrainingWorkers(), 0, 'closing the pool ends its threads')
+})
+
+test('a network with batch statistics is refused by the workers, with the reason', async () => {
+  const input = tf.input({ shape: [8, 8, 3] })
+  const normalised = tf.layers.batchNormalization().apply(tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same' }).apply(input))
+  const model = tf.model({ inputs: input, outputs: normalised as tf.SymbolicTensor })
+  const topology = model.toJSON(null, false)
+  model.dispose()
+  const pool = await WorkerPoolEngine.start(2, defaultWasmDir())
+  try {
+    await assert.rejects(pool.build({ network: { kind: 'topology', topology }, loss: 'bce', learningRate: 1e-3 }), /normalises over the batch \(BatchNormalization\).*train it with 1 worker/)
+  } finally {
+    await pool.close()
+  }
 })

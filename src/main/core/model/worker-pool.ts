@@ -152,6 +152,9 @@ export class WorkerPoolEngine implements TrainingEngine {
 
   async build(setup: EngineSetup): Promise<{ topology: unknown; inputSize: number }> {
     const built = (await this.everyWorker('build', setup)) as { topology: unknown; inputSize: number; parameters: number; outputValuesPerImage: number }
+    // Statistics over the batch would differ over each worker's share: such a network trains on one worker.
+    if (JSON.stringify(built.topology).includes('"class_name":"BatchNormalization"'))
+      throw new Error('This network normalises over the batch (BatchNormalization), which splitting a batch over workers would change: train it with 1 worker.')
     this.inputSize = built.inputSize
     this.outputValuesPerImage = built.outputValuesPerImage
     const slots = new SharedArrayBuffer(this.workers * built.parameters * 4)
