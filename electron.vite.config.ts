@@ -6,13 +6,15 @@ export default defineConfig({
   main: {
     build: {
       rollupOptions: {
-        // The window host, the job process (an Electron utilityProcess) and the matting helper process
-        // (Electron run as Node, for a second core) are separate bundles; so is the command line, which the
+        // The window host, the job process (an Electron utilityProcess), the matting helper process
+        // (Electron run as Node, for a second core) and the training worker threads are separate bundles; so is the command line, which the
         // installed app runs with its own Electron as Node (installer/leafseg).
         input: {
           index: resolve('src/main/index.ts'),
           'job-process': resolve('src/main/job-process-entry.ts'),
           'matte-process': resolve('src/main/core/matting/matte-process.ts'),
+          // The data-parallel wasm engine's worker threads (worker-pool.ts).
+          'engine-worker': resolve('src/main/core/model/engine-worker.ts'),
           cli: resolve('src/cli/main.ts')
         }
       }

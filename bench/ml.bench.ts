@@ -1,16 +1,18 @@
 // ML figures per backend: training step and prediction times for the presets, and the data pipeline's rate.
 // `node --import tsx bench/run.ts ml` (LEAFSEG_BENCH_CPU=1 also times the pure-JS cpu backend: minutes per step;
-// LEAFSEG_WASM_THREADS=N runs the wasm backend with N XNNPACK threads). The GPU worker page is timed in headless Chromium too
+// on wasm, the Fast CPU network is timed at
+// 128² and 256² (train.fast-cpu-256) with 1 worker and with as many as the machine has cores (at most the
+// batch of 8): `npm run bench -- train.fast-cpu`. The GPU worker page is timed in headless Chromium too
 // (LEAFSEG_BENCH_NO_GPU_WORKER=1 skips it); on a software renderer (SwiftShader) its lines say device: 'software'.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Bench, Emit } from './types'
 import { tf, type BackendName } from '../src/main/core/model/backend'
 import { openEngine, type OpenEngine } from '../src/main/core/model/engine-choice'
 import { setGpuWorkerConnector } from '../src/main/core/model/gpu-connector'
-import { UNET_PRESETS, type UnetPreset } from '../src/main/core/model/unet-size'
+import { UNET_PRESETS, type UnetConfig, type UnetPreset } from '../src/main/core/model/unet-size'
 import { checkTrainingFits } from '../src/main/core/model/fit'
 import { DEFAULT_AUGMENT, loadExample, mixSeed } from '../src/main/core/training/data'
 import { seededRandom } from '../src/main/core/random'
@@ -25,29 +27,32 @@ function median(xs: number[]): number {
 
 /** Fields every line of an engine carries: its backend and device, and for the GPU worker its renderer. */
 function engineFields({ info }: OpenEngine): Record<string, unknown> {
-  if (!info.gpu) return { backend: info.backend, device: info.device }
+  if (!info.gpu) return { backend: info.backend, device: info.device, workers: info.workers ?? 1 }
   return { backend: info.backend, renderer: info.gpu.renderer, device: info.gpu.software ? 'software' : 'gpu' }
 }
 
-function randomBatch(preset: UnetPreset, batch: number): { x: Float32Array; y: Float32Array } {
-  const { inputSize: s } = UNET_PRESETS[preset]
+/** The Fast CPU network at 256² (the resolution that measured better than 128² but costs four times the pixels). */
+const FAST_CPU_256: UnetConfig = { ...UNET_PRESETS['fast-cpu'], inputSize: 256 }
+
+function randomBatch(config: UnetConfig, batch: number): { x: Float32Array; y: Float32Array } {
+  const { inputSize: s } = config
   const random = seededRandom(batch)
   return { x: new Float32Array(batch * s * s * 3).map(() => random()), y: new Float32Array(batch * s * s).map(() => (random() < 0.3 ? 1 : 0)) }
 }
 
 /** Median time of a training step (Adam, bce+dice) on the engine; a batch that does not fit is retried at the largest that does. */
-async function trainStep(emit: Emit, opened: OpenEngine, preset: UnetPreset, batch: number, steps: number): Promise<void> {
+async function trainStep(emit: Emit, opened: OpenEngine, preset: UnetPreset | 'fast-cpu-256', batch: number, steps: number): Promise<void> {
   const name = `train.${preset}.step_ms`
-  const config = UNET_PRESETS[preset]
+  const config = preset === 'fast-cpu-256' ? FAST_CPU_256 : UNET_PRESETS[preset]
   const { info, engine } = opened
-  const fit = checkTrainingFits(config, batch, info.backend, info.gpu)
+  const fit = checkTrainingFits(config, batch, info.backend, info.gpu, info.workers)
   if (!fit.fits) {
     emit({ bench: name, value: null, unit: 'ms', ...engineFields(opened), batch, note: `does not fit: ${fit.message}` })
     if (fit.largestBatch > 0) await trainStep(emit, opened, preset, fit.largestBatch, steps)
     return
   }
   await engine.build({ network: { kind: 'unet', size: config, seed: 1 }, loss: 'bce+dice', learningRate: 1e-3 })
-  const { x, y } = randomBatch(preset, batch)
+  const { x, y } = randomBatch(config, batch)
   // Wall time and this process's CPU time (the latter is less distorted when other processes share the cores).
   const cpuTimes: number[] = []
   const step = async () => {
@@ -63,7 +68,7 @@ async function trainStep(emit: Emit, opened: OpenEngine, preset: UnetPreset, bat
   const times: number[] = []
   for (let i = 0; i < steps; i++) times.push(await step())
   const local = !info.gpu
-  const heapBytes = info.backend === 'wasm' ? (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength : undefined
+  const heapBytes = info.backend === 'wasm' && !info.workers ? (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength : undefined
   emit({
     bench: name,
     value: Math.round(median(times)),
@@ -82,7 +87,7 @@ async function trainStep(emit: Emit, opened: OpenEngine, preset: UnetPreset, bat
 async function predictBatch(emit: Emit, opened: OpenEngine, preset: UnetPreset, batch: number): Promise<void> {
   const { engine } = opened
   await engine.build({ network: { kind: 'unet', size: UNET_PRESETS[preset], seed: 1 }, loss: 'bce', learningRate: 0 })
-  const { x } = randomBatch(preset, batch)
+  const { x } = randomBatch(UNET_PRESETS[preset], batch)
   const run = async () => {
     const t0 = performance.now()
     await engine.predict(x, batch)
@@ -144,26 +149,31 @@ const bench: Bench = {
     // `bench/run.ts ml` names the area, not a figure: then every figure is wanted.
     const wanted = (figure: string) => figureWanted('ml') || figureWanted(figure)
     const backends: BackendName[] = ['tensorflow', 'wasm', 'cpu']
+    // wasm: 1 worker (this thread) and as many workers as there are cores, at most the batch of 8.
+    const workerCounts = (backend: BackendName) => (backend === 'wasm' ? [...new Set([1, Math.min(availableParallelism(), 8)])] : [1])
     for (const backend of backends) {
-      const wantedHere = ['train.fast-cpu.step_ms', 'train.seed.step_ms', 'predict.fast-cpu.batch_ms'].filter(wanted)
+      const wantedHere = ['train.fast-cpu.step_ms', 'train.fast-cpu-256.step_ms', 'train.seed.step_ms', 'predict.fast-cpu.batch_ms'].filter(wanted)
       if (wantedHere.length === 0) break
-      let opened: OpenEngine
-      try {
-        opened = await openEngine(backend, { wasmThreads: Number(process.env.LEAFSEG_WASM_THREADS ?? 1) })
-      } catch (err) {
-        emit({ bench: 'ml.backend', value: null, unit: '', backend, note: `not available: ${(err as Error).message}` })
-        continue
-      }
-      if (backend === 'cpu' && !process.env.LEAFSEG_BENCH_CPU) {
+      for (const workers of workerCounts(backend)) {
+        let opened: OpenEngine
+        try {
+          opened = await openEngine(backend, { workers })
+        } catch (err) {
+          emit({ bench: 'ml.backend', value: null, unit: '', backend, note: `not available: ${(err as Error).message}` })
+          break
+        }
+        if (backend === 'cpu' && !process.env.LEAFSEG_BENCH_CPU) {
+          await opened.close()
+          for (const figure of wantedHere) emit({ bench: figure, value: null, unit: 'ms', backend, note: 'skipped: the cpu backend takes minutes per step (LEAFSEG_BENCH_CPU=1 to time it)' })
+          break
+        }
+        emit({ bench: 'ml.backend', value: null, unit: '', ...engineFields(opened) })
+        if (wanted('train.fast-cpu.step_ms')) await trainStep(emit, opened, 'fast-cpu', 8, 3)
+        if (wanted('train.fast-cpu-256.step_ms') && backend !== 'cpu') await trainStep(emit, opened, 'fast-cpu-256', 8, 3)
+        if (wanted('predict.fast-cpu.batch_ms')) await predictBatch(emit, opened, 'fast-cpu', 8)
+        if (wanted('train.seed.step_ms') && workers === 1) await trainStep(emit, opened, 'seed', 4, 1)
         await opened.close()
-        for (const figure of wantedHere) emit({ bench: figure, value: null, unit: 'ms', backend, note: 'skipped: the cpu backend takes minutes per step (LEAFSEG_BENCH_CPU=1 to time it)' })
-        continue
       }
-      emit({ bench: 'ml.backend', value: null, unit: '', ...engineFields(opened) })
-      if (wanted('train.fast-cpu.step_ms')) await trainStep(emit, opened, 'fast-cpu', 8, 3)
-      if (wanted('predict.fast-cpu.batch_ms')) await predictBatch(emit, opened, 'fast-cpu', 8)
-      if (wanted('train.seed.step_ms')) await trainStep(emit, opened, 'seed', 4, 1)
-      await opened.close()
     }
     const gpuFigures = ['train.fast-cpu.step_ms', 'train.seed.step_ms', 'predict.fast-cpu.batch_ms'].some(wanted)
     if (gpuFigures && !process.env.LEAFSEG_BENCH_NO_GPU_WORKER) await gpuWorkerFigures(emit, wanted)

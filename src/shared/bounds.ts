@@ -39,7 +39,8 @@ export const trainingBounds = {
   batchSize: { min: 1, max: 512 },
   epochs: { min: 1, max: 10_000 },
   learningRate: { min: 0, max: 1 },
-  patience: { min: 0, max: 10_000 }
+  patience: { min: 0, max: 10_000 },
+  workers: { min: 1, max: 256 }
 } satisfies Record<string, Bound>
 
 /** Probability threshold for a mask, 0–1. */

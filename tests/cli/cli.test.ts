@@ -18,7 +18,7 @@ import type { ApiArgs, ApiMethod } from '../../src/shared/api'
 const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
 const rendererBuilt = existsSync(fileURLToPath(new URL('../../out/renderer', import.meta.url)))
 const userData = tempDir()
-const env = { ...process.env, LEAFSEG_USER_DATA: userData, LEAFSEG_WASM_THREADS: '1' }
+const env = { ...process.env, LEAFSEG_USER_DATA: userData }
 let work: string
 let project: string
 let photos: string

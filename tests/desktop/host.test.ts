@@ -49,7 +49,6 @@ function jobEnd(id: number): Promise<JobInfo> {
 
 before(async () => {
   electron.settings.userData = tempDir('leafseg-electron-userdata-')
-  process.env.LEAFSEG_WASM_THREADS ??= '1'
   process.env.LEAFSEG_DEV = '1' // the test job, as in development
   await loadMainBundle()
   mainWindow = electron.windows[0]

@@ -47,7 +47,6 @@ const wait = async (job: JobInfo): Promise<JobInfo> => {
 
 before(async () => {
   requireBuilt()
-  process.env.LEAFSEG_WASM_THREADS ??= '1'
   service = new LeafsegService({ host: 'web', userDataDir: tempDir(), jobProcess: builtJobProcess, typedPathsAreChoices: true })
   projectDir = join(tempDir(), 'project')
   await service.api['projects.create']({ dir: projectDir, name: 'Job process' })
@@ -78,10 +77,13 @@ test('import, trimaps, mattes and a one-epoch training run succeed in the built 
     name: 'one epoch',
     config: {
       preset: 'custom', inputSize: 32, baseFilters: 4, depth: 2, batchSize: 4, epochs: 1, learningRate: 3e-3, loss: 'bce+dice', patience: 0, seed: 1,
-      augment: { flips: false, rotate90: false, rotate: false, scale: false, color: false, blur: false, noise: false }
+      augment: { flips: false, rotate90: false, rotate: false, scale: false, color: false, blur: false, noise: false },
+      // On the bundle's training worker threads (engine-worker.js beside job-process.js).
+      workers: 2
     }
   })
   await wait(job)
+  assert.equal((await service.api['runs.get']({ id: run.id })).device, 'CPU (wasm, 2 workers)')
 
   // One long-lived process ran every job, through the protocol: a run message per job, an end per run.
   assert.equal(processes.length, 1)

@@ -45,7 +45,7 @@ test('the desktop app: a project, photos and masks, trimaps and mattes, a tiny t
   const app = await _electron.launch({
     executablePath: binary!,
     args: [fileURLToPath(new URL('../..', import.meta.url))],
-    env: { ...process.env, LEAFSEG_USER_DATA: tempDir(), LEAFSEG_WASM_THREADS: '1' }
+    env: { ...process.env, LEAFSEG_USER_DATA: tempDir() }
   })
   const page = await app.firstWindow()
   /** The next native folder dialog answers `dir`. */

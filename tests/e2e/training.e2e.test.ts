@@ -10,6 +10,7 @@ import { startTestHost } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
 import { makePhotos } from '../training/fixtures'
 import { finishRun, setRunBackend, setRunEpochs } from '../../src/main/core/training/records'
+import { defaultWorkers } from '../../src/main/core/model/worker-pool'
 
 const skip = browserMissing()
 let t: Awaited<ReturnType<typeof startTestHost>>
@@ -18,7 +19,6 @@ let page: Page
 
 before(async () => {
   if (skip) return
-  process.env.LEAFSEG_WASM_THREADS ??= '1'
   t = await startTestHost()
   browser = await launchBrowser()
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } })
@@ -72,9 +72,10 @@ test('train from the Training view: samples, live curves, cancel, resume, then t
   await page.getByTestId('fit-ok').waitFor()
   assert.ok(await page.getByTestId('start-training').isEnabled())
 
-  // A tiny custom network.
+  // A tiny custom network, trained on 2 CPU workers (the field starts at the cores less one, at most the batch).
+  assert.equal(await page.getByTestId('cfg-workers').inputValue(), String(defaultWorkers(8)))
   await page.getByTestId('preset-custom').check()
-  for (const [id, value] of [['cfg-input-size', '32'], ['cfg-filters', '8'], ['cfg-depth', '2'], ['cfg-batch', '4'], ['cfg-epochs', '8'], ['cfg-lr', '0.003'], ['cfg-patience', '0'], ['cfg-seed', '3']] as const)
+  for (const [id, value] of [['cfg-input-size', '32'], ['cfg-filters', '8'], ['cfg-depth', '2'], ['cfg-batch', '4'], ['cfg-epochs', '8'], ['cfg-lr', '0.003'], ['cfg-patience', '0'], ['cfg-seed', '3'], ['cfg-workers', '2']] as const)
     await page.getByTestId(id).fill(value)
   for (const off of ['rotate', 'scale', 'blur', 'noise']) await page.getByTestId(`aug-${off}`).uncheck()
   await page.getByTestId('fit-ok').waitFor()
@@ -159,6 +160,8 @@ test('train from the Training view: samples, live curves, cancel, resume, then t
   await screenshot(page, 'training-06-runs-view')
   const runs = await t.service.api['runs.list']({})
   assert.equal(runs[0].notes, 'Cancelled after a few epochs and resumed.')
+  assert.equal(runs[0].config.workers, 2)
+  assert.equal((await t.service.api['runs.get']({ id: runs[0].id })).device, 'CPU (wasm, 2 workers)')
   assert.deepEqual((await t.service.api['runs.get']({ id: runs[0].id })).epochs.map((e) => e.epoch), [1, 2, 3, 4, 5, 6, 7, 8])
 
   // Delete, with a confirmation.

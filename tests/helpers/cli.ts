@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { tempDir } from './temp'
 
 export const cliEntry = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
-export const cliEnv = { ...process.env, LEAFSEG_USER_DATA: tempDir(), LEAFSEG_WASM_THREADS: '1' }
+export const cliEnv = { ...process.env, LEAFSEG_USER_DATA: tempDir() }
 
 export function leafseg(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   return leafsegWith({}, ...args)

@@ -1,8 +1,9 @@
 // The fit check before a run: the wasm heap, and on the GPU worker the largest tensor against one texture or buffer.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { checkTrainingFits, gpuTensorLimit } from '../../src/main/core/model/fit'
-import { largestTensorElements, UNET_PRESETS } from '../../src/main/core/model/unet-size'
+import os from 'node:os'
+import { checkTrainingFits, gpuTensorLimit, WASM_HEAP_LIMIT_BYTES } from '../../src/main/core/model/fit'
+import { estimateTrainingBytes, largestTensorElements, UNET_PRESETS } from '../../src/main/core/model/unet-size'
 
 test('the largest tensor of a step is the widest im2col matrix, linear in the batch', () => {
   const tiny = { inputSize: 32, baseFilters: 4, depth: 2 }
@@ -34,4 +35,17 @@ test('on WebGPU the largest tensor must fit one buffer', () => {
   assert.equal(fit.fits, largestTensorElements(seed, 8) * 4 <= 256 * 2 ** 20)
   assert.equal(fit.largestBatch, Math.floor((256 * 2 ** 20) / 4 / largestTensorElements(seed, 1)))
   assert.match(checkTrainingFits(seed, 64, 'webgpu', gpu).message!, /more than one GPU buffer \(at most 0\.3 GiB\) holds/)
+})
+
+test('with wasm workers, each worker holds the network and the activations of its share, and together they must fit the memory', () => {
+  const seed = UNET_PRESETS.seed
+  const one = checkTrainingFits(seed, 8, 'wasm')
+  assert.equal(one.fits, false, 'the Seed U-Net at batch 8 does not fit one wasm heap')
+  const four = checkTrainingFits(seed, 8, 'wasm', undefined, 4)
+  assert.equal(four.bytes, 4 * estimateTrainingBytes(seed, 2))
+  assert.equal(four.fits, four.bytes <= Math.min(4 * WASM_HEAP_LIMIT_BYTES, os.totalmem() * 0.7))
+  const two = checkTrainingFits(seed, 64, 'wasm', undefined, 2)
+  assert.equal(two.fits, false)
+  assert.match(two.message!, /^Training a 256 px U-Net with 64 base filters and depth 4 at batch size 64: each of the 2 workers needs about [\d.]+ GiB, more than the 3\.5 GiB a wasm worker can use\. A batch size of \d+ or less would fit\. More workers would each take a smaller share\.$/)
+  assert.ok(two.largestBatch >= one.largestBatch, 'two heaps hold at least the batch one does')
 })

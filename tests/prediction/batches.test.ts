@@ -17,7 +17,6 @@ const wait = (job: JobInfo) => service.requireProject().jobs.wait(job.id)
 const measure = { minLeafAreaPx: 5, pxPerMm: null }
 
 before(async () => {
-  process.env.LEAFSEG_WASM_THREADS ??= '1'
   service = new LeafsegService({ host: 'web', userDataDir: tempDir(), jobProcess: inProcessJobs, typedPathsAreChoices: true })
   const api = service.api
   await api['projects.create']({ dir: tempDir(), name: 'Batches' })

@@ -20,7 +20,6 @@ const storedParams = (jobId: number) =>
   JSON.parse((service.requireProject().project.db.prepare('SELECT params FROM jobs WHERE id = ?').get(jobId) as { params: string }).params)
 
 before(async () => {
-  process.env.LEAFSEG_WASM_THREADS ??= '1'
   service = new LeafsegService({ host: 'web', userDataDir: tempDir(), jobProcess: inProcessJobs, typedPathsAreChoices: true })
   const api = service.api
   await api['projects.create']({ dir: tempDir(), name: 'Cutouts' })

@@ -16,7 +16,7 @@ let projectDir: string
 function leafseg(...args: string[]) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', cli, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, LEAFSEG_USER_DATA: tempDir(), LEAFSEG_WASM_THREADS: '1' },
+    env: { ...process.env, LEAFSEG_USER_DATA: tempDir() },
     timeout: 120_000
   })
   return { code: result.status, stdout: result.stdout, stderr: result.stderr }
@@ -45,13 +45,16 @@ test('leafseg train prints every epoch and the run id; --resume continues it; --
   assert.match(first.stdout, /Training run (\d+) “cli run”: 9 training and 3 validation photos; 32 px, 4 base filters, depth 2/)
   assert.match(first.stdout, /epoch 1\/2 {2}train loss \d\.\d{3} acc \d\.\d{3} IoU \d\.\d{3} Dice \d\.\d{3} {2}\| {2}val loss/)
   assert.match(first.stdout, /epoch 2\/2/)
-  assert.match(first.stdout, /Backend: wasm — CPU \(wasm, one thread\)[^\n]*\n[^\n]*epoch 1\/2/, 'the backend is printed when training starts')
+  assert.match(first.stdout, /Backend: wasm — CPU \(wasm, (one thread|\d+ workers)\)[^\n]*\n[^\n]*epoch 1\/2/, 'the backend is printed when training starts')
   const runId = /Training run (\d+)/.exec(first.stdout)![1]
   assert.match(first.stdout, new RegExp(`Run ${runId} finished after 2 epochs .* Checkpoints: runs/${runId}/best, runs/${runId}/last`))
 
-  const more = leafseg('train', '--project', projectDir, '--resume', runId, '--epochs', '3', '--backend', 'wasm', '--json')
+  // Resumed on 2 worker threads: the run records them.
+  const more = leafseg('train', '--project', projectDir, '--resume', runId, '--epochs', '3', '--backend', 'wasm', '--workers', '2', '--json')
   assert.equal(more.code, 0, more.stderr)
-  const summary = JSON.parse(more.stdout) as { run: { id: number; epochsDone: number; status: string; epochs: { epoch: number }[]; config: { epochs: number } } }
+  const summary = JSON.parse(more.stdout) as { run: { id: number; epochsDone: number; status: string; device: string; epochs: { epoch: number }[]; config: { epochs: number; workers: number } } }
+  assert.equal(summary.run.config.workers, 2)
+  assert.equal(summary.run.device, 'CPU (wasm, 2 workers)')
   assert.equal(summary.run.id, Number(runId))
   assert.equal(summary.run.status, 'completed')
   assert.deepEqual(summary.run.epochs.map((e) => e.epoch), [1, 2, 3])

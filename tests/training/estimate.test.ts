@@ -29,7 +29,6 @@ const config = (extra: Partial<TrainingConfig> = {}): TrainingConfig => ({
 })
 
 before(async () => {
-  process.env.LEAFSEG_WASM_THREADS ??= '1'
   service = new LeafsegService({ host: 'web', userDataDir: tempDir(), jobProcess: inProcessJobs, typedPathsAreChoices: true })
   await service.api['projects.create']({ dir: tempDir(), name: 'Estimate' })
   const dir = tempDir()

@@ -35,7 +35,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a U-Net on a dataset (or resume a run)',
   usage:
-    'leafseg train --project P --dataset NAME [--preset fast-cpu|seed] [--epochs N] [--batch N] [--lr X] [--loss bce|dice|bce+dice] [--patience N] [--seed N] [--backend B] | --project P --resume RUN [--epochs N] [--backend B]',
+    'leafseg train --project P --dataset NAME [--preset fast-cpu|seed] [--epochs N] [--batch N] [--lr X] [--loss bce|dice|bce+dice] [--patience N] [--seed N] [--workers N] [--backend B] | --project P --resume RUN [--epochs N] [--workers N] [--backend B]',
   options: {
     project: { type: 'string' },
     dataset: { type: 'string' },
@@ -52,7 +52,8 @@ export const trainCommand: Command = {
     depth: { type: 'string' },
     'no-augment': { type: 'boolean' },
     resume: { type: 'string' },
-    backend: { type: 'string' }
+    backend: { type: 'string' },
+    workers: { type: 'string' }
   },
   help: [
     '--project P         the project folder',
@@ -66,6 +67,9 @@ export const trainCommand: Command = {
     '--seed N            random seed (weights, shuffling, augmentation)',
     '--input-size N, --filters N, --depth N   a custom network',
     '--no-augment        train without augmentation',
+    '--workers N         worker threads training on the CPU (wasm backend), each on its share of every batch',
+    '                    (default: the cores less one, at most the batch size); recorded with the run, and',
+    '                    changed by --resume RUN --workers N',
     '--name TEXT         a name for the run',
     '--resume RUN        continue run RUN from its last checkpoint',
     '--backend B         auto (default: native TensorFlow on a CUDA GPU, else native CPU, else wasm), tensorflow, wasm or cpu.',
@@ -85,7 +89,8 @@ export const trainCommand: Command = {
       learningRate: optionalNumber(values, 'lr'),
       loss: values.loss as LossName | undefined,
       patience: optionalNumber(values, 'patience'),
-      seed: optionalNumber(values, 'seed')
+      seed: optionalNumber(values, 'seed'),
+      workers: optionalNumber(values, 'workers')
     }
     const backend = cliBackend(values.backend as string | undefined)
     return withSession(json, async (cli) => {
@@ -110,7 +115,7 @@ export const trainCommand: Command = {
         await cli.open(project)
         const start = async () => {
           if (resumeId !== undefined) {
-            started = await cli.call('training.resume', { runId: resumeId, epochs, backend })
+            started = await cli.call('training.resume', { runId: resumeId, epochs, backend, workers: choices.workers })
           } else {
             const dataset = await cli.call('datasets.findByName', { name: requireString(values, 'dataset') })
             const { presets } = await cli.call('training.presets', {})

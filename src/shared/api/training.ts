@@ -34,6 +34,11 @@ export interface TrainingConfig {
   patience: number
   seed: number
   augment: AugmentSwitches
+  /**
+   * Worker threads that train on the CPU (the wasm backend), each on its share of every batch; the other
+   * backends ignore it. Absent when a run starts: the cores less one, at most the batch size (recorded so).
+   */
+  workers?: number
 }
 
 export interface TrainingPreset {
@@ -52,7 +57,7 @@ export type TrainingBackendChoice = 'auto' | 'webgpu' | 'webgl' | 'tensorflow' |
 export interface TrainingBackend {
   /** 'tensorflow' (native), 'webgpu' or 'webgl' (the desktop app's GPU worker), 'wasm' or 'cpu'. */
   backend: string
-  /** What computes, in words ('CPU (wasm, 2 threads)', 'GPU: NVIDIA …', 'GPU (WebGL2): ANGLE (…)'). */
+  /** What computes, in words ('CPU (wasm, 4 workers)', 'GPU: NVIDIA …', 'GPU (WebGL2): ANGLE (…)'). */
   device: string
   /** The GPU worker's renderer string (WEBGL_debug_renderer_info or the WebGPU adapter), when it computed. */
   renderer: string | null
@@ -221,7 +226,7 @@ export interface TrainingApi {
     initFrom?: number
   }): Promise<{ run: RunSummary; job: JobInfo<'train'> }>
   /** Continue a cancelled or interrupted run from its last checkpoint (optionally to more epochs). */
-  'training.resume'(args: { runId: number; epochs?: number; backend?: TrainingBackendChoice }): Promise<{ run: RunSummary; job: JobInfo<'train'> }>
+  'training.resume'(args: { runId: number; epochs?: number; backend?: TrainingBackendChoice; workers?: number }): Promise<{ run: RunSummary; job: JobInfo<'train'> }>
 
   'runs.list'(args: Record<string, never>): Promise<RunSummary[]>
   'runs.get'(args: { id: number }): Promise<RunDetail>

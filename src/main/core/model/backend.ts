@@ -2,11 +2,9 @@
 // training kernels, else the pure-JS cpu backend. Every ml module imports tfjs from here only, so the
 // process holds one copy of tfjs (two copies lose kernels and save handlers, tfjs #743/#1059).
 import * as tf from '@tensorflow/tfjs'
-import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
 import { createRequire } from 'node:module'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import util from 'node:util'
 import { registerWasmTrainingKernels } from './wasm-kernels'
@@ -32,12 +30,6 @@ export interface BackendOptions {
    * that folder here, because the wasm loader reads them with fs from a real path.
    */
   wasmDir?: string
-  /**
-   * Threads for the wasm backend's XNNPACK kernels (default 1). tfjs turns threads off under Node; more
-   * than 1 loads the threaded build through a shim (see enableWasmThreadsUnderNode). Decided when the wasm
-   * backend first starts in the process.
-   */
-  wasmThreads?: number
 }
 
 // Not `require`: electron-vite's ES-module shim declares its own `require` in every chunk that uses one.
@@ -103,66 +95,13 @@ async function tryTensorflow(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfj
   return null
 }
 
-/**
- * tfjs-backend-wasm 4.22 hands Emscripten its pthread worker and main script as Blobs (tfjs #3830), which
- * Node's worker_threads cannot load. While the backend starts, Blob and URL.createObjectURL are wrapped so
- * that both scripts are written to a temporary folder instead: the worker gets a file path, and its 'load'
- * message is pointed at the main script, which gets back the module-level variables the tfjs bundle's
- * factory refers to (require$$N, commonjsGlobal). Returns a function that undoes the wrapping.
- */
-function enableWasmThreadsUnderNode(threads: number): () => void {
-  const dir = mkdtempSync(join(tmpdir(), 'leafseg-wasm-threads-'))
-  const mainPath = join(dir, 'main.js')
-  const bundle = readFileSync(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm'), 'utf8')
-  const prelude =
-    [...bundle.matchAll(/^var (require\$\$\d+) = require\('([a-z_]+)'\);$/gm)].map((m) => `var ${m[1]} = require('${m[2]}');`).join('\n') +
-    '\nvar commonjsGlobal = globalThis;\n'
-  const OriginalBlob = globalThis.Blob
-  const originalCreateObjectURL = URL.createObjectURL
-  class ScriptBlob extends OriginalBlob {
-    readonly source: string
-    constructor(parts: unknown[], options?: ConstructorParameters<typeof Blob>[1]) {
-      super(parts as ConstructorParameters<typeof Blob>[0], options)
-      this.source = parts.map(String).join('')
-      if (this.source.startsWith('var WasmBackendModuleThreadedSimd')) writeFileSync(mainPath, prelude + this.source)
-    }
-  }
-  globalThis.Blob = ScriptBlob as typeof Blob
-  URL.createObjectURL = (blob: Blob) => {
-    if (!(blob instanceof ScriptBlob)) return originalCreateObjectURL(blob)
-    const workerPath = join(dir, 'worker.js')
-    const redirect = `\n;{const onmessage = self.onmessage; self.onmessage = (e) => { if (e.data && e.data.cmd === 'load') e.data.urlOrBlob = ${JSON.stringify(mainPath)}; return onmessage(e) }}\n`
-    writeFileSync(workerPath, blob.source + redirect)
-    return workerPath
-  }
-  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true)
-  setThreadsCount(threads)
-  return () => {
-    globalThis.Blob = OriginalBlob
-    URL.createObjectURL = originalCreateObjectURL
-  }
-}
-
-let wasmThreadsInUse = 1
-
-async function useWasm(wasmDir: string, threads: number): Promise<string | null> {
+// One thread per wasm instance: more cores train through worker threads, each with its own instance
+// (worker-pool.ts). tfjs's threaded wasm build (XNNPACK threads) was tried and dropped: on 2 cores it made a
+// Fast CPU step no faster, and its CPU time equalled its wall time (the second core stayed idle).
+async function useWasm(wasmDir: string): Promise<string | null> {
   try {
     setWasmPaths(wasmDir.endsWith('/') ? wasmDir : `${wasmDir}/`)
-    const alreadyStarted = tf.engine().registry.wasm != null
-    const restore = threads > 1 && !alreadyStarted ? enableWasmThreadsUnderNode(threads) : null
-    let started: boolean
-    try {
-      started = await tf.setBackend('wasm')
-    } finally {
-      restore?.()
-    }
-    if (!started && restore) {
-      // The threaded build did not start: retry with the single-threaded one.
-      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false)
-      started = await tf.setBackend('wasm')
-    }
-    if (!started) return 'the wasm backend failed to start'
-    if (!alreadyStarted) wasmThreadsInUse = restore && tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? threads : 1
+    if (!(await tf.setBackend('wasm'))) return 'the wasm backend failed to start'
     registerWasmTrainingKernels()
     return null
   } catch (err) {
@@ -199,11 +138,8 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
     if (force) throw new Error(`The TensorFlow backend is not available: ${reasons.join('; ')}`)
   }
   if (!force || force === 'wasm') {
-    const failure = await useWasm(options.wasmDir ?? defaultWasmDir(), options.wasmThreads ?? 1)
-    if (!failure) {
-      const threads = wasmThreadsInUse
-      return done({ backend: 'wasm', device: `CPU (wasm, ${threads === 1 ? 'one thread' : `${threads} threads`})`, reason: reasons.join('; ') || undefined })
-    }
+    const failure = await useWasm(options.wasmDir ?? defaultWasmDir())
+    if (!failure) return done({ backend: 'wasm', device: 'CPU (wasm, one thread)', reason: reasons.join('; ') || undefined })
     reasons.push(failure)
     if (force) throw new Error(`The wasm backend is not available: ${failure}`)
   }

@@ -99,11 +99,26 @@ export class TfjsEngine implements TrainingEngine {
     return { model: this.model, optimizer: this.optimizer }
   }
 
+  /** Values of the network's output for one image (its height × width × channels). */
+  outputValuesPerImage(): number {
+    return this.built().model.outputs[0].shape.slice(1).reduce((a: number, b) => a * (b ?? 1), 1)
+  }
+
+  /** Values of the trainable variables, all together. */
+  parameterCount(): number {
+    return this.built().model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0)
+  }
+
   private tensors(x: Float32Array, y: Float32Array | null, n: number): { x: tf.Tensor4D; y: tf.Tensor4D | null } {
     const s = this.inputSize
     if (x.length !== n * s * s * 3) throw new Error(`Expected ${n} images of ${s}×${s}×3 (${n * s * s * 3} values), got ${x.length} values.`)
-    if (y && y.length !== n * s * s) throw new Error(`Expected ${n} masks of ${s}×${s} (${n * s * s} values), got ${y.length} values.`)
-    return { x: tf.tensor4d(x, [n, s, s, 3]), y: y && tf.tensor4d(y, [n, s, s, 1]) }
+    return { x: tf.tensor4d(x, [n, s, s, 3]), y: y && this.targets(y, n) }
+  }
+
+  private targets(y: Float32Array, n: number): tf.Tensor4D {
+    const s = this.inputSize
+    if (y.length !== n * s * s) throw new Error(`Expected ${n} masks of ${s}×${s} (${n * s * s} values), got ${y.length} values.`)
+    return tf.tensor4d(y, [n, s, s, 1])
   }
 
   async trainStep(xData: Float32Array, yData: Float32Array, n: number): Promise<StepResult> {
@@ -164,6 +179,85 @@ export class TfjsEngine implements TrainingEngine {
       return (await p.data()) as Float32Array
     } finally {
       tf.dispose([x, p])
+    }
+  }
+
+  /**
+   * One worker's share of a data-parallel call (worker-pool.ts). The worker holds images offset..offset+n-1
+   * of a batch of `total` and the targets of the whole batch. `share.gather` puts this worker's outputs in
+   * their place and returns every worker's (a barrier): the loss and its gradient with respect to the outputs
+   * are then those of the whole batch, whatever the loss (a pooled Dice is not a mean over images), and the
+   * variables' gradient of sum(outputs ⊙ that gradient) over this share is exactly this share's part of the
+   * whole batch's gradient. `share.reduce` adds the shares' gradients in worker order (the same sum in every
+   * worker). 'train' then applies one Adam step, the same in every worker, so their weights stay identical.
+   * Returns the whole batch's loss and counts ('evaluate', 'train'), the summed gradients ('gradients').
+   */
+  shardStep(
+    mode: 'evaluate' | 'train' | 'gradients',
+    xData: Float32Array,
+    yAll: Float32Array,
+    n: number,
+    offset: number,
+    total: number,
+    share: { gather(mine: Float32Array): Float32Array; reduce(grads: Float32Array): Float32Array }
+  ): { result: StepResult; gradients?: Float32Array } {
+    const { model, optimizer } = this.built()
+    const outputShape = [total, ...model.outputs[0].shape.slice(1).map((d) => d ?? 1)]
+    let result: StepResult = { loss: 0, counts: [0, 0, 0, 0] }
+    // The whole batch's loss, counts and d(loss)/d(outputs) from every worker's outputs.
+    const wholeBatch = (outputs: Float32Array): tf.Tensor => {
+      const y = this.targets(yAll, total)
+      const p = tf.tensor(outputs, outputShape)
+      try {
+        const { value, grad } = tf.valueAndGrad((q: tf.Tensor) => this.loss(y, q))(p)
+        const counts = confusionCounts(y, p)
+        result = { loss: value.dataSync()[0], counts: Array.from(counts.dataSync()) as StepResult['counts'] }
+        tf.dispose([value, counts])
+        return grad
+      } finally {
+        tf.dispose([y, p])
+      }
+    }
+    const x = n > 0 ? this.tensors(xData, null, n).x : null
+    try {
+      if (mode === 'evaluate') {
+        const p = x && tf.tidy(() => model.predict(x) as tf.Tensor)
+        const mine = p ? (p.dataSync() as Float32Array) : new Float32Array(0)
+        p?.dispose()
+        tf.dispose(wholeBatch(share.gather(mine)))
+        return { result }
+      }
+      const variables = model.trainableWeights.map((w) => w.read() as tf.Variable)
+      let packed: Float32Array = new Float32Array(this.parameterCount())
+      if (x) {
+        const { value, grads } = tf.variableGrads(() => {
+          const p = model.apply(x, { training: true }) as tf.Tensor
+          const g = wholeBatch(share.gather(p.dataSync() as Float32Array))
+          return p.mul(g.slice(offset, n)).sum() as tf.Scalar
+        }, variables)
+        let at = 0
+        for (const v of variables) {
+          packed.set(grads[v.name].dataSync(), at)
+          at += v.size
+        }
+        tf.dispose([value, ...Object.values(grads)])
+      } else share.gather(new Float32Array(0))
+      packed = share.reduce(packed)
+      if (mode === 'gradients') return { result, gradients: packed }
+      let at = 0
+      const named = variables.map((v) => {
+        const tensor = tf.tensor(packed.subarray(at, at + v.size), v.shape)
+        at += v.size
+        return { name: v.name, tensor }
+      })
+      try {
+        optimizer.applyGradients(named) // Adam matches moments to variables by position: the layers' order, as in trainStep
+      } finally {
+        tf.dispose(named.map((w) => w.tensor))
+      }
+      return { result }
+    } finally {
+      x?.dispose()
     }
   }
 

@@ -34,8 +34,12 @@ function largestBatchWhere(fits: (batch: number) => boolean): number {
   return batch
 }
 
-/** Whether training fits the backend's memory; on the GPU worker, whether each tensor fits one texture or buffer. */
-export function checkTrainingFits(config: UnetConfig, batchSize: number, backend: FitBackend, gpu?: GpuLimits): FitCheck {
+/**
+ * Whether training fits the backend's memory; on the GPU worker, whether each tensor fits one texture or buffer.
+ * With `workers` wasm workers (worker-pool.ts), each holds a copy of the network and the activations of its share
+ * of the batch in its own wasm heap, and all of them together must fit the machine's memory.
+ */
+export function checkTrainingFits(config: UnetConfig, batchSize: number, backend: FitBackend, gpu?: GpuLimits, workers = 1): FitCheck {
   const bytes = estimateTrainingBytes(config, batchSize)
   const network = `a ${config.inputSize} px U-Net with ${config.baseFilters} base filters and depth ${config.depth}`
   const gib = (b: number) => (b / 2 ** 30).toFixed(1)
@@ -55,6 +59,20 @@ export function checkTrainingFits(config: UnetConfig, batchSize: number, backend
       largestBatch,
       message: fits ? undefined : `Training ${network} at batch size ${batchSize} needs a tensor of ${largest.toLocaleString('en-US')} values, more than ${what} holds. ${advice(largestBatch)}`
     }
+  }
+  if (backend === 'wasm' && workers > 1) {
+    const perWorker = (batch: number) => estimateTrainingBytes(config, Math.ceil(batch / workers))
+    const fitsBatch = (batch: number) => perWorker(batch) <= WASM_HEAP_LIMIT_BYTES && workers * perWorker(batch) <= os.totalmem() * 0.7
+    const largestBatch = largestBatchWhere(fitsBatch)
+    const fits = fitsBatch(batchSize)
+    const total = workers * perWorker(batchSize)
+    const limitBytes = Math.min(workers * WASM_HEAP_LIMIT_BYTES, os.totalmem() * 0.7)
+    const why =
+      perWorker(batchSize) > WASM_HEAP_LIMIT_BYTES
+        ? `each of the ${workers} workers needs about ${gib(perWorker(batchSize))} GiB, more than the ${gib(WASM_HEAP_LIMIT_BYTES)} GiB a wasm worker can use. ${advice(largestBatch)} More workers would each take a smaller share.`
+        : `its ${workers} workers need about ${gib(total)} GiB together, more than the ${gib(os.totalmem() * 0.7)} GiB of this machine's memory training may use. ${advice(largestBatch)} Fewer workers need less together.`
+    const message = fits ? undefined : `Training ${network} at batch size ${batchSize}: ${why}`
+    return { fits, bytes: total, limitBytes, largestBatch, message }
   }
   const limitBytes = backend === 'wasm' ? WASM_HEAP_LIMIT_BYTES : os.totalmem() * 0.7
   const largestBatch = largestBatchWhere((b) => estimateTrainingBytes(config, b) <= limitBytes)

@@ -13,7 +13,7 @@ const require = createRequire(import.meta.url)
 export interface InferenceModel {
   inputSize: number
   meta: ModelMeta | null
-  /** What predicts, in words: 'onnxruntime (CPU, 16 threads)', 'tfjs (wasm, 4 threads)'. */
+  /** What predicts, in words: 'onnxruntime (CPU, 16 threads)', 'tfjs (CPU (wasm, 4 workers))'. */
   engine: string
   /** rgbTiles: n × inputSize² × 3 floats in 0..1 (RGB, row-major) -> n × inputSize² leaf probabilities. */
   predictBatch(rgbTiles: Float32Array, n: number): Float32Array | Promise<Float32Array>

@@ -3,6 +3,10 @@
 import type { Raster } from '../imaging/raster'
 import { openEngine, type BackendChoice, type EngineInfo } from './engine-choice'
 import { loadModelMeta, readCheckpoint, type ModelMeta } from './model-io'
+import { defaultWorkers } from './worker-pool'
+
+/** Tiles or photos a prediction hands the engine at once (tiling.ts's batch), spread over the wasm workers. */
+const PREDICTION_BATCH = 8
 
 /** A saved model loaded on an engine. */
 export interface LoadedModel {
@@ -25,11 +29,14 @@ export interface LoadedModel {
   dispose(): void
 }
 
-/** Load the model in modelDir (model.json + weights.bin) on the engine `backend` picks (default: the best). */
+/**
+ * Load the model in modelDir (model.json + weights.bin) on the engine `backend` picks (default: the best). On
+ * wasm, each batch of tiles is spread over worker threads (the cores less one, which reads the photos).
+ */
 export async function loadModel(modelDir: string, backend: BackendChoice = 'auto'): Promise<LoadedModel> {
   const checkpoint = await readCheckpoint(modelDir)
   const meta = await loadModelMeta(modelDir)
-  const opened = await openEngine(backend)
+  const opened = await openEngine(backend, { workers: defaultWorkers(PREDICTION_BATCH) })
   let inputSize: number
   try {
     ;({ inputSize } = await opened.engine.build({ network: { kind: 'topology', topology: checkpoint.topology }, weights: checkpoint.weights, loss: 'bce', learningRate: 0 }))

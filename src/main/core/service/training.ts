@@ -9,7 +9,7 @@ import { ApiError } from '../../../shared/errors'
 import { getDataset, getPhoto, previewPhotoId } from '../datasets/records'
 import { augmentedPreviews } from '../training/data'
 import type { Raster } from '../imaging/raster'
-import { augmentOptions, networkProblem, presetConfig, TRAINING_PRESETS } from '../training/config'
+import { augmentOptions, defaultWorkers, networkProblem, presetConfig, TRAINING_PRESETS } from '../training/config'
 import { expectedBackend } from '../training/backend-info'
 import * as runs from '../training/records'
 import type { TrainJobParams } from '../../../shared/api/training'
@@ -40,7 +40,8 @@ const config: z.ZodType<TrainingConfig> = z
     loss: z.enum(['bce', 'dice', 'bce+dice']),
     patience: whole(b.patience),
     seed,
-    augment
+    augment,
+    workers: whole(b.workers).optional()
   })
   .strict()
   // The one check of a run's configuration beyond its bounds: the network's shape must fit together.
@@ -58,7 +59,7 @@ export const trainingSchemas: Schemas<K> = {
   'training.previews': z.object({ datasetId: id, photoId: id.optional(), inputSize, augment, seed: seed.optional() }).strict(),
   'training.estimate': z.object({ datasetId: id, config, backend: backendChoice.optional() }).strict(),
   'training.start': z.object({ datasetId: id, name: z.string().trim().max(200).optional(), config, backend: backendChoice.optional(), initFrom: id.optional() }).strict(),
-  'training.resume': z.object({ runId: id, epochs: epochs.optional(), backend: backendChoice.optional() }).strict(),
+  'training.resume': z.object({ runId: id, epochs: epochs.optional(), backend: backendChoice.optional(), workers: whole(b.workers).optional() }).strict(),
   'runs.list': none,
   'runs.get': z.object({ id }).strict(),
   'runs.findByName': z.object({ name: z.string().trim().min(1).max(200) }).strict(),
@@ -85,7 +86,8 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
     const gpu = onGpu ? runs.lastGpuWorker(db()) : null
     // The GPU worker's limits are not known until a run met it: the job checks them when it starts.
     if (onGpu && !gpu) return { fits: true, bytes: 0, limitBytes: 0, largestBatch: 0, backend, message: null }
-    const fit = gpu ? checkTrainingFits(c, c.batchSize, gpu.backend, gpu) : checkTrainingFits(c, c.batchSize, backend === 'tensorflow' || backend === 'cpu' ? backend : 'wasm')
+    const workers = Math.min(c.workers ?? defaultWorkers(c.batchSize), c.batchSize)
+    const fit = gpu ? checkTrainingFits(c, c.batchSize, gpu.backend, gpu) : checkTrainingFits(c, c.batchSize, backend === 'tensorflow' || backend === 'cpu' ? backend : 'wasm', undefined, workers)
     return { fits: fit.fits, bytes: fit.bytes, limitBytes: fit.limitBytes, largestBatch: fit.largestBatch, backend, message: fit.message ?? null }
   }
 
@@ -111,7 +113,8 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
 
   return {
     async 'training.presets'() {
-      return { presets: structuredClone(TRAINING_PRESETS), defaults: presetConfig('fast-cpu') }
+      const defaults = presetConfig('fast-cpu')
+      return { presets: structuredClone(TRAINING_PRESETS), defaults: { ...defaults, workers: defaultWorkers(defaults.batchSize) } }
     },
     async 'training.backend'() {
       return expectedBackend(db())
@@ -149,7 +152,9 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
       const params = { config, backend: backend ?? 'auto', trainPhotos: train, valPhotos: val }
       return open().jobs.start('estimate-training', `Time a training step (batch ${config.batchSize}, ${config.inputSize} px)`, params)
     },
-    async 'training.start'({ datasetId, name, config, backend, initFrom }) {
+    async 'training.start'({ datasetId, name, config: asked, backend, initFrom }) {
+      // The run records how many workers it trains with, the default included.
+      const config = { ...asked, workers: Math.min(asked.workers ?? defaultWorkers(asked.batchSize), asked.batchSize) }
       const from = initFrom === undefined ? undefined : fineTuneSource(initFrom, config)
       const fit = checkFit(config, backend)
       if (!fit.fits) throw new ApiError('bad_input', fit.message!)
@@ -157,7 +162,7 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
       if (from) runs.updateRun(db(), run.id, { notes: `Fine-tuned from run ${from.run.id} (“${from.run.name}”), its best checkpoint.` })
       return startJob(run.id, false, backend, from)
     },
-    async 'training.resume'({ runId, epochs, backend }) {
+    async 'training.resume'({ runId, epochs, backend, workers }) {
       const run = runs.getRun(db(), runId)
       if (run.status === 'running') throw new ApiError('conflict', `“${run.name}” is still training.`)
       if (epochs !== undefined) {
@@ -166,6 +171,7 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
       } else if (!run.canResume) {
         throw new ApiError('conflict', `“${run.name}” has nothing to resume: it ${run.status === 'completed' ? 'finished' : 'ran'} all ${run.config.epochs} epochs. Ask for more epochs to continue it.`)
       }
+      if (workers !== undefined) runs.setRunWorkers(db(), runId, workers)
       return startJob(runId, true, backend)
     },
     async 'runs.list'() {

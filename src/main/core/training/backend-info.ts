@@ -4,7 +4,6 @@
 import { createRequire } from 'node:module'
 import type { TrainingBackend } from '../../../shared/api/training'
 import type { Db } from '../store/database'
-import { wasmThreads } from '../model/threads'
 import { lastRunBackend } from './records'
 
 // Not `require`: electron-vite's ES-module shim declares its own `require` in every chunk that uses one.
@@ -26,10 +25,9 @@ export function expectedBackend(db: Db): TrainingBackend {
     return { backend: 'tensorflow', device: 'GPU if TensorFlow finds CUDA 11.2 and cuDNN 8.1, else CPU (checked when training starts)', reason: null, renderer: null, measured: false }
   if (installed('@tensorflow/tfjs-node'))
     return { backend: 'tensorflow', device: 'CPU (TensorFlow)', reason: '@tensorflow/tfjs-node-gpu is not installed, so no GPU is used.', renderer: null, measured: false }
-  const threads = wasmThreads()
   return {
     backend: 'wasm',
-    device: `CPU (wasm, ${threads === 1 ? 'one thread' : `${threads} threads`})`,
+    device: 'CPU (wasm, on the workers set for the run)',
     reason:
       'Native TensorFlow (@tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node) is not installed: its install downloads libtensorflow, which needs internet access. Install it to train on a GPU, or train in the desktop app, whose GPU worker uses the GPU through WebGL2/WebGPU.',
     renderer: null,

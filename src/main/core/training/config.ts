@@ -2,6 +2,7 @@
 // No tfjs here: the service imports this in the main process.
 import type { AugmentSwitches, PresetName, TrainingConfig, TrainingPreset } from '../../../shared/api/training'
 import { DEFAULT_AUGMENT, type AugmentOptions } from './data'
+export { defaultWorkers } from '../model/worker-pool'
 
 export const ALL_AUGMENTATIONS: AugmentSwitches = { flips: true, rotate90: true, rotate: true, scale: true, color: true, blur: true, noise: true }
 

@@ -9,8 +9,7 @@ import { ApiError } from '../../../shared/errors'
 import type { EstimateJobParams, RunEpoch, RunEstimate, TrainingProgress, TrainJobParams, TrainJobResult } from '../../../shared/api/training'
 import type { JobContext } from '../jobs/context'
 import type { Project } from '../project'
-import { augmentOptions } from './config'
-import { wasmThreads } from '../model/threads'
+import { augmentOptions, defaultWorkers } from './config'
 import { currentMasks, finishRun, getRun, recordEpoch, runSnapshot, setRunBackend, truncateEpochs } from './records'
 import { tempPathFor } from '../store/temp'
 
@@ -68,13 +67,15 @@ export async function trainJob(params: TrainJobParams, ctx: JobContext<'train'>)
     const { openEngine } = await import('../model/engine-choice')
     const { checkTrainingFits } = await import('../model/fit')
     const { trainUnet } = await import('./train')
-    const opened = await openEngine(params.backend ?? 'auto', { wasmThreads: wasmThreads() })
+    // On wasm, this many worker threads share every batch (a run from before they existed: the default).
+    const workers = Math.min(config.workers ?? defaultWorkers(config.batchSize), config.batchSize)
+    const opened = await openEngine(params.backend ?? 'auto', { workers })
     closeEngine = opened.close
     const backend = opened.info
     // The ML core's reason carries module resolution details; people need the package names.
     setRunBackend(db, run.id, { ...backend, reason: backend.reason?.replace(/ \(Cannot find package [^)]*\)/g, '') })
     ctx.progress(0, 0, `Training on ${backend.backend}…`) // clients that show the backend learn it now, not after a batch
-    const fit = checkTrainingFits(config, config.batchSize, backend.backend, backend.gpu)
+    const fit = checkTrainingFits(config, config.batchSize, backend.backend, backend.gpu, backend.workers)
     if (!fit.fits) throw new ApiError('bad_input', fit.message!)
 
     if (params.resume) {
@@ -145,7 +146,8 @@ export async function estimateTrainingJob(params: EstimateJobParams, ctx: JobCon
   const c = params.config
   ctx.progress(0, 4, 'Starting the training backend…')
   const { openEngine } = await import('../model/engine-choice')
-  const opened = await openEngine(params.backend, { wasmThreads: wasmThreads() })
+  // Timed on as many workers as the run would train with.
+  const opened = await openEngine(params.backend, { workers: Math.min(c.workers ?? defaultWorkers(c.batchSize), c.batchSize) })
   try {
     await opened.engine.build({ network: { kind: 'unet', size: { inputSize: c.inputSize, baseFilters: c.baseFilters, depth: c.depth }, seed: c.seed }, loss: c.loss, learningRate: c.learningRate })
     const n = c.batchSize

@@ -211,6 +211,12 @@ export function setRunEpochs(db: Db, runId: number, epochs: number): void {
   db.prepare('UPDATE runs SET config = ? WHERE id = ?').run(JSON.stringify({ ...run.config, epochs }), runId)
 }
 
+/** A resumed run may train with another number of CPU workers (the maths is the same, to summation order). */
+export function setRunWorkers(db: Db, runId: number, workers: number): void {
+  const run = getRun(db, runId)
+  db.prepare('UPDATE runs SET config = ? WHERE id = ?').run(JSON.stringify({ ...run.config, workers: Math.min(workers, run.config.batchSize) }), runId)
+}
+
 /** Record an epoch (again, when a resume replays one that was saved but not recorded) and the checkpoints it left. */
 export function recordEpoch(db: Db, runId: number, e: RunEpoch, models: { best: string; last: string }): void {
   db.transaction(() => {

@@ -12,6 +12,7 @@ import { checkTrainingFits } from '../model/fit'
 import type { TrainingEngine } from '../model/engine'
 import { openEngine, type EngineInfo, type OpenEngine } from '../model/engine-choice'
 import { GpuWorkerError } from '../model/remote-engine'
+import { TrainingWorkerError } from '../model/worker-pool'
 import { exists, readableFolder, readCheckpoint, readOptimizerState, replaceFolder, writeCheckpoint, writeOptimizerState, type ModelMeta } from '../model/model-io'
 
 export type Metrics = RunMetrics
@@ -127,8 +128,9 @@ async function evaluate(engine: TrainingEngine, samples: Sample[], o: TrainOptio
  * (with a smaller batch, or on the CPU).
  */
 function engineFailure(err: unknown, where: string, o: TrainOptions, backend: EngineInfo, lastEpoch: number): unknown {
-  if (!(err instanceof GpuWorkerError)) return err
   const kept = lastEpoch > 0 ? `its checkpoint of epoch ${lastEpoch} is kept` : 'no epoch had finished, so there is no checkpoint yet'
+  if (err instanceof TrainingWorkerError) return new Error(`${err.message} (at ${where}). The run stopped and ${kept}: resume it, with fewer workers if it happens again.`)
+  if (!(err instanceof GpuWorkerError)) return err
   const onCpu = 'resume it on the CPU (backend wasm) if it happens again'
   if (err.failure.kind === 'out-of-memory' && o.batchSize === 1)
     return new Error(`The GPU ran out of memory at ${where} with a batch of one image. The run stopped and ${kept}: resume it on the CPU (backend wasm). (${err.message})`)
@@ -170,7 +172,7 @@ export async function trainUnet(o: TrainOptions): Promise<TrainResult> {
 }
 
 async function trainOn({ engine, info: backend }: OpenEngine, o: TrainOptions): Promise<TrainResult> {
-  const fit = checkTrainingFits(o.model, o.batchSize, backend.backend, backend.gpu)
+  const fit = checkTrainingFits(o.model, o.batchSize, backend.backend, backend.gpu, backend.workers)
   if (!fit.fits) throw new Error(fit.message)
 
   const lossName = o.loss ?? 'bce+dice'
