@@ -34,6 +34,11 @@ export interface TrainingConfig {
   patience: number
   seed: number
   augment: AugmentSwitches
+  /**
+   * Separate leaves: the network also learns the band where two leaves touch, and its masks are split into leaves
+   * (needs masks that tell leaves apart). Absent or false: one leaf/background mask.
+   */
+  instances?: boolean
 }
 
 export interface TrainingPreset {

@@ -70,7 +70,7 @@ export const evaluationSchemas: Schemas<K> = {
   'measurements.labelled': z.object({ datasetId: id, file: filePath, measure }).strict()
 }
 
-const configKeys: (keyof TrainingConfig)[] = ['preset', 'inputSize', 'baseFilters', 'depth', 'batchSize', 'epochs', 'learningRate', 'loss', 'patience', 'seed', 'augment']
+const configKeys: (keyof TrainingConfig)[] = ['preset', 'inputSize', 'baseFilters', 'depth', 'batchSize', 'epochs', 'learningRate', 'loss', 'patience', 'seed', 'augment', 'instances']
 
 export function evaluationMethods(s: LeafsegService): Methods<K> {
   const db = () => s.requireProject().project.db

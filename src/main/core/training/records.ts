@@ -177,11 +177,11 @@ export function createRun(db: Db, datasetId: number, name: string | undefined, c
 }
 
 /** Where a snapshot's masks are copied from: the dataset's current masks, which must still be the frozen ones. */
-export function currentMasks(db: Db, runId: number): Map<number, { file: string; hash: string }> {
+export function currentMasks(db: Db, runId: number): Map<number, { file: string; hash: string; instancesFile: string | null }> {
   const rows = db
-    .prepare('SELECT m.photo_id, m.file, m.hash FROM run_photos r JOIN masks m ON m.photo_id = r.photo_id WHERE r.run_id = ?')
-    .all(runId) as { photo_id: number; file: string; hash: string }[]
-  return new Map(rows.map((r) => [r.photo_id, { file: r.file, hash: r.hash }]))
+    .prepare('SELECT m.photo_id, m.file, m.hash, m.instances_file FROM run_photos r JOIN masks m ON m.photo_id = r.photo_id WHERE r.run_id = ?')
+    .all(runId) as { photo_id: number; file: string; hash: string; instances_file: string | null }[]
+  return new Map(rows.map((r) => [r.photo_id, { file: r.file, hash: r.hash, instancesFile: r.instances_file }]))
 }
 
 export function setRunJob(db: Db, runId: number, jobId: number): void {
