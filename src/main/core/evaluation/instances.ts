@@ -10,16 +10,9 @@
 // The scripts give a best Dice of 0 to a label image without leaves; here two images without leaves agree
 // perfectly (SBD and FBD 1), and one without leaves against one with leaves scores 0.
 
-export interface InstanceScores {
-  /** Symmetric best Dice, 0..1. */
-  sbd: number
-  /** Predicted leaves minus true leaves. */
-  dic: number
-  /** Foreground-background Dice, 0..1. */
-  fbd: number
-  predicted: number
-  truth: number
-}
+import type { InstanceScores, InstanceSummary } from '../../../shared/api/evaluation'
+
+export type { InstanceScores, InstanceSummary }
 
 /** Leaf label per pixel (0 = background), any numbering. */
 type Labels = ArrayLike<number>
@@ -77,15 +70,6 @@ export function instanceScores(predicted: Labels, truth: Labels): InstanceScores
   for (const v of areaB.values()) foregroundTruth += v
   const fbd = foregroundPredicted + foregroundTruth === 0 ? 1 : (2 * foregroundBoth) / (foregroundPredicted + foregroundTruth)
   return { sbd, dic: areaA.size - areaB.size, fbd, predicted: areaA.size, truth: areaB.size }
-}
-
-export interface InstanceSummary {
-  /** Means over photos, as the CVPPP challenge reports them. */
-  sbd: number
-  dic: number
-  absDic: number
-  fbd: number
-  photos: number
 }
 
 export function summariseInstances(list: InstanceScores[]): InstanceSummary | null {

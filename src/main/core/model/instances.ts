@@ -5,6 +5,7 @@
 // climbing the band between two leaves. Leaf pixels no seed reaches (a blob with no seed) become leaves of
 // their own when they are large enough. Pure TypeScript: no tfjs, no OpenCV.
 import { isPredictedLeaf } from '../evaluation/metrics'
+import type { ProbabilityMap } from './tiling'
 
 export interface LeafInstances {
   width: number
@@ -76,6 +77,11 @@ export function separateLeaves(leaf: Float32Array, band: Float32Array, width: nu
     if (id !== undefined) ids[i] = id
   }
   return { width, height, ids, count }
+}
+
+/** The leaf ids of a prediction at `threshold`, from a network that separates leaves; undefined for any other. */
+export function predictedLeaves(map: ProbabilityMap, threshold: number): Uint16Array | undefined {
+  return map.band && separateLeaves(map.data, map.band, map.width, map.height, { threshold }).ids
 }
 
 /** The connected pieces (4-neighbours) of the pixels where `inside` holds: a label per pixel (0 outside) and each piece's size. */

@@ -174,7 +174,7 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
       const batch = getBatch(db(), batchId)
       const photos = batchTraits(db(), batchId).map((p) => ({ photo: p.name, leaves: p.leaves, scalePxPerMm: batch.pxPerMm }))
       const leavesFile = leavesCsvPath(target)
-      await writeLeavesCsv(leavesFile, photos)
+      await writeLeavesCsv(leavesFile, photos, batch.separatesLeaves)
       return { file: target, rows: rows.length, leavesFile, leaves: photos.reduce((n, p) => n + p.leaves.length, 0) }
     },
     async 'predictions.measurements'({ batchId }) {

@@ -299,6 +299,16 @@ export const migrations: Migration[] = [
         ALTER TABLE masks ADD COLUMN uncertainty REAL;
       `)
     }
+  },
+  {
+    version: 13,
+    name: "an evaluation of a run that separates leaves keeps each photo's leaf measures (SBD, DiC, FBD)",
+    up(db) {
+      db.exec(`
+        -- JSON {sbd, dic, fbd, predicted, truth} at threshold 0.5; null for binary runs and photos without leaf instances
+        ALTER TABLE evaluation_photos ADD COLUMN instances TEXT;
+      `)
+    }
   }
 ]
 

@@ -11,11 +11,8 @@ import type { JobContext } from '../jobs/context'
 import type { Project } from '../project'
 import { augmentOptions } from './config'
 import { wasmThreads } from '../model/threads'
-import { currentMasks, finishRun, getRun, recordEpoch, runSnapshot, setRunBackend, truncateEpochs } from './records'
+import { currentMasks, finishRun, getRun, recordEpoch, runSnapshot, setRunBackend, snapshotInstancesFile, truncateEpochs } from './records'
 import { tempPathFor } from '../store/temp'
-
-/** The run's copy of a snapshot mask's leaf instances, beside its copy of the mask. */
-const instancesCopy = (maskFile: string) => maskFile.replace(/\.png$/, '.instances.png')
 
 /**
  * Copy the dataset's masks into the run (with their leaf instances for a run that separates leaves), checking
@@ -38,7 +35,7 @@ async function freezeMasks(project: Project, runId: number, instances: boolean, 
     if (!mask || mask.hash !== photo.maskHash)
       throw new ApiError('conflict', `The mask of ${photo.name} changed or was removed after run ${runId} was started; start a new run.`)
     // The instances first: a mask copy without them would read as a mask that has none.
-    if (instances && mask.instancesFile) await copy(mask.instancesFile, join(project.dir, instancesCopy(photo.maskFile)))
+    if (instances && mask.instancesFile) await copy(mask.instancesFile, join(project.dir, snapshotInstancesFile(photo.maskFile)))
     await copy(mask.file, target)
   }
 }
@@ -74,7 +71,7 @@ export async function trainJob(params: TrainJobParams, ctx: JobContext<'train'>)
       snapshot
         .filter((p) => p.split === split)
         .map((p) => {
-          const instancesPath = join(project.dir, instancesCopy(p.maskFile))
+          const instancesPath = join(project.dir, snapshotInstancesFile(p.maskFile))
           return { id: String(p.photoId), imagePath: join(project.dir, p.photoFile), maskPath: join(project.dir, p.maskFile), instancesPath: instances && existsSync(instancesPath) ? instancesPath : undefined }
         })
     const train = samples('train')

@@ -133,6 +133,9 @@ export function getRunDetail(db: Db, id: number): RunDetail {
 /** The mask a snapshot keeps for a photo: the run's own copy, so re-imported masks cannot change it. */
 export const snapshotMaskFile = (runId: number, photoId: number) => `runs/${runId}/masks/${photoId}.png`
 
+/** Beside it, the run's copy of the mask's leaf instances (a run that separates leaves copies them, when the mask has them). */
+export const snapshotInstancesFile = (maskFile: string) => maskFile.replace(/\.png$/, '.instances.png')
+
 /**
  * Create a run with its dataset snapshot: every photo of the train and validation splits that has a
  * mask. Refuses, with what to do, a dataset that cannot train.
