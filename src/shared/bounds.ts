@@ -51,3 +51,6 @@ export const assistBounds = {
   maxClicks: 1000,
   maxRleCounts: 20_000_000
 }
+
+/** Leaves one photo's instances can hold: the stored instance image is 8-bit (0 = background). */
+export const maxLeavesPerPhoto = 255

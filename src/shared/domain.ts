@@ -87,6 +87,8 @@ export interface PhotoSummary {
   height: number
   split: Split | null
   hasMask: boolean
+  /** Leaves in the mask's instances; null when the photo has no mask or its mask has no instances. */
+  leaves: number | null
   /** Project-relative path of the thumbnail (turn it into a URL with the client's fileUrl). */
   thumbnail: string
   importedAt: string
@@ -101,8 +103,13 @@ export interface PhotoDetail extends PhotoSummary {
   sourcePath: string | null
   mask: {
     file: string
-    /** Colour instance labels kept from the source, when there were any. */
+    /**
+     * Project-relative path of the leaf instances, when the mask has them: a one-channel 8-bit PNG, 0 = background,
+     * 1..leaves = each leaf (see core/datasets/instances.ts).
+     */
     instancesFile: string | null
+    /** Leaves in instancesFile; null without one. */
+    leaves: number | null
     source: MaskSource
     madeBy: MaskMadeBy
     /** The run whose prediction made it (pre-labelling): the model assist can start from that prediction. */

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { normaliseMask, writeMask } from '../../src/main/core/datasets/masks'
+import { readInstanceFile } from '../../src/main/core/datasets/instances'
 import { DatasetError } from '../../src/main/core/datasets/errors'
 import { readRaster } from '../../src/main/core/imaging/raster'
 import { gray16Png, makeBmp, png, tempDir } from './helpers'
@@ -28,7 +29,7 @@ async function file(dir: string, name: string, data: Buffer): Promise<string> {
   return path
 }
 
-test('komatsuna-like colour labels: binary union of the leaves, instances kept with their colours', async () => {
+test('komatsuna-like colour labels: binary union of the leaves, one leaf per colour stored as leaf ids', async () => {
   const dir = tempDir('masks')
   const palette = [[0, 0, 0], [0, 255, 0], [0, 0, 255], [255, 128, 0]]
   const rgb = Array.from(LEAVES, (c) => palette[Number(c)]).flat()
@@ -39,15 +40,31 @@ test('komatsuna-like colour labels: binary union of the leaves, instances kept w
   assert.equal(mask.binary.channels, 1)
   assert.equal(mask.foreground, 12 / 48)
   assert.equal(mask.instances!.count, 3)
-  assert.deepEqual(mask.instances!.colours, [[0, 255, 0], [0, 0, 255], [255, 128, 0]])
   assert.deepEqual(Array.from(mask.instances!.ids), Array.from(LEAVES, Number))
 
   await writeMask(mask, { binary: join(dir, 'out.png'), instances: join(dir, 'out-instances.png') })
   const back = await readRaster(join(dir, 'out.png'), 1)
   assert.deepEqual(Array.from(back.data), expectedBinary)
   assert.equal((await sharp(join(dir, 'out.png')).metadata()).channels, 1)
-  const inst = await readRaster(join(dir, 'out-instances.png'), 3)
-  assert.deepEqual(Array.from(inst.data), rgb, 'the instance image keeps the original colours')
+  assert.equal((await sharp(join(dir, 'out-instances.png')).metadata()).channels, 1)
+  const inst = await readInstanceFile(join(dir, 'out-instances.png'))
+  assert.deepEqual([inst.width, inst.height, inst.count], [W, H, 3])
+  assert.deepEqual(Array.from(inst.ids), Array.from(LEAVES, Number), 'leaf ids 1..3 in order of first appearance')
+})
+
+test('index labels with gaps (CVPPP-like ids 2, 7, 40) are numbered 1..count; more than 255 leaves are refused by name', async () => {
+  const dir = tempDir('masks')
+  const sparse = [0, 2, 7, 40]
+  const path = await file(dir, 'plant_label.png', await png(W, H, 1, Array.from(LEAVES, (c) => sparse[Number(c)])))
+  const mask = await normaliseMask(path)
+  assert.equal(mask.kind, 'instance-ids')
+  assert.equal(mask.instances!.count, 3)
+  assert.deepEqual(Array.from(mask.instances!.ids), Array.from(LEAVES, Number))
+
+  // 300 distinct colours, each a leaf: more than the stored format holds.
+  const many = Array.from({ length: 20 * 15 }, (_, i) => [1 + (i % 200), 1 + Math.floor(i / 200), 9]).flat()
+  const crowded = await file(dir, 'crowded.png', await png(20, 15, 3, many))
+  await assert.rejects(normaliseMask(crowded), (e: Error) => /crowded\.png labels 300 separate leaves; Leafseg keeps at most 255/.test(e.message))
 })
 
 test('binary 0/255, binary 0/1, RGB white-on-black, 16-bit and paletted BMP masks', async () => {
@@ -93,16 +110,14 @@ test('grayscale masks are thresholded (default 128, configurable); low gray valu
   await writeMask(ids, { binary: join(dir, 'b.png'), instances: join(dir, 'i.png') })
   assert.deepEqual(Array.from((await readRaster(join(dir, 'i.png'), 1)).data), Array.from(LEAVES, Number))
 
-  // 16-bit ids above 255 (a 16-bit file whose values stay below the threshold × 257).
+  // 16-bit ids above 255 (a 16-bit file whose values stay below the threshold × 257): the same three leaves.
   const manyIds = Array.from(LEAVES, (c) => (c === '0' ? 0 : 300 + Number(c)))
   const path16 = await file(dir, 'ids16.png', gray16Png(W, H, manyIds))
   const ids16 = await normaliseMask(path16)
   assert.equal(ids16.kind, 'instance-ids')
-  assert.deepEqual(Array.from(ids16.instances!.ids), manyIds)
+  assert.deepEqual(Array.from(ids16.instances!.ids), Array.from(LEAVES, Number))
   await writeMask(ids16, { binary: join(dir, 'b16.png'), instances: join(dir, 'i16.png') })
-  const again = await normaliseMask(join(dir, 'i16.png'))
-  assert.equal(again.kind, 'instance-colours')
-  assert.deepEqual(Array.from(again.instances!.ids), Array.from(LEAVES, Number), 'the same three leaves')
+  assert.deepEqual(Array.from((await readInstanceFile(join(dir, 'i16.png'))).ids), Array.from(LEAVES, Number), 'the same three leaves')
 })
 
 test('transparency: a mask drawn in the alpha channel only, and transparent pixels as background', async () => {

@@ -113,3 +113,67 @@ test(`at least 100 steps are kept (${maxUndoSteps}); older ones drop off`, () =>
   assert.equal(undone, maxUndoSteps)
   assert.equal(count(m), 20, 'the 20 oldest strokes stay')
 })
+
+/** Pixels per leaf id, as { id: count }. */
+function leaves(m: EditableMask): Record<number, number> {
+  const out: Record<number, number> = {}
+  for (const v of m.data) if (v) out[v] = (out[v] ?? 0) + 1
+  return out
+}
+
+test('leaves: a line splits one leaf in two, a click merges two, each one undo step; the first also separates', () => {
+  // Two rectangles touching along x = 20: one piece to the mask, until a line splits it.
+  const m = new EditableMask(40, 20)
+  m.polygon([{ x: 5, y: 5 }, { x: 35, y: 5 }, { x: 35, y: 15 }, { x: 5, y: 15 }], 1)
+  assert.equal(m.leaves, false)
+  const before = m.data.slice()
+  assert.equal(m.split({ x: 3, y: 10 }, { x: 37, y: 10.4 }) !== null, true, 'a cut along the leaf')
+  assert.equal(m.leaves, true)
+  const halves = leaves(m)
+  assert.deepEqual(Object.keys(halves).length, 2)
+  assert.equal(Object.values(halves).reduce((a, b) => a + b, 0), 300, 'no pixel lost: the line stays leaf')
+  assert.equal(m.data[7 * 40 + 20] !== m.data[13 * 40 + 20], true, 'above and below the line are different leaves')
+  assert.equal(m.history.length, 2)
+
+  // A line that does not cross the leaf from edge to edge leaves it whole.
+  assert.equal(m.split({ x: 10, y: 6.5 }, { x: 14, y: 6.5 }), null)
+  assert.equal(m.history.length, 2)
+
+  // Merge the lower half into the upper: one leaf again, with the upper's id.
+  const upper = m.leafAt({ x: 20, y: 7 })
+  assert.ok(m.merge({ x: 20, y: 7 }, { x: 20, y: 13 }))
+  assert.deepEqual(leaves(m), { [upper]: 300 })
+  assert.equal(m.merge({ x: 20, y: 7 }, { x: 20, y: 8 }), null, 'one leaf already')
+  assert.equal(m.merge({ x: 20, y: 7 }, { x: 1, y: 1 }), null, 'background is no leaf')
+
+  m.undo()
+  assert.deepEqual(leaves(m), halves, 'undo brings the split back')
+  m.undo()
+  assert.equal(m.leaves, false, 'and undoing the split undoes the separating')
+  assert.deepEqual(Array.from(m.data), Array.from(before))
+  m.redo()
+  assert.equal(m.leaves, true)
+  assert.deepEqual(leaves(m), halves)
+})
+
+test('leaves: the brush paints a given leaf, holes fill with the leaf around them, specks go per leaf', () => {
+  const ids = new Uint8Array(30 * 20)
+  for (let y = 2; y < 18; y++) for (let x = 2; x < 28; x++) ids[y * 30 + x] = x < 15 ? 3 : 9
+  const m = new EditableMask(30, 20, ids, true)
+  assert.deepEqual(m.leafIds(), [3, 9])
+  assert.equal(m.newLeafId(), 10)
+  m.paint(null, { x: 20, y: 10 }, 2, 3)
+  m.endStroke()
+  assert.equal(m.leafAt({ x: 20, y: 10 }), 3, 'leaf 3 painted over leaf 9')
+  m.polygon([{ x: 5, y: 5 }, { x: 9, y: 5 }, { x: 9, y: 9 }, { x: 5, y: 9 }], 0)
+  m.fillHoles()
+  assert.equal(m.leafAt({ x: 7, y: 7 }), 3, 'the hole in leaf 3 is leaf 3 again')
+  assert.deepEqual(Array.from(m.toBytes().slice(0, 3)), [0, 0, 0])
+  assert.equal(m.toBytes()[2 * 30 + 2], 255)
+  // a lone pixel of leaf 9 inside leaf 3 is a speck of leaf 9
+  m.paint(null, { x: 10.5, y: 10.5 }, 0.5, 9)
+  m.endStroke()
+  assert.equal(m.leafAt({ x: 10, y: 10 }), 9)
+  m.removeSpecks(3)
+  assert.equal(m.leafAt({ x: 10, y: 10 }), 0)
+})

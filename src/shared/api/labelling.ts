@@ -30,12 +30,17 @@ export interface LabellingApi {
    */
   'labels.assist'(args: { photoId: number; box?: AssistBox; clicks: AssistClick[]; runId?: number }): Promise<{ mask: Rle; ms: number }>
   /**
-   * Save a photo's mask as a person made it, atomically (a new file, then one transaction). A person's edit of
-   * a model-made mask makes it `model-corrected`; the mask is then hand-checked.
+   * Save a photo's mask as a person made it, atomically (new files, then one transaction). A person's edit of
+   * a model-made mask makes it `model-corrected`; the mask is then hand-checked. With `leaves` (one RLE per leaf,
+   * a later one winning where two overlap, whose union must be `mask`), the leaf instances are saved with it;
+   * without, the mask keeps no instances.
    */
-  'labels.saveMask'(args: { photoId: number; mask: Rle; how: SaveHow }): Promise<PhotoDetail>
-  /** The photo's current mask as RLE (null when it has none): what the editor starts from. */
-  'labels.mask'(args: { photoId: number }): Promise<{ mask: Rle | null; madeBy: MaskMadeBy | null }>
+  'labels.saveMask'(args: { photoId: number; mask: Rle; how: SaveHow; leaves?: Rle[] }): Promise<PhotoDetail>
+  /**
+   * The photo's current mask as RLE (null when it has none): what the editor starts from; with its leaves, one
+   * RLE per leaf (null when the mask does not separate them).
+   */
+  'labels.mask'(args: { photoId: number }): Promise<{ mask: Rle | null; madeBy: MaskMadeBy | null; leaves: Rle[] | null }>
   /** A run predicts the dataset's photos that have no mask a person made; each becomes a model-made mask (a job). */
   'labels.prelabel'(args: { datasetId: number; runId: number }): Promise<JobInfo<'prelabel'>>
   /** The dataset's model-made masks no person has checked yet, the most uncertain first. */

@@ -11,6 +11,8 @@ import { stemOf, writeFileAtomic } from './util'
 import { makePhotoLookup } from './match'
 import { basename, join } from 'node:path'
 import { maxEntries, maxPolygonCoordinates, maxPolygonSteps, readAnnotationText, tooLargeImage } from './limits'
+import { checkLeafCount, writeInstanceIds, type InstanceIds } from './instances'
+import { maskFromIds, type NormalisedMask } from './masks'
 
 /** Run lengths, column-major, starting with a (possibly empty) background run. */
 export type RleCounts = number[]
@@ -324,15 +326,16 @@ export async function readCocoFile(file: string): Promise<CocoFile> {
 }
 
 /**
- * One image's leaf mask: the union of its annotations (all, or those of `categoryIds`), 0/255 one channel.
- * An image without annotations gives an empty mask. With `expected` (the photo's size as displayed), an image
- * of another size is refused with DatasetError('mask-size').
+ * One image's leaves: each annotation (all, or those of `categoryIds`) is one leaf, numbered in the file's order
+ * (where two overlap, the later one has the pixel), and the binary mask is their union. An image without
+ * annotations gives an empty mask with no leaves. With `expected` (the photo's size as displayed), an image of
+ * another size is refused with DatasetError('mask-size'); more leaves than a photo holds, with 'unsupported'.
  */
-export function cocoImageMask(
+export function cocoImageInstances(
   coco: CocoFile,
   imageId: number,
   opts: { categoryIds?: number[]; file?: string; expected?: { width: number; height: number; photo?: string } } = {}
-): Raster {
+): NormalisedMask {
   const annotations = coco.annotationsByImage.get(imageId)
   const image = annotations && coco.images.find((im) => im.id === imageId)
   if (!image || !annotations) throw new Error(`image ${imageId} is not in the COCO file`)
@@ -342,9 +345,10 @@ export function cocoImageMask(
   if (e && (e.width !== width || e.height !== height)) {
     throw new DatasetError('mask-size', file, `The ${file} gives ${image.fileName} the size ${width}×${height} pixels but the photo${e.photo ? ` ${e.photo}` : ''} is ${e.width}×${e.height} (as displayed); its masks cannot be used`)
   }
-  const data = new Uint8Array(width * height)
-  for (const a of annotations) {
-    if (opts.categoryIds && (a.categoryId === null || !opts.categoryIds.includes(a.categoryId))) continue
+  const used = annotations.filter((a) => !opts.categoryIds || (a.categoryId !== null && opts.categoryIds.includes(a.categoryId)))
+  checkLeafCount(used.length, `The ${file} (image ${image.fileName})`)
+  const ids = new Uint16Array(width * height)
+  used.forEach((a, k) => {
     const shapes = 'rle' in a.segmentation ? [a.segmentation.rle] : a.segmentation.polygons.filter((p) => p.length >= 6)
     for (const shape of shapes) {
       let pixels: Uint8Array
@@ -353,10 +357,15 @@ export function cocoImageMask(
       } catch (err) {
         throw new DatasetError('corrupt-export', file, `The ${file} has a broken mask for ${image.fileName} (annotation ${a.id ?? '?'}): ${(err as Error).message}`)
       }
-      for (let i = 0; i < pixels.length; i++) if (pixels[i]) data[i] = 255
+      for (let i = 0; i < pixels.length; i++) if (pixels[i]) ids[i] = k + 1
     }
-  }
-  return { width, height, channels: 1, data }
+  })
+  return maskFromIds(ids, width, height, 'instance-ids', file, 'by-value')
+}
+
+/** One image's binary leaf mask (0/255, one channel): the union of its annotations (see cocoImageInstances). */
+export function cocoImageMask(coco: CocoFile, imageId: number, opts: Parameters<typeof cocoImageInstances>[2] = {}): Raster {
+  return cocoImageInstances(coco, imageId, opts).binary
 }
 
 export interface CocoMatch {
@@ -390,9 +399,17 @@ export interface MaskForExport {
   photo: string
   /** One channel, leaf where non-zero. */
   mask: Raster
+  /** The mask's leaves, when it has them. */
+  leaves?: InstanceIds
 }
 
-/** Write `<photo stem>.png` (0/255) for each item into `dir`, atomically each. Refuses names that would collide. */
+/** The name of the instance image exported beside `<stem>.png`, and read back beside it on import. */
+export const instancesSuffix = '.instances'
+
+/**
+ * Write `<photo stem>.png` (0/255) for each item into `dir`, and `<photo stem>.instances.png` (leaf ids, the
+ * stored format) beside it for an item with leaves; atomically each. Refuses names that would collide.
+ */
 export async function exportMaskFolder(items: MaskForExport[], dir: string, opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<string[]> {
   const names = items.map((it) => `${stemOf(it.photo)}.png`)
   const clash = names.find((n, i) => names.indexOf(n) !== i)
@@ -400,50 +417,56 @@ export async function exportMaskFolder(items: MaskForExport[], dir: string, opts
   const written: string[] = []
   for (let i = 0; i < items.length; i++) {
     opts.signal?.throwIfAborted()
-    const { mask } = items[i]
+    const { mask, leaves } = items[i]
     const data = Uint8Array.from(mask.data.subarray(0, mask.width * mask.height * mask.channels).filter((_, j) => j % mask.channels === 0), (v) => (v ? 255 : 0))
     const path = join(dir, names[i])
     await writePng(path, { width: mask.width, height: mask.height, channels: 1, data })
     written.push(path)
+    if (leaves) {
+      const instances = join(dir, `${stemOf(items[i].photo)}${instancesSuffix}.png`)
+      await writeInstanceIds(instances, leaves)
+      written.push(instances)
+    }
     opts.onProgress?.(i + 1, items.length)
   }
   return written
 }
 
+/** A COCO annotation (compressed RLE, iscrowd 0) of the pixels where `inside` holds; null when there are none. */
+function cocoAnnotation(width: number, height: number, inside: (i: number) => boolean): { segmentation: object; area: number; bbox: number[] } | null {
+  const pixels = new Uint8Array(width * height)
+  let area = 0
+  let x0 = width, y0 = height, x1 = -1, y1 = -1
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (!inside(y * width + x)) continue
+      pixels[y * width + x] = 1
+      area++
+      if (x < x0) x0 = x
+      if (x > x1) x1 = x
+      if (y < y0) y0 = y
+      if (y > y1) y1 = y
+    }
+  }
+  if (area === 0) return null
+  return { segmentation: { size: [height, width], counts: rleToString(rleEncode(pixels, height, width)) }, area, bbox: [x0, y0, x1 - x0 + 1, y1 - y0 + 1] }
+}
+
 /**
- * A COCO object with one image per item and one annotation (compressed RLE, iscrowd 0, category "leaf")
- * per non-empty mask. Images are numbered 1.. in the given order; file_name is the photo's base name.
+ * A COCO object with one image per item and its annotations (compressed RLE, iscrowd 0, category "leaf"): one
+ * per leaf for an item with leaves, else one for the whole mask when it is not empty. Images are numbered 1..
+ * in the given order; file_name is the photo's base name.
  */
 export function cocoFromMasks(items: MaskForExport[], opts: { category?: string } = {}): object {
   const images: object[] = []
   const annotations: object[] = []
   items.forEach((it, i) => {
     const { width, height, channels, data } = it.mask
-    const pixels = new Uint8Array(width * height)
-    let area = 0
-    let x0 = width, y0 = height, x1 = -1, y1 = -1
-    for (let y = 0; y < height; y++) {
-      for (let x = 0; x < width; x++) {
-        if (!data[(y * width + x) * channels]) continue
-        pixels[y * width + x] = 1
-        area++
-        if (x < x0) x0 = x
-        if (x > x1) x1 = x
-        if (y < y0) y0 = y
-        if (y > y1) y1 = y
-      }
-    }
     images.push({ id: i + 1, file_name: basename(it.photo), width, height })
-    if (area === 0) return
-    annotations.push({
-      id: annotations.length + 1,
-      image_id: i + 1,
-      category_id: 1,
-      segmentation: { size: [height, width], counts: rleToString(rleEncode(pixels, height, width)) },
-      area,
-      bbox: [x0, y0, x1 - x0 + 1, y1 - y0 + 1],
-      iscrowd: 0
-    })
+    const objects = it.leaves
+      ? Array.from({ length: it.leaves.count }, (_, k) => cocoAnnotation(width, height, (j) => it.leaves!.ids[j] === k + 1))
+      : [cocoAnnotation(width, height, (j) => data[j * channels] !== 0)]
+    for (const o of objects) if (o) annotations.push({ id: annotations.length + 1, image_id: i + 1, category_id: 1, ...o, iscrowd: 0 })
   })
   return { info: { description: 'Leafseg mask export' }, images, annotations, categories: [{ id: 1, name: opts.category ?? 'leaf', supercategory: 'plant' }] }
 }

@@ -6,12 +6,15 @@
 // Masks:    scanPhotos(maskFolder) -> matchMasksToPhotos(photos, masks) -> normaliseMask(mask, { expected })
 //           -> writeMask(mask, { binary, instances })
 // Labelbox: parseLabelboxExport -> downloadLabelboxMasks (resumable) -> matchLabelboxRows -> labelboxRowMask
-// COCO:     parseCoco -> matchCocoImages -> cocoImageMask; export: exportMaskFolder, writeCocoJson
+// COCO:     parseCoco -> matchCocoImages -> cocoImageInstances; export: exportMaskFolder, writeCocoJson
+// Leaves:   one stored format for every source (instances.ts); readInstanceIds(project, photo) reads a photo's
+//           leaf ids (training, evaluation, export)
 // Bad input throws (or, for photos, returns) a DatasetError / problem whose message names the file.
 export * from './photos'
 export * from './masks'
 export * from './match'
 export * from './labelbox'
 export * from './coco'
+export * from './instances'
 export * from './errors'
 export { forEachBounded, writeFileAtomic, stemOf } from './util'

@@ -10,13 +10,14 @@ import type { MaskSource } from '../../../shared/domain'
 import { ApiError } from '../../../shared/errors'
 import type { JobContext } from '../jobs/context'
 import type { Project } from '../project'
-import { readRaster, writePng, type Raster } from '../imaging/raster'
+import { readRaster, type Raster } from '../imaging/raster'
 import { DatasetError } from './errors'
 import { inspectPhotos, scanPhotos, type InspectResult } from './photos'
 import { DEFAULT_MASK_SUFFIXES, matchMasksToPhotos } from './match'
-import { normaliseMask, writeMask, type NormalisedMask } from './masks'
-import { downloadLabelboxMasks, labelboxRowMask, matchLabelboxRows, readLabelboxExport } from './labelbox'
-import { cocoFromMasks, cocoImageMask, parseCoco } from './coco'
+import { maskFromIds, normaliseMask, writeMask, type NormalisedMask } from './masks'
+import { downloadLabelboxMasks, labelboxRowInstances, matchLabelboxRows, readLabelboxExport } from './labelbox'
+import { cocoFromMasks, cocoImageInstances, exportMaskFolder, instancesSuffix, parseCoco, type MaskForExport } from './coco'
+import { readInstanceFile, readInstanceIds } from './instances'
 import { writeFileAtomic, stemOf } from './util'
 import { datasetPhotos, getDataset, insertPhoto, photoWithHash, recordProblem, setMask, type MaskRecord } from './records'
 import { tempPathFor } from '../store/temp'
@@ -131,6 +132,7 @@ async function storeMask(project: Project, photoId: number, mask: NormalisedMask
   const record: MaskRecord = {
     file: rel(project, binary),
     instancesFile: instances ? rel(project, instances) : null,
+    leaves: mask.instances?.count ?? null,
     hash: maskHash(mask.binary),
     source,
     madeBy: 'imported',
@@ -140,11 +142,19 @@ async function storeMask(project: Project, photoId: number, mask: NormalisedMask
   setMask(project.db, photoId, record)
 }
 
-function binaryMask(raster: Raster): NormalisedMask {
-  let fg = 0
-  for (const v of raster.data) if (v) fg++
-  const data = Uint8Array.from(raster.data, (v) => (v ? 255 : 0))
-  return { kind: 'binary', width: raster.width, height: raster.height, binary: { ...raster, channels: 1, data }, foreground: fg / (raster.width * raster.height) }
+/** The mask with the leaves of an instance file beside it, which must cover exactly the mask's leaf pixels. */
+async function withLeavesFrom(file: string, mask: NormalisedMask, maskFile: string): Promise<NormalisedMask> {
+  const inst = await readInstanceFile(file)
+  if (inst.width !== mask.width || inst.height !== mask.height) {
+    throw new DatasetError('mask-size', file, `The leaf instances ${file} are ${inst.width}×${inst.height} pixels but the mask ${maskFile} is ${mask.width}×${mask.height}`)
+  }
+  const leaves = maskFromIds(inst.ids, inst.width, inst.height, 'instance-ids', file, 'by-value')
+  const differ = leaves.binary.data.findIndex((v, i) => v !== mask.binary.data[i])
+  if (differ >= 0) {
+    const [x, y] = [differ % mask.width, Math.floor(differ / mask.width)]
+    throw new DatasetError('unsupported', file, `The leaf instances ${file} do not cover the same pixels as the mask ${maskFile} (first difference at x ${x}, y ${y}); export them again together, or remove the instances file to import the mask alone`)
+  }
+  return { ...mask, instances: leaves.instances }
 }
 
 function sizeProblem(name: string, file: string, mask: { width: number; height: number }, photo: { width: number; height: number }): string | null {
@@ -170,7 +180,11 @@ export async function importMasksJob(params: { datasetId: number; source: MaskJo
   if (source.kind === 'folder') {
     ctx.progress(0, 0, 'Looking for masks…')
     const scan = await scanPhotos([source.dir], { signal })
-    const maskFiles = scan.files.filter((f) => !f.problem).map((f) => f.path)
+    const files = scan.files.filter((f) => !f.problem).map((f) => f.path)
+    // `<stem>.instances.png` beside `<stem>.png` (what a PNG export writes) gives that mask's leaves.
+    const isInstances = (f: string) => stemOf(f).toLowerCase().endsWith(instancesSuffix) && extname(f).toLowerCase() === '.png'
+    const instanceFiles = new Set(files.filter(isInstances))
+    const maskFiles = files.filter((f) => !isInstances(f))
     if (maskFiles.length === 0) throw new ApiError('bad_input', `No mask images found in ${source.dir}.`)
     const match = matchMasksToPhotos(photos.map((p) => p.name), maskFiles, { suffixes: [...DEFAULT_MASK_SUFFIXES, ...(source.moreSuffixes ?? [])] })
     result.unmatchedMasks = match.unmatchedMasks
@@ -181,7 +195,8 @@ export async function importMasksJob(params: { datasetId: number; source: MaskJo
       const photo = byName.get(pair.photo)!
       try {
         const mask = await normaliseMask(pair.mask, { threshold: source.threshold, expected: { width: photo.width, height: photo.height, photo: photo.name } })
-        await storeMask(project, photo.id, mask, 'folder')
+        const leaves = join(dirname(pair.mask), `${stemOf(pair.mask)}${instancesSuffix}.png`)
+        await storeMask(project, photo.id, instanceFiles.has(leaves) ? await withLeavesFrom(leaves, mask, pair.mask) : mask, 'folder')
         result.masks++
       } catch (err) {
         if (!(err instanceof DatasetError)) throw err
@@ -214,12 +229,12 @@ export async function importMasksJob(params: { datasetId: number; source: MaskJo
       if (failedRows.has(pair.row.position)) continue
       const photo = byName.get(pair.photo)!
       try {
-        const raster = await labelboxRowMask(pair.row, cacheDir, source.file, { width: photo.width, height: photo.height })
-        if (!raster) continue
-        const wrong = sizeProblem(photo.name, source.file, raster, photo)
+        const mask = await labelboxRowInstances(pair.row, cacheDir, source.file, { width: photo.width, height: photo.height })
+        if (!mask) continue
+        const wrong = sizeProblem(photo.name, source.file, mask, photo)
         if (wrong) problem(source.file, wrong)
         else {
-          await storeMask(project, photo.id, binaryMask(raster), 'labelbox')
+          await storeMask(project, photo.id, mask, 'labelbox')
           result.masks++
         }
       } catch (err) {
@@ -255,7 +270,7 @@ export async function importMasksJob(params: { datasetId: number; source: MaskJo
       continue
     }
     try {
-      await storeMask(project, photo.id, binaryMask(cocoImageMask(coco, image.id, { file: source.file })), 'coco')
+      await storeMask(project, photo.id, cocoImageInstances(coco, image.id, { file: source.file }), 'coco')
       used.add(photo.id)
       result.masks++
     } catch (err) {
@@ -281,25 +296,29 @@ export async function exportMasksJob(params: { datasetId: number; dir: string; f
   const labelled = datasetPhotos(project.db, params.datasetId).filter((p) => p.mask)
   if (labelled.length === 0) throw new ApiError('bad_input', 'No photo in this dataset has a mask to export.')
   await mkdir(params.dir, { recursive: true })
+  // One mask (and its leaves) in memory at a time.
+  const item = async (i: number): Promise<MaskForExport> => ({
+    photo: labelled[i].name,
+    mask: await readRaster(join(project.dir, labelled[i].mask!.file), 1),
+    leaves: (await readInstanceIds(project, labelled[i])) ?? undefined
+  })
   if (params.format === 'png') {
     const names = labelled.map((p) => `${stemOf(p.name)}.png`)
     const clash = names.find((n, i) => names.indexOf(n) !== i)
     if (clash) throw new ApiError('conflict', `Two photos would both get the mask file name ${clash}; rename one of them before exporting.`)
     for (let i = 0; i < labelled.length; i++) {
       signal.throwIfAborted()
-      const mask = await readRaster(join(project.dir, labelled[i].mask!.file), 1)
-      await writePng(join(params.dir, names[i]), mask)
+      await exportMaskFolder([await item(i)], params.dir)
       ctx.progress(i + 1, labelled.length, names[i])
     }
     return { written: labelled.length, path: params.dir }
   }
-  // COCO: one mask in memory at a time; each becomes a compact RLE entry.
+  // COCO: each mask becomes compact RLE entries, one per leaf where it has leaves.
   const images: object[] = []
   const annotations: object[] = []
   for (let i = 0; i < labelled.length; i++) {
     signal.throwIfAborted()
-    const mask = await readRaster(join(project.dir, labelled[i].mask!.file), 1)
-    const one = cocoFromMasks([{ photo: labelled[i].name, mask }]) as { images: { id: number }[]; annotations: { id: number; image_id: number }[] }
+    const one = cocoFromMasks([await item(i)]) as { images: { id: number }[]; annotations: { id: number; image_id: number }[] }
     images.push({ ...one.images[0], id: i + 1 })
     for (const a of one.annotations) annotations.push({ ...a, id: annotations.length + 1, image_id: i + 1 })
     ctx.progress(i + 1, labelled.length, labelled[i].name)

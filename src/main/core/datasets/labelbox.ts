@@ -1,4 +1,4 @@
-// Labelbox exports -> one binary leaf mask per data row.
+// Labelbox exports -> one mask per data row: its leaves (one per mask object or polygon) and their union.
 //
 //   const exp = parseLabelboxExport(text, file)                    // NDJSON (current) or legacy JSON
 //   const report = await downloadLabelboxMasks(exp.rows, { apiKey, cacheDir, signal, onProgress })
@@ -13,7 +13,8 @@ import { access, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { displayedSize, openImage, sniffImageFormat, type Raster } from '../imaging/raster'
 import { DatasetError } from './errors'
-import { normaliseMask } from './masks'
+import { maskFromIds, normaliseMask, type NormalisedMask } from './masks'
+import { checkLeafCount } from './instances'
 import { makePhotoLookup } from './match'
 import { rleDecode, rleFromPolygon } from './coco'
 import { forEachBounded, writeFileAtomic } from './util'
@@ -401,15 +402,18 @@ async function exists(path: string): Promise<boolean> {
 // ---- combining and matching ---------------------------------------------------------------
 
 /**
- * The union of a row's masks and polygons as one binary 0/255 mask, masks read from the cache. Null when the
- * row has neither (skipped or not labelled). Throws DatasetError naming the row when a mask is missing from
+ * A row's leaves: each mask object and each polygon is one leaf (numbered in the export's order, masks first;
+ * where two overlap the later one has the pixel), masks read from the cache; the binary mask is their union.
+ * Null when the row has neither (skipped or not labelled). Throws DatasetError naming the row when a mask is missing from
  * the cache or its size differs from the image's. `size` is the photo's size as displayed: a mask of another
  * size is refused, and polygon-only legacy rows (whose export gives no image size) need it.
  */
-export async function labelboxRowMask(row: LabelboxRow, cacheDir: string, file = 'Labelbox export', size?: { width: number; height: number }): Promise<Raster | null> {
+export async function labelboxRowInstances(row: LabelboxRow, cacheDir: string, file = 'Labelbox export', size?: { width: number; height: number }): Promise<NormalisedMask | null> {
   if (row.objects.length === 0 && row.polygons.length === 0) return null
   const name = row.globalKey ?? row.externalId ?? row.dataRowId ?? `row ${row.position}`
-  let out: Raster | null = null
+  checkLeafCount(row.objects.length + row.polygons.filter((p) => p.length >= 6).length, `The ${file} (${name}, #${row.position})`)
+  let out: { width: number; height: number; ids: Uint16Array } | null = null
+  let leaf = 0
   for (const o of row.objects) {
     const path = maskCachePath(cacheDir, o.url)
     if (!(await exists(path))) throw new DatasetError('download', file, `The mask of ${name} (${file}, #${row.position}) has not been downloaded; download the masks again`)
@@ -442,14 +446,15 @@ export async function labelboxRowMask(row: LabelboxRow, cacheDir: string, file =
     if (width !== w || height !== h) {
       throw new DatasetError('mask-size', file, `The mask of ${name} (${file}, #${row.position}) is ${width}×${height} pixels but its image is ${w}×${h}`)
     }
-    out ??= { width, height, channels: 1, data: new Uint8Array(width * height) }
-    for (let i = 0; i < width * height; i++) if (inside(i)) out.data[i] = 255
+    out ??= { width, height, ids: new Uint16Array(width * height) }
+    leaf++
+    for (let i = 0; i < width * height; i++) if (inside(i)) out.ids[i] = leaf
   }
   if (row.polygons.length > 0) {
     const width = out?.width ?? row.width ?? size?.width
     const height = out?.height ?? row.height ?? size?.height
     if (!width || !height) throw new DatasetError('corrupt-export', file, `The ${file} does not give the size of ${name} (#${row.position}), which its polygons need; match it to its photo first`)
-    out ??= { width, height, channels: 1, data: new Uint8Array(width * height) }
+    out ??= { width, height, ids: new Uint16Array(width * height) }
     for (const polygon of row.polygons) {
       if (polygon.length < 6) continue
       let pixels: Uint8Array
@@ -458,13 +463,19 @@ export async function labelboxRowMask(row: LabelboxRow, cacheDir: string, file =
       } catch (err) {
         throw new DatasetError('corrupt-export', file, `The ${file} has a polygon for ${name} (#${row.position}) that cannot be drawn: ${(err as Error).message}`)
       }
-      for (let i = 0; i < pixels.length; i++) if (pixels[i]) out.data[i] = 255
+      leaf++
+      for (let i = 0; i < pixels.length; i++) if (pixels[i]) out.ids[i] = leaf
     }
   }
   if (out && size && (out.width !== size.width || out.height !== size.height)) {
     throw new DatasetError('mask-size', file, `The mask of ${name} (${file}, #${row.position}) is ${out.width}×${out.height} pixels but its photo is ${size.width}×${size.height} (as displayed); a mask must have exactly the photo's size`)
   }
-  return out
+  return out && maskFromIds(out.ids, out.width, out.height, 'instance-ids', file, 'by-value')
+}
+
+/** A row's binary leaf mask (0/255, one channel): the union of its masks and polygons (see labelboxRowInstances). */
+export async function labelboxRowMask(row: LabelboxRow, cacheDir: string, file = 'Labelbox export', size?: { width: number; height: number }): Promise<Raster | null> {
+  return (await labelboxRowInstances(row, cacheDir, file, size))?.binary ?? null
 }
 
 export interface LabelboxMatch {

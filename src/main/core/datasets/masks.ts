@@ -12,14 +12,13 @@
 // Transparency: pixels with alpha < 128 count as background; a mask drawn only in the alpha channel
 // (every pixel the same colour) is read from its alpha.
 //
-// The instance image written by writeMask keeps the source's own labelling, re-encoded losslessly as PNG:
-// the original colours (RGB, black background) for colour labels, the original ids (8-bit gray) for id images
-// (16-bit id images with ids above 255: RGB with green = id / 256, blue = id % 256).
-// In memory, `instances.ids` numbers leaves 1..count (for colours: in order of first appearance, row by row;
-// `instances.colours[id - 1]` is that leaf's colour).
+// Instances are numbered 1..count without gaps (colours: in order of first appearance, row by row; ids: in the
+// order of their values) and written by writeMask in the one stored format of ./instances.ts. More leaves than
+// that format holds refuse the mask, naming the file.
 import { displayedSize, openImage, writePng, type Raster } from '../imaging/raster'
 import { tooLargeImage } from './limits'
 import { DatasetError } from './errors'
+import { checkLeafCount, renumberLeaves, writeInstanceIds } from './instances'
 
 export type MaskKind = 'binary' | 'binary-01' | 'instance-ids' | 'grayscale' | 'instance-colours' | 'colour-noisy'
 
@@ -27,8 +26,6 @@ export interface InstanceLabels {
   /** Per pixel, row-major: 0 = background, 1..count = leaf. */
   ids: Uint16Array
   count: number
-  /** For colour labels: colours[id - 1] = [r, g, b] of that leaf in the source. */
-  colours?: Array<[number, number, number]>
 }
 
 export interface NormalisedMask {
@@ -80,7 +77,7 @@ export async function normaliseMask(path: string, opts: MaskOptions = {}): Promi
   const { width, height } = rgba
   checkMaskSize(path, rgba, opts.expected)
   const threshold = opts.threshold ?? 128
-  return gray16 ? fromGray(gray16, width, height, 65535, threshold * 257) : normaliseRgba(rgba, threshold)
+  return gray16 ? fromGray(gray16, width, height, 65535, threshold * 257, path) : normaliseRgba(rgba, threshold, path)
 }
 
 function checkMaskSize(path: string, mask: { width: number; height: number }, e: MaskOptions['expected']): void {
@@ -92,7 +89,7 @@ function checkMaskSize(path: string, mask: { width: number; height: number }, e:
 }
 
 /** Normalise decoded RGBA pixels (pure; see the file comment for the rules). */
-export function normaliseRgba(rgba: Raster, threshold = 128): NormalisedMask {
+export function normaliseRgba(rgba: Raster, threshold = 128, file = 'The mask'): NormalisedMask {
   if (rgba.channels !== 4) throw new Error('normaliseRgba needs 4 channels')
   const { width, height, data } = rgba
   const n = width * height
@@ -108,19 +105,18 @@ export function normaliseRgba(rgba: Raster, threshold = 128): NormalisedMask {
   if (alphaVaries && oneColour) {
     const alpha = new Uint16Array(n)
     for (let i = 0; i < n; i++) alpha[i] = data[i * 4 + 3]
-    return fromGray(alpha, width, height, 255, threshold)
+    return fromGray(alpha, width, height, 255, threshold, file)
   }
   const visible = (p: number): boolean => data[p + 3] >= 128
   if (allGray) {
     const values = new Uint16Array(n)
     for (let i = 0; i < n; i++) values[i] = visible(i * 4) ? data[i * 4] : 0
-    return fromGray(values, width, height, 255, threshold)
+    return fromGray(values, width, height, 255, threshold, file)
   }
   // Colour labels: each distinct non-black colour is one leaf.
   const binary = new Uint8Array(n)
   const ids = new Uint16Array(n)
   const idOf = new Map<number, number>()
-  const colours: Array<[number, number, number]> = []
   let leaf = 0
   for (let i = 0; i < n; i++) {
     const p = i * 4
@@ -129,7 +125,6 @@ export function normaliseRgba(rgba: Raster, threshold = 128): NormalisedMask {
     if (key === 0) continue
     let id = idOf.get(key)
     if (id === undefined) {
-      if (colours.length < NOISY_COLOURS) colours.push([data[p], data[p + 1], data[p + 2]])
       id = idOf.size + 1
       idOf.set(key, id)
     }
@@ -146,23 +141,29 @@ export function normaliseRgba(rgba: Raster, threshold = 128): NormalisedMask {
     }
     return { kind: 'colour-noisy', width, height, binary: { width, height, channels: 1, data: binary }, foreground: leaf / n }
   }
+  checkLeafCount(idOf.size, file)
+  return maskFromIds(ids, width, height, 'instance-colours', file)
+}
+
+/**
+ * A mask from per-pixel leaf labels (0 = background, any other value = one leaf): its binary union and its
+ * leaves numbered 1..count (by value, or in order of first appearance). Throws DatasetError above the leaf limit.
+ */
+export function maskFromIds(ids: Uint16Array, width: number, height: number, kind: MaskKind, file: string, order: 'by-value' | 'first-seen' = 'first-seen'): NormalisedMask {
+  const count = renumberLeaves(ids, file, order)
+  const n = width * height
+  const binary = new Uint8Array(n)
+  let leaf = 0
   for (let i = 0; i < n; i++) {
     if (ids[i]) {
       binary[i] = 255
       leaf++
     }
   }
-  return {
-    kind: 'instance-colours',
-    width,
-    height,
-    binary: { width, height, channels: 1, data: binary },
-    foreground: leaf / n,
-    instances: { ids, count: colours.length, colours }
-  }
+  return { kind, width, height, binary: { width, height, channels: 1, data: binary }, foreground: leaf / n, instances: { ids, count } }
 }
 
-function fromGray(values: Uint16Array, width: number, height: number, max: number, threshold: number): NormalisedMask {
+function fromGray(values: Uint16Array, width: number, height: number, max: number, threshold: number, file: string): NormalisedMask {
   const n = width * height
   const seen = new Set<number>()
   let top = 0
@@ -180,8 +181,7 @@ function fromGray(values: Uint16Array, width: number, height: number, max: numbe
     kind = 'binary'
     isLeaf = (v) => v === max
   } else if (top < threshold && seen.size <= 256) {
-    kind = 'instance-ids'
-    isLeaf = (v) => v > 0
+    return maskFromIds(Uint16Array.from(values), width, height, 'instance-ids', file, 'by-value')
   } else {
     kind = 'grayscale'
     isLeaf = (v) => v >= threshold
@@ -194,43 +194,11 @@ function fromGray(values: Uint16Array, width: number, height: number, max: numbe
       leaf++
     }
   }
-  const mask: NormalisedMask = { kind, width, height, binary: { width, height, channels: 1, data: binary }, foreground: leaf / n }
-  if (kind === 'instance-ids') {
-    const ids = Uint16Array.from(values)
-    mask.instances = { ids, count: [...seen].filter((v) => v > 0).length }
-  }
-  return mask
+  return { kind, width, height, binary: { width, height, channels: 1, data: binary }, foreground: leaf / n }
 }
 
-/**
- * Write the binary mask (0/255 one-channel PNG) and, when asked and the mask has instances, the instance image
- * (see the file comment). Both atomically.
- */
+/** Write the binary mask (0/255 one-channel PNG) and, when asked and the mask has instances, its leaf ids; both atomically. */
 export async function writeMask(mask: NormalisedMask, paths: { binary: string; instances?: string }): Promise<void> {
   await writePng(paths.binary, mask.binary)
-  if (!paths.instances || !mask.instances) return
-  const { width, height } = mask
-  const { ids, colours } = mask.instances
-  if (colours) {
-    const rgb = new Uint8Array(width * height * 3)
-    for (let i = 0; i < ids.length; i++) {
-      if (!ids[i]) continue
-      const c = colours[ids[i] - 1]
-      rgb[i * 3] = c[0]
-      rgb[i * 3 + 1] = c[1]
-      rgb[i * 3 + 2] = c[2]
-    }
-    await writePng(paths.instances, { width, height, channels: 3, data: rgb })
-  } else if (ids.every((v) => v <= 255)) {
-    await writePng(paths.instances, { width, height, channels: 1, data: Uint8Array.from(ids) })
-  } else {
-    // More than 255 ids do not fit 8-bit gray: write them as colours (green = id / 256, blue = id % 256),
-    // which reads back as colour labels with the same leaves.
-    const rgb = new Uint8Array(width * height * 3)
-    for (let i = 0; i < ids.length; i++) {
-      rgb[i * 3 + 1] = ids[i] >> 8
-      rgb[i * 3 + 2] = ids[i] & 255
-    }
-    await writePng(paths.instances, { width, height, channels: 3, data: rgb })
-  }
+  if (paths.instances && mask.instances) await writeInstanceIds(paths.instances, { width: mask.width, height: mask.height, ...mask.instances })
 }

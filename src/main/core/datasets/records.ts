@@ -20,6 +20,7 @@ interface PhotoRow {
   imported_at: string
   mask_file: string | null
   instances_file: string | null
+  leaves: number | null
   mask_source: MaskSource | null
   foreground: number | null
   model_made: number | null
@@ -43,7 +44,7 @@ interface PhotoRow {
   matte_created_at: string | null
 }
 
-const photoColumns = `p.*, m.file AS mask_file, m.instances_file, m.source AS mask_source, m.foreground, m.model_made, m.made_by, m.made_by_run, m.probability_file, m.updated_at AS mask_updated_at, m.hash AS mask_hash`
+const photoColumns = `p.*, m.file AS mask_file, m.instances_file, m.leaves, m.source AS mask_source, m.foreground, m.model_made, m.made_by, m.made_by_run, m.probability_file, m.updated_at AS mask_updated_at, m.hash AS mask_hash`
 
 /** The detail query also joins the photo's trimap and alpha matte. */
 const detailColumns = `${photoColumns},
@@ -52,7 +53,7 @@ const detailColumns = `${photoColumns},
 const detailJoins = `LEFT JOIN masks m ON m.photo_id = p.id LEFT JOIN trimaps t ON t.photo_id = p.id LEFT JOIN mattes a ON a.photo_id = p.id`
 
 function toSummary(r: PhotoRow): PhotoSummary {
-  return { id: r.id, name: r.name, width: r.width, height: r.height, split: r.split, hasMask: r.mask_file !== null, thumbnail: r.thumbnail, importedAt: r.imported_at }
+  return { id: r.id, name: r.name, width: r.width, height: r.height, split: r.split, hasMask: r.mask_file !== null, leaves: r.leaves ?? null, thumbnail: r.thumbnail, importedAt: r.imported_at }
 }
 
 function toDetail(r: PhotoRow): PhotoDetail {
@@ -67,6 +68,7 @@ function toDetail(r: PhotoRow): PhotoDetail {
       ? {
           file: r.mask_file,
           instancesFile: r.instances_file,
+          leaves: r.leaves,
           source: r.mask_source!,
           madeBy: r.made_by!,
           madeByRun: r.probability_file !== null ? r.made_by_run : null,
@@ -253,6 +255,8 @@ export function photoWithHash(db: Db, datasetId: number, hash: string): { id: nu
 export interface MaskRecord {
   file: string
   instancesFile: string | null
+  /** Leaves in the instance file; null without one. */
+  leaves: number | null
   hash: string
   source: MaskSource
   madeBy: MaskMadeBy
@@ -264,13 +268,13 @@ export interface MaskRecord {
 
 export function setMask(db: Db, photoId: number, m: MaskRecord): void {
   db.prepare(
-    `INSERT INTO masks (photo_id, file, instances_file, hash, source, made_by, foreground, model_made, made_by_run, probability_file, uncertainty, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (photo_id) DO UPDATE SET file = excluded.file, instances_file = excluded.instances_file, hash = excluded.hash,
+    `INSERT INTO masks (photo_id, file, instances_file, leaves, hash, source, made_by, foreground, model_made, made_by_run, probability_file, uncertainty, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (photo_id) DO UPDATE SET file = excluded.file, instances_file = excluded.instances_file, leaves = excluded.leaves, hash = excluded.hash,
        source = excluded.source, made_by = excluded.made_by, foreground = excluded.foreground, model_made = excluded.model_made,
        made_by_run = excluded.made_by_run, probability_file = excluded.probability_file, uncertainty = excluded.uncertainty, updated_at = excluded.updated_at`
   ).run(
-    photoId, m.file, m.instancesFile, m.hash, m.source, m.madeBy, m.foreground, m.modelMade ? 1 : 0,
+    photoId, m.file, m.instancesFile, m.instancesFile ? m.leaves : null, m.hash, m.source, m.madeBy, m.foreground, m.modelMade ? 1 : 0,
     m.byRun?.runId ?? null, m.byRun?.probabilityFile ?? null, m.byRun?.uncertainty ?? null, new Date().toISOString()
   )
 }

@@ -18,7 +18,7 @@ import { probabilityHistogram } from './metrics'
 import { recordEvaluationPhoto } from './records'
 import { instanceScores, type InstanceScores } from './instances'
 import { separateLeaves } from '../model/instances'
-import { normaliseMask } from '../datasets/masks'
+import { readInstanceFile } from '../datasets/instances'
 
 const rel = (project: Project, path: string) => relative(project.dir, path).split('\\').join('/')
 
@@ -56,11 +56,10 @@ export function evaluationItems(db: Db, runId: number, source: EvaluationSource,
 async function measureLeaves(project: Project, item: EvaluationItem, map: ProbabilityMap): Promise<InstanceScores | null> {
   if (!item.instancesFile || !existsSync(join(project.dir, item.instancesFile))) return null
   if (!map.band) throw new ApiError('bad_input', `The model of this run gives no touching band for ${item.name}: it does not separate leaves.`)
-  const truth = await normaliseMask(join(project.dir, item.instancesFile))
-  if (!truth.instances) return null
+  const truth = await readInstanceFile(join(project.dir, item.instancesFile))
   if (truth.width !== map.width || truth.height !== map.height) throw new ApiError('bad_input', `The leaf labels of ${item.name} do not match its photo's size.`)
   const leaves = separateLeaves(map.data, map.band, map.width, map.height)
-  return instanceScores(leaves.ids, truth.instances.ids)
+  return instanceScores(leaves.ids, truth.ids)
 }
 
 export async function evaluateJob(

@@ -1,6 +1,6 @@
-// Masks made in Leafseg: saved by a person (the editor, the assist) or by a run (pre-labelling). Each PNG gets a
-// new name (photo id + content hash) and is written atomically; only then does one transaction point the photo
-// at it. A crash at any moment leaves the old mask or the new one, never half of either; the old file is
+// Masks made in Leafseg: saved by a person (the editor, the assist) or by a run (pre-labelling). Each PNG (the
+// binary mask, and the leaves when a person separated them) gets a new name (photo id + content hash) and is
+// written atomically; only then does one transaction point the photo at them. A crash at any moment leaves the old mask or the new one, never half of either; the old file is
 // removed after the commit (unless an evaluation shows it).
 import { createHash } from 'node:crypto'
 import { mkdir, unlink } from 'node:fs/promises'
@@ -11,6 +11,7 @@ import { ApiError } from '../../../shared/errors'
 import type { Project } from '../project'
 import { writePng } from '../imaging/raster'
 import { getPhoto, setMask, type MaskRecord } from '../datasets/records'
+import { renumberLeaves, writeInstanceIds } from '../datasets/instances'
 import { maskFileInUse, maskProvenance, type MaskProvenance } from './records'
 
 /** Who made a mask after a person's edit: editing a run's mask corrects it; a brush on an assisted mask keeps it assisted. */
@@ -20,9 +21,12 @@ export function madeByAfterEdit(current: MaskMadeBy | null, how: SaveHow): MaskM
   return 'drawn'
 }
 
-/** Save `mask` (row-major, non-zero = leaf, the photo's size) as the photo's mask, made by a person. */
-export async function saveMadeMask(project: Project, photoId: number, mask: Uint8Array, how: SaveHow): Promise<void> {
-  await replaceMask(project, photoId, mask, (provenance) => ({
+/**
+ * Save `mask` (row-major, non-zero = leaf, the photo's size) as the photo's mask, made by a person, with its leaves
+ * (`ids`: 0 = background, any other value = one leaf, non-zero exactly where the mask is) or without any.
+ */
+export async function saveMadeMask(project: Project, photoId: number, mask: Uint8Array, how: SaveHow, ids: Uint16Array | null = null): Promise<void> {
+  await replaceMask(project, photoId, mask, ids, (provenance) => ({
     source: 'drawn',
     madeBy: madeByAfterEdit(provenance?.madeBy ?? null, how),
     modelMade: false,
@@ -35,16 +39,17 @@ export async function saveMadeMask(project: Project, photoId: number, mask: Uint
  * (then nothing changes and it returns false): a model never overwrites a person's work.
  */
 export async function saveModelMask(project: Project, photoId: number, mask: Uint8Array, byRun: NonNullable<MaskRecord['byRun']>): Promise<boolean> {
-  return replaceMask(project, photoId, mask, (provenance) =>
+  return replaceMask(project, photoId, mask, null, (provenance) =>
     provenance && !provenance.modelMade ? null : { source: 'predicted', madeBy: 'model-made', modelMade: true, byRun }
   )
 }
 
-/** Write the new mask file, then in one transaction decide (from what is there now) and record it. */
+/** Write the new mask file (and leaves file), then in one transaction decide (from what is there now) and record them. */
 async function replaceMask(
   project: Project,
   photoId: number,
   mask: Uint8Array,
+  ids: Uint16Array | null,
   decide: (current: MaskProvenance | null) => Pick<MaskRecord, 'source' | 'madeBy' | 'modelMade' | 'byRun'> | null
 ): Promise<boolean> {
   const photo = getPhoto(project.db, photoId)
@@ -57,21 +62,31 @@ async function replaceMask(
   const target = project.path('masks', `${photoId}.${hash.slice(0, 16)}.png`)
   await writePng(target, { width: photo.width, height: photo.height, channels: 1, data: binary })
   const file = relative(project.dir, target).split('\\').join('/')
+  let leaves: { file: string; count: number } | null = null
+  if (ids) {
+    const inst = { width: photo.width, height: photo.height, ids: Uint16Array.from(ids), count: 0 }
+    inst.count = renumberLeaves(inst.ids, photo.name)
+    const leavesTarget = project.path('masks', `${photoId}.${createHash('sha256').update(inst.ids).digest('hex').slice(0, 16)}.instances.png`)
+    await writeInstanceIds(leavesTarget, inst)
+    leaves = { file: relative(project.dir, leavesTarget).split('\\').join('/'), count: inst.count }
+  }
   const outcome = project.db.transaction(() => {
     const before = getPhoto(project.db, photoId).mask
     const how = decide(maskProvenance(project.db, photoId))
     if (!how) return null
-    // an edited mask is binary: the instance labels described the old pixels
-    setMask(project.db, photoId, { file, instancesFile: null, hash, foreground: leaf / binary.length, ...how })
+    // saved without leaves, the mask keeps none: the old instances described the old pixels
+    setMask(project.db, photoId, { file, instancesFile: leaves?.file ?? null, leaves: leaves?.count ?? null, hash, foreground: leaf / binary.length, ...how })
     return { before }
   })()
+  const kept = new Set([file, leaves?.file])
   if (!outcome) {
-    // not recorded: its file is not needed (unless it is, byte for byte, the mask already there)
-    if (getPhoto(project.db, photoId).mask?.file !== file) await unlink(target).catch(() => {})
+    // not recorded: its files are not needed (unless they are, byte for byte, the files already there)
+    const current = getPhoto(project.db, photoId).mask
+    for (const made of kept) if (made && made !== current?.file && made !== current?.instancesFile) await unlink(join(project.dir, made)).catch(() => {})
     return false
   }
   for (const old of [outcome.before?.file, outcome.before?.instancesFile]) {
-    if (old && old !== file && !maskFileInUse(project.db, old)) await unlink(join(project.dir, old)).catch(() => {})
+    if (old && !kept.has(old) && !maskFileInUse(project.db, old)) await unlink(join(project.dir, old)).catch(() => {})
   }
   return true
 }

@@ -218,6 +218,7 @@ export async function acceptPredictions(project: Project, batchId: number, photo
     setMask(project.db, p.photoId, {
       file: rel(project, target),
       instancesFile: null,
+      leaves: null,
       hash: createHash('sha256').update(mask.data).digest('hex'),
       source: 'predicted',
       madeBy: 'model-made',

@@ -4,12 +4,13 @@ import { join } from 'node:path'
 import type { LabellingApi } from '../../../shared/api/labelling'
 import { ApiError } from '../../../shared/errors'
 import { decodeRle, encodeRle, rleProblem, type Rle } from '../../../shared/rle'
-import { assistBounds } from '../../../shared/bounds'
+import { assistBounds, maxLeavesPerPhoto } from '../../../shared/bounds'
 import { readRaster } from '../imaging/raster'
 import { GrabCutAssist } from '../labelling/grabcut'
 import { saveMadeMask } from '../labelling/masks'
 import { maskProvenance, reviewQueue } from '../labelling/records'
 import { getDataset, getPhoto } from '../datasets/records'
+import { readInstanceIds } from '../datasets/instances'
 import { getRun } from '../training/records'
 import type { Methods, Schemas } from './area'
 import { id } from './app'
@@ -38,7 +39,7 @@ export const labellingSchemas: Schemas<K> = {
       runId: id.optional()
     })
     .strict(),
-  'labels.saveMask': z.object({ photoId: id, mask: rle, how: z.enum(['drawn', 'assisted']) }).strict(),
+  'labels.saveMask': z.object({ photoId: id, mask: rle, how: z.enum(['drawn', 'assisted']), leaves: z.array(rle).max(maxLeavesPerPhoto).optional() }).strict(),
   'labels.mask': z.object({ photoId: id }).strict(),
   'labels.prelabel': z.object({ datasetId: id, runId: id }).strict(),
   'labels.reviewQueue': z.object({ datasetId: id }).strict()
@@ -74,20 +75,32 @@ export function labellingMethods(s: LeafsegService): Methods<K> {
       }
       return { mask: encodeRle(mask, photo.width, photo.height), ms: Math.round(performance.now() - started) }
     },
-    async 'labels.saveMask'({ photoId, mask, how }) {
+    async 'labels.saveMask'({ photoId, mask, how, leaves }) {
       const p = project()
       const photo = getPhoto(p.db, photoId)
-      const [h, w] = mask.size
-      if (w !== photo.width || h !== photo.height) throw new ApiError('bad_input', `The mask is ${w}×${h} but ${photo.name} is ${photo.width}×${photo.height}; a mask must have its photo's size.`)
-      await saveMadeMask(p, photoId, decodeRle(mask), how)
+      for (const [what, m] of [['mask', mask], ...(leaves ?? []).map((l, k) => [`leaf ${k + 1}`, l] as const)] as const) {
+        const [h, w] = m.size
+        if (w !== photo.width || h !== photo.height) throw new ApiError('bad_input', `The ${what} is ${w}×${h} but ${photo.name} is ${photo.width}×${photo.height}; a mask must have its photo's size.`)
+      }
+      const binary = decodeRle(mask)
+      let ids: Uint16Array | null = null
+      if (leaves) {
+        ids = new Uint16Array(binary.length)
+        leaves.forEach((leaf, k) => decodeRle(leaf).forEach((v, i) => v && (ids![i] = k + 1)))
+        const differ = ids.findIndex((v, i) => (v !== 0) !== (binary[i] !== 0))
+        if (differ >= 0) throw new ApiError('bad_input', `The leaves do not cover the mask of ${photo.name} exactly (first difference at x ${differ % photo.width}, y ${Math.floor(differ / photo.width)}).`)
+      }
+      await saveMadeMask(p, photoId, binary, how, ids)
       return getPhoto(p.db, photoId)
     },
     async 'labels.mask'({ photoId }) {
       const p = project()
       const photo = getPhoto(p.db, photoId)
-      if (!photo.mask) return { mask: null, madeBy: null }
+      if (!photo.mask) return { mask: null, madeBy: null, leaves: null }
       const raster = await readRaster(join(p.dir, photo.mask.file), 1)
-      return { mask: encodeRle(raster.data, raster.width, raster.height), madeBy: photo.mask.madeBy }
+      const inst = await readInstanceIds(p, photo)
+      const leaves = inst && Array.from({ length: inst.count }, (_, k) => encodeRle(Uint8Array.from(inst.ids, (v) => (v === k + 1 ? 1 : 0)), inst.width, inst.height))
+      return { mask: encodeRle(raster.data, raster.width, raster.height), madeBy: photo.mask.madeBy, leaves }
     },
     async 'labels.prelabel'({ datasetId, runId }) {
       const { project: p, jobs } = s.requireProject()

@@ -301,6 +301,18 @@ export const migrations: Migration[] = [
     }
   },
   {
+    version: 10,
+    name: 'the leaf count of masks that carry leaf instances',
+    up(db) {
+      // Leaves in the mask's instance file (NULL when it has none). Instance files written before this version
+      // used another format: they are dropped, and importing the masks again brings them back.
+      db.exec(`
+        ALTER TABLE masks ADD COLUMN leaves INTEGER CHECK (leaves IS NULL OR leaves >= 0);
+        UPDATE masks SET instances_file = NULL;
+      `)
+    }
+  },
+  {
     version: 13,
     name: "an evaluation of a run that separates leaves keeps each photo's leaf measures (SBD, DiC, FBD)",
     up(db) {

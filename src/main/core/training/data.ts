@@ -3,14 +3,14 @@
 import sharp from 'sharp'
 import type { Raster } from '../imaging/raster'
 import { seededRandom } from '../random'
-import { normaliseMask } from '../datasets/masks'
+import { readInstanceFile } from '../datasets/instances'
 
 export interface Sample {
   id: string
   imagePath: string
   /** PNG, 0 = background, 255 = leaf (anything >= 128 counts as leaf). */
   maskPath: string
-  /** The leaf instances of the mask (an instance label image, see datasets/masks.ts), when it has them. */
+  /** The leaf instances of the mask (leaf ids in the stored format, datasets/instances.ts), when it has them. */
   instancesPath?: string
 }
 
@@ -111,9 +111,8 @@ async function decodeRegion(
 
 /** The instance ids of `path` in `region` (null: all of it), resized to size×size by nearest neighbour. */
 async function decodeInstances(path: string, region: { left: number; top: number; width: number; height: number } | null, size: number): Promise<Float32Array> {
-  const labels = await normaliseMask(path)
-  if (!labels.instances) throw new Error(`The instance labels ${path} have no leaves told apart (read as ${labels.kind}).`)
-  const { ids } = labels.instances
+  const labels = await readInstanceFile(path)
+  const { ids } = labels
   const r = region ?? { left: 0, top: 0, width: labels.width, height: labels.height }
   const out = new Float32Array(size * size)
   for (let y = 0; y < size; y++) {

@@ -1,7 +1,21 @@
-// How each kind of layer is drawn over a photo. Layers are gray images (mask, trimap, alpha, probability)
-// or ready-made RGBA overlays (error maps); each becomes an RGBA canvas once, then only opacity changes.
+// How each kind of layer is drawn over a photo. Layers are gray images (mask, trimap, alpha, probability,
+// leaf ids) or ready-made RGBA overlays (error maps); each becomes an RGBA canvas once, then only opacity changes.
 
-export type LayerKind = 'mask' | 'trimap' | 'alpha' | 'probability' | 'rgba'
+export type LayerKind = 'mask' | 'trimap' | 'alpha' | 'probability' | 'leaves' | 'rgba'
+
+/**
+ * A distinct colour for leaf `id` (1, 2, …): hues a golden angle apart, so neighbouring ids never look alike,
+ * with two lightness levels alternating. The inspector's Leaves layer and the mask editor use the same colours.
+ */
+export function leafColour(id: number): [number, number, number] {
+  const h = ((id * 137.508) % 360) / 60
+  const l = id % 2 ? 0.55 : 0.42
+  const c = (1 - Math.abs(2 * l - 1)) * 0.9
+  const x = c * (1 - Math.abs((h % 2) - 1))
+  const [r, g, b] = h < 1 ? [c, x, 0] : h < 2 ? [x, c, 0] : h < 3 ? [0, c, x] : h < 4 ? [0, x, c] : h < 5 ? [x, 0, c] : [c, 0, x]
+  const m = l - c / 2
+  return [Math.round((r + m) * 255), Math.round((g + m) * 255), Math.round((b + m) * 255)]
+}
 
 export interface InspectorLayer {
   id: string
@@ -90,6 +104,15 @@ export function renderLayer(layer: DecodedLayer, kind: LayerKind, style: LayerSt
           else if (v === 255) set(i, r, g, b, 200)
           else set(i, 255, 176, 0, 230)
           break
+        case 'leaves': {
+          // Each leaf its own colour; with the outline, only the pixels where a leaf meets another or the background.
+          if (v === 0) break
+          const edge = x === 0 || y === 0 || x === width - 1 || y === height - 1 || values[i - 1] !== v || values[i + 1] !== v || values[i - width] !== v || values[i + width] !== v
+          if (style.outline && !edge) break
+          const [lr, lg, lb] = leafColour(v)
+          set(i, lr, lg, lb, 255)
+          break
+        }
         case 'alpha':
         case 'probability':
           set(i, r, g, b, v)

@@ -1,5 +1,8 @@
 // A mask being edited, with per-stroke undo and redo. Pure code (no DOM): the editor draws it, the unit tests
-// drive it. Pixels are 0 (background) or 1 (leaf), row-major, at the photo's resolution.
+// drive it. Pixels are 0 (background) or a leaf, row-major, at the photo's resolution: 1 for every leaf pixel
+// while the mask does not separate its leaves, else the leaf's id (1..255). Separating the leaves (by hand, or
+// by the first split or merge) numbers the mask's connected pieces; then a line splits a leaf in two and a click
+// merges two.
 //
 // Undo keeps what each stroke changed, not copies of the mask: the bounding box of the pixels it changed,
 // with their values before and after. One `committed` buffer mirrors the mask as of the last finished stroke,
@@ -12,11 +15,12 @@ export interface Rect {
   height: number
 }
 
-/** One undo step: a region of the mask, its pixels before and after. */
+/** One undo step: a region of the mask, its pixels before and after (and whether it separated the leaves). */
 export interface RegionChange {
   rect: Rect
   before: Uint8Array
   after: Uint8Array
+  separated?: boolean
 }
 
 export interface Point {
@@ -25,6 +29,8 @@ export interface Point {
 }
 
 export const maxUndoSteps = 200
+/** Leaf ids are bytes: 0 is background. */
+export const maxLeaves = 255
 
 export class EditableMask {
   readonly data: Uint8Array
@@ -35,11 +41,15 @@ export class EditableMask {
   private stroke: Bounds | null = null
   /** Told which region changed, for redrawing only that. */
   onchange: (rect: Rect) => void = () => {}
+  /** Whether the mask separates its leaves (pixels hold leaf ids). */
+  leaves: boolean
 
-  constructor(readonly width: number, readonly height: number, initial?: Uint8Array) {
+  /** `initial`: non-zero = leaf; with `leaves`, its values are the leaf ids (1..255). */
+  constructor(readonly width: number, readonly height: number, initial?: Uint8Array, leaves = false) {
     this.data = new Uint8Array(width * height)
-    if (initial) for (let i = 0; i < initial.length; i++) this.data[i] = initial[i] ? 1 : 0
+    if (initial) for (let i = 0; i < initial.length; i++) this.data[i] = initial[i] && (leaves ? initial[i] : 1)
     this.committed = this.data.slice()
+    this.leaves = leaves
   }
 
   get canUndo(): boolean {
@@ -55,8 +65,8 @@ export class EditableMask {
 
   // —— strokes: a brush or eraser drag is one stroke, so one undo step ——
 
-  /** Paint a disk of `radius` pixels (value 1 = leaf, 0 = erase), joined to the previous point of the stroke. */
-  paint(from: Point | null, to: Point, radius: number, value: 0 | 1): void {
+  /** Paint a disk of `radius` pixels (a leaf id, or 0 to erase), joined to the previous point of the stroke. */
+  paint(from: Point | null, to: Point, radius: number, value: number): void {
     const a = from ?? to
     const length = Math.hypot(to.x - a.x, to.y - a.y)
     const steps = Math.max(1, Math.ceil(length / Math.max(0.5, radius / 3)))
@@ -78,8 +88,8 @@ export class EditableMask {
 
   // —— whole operations: each is one undo step ——
 
-  /** Fill (value 1) or cut (value 0) the inside of a closed polygon. */
-  polygon(points: Point[], value: 0 | 1): RegionChange | null {
+  /** Fill (a leaf id) or cut (0) the inside of a closed polygon. */
+  polygon(points: Point[], value: number): RegionChange | null {
     if (points.length < 3) return null
     const box = new Bounds()
     const ys = points.map((p) => p.y)
@@ -104,22 +114,37 @@ export class EditableMask {
     return this.finish(box)
   }
 
-  /** Background enclosed by leaf (not reaching the mask's border) becomes leaf. */
+  /** Background enclosed by leaf (not reaching the mask's border) becomes leaf: that of the hole's nearest edge. */
   fillHoles(): RegionChange | null {
+    const { width, data } = this
     const outside = this.backgroundReachingBorder()
+    const fill = new Uint8Array(data.length)
+    const queue = new Int32Array(data.length)
+    let tail = 0
+    const spread = (from: number, value: number) => {
+      const x = from % width
+      for (const j of [x > 0 ? from - 1 : -1, x < width - 1 ? from + 1 : -1, from - width, from + width]) {
+        if (j >= 0 && j < data.length && data[j] === 0 && !outside[j] && !fill[j]) {
+          fill[j] = value
+          queue[tail++] = j
+        }
+      }
+    }
+    for (let i = 0; i < data.length; i++) if (data[i]) spread(i, data[i])
+    for (let head = 0; head < tail; head++) spread(queue[head], fill[queue[head]])
     const box = new Bounds()
-    for (let i = 0; i < this.data.length; i++) if (this.data[i] === 0 && !outside[i]) this.set(i % this.width, Math.floor(i / this.width), 1, box)
+    for (let k = 0; k < tail; k++) this.set(queue[k] % width, Math.floor(queue[k] / width), fill[queue[k]], box)
     return this.finish(box)
   }
 
-  /** Leaf pieces (8-connected) smaller than `minPixels` become background. */
+  /** Leaf pieces (8-connected, of one leaf) smaller than `minPixels` become background. */
   removeSpecks(minPixels: number): RegionChange | null {
     const { width, height, data } = this
     const label = new Int32Array(width * height).fill(-1)
     const box = new Bounds()
     const queue = new Int32Array(width * height)
     for (let start = 0; start < data.length; start++) {
-      if (data[start] !== 1 || label[start] !== -1) continue
+      if (data[start] === 0 || label[start] !== -1) continue
       let head = 0
       let tail = 0
       queue[tail++] = start
@@ -134,7 +159,7 @@ export class EditableMask {
             const ny = y + dy
             if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue
             const j = ny * width + nx
-            if (data[j] === 1 && label[j] === -1) {
+            if (data[j] === data[start] && label[j] === -1) {
               label[j] = start
               queue[tail++] = j
             }
@@ -150,11 +175,107 @@ export class EditableMask {
     return this.replace(new Uint8Array(this.data.length))
   }
 
-  /** Replace the whole mask (an accepted proposal): one undo step covering what changed. */
+  /** Replace the whole mask (an accepted proposal; values as in `data`): one undo step covering what changed. */
   replace(next: Uint8Array): RegionChange | null {
     const box = new Bounds()
-    for (let i = 0; i < next.length; i++) this.set(i % this.width, Math.floor(i / this.width), next[i] ? 1 : 0, box)
+    for (let i = 0; i < next.length; i++) this.set(i % this.width, Math.floor(i / this.width), next[i], box)
     return this.finish(box)
+  }
+
+  // —— leaves ——
+
+  /** The leaf under a point (0 = background or outside). */
+  leafAt(p: Point): number {
+    const x = Math.floor(p.x)
+    const y = Math.floor(p.y)
+    return x < 0 || y < 0 || x >= this.width || y >= this.height ? 0 : this.data[y * this.width + x]
+  }
+
+  /** The ids of the leaves present, in order. */
+  leafIds(): number[] {
+    const seen = new Uint8Array(256)
+    for (const v of this.data) seen[v] = 1
+    const ids: number[] = []
+    for (let v = 1; v < 256; v++) if (seen[v]) ids.push(v)
+    return ids
+  }
+
+  /** An id no leaf has yet, or null when all 255 are taken. */
+  newLeafId(): number | null {
+    const ids = this.leafIds()
+    const free = ids.length ? ids[ids.length - 1] + 1 : 1
+    if (free <= maxLeaves) return free
+    for (let v = 1; v <= maxLeaves; v++) if (!ids.includes(v)) return v
+    return null
+  }
+
+  /** Separate the leaves: each connected piece of the mask becomes a leaf (one undo step). Throws above 255 pieces. */
+  separate(): RegionChange | null {
+    if (this.leaves) return null
+    return this.apply(this.pieces())
+  }
+
+  /**
+   * Split the leaf the line from `a` to `b` crosses most into two: the pixels the line leaves on its left become a
+   * new leaf. Null (nothing changes) when the line does not cut the leaf apart. Separates the leaves first if needed,
+   * in the same undo step.
+   */
+  split(a: Point, b: Point): RegionChange | null {
+    const ids = this.leaves ? this.data.slice() : this.pieces()
+    const { width, height } = this
+    const line = this.linePixels(a, b)
+    const crossed = new Map<number, number>()
+    for (const i of line) if (ids[i]) crossed.set(ids[i], (crossed.get(ids[i]) ?? 0) + 1)
+    const leaf = [...crossed.entries()].sort((p, q) => q[1] - p[1])[0]?.[0]
+    if (leaf === undefined) return null
+    // The leaf's pieces once the line's pixels are taken out (4-connected, so the line separates them).
+    const onLine = new Uint8Array(ids.length)
+    for (const i of line) onLine[i] = 1
+    const piece = new Int32Array(ids.length).fill(-1)
+    const queue = new Int32Array(ids.length)
+    const sides: number[] = []
+    for (let start = 0; start < ids.length; start++) {
+      if (ids[start] !== leaf || onLine[start] || piece[start] !== -1) continue
+      const k = sides.length
+      let head = 0
+      let tail = 0
+      let sx = 0
+      let sy = 0
+      queue[tail++] = start
+      piece[start] = k
+      while (head < tail) {
+        const i = queue[head++]
+        const x = i % width
+        const y = (i - x) / width
+        sx += x + 0.5
+        sy += y + 0.5
+        for (const j of [x > 0 ? i - 1 : -1, x < width - 1 ? i + 1 : -1, y > 0 ? i - width : -1, y < height - 1 ? i + width : -1]) {
+          if (j >= 0 && ids[j] === leaf && !onLine[j] && piece[j] === -1) {
+            piece[j] = k
+            queue[tail++] = j
+          }
+        }
+      }
+      // Which side of the line the piece's centre lies on.
+      sides.push(Math.sign((b.x - a.x) * (sy / tail - a.y) - (b.y - a.y) * (sx / tail - a.x)))
+    }
+    if (sides.length < 2 || !sides.includes(-1) || !(sides.includes(1) || sides.includes(0))) return null
+    const fresh = this.newIdAfter(ids)
+    for (let i = 0; i < ids.length; i++) if (piece[i] >= 0 && sides[piece[i]] < 0) ids[i] = fresh
+    return this.apply(ids)
+  }
+
+  /** Merge the leaf at `b` into the leaf at `a`. Null when either is background or they are one leaf already. */
+  merge(a: Point, b: Point): RegionChange | null {
+    const ids = this.leaves ? this.data.slice() : this.pieces()
+    const at = (p: Point) => ids[Math.floor(p.y) * this.width + Math.floor(p.x)] ?? 0
+    const inside = (p: Point) => p.x >= 0 && p.y >= 0 && p.x < this.width && p.y < this.height
+    if (!inside(a) || !inside(b)) return null
+    const keep = at(a)
+    const gone = at(b)
+    if (!keep || !gone || keep === gone) return null
+    for (let i = 0; i < ids.length; i++) if (ids[i] === gone) ids[i] = keep
+    return this.apply(ids)
   }
 
   // —— history ——
@@ -163,6 +284,7 @@ export class EditableMask {
     this.endStroke()
     const change = this.undoStack.pop()
     if (!change) return null
+    if (change.separated) this.leaves = false
     this.write(change.rect, change.before)
     this.redoStack.push(change)
     return change
@@ -172,6 +294,7 @@ export class EditableMask {
     this.endStroke()
     const change = this.redoStack.pop()
     if (!change) return null
+    if (change.separated) this.leaves = true
     this.write(change.rect, change.after)
     this.undoStack.push(change)
     return change
@@ -179,12 +302,86 @@ export class EditableMask {
 
   /** The mask as 0/255 bytes (what is saved). */
   toBytes(): Uint8Array {
-    return Uint8Array.from(this.data, (v) => v * 255)
+    return Uint8Array.from(this.data, (v) => (v ? 255 : 0))
   }
 
   // —— internals ——
 
-  private disk(cx: number, cy: number, radius: number, value: 0 | 1, box: Bounds): void {
+  /** The mask's connected pieces (8-connected) numbered 1..n, as leaf ids. Throws above 255. */
+  private pieces(): Uint8Array {
+    const { width, height, data } = this
+    const ids = new Uint8Array(data.length)
+    const queue = new Int32Array(data.length)
+    let n = 0
+    for (let start = 0; start < data.length; start++) {
+      if (!data[start] || ids[start]) continue
+      if (++n > maxLeaves) throw new Error(`The mask has more than ${maxLeaves} separate pieces; remove the specks first.`)
+      let tail = 0
+      queue[tail++] = start
+      ids[start] = n
+      for (let head = 0; head < tail; head++) {
+        const i = queue[head]
+        const x = i % width
+        const y = (i - x) / width
+        for (let dy = -1; dy <= 1; dy++) {
+          for (let dx = -1; dx <= 1; dx++) {
+            const nx = x + dx
+            const ny = y + dy
+            if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue
+            const j = ny * width + nx
+            if (data[j] && !ids[j]) {
+              ids[j] = n
+              queue[tail++] = j
+            }
+          }
+        }
+      }
+    }
+    return ids
+  }
+
+  private newIdAfter(ids: Uint8Array): number {
+    const used = new Uint8Array(256)
+    for (const v of ids) used[v] = 1
+    for (let v = 1; v <= maxLeaves; v++) if (!used[v]) return v
+    throw new Error(`The mask already has ${maxLeaves} leaves, the most one photo can hold.`)
+  }
+
+  /** The pixels a line crosses, 4-connected (so it separates what lies on either side). */
+  private linePixels(a: Point, b: Point): number[] {
+    const out: number[] = []
+    const steps = Math.max(1, Math.ceil(Math.hypot(b.x - a.x, b.y - a.y) * 4))
+    let px = Math.floor(a.x)
+    let py = Math.floor(a.y)
+    const add = (x: number, y: number) => {
+      if (x >= 0 && y >= 0 && x < this.width && y < this.height) out.push(y * this.width + x)
+    }
+    add(px, py)
+    for (let s = 1; s <= steps; s++) {
+      const x = Math.floor(a.x + ((b.x - a.x) * s) / steps)
+      const y = Math.floor(a.y + ((b.y - a.y) * s) / steps)
+      if (x === px && y === py) continue
+      if (x !== px && y !== py) add(x, py) // a diagonal step gets a corner pixel
+      add(x, y)
+      px = x
+      py = y
+    }
+    return out
+  }
+
+  /** Make the mask `ids` with its leaves separated: one undo step (which also undoes the separating). */
+  private apply(ids: Uint8Array): RegionChange | null {
+    const separating = !this.leaves
+    const box = new Bounds()
+    for (let i = 0; i < ids.length; i++) this.set(i % this.width, Math.floor(i / this.width), ids[i], box)
+    this.leaves = true
+    if (separating && box.empty) box.add(0, 0) // a mask of one piece separates without changing a pixel
+    const change = this.finish(box, separating)
+    if (!change) this.leaves = !separating
+    return change
+  }
+
+  private disk(cx: number, cy: number, radius: number, value: number, box: Bounds): void {
     const r2 = radius * radius
     const y0 = Math.max(0, Math.floor(cy - radius))
     const y1 = Math.min(this.height - 1, Math.ceil(cy + radius))
@@ -198,7 +395,7 @@ export class EditableMask {
     }
   }
 
-  private set(x: number, y: number, value: 0 | 1, box: Bounds): void {
+  private set(x: number, y: number, value: number, box: Bounds): void {
     const i = y * this.width + x
     if (this.data[i] === value) return
     this.data[i] = value
@@ -211,22 +408,22 @@ export class EditableMask {
     this.onchange(box.rect())
   }
 
-  private finish(box: Bounds): RegionChange | null {
+  private finish(box: Bounds, separated = false): RegionChange | null {
     this.endStroke()
     if (box.empty) return null
     this.onchange(box.rect())
-    return this.record(box.rect())
+    return this.record(box.rect(), separated)
   }
 
   /** Record the region's before (from `committed`) and after (from `data`) as one undo step. */
-  private record(rect: Rect): RegionChange | null {
+  private record(rect: Rect, separated = false): RegionChange | null {
     const before = this.read(this.committed, rect)
     const after = this.read(this.data, rect)
     let same = true
     for (let i = 0; i < before.length && same; i++) if (before[i] !== after[i]) same = false
-    if (same) return null // painted over and erased back within one stroke
+    if (same && !separated) return null // painted over and erased back within one stroke
     this.copyInto(this.committed, rect, after)
-    const change = { rect, before, after }
+    const change: RegionChange = separated ? { rect, before, after, separated } : { rect, before, after }
     this.undoStack.push(change)
     if (this.undoStack.length > maxUndoSteps) this.undoStack.shift()
     this.redoStack.length = 0
