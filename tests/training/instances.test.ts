@@ -3,10 +3,9 @@
 // layers export to ONNX with the two channels.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import sharp from 'sharp'
 import { openEngine, type OpenEngine } from '../../src/main/core/model/engine-choice'
 import { trainUnet } from '../../src/main/core/training/train'
 import { loadModel } from '../../src/main/core/model/predict'
@@ -15,62 +14,13 @@ import { unetToOnnxGraph } from '../../src/main/core/model/onnx-export'
 import { fullResolution, predictPhoto } from '../../src/main/core/model/tiling'
 import { separateLeaves, labelComponents } from '../../src/main/core/model/instances'
 import { instanceScores, summariseInstances } from '../../src/main/core/evaluation/instances'
-import { writeInstanceIds } from '../../src/main/core/datasets/instances'
 import { readRaster } from '../../src/main/core/imaging/raster'
-import { seededRandom } from '../../src/main/core/random'
 import type { Sample } from '../../src/main/core/training/data'
+import { touchingDiscs, DISC_SIZE as SIZE } from './fixtures'
 
-const SIZE = 32
 let root: string
 let engine: OpenEngine
 let samples: (Sample & { ids: Uint16Array })[]
-
-/** Two discs of different greens that touch along a short darker seam, on a brown background. */
-async function touchingDiscs(dir: string, count: number, seed: number): Promise<(Sample & { ids: Uint16Array })[]> {
-  await mkdir(dir, { recursive: true })
-  const random = seededRandom(seed)
-  const out: (Sample & { ids: Uint16Array })[] = []
-  for (let k = 0; k < count; k++) {
-    const r1 = 6 + random() * 3
-    const r2 = 6 + random() * 3
-    const angle = random() * Math.PI
-    const gap = r1 + r2 - 2 - random() * 2 // overlapping by 2-4 px: one connected blob
-    const cx = SIZE / 2 - (Math.cos(angle) * gap) / 2
-    const cy = SIZE / 2 - (Math.sin(angle) * gap) / 2
-    const discs = [
-      { x: cx, y: cy, r: r1, green: 150 + random() * 60 },
-      { x: cx + Math.cos(angle) * gap, y: cy + Math.sin(angle) * gap, r: r2, green: 150 + random() * 60 }
-    ]
-    const rgb = Buffer.alloc(SIZE * SIZE * 3)
-    const mask = Buffer.alloc(SIZE * SIZE)
-    const ids = new Uint16Array(SIZE * SIZE)
-    for (let y = 0; y < SIZE; y++)
-      for (let x = 0; x < SIZE; x++) {
-        const o = y * SIZE + x
-        const grain = random() * 30
-        let colour = [110 + grain, 85 + grain, 60 + grain]
-        const d = discs.map((c) => Math.hypot(x - c.x, y - c.y) / c.r)
-        const nearest = d[0] <= d[1] ? 0 : 1
-        if (d[nearest] <= 1) {
-          ids[o] = nearest + 1
-          mask[o] = 255
-          // Each leaf darkens towards its own edge, so the seam between two leaves shows.
-          const shade = 1 - 0.45 * d[nearest] ** 4
-          colour = [40 + grain * 0.3, discs[nearest].green * shade + grain * 0.3, 35]
-        }
-        rgb.set(colour.map((v) => Math.max(0, Math.min(255, Math.round(v)))), o * 3)
-      }
-    const id = `discs${k}`
-    const imagePath = join(dir, `${id}.png`)
-    const maskPath = join(dir, `${id}.mask.png`)
-    const instancesPath = join(dir, `${id}.instances.png`)
-    await sharp(rgb, { raw: { width: SIZE, height: SIZE, channels: 3 } }).png().toFile(imagePath)
-    await sharp(mask, { raw: { width: SIZE, height: SIZE, channels: 1 } }).png().toFile(maskPath)
-    await writeInstanceIds(instancesPath, { width: SIZE, height: SIZE, ids, count: 2 })
-    out.push({ id, imagePath, maskPath, instancesPath, ids })
-  }
-  return out
-}
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'leafseg-instances-'))
