@@ -73,8 +73,10 @@ const FIGURE_COLUMNS = [
   'run_id',
   'threshold'
 ] as const
-/** The per-photo CSV's header. */
-export const MEASUREMENT_COLUMNS = [...FIGURE_COLUMNS, ...TRAIT_COLUMNS]
+/** The per-photo CSV's header: `leaf_count` when the leaves were told apart, else `region_count` (a file is one run's). */
+export function measurementColumns(leavesSeparated: boolean): string[] {
+  return [...FIGURE_COLUMNS, ...TRAIT_COLUMNS].map((c) => (c === 'leaf_count' && !leavesSeparated ? 'region_count' : c))
+}
 export const LEAF_COLUMNS = ['photo', 'leaf', 'centroid_x', 'centroid_y', 'area_px', 'area_mm2', ...TRAIT_COLUMNS, 'scale_px_per_mm']
 
 const traitFields = (t: Traits | null | undefined) => TRAITS.map(([, key]) => (t ? t[key] : null))
@@ -110,12 +112,9 @@ export function csvField(value: string | number | null): string {
   return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value
 }
 
-/** `leaf_count` when every row counted leaves told apart, else `region_count` (a file is one run's, so one or the other). */
-const countColumn = (leaves: boolean) => (leaves ? 'leaf_count' : 'region_count')
-
 export function measurementsCsv(rows: MeasurementRow[]): string {
   const leaves = rows.length > 0 && rows.every((r) => r.leavesSeparated)
-  const lines = [MEASUREMENT_COLUMNS.map((c) => (c === 'leaf_count' ? countColumn(leaves) : c)).join(',')]
+  const lines = [measurementColumns(leaves).join(',')]
   for (const r of rows) {
     lines.push(
       [r.photo, r.width, r.height, r.areaPx, r.areaMm2, r.foregroundFraction, r.leafCount, r.minLeafAreaPx, r.noisePx, r.scalePxPerMm, r.source, r.runId, r.threshold, ...traitFields(r.traits)]
