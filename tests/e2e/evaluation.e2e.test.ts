@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs
 import { join } from 'node:path'
 import type { JobInfo } from '../../src/shared/domain'
 import type { TrainingConfig } from '../../src/shared/api/training'
-import { MEASUREMENT_COLUMNS } from '../../src/main/core/prediction/csv'
+import { measurementColumns } from '../../src/main/core/prediction/csv'
 import { screenshot } from '../helpers/browser'
 import { browserHost } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
@@ -150,7 +150,7 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   await page.getByTestId('notice-info').filter({ hasText: 'Wrote 3 rows' }).waitFor()
   assert.ok(existsSync(csv), 'the CSV was written')
   const lines = readFileSync(csv, 'utf8').trim().split('\n')
-  assert.equal(lines[0], MEASUREMENT_COLUMNS.join(','))
+  assert.equal(lines[0], measurementColumns(false).join(','))
   assert.equal(lines.length, 4)
   // The same measurements for the hand-made masks of a dataset.
   const labelledCsv = join(tempDir(), 'labelled.csv')
@@ -158,7 +158,7 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   await page.getByTestId('measure-file').fill(labelledCsv)
   await page.getByTestId('measure-start').click()
   await page.getByTestId('notice-info').filter({ hasText: 'Wrote 24 rows' }).waitFor({ timeout: 30_000 })
-  assert.equal(readFileSync(labelledCsv, 'utf8').split('\n')[0], MEASUREMENT_COLUMNS.join(','))
+  assert.equal(readFileSync(labelledCsv, 'utf8').split('\n')[0], measurementColumns(false).join(','))
   await clearNotices()
   await page.locator('main').evaluate((m) => m.scrollTo(0, m.scrollHeight))
   await screenshot(page, 'evaluation-05-predict-results')

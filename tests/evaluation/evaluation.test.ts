@@ -10,7 +10,7 @@ import { LeafsegService } from '../../src/main/core/service/service'
 import { inProcessJobs } from '../../src/main/core/job-process'
 import type { JobInfo } from '../../src/shared/domain'
 import type { TrainingConfig } from '../../src/shared/api/training'
-import { MEASUREMENT_COLUMNS } from '../../src/main/core/prediction/csv'
+import { measurementColumns } from '../../src/main/core/prediction/csv'
 import { confusionAt } from '../../src/main/core/evaluation/metrics'
 import { readProbabilityPng } from '../../src/main/core/model/mask'
 import { readRaster } from '../../src/main/core/imaging/raster'
@@ -117,7 +117,7 @@ test('predicting a folder: full-resolution masks, measurements, CSV with the doc
   const out = await service.api['predictions.exportCsv']({ batchId, file: csv })
   assert.equal(out.rows, 3)
   const lines = readFileSync(csv, 'utf8').trim().split('\n')
-  assert.equal(lines[0], MEASUREMENT_COLUMNS.join(','))
+  assert.equal(lines[0], measurementColumns(false).join(','))
   assert.equal(lines.length, 4)
   assert.match(lines[1], new RegExp(`,predicted,${runA},0\\.5,`)) // then the traits
   await assert.rejects(service.api['predictions.accept']({ batchId }), /Only predictions for a dataset/)

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { mergeShards, readPhotoList, shardPart, SHARD_MANIFEST } from '../../src/main/core/prediction/shards'
 import { shardFromOptions } from '../../src/cli/commands/shards'
 import { UsageError } from '../../src/cli/command'
-import { MEASUREMENT_COLUMNS } from '../../src/main/core/prediction/csv'
+import { measurementColumns } from '../../src/main/core/prediction/csv'
 import type { MeasurementRow } from '../../src/shared/api/evaluation'
 import { tempDir } from '../helpers/temp'
 
@@ -53,6 +53,7 @@ const row = (photo: string, areaPx: number): MeasurementRow => ({
   areaMm2: null,
   foregroundFraction: areaPx / 100,
   leafCount: 1,
+  leavesSeparated: false,
   minLeafAreaPx: 5,
   noisePx: 0,
   scalePxPerMm: null,
@@ -81,7 +82,7 @@ test('merging reports a missing shard, a shard given twice, a photo predicted tw
   )
   assert.deepEqual(merged.missingPhotos, [{ path: '/p/d.jpg', reason: 'Input file has corrupt header' }])
   const lines = readFileSync(csv, 'utf8').trim().split('\n')
-  assert.equal(lines[0], MEASUREMENT_COLUMNS.join(','))
+  assert.equal(lines[0], measurementColumns(false).join(','), 'a binary model counts regions')
   assert.deepEqual(lines.slice(1).map((l) => l.split(',')[0]), ['a.jpg', 'b.jpg', 'c.jpg'], 'rows in path order')
 
   await assert.rejects(mergeShards([one, shardDir(2, 4, [])], csv), /is shard 2\/4, but .* is one of 3/)

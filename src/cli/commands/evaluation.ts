@@ -32,7 +32,10 @@ export const evalCommand: Command = {
     '--checkpoint C     best (by validation IoU, default) or last',
     '--threshold T      probability threshold, 0–1 (default 0.5)',
     'Pooled figures count all pixels together; per-photo means weigh every photo the same. Training\'s validation',
-    'IoU is measured at the network\'s input size (see the run); this is at the photos\' full resolution.'
+    'IoU is measured at the network\'s input size (see the run); this is at the photos\' full resolution.',
+    'For a run that separates leaves (train --instances), on photos whose masks tell leaves apart, also the CVPPP leaf',
+    'measures, means over photos at threshold 0.5: SBD (symmetric best Dice: how well each leaf is outlined), DiC and',
+    '|DiC| (predicted minus true leaf count) and FBD (Dice of all leaf pixels).'
   ],
   async run({ values, json }) {
     const project = requireString(values, 'project')
@@ -49,7 +52,13 @@ export const evalCommand: Command = {
         console.log(`Run ${run.id} “${run.name}” (${checkpoint}) on ${result.datasetName}: ${result.photos} photos`)
         console.log(`Measured on ${evaluationScoresMeasure(result.threshold)}.`)
         console.log(`             pooled   per-photo mean\n${table(result.pooled, result.meanPerPhoto)}`)
-        console.log(`Worst photos by IoU: ${result.perPhoto.slice(0, 5).map((p) => `${p.name} ${p.scores.iou.toFixed(3)}`).join(', ')}`)
+        const leaves = result.instances
+        if (leaves) {
+          console.log(
+            `Leaves (${leaves.photos} photos, threshold 0.5): SBD ${(leaves.sbd * 100).toFixed(1)}  DiC ${leaves.dic.toFixed(2)}  |DiC| ${leaves.absDic.toFixed(2)}  FBD ${(leaves.fbd * 100).toFixed(1)}`
+          )
+          console.log(`Worst photos by SBD: ${result.perPhoto.slice(0, 5).map((p) => `${p.name} ${p.instances ? (p.instances.sbd * 100).toFixed(1) : '–'}`).join(', ')}`)
+        } else console.log(`Worst photos by IoU: ${result.perPhoto.slice(0, 5).map((p) => `${p.name} ${p.scores.iou.toFixed(3)}`).join(', ')}`)
       }
       return {
         run: run.id,
@@ -59,7 +68,8 @@ export const evalCommand: Command = {
         photos: result.photos,
         pooled: result.pooled,
         meanPerPhoto: result.meanPerPhoto,
-        perPhoto: result.perPhoto.map((p) => ({ photo: p.name, ...p.scores }))
+        leaves: result.instances,
+        perPhoto: result.perPhoto.map((p) => ({ photo: p.name, ...p.scores, ...(p.instances && { leaves: p.instances }) }))
       }
     })
   }
@@ -90,7 +100,7 @@ export const predictCommand: Command = {
     '--model DIR           or a model folder (model.json + weights.bin) without a project; the CSV’s run_id is then its path',
     '--images DIR          the photos (sub-folders searched)',
     '--out DIR             where the masks go: one PNG per photo, named like it',
-    '--csv FILE            leaf area per photo (columns: photo, width, height, area_px, area_mm2, foreground_fraction, leaf_count, …)',
+    '--csv FILE            leaf area per photo (columns: photo, width, height, area_px, area_mm2, foreground_fraction, leaf_count or region_count, …)',
     '--scale PX_PER_MM     pixels per millimetre, for areas in mm²',
     '--threshold T         probability threshold (default 0.5)',
     '--min-leaf-area N     smaller specks are not counted as leaves (default 50 px)',

@@ -19,7 +19,8 @@ export const exportCommand: Command = {
     '--run R            the run (id or name)',
     '--checkpoint C     best (by validation IoU, default) or last',
     '--onnx FILE        the ONNX file to write: input “image” [batch, height, width, 3] RGB 0–1,',
-    '                   output “mask” [batch, height, width, 1] leaf probabilities (height, width: multiples of 2^depth)',
+    '                   output “mask” [batch, height, width, 1] leaf probabilities (height, width: multiples of 2^depth);',
+    '                   for a run that separates leaves [batch, height, width, 2]: leaf, then the band where leaves touch',
     '--dataset NAME     the dataset whose masks to write',
     '--masks DIR        the folder to write them into',
     '--format F         png (default): <photo>.png (0/255) and, for a mask with leaves, <photo>.instances.png',
@@ -48,7 +49,11 @@ export const exportCommand: Command = {
       await cli.open(project)
       const run = await cli.call('runs.findByName', { name: runName })
       const job = await cli.runJob(() => cli.call('runs.exportOnnx', { runId: run.id, checkpoint, file }))
-      if (!json) console.log(`Wrote run ${run.id} “${run.name}” (${checkpoint}) as ONNX: ${job.result.file} (${Math.ceil(job.result.bytes / 1024)} KiB).`)
+      if (!json)
+        console.log(
+          `Wrote run ${run.id} “${run.name}” (${checkpoint}) as ONNX: ${job.result.file} (${Math.ceil(job.result.bytes / 1024)} KiB)` +
+            (run.config.instances ? '; its output has 2 channels: leaf, then the band where leaves touch.' : '.')
+        )
       return { run: run.id, checkpoint, file: job.result.file, bytes: job.result.bytes }
     })
   }

@@ -35,7 +35,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a U-Net on a dataset (or resume a run)',
   usage:
-    'leafseg train --project P --dataset NAME [--preset fast-cpu|seed] [--epochs N] [--batch N] [--lr X] [--loss bce|dice|bce+dice] [--patience N] [--seed N] [--workers N] [--backend B] | --project P --resume RUN [--epochs N] [--workers N] [--backend B]',
+    'leafseg train --project P --dataset NAME [--preset fast-cpu|seed] [--epochs N] [--batch N] [--lr X] [--loss bce|dice|bce+dice] [--patience N] [--seed N] [--instances] [--workers N] [--backend B] | --project P --resume RUN [--epochs N] [--workers N] [--backend B]',
   options: {
     project: { type: 'string' },
     dataset: { type: 'string' },
@@ -51,6 +51,7 @@ export const trainCommand: Command = {
     filters: { type: 'string' },
     depth: { type: 'string' },
     'no-augment': { type: 'boolean' },
+    instances: { type: 'boolean' },
     resume: { type: 'string' },
     backend: { type: 'string' },
     workers: { type: 'string' }
@@ -70,6 +71,8 @@ export const trainCommand: Command = {
     '--workers N         worker threads training on the CPU (wasm backend), each on its share of every batch',
     '                    (default: the cores less one, at most the batch size); recorded with the run, and',
     '                    changed by --resume RUN --workers N',
+    '--instances         separate leaves: also learn where leaves touch, and split masks into leaves (needs masks that',
+    '                    tell leaves apart: a colour or an index per leaf, or COCO/Labelbox objects)',
     '--name TEXT         a name for the run',
     '--resume RUN        continue run RUN from its last checkpoint',
     '--backend B         auto (default: native TensorFlow on a CUDA GPU, else native CPU, else wasm), tensorflow, wasm or cpu.',
@@ -128,6 +131,7 @@ export const trainCommand: Command = {
               ...base,
               ...given,
               preset: custom ? 'custom' : base.preset,
+              ...(values.instances && { instances: true }),
               augment: values['no-augment'] ? { flips: false, rotate90: false, rotate: false, scale: false, color: false, blur: false, noise: false } : base.augment
             }
             started = await cli.call('training.start', { datasetId: dataset.id, name: values.name as string | undefined, config, backend })
@@ -137,7 +141,7 @@ export const trainCommand: Command = {
             const c = run.config
             console.log(
               `${resumeId !== undefined ? 'Resuming' : 'Training'} run ${run.id} “${run.name}”: ${run.trainPhotos} training and ${run.valPhotos} validation photos; ` +
-                `${c.inputSize} px, ${c.baseFilters} base filters, depth ${c.depth}, batch ${c.batchSize}, ${c.epochs} epochs, lr ${c.learningRate}, loss ${c.loss}.`
+                `${c.inputSize} px, ${c.baseFilters} base filters, depth ${c.depth}, batch ${c.batchSize}, ${c.epochs} epochs, lr ${c.learningRate}, loss ${c.loss}${c.instances ? ', separating leaves' : ''}.`
             )
           }
           return started.job

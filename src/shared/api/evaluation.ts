@@ -24,6 +24,30 @@ export interface EvaluationPhoto {
   truePositive: number
   falsePositive: number
   falseNegative: number
+  /** For a run that separates leaves, on a photo whose mask tells leaves apart: the leaf measures (threshold 0.5). */
+  instances: InstanceScores | null
+}
+
+/** CVPPP leaf measures of one photo (see the README: Leaf measures). */
+export interface InstanceScores {
+  /** Symmetric best Dice, 0..1: how well each leaf is outlined, split and merged leaves punished. */
+  sbd: number
+  /** Predicted minus true leaf count. */
+  dic: number
+  /** Foreground-background Dice, 0..1: all leaf pixels, whichever leaf. */
+  fbd: number
+  predicted: number
+  truth: number
+}
+
+/** The leaf measures averaged over photos, as the CVPPP challenge reports them. */
+export interface InstanceSummary {
+  sbd: number
+  dic: number
+  /** Mean of |DiC|. */
+  absDic: number
+  fbd: number
+  photos: number
 }
 
 export type EvaluationSource = 'val' | 'test' | 'dataset'
@@ -42,8 +66,10 @@ export interface EvaluationResult extends EvaluationSummary {
   threshold: number
   pooled: Scores
   meanPerPhoto: Scores
-  /** Worst first by IoU. */
+  /** Worst first: by SBD where photos have leaf measures, else by IoU. */
   perPhoto: EvaluationPhoto[]
+  /** Leaf measures over the photos that have them (a run that separates leaves); null otherwise. */
+  instances: InstanceSummary | null
 }
 
 export interface RunComparison {
@@ -95,6 +121,8 @@ export interface PredictionBatch {
   threshold: number
   minLeafAreaPx: number
   pxPerMm: number | null
+  /** Its run separates leaves: leaf counts and per-leaf traits are of leaves, not of connected regions. */
+  separatesLeaves: boolean
   createdAt: string
   photos: number
   /** Files in its source when its last job started (copies of one photo count apart; null for older batches). */
@@ -152,6 +180,8 @@ export interface MeasurementRow extends LeafFigures {
   source: 'predicted' | 'labelled'
   runId: string | null
   threshold: number | null
+  /** leafCount counts leaves told apart by a run that separates leaves; otherwise connected regions of the mask. */
+  leavesSeparated: boolean
 }
 
 export interface MeasurementSettings {

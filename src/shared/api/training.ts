@@ -39,6 +39,11 @@ export interface TrainingConfig {
    * backends ignore it. Absent when a run starts: the cores less one, at most the batch size (recorded so).
    */
   workers?: number
+  /**
+   * Separate leaves: the network also learns the band where two leaves touch, and its masks are split into leaves
+   * (needs masks that tell leaves apart). Absent or false: one leaf/background mask.
+   */
+  instances?: boolean
 }
 
 export interface TrainingPreset {

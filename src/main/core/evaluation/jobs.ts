@@ -1,6 +1,7 @@
 // The evaluation job: a run's model predicts each photo with a truth mask at full resolution, and one
 // probability PNG and histogram per photo are stored (the threshold slider needs nothing more).
 import { mkdir } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { ApiError } from '../../../shared/errors'
 import type { EvaluationSource } from '../../../shared/api/evaluation'
@@ -8,13 +9,16 @@ import type { JobContext } from '../jobs/context'
 import type { Project } from '../project'
 import type { Db } from '../store/database'
 import { readRaster } from '../imaging/raster'
-import { predictPhoto } from '../model/tiling'
+import { predictPhoto, type ProbabilityMap } from '../model/tiling'
 import { writeProbabilityPng } from '../model/mask'
 import { datasetPhotos, getDataset } from '../datasets/records'
-import { getRun, runSnapshot } from '../training/records'
+import { getRun, runSnapshot, snapshotInstancesFile } from '../training/records'
 import { runPredictor } from '../training/checkpoint'
 import { probabilityHistogram } from './metrics'
 import { recordEvaluationPhoto } from './records'
+import { instanceScores, type InstanceScores } from './instances'
+import { separateLeaves } from '../model/instances'
+import { readInstanceFile } from '../datasets/instances'
 
 const rel = (project: Project, path: string) => relative(project.dir, path).split('\\').join('/')
 
@@ -23,12 +27,16 @@ interface EvaluationItem {
   name: string
   photoFile: string
   maskFile: string
+  /** Project-relative instance labels of the mask, when it tells leaves apart. */
+  instancesFile: string | null
 }
 
 export function evaluationItems(db: Db, runId: number, source: EvaluationSource, datasetId?: number): { items: EvaluationItem[]; datasetName: string } {
   const run = getRun(db, runId)
   if (source === 'val') {
-    const items = runSnapshot(db, runId).filter((p) => p.split === 'val').map((p) => ({ photoId: p.photoId, name: p.name, photoFile: p.photoFile, maskFile: p.maskFile }))
+    const items = runSnapshot(db, runId)
+      .filter((p) => p.split === 'val')
+      .map((p) => ({ photoId: p.photoId, name: p.name, photoFile: p.photoFile, maskFile: p.maskFile, instancesFile: snapshotInstancesFile(p.maskFile) }))
     if (items.length === 0) throw new ApiError('bad_input', `Run “${run.name}” has no validation photos.`)
     return { items, datasetName: `${run.datasetName} (validation photos of the run)` }
   }
@@ -37,11 +45,21 @@ export function evaluationItems(db: Db, runId: number, source: EvaluationSource,
   const dataset = getDataset(db, id)
   const items = datasetPhotos(db, id)
     .filter((p) => p.mask && (source === 'dataset' || p.split === 'test'))
-    .map((p) => ({ photoId: p.id, name: p.name, photoFile: p.file, maskFile: p.mask!.file }))
+    .map((p) => ({ photoId: p.id, name: p.name, photoFile: p.file, maskFile: p.mask!.file, instancesFile: p.mask!.instancesFile }))
   if (items.length === 0) {
     throw new ApiError('bad_input', source === 'test' ? `“${dataset.name}” has no test photos with masks: assign a test split first.` : `“${dataset.name}” has no photos with masks.`)
   }
   return { items, datasetName: source === 'test' ? `${dataset.name} (test split)` : dataset.name }
+}
+
+/** SBD, DiC and FBD of the leaves the run separated, against the photo's instance labels (null without them). */
+async function measureLeaves(project: Project, item: EvaluationItem, map: ProbabilityMap): Promise<InstanceScores | null> {
+  if (!item.instancesFile || !existsSync(join(project.dir, item.instancesFile))) return null
+  if (!map.band) throw new ApiError('bad_input', `The model of this run gives no touching band for ${item.name}: it does not separate leaves.`)
+  const truth = await readInstanceFile(join(project.dir, item.instancesFile))
+  if (truth.width !== map.width || truth.height !== map.height) throw new ApiError('bad_input', `The leaf labels of ${item.name} do not match its photo's size.`)
+  const leaves = separateLeaves(map.data, map.band, map.width, map.height)
+  return instanceScores(leaves.ids, truth.ids)
 }
 
 export async function evaluateJob(
@@ -51,6 +69,7 @@ export async function evaluateJob(
   const { project, signal } = ctx
   const { items } = evaluationItems(project.db, params.runId, params.source, params.datasetId)
   const { model, predictor, options } = await runPredictor(project, params.runId, params.checkpoint)
+  const instances = getRun(project.db, params.runId).config.instances === true
   const dir = project.path('runs', String(params.runId), 'evaluations', String(params.evaluationId))
   await mkdir(dir, { recursive: true })
   try {
@@ -63,7 +82,13 @@ export async function evaluateJob(
       const map = await predictPhoto(predictor, photo, { ...options, signal, photo: item.name })
       const file = join(dir, `${item.photoId}.png`)
       await writeProbabilityPng(file, map)
-      recordEvaluationPhoto(project.db, params.evaluationId, { ...item, probabilityFile: rel(project, file), histogram: probabilityHistogram(map.data, truth, item.name) })
+      const leafScores = instances ? await measureLeaves(project, item, map) : null
+      recordEvaluationPhoto(project.db, params.evaluationId, {
+        ...item,
+        probabilityFile: rel(project, file),
+        histogram: probabilityHistogram(map.data, truth, item.name),
+        instances: leafScores
+      })
     }
     ctx.progress(items.length, items.length)
     return { evaluationId: params.evaluationId, photos: items.length }

@@ -3,6 +3,7 @@ import { ApiError } from '../../../shared/errors'
 import type { EvaluationResult, EvaluationSource, EvaluationSummary, Scores } from '../../../shared/api/evaluation'
 import type { Db } from '../store/database'
 import { ThresholdSweep, type ProbabilityHistogram, type Scores as SegmentationScores } from './metrics'
+import { summariseInstances, type InstanceScores } from './instances'
 
 interface EvaluationRow {
   id: number
@@ -41,11 +42,20 @@ export function latestEvaluation(db: Db, runId: number, source: EvaluationSource
 export function recordEvaluationPhoto(
   db: Db,
   evaluationId: number,
-  p: { photoId: number; name: string; photoFile: string; maskFile: string; probabilityFile: string; histogram: ProbabilityHistogram }
+  p: { photoId: number; name: string; photoFile: string; maskFile: string; probabilityFile: string; histogram: ProbabilityHistogram; instances?: InstanceScores | null }
 ): void {
   db.prepare(
-    'INSERT OR REPLACE INTO evaluation_photos (evaluation_id, photo_id, name, photo_file, mask_file, probability_file, histogram) VALUES (?, ?, ?, ?, ?, ?, ?)'
-  ).run(evaluationId, p.photoId, p.name, p.photoFile, p.maskFile, p.probabilityFile, JSON.stringify({ leaf: Array.from(p.histogram.leaf), background: Array.from(p.histogram.background) }))
+    'INSERT OR REPLACE INTO evaluation_photos (evaluation_id, photo_id, name, photo_file, mask_file, probability_file, histogram, instances) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'
+  ).run(
+    evaluationId,
+    p.photoId,
+    p.name,
+    p.photoFile,
+    p.maskFile,
+    p.probabilityFile,
+    JSON.stringify({ leaf: Array.from(p.histogram.leaf), background: Array.from(p.histogram.background) }),
+    p.instances ? JSON.stringify(p.instances) : null
+  )
 }
 
 function scores(s: SegmentationScores): Scores {
@@ -62,6 +72,7 @@ export function evaluationAt(db: Db, id: number, threshold: number): EvaluationR
     mask_file: string
     probability_file: string
     histogram: string
+    instances: string | null
   }[]
   if (photos.length === 0) throw new ApiError('not_found', `Evaluation ${id} has no results (it did not finish).`)
   const histograms = photos.map((p) => {
@@ -79,8 +90,12 @@ export function evaluationAt(db: Db, id: number, threshold: number): EvaluationR
       scores: scores(result.perPhoto[i].scores),
       truePositive: result.perPhoto[i].confusion.tp,
       falsePositive: result.perPhoto[i].confusion.fp,
-      falseNegative: result.perPhoto[i].confusion.fn
+      falseNegative: result.perPhoto[i].confusion.fn,
+      instances: p.instances ? (JSON.parse(p.instances) as InstanceScores) : null
     }))
-    .sort((a, b) => a.scores.iou - b.scores.iou)
-  return { ...toSummary(row), threshold: result.threshold, pooled: scores(result.pooled.scores), meanPerPhoto: scores(result.meanPerPhoto), perPhoto }
+  const instances = summariseInstances(perPhoto.flatMap((p) => (p.instances ? [p.instances] : [])))
+  // Worst first: by how well the leaves were told apart where that was measured, else by IoU.
+  const sbd = (p: (typeof perPhoto)[number]) => p.instances?.sbd ?? Infinity
+  perPhoto.sort(instances ? (a, b) => sbd(a) - sbd(b) || a.scores.iou - b.scores.iou : (a, b) => a.scores.iou - b.scores.iou)
+  return { ...toSummary(row), threshold: result.threshold, pooled: scores(result.pooled.scores), meanPerPhoto: scores(result.meanPerPhoto), perPhoto, instances }
 }

@@ -4,7 +4,7 @@
 // Browser-safe: pure @tensorflow/tfjs, no node:*.
 import * as tf from '@tensorflow/tfjs'
 import type { EngineCall, EngineCalls, EngineSetup, StepResult, WeightSet } from '../../../shared/gpu-worker'
-import { buildUnet, confusionCounts, lossFunction } from './unet'
+import { buildUnet, confusionCounts, instanceLoss, lossFunction } from './unet'
 
 export type { EngineSetup, StepResult, WeightSet }
 
@@ -69,6 +69,8 @@ export class TfjsEngine implements TrainingEngine {
   private optimizer: tf.Optimizer | null = null
   private loss = lossFunction('bce')
   private inputSize = 0
+  /** 1 (leaf), or 2 for an instance network (leaf, touching band): values per pixel of a target and a prediction. */
+  private outputChannels = 1
 
   async build(setup: EngineSetup): Promise<{ topology: unknown; inputSize: number }> {
     await this.dispose()
@@ -89,8 +91,9 @@ export class TfjsEngine implements TrainingEngine {
     }
     this.model = model
     this.inputSize = shape[1]
+    this.outputChannels = model.outputs[0].shape[3] ?? 1
     this.optimizer = tf.train.adam(setup.learningRate, 0.9, 0.999, ADAM_EPSILON)
-    this.loss = lossFunction(setup.loss)
+    this.loss = this.outputChannels === 2 ? instanceLoss(lossFunction(setup.loss)) : lossFunction(setup.loss)
     return { topology: model.toJSON(null, false), inputSize: this.inputSize }
   }
 
@@ -117,8 +120,9 @@ export class TfjsEngine implements TrainingEngine {
 
   private targets(y: Float32Array, n: number): tf.Tensor4D {
     const s = this.inputSize
-    if (y.length !== n * s * s) throw new Error(`Expected ${n} masks of ${s}×${s} (${n * s * s} values), got ${y.length} values.`)
-    return tf.tensor4d(y, [n, s, s, 1])
+    const c = this.outputChannels
+    if (y.length !== n * s * s * c) throw new Error(`Expected ${n} masks of ${s}×${s}×${c} (${n * s * s * c} values), got ${y.length} values.`)
+    return tf.tensor4d(y, [n, s, s, c])
   }
 
   async trainStep(xData: Float32Array, yData: Float32Array, n: number): Promise<StepResult> {

@@ -69,6 +69,8 @@ export interface ModelMeta {
   loss: string
   epoch: number
   validationIoU: number
+  /** The network separates leaves: its output has a second channel, the band where two leaves touch. */
+  instances?: boolean
 }
 
 /** A checkpoint as data: the tfjs layers topology (model.toJSON) and every variable, float32. */

@@ -63,7 +63,9 @@ export async function loadModel(modelDir: string, backend: BackendChoice = 'auto
           for (let c = 0; c < 3; c++) input[(k * pixels + i) * 3 + c] = r.data[i * r.channels + c] / 255
       })
       const out = await predictor.predictBatch(input, rasters.length)
-      return rasters.map((_, k) => out.slice(k * pixels, (k + 1) * pixels))
+      // A network that separates leaves interleaves the touching band with the leaf: keep the leaf.
+      const channels = meta?.instances ? 2 : 1
+      return rasters.map((_, k) => Float32Array.from({ length: pixels }, (_, i) => out[(k * pixels + i) * channels]))
     },
     dispose() {
       void opened.close()

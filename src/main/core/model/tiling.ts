@@ -26,7 +26,9 @@ import type { InferenceModel } from './onnx-engine'
 export interface Predictor {
   /** Side of the square network input, in pixels. */
   inputSize: number
-  /** rgb: n × inputSize × inputSize × 3 values in 0..1 (row-major, RGB interleaved) -> n × inputSize × inputSize probabilities. */
+  /** Values per output pixel: 1 (leaf), or 2 for a network that separates leaves (leaf, touching band). Default 1. */
+  channels?: number
+  /** rgb: n × inputSize × inputSize × 3 values in 0..1 (row-major, RGB interleaved) -> n × inputSize × inputSize × channels probabilities. */
   predictBatch(rgb: Float32Array, n: number): Promise<Float32Array>
 }
 
@@ -35,6 +37,8 @@ export interface ProbabilityMap {
   width: number
   height: number
   data: Float32Array
+  /** From a network that separates leaves: per pixel, the probability of the band where two leaves touch. */
+  band?: Float32Array
 }
 
 export interface PredictOptions {
@@ -98,7 +102,7 @@ export async function predictPhoto(predictor: Predictor, photo: Raster, options:
     const probabilities = await predictChecked(predictor, toUnitFloats(small.data), 1, name)
     options.signal?.throwIfAborted()
     options.onProgress?.(1, 1, name)
-    return resizeProbabilities({ width: size, height: size, data: probabilities }, photo.width, photo.height)
+    return resizeProbabilities(splitChannels(probabilities, size, size, predictor.channels ?? 1), photo.width, photo.height)
   }
   if (scale === 1) return predictTiled(predictor, rgb, overlap, batchSize, name, options)
   const working = resizeRgb(rgb, Math.max(1, Math.round(photo.width * scale)), Math.max(1, Math.round(photo.height * scale)))
@@ -124,7 +128,8 @@ async function predictTiled(
     for (const x of tilePositions(columnSource.length, size, overlap)) tiles.push({ x, y })
   }
   const weights = blendWeights(size, size - Math.max(1, Math.floor(size * (1 - overlap))))
-  const sum = new Float32Array(width * height)
+  const channels = predictor.channels ?? 1
+  const sum = new Float32Array(width * height * channels)
   const weightSum = new Float32Array(width * height)
   const pixels = rgb.data
   const tilePixels = size * size
@@ -166,7 +171,7 @@ async function predictTiled(
         const to = (tile.y + j) * width + tile.x
         for (let i = 0; i < columns; i++) {
           const w = wy * weights[i]
-          sum[to + i] += w * output[from + i]
+          for (let c = 0; c < channels; c++) sum[(to + i) * channels + c] += w * output[(from + i) * channels + c]
           weightSum[to + i] += w
         }
       }
@@ -178,15 +183,28 @@ async function predictTiled(
       running = predictChecked(predictor, following.input, following.batch.length, name)
     }
   }
-  for (let i = 0; i < sum.length; i++) sum[i] /= weightSum[i]
-  return { width, height, data: sum }
+  for (let i = 0; i < sum.length; i++) sum[i] /= weightSum[Math.floor(i / channels)]
+  return splitChannels(sum, width, height, channels)
+}
+
+/** Interleaved leaf (and band) values as a ProbabilityMap; one channel is used as it is. */
+function splitChannels(values: Float32Array, width: number, height: number, channels: number): ProbabilityMap {
+  if (channels === 1) return { width, height, data: values }
+  const data = new Float32Array(width * height)
+  const band = new Float32Array(width * height)
+  for (let i = 0; i < data.length; i++) {
+    data[i] = values[i * channels]
+    band[i] = values[i * channels + 1]
+  }
+  return { width, height, data, band }
 }
 
 async function predictChecked(predictor: Predictor, input: Float32Array, n: number, name: string): Promise<Float32Array> {
   const size = predictor.inputSize
+  const expected = n * size * size * (predictor.channels ?? 1)
   const output = await predictor.predictBatch(input, n)
-  if (output.length !== n * size * size) {
-    throw new Error(`While predicting ${name}, the model returned ${output.length} values for ${n} tiles of ${size}×${size} pixels (expected ${n * size * size})`)
+  if (output.length !== expected) {
+    throw new Error(`While predicting ${name}, the model returned ${output.length} values for ${n} tiles of ${size}×${size} pixels (expected ${expected})`)
   }
   return output
 }
@@ -243,7 +261,8 @@ function resizeRgb(rgb: Raster, width: number, height: number): Raster {
 
 function resizeProbabilities(map: ProbabilityMap, width: number, height: number): ProbabilityMap {
   if (map.width === width && map.height === height) return map
-  return { width, height, data: resizeWithOpencv('float', map.data, map.width, map.height, width, height) as Float32Array }
+  const resize = (values: Float32Array) => resizeWithOpencv('float', values, map.width, map.height, width, height) as Float32Array
+  return { width, height, data: resize(map.data), ...(map.band && { band: resize(map.band) }) }
 }
 
 /**
@@ -254,5 +273,6 @@ function resizeProbabilities(map: ProbabilityMap, width: number, height: number)
 export function fullResolution(model: Pick<InferenceModel, 'inputSize' | 'meta' | 'predictBatch'>): { predictor: Predictor; options: PredictOptions } {
   const sampling = model.meta?.sampling
   const options: PredictOptions = sampling?.mode === 'crops' ? { mode: 'tiled', scale: sampling.scale, overlap: 0.25 } : { mode: sampling ? 'resize' : 'tiled' }
-  return { predictor: { inputSize: model.inputSize, predictBatch: async (rgb, n) => model.predictBatch(rgb, n) }, options }
+  const channels = model.meta?.instances ? 2 : 1
+  return { predictor: { inputSize: model.inputSize, channels, predictBatch: async (rgb, n) => model.predictBatch(rgb, n) }, options }
 }

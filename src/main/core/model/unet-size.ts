@@ -8,6 +8,11 @@ export interface UnetConfig {
   baseFilters: number
   /** Number of pooling steps (levels above the bridge). */
   depth: number
+  /**
+   * Leaf instances: a second output channel, the probability of the band where a leaf touches another leaf, from
+   * which the leaves are told apart (model/instances.ts). Absent on binary networks.
+   */
+  instances?: boolean
 }
 
 export const UNET_PRESETS = {

@@ -7,7 +7,8 @@ import { checkUnetConfig, type UnetConfig } from './unet-size'
 /**
  * Two 3x3 'same' ReLU convs per level, 2x2 max-pool, filters doubling per level, a bridge, a decoder of
  * 2x2 stride-2 transposed convs with skip concatenation, and a 1x1 sigmoid output (probability of leaf).
- * Input: [batch, size, size, 3] RGB in 0..1. Output: [batch, size, size, 1].
+ * Input: [batch, size, size, 3] RGB in 0..1. Output: [batch, size, size, 1]; with `instances`,
+ * [batch, size, size, 2]: leaf, then the band where two leaves touch.
  */
 export function buildUnet(config: UnetConfig, seed = 1): tf.LayersModel {
   checkUnetConfig(config)
@@ -50,7 +51,7 @@ export function buildUnet(config: UnetConfig, seed = 1): tf.LayersModel {
     x = block(x, filters, `up${level}`)
   }
   const output = tf.layers
-    .conv2d({ filters: 1, kernelSize: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: layerSeed++ }), name: 'mask' })
+    .conv2d({ filters: config.instances ? 2 : 1, kernelSize: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: layerSeed++ }), name: 'mask' })
     .apply(x) as tf.SymbolicTensor
   return tf.model({ inputs: input, outputs: output, name: 'leafseg_unet' })
 }
@@ -82,9 +83,44 @@ export function lossFunction(name: LossName): (y: tf.Tensor, p: tf.Tensor) => tf
   return (y, p) => tf.tidy(() => bceLoss(y, p).add(diceLoss(y, p)) as tf.Scalar)
 }
 
-/** [tp, fp, fn, tn] of probabilities against 0/1 targets at threshold 0.5, as a 4-vector. */
-export function confusionCounts(y: tf.Tensor, p: tf.Tensor): tf.Tensor1D {
+/** Channel `c` of an NHWC tensor. */
+const channel = (t: tf.Tensor, c: number) => t.slice([0, 0, 0, c], [-1, -1, -1, 1])
+
+/** The leaf channel of a network's output or target (the only channel of a binary network). */
+export function leafChannel(t: tf.Tensor): tf.Tensor {
+  return t.shape[3] === 1 ? t : channel(t, 0)
+}
+
+/**
+ * The loss of an instance network: `leafLoss` on the leaf channel, plus binary cross-entropy and soft Dice on the
+ * touching-band channel (the band is thin, so Dice keeps it from being predicted as nothing). Band targets of -1
+ * (photos whose mask has no leaf instances) are left out of the band's loss.
+ */
+export function instanceLoss(leafLoss: (y: tf.Tensor, p: tf.Tensor) => tf.Scalar): (y: tf.Tensor, p: tf.Tensor) => tf.Scalar {
+  return (y, p) =>
+    tf.tidy(() => {
+      const yb = channel(y, 1)
+      const known = yb.greaterEqual(0).toFloat()
+      const band = yb.clipByValue(0, 1)
+      const pb = channel(p, 1).clipByValue(1e-7, 1 - 1e-7)
+      const bce = band
+        .mul(pb.log())
+        .add(tf.scalar(1).sub(band).mul(tf.scalar(1).sub(pb).log()))
+        .mul(known)
+        .sum()
+        .neg()
+        .div(known.sum().maximum(1))
+      const pk = pb.mul(known)
+      const dice = tf.scalar(1).sub(band.mul(pk).sum().mul(2).add(EPS).div(band.sum().add(pk.sum()).add(EPS)))
+      return leafLoss(channel(y, 0), channel(p, 0)).add(bce).add(dice) as tf.Scalar
+    })
+}
+
+/** [tp, fp, fn, tn] of leaf probabilities against 0/1 targets at threshold 0.5, as a 4-vector. */
+export function confusionCounts(yAll: tf.Tensor, pAll: tf.Tensor): tf.Tensor1D {
   return tf.tidy(() => {
+    const y = leafChannel(yAll)
+    const p = leafChannel(pAll)
     const predicted = p.greaterEqual(0.5).toFloat()
     const tp = predicted.mul(y).sum()
     const fp = predicted.sum().sub(tp)

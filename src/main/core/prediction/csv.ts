@@ -6,7 +6,9 @@
 //   area_px              leaf area: pixels of all counted leaves
 //   area_mm2             area_px / scale_px_per_mm²; empty when no scale is set
 //   foreground_fraction  area_px / (width × height), 0..1
-//   leaf_count           connected components (8-connectivity) of at least min_leaf_area_px pixels
+//   leaf_count           leaves told apart by a run that separates leaves, of at least min_leaf_area_px pixels;
+//   or region_count      in its place when the leaves were not told apart: connected components (8-connectivity) of
+//                        the mask of at least min_leaf_area_px pixels (touching leaves are one region)
 //   min_leaf_area_px     the minimum used; smaller components are noise
 //   noise_px             leaf pixels in components below the minimum (not in area_px)
 //   scale_px_per_mm      pixels per millimetre; empty when unknown
@@ -17,7 +19,8 @@
 //                        empty where not measured (labelled masks)
 //
 // The per-leaf CSV (beside it, `<name>.leaves.csv`): photo, leaf (1 = largest), centroid_x, centroid_y,
-// area_px, area_mm2, the same trait columns, scale_px_per_mm; one row per leaf.
+// area_px, area_mm2, the same trait columns, scale_px_per_mm; one row per leaf (per region where the leaves were not
+// told apart; its second column is then `region`).
 //
 // Format: UTF-8 without byte-order mark, comma-separated, '\n' line ends, '.' as decimal point whatever the locale.
 // A field is quoted ("…", inner quotes doubled) when it holds a comma, a quote, a line break or leading/trailing
@@ -70,8 +73,10 @@ const FIGURE_COLUMNS = [
   'run_id',
   'threshold'
 ] as const
-/** The per-photo CSV's header. */
-export const MEASUREMENT_COLUMNS = [...FIGURE_COLUMNS, ...TRAIT_COLUMNS]
+/** The per-photo CSV's header: `leaf_count` when the leaves were told apart, else `region_count` (a file is one run's). */
+export function measurementColumns(leavesSeparated: boolean): string[] {
+  return [...FIGURE_COLUMNS, ...TRAIT_COLUMNS].map((c) => (c === 'leaf_count' && !leavesSeparated ? 'region_count' : c))
+}
 export const LEAF_COLUMNS = ['photo', 'leaf', 'centroid_x', 'centroid_y', 'area_px', 'area_mm2', ...TRAIT_COLUMNS, 'scale_px_per_mm']
 
 const traitFields = (t: Traits | null | undefined) => TRAITS.map(([, key]) => (t ? t[key] : null))
@@ -93,6 +98,7 @@ export function measurementRow(
     minLeafAreaPx: m.minLeafAreaPx,
     noisePx: m.noisePx,
     scalePxPerMm: m.pixelsPerMm,
+    leavesSeparated: m.leavesSeparated,
     source: origin.source,
     runId: origin.source === 'predicted' ? origin.runId : null,
     threshold: origin.source === 'predicted' ? origin.threshold : null
@@ -107,7 +113,8 @@ export function csvField(value: string | number | null): string {
 }
 
 export function measurementsCsv(rows: MeasurementRow[]): string {
-  const lines = [MEASUREMENT_COLUMNS.join(',')]
+  const leaves = rows.length > 0 && rows.every((r) => r.leavesSeparated)
+  const lines = [measurementColumns(leaves).join(',')]
   for (const r of rows) {
     lines.push(
       [r.photo, r.width, r.height, r.areaPx, r.areaMm2, r.foregroundFraction, r.leafCount, r.minLeafAreaPx, r.noisePx, r.scalePxPerMm, r.source, r.runId, r.threshold, ...traitFields(r.traits)]
@@ -118,9 +125,9 @@ export function measurementsCsv(rows: MeasurementRow[]): string {
   return lines.join('\n') + '\n'
 }
 
-/** The photos' leaves, one row each. */
-export function leavesCsv(photos: { photo: string; leaves: LeafTraits[]; scalePxPerMm: number | null }[]): string {
-  const lines = [LEAF_COLUMNS.join(',')]
+/** The photos' leaves (regions where they were not told apart), one row each. */
+export function leavesCsv(photos: { photo: string; leaves: LeafTraits[]; scalePxPerMm: number | null }[], leavesSeparated: boolean): string {
+  const lines = [LEAF_COLUMNS.map((c) => (c === 'leaf' && !leavesSeparated ? 'region' : c)).join(',')]
   for (const p of photos)
     for (const l of p.leaves) lines.push([p.photo, l.leaf, l.centroidX, l.centroidY, l.areaPx, l.areaMm2, ...traitFields(l), p.scalePxPerMm].map(csvField).join(','))
   return lines.join('\n') + '\n'
@@ -136,8 +143,8 @@ export async function writeMeasurementsCsv(path: string, rows: MeasurementRow[])
   await writeCsv(path, measurementsCsv(rows))
 }
 
-export async function writeLeavesCsv(path: string, photos: { photo: string; leaves: LeafTraits[]; scalePxPerMm: number | null }[]): Promise<void> {
-  await writeCsv(path, leavesCsv(photos))
+export async function writeLeavesCsv(path: string, photos: { photo: string; leaves: LeafTraits[]; scalePxPerMm: number | null }[], leavesSeparated: boolean): Promise<void> {
+  await writeCsv(path, leavesCsv(photos, leavesSeparated))
 }
 
 async function writeCsv(path: string, text: string): Promise<void> {

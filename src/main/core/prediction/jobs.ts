@@ -25,6 +25,7 @@ import { measurementRow, writeMeasurementsCsv, type MeasurementRow } from './csv
 import { batchDone, batchPhotos, batchProblems, batchTraits, deleteBatch, getBatch, markAccepted, recordBatchProblem, recordPredictedPhoto, startBatch } from './records'
 import { readAhead } from './read-ahead'
 import { leafTraits } from './traits'
+import { predictedLeaves } from '../model/instances'
 
 const rel = (project: Project, path: string) => relative(project.dir, path).split('\\').join('/')
 
@@ -138,8 +139,9 @@ const predictIntoBatch: JobHandler<'predict'> = async (params, ctx) => {
             problem({ path: input.path, reason: `No cutout: ${(err as Error).message}` })
           }
         }
-        const m = measureLeaves(mask, { minLeafAreaPx: params.measure.minLeafAreaPx, pixelsPerMm: params.measure.pxPerMm ?? undefined, photo: input.name })
-        const traits = leafTraits(mask, rgb, { minLeafAreaPx: params.measure.minLeafAreaPx, pixelsPerMm: params.measure.pxPerMm, photo: input.name })
+        const instances = predictedLeaves(map, params.threshold)
+        const m = measureLeaves(mask, { minLeafAreaPx: params.measure.minLeafAreaPx, pixelsPerMm: params.measure.pxPerMm ?? undefined, photo: input.name, instances })
+        const traits = leafTraits(mask, rgb, { minLeafAreaPx: params.measure.minLeafAreaPx, pixelsPerMm: params.measure.pxPerMm, photo: input.name, instances })
         recordPredictedPhoto(project.db, params.batchId, {
           name: input.name,
           sourcePath: input.photoId === null ? input.path : null,
@@ -187,6 +189,7 @@ export function batchCsvRows(db: Db, batchId: number): MeasurementRow[] {
     minLeafAreaPx: batch.minLeafAreaPx,
     noisePx: p.noisePx,
     scalePxPerMm: batch.pxPerMm,
+    leavesSeparated: batch.separatesLeaves,
     source: 'predicted',
     runId: String(batch.runId),
     threshold: batch.threshold,

@@ -12,6 +12,7 @@ import { shardPhotos, writeShardManifest, type ShardManifest } from './shards'
 import { leafTraits } from './traits'
 import { stemOf } from '../datasets/util'
 import { measureLeaves } from './measure'
+import { predictedLeaves } from '../model/instances'
 import { leavesCsvPath, measurementRow, writeLeavesCsv, writeMeasurementsCsv, type MeasurementRow } from './csv'
 
 export async function predictWithModelFolder(
@@ -46,8 +47,9 @@ export async function predictWithModelFolder(
         const map = await predictPhoto(predictor, photo, { ...options, photo: f.path })
         const mask = maskFromProbabilities(map.data, photo.width, photo.height, req.threshold)
         await writePng(await maskPath(f.path), mask)
-        const measured = measureLeaves(mask, { minLeafAreaPx: req.measure.minLeafAreaPx, pixelsPerMm: req.measure.pxPerMm ?? undefined })
-        const traits = leafTraits(mask, photo, { minLeafAreaPx: req.measure.minLeafAreaPx, pixelsPerMm: req.measure.pxPerMm, photo: f.path })
+        const instances = predictedLeaves(map, req.threshold)
+        const measured = measureLeaves(mask, { minLeafAreaPx: req.measure.minLeafAreaPx, pixelsPerMm: req.measure.pxPerMm ?? undefined, instances })
+        const traits = leafTraits(mask, photo, { minLeafAreaPx: req.measure.minLeafAreaPx, pixelsPerMm: req.measure.pxPerMm, photo: f.path, instances })
         const row = { ...measurementRow(basename(f.path), measured, { source: 'predicted', runId: req.model, threshold: req.threshold }), traits: traits.photo }
         rows.push(row)
         predicted.push({ path: f.path, row, leaves: traits.leaves })
@@ -62,7 +64,7 @@ export async function predictWithModelFolder(
   const csv = req.csv ?? (req.shard ? join(req.out, 'measurements.csv') : undefined)
   if (csv) {
     await writeMeasurementsCsv(csv, rows)
-    await writeLeavesCsv(leavesCsvPath(csv), predicted.map((p) => ({ photo: p.row.photo, leaves: p.leaves, scalePxPerMm: req.measure.pxPerMm })))
+    await writeLeavesCsv(leavesCsvPath(csv), predicted.map((p) => ({ photo: p.row.photo, leaves: p.leaves, scalePxPerMm: req.measure.pxPerMm })), model.meta?.instances === true)
   }
   // The manifest is written last: a shard folder with one is a finished shard.
   if (req.shard) await writeShardManifest(req.out, { shard: req.shard, model: req.model, threshold: req.threshold, photos: scanned.map((f) => f.path), predicted, problems, engine: model.engine })

@@ -17,6 +17,7 @@ interface BatchRow {
   cutouts: number
   min_leaf_area_px: number
   px_per_mm: number | null
+  separates_leaves: number | null
   created_at: string
   photos: number
   total: number | null
@@ -24,7 +25,7 @@ interface BatchRow {
   status: JobStatus | null
 }
 
-const batchSelect = `SELECT b.*, r.name AS run_name, j.status,
+const batchSelect = `SELECT b.*, r.name AS run_name, json_extract(r.config, '$.instances') AS separates_leaves, j.status,
     (SELECT COUNT(*) FROM predicted_photos p WHERE p.batch_id = b.id) AS photos,
     (SELECT COUNT(*) FROM prediction_problems q WHERE q.batch_id = b.id) AS problems
   FROM prediction_batches b JOIN runs r ON r.id = b.run_id LEFT JOIN jobs j ON j.id = b.job_id`
@@ -40,6 +41,7 @@ function toBatch(r: BatchRow): PredictionBatch {
     threshold: r.threshold,
     minLeafAreaPx: r.min_leaf_area_px,
     pxPerMm: r.px_per_mm,
+    separatesLeaves: r.separates_leaves === 1,
     createdAt: r.created_at,
     photos: r.photos,
     total: r.total,

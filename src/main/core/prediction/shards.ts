@@ -139,6 +139,10 @@ export async function mergeShards(dirs: string[], csv: string): Promise<ShardMer
     .map((path) => ({ path, reason: problems.get(path) ?? 'not predicted' }))
   const ordered = [...rows.keys()].sort(byCodePoint).map((p) => rows.get(p)!)
   await writeMeasurementsCsv(csv, ordered.map((p) => p.row))
-  await writeLeavesCsv(leavesCsvPath(csv), ordered.map((p) => ({ photo: p.row.photo, leaves: p.leaves, scalePxPerMm: p.row.scalePxPerMm })))
+  await writeLeavesCsv(
+    leavesCsvPath(csv),
+    ordered.map((p) => ({ photo: p.row.photo, leaves: p.leaves, scalePxPerMm: p.row.scalePxPerMm })),
+    ordered.length > 0 && ordered.every((p) => p.row.leavesSeparated)
+  )
   return { csv, rows: ordered.length, shards: seenShards.size, of: first.shard.count, missingShards, duplicateShards, duplicatePhotos: [...duplicatePhotos].sort(byCodePoint), missingPhotos }
 }

@@ -115,13 +115,17 @@ function traitsOf(s: PixelSums, contour: { perimeter: number; contourArea: numbe
  * Traits of every leaf (components of at least minLeafAreaPx, largest first) and of all of them together.
  * `rgb` is the photo the mask belongs to (3 or 4 channels, same size).
  */
-export function leafTraits(mask: Raster, rgb: Raster, options: { minLeafAreaPx?: number; pixelsPerMm?: number | null; photo?: string } = {}): { photo: Traits | null; leaves: LeafTraits[] } {
+export function leafTraits(
+  mask: Raster,
+  rgb: Raster,
+  options: { minLeafAreaPx?: number; pixelsPerMm?: number | null; photo?: string; instances?: Uint16Array } = {}
+): { photo: Traits | null; leaves: LeafTraits[] } {
   const name = options.photo ?? 'the photo'
   if (rgb.width !== mask.width || rgb.height !== mask.height) throw new Error(`${name}: the mask is ${mask.width}×${mask.height}, the photo ${rgb.width}×${rgb.height}`)
   if (rgb.channels < 3) throw new Error(`${name} is not a colour photo`)
   const pixelsPerMm = options.pixelsPerMm ?? null
   const cv = opencv()
-  const { labels, leafLabels } = leafComponents(mask, options.minLeafAreaPx ?? 1, name)
+  const { labels, leafLabels } = leafComponents(mask, options.minLeafAreaPx ?? 1, name, options.instances)
   const { width, height } = mask
   const sums = new Map<number, PixelSums>(leafLabels.map((l) => [l, new PixelSums()]))
   for (let y = 0, i = 0; y < height; y++) {

@@ -72,7 +72,7 @@ export const evaluationSchemas: Schemas<K> = {
   'measurements.labelled': z.object({ datasetId: id, file: filePath, measure }).strict()
 }
 
-const configKeys: (keyof TrainingConfig)[] = ['preset', 'inputSize', 'baseFilters', 'depth', 'batchSize', 'epochs', 'learningRate', 'loss', 'patience', 'seed', 'augment']
+const configKeys: (keyof TrainingConfig)[] = ['preset', 'inputSize', 'baseFilters', 'depth', 'batchSize', 'epochs', 'learningRate', 'loss', 'patience', 'seed', 'augment', 'instances']
 
 export function evaluationMethods(s: LeafsegService): Methods<K> {
   const db = () => s.requireProject().project.db
@@ -179,7 +179,7 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
       const batch = getBatch(db(), batchId)
       const photos = batchTraits(db(), batchId).map((p) => ({ photo: p.name, leaves: p.leaves, scalePxPerMm: batch.pxPerMm }))
       const leavesFile = leavesCsvPath(target)
-      await writeLeavesCsv(leavesFile, photos)
+      await writeLeavesCsv(leavesFile, photos, batch.separatesLeaves)
       return { file: target, rows: rows.length, leavesFile, leaves: photos.reduce((n, p) => n + p.leaves.length, 0) }
     },
     async 'predictions.measurements'({ batchId }) {

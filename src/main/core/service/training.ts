@@ -41,7 +41,8 @@ const config: z.ZodType<TrainingConfig> = z
     patience: whole(b.patience),
     seed,
     augment,
-    workers: whole(b.workers).optional()
+    workers: whole(b.workers).optional(),
+    instances: z.boolean().optional()
   })
   .strict()
   // The one check of a run's configuration beyond its bounds: the network's shape must fit together.
@@ -105,8 +106,11 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
     const run = runs.getRun(db(), runId)
     if (!run.bestModel) throw new ApiError('bad_input', `Run “${run.name}” has no best checkpoint to start from: train it for at least one epoch.`)
     const a = run.config
-    if (a.inputSize !== config.inputSize || a.baseFilters !== config.baseFilters || a.depth !== config.depth) {
-      throw new ApiError('invalid_argument', `A run fine-tuned from “${run.name}” needs its network: input ${a.inputSize} px, ${a.baseFilters} base filters, depth ${a.depth}.`)
+    if (a.inputSize !== config.inputSize || a.baseFilters !== config.baseFilters || a.depth !== config.depth || !a.instances !== !config.instances) {
+      throw new ApiError(
+        'invalid_argument',
+        `A run fine-tuned from “${run.name}” needs its network: input ${a.inputSize} px, ${a.baseFilters} base filters, depth ${a.depth}, ${a.instances ? 'separating leaves' : 'not separating leaves'}.`
+      )
     }
     return { run, folder: run.bestModel }
   }

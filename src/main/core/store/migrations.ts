@@ -325,6 +325,16 @@ export const migrations: Migration[] = [
         UPDATE masks SET instances_file = NULL;
       `)
     }
+  },
+  {
+    version: 11,
+    name: "an evaluation of a run that separates leaves keeps each photo's leaf measures (SBD, DiC, FBD)",
+    up(db) {
+      db.exec(`
+        -- JSON {sbd, dic, fbd, predicted, truth} at threshold 0.5; null for binary runs and photos without leaf instances
+        ALTER TABLE evaluation_photos ADD COLUMN instances TEXT;
+      `)
+    }
   }
 ]
 

@@ -3,12 +3,15 @@
 import sharp from 'sharp'
 import type { Raster } from '../imaging/raster'
 import { seededRandom } from '../random'
+import { readInstanceFile } from '../datasets/instances'
 
 export interface Sample {
   id: string
   imagePath: string
   /** PNG, 0 = background, 255 = leaf (anything >= 128 counts as leaf). */
   maskPath: string
+  /** The leaf instances of the mask (leaf ids in the stored format, datasets/instances.ts), when it has them. */
+  instancesPath?: string
 }
 
 /** Each augmentation can be switched off by leaving it out or setting it to false / 0. */
@@ -59,9 +62,11 @@ export type Sampling = { mode: 'whole' } | { mode: 'crops'; scale: number }
 export interface Example {
   rgb: Float32Array
   mask: Float32Array
+  /** Leaf instance ids (0 = background), size*size, when the sample has instances and they were asked for. */
+  ids?: Float32Array
 }
 
-/** A batch ready for tfjs: x is n*size*size*3, y is n*size*size. */
+/** A batch ready for tfjs: x is n*size*size*3, y is n*size*size (n*size*size*2 for instances: leaf, touching band). */
 export interface Batch {
   x: Float32Array
   y: Float32Array
@@ -104,6 +109,46 @@ async function decodeRegion(
   }
 }
 
+/** The instance ids of `path` in `region` (null: all of it), resized to size×size by nearest neighbour. */
+async function decodeInstances(path: string, region: { left: number; top: number; width: number; height: number } | null, size: number): Promise<Float32Array> {
+  const labels = await readInstanceFile(path)
+  const { ids } = labels
+  const r = region ?? { left: 0, top: 0, width: labels.width, height: labels.height }
+  const out = new Float32Array(size * size)
+  for (let y = 0; y < size; y++) {
+    const row = (r.top + Math.min(r.height - 1, Math.floor(((y + 0.5) * r.height) / size))) * labels.width + r.left
+    for (let x = 0; x < size; x++) out[y * size + x] = ids[row + Math.min(r.width - 1, Math.floor(((x + 0.5) * r.width) / size))]
+  }
+  return out
+}
+
+/**
+ * The instance network's band target: 1 on leaf pixels within `radius` pixels (square neighbourhood) of another
+ * leaf, else 0.
+ */
+export function touchingBand(ids: ArrayLike<number>, size: number, radius: number): Float32Array {
+  const band = new Float32Array(size * size)
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const id = ids[y * size + x]
+      if (!id) continue
+      search: for (let j = Math.max(0, y - radius); j <= Math.min(size - 1, y + radius); j++) {
+        for (let i = Math.max(0, x - radius); i <= Math.min(size - 1, x + radius); i++) {
+          const other = ids[j * size + i]
+          if (other && other !== id) {
+            band[y * size + x] = 1
+            break search
+          }
+        }
+      }
+    }
+  }
+  return band
+}
+
+/** Width in network pixels of each leaf's side of the touching band: 1 px at 128 px, 2 at 256 (wider bands swallow small leaves). */
+export const bandRadius = (size: number) => Math.max(1, Math.round(size / 128))
+
 async function photoAndMaskSize(sample: Sample): Promise<{ width: number; height: number }> {
   const read = async (path: string, what: string) => {
     try {
@@ -129,7 +174,8 @@ export async function loadExample(
   size: number,
   augment: AugmentOptions | null,
   random: () => number,
-  sampling: Sampling = { mode: 'whole' }
+  sampling: Sampling = { mode: 'whole' },
+  instances = false
 ): Promise<Example> {
   const a = augment ?? {}
   const { width, height } = await photoAndMaskSize(sample)
@@ -144,21 +190,24 @@ export async function loadExample(
   }
   const region =
     w === width && h === height ? null : { left: Math.floor(random() * (width - w + 1)), top: Math.floor(random() * (height - h + 1)), width: w, height: h }
-  const [rgb8, mask8] = await Promise.all([
+  const withIds = instances && sample.instancesPath !== undefined
+  const [rgb8, mask8, ids] = await Promise.all([
     decodeRegion(sample.imagePath, 'photo', region, size, 3),
-    decodeRegion(sample.maskPath, 'mask', region, size, 1)
+    withIds ? null : decodeRegion(sample.maskPath, 'mask', region, size, 1),
+    withIds ? decodeInstances(sample.instancesPath!, region, size) : undefined
   ])
   const rgb = new Float32Array(size * size * 3)
   for (let i = 0; i < rgb.length; i++) rgb[i] = rgb8[i] / 255
   const mask = new Float32Array(size * size)
-  for (let i = 0; i < mask.length; i++) mask[i] = mask8[i] >= 128 ? 1 : 0
-  if (!augment) return { rgb, mask }
-  return augmentExample({ rgb, mask }, size, a, random)
+  // With instances, the leaf mask is their union (the same pixels as the binary mask, at the same resampling).
+  for (let i = 0; i < mask.length; i++) mask[i] = ids ? (ids[i] > 0 ? 1 : 0) : mask8![i] >= 128 ? 1 : 0
+  if (!augment) return { rgb, mask, ids }
+  return augmentExample({ rgb, mask, ids }, size, a, random)
 }
 
 /** Geometric and photometric augmentation of a decoded example (in JS, no tensors). */
 export function augmentExample(example: Example, size: number, a: AugmentOptions, random: () => number): Example {
-  let { rgb, mask } = example
+  let { rgb, mask, ids } = example
   // One inverse-mapped pass for flips, quarter turns and the small rotation.
   const flipX = a.flips && random() < 0.5
   const flipY = a.flips && random() < 0.5
@@ -166,7 +215,7 @@ export function augmentExample(example: Example, size: number, a: AugmentOptions
   const degrees = a.rotateDegrees ? (random() * 2 - 1) * a.rotateDegrees : 0
   if (flipX || flipY || quarter || degrees) {
     const angle = (quarter * 90 + degrees) * (Math.PI / 180)
-    ;({ rgb, mask } = warp(rgb, mask, size, Math.cos(angle), Math.sin(angle), flipX ? -1 : 1, flipY ? -1 : 1))
+    ;({ rgb, mask, ids } = warp({ rgb, mask, ids }, size, Math.cos(angle), Math.sin(angle), flipX ? -1 : 1, flipY ? -1 : 1))
   }
   if (a.brightness || a.contrast || a.saturation || a.hueDegrees) {
     const jitter = (amount = 0) => 1 + (random() * 2 - 1) * amount
@@ -185,7 +234,7 @@ export function augmentExample(example: Example, size: number, a: AugmentOptions
       rgb[i] = clamp01(rgb[i] + normals[state & 0xffff] * scale)
     }
   }
-  return { rgb, mask }
+  return { rgb, mask, ids }
 }
 
 let normals: Float32Array | undefined
@@ -217,10 +266,11 @@ function erf(x: number): number {
 
 const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v)
 
-// Rotation about the centre (cos, sin) after flips; bilinear for the photo, nearest for the mask, edges clamped.
-function warp(rgb: Float32Array, mask: Float32Array, size: number, cos: number, sin: number, fx: number, fy: number): Example {
+// Rotation about the centre (cos, sin) after flips; bilinear for the photo, nearest for the mask and ids, edges clamped.
+function warp({ rgb, mask, ids }: Example, size: number, cos: number, sin: number, fx: number, fy: number): Example {
   const outRgb = new Float32Array(rgb.length)
   const outMask = new Float32Array(mask.length)
+  const outIds = ids && new Float32Array(ids.length)
   const c = (size - 1) / 2
   const last = size - 1
   for (let y = 0; y < size; y++) {
@@ -243,10 +293,12 @@ function warp(rgb: Float32Array, mask: Float32Array, size: number, cos: number, 
         const bottom = rgb[(y1 * size + x0) * 3 + ch] * (1 - wx) + rgb[(y1 * size + x1) * 3 + ch] * wx
         outRgb[o * 3 + ch] = top * (1 - wy) + bottom * wy
       }
-      outMask[o] = mask[Math.round(sy) * size + Math.round(sx)]
+      const nearest = Math.round(sy) * size + Math.round(sx)
+      outMask[o] = mask[nearest]
+      if (outIds) outIds[o] = ids![nearest]
     }
   }
-  return { rgb: outRgb, mask: outMask }
+  return { rgb: outRgb, mask: outMask, ids: outIds }
 }
 
 // Brightness, contrast, saturation and hue as one affine colour transform, then clamped to 0..1.
@@ -348,6 +400,8 @@ export interface BatchOptions {
   seed: number
   epoch: number
   sampling?: Sampling
+  /** Targets for an instance network: leaf and touching band per pixel (band -1 where a mask has no instances). */
+  instances?: boolean
   signal?: AbortSignal
 }
 
@@ -369,13 +423,18 @@ export function batchCount(samples: number, batchSize: number): number {
 async function loadBatch(samples: Sample[], indices: number[], o: BatchOptions): Promise<Batch> {
   const pixels = o.size * o.size
   const examples = await Promise.all(
-    indices.map((i) => loadExample(samples[i], o.size, o.augment, seededRandom(mixSeed(o.seed, o.epoch, i)), o.sampling))
+    indices.map((i) => loadExample(samples[i], o.size, o.augment, seededRandom(mixSeed(o.seed, o.epoch, i)), o.sampling, o.instances))
   )
   const x = new Float32Array(indices.length * pixels * 3)
-  const y = new Float32Array(indices.length * pixels)
+  const y = new Float32Array(indices.length * pixels * (o.instances ? 2 : 1))
   examples.forEach((e, k) => {
     x.set(e.rgb, k * pixels * 3)
-    y.set(e.mask, k * pixels)
+    if (!o.instances) return y.set(e.mask, k * pixels)
+    const band = e.ids ? touchingBand(e.ids, o.size, bandRadius(o.size)) : null
+    for (let i = 0; i < pixels; i++) {
+      y[(k * pixels + i) * 2] = e.mask[i]
+      y[(k * pixels + i) * 2 + 1] = band ? band[i] : -1
+    }
   })
   return { x, y, n: indices.length, ids: indices.map((i) => samples[i].id) }
 }

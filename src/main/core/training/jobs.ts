@@ -10,13 +10,22 @@ import type { EstimateJobParams, RunEpoch, RunEstimate, TrainingProgress, TrainJ
 import type { JobContext } from '../jobs/context'
 import type { Project } from '../project'
 import { augmentOptions, defaultWorkers } from './config'
-import { currentMasks, finishRun, getRun, recordEpoch, runSnapshot, setRunBackend, truncateEpochs } from './records'
+import { currentMasks, finishRun, getRun, recordEpoch, runSnapshot, setRunBackend, snapshotInstancesFile, truncateEpochs } from './records'
 import { tempPathFor } from '../store/temp'
 
-/** Copy the dataset's masks into the run, checking each is still the mask the snapshot froze. */
-async function freezeMasks(project: Project, runId: number, signal: AbortSignal): Promise<void> {
+/**
+ * Copy the dataset's masks into the run (with their leaf instances for a run that separates leaves), checking
+ * each is still the mask the snapshot froze.
+ */
+async function freezeMasks(project: Project, runId: number, instances: boolean, signal: AbortSignal): Promise<void> {
   const snapshot = runSnapshot(project.db, runId)
   const masks = currentMasks(project.db, runId)
+  const copy = async (from: string, target: string) => {
+    await mkdir(dirname(target), { recursive: true })
+    const tmp = tempPathFor(target)
+    await copyFile(join(project.dir, from), tmp)
+    await rename(tmp, target)
+  }
   for (const photo of snapshot) {
     signal.throwIfAborted()
     const target = join(project.dir, photo.maskFile)
@@ -24,10 +33,9 @@ async function freezeMasks(project: Project, runId: number, signal: AbortSignal)
     const mask = masks.get(photo.photoId)
     if (!mask || mask.hash !== photo.maskHash)
       throw new ApiError('conflict', `The mask of ${photo.name} changed or was removed after run ${runId} was started; start a new run.`)
-    await mkdir(dirname(target), { recursive: true })
-    const tmp = tempPathFor(target)
-    await copyFile(join(project.dir, mask.file), tmp)
-    await rename(tmp, target)
+    // The instances first: a mask copy without them would read as a mask that has none.
+    if (instances && mask.instancesFile) await copy(mask.instancesFile, join(project.dir, snapshotInstancesFile(photo.maskFile)))
+    await copy(mask.file, target)
   }
 }
 
@@ -53,12 +61,18 @@ export async function trainJob(params: TrainJobParams, ctx: JobContext<'train'>)
   let closeEngine: (() => Promise<void>) | undefined
   try {
     ctx.progress(0, 0, 'Preparing the dataset snapshot…')
-    await freezeMasks(project, run.id, signal)
+    const instances = config.instances === true
+    await freezeMasks(project, run.id, instances, signal)
     const snapshot = runSnapshot(db, run.id)
     for (const photo of snapshot)
       if (!existsSync(join(project.dir, photo.photoFile))) throw new ApiError('bad_input', `The photo file of ${photo.name} (${photo.photoFile}) is missing from the project.`)
     const samples = (split: 'train' | 'val') =>
-      snapshot.filter((p) => p.split === split).map((p) => ({ id: String(p.photoId), imagePath: join(project.dir, p.photoFile), maskPath: join(project.dir, p.maskFile) }))
+      snapshot
+        .filter((p) => p.split === split)
+        .map((p) => {
+          const instancesPath = join(project.dir, snapshotInstancesFile(p.maskFile))
+          return { id: String(p.photoId), imagePath: join(project.dir, p.photoFile), maskPath: join(project.dir, p.maskFile), instancesPath: instances && existsSync(instancesPath) ? instancesPath : undefined }
+        })
     const train = samples('train')
     const validation = samples('val')
 
@@ -91,7 +105,7 @@ export async function trainJob(params: TrainJobParams, ctx: JobContext<'train'>)
       runDir,
       train,
       validation,
-      model: { inputSize: config.inputSize, baseFilters: config.baseFilters, depth: config.depth },
+      model: { inputSize: config.inputSize, baseFilters: config.baseFilters, depth: config.depth, ...(instances && { instances }) },
       batchSize: config.batchSize,
       epochs: config.epochs,
       learningRate: config.learningRate,

@@ -133,6 +133,9 @@ export function getRunDetail(db: Db, id: number): RunDetail {
 /** The mask a snapshot keeps for a photo: the run's own copy, so re-imported masks cannot change it. */
 export const snapshotMaskFile = (runId: number, photoId: number) => `runs/${runId}/masks/${photoId}.png`
 
+/** Beside it, the run's copy of the mask's leaf instances (a run that separates leaves copies them, when the mask has them). */
+export const snapshotInstancesFile = (maskFile: string) => maskFile.replace(/\.png$/, '.instances.png')
+
 /**
  * Create a run with its dataset snapshot: every photo of the train and validation splits that has a
  * mask. Refuses, with what to do, a dataset that cannot train.
@@ -185,11 +188,11 @@ export function createRun(db: Db, datasetId: number, name: string | undefined, c
 }
 
 /** Where a snapshot's masks are copied from: the dataset's current masks, which must still be the frozen ones. */
-export function currentMasks(db: Db, runId: number): Map<number, { file: string; hash: string }> {
+export function currentMasks(db: Db, runId: number): Map<number, { file: string; hash: string; instancesFile: string | null }> {
   const rows = db
-    .prepare('SELECT m.photo_id, m.file, m.hash FROM run_photos r JOIN masks m ON m.photo_id = r.photo_id WHERE r.run_id = ?')
-    .all(runId) as { photo_id: number; file: string; hash: string }[]
-  return new Map(rows.map((r) => [r.photo_id, { file: r.file, hash: r.hash }]))
+    .prepare('SELECT m.photo_id, m.file, m.hash, m.instances_file FROM run_photos r JOIN masks m ON m.photo_id = r.photo_id WHERE r.run_id = ?')
+    .all(runId) as { photo_id: number; file: string; hash: string; instances_file: string | null }[]
+  return new Map(rows.map((r) => [r.photo_id, { file: r.file, hash: r.hash, instancesFile: r.instances_file }]))
 }
 
 export function setRunJob(db: Db, runId: number, jobId: number): void {

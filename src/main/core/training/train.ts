@@ -116,7 +116,7 @@ class Confusion {
 
 async function evaluate(engine: TrainingEngine, samples: Sample[], o: TrainOptions, seed: number, sampling: Sampling): Promise<Metrics> {
   const confusion = new Confusion()
-  for await (const batch of streamBatches(samples, { batchSize: o.batchSize, size: o.model.inputSize, augment: null, seed, epoch: 0, sampling, signal: o.signal })) {
+  for await (const batch of streamBatches(samples, { batchSize: o.batchSize, size: o.model.inputSize, augment: null, seed, epoch: 0, sampling, instances: o.model.instances, signal: o.signal })) {
     const step = await engine.evaluateBatch(batch.x, batch.y, batch.n)
     confusion.add(step.counts, step.loss, batch.n)
   }
@@ -155,6 +155,10 @@ export function checkTrainingInput(o: Pick<TrainOptions, 'train' | 'validation' 
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`The batch size must be a positive whole number (got ${o.batchSize}).`)
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new Error(`The number of epochs must be a positive whole number (got ${o.epochs}).`)
   checkUnetConfig(o.model)
+  if (o.model.instances && !o.train.some((s) => s.instancesPath))
+    throw new Error(
+      'Separating leaves needs masks that tell the leaves apart (a colour or an index per leaf, or COCO/Labelbox objects), and no training photo has them. Import such masks, or train without separating leaves.'
+    )
 }
 
 /**
@@ -215,7 +219,7 @@ async function trainOn({ engine, info: backend }: OpenEngine, o: TrainOptions): 
     const failed = (where: string) => (err: unknown) => {
       throw engineFailure(err, where, o, backend, epoch - 1)
     }
-    for await (const batch of streamBatches(o.train, { batchSize: o.batchSize, size, augment: o.augment, seed: state.seed, epoch, sampling: state.sampling, signal: o.signal })) {
+    for await (const batch of streamBatches(o.train, { batchSize: o.batchSize, size, augment: o.augment, seed: state.seed, epoch, sampling: state.sampling, instances: o.model.instances, signal: o.signal })) {
       const step = await engine.trainStep(batch.x, batch.y, batch.n).catch(failed(`batch ${b + 1} of epoch ${epoch}`))
       confusion.add(step.counts, step.loss, batch.n)
       if (!Number.isFinite(step.loss)) throw new Error(`Training diverged at epoch ${epoch} (the loss became ${step.loss}); try a lower learning rate.`)
