@@ -162,6 +162,7 @@ test('the views at 1440×900: grid, drops, inspector, compare, charts, shortcuts
   assert.match((await page.locator('li', { has: page.getByTestId('layer-errors') }).textContent()) ?? '', /evaluate it/)
   await page.getByTestId('layer-trimap').click()
   assert.match((await page.getByTestId('layer-legend').textContent()) ?? '', /Leaf for sure.*Unknown band.*Background for sure/)
+  await page.getByTestId('trimap-fixed').check() // the sliders belong to fixed values; the default fits the leaves
   await page.getByTestId('trimap-fg').fill('1')
   await page.getByTestId('trimap-bg').fill('1')
   await page.mouse.move(stage.x + stage.width / 2 + 1, stage.y + stage.height / 2)
