@@ -68,7 +68,7 @@ test('4 shards in 4 processes, merged, give what one unsharded run gives', async
   // And the per-leaf CSVs beside them.
   const leaves = readFileSync(join(work, 'merged.leaves.csv'), 'utf8')
   assert.equal(leaves, readFileSync(join(work, 'whole.leaves.csv'), 'utf8'))
-  assert.match(leaves.split('\n')[0], /^photo,leaf,centroid_x,centroid_y,area_px,area_mm2,perimeter_px,/)
+  assert.match(leaves.split('\n')[0], /^photo,region,centroid_x,centroid_y,area_px,area_mm2,perimeter_px,/)
   // The masks mirror the photos' folders, and are the same bytes whichever process made them.
   const pngs = (dir: string, under = ''): string[] =>
     readdirSync(join(dir, under), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? pngs(dir, join(under, e.name)) : e.name.endsWith('.png') ? [join(under, e.name)] : []))
