@@ -11,7 +11,7 @@ import type { TrainingProgress } from '../../src/shared/api/training'
 import { openEngine } from '../../src/main/core/model/engine-choice'
 import { runningTrainingWorkers, WorkerPoolEngine } from '../../src/main/core/model/worker-pool'
 import { trainUnet } from '../../src/main/core/training/train'
-import { defaultWorkers } from '../../src/main/core/training/config'
+import { defaultWorkers } from '../../src/main/core/model/worker-pool'
 import { makePhotos, tinyConfig } from './fixtures'
 import { tempDir } from '../helpers/temp'
 

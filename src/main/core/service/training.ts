@@ -9,7 +9,7 @@ import { ApiError } from '../../../shared/errors'
 import { getDataset, getPhoto, previewPhotoId } from '../datasets/records'
 import { augmentedPreviews } from '../training/data'
 import type { Raster } from '../imaging/raster'
-import { augmentOptions, defaultWorkers, networkProblem, presetConfig, TRAINING_PRESETS } from '../training/config'
+import { augmentOptions, runWorkers, networkProblem, presetConfig, TRAINING_PRESETS } from '../training/config'
 import { expectedBackend } from '../training/backend-info'
 import * as runs from '../training/records'
 import type { TrainJobParams } from '../../../shared/api/training'
@@ -87,8 +87,7 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
     const gpu = onGpu ? runs.lastGpuWorker(db()) : null
     // The GPU worker's limits are not known until a run met it: the job checks them when it starts.
     if (onGpu && !gpu) return { fits: true, bytes: 0, limitBytes: 0, largestBatch: 0, backend, message: null }
-    const workers = Math.min(c.workers ?? defaultWorkers(c.batchSize), c.batchSize)
-    const fit = gpu ? checkTrainingFits(c, c.batchSize, gpu.backend, gpu) : checkTrainingFits(c, c.batchSize, backend === 'tensorflow' || backend === 'cpu' ? backend : 'wasm', undefined, workers)
+    const fit = gpu ? checkTrainingFits(c, c.batchSize, gpu.backend, gpu) : checkTrainingFits(c, c.batchSize, backend === 'tensorflow' || backend === 'cpu' ? backend : 'wasm', undefined, runWorkers(c))
     return { fits: fit.fits, bytes: fit.bytes, limitBytes: fit.limitBytes, largestBatch: fit.largestBatch, backend, message: fit.message ?? null }
   }
 
@@ -118,7 +117,7 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
   return {
     async 'training.presets'() {
       const defaults = presetConfig('fast-cpu')
-      return { presets: structuredClone(TRAINING_PRESETS), defaults: { ...defaults, workers: defaultWorkers(defaults.batchSize) } }
+      return { presets: structuredClone(TRAINING_PRESETS), defaults: { ...defaults, workers: runWorkers(defaults) } }
     },
     async 'training.backend'() {
       return expectedBackend(db())
@@ -158,7 +157,7 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
     },
     async 'training.start'({ datasetId, name, config: asked, backend, initFrom }) {
       // The run records how many workers it trains with, the default included.
-      const config = { ...asked, workers: Math.min(asked.workers ?? defaultWorkers(asked.batchSize), asked.batchSize) }
+      const config = { ...asked, workers: runWorkers(asked) }
       const from = initFrom === undefined ? undefined : fineTuneSource(initFrom, config)
       const fit = checkFit(config, backend)
       if (!fit.fits) throw new ApiError('bad_input', fit.message!)

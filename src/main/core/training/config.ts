@@ -2,7 +2,7 @@
 // No tfjs here: the service imports this in the main process.
 import type { AugmentSwitches, PresetName, TrainingConfig, TrainingPreset } from '../../../shared/api/training'
 import { DEFAULT_AUGMENT, type AugmentOptions } from './data'
-export { defaultWorkers } from '../model/worker-pool'
+import { defaultWorkers } from '../model/worker-pool'
 
 export const ALL_AUGMENTATIONS: AugmentSwitches = { flips: true, rotate90: true, rotate: true, scale: true, color: true, blur: true, noise: true }
 
@@ -76,4 +76,9 @@ export function networkProblem(c: Pick<TrainingConfig, 'inputSize' | 'depth'>): 
   const unit = 2 ** c.depth
   if (c.inputSize % unit !== 0) return `The input size must be a multiple of ${unit} for depth ${c.depth} (got ${c.inputSize}); try ${Math.max(unit, Math.round(c.inputSize / unit) * unit)}.`
   return null
+}
+
+/** The CPU workers a run trains with: the number it asks for, else the default; never more than its batch. */
+export function runWorkers(c: Pick<TrainingConfig, 'workers' | 'batchSize'>): number {
+  return Math.min(c.workers ?? defaultWorkers(c.batchSize), c.batchSize)
 }

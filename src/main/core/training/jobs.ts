@@ -9,7 +9,7 @@ import { ApiError } from '../../../shared/errors'
 import type { EstimateJobParams, RunEpoch, RunEstimate, TrainingProgress, TrainJobParams, TrainJobResult } from '../../../shared/api/training'
 import type { JobContext } from '../jobs/context'
 import type { Project } from '../project'
-import { augmentOptions, defaultWorkers } from './config'
+import { augmentOptions, runWorkers } from './config'
 import { currentMasks, finishRun, getRun, recordEpoch, runSnapshot, setRunBackend, snapshotInstancesFile, truncateEpochs } from './records'
 import { tempPathFor } from '../store/temp'
 
@@ -82,7 +82,7 @@ export async function trainJob(params: TrainJobParams, ctx: JobContext<'train'>)
     const { checkTrainingFits } = await import('../model/fit')
     const { trainUnet } = await import('./train')
     // On wasm, this many worker threads share every batch (a run from before they existed: the default).
-    const workers = Math.min(config.workers ?? defaultWorkers(config.batchSize), config.batchSize)
+    const workers = runWorkers(config)
     const opened = await openEngine(params.backend ?? 'auto', { workers })
     closeEngine = opened.close
     const backend = opened.info
@@ -161,7 +161,7 @@ export async function estimateTrainingJob(params: EstimateJobParams, ctx: JobCon
   ctx.progress(0, 4, 'Starting the training backend…')
   const { openEngine } = await import('../model/engine-choice')
   // Timed on as many workers as the run would train with.
-  const opened = await openEngine(params.backend, { workers: Math.min(c.workers ?? defaultWorkers(c.batchSize), c.batchSize) })
+  const opened = await openEngine(params.backend, { workers: runWorkers(c) })
   try {
     await opened.engine.build({ network: { kind: 'unet', size: { inputSize: c.inputSize, baseFilters: c.baseFilters, depth: c.depth }, seed: c.seed }, loss: c.loss, learningRate: c.learningRate })
     const n = c.batchSize
