@@ -8,7 +8,7 @@ import type { JobInfo } from '../../src/shared/domain'
 import type { TrainingConfig } from '../../src/shared/api/training'
 import { measurementColumns } from '../../src/main/core/prediction/csv'
 import { screenshot } from '../helpers/browser'
-import { browserHost } from '../helpers/webhost'
+import { browserHost, succeeded } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
 import { makePhotos } from '../training/fixtures'
 
@@ -33,11 +33,7 @@ const tiny = (extra: Partial<TrainingConfig>): TrainingConfig => ({
 test('compare two runs, predict a dropped folder and export CSV, move the evaluation threshold', { skip }, async () => {
   const { t, page } = state
   const api = t.service.api
-  const wait = async (job: JobInfo) => {
-    const done = await t.service.requireProject().jobs.wait(job.id)
-    assert.equal(done.status, 'succeeded', `${done.title}: ${done.error}`)
-    return done
-  }
+  const wait = (job: JobInfo) => succeeded(t.service, job)
   const src = tempDir()
   const samples = await makePhotos(join(src, 'photos'), 24, { width: 64, height: 48, seed: 11 })
   mkdirSync(join(src, 'masks'))

@@ -6,7 +6,7 @@ import { copyFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { JobInfo } from '../../src/shared/domain'
 import { screenshot } from '../helpers/browser'
-import { browserHost } from '../helpers/webhost'
+import { browserHost, succeeded } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
 import { tinyConfig, touchingDiscs } from '../training/fixtures'
 
@@ -15,11 +15,7 @@ const { skip, state } = browserHost({ width: 1400, height: 900 })
 test('a run that separates leaves: switch, leaf measures, leaves counted', { skip }, async () => {
   const { t, page } = state
   const api = t.service.api
-  const wait = async (job: JobInfo) => {
-    const done = await t.service.requireProject().jobs.wait(job.id)
-    assert.equal(done.status, 'succeeded', `${done.title}: ${done.error}`)
-    return done
-  }
+  const wait = (job: JobInfo) => succeeded(t.service, job)
   const src = tempDir()
   const discs = await touchingDiscs(join(src, 'made'), 24, 5)
   for (const dir of ['photos', 'labels']) mkdirSync(join(src, dir))

@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core'
 import type { JobInfo } from '../../src/shared/domain'
 import type { TrainingConfig } from '../../src/shared/api/training'
 import { screenshot } from '../helpers/browser'
-import { browserHost } from '../helpers/webhost'
+import { browserHost, succeeded } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
 import { makePhotos } from '../training/fixtures'
 
@@ -45,11 +45,7 @@ async function both(page: Page, name: string): Promise<void> {
 test('the views at 1440×900: grid, drops, inspector, compare, charts, shortcuts, prediction viewer, dark mode', { skip }, async () => {
   const { t, page } = state
   const api = t.service.api
-  const wait = async (job: JobInfo) => {
-    const done = await t.service.requireProject().jobs.wait(job.id)
-    assert.equal(done.status, 'succeeded', `${done.title}: ${done.error}`)
-    return done
-  }
+  const wait = (job: JobInfo) => succeeded(t.service, job)
 
   // 40 photos with masks, 30 to train and 10 to validate; two tiny runs, both evaluated; a prediction batch.
   const dir = tempDir()

@@ -6,6 +6,8 @@ import { LeafsegService } from '../../src/main/core/service/service'
 import { forkJobProcess } from '../../src/main/core/job-process'
 import { startWebHost, type WebHost } from '../../src/web/server'
 import { before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import type { JobInfo } from '../../src/shared/domain'
 import type { Browser, Page } from 'playwright-core'
 import { tempDir } from './temp'
 import { browserMissing, launchBrowser } from './browser'
@@ -73,4 +75,11 @@ export function browserHost(viewport = { width: 1280, height: 820 }) {
     await state.t.stop()
   })
   return { skip, state }
+}
+
+/** Wait for a job of the service's open project to end, and require that it succeeded. */
+export async function succeeded(service: LeafsegService, job: JobInfo): Promise<JobInfo> {
+  const done = await service.requireProject().jobs.wait(job.id)
+  assert.equal(done.status, 'succeeded', `${done.title}: ${done.error ?? done.status}`)
+  return done
 }
