@@ -7,7 +7,8 @@
 // image are combined by union (pycocotools merges an annotation's polygons the same way).
 import { writePng, type Raster } from '../imaging/raster'
 import { DatasetError } from './errors'
-import { stemOf, writeFileAtomic } from './util'
+import { stemOf } from './util'
+import { writeAtomic } from '../store/atomic'
 import { makePhotoLookup } from './match'
 import { basename, join } from 'node:path'
 import { maxEntries, maxPolygonCoordinates, maxPolygonSteps, readAnnotationText, tooLargeImage } from './limits'
@@ -473,5 +474,5 @@ export function cocoFromMasks(items: MaskForExport[], opts: { category?: string 
 
 /** Write cocoFromMasks(items) as JSON, atomically. */
 export async function writeCocoJson(path: string, items: MaskForExport[], opts: { category?: string } = {}): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(cocoFromMasks(items, opts)))
+  await writeAtomic(path, JSON.stringify(cocoFromMasks(items, opts)))
 }

@@ -17,7 +17,8 @@ import { maskFromIds, normaliseMask, type NormalisedMask } from './masks'
 import { checkLeafCount } from './instances'
 import { makePhotoLookup } from './match'
 import { rleDecode, rleFromPolygon } from './coco'
-import { forEachBounded, writeFileAtomic } from './util'
+import { forEachBounded } from './util'
+import { writeAtomic } from '../store/atomic'
 import { maxEntries, maxPolygonCoordinates, readAnnotationText, tooLargeImage } from './limits'
 
 export interface LabelboxObject {
@@ -273,7 +274,7 @@ export async function downloadLabelboxMasks(rows: LabelboxRow[], opts: DownloadO
         return
       }
       // A failure to write (full disk) stops the download: every other mask would fail the same way.
-      await writeFileAtomic(path, body)
+      await writeAtomic(path, body)
       report.downloaded++
     }
     opts.onProgress?.(++done, urls.length)
