@@ -16,7 +16,8 @@ import { DatasetError } from './errors'
 import { maskFromIds, normaliseMask, type NormalisedMask } from './masks'
 import { checkLeafCount } from './instances'
 import { makePhotoLookup } from './match'
-import { rleDecode, rleFromPolygon } from './coco'
+import { rleFromPolygon } from './coco'
+import { decodeRle } from '../../../shared/rle'
 import { forEachBounded } from './util'
 import { writeAtomic } from '../store/atomic'
 import { maxEntries, maxPolygonCoordinates, readAnnotationText, tooLargeImage } from './limits'
@@ -460,7 +461,7 @@ export async function labelboxRowInstances(row: LabelboxRow, cacheDir: string, f
       if (polygon.length < 6) continue
       let pixels: Uint8Array
       try {
-        pixels = rleDecode(rleFromPolygon(polygon, height, width), height, width)
+        pixels = decodeRle({ size: [height, width], counts: rleFromPolygon(polygon, height, width) })
       } catch (err) {
         throw new DatasetError('corrupt-export', file, `The ${file} has a polygon for ${name} (#${row.position}) that cannot be drawn: ${(err as Error).message}`)
       }
