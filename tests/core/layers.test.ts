@@ -150,3 +150,18 @@ test('src/cli imports only the Node host\'s session, not the core', () => {
   assert.ok(fromCore.length > 0, 'the CLI starts a session')
   assert.deepEqual([...new Set(fromCore)], ['node-host/session'])
 })
+
+test('the linter holds the layers while editing: a library that imports a step is refused by ESLint', async () => {
+  const { ESLint } = await import('eslint')
+  const eslint = new ESLint({ cwd: root })
+  const filePath = join(root, 'src/main/core/model/layer-probe.ts')
+  const [result] = await eslint.lintText("import { runWorkers } from '../training/config'\nexport const probe = runWorkers\n", { filePath })
+  const layerErrors = result.messages.filter((m) => m.ruleId === 'boundaries/dependencies')
+  assert.equal(layerErrors.length, 1, JSON.stringify(result.messages))
+  assert.match(layerErrors[0].message, /core-library may not import core-step/)
+  // The same import from a step is allowed: the rule refuses the direction, not the import.
+  const [fromStep] = await eslint.lintText("import { runWorkers } from '../training/config'\nexport const probe = runWorkers\n", {
+    filePath: join(root, 'src/main/core/prediction/layer-probe.ts')
+  })
+  assert.deepEqual(fromStep.messages.filter((m) => m.ruleId === 'boundaries/dependencies'), [])
+})
