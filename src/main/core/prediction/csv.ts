@@ -28,7 +28,7 @@
 // possibly 1.5e-7), which R, pandas and spreadsheets read. Names are written as they are, not defused against
 // spreadsheet formulas: a name starting with '=' stays a name in R and pandas, and altering data is worse.
 import type { LeafMeasurement } from './measure'
-import type { LeafTraits, MeasurementRow, Traits } from '../../../shared/api/evaluation'
+import type { LeafTraits, MeasurementRow, Traits } from '../../../shared/api/prediction'
 import { writeAtomic } from '../store/atomic'
 
 export type { MeasurementRow }
