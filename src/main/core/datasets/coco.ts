@@ -371,7 +371,8 @@ function cocoAnnotation(width: number, height: number, inside: (i: number) => bo
     }
   }
   if (area === 0) return null
-  return { segmentation: { size: [height, width], counts: compressCounts(encodeRle(pixels, width, height).counts) }, area, bbox: [x0, y0, x1 - x0 + 1, y1 - y0 + 1] }
+  const counts = compressCounts(encodeRle(pixels, width, height).counts)
+  return { segmentation: { size: [height, width], counts }, area, bbox: [x0, y0, x1 - x0 + 1, y1 - y0 + 1] }
 }
 
 /**
