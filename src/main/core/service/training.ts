@@ -9,7 +9,8 @@ import { ApiError } from '../../../shared/errors'
 import { getDataset, getPhoto, previewPhotoId } from '../datasets/records'
 import { augmentedPreviews } from '../training/data'
 import type { Raster } from '../imaging/raster'
-import { augmentOptions, runWorkers, networkProblem, presetConfig, TRAINING_PRESETS } from '../training/config'
+import { augmentOptions, runWorkers, networkProblem } from '../training/config'
+import { defaultPresetName, fromPreset, TRAINING_PRESETS } from '../../../shared/training-config'
 import { expectedBackend } from '../training/backend-info'
 import * as runs from '../training/records'
 import type { TrainJobParams } from '../../../shared/api/training'
@@ -116,7 +117,7 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
 
   return {
     async 'training.presets'() {
-      const defaults = presetConfig('fast-cpu')
+      const defaults = fromPreset(defaultPresetName)
       return { presets: structuredClone(TRAINING_PRESETS), defaults: { ...defaults, workers: runWorkers(defaults) } }
     },
     async 'training.backend'() {
