@@ -13,8 +13,8 @@ import { batchJobRunning, batchPhotos, batchProblems, batchTraits, batchRequest,
 import { acceptPredictions, batchCsvRows } from '../prediction/jobs'
 import { cleanProject } from '../store/clean'
 import type { Methods, Schemas } from './area'
-import { filePath, id, ids, within } from './app'
-import { defaultTrimapChoice, probabilityThresholdBounds } from '../../../shared/bounds'
+import { filePath, id, ids, whole, within } from './app'
+import { defaultProbabilityThreshold, defaultTrimapChoice, minLeafAreaBounds, probabilityThresholdBounds, pxPerMmBounds } from '../../../shared/bounds'
 import { trimapChoice } from './matting'
 import { exportBatchMasks } from '../prediction/jobs'
 import { predictWithModelFolder } from '../prediction/model-folder'
@@ -25,7 +25,7 @@ type K = keyof EvaluationApi
 
 const checkpoint = z.enum(['best', 'last'])
 const threshold = within(probabilityThresholdBounds)
-const measure = z.object({ minLeafAreaPx: z.number().int().min(1).max(1e9), pxPerMm: z.number().positive().max(1e6).nullable() }).strict()
+const measure = z.object({ minLeafAreaPx: whole(minLeafAreaBounds), pxPerMm: z.number().gt(pxPerMmBounds.min).max(pxPerMmBounds.max).nullable() }).strict()
 
 export const evaluationSchemas: Schemas<K> = {
   'evaluations.start': z.object({ runId: id, checkpoint, source: z.enum(['val', 'test', 'dataset']), datasetId: id.optional() }).strict(),
@@ -98,7 +98,7 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
       if (differ((r) => r.backend)) differences.push('backend')
       const snapshotKey = (r: (typeof runs)[number]) => r.snapshot.map((p) => `${p.photoHash}:${p.maskHash}:${p.split}`).sort().join('|')
       const evaluations = runs.map((r) => latestEvaluation(db(), r.id, 'val'))
-      const results = evaluations.map((e) => (e === null ? null : evaluationAt(db(), e, 0.5)))
+      const results = evaluations.map((e) => (e === null ? null : evaluationAt(db(), e, defaultProbabilityThreshold)))
       const byName = results.map((r) => new Map((r?.perPhoto ?? []).map((p) => [p.name, p])))
       const names = [...new Set(byName.flatMap((m) => [...m.keys()]))].sort((a, b) => a.localeCompare(b))
       const perPhoto = names.map((name) => {
