@@ -12,7 +12,7 @@ import { leafsegJson } from '../helpers/cli'
 import { tempDir } from '../helpers/temp'
 import { makePhotos, tinyConfig } from '../training/fixtures'
 import { seededRandom } from '../../src/main/core/random'
-import type { MeasurementRow } from '../../src/shared/api/evaluation'
+import type { MeasurementRow } from '../../src/shared/api/prediction'
 
 const { skip, state } = browserHost({ width: 1400, height: 900 })
 const SIDE = 48
@@ -66,7 +66,8 @@ test('leafseg predict and the Predict view give the same leaf count and area for
   await screenshot(page, 'predict-agreement-01-view')
 
   // The command line, nothing given but what it must have.
-  const cli = leafsegJson<{ measurements: MeasurementRow[] }>('predict', '--project', project, '--run', String(run.id), '--images', folder, '--out', join(tempDir(), 'masks'))
+  const out = join(tempDir(), 'masks')
+  const cli = leafsegJson<{ measurements: MeasurementRow[] }>('predict', '--project', project, '--run', String(run.id), '--images', folder, '--out', out)
   assert.equal(cli.measurements.length, 1)
   const [m] = cli.measurements
   assert.equal(m.leafCount, 2, `the run should find the large leaf and the small one (${m.areaPx} px in all)`)

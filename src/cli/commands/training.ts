@@ -60,7 +60,10 @@ export const trainCommand: Command = {
   help: [
     '--project P         the project folder',
     '--dataset NAME      the dataset; its training and validation photos with masks are used (frozen with the run)',
-    ...TRAINING_PRESETS.map((p, i) => `${i === 0 ? '--preset NAME      ' : '                   '} ${p.name}${p.name === defaultPresetName ? ' (default)' : ''}: ${p.label} — ${p.description}`),
+    ...TRAINING_PRESETS.map((p, i) => {
+      const name = `${p.name}${p.name === defaultPresetName ? ' (default)' : ''}`
+      return `${i === 0 ? '--preset NAME      ' : '                   '} ${name}: ${p.label} — ${p.description}`
+    }),
     '--epochs N          epochs to train (with --resume: continue up to N)',
     '--batch N           batch size',
     '--lr X              learning rate (Adam)',

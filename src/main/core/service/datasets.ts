@@ -7,9 +7,9 @@ import { ApiError } from '../../../shared/errors'
 import * as records from '../datasets/records'
 import type { MaskJobSource } from '../../../shared/api/datasets'
 import type { Methods, Schemas } from './area'
-import { filePath, id, ids, whole, within } from './app'
-import { maskThresholdBounds, maxIdsPerCall, pxPerMmBounds, seedBounds, splitPercentBounds } from '../../../shared/bounds'
-import type { LeafsegService } from './service'
+import { filePath, id, ids, pxPerMm, whole, within } from './schema-parts'
+import { maskThresholdBounds, maxIdsPerCall, seedBounds, splitPercentBounds } from '../../../shared/bounds'
+import type { ServiceContext } from './context'
 
 type K = keyof DatasetsApi
 
@@ -26,7 +26,7 @@ export const datasetSchemas: Schemas<K> = {
   'datasets.list': z.object({}).strict(),
   'datasets.create': z.object({ name }).strict(),
   'datasets.findByName': z.object({ name }).strict(),
-  'datasets.update': z.object({ id, name: name.optional(), pxPerMm: z.number().gt(pxPerMmBounds.min).max(pxPerMmBounds.max).nullable().optional() }).strict(),
+  'datasets.update': z.object({ id, name: name.optional(), pxPerMm: pxPerMm.nullable().optional() }).strict(),
   'datasets.delete': z.object({ id }).strict(),
   'datasets.photos': z
     .object({ datasetId: id, offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000), filter, sort })
@@ -61,7 +61,7 @@ export const datasetSchemas: Schemas<K> = {
   'files.dropped': z.object({ paths: z.array(filePath).min(1).max(10_000) }).strict()
 }
 
-export function datasetMethods(s: LeafsegService): Methods<K> {
+export function datasetMethods(s: ServiceContext): Methods<K> {
   const db = () => s.requireProject().project.db
   const jobs = () => s.requireProject().jobs
   return {
