@@ -19,6 +19,7 @@ import { displayedSize, openImage, writePng, type Raster } from '../imaging/rast
 import { tooLargeImage } from './limits'
 import { DatasetError } from './errors'
 import { renumberLeaves, writeInstanceIds } from './instances'
+import { defaultMaskThreshold } from '../../../shared/bounds'
 
 export type MaskKind = 'binary' | 'binary-01' | 'instance-ids' | 'grayscale' | 'instance-colours' | 'colour-noisy'
 
@@ -76,7 +77,7 @@ export async function normaliseMask(path: string, opts: MaskOptions = {}): Promi
   }
   const { width, height } = rgba
   checkMaskSize(path, rgba, opts.expected)
-  const threshold = opts.threshold ?? 128
+  const threshold = opts.threshold ?? defaultMaskThreshold
   return gray16 ? fromGray(gray16, width, height, 65535, threshold * 257, path) : normaliseRgba(rgba, threshold, path)
 }
 
@@ -89,7 +90,7 @@ function checkMaskSize(path: string, mask: { width: number; height: number }, e:
 }
 
 /** Normalise decoded RGBA pixels (pure; see the file comment for the rules). */
-export function normaliseRgba(rgba: Raster, threshold = 128, file = 'The mask'): NormalisedMask {
+export function normaliseRgba(rgba: Raster, threshold = defaultMaskThreshold, file = 'The mask'): NormalisedMask {
   if (rgba.channels !== 4) throw new Error('normaliseRgba needs 4 channels')
   const { width, height, data } = rgba
   const n = width * height

@@ -3,7 +3,7 @@
 import { z } from 'zod'
 import type { PredictionApi } from '../../../shared/api/prediction'
 import { ApiError } from '../../../shared/errors'
-import { defaultTrimapChoice } from '../../../shared/bounds'
+import { defaultTrimapChoice, minLeafAreaBounds } from '../../../shared/bounds'
 import { getDataset } from '../datasets/records'
 import { getRun } from '../training/records'
 import { runModelDir } from '../training/checkpoint'
@@ -14,12 +14,12 @@ import { predictWithModelFolder } from '../prediction/model-folder'
 import { mergeShards } from '../prediction/shards'
 import { cleanProject } from '../store/clean'
 import type { Methods, Schemas } from './area'
-import { checkpoint, filePath, id, ids, threshold, trimapChoice } from './schema-parts'
+import { checkpoint, filePath, id, ids, pxPerMm, threshold, trimapChoice, whole } from './schema-parts'
 import type { ServiceContext } from './context'
 
 type K = keyof PredictionApi
 
-const measure = z.object({ minLeafAreaPx: z.number().int().min(1).max(1e9), pxPerMm: z.number().positive().max(1e6).nullable() }).strict()
+const measure = z.object({ minLeafAreaPx: whole(minLeafAreaBounds), pxPerMm: pxPerMm.nullable() }).strict()
 
 export const predictionSchemas: Schemas<K> = {
   'runs.exportOnnx': z.object({ runId: id, checkpoint, file: filePath }).strict(),
