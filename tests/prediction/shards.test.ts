@@ -89,3 +89,26 @@ test('merging reports a missing shard, a shard given twice, a photo predicted tw
   await assert.rejects(mergeShards([one, shardDir(2, 3, [], [], '/other/model')], csv), /not parts of one run/)
   await assert.rejects(mergeShards([tempDir()], csv), /holds no shard\.json: it is not the output of a finished shard/)
 })
+
+test('a manifest is checked field by field, naming the file and the field; a huge count is refused before any work', async () => {
+  const csv = join(tempDir(), 'all.csv')
+  const broken = (change: (m: Record<string, any>) => void): string => {
+    const dir = shardDir(1, 2, ['/p/a.jpg'])
+    const manifest = JSON.parse(readFileSync(join(dir, SHARD_MANIFEST), 'utf8'))
+    change(manifest)
+    writeFileSync(join(dir, SHARD_MANIFEST), JSON.stringify(manifest))
+    return dir
+  }
+  const file = (dir: string) => join(dir, SHARD_MANIFEST).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  // 300 million shards once drove merge out of memory building the list of missing ones.
+  const huge = broken((m) => (m.shard = { index: 1, count: 300_000_000 }))
+  await assert.rejects(mergeShards([huge], csv), new RegExp(`${file(huge)} is not a Leafseg shard manifest .*shard\\.count: .*100000`))
+  const noPhotos = broken((m) => (m.photos = null))
+  await assert.rejects(mergeShards([noPhotos], csv), new RegExp(`${file(noPhotos)} .*photos: `))
+  const negative = broken((m) => (m.shard.count = -5))
+  await assert.rejects(mergeShards([negative], csv), /shard\.count: /)
+  const beyond = broken((m) => (m.shard.index = 3))
+  await assert.rejects(mergeShards([beyond], csv), /shard\.index: the index is more than the count/)
+  const badRow = broken((m) => (m.predicted[0].row.areaPx = 'a lot'))
+  await assert.rejects(mergeShards([badRow], csv), /predicted\.0\.row\.areaPx: /)
+})

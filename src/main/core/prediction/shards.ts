@@ -4,13 +4,18 @@
 // that failed or were never predicted, and photos predicted twice.
 import { readFile, stat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
+import { z } from 'zod'
 import { ApiError } from '../../../shared/errors'
 import type { LeafTraits, MeasurementRow, ShardMerge } from '../../../shared/api/evaluation'
 import { writeAtomic } from '../model/model-io'
 import { scanPhotos, type ScannedFile } from '../datasets/photos'
 import { leavesCsvPath, writeLeavesCsv, writeMeasurementsCsv } from './csv'
+import { maxAnnotationFileBytes, maxEntries } from '../datasets/limits'
+import { formatBytes } from '../../../shared/format'
 
 export const SHARD_MANIFEST = 'shard.json'
+/** Most parts a run may be split into (Slurm's MaxArraySize defaults to 1001; Kubernetes allows 100,000 completions). */
+export const maxShardCount = 100_000
 
 export interface Shard {
   /** 1..count */
@@ -37,8 +42,8 @@ const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 /** The shard's part of `items` (already sorted): contiguous, sizes differing by at most one, every item in one part. */
 export function shardPart<T>(items: readonly T[], shard: Shard): T[] {
-  if (!(Number.isInteger(shard.count) && shard.count >= 1 && Number.isInteger(shard.index) && shard.index >= 1 && shard.index <= shard.count))
-    throw new ApiError('invalid_argument', `A shard is K/N with 1 ≤ K ≤ N (got ${shard.index}/${shard.count}).`)
+  if (!(Number.isInteger(shard.count) && shard.count >= 1 && shard.count <= maxShardCount && Number.isInteger(shard.index) && shard.index >= 1 && shard.index <= shard.count))
+    throw new ApiError('invalid_argument', `A shard is K/N with 1 ≤ K ≤ N ≤ ${maxShardCount} (got ${shard.index}/${shard.count}).`)
   const start = Math.floor(((shard.index - 1) * items.length) / shard.count)
   const end = Math.floor((shard.index * items.length) / shard.count)
   return items.slice(start, end)
@@ -88,20 +93,69 @@ export async function writeShardManifest(dir: string, manifest: Omit<ShardManife
   await writeAtomic(join(dir, SHARD_MANIFEST), JSON.stringify(full, null, 1))
 }
 
+// A manifest is read from a folder anyone could have written: every field is checked, and the work it can cause
+// is bounded (the shard count, the lists' lengths, the file's size) before anything is allocated from it.
+const text = z.string().max(100_000)
+const figure = z.number().nullable()
+const manifestSchema = z.object({
+  format: z.literal('leafseg-shard'),
+  version: z.literal(1),
+  shard: z
+    .object({ index: z.number().int().min(1), count: z.number().int().min(1).max(maxShardCount) })
+    .refine((s) => s.index <= s.count, { message: 'the index is more than the count', path: ['index'] }),
+  model: text,
+  threshold: z.number(),
+  photos: z.array(text).max(maxEntries),
+  predicted: z
+    .array(
+      z.object({
+        path: text,
+        // The row's figures; traits (and the leaves' fields below) are written to the CSV as they are.
+        row: z.looseObject({
+          photo: text,
+          width: z.number(),
+          height: z.number(),
+          areaPx: z.number(),
+          areaMm2: figure,
+          foregroundFraction: z.number(),
+          leafCount: z.number(),
+          leavesSeparated: z.boolean(),
+          minLeafAreaPx: z.number(),
+          noisePx: z.number(),
+          scalePxPerMm: figure,
+          source: z.enum(['predicted', 'labelled']),
+          runId: text.nullable(),
+          threshold: figure
+        }),
+        leaves: z.array(z.looseObject({ leaf: z.number() })).max(maxEntries)
+      })
+    )
+    .max(maxEntries),
+  problems: z.array(z.object({ path: text, reason: text })).max(maxEntries),
+  engine: text,
+  finishedAt: z.string().max(100)
+})
+
 async function readManifest(dir: string): Promise<ShardManifest> {
   const file = join(dir, SHARD_MANIFEST)
-  let parsed: ShardManifest
+  const size = await stat(file).then(
+    (s) => s.size,
+    () => null
+  )
+  if (size === null) throw new ApiError('bad_input', `${dir} holds no ${SHARD_MANIFEST}: it is not the output of a finished shard (leafseg predict --shard).`)
+  if (size > maxAnnotationFileBytes) throw new ApiError('bad_input', `${file} is ${formatBytes(size)}; a shard manifest of up to ${formatBytes(maxAnnotationFileBytes)} is read. Split the run into more shards.`)
+  let json: unknown
   try {
-    parsed = JSON.parse(await readFile(file, 'utf8')) as ShardManifest
+    json = JSON.parse(await readFile(file, 'utf8'))
   } catch (err) {
-    const missing = await stat(file).then(
-      () => false,
-      () => true
-    )
-    throw new ApiError('bad_input', missing ? `${dir} holds no ${SHARD_MANIFEST}: it is not the output of a finished shard (leafseg predict --shard).` : `${file} is not readable: ${(err as Error).message}`)
+    throw new ApiError('bad_input', `${file} is not readable: ${(err as Error).message}`)
   }
-  if (parsed.format !== 'leafseg-shard' || parsed.version !== 1) throw new ApiError('bad_input', `${file} is not a Leafseg shard manifest (version 1).`)
-  return parsed
+  const parsed = manifestSchema.safeParse(json)
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || 'the file'}: ${i.message}`)
+    throw new ApiError('bad_input', `${file} is not a Leafseg shard manifest (version 1): ${issues.join('; ')}${parsed.error.issues.length > 3 ? '; …' : ''}.`)
+  }
+  return parsed.data as unknown as ShardManifest
 }
 
 /** Join shards' results into one CSV (rows in path order, as one unsharded run writes them) and say what is amiss. */
@@ -120,7 +174,8 @@ export async function mergeShards(dirs: string[], csv: string): Promise<ShardMer
     if (seenShards.has(manifest.shard.index)) duplicateShards.push(manifest.shard.index)
     else seenShards.set(manifest.shard.index, dir)
   }
-  const missingShards = Array.from({ length: first.shard.count }, (_, i) => i + 1).filter((k) => !seenShards.has(k))
+  const missingShards: number[] = []
+  for (let k = 1; k <= first.shard.count; k++) if (!seenShards.has(k)) missingShards.push(k)
   const rows = new Map<string, ShardManifest['predicted'][number]>()
   const duplicatePhotos = new Set<string>()
   const problems = new Map<string, string>()

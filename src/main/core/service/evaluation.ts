@@ -18,7 +18,7 @@ import { defaultTrimapChoice, probabilityThresholdBounds } from '../../../shared
 import { trimapChoice } from './matting'
 import { exportBatchMasks } from '../prediction/jobs'
 import { predictWithModelFolder } from '../prediction/model-folder'
-import { mergeShards } from '../prediction/shards'
+import { maxShardCount, mergeShards } from '../prediction/shards'
 import type { LeafsegService } from './service'
 
 type K = keyof EvaluationApi
@@ -57,7 +57,7 @@ export const evaluationSchemas: Schemas<K> = {
       model: filePath,
       images: filePath.optional(),
       list: filePath.optional(),
-      shard: z.object({ index: z.number().int().min(1), count: z.number().int().min(1).max(1_000_000) }).strict().refine((s) => s.index <= s.count, 'the shard index is at most the count').optional(),
+      shard: z.object({ index: z.number().int().min(1), count: z.number().int().min(1).max(maxShardCount) }).strict().refine((s) => s.index <= s.count, 'the shard index is at most the count').optional(),
       out: filePath,
       csv: filePath.optional(),
       threshold,
