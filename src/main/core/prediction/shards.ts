@@ -3,12 +3,13 @@
 // and a manifest (shard.json) into its own folder; merging joins the manifests and reports missing shards, photos
 // that failed or were never predicted, and photos predicted twice.
 import { readFile, stat } from 'node:fs/promises'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, isAbsolute, join, parse, relative, resolve } from 'node:path'
 import { z } from 'zod'
 import { ApiError } from '../../../shared/errors'
 import type { LeafTraits, MeasurementRow, ShardMerge } from '../../../shared/api/prediction'
 import { writeAtomic } from '../model/model-io'
 import { scanPhotos, type ScannedFile } from '../datasets/photos'
+import { stemOf } from '../datasets/util'
 import { leavesCsvPath, writeLeavesCsv, writeMeasurementsCsv } from './csv'
 import { maxAnnotationFileBytes, maxEntries } from '../datasets/limits'
 import { formatBytes } from '../../../shared/format'
@@ -42,7 +43,8 @@ const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 /** The shard's part of `items` (already sorted): contiguous, sizes differing by at most one, every item in one part. */
 export function shardPart<T>(items: readonly T[], shard: Shard): T[] {
-  if (!(Number.isInteger(shard.count) && shard.count >= 1 && shard.count <= maxShardCount && Number.isInteger(shard.index) && shard.index >= 1 && shard.index <= shard.count))
+  const { index, count } = shard
+  if (!(Number.isInteger(count) && count >= 1 && count <= maxShardCount && Number.isInteger(index) && index >= 1 && index <= count))
     throw new ApiError('invalid_argument', `A shard is K/N with 1 ≤ K ≤ N ≤ ${maxShardCount} (got ${shard.index}/${shard.count}).`)
   const start = Math.floor(((shard.index - 1) * items.length) / shard.count)
   const end = Math.floor((shard.index * items.length) / shard.count)
@@ -69,23 +71,45 @@ export async function readPhotoList(file: string): Promise<string[]> {
 /**
  * The photos to predict, sorted by path, and of them the shard's part (all without a shard). A folder is walked
  * whole (every task sees the same list); a list file's photos are looked at only when they fall in this shard.
+ * `all` is every path of the batch, whichever shard: what the masks' names are chosen from (maskNames).
  */
-export async function shardPhotos(source: { images: string } | { list: string }, shard: Shard | undefined): Promise<ScannedFile[]> {
+export async function shardPhotos(source: { images: string } | { list: string }, shard: Shard | undefined): Promise<{ all: string[]; files: ScannedFile[] }> {
   if ('images' in source) {
     const all = (await scanPhotos([source.images])).files.sort((a, b) => byCodePoint(a.path, b.path))
-    return shard ? shardPart(all, shard) : all
+    return { all: all.map((f) => f.path), files: shard ? shardPart(all, shard) : all }
   }
   const listed = [...new Set(await readPhotoList(source.list))].sort(byCodePoint)
   const mine = shard ? shardPart(listed, shard) : listed
   const files: ScannedFile[] = []
   for (const path of mine) {
     try {
-      files.push(...(await scanPhotos([path])).files)
+      const found = (await scanPhotos([path])).files
+      // A listed file that is no image is a problem to report, not a line to drop.
+      files.push(...(found.length > 0 ? found : [{ path, size: 0, format: null, problem: { kind: 'not-an-image' as const, message: `${path} is listed but is not an image Leafseg reads (JPEG, PNG, TIFF, BMP or WebP)` } }]))
     } catch (err) {
       files.push({ path, size: 0, format: null, problem: { kind: 'unreadable', message: (err as Error).message } })
     }
   }
-  return files
+  return { all: listed, files }
+}
+
+/**
+ * Each photo's name in the outputs, relative to `out` (its mask is that name's folder + stem + .png) and in the
+ * CSV: its path under `root` (the images folder, or the list's folder), sub-folders kept, so that day1/a.jpg and
+ * day2/a.jpg keep apart; a listed photo outside `root` keeps its whole path. Photos of one folder that share a
+ * stem (leaf.png and leaf.jpg) keep their extension in the mask's name (leaf.png.png, leaf.jpg.png): nothing is
+ * written over, and a lab still finds each photo's mask by its name. Chosen from all of the batch's paths, so
+ * every shard names a photo alike.
+ */
+export function maskNames(all: readonly string[], root: string): Map<string, { photo: string; mask: string }> {
+  const named = all.map((path) => {
+    const within = relative(root, path)
+    const photo = within.startsWith('..') || isAbsolute(within) ? path.slice(parse(path).root.length) : within
+    return { path, photo, mask: join(dirname(photo), `${stemOf(photo)}.png`) }
+  })
+  const uses = new Map<string, number>()
+  for (const n of named) uses.set(n.mask, (uses.get(n.mask) ?? 0) + 1)
+  return new Map(named.map((n) => [n.path, { photo: n.photo, mask: uses.get(n.mask)! > 1 ? `${n.photo}.png` : n.mask }]))
 }
 
 export async function writeShardManifest(dir: string, manifest: Omit<ShardManifest, 'format' | 'version' | 'finishedAt'>): Promise<void> {
