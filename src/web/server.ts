@@ -8,7 +8,7 @@
 // page, its assets and project files, and the page learns the token from a meta tag in index.html.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { readFile, rename, stat, unlink } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -19,6 +19,7 @@ import { dispatch, toApiError } from '../main/core/service/dispatch'
 import { browserImageType, displayFile } from '../main/core/imaging/display'
 import { decodedUrlPart } from '../main/core/service/paths'
 import { formatBytes } from '../shared/format'
+import { writeAtomic } from '../main/core/store/atomic'
 
 export interface WebHost {
   url: string
@@ -172,7 +173,7 @@ export async function startWebHost(options: {
     send(res, 413, { ok: false, error: { code: 'bad_input', message: `${relativePath} is larger than ${formatBytes(uploadLimit)}, the most a browser may upload; import it from the server's disk instead (Browse…).` } })
   }
 
-  // A file dropped in the browser: its bytes land in the project's uploads folder (a new temp file, then rename).
+  // A file dropped in the browser: its bytes land in the project's uploads folder, atomically.
   async function receiveUpload(req: IncomingMessage, res: ServerResponse, batch: string, relativePath: string): Promise<void> {
     let target: { dir: string; file: string }
     try {
@@ -182,7 +183,6 @@ export async function startWebHost(options: {
       return send(res, statusFor(error.code), { ok: false, error })
     }
     if (Number(req.headers['content-length'] ?? 0) > uploadLimit) return tooLarge(req, res, relativePath)
-    const tmp = `${target.file}.${randomBytes(6).toString('hex')}.upload`
     let received = 0
     const capped = new Transform({
       transform(chunk: Buffer, _encoding, done) {
@@ -194,12 +194,10 @@ export async function startWebHost(options: {
     try {
       // 'wx' creates a new file and fails on anything already there, a planted symlink included.
       // req is piped, not part of the pipeline: an upload too large leaves it open for the 413 answer.
-      await pipeline(req.pipe(capped), createWriteStream(tmp, { flags: 'wx' }))
-      await rename(tmp, target.file)
+      await writeAtomic(target.file, (tmp) => pipeline(req.pipe(capped), createWriteStream(tmp, { flags: 'wx' })))
       send(res, 200, { ok: true, value: { dir: target.dir } })
     } catch (err) {
-      await unlink(tmp).catch(() => {})
-      if (err instanceof UploadTooLarge) tooLarge(req, res, relativePath)
+      if ((err as Error).cause instanceof UploadTooLarge) tooLarge(req, res, relativePath)
       else send(res, 500, { ok: false, error: toApiError(err) })
     }
   }

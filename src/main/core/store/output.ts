@@ -6,7 +6,7 @@
 import { existsSync, lstatSync, realpathSync } from 'node:fs'
 import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import { ApiError } from '../../../shared/errors'
-import { writeAtomic } from '../model/model-io'
+import { writeAtomic } from './atomic'
 import { databaseFileName, projectFolders } from '../project'
 
 const databaseFiles = ['', '-wal', '-shm', '-journal'].map((suffix) => databaseFileName + suffix)
