@@ -165,10 +165,10 @@ export async function startWebHost(options: {
   const uploadLimit = options.maxUploadBytes ?? maxUploadBytes
   const tooLarge = (req: IncomingMessage, res: ServerResponse, relativePath: string): void => {
     // The rest of the body is read and dropped for a moment, so that the client gets the answer (closing a socket
-    // with unread data resets it, answer and all); then the connection closes, however much more was coming.
+    // with unread data resets it, answer and all: so no 'connection: close'); then the connection is dropped,
+    // however much more was coming.
     req.unpipe()
     req.resume()
-    res.setHeader('connection', 'close')
     res.on('finish', () => setTimeout(() => req.destroy(), 1000).unref())
     send(res, 413, { ok: false, error: { code: 'bad_input', message: `${relativePath} is larger than ${formatBytes(uploadLimit)}, the most a browser may upload; import it from the server's disk instead (Browse…).` } })
   }
