@@ -81,7 +81,7 @@ export const predictCommand: Command = {
   name: 'predict',
   summary: 'Predict leaf masks for a folder of photos and measure leaf area',
   usage:
-    `leafseg predict (--project P --run R [--checkpoint best|last] | --model DIR) (--images DIR | --list FILE) --out DIR [--shard K/N|auto] [--csv FILE] [--scale PX_PER_MM] [--threshold ${defaultProbabilityThreshold}] [--min-leaf-area N] [--cutouts]`,
+    `leafseg predict (--project P --run R [--checkpoint best|last] | --model DIR) (--images DIR | --list FILE) --out DIR [--shard K/N|auto] [--csv FILE [--force]] [--scale PX_PER_MM] [--threshold ${defaultProbabilityThreshold}] [--min-leaf-area N] [--cutouts]`,
   options: {
     project: { type: 'string' },
     run: { type: 'string' },
@@ -94,6 +94,7 @@ export const predictCommand: Command = {
     threshold: { type: 'string' },
     'min-leaf-area': { type: 'string' },
     cutouts: { type: 'boolean' },
+    force: { type: 'boolean' },
     ...shardOptions
   },
   help: [
@@ -103,6 +104,7 @@ export const predictCommand: Command = {
     '--images DIR          the photos (sub-folders searched)',
     '--out DIR             where the masks go: one PNG per photo, named like it',
     '--csv FILE            leaf area per photo (columns: photo, width, height, area_px, area_mm2, foreground_fraction, leaf_count or region_count, …)',
+    '--force               replace an existing --csv file (refused without)',
     '--scale PX_PER_MM     pixels per millimetre, for areas in mm²',
     `--threshold T         probability threshold, ${thresholdBounds.min}–${thresholdBounds.max} (default ${defaultProbabilityThreshold})`,
     `--min-leaf-area N     smaller specks are not counted as leaves (default ${defaultMinLeafAreaPx} px)`,
@@ -119,6 +121,7 @@ export const predictCommand: Command = {
     const threshold = optionalNumber(values, 'threshold') ?? defaultProbabilityThreshold
     const measure = { minLeafAreaPx: optionalNumber(values, 'min-leaf-area') ?? defaultMinLeafAreaPx, pxPerMm: optionalNumber(values, 'scale') ?? null }
     const csv = typeof values.csv === 'string' ? values.csv : undefined
+    const overwrite = values.force === true
     if (values.checkpoint !== undefined && typeof values.model === 'string') throw new UsageError('--checkpoint chooses a checkpoint of --run; a --model folder is one checkpoint already.')
     const checkpoint = checkpointOption(values)
     return withSession(json, async (cli) => {
@@ -128,7 +131,7 @@ export const predictCommand: Command = {
       let written = csv ?? null
       if (typeof values.model === 'string') {
         const model = values.model
-        const result = await cli.withFolderProgress(() => cli.call('predictions.fromModel', { model, images, list, shard, out, csv, threshold, measure }))
+        const result = await cli.withFolderProgress(() => cli.call('predictions.fromModel', { model, images, list, shard, out, csv, overwrite, threshold, measure }))
         rows = result.measurements
         problems = result.problems
         noteProblems(problems.length) // a job's problems are counted by runJob
@@ -142,7 +145,7 @@ export const predictCommand: Command = {
         problems = job.result.problems
         engine = job.result.engine
         await cli.call('predictions.exportMasks', { batchId, dir: out })
-        if (csv !== undefined) await cli.call('predictions.exportCsv', { batchId, file: csv })
+        if (csv !== undefined) await cli.call('predictions.exportCsv', { batchId, file: csv, overwrite })
         rows = await cli.call('predictions.measurements', { batchId })
       }
       if (!json) {

@@ -10,6 +10,7 @@ import type { Methods, Schemas } from './area'
 import { filePath, id, ids, pxPerMm, whole, within } from './schema-parts'
 import { maskThresholdBounds, maxIdsPerCall, seedBounds, splitPercentBounds } from '../../../shared/bounds'
 import type { ServiceContext } from './context'
+import { checkOutputFolder } from '../store/output'
 
 type K = keyof DatasetsApi
 
@@ -105,7 +106,7 @@ export function datasetMethods(s: ServiceContext): Methods<K> {
     },
     async 'datasets.exportMasks'({ datasetId, dir, format }) {
       const dataset = records.getDataset(db(), datasetId)
-      return jobs().start('export-masks', `Export masks of “${dataset.name}” as ${format === 'png' ? 'PNG files' : 'COCO JSON'}`, { datasetId, dir: s.checkPath(dir), format })
+      return jobs().start('export-masks', `Export masks of “${dataset.name}” as ${format === 'png' ? 'PNG files' : 'COCO JSON'}`, { datasetId, dir: checkOutputFolder(s.checkPath(dir)), format })
     },
     async 'datasets.split'(args) {
       records.getDataset(db(), args.datasetId)
