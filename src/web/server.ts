@@ -92,6 +92,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 
 function statusFor(code: string): number {
   if (code === 'not_found' || code === 'no_project_open') return 404
+  if (code === 'conflict') return 409
   return code === 'forbidden' ? 403 : code === 'invalid_argument' ? 400 : 500
 }
 

@@ -21,6 +21,7 @@ import { readInstanceFile, readInstanceIds } from './instances'
 import { writeFileAtomic, stemOf } from './util'
 import { datasetPhotos, getDataset, insertPhoto, photoWithHash, recordProblem, setMask, type MaskRecord } from './records'
 import { tempPathFor } from '../store/temp'
+import { whileWriting } from '../store/pending'
 import { withSpaceNeeded } from '../store/errors'
 import { readAnnotationText } from './limits'
 
@@ -128,7 +129,6 @@ async function storeMask(project: Project, photoId: number, mask: NormalisedMask
   await mkdir(project.path('masks'), { recursive: true })
   const binary = project.path('masks', `${photoId}.png`)
   const instances = mask.instances ? project.path('masks', `${photoId}.instances.png`) : undefined
-  await writeMask(mask, { binary, instances })
   const record: MaskRecord = {
     file: rel(project, binary),
     instancesFile: instances ? rel(project, instances) : null,
@@ -139,7 +139,11 @@ async function storeMask(project: Project, photoId: number, mask: NormalisedMask
     foreground: mask.foreground,
     modelMade: false
   }
-  setMask(project.db, photoId, record)
+  // listed as being written until recorded, so a clean-up meanwhile leaves them
+  await whileWriting(project.db, [record.file, ...(record.instancesFile ? [record.instancesFile] : [])], async () => {
+    await writeMask(mask, { binary, instances })
+    setMask(project.db, photoId, record)
+  })
 }
 
 /** The mask with the leaves of an instance file beside it, which must cover exactly the mask's leaf pixels. */

@@ -39,7 +39,9 @@ export const labellingSchemas: Schemas<K> = {
       runId: id.optional()
     })
     .strict(),
-  'labels.saveMask': z.object({ photoId: id, mask: rle, how: z.enum(['drawn', 'assisted']), leaves: z.array(rle).max(maxLeavesPerPhoto).optional() }).strict(),
+  'labels.saveMask': z
+    .object({ photoId: id, mask: rle, how: z.enum(['drawn', 'assisted']), leaves: z.array(rle).max(maxLeavesPerPhoto).optional(), baseVersion: z.number().int().min(0).optional() })
+    .strict(),
   'labels.mask': z.object({ photoId: id }).strict(),
   'labels.prelabel': z.object({ datasetId: id, runId: id }).strict(),
   'labels.reviewQueue': z.object({ datasetId: id }).strict()
@@ -75,7 +77,7 @@ export function labellingMethods(s: LeafsegService): Methods<K> {
       }
       return { mask: encodeRle(mask, photo.width, photo.height), ms: Math.round(performance.now() - started) }
     },
-    async 'labels.saveMask'({ photoId, mask, how, leaves }) {
+    async 'labels.saveMask'({ photoId, mask, how, leaves, baseVersion }) {
       const p = project()
       const photo = getPhoto(p.db, photoId)
       for (const [what, m] of [['mask', mask], ...(leaves ?? []).map((l, k) => [`leaf ${k + 1}`, l] as const)] as const) {
@@ -88,17 +90,24 @@ export function labellingMethods(s: LeafsegService): Methods<K> {
         const differ = ids.findIndex((v, i) => (v !== 0) !== (binary[i] !== 0))
         if (differ >= 0) throw new ApiError('bad_input', `The leaves do not cover the mask of ${photo.name} exactly (first difference at x ${differ % photo.width}, y ${Math.floor(differ / photo.width)}).`)
       }
-      await saveMadeMask(p, photoId, binary, how, ids)
+      await saveMadeMask(p, photoId, binary, how, ids, baseVersion)
       return getPhoto(p.db, photoId)
     },
     async 'labels.mask'({ photoId }) {
       const p = project()
-      const photo = getPhoto(p.db, photoId)
-      if (!photo.mask) return { mask: null, madeBy: null, leaves: null }
-      const raster = await readRaster(join(p.dir, photo.mask.file), 1)
-      const inst = await readInstanceIds(p, photo)
-      const leaves = inst && encodeLeaves(inst.ids, inst.width, inst.height)
-      return { mask: encodeRle(raster.data, raster.width, raster.height), madeBy: photo.mask.madeBy, leaves }
+      // A save that lands while the files are read removes them: read the record again and its new files.
+      for (let attempt = 1; ; attempt++) {
+        const photo = getPhoto(p.db, photoId)
+        if (!photo.mask) return { mask: null, madeBy: null, leaves: null, version: 0 }
+        try {
+          const raster = await readRaster(join(p.dir, photo.mask.file), 1)
+          const inst = await readInstanceIds(p, photo)
+          const leaves = inst && encodeLeaves(inst.ids, inst.width, inst.height)
+          return { mask: encodeRle(raster.data, raster.width, raster.height), madeBy: photo.mask.madeBy, leaves, version: photo.mask.version }
+        } catch (err) {
+          if (attempt >= 10 || getPhoto(p.db, photoId).mask?.version === photo.mask.version) throw err
+        }
+      }
     },
     async 'labels.prelabel'({ datasetId, runId }) {
       const { project: p, jobs } = s.requireProject()
