@@ -108,7 +108,7 @@ test('labels.mask while the same photo is saved: every read answers with a whole
       const r = await dispatch(service, 'labels.mask', { photoId })
       assert.ok(r.ok, `labels.mask failed mid-save: ${!r.ok && r.error.message}`)
       reads++
-      assert.ok(known.has(JSON.stringify(r.value.mask)), 'a read gives a saved mask')
+      assert.ok(known.has(JSON.stringify((r.value as { mask: unknown }).mask)), 'a read gives a saved mask')
     }
   })
   await Promise.all([saves, ...readers])
