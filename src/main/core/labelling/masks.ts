@@ -87,6 +87,8 @@ async function replaceMask(
     try {
       await writePng(join(project.dir, file), { width: photo.width, height: photo.height, channels: 1, data: binary })
       if (inst && leavesFile) await writeInstanceIds(join(project.dir, leavesFile), inst)
+      // immediate: it reads then writes, and a deferred one is refused outright (not waited for) when another
+      // process wrote in between
       recorded = project.db.transaction(() => {
         const before = getPhoto(project.db, photoId).mask
         const current = before?.version ?? 0
@@ -98,7 +100,7 @@ async function replaceMask(
         // saved without leaves, the mask keeps none: the old instances described the old pixels
         setMask(project.db, photoId, { file, instancesFile: leavesFile, leaves: inst?.count ?? null, hash, foreground: leaf / binary.length, ...how })
         return { before }
-      })()
+      }).immediate()
     } finally {
       // not recorded (refused, failed, or a person's mask is there): its files are not needed
       if (!recorded) for (const made of written) await unlink(join(project.dir, made)).catch(() => {})
