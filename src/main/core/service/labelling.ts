@@ -9,12 +9,12 @@ import { readRaster } from '../imaging/raster'
 import { LabellingThread } from '../labelling/labelling-thread'
 import { saveMadeMask } from '../labelling/masks'
 import { maskProvenance, reviewQueue } from '../labelling/records'
-import { getDataset, getPhoto } from '../datasets/records'
+import { confirmMask, getDataset, getPhoto } from '../datasets/records'
 import { readInstanceIds } from '../datasets/instances'
 import { getRun } from '../training/records'
 import type { Methods, Schemas } from './area'
-import { id } from './app'
-import type { LeafsegService } from './service'
+import { id } from './schema-parts'
+import type { ServiceContext } from './context'
 
 type K = keyof LabellingApi
 
@@ -44,10 +44,11 @@ export const labellingSchemas: Schemas<K> = {
     .strict(),
   'labels.mask': z.object({ photoId: id }).strict(),
   'labels.prelabel': z.object({ datasetId: id, runId: id }).strict(),
+  'photos.confirmMask': z.object({ id }).strict(),
   'labels.reviewQueue': z.object({ datasetId: id }).strict()
 }
 
-export function labellingMethods(s: LeafsegService): Methods<K> {
+export function labellingMethods(s: ServiceContext): Methods<K> {
   // Off the request thread: proposals on one (it keeps one photo's pixels and GrabCut's state while the person
   // clicks), the decoding of saves on another, so a long proposal does not hold up a save.
   const assists = new LabellingThread()
@@ -111,6 +112,11 @@ export function labellingMethods(s: LeafsegService): Methods<K> {
       const run = getRun(p.db, runId)
       if (!run.bestModel) throw new ApiError('bad_input', `Run “${run.name}” has no best checkpoint yet: train it for at least one epoch.`)
       return jobs.start('prelabel', `Pre-label “${dataset.name}” with run ${run.id} (“${run.name}”)`, { datasetId, runId })
+    },
+    async 'photos.confirmMask'({ id }) {
+      const photo = getPhoto(s.requireProject().project.db, id)
+      if (!photo.mask) throw new ApiError('bad_input', `${photo.name} has no mask to confirm.`)
+      confirmMask(s.requireProject().project.db, id)
     },
     async 'labels.reviewQueue'({ datasetId }) {
       const p = project()
