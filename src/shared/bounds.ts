@@ -61,10 +61,10 @@ export const pxPerMmBounds: Bound = { min: 0, max: 1e6 }
 /** At most this many ids or paths in one call. */
 export const maxIdsPerCall = 100_000
 
-/** The labelling API: photo sides, clicks per proposal and the length of a mask's RLE. */
+/** The labelling API: photo sides, clicks per proposal (more than a person makes on one photo) and the length of a mask's RLE. */
 export const assistBounds = {
   maxSide: 65_535,
-  maxClicks: 1000,
+  maxClicks: 200,
   maxRleCounts: 20_000_000
 }
 

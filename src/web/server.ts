@@ -99,6 +99,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 
 function statusFor(code: string): number {
   if (code === 'not_found' || code === 'no_project_open') return 404
+  if (code === 'conflict') return 409
   return code === 'forbidden' ? 403 : code === 'invalid_argument' ? 400 : 500
 }
 
@@ -273,7 +274,9 @@ export async function startWebHost(options: {
         } catch (err) {
           return send(res, 400, { ok: false, error: { code: 'invalid_argument', message: `Bad request body: ${(err as Error).message}` } })
         }
-        return send(res, 200, await dispatch(service, method, args))
+        const answer = await dispatch(service, method, args)
+        // a save refused because another got in first (or a busy database): 409, so scripts can tell and retry
+        return send(res, !answer.ok && answer.error.code === 'conflict' ? 409 : 200, answer)
       }
       if (req.method !== 'GET') return send(res, 405, { error: 'method not allowed' })
       return serveStatic(res, url.pathname)

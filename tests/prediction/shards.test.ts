@@ -1,7 +1,7 @@
 // Sharding: equal deterministic parts, the shard a cluster task is, and merging shards' manifests.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { maskNames, mergeShards, readPhotoList, shardPart, shardPhotos, SHARD_MANIFEST } from '../../src/main/core/prediction/shards'
 import { shardFromOptions } from '../../src/cli/commands/shards'
@@ -134,4 +134,34 @@ test('a listed file that is no photo is reported as a problem, not dropped', asy
   const { all, files } = await shardPhotos({ list: join(dir, 'photos.txt') }, undefined)
   assert.deepEqual(all, [join(dir, 'notes.txt')])
   assert.deepEqual(files.map((f) => [f.path, f.problem?.message]), [[join(dir, 'notes.txt'), `${join(dir, 'notes.txt')} is listed but is not an image Leafseg reads (JPEG, PNG, TIFF, BMP or WebP)`]])
+})
+
+test('a shard run again into a finished shard’s folder removes its old shard.json first: killed, it counts as missing', async () => {
+  const { buildUnet } = await import('../../src/main/core/model/unet')
+  const { saveModelFiles } = await import('../../src/main/core/model/model-io')
+  const { predictWithModelFolder } = await import('../../src/main/core/prediction/model-folder')
+  const { leafPhoto, writeLeafPhoto } = await import('../helpers/leaf-photo')
+  const { initBackend } = await import('../../src/main/core/model/backend')
+  await initBackend({ force: 'wasm' })
+  const modelDir = tempDir()
+  const model = buildUnet({ inputSize: 32, baseFilters: 4, depth: 2 }, 6)
+  await saveModelFiles(model, modelDir, { inputSize: 32, baseFilters: 4, depth: 2, sampling: { mode: 'whole' }, loss: 'bce', epoch: 1, validationIoU: 0.5 })
+  model.dispose()
+  const images = tempDir()
+  for (const name of ['a.png', 'b.png']) await writeLeafPhoto(join(images, name), leafPhoto(64, 48))
+  const out = tempDir()
+  const request = { model: modelDir, images, shard: { index: 1, count: 1 }, out, threshold: 0.5, measure: { minLeafAreaPx: 5, pxPerMm: null } }
+  await predictWithModelFolder(request, () => {})
+  assert.equal((await mergeShards([out], join(tempDir(), 'm.csv'))).rows, 2, 'the first run finished')
+  // the rerun is stopped at its first photo, as a kill would stop it
+  let manifestDuringRerun: boolean | null = null
+  await assert.rejects(
+    predictWithModelFolder(request, () => {
+      manifestDuringRerun = existsSync(join(out, SHARD_MANIFEST))
+      throw new Error('killed')
+    }),
+    /killed/
+  )
+  assert.equal(manifestDuringRerun, false, 'the old shard.json was still there while the rerun worked')
+  await assert.rejects(mergeShards([out], join(tempDir(), 'm.csv')), /holds no shard\.json/)
 })

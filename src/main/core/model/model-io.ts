@@ -19,20 +19,38 @@ const OPTIMIZER_WEIGHTS_FILE = 'optimizer.bin'
  * `dir` (the previous version is kept as `<dir>.old` until the swap is done, so a crash leaves one whole copy).
  */
 export async function replaceFolder(dir: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
+  await (await prepareFolder(dir, fill)).commit()
+}
+
+export interface PreparedFolder {
+  /** Swap the written folder in for `dir`. */
+  commit(): Promise<void>
+  /** Remove the written folder; `dir` stays as it was. */
+  discard(): Promise<void>
+}
+
+/** replaceFolder in two steps: write the whole folder now (a failure removes it), swap it in later. */
+export async function prepareFolder(dir: string, fill: (tmpDir: string) => Promise<void>): Promise<PreparedFolder> {
   const tmp = tempFolderFor(dir)
   const old = `${dir}.old`
-  await rm(tmp, { recursive: true, force: true })
+  const discard = () => rm(tmp, { recursive: true, force: true })
+  await discard()
   await mkdir(tmp, { recursive: true })
   try {
     await fill(tmp)
   } catch (err) {
-    await rm(tmp, { recursive: true, force: true })
+    await discard()
     throw err
   }
-  await rm(old, { recursive: true, force: true })
-  if (await exists(dir)) await rename(dir, old)
-  await rename(tmp, dir)
-  await rm(old, { recursive: true, force: true })
+  return {
+    discard,
+    async commit() {
+      await rm(old, { recursive: true, force: true })
+      if (await exists(dir)) await rename(dir, old)
+      await rename(tmp, dir)
+      await rm(old, { recursive: true, force: true })
+    }
+  }
 }
 
 export async function exists(path: string): Promise<boolean> {

@@ -24,6 +24,7 @@ import { measureLeaves } from './measure'
 import { measurementRow, writeMeasurementsCsv, type MeasurementRow } from './csv'
 import { batchDone, batchPhotos, batchProblems, batchTraits, deleteBatch, getBatch, markAccepted, recordBatchProblem, recordPredictedPhoto, startBatch } from './records'
 import { readAhead } from './read-ahead'
+import { whileWriting } from '../store/pending'
 import { leafTraits } from './traits'
 import { predictedLeaves } from '../model/instances'
 
@@ -232,16 +233,19 @@ export async function acceptPredictions(project: Project, batchId: number, photo
     }
     const mask = await readRaster(join(project.dir, p.maskFile), 1)
     const target = project.path('masks', `${p.photoId}.png`)
-    await writePng(target, mask)
-    setMask(project.db, p.photoId, {
-      file: rel(project, target),
-      instancesFile: null,
-      leaves: null,
-      hash: createHash('sha256').update(mask.data).digest('hex'),
-      source: 'predicted',
-      madeBy: 'model-made',
-      foreground: p.foregroundFraction,
-      modelMade: true
+    // listed as being written until recorded, so a clean-up meanwhile leaves it
+    await whileWriting(project.db, [rel(project, target)], async () => {
+      await writePng(target, mask)
+      setMask(project.db, p.photoId!, {
+        file: rel(project, target),
+        instancesFile: null,
+        leaves: null,
+        hash: createHash('sha256').update(mask.data).digest('hex'),
+        source: 'predicted',
+        madeBy: 'model-made',
+        foreground: p.foregroundFraction,
+        modelMade: true
+      })
     })
     markAccepted(project.db, p.id)
     accepted++

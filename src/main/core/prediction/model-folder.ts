@@ -1,5 +1,5 @@
 // A model folder (no project, no run) applied to a folder of photos: a mask per photo and its measurements.
-import { mkdir } from 'node:fs/promises'
+import { mkdir, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 import { ApiError } from '../../../shared/errors'
 import type { ApiResult } from '../../../shared/api'
@@ -8,7 +8,7 @@ import { writePng } from '../imaging/raster'
 import { readAhead } from './read-ahead'
 import { fullResolution, predictPhoto } from '../model/tiling'
 import { maskFromProbabilities } from '../model/mask'
-import { maskNames, shardPhotos, writeShardManifest, type ShardManifest } from './shards'
+import { maskNames, SHARD_MANIFEST, shardPhotos, writeShardManifest, type ShardManifest } from './shards'
 import { leafTraits } from './traits'
 import { measureLeaves } from './measure'
 import { predictedLeaves } from '../model/instances'
@@ -25,6 +25,9 @@ export async function predictWithModelFolder(
   if (files.length === 0 && !req.shard) throw new ApiError('bad_input', `No photos in ${req.list ?? req.images}.`)
   const { loadInferenceModel } = await import('../model/inference') // tfjs and onnxruntime only when a model is used
   const model = await loadInferenceModel(req.model)
+  // A shard run again into a finished shard's folder: its old manifest goes first, so a rerun that is killed is
+  // not taken for a finished shard (with the old model's rows) by merge.
+  if (req.shard) await rm(join(req.out, SHARD_MANIFEST), { force: true })
   const names = maskNames(all, req.list !== undefined ? dirname(req.list) : req.images!)
   const maskPath = async (photo: string) => {
     const file = join(req.out, names.get(photo)!.mask)

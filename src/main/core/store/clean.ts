@@ -1,11 +1,13 @@
 // "Clean up project": find the files no record refers to any more — photos, thumbnails, masks, trimaps and mattes
 // of deleted datasets, folders of deleted runs, evaluations and prediction batches, files left by interrupted
-// imports and writes — and remove them. A file any row still names is never touched.
+// imports and writes — and remove them. A file any row still names is never touched, nor one being written (listed
+// in pending_files by a writer in any process).
 import { lstatSync, readdirSync, rmSync, type Dirent } from 'node:fs'
 import { join } from 'node:path'
 import type { CleanReport } from '../../../shared/domain'
 import type { Project } from '../project'
 import { findTempLeftovers, tempOwner } from './temp'
+import { dropExpiredPending, pendingFiles } from './pending'
 
 /** Every column that holds a project-relative file path. */
 const fileColumns: Record<string, string[]> = {
@@ -84,11 +86,13 @@ export function findUnreferenced(project: Project, under?: string): { path: stri
   // Dead processes' temp files are listed above; a live one's is a write in progress: both are left out below.
   const isTemp = (rel: string): boolean => tempOwner(rel.slice(rel.lastIndexOf('/') + 1)) !== null
 
-  const referenced = referencedFiles(project)
-  for (const folder of fileFolders) {
-    for (const rel of filesUnder(project.path(folder), folder, [])) {
-      if (!referenced.has(rel) && !isTemp(rel) && inScope(rel)) found.push({ path: rel, why: 'no dataset, run or batch uses it' })
-    }
+  // Files first, then the records and the files being written, in one snapshot: a writer lists its file as pending
+  // before writing it and unlists it only after a record names it, so a file listed here is in the snapshot as one
+  // or the other unless nothing uses it.
+  const listed = fileFolders.flatMap((folder) => filesUnder(project.path(folder), folder, []))
+  const { referenced, pending } = project.db.transaction(() => ({ referenced: referencedFiles(project), pending: pendingFiles(project.db) }))()
+  for (const rel of listed) {
+    if (!referenced.has(rel) && !pending.has(rel) && !isTemp(rel) && inScope(rel)) found.push({ path: rel, why: 'no dataset, run or batch uses it' })
   }
   // Folders owned by one record: runs/<id>/ (and runs/<id>/evaluations/<id>/), predictions/<id>/.
   const runs = ids(project, 'runs')
@@ -124,6 +128,7 @@ export function findUnreferenced(project: Project, under?: string): { path: stri
 export function cleanProject(project: Project, opts: { dryRun?: boolean; under?: string } = {}): CleanReport {
   const found = findUnreferenced(project, opts.under)
   const report: CleanReport = { dryRun: opts.dryRun ?? false, files: 0, bytes: 0, items: [] }
+  if (!opts.dryRun) dropExpiredPending(project.db)
   for (const f of found) {
     const abs = join(project.dir, f.path)
     const bytes = sizeOf(abs)
