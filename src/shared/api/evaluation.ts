@@ -24,8 +24,10 @@ export interface EvaluationPhoto {
   truePositive: number
   falsePositive: number
   falseNegative: number
-  /** For a run that separates leaves, on a photo whose mask tells leaves apart: the leaf measures (threshold 0.5). */
+  /** For a run that separates leaves, on a photo whose mask tells leaves apart: the leaf measures (at the result's leavesThreshold). */
   instances: InstanceScores | null
+  /** The leaves the run separated at threshold 0.5: a project-relative PNG of leaf ids (0 = background, 1..count); null where not kept. */
+  predictedLeaves: { file: string; count: number } | null
 }
 
 /** CVPPP leaf measures of one photo (see the README: Leaf measures). */
@@ -70,6 +72,8 @@ export interface EvaluationResult extends EvaluationSummary {
   perPhoto: EvaluationPhoto[]
   /** Leaf measures over the photos that have them (a run that separates leaves); null otherwise. */
   instances: InstanceSummary | null
+  /** The threshold the leaf measures are of: the one nearest `threshold` they were measured at (every 0.1); null without them. */
+  leavesThreshold: number | null
 }
 
 export interface RunComparison {
@@ -82,6 +86,8 @@ export interface RunComparison {
   perPhoto: { name: string; photoId: number; iou: (number | null)[]; probabilityFiles: (string | null)[]; photoFile: string; /** The truth mask the runs were measured against. */ maskFile: string }[]
   /** Evaluations used, per run (null: the run has not been evaluated yet). */
   evaluations: (number | null)[]
+  /** Per run, the leaf measures of that evaluation at threshold 0.5 (null: the run does not separate leaves, or has no such evaluation). */
+  leaves: (InstanceSummary | null)[]
 }
 
 /** A photo's leaf figures, measured from its mask (leaves: 8-connected components of at least a minimum area). */

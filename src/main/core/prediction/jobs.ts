@@ -26,6 +26,7 @@ import { batchDone, batchPhotos, batchProblems, batchTraits, deleteBatch, getBat
 import { readAhead } from './read-ahead'
 import { leafTraits } from './traits'
 import { predictedLeaves } from '../model/instances'
+import { readInstanceIds } from '../datasets/instances'
 
 const rel = (project: Project, path: string) => relative(project.dir, path).split('\\').join('/')
 
@@ -254,10 +255,13 @@ export async function measureLabelledJob(params: { datasetId: number; file: stri
   const photos = datasetPhotos(project.db, params.datasetId).filter((p) => p.mask)
   if (photos.length === 0) throw new ApiError('bad_input', 'No photo in this dataset has a mask to measure.')
   const rows: MeasurementRow[] = []
+  // Leaves are counted where every mask tells its leaves apart (the CSV's leaf_count); otherwise all count regions.
+  const separated = photos.every((p) => p.mask!.instancesFile)
   for (const [i, p] of photos.entries()) {
     signal.throwIfAborted()
     const mask = await readRaster(join(project.dir, p.mask!.file), 1)
-    const m = measureLeaves(mask, { minLeafAreaPx: params.measure.minLeafAreaPx, pixelsPerMm: params.measure.pxPerMm ?? undefined, photo: p.name })
+    const instances = separated ? (await readInstanceIds(project, p.id))!.ids : undefined
+    const m = measureLeaves(mask, { minLeafAreaPx: params.measure.minLeafAreaPx, pixelsPerMm: params.measure.pxPerMm ?? undefined, photo: p.name, instances })
     rows.push(measurementRow(p.name, m, { source: 'labelled' }))
     ctx.progress(i + 1, photos.length, p.name)
   }

@@ -117,7 +117,8 @@ export function evaluationMethods(s: LeafsegService): Methods<K> {
         differences,
         differentSnapshots: new Set(runs.map(snapshotKey)).size > 1,
         perPhoto,
-        evaluations
+        evaluations,
+        leaves: results.map((r) => r?.instances ?? null)
       }
     },
     async 'runs.exportOnnx'({ runId, checkpoint, file }) {
