@@ -113,4 +113,11 @@ test('a run that separates leaves: switch, leaf measures, leaves counted', { ski
     await screenshot(page, `instances-0${headers.length + 5}-predict-${name === 'Binary' ? 'regions' : 'leaves'}`)
   }
   assert.deepEqual(headers, ['Leaves', 'Regions'])
+
+  // The prediction viewer of a run that separates leaves opens on its leaves, each in its own colour.
+  await page.getByTestId('predict-batch').filter({ hasText: 'Separated leaves' }).first().click()
+  await page.getByTestId('predict-photo-row').first().getByRole('button').first().click()
+  await page.getByTestId('predict-viewer').waitFor()
+  assert.equal(await page.getByTestId('predict-viewer-leaves').isChecked(), true)
+  await screenshot(page, 'instances-08-predict-viewer-leaves')
 })

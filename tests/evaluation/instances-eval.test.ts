@@ -102,6 +102,13 @@ test('an instance run is evaluated with the CVPPP leaf measures, stored per phot
   assert.ok(perLeaf[0].startsWith('photo,leaf,'))
   assert.equal(perLeaf.length - 1, written.leaves)
   assert.ok(written.leaves >= rows.length * 1.5, `${written.leaves} leaves in ${rows.length} photos`)
+  // Each predicted photo keeps the leaves it was counted from, for the viewer.
+  const dir = service.requireProject().project.dir
+  for (const p of await service.api['predictions.photos']({ batchId })) {
+    assert.ok(p.leavesFile, `${p.name}: its leaves are kept`)
+    const leaves = await readInstanceFile(join(dir, p.leavesFile))
+    assert.equal(leaves.count, p.leafCount, `${p.name}: the kept leaves are the counted ones`)
+  }
 })
 
 test('pre-labelling with a run that separates leaves keeps its leaves for review', async () => {
@@ -126,6 +133,26 @@ test('pre-labelling with a run that separates leaves keeps its leaves for review
     if (detail.mask.leaves === 2) two++
   }
   assert.ok(two >= list.length * 0.5, `${two} of ${list.length} photos pre-labelled with their two leaves`)
+})
+
+test('accepting predictions of a run that separates leaves keeps their leaves with the masks', async () => {
+  assert.ok(runId, 'the instance run trained')
+  const datasetId = (await service.api['datasets.create']({ name: 'Accepted discs' })).id
+  await wait(service.api['datasets.importPhotos']({ datasetId, paths: [photos] }))
+  const predicted = await wait(
+    service.api['predictions.start']({ runId, checkpoint: 'best', source: { kind: 'dataset', datasetId }, threshold: 0.5, cutouts: false, measure: { minLeafAreaPx: 1, pxPerMm: null } })
+  )
+  const batchId = (predicted.result as { batchId: number }).batchId
+  const accepted = await service.api['predictions.accept']({ batchId })
+  const batchPhotos = await service.api['predictions.photos']({ batchId })
+  assert.equal(accepted.accepted, batchPhotos.length)
+  for (const p of batchPhotos) {
+    const labels = await service.api['labels.mask']({ photoId: p.photoId! })
+    assert.equal(labels.leaves?.length, p.leafCount, `${p.name}: the accepted mask keeps the ${p.leafCount} leaves predicted`)
+    const union = new Uint8Array(labels.mask!.size[0] * labels.mask!.size[1])
+    for (const leaf of labels.leaves!) decodeRle(leaf).forEach((v, i) => v && (union[i] = 1))
+    assert.deepEqual(Array.from(decodeRle(labels.mask!), (v) => (v ? 1 : 0)), Array.from(union), `${p.name}: leaves and mask agree`)
+  }
 })
 
 test('measuring masks that separate their leaves counts leaves, not connected regions', async () => {

@@ -335,6 +335,16 @@ export const migrations: Migration[] = [
         ALTER TABLE evaluation_photos ADD COLUMN instances TEXT;
       `)
     }
+  },
+  {
+    version: 12,
+    name: 'a predicted photo of a run that separates leaves keeps its leaves',
+    up(db) {
+      db.exec(`
+        -- project-relative leaf-id PNG (0 = background, 1..n) beside the predicted mask; null for binary runs
+        ALTER TABLE predicted_photos ADD COLUMN leaves_file TEXT;
+      `)
+    }
   }
 ]
 
