@@ -120,4 +120,22 @@ test('a run that separates leaves: switch, leaf measures, leaves counted', { ski
   await page.getByTestId('predict-viewer').waitFor()
   assert.equal(await page.getByTestId('predict-viewer-leaves').isChecked(), true)
   await screenshot(page, 'instances-08-predict-viewer-leaves')
+  await page.getByTestId('predict-viewer-close').click()
+
+  // Pre-labelled with the run, a photo comes to review with its leaves, not "This mask does not separate its leaves".
+  const fresh = (await api['datasets.create']({ name: 'New discs' })).id
+  await wait(await api['datasets.importPhotos']({ datasetId: fresh, paths: [join(src, 'photos')] }))
+  await wait(await api['labels.prelabel']({ datasetId: fresh, runId: run.id }))
+  await page.getByTestId('nav-datasets').click()
+  await page.getByTestId('dataset-tab').filter({ hasText: 'New discs' }).click()
+  await page.getByTestId('open-review').click()
+  await page.getByTestId('review-open').first().click()
+  await page.getByTestId('inspector').waitFor()
+  const name = (await page.getByTestId('inspector-name').textContent())!
+  const photo = (await api['datasets.photos']({ datasetId: fresh, offset: 0, limit: 100, filter: {}, sort: 'name' })).photos.find((p) => p.name === name)!
+  const detail = await api['photos.get']({ id: photo.id })
+  assert.ok(detail.mask?.leaves, `${name}: pre-labelled with its leaves`)
+  await page.getByTestId('layer-leaves').filter({ hasText: `Leaves (${detail.mask.leaves})` }).click()
+  assert.equal(await page.getByText('This mask does not separate its leaves').count(), 0)
+  await screenshot(page, 'instances-09-review-prelabelled-leaves')
 })
