@@ -10,7 +10,7 @@ import Database from 'better-sqlite3'
 import sharp from 'sharp'
 import { LeafsegService } from '../../src/main/core/service/service'
 import { dispatch } from '../../src/main/core/service/dispatch'
-import { forkJobProcess } from '../../src/main/core/job-process'
+import { forkJobProcess } from '../../src/node-host/job-process'
 import { freeBytes } from '../../src/main/core/store/errors'
 import { tempDir } from '../helpers/temp'
 

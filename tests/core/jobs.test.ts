@@ -3,8 +3,8 @@ import { hostname } from 'node:os'
 import assert from 'node:assert/strict'
 import { createProject, openProject } from '../../src/main/core/project'
 import { JobRunner } from '../../src/main/core/jobs/runner'
-import { forkJobProcess, inProcessJobs } from '../../src/main/core/job-process'
-import type { JobInfo } from '../../src/shared/domain'
+import { forkJobProcess, inProcessJobs } from '../../src/node-host/job-process'
+import type { JobInfo } from '../../src/shared/api/jobs'
 import { tempDir } from '../helpers/temp'
 
 function setup(factory = forkJobProcess) {

@@ -29,7 +29,7 @@
 // spreadsheet formulas: a name starting with '=' stays a name in R and pandas, and altering data is worse.
 import { rename, unlink, writeFile } from 'node:fs/promises'
 import type { LeafMeasurement } from './measure'
-import type { LeafTraits, MeasurementRow, Traits } from '../../../shared/api/evaluation'
+import type { LeafTraits, MeasurementRow, Traits } from '../../../shared/api/prediction'
 import { tempPathFor } from '../store/temp'
 
 export type { MeasurementRow }

@@ -1,9 +1,9 @@
 // Job process hosts that need no Electron: a Node child process (web host) and in-process (CLI).
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { FromJobProcess, JobProcess, ToJobProcess } from './jobs/protocol'
-import { serveJobs } from './jobs/worker'
-import { jobHandlers } from './job-handlers'
+import type { FromJobProcess, JobProcess, ToJobProcess } from '../main/core/jobs/protocol'
+import { serveJobs } from '../main/core/jobs/worker'
+import { jobHandlers } from '../main/core/job-handlers'
 
 /** A Node child process running the job worker (TypeScript through tsx). */
 export function forkJobProcess(): JobProcess {
