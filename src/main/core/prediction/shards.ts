@@ -6,7 +6,7 @@ import { readFile, stat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { ApiError } from '../../../shared/errors'
 import type { LeafTraits, MeasurementRow, ShardMerge } from '../../../shared/api/prediction'
-import { writeAtomic } from '../model/model-io'
+import { writeAtomic } from '../store/atomic'
 import { scanPhotos, type ScannedFile } from '../datasets/photos'
 import { leavesCsvPath, writeLeavesCsv, writeMeasurementsCsv } from './csv'
 
