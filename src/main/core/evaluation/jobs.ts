@@ -99,7 +99,7 @@ export async function evaluateJob(
       const map = await predictPhoto(predictor, photo, { ...options, signal, photo: item.name })
       const file = join(dir, `${item.photoId}.png`)
       await writeProbabilityPng(file, map)
-      const leaves = instances ? await measureLeaves(project, item, map, join(dir, `${item.photoId}.leaves.png`)) : null
+      const leaves = instances ? await measureLeaves(project, item, map, join(dir, `${item.photoId}.instances.png`)) : null
       recordEvaluationPhoto(project.db, params.evaluationId, {
         ...item,
         probabilityFile: rel(project, file),
