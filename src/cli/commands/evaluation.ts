@@ -36,8 +36,8 @@ export const evalCommand: Command = {
     'Pooled figures count all pixels together; per-photo means weigh every photo the same. Training\'s validation',
     'IoU is measured at the network\'s input size (see the run); this is at the photos\' full resolution.',
     'For a run that separates leaves (train --instances), on photos whose masks tell leaves apart, also the CVPPP leaf',
-    'measures, means over photos at threshold 0.5: SBD (symmetric best Dice: how well each leaf is outlined), DiC and',
-    '|DiC| (predicted minus true leaf count) and FBD (Dice of all leaf pixels).'
+    'measures, means over photos at the multiple of 0.1 nearest the threshold: SBD (symmetric best Dice: how well',
+    'each leaf is outlined), DiC and |DiC| (predicted minus true leaf count) and FBD (Dice of all leaf pixels).'
   ],
   async run({ values, json }) {
     const project = requireString(values, 'project')
@@ -57,7 +57,7 @@ export const evalCommand: Command = {
         const leaves = result.instances
         if (leaves) {
           console.log(
-            `Leaves (${leaves.photos} photos, threshold 0.5): SBD ${(leaves.sbd * 100).toFixed(1)}  DiC ${leaves.dic.toFixed(2)}  |DiC| ${leaves.absDic.toFixed(2)}  FBD ${(leaves.fbd * 100).toFixed(1)}`
+            `Leaves (${leaves.photos} photos, threshold ${result.leavesThreshold}): SBD ${(leaves.sbd * 100).toFixed(1)}  DiC ${leaves.dic.toFixed(2)}  |DiC| ${leaves.absDic.toFixed(2)}  FBD ${(leaves.fbd * 100).toFixed(1)}`
           )
           console.log(`Worst photos by SBD: ${result.perPhoto.slice(0, 5).map((p) => `${p.name} ${p.instances ? (p.instances.sbd * 100).toFixed(1) : '–'}`).join(', ')}`)
         } else console.log(`Worst photos by IoU: ${result.perPhoto.slice(0, 5).map((p) => `${p.name} ${p.scores.iou.toFixed(3)}`).join(', ')}`)
@@ -71,6 +71,7 @@ export const evalCommand: Command = {
         pooled: result.pooled,
         meanPerPhoto: result.meanPerPhoto,
         leaves: result.instances,
+        leavesThreshold: result.leavesThreshold,
         perPhoto: result.perPhoto.map((p) => ({ photo: p.name, ...p.scores, ...(p.instances && { leaves: p.instances }) }))
       }
     })

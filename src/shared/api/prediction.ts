@@ -24,6 +24,11 @@ export interface PredictedPhoto extends LeafFigures {
   maskFile: string
   probabilityFile: string
   cutoutFile: string | null
+  /**
+   * A run that separates leaves: the leaves it separated at the batch's threshold, a PNG of leaf ids (0 = background,
+   * 1..n; leafCount counts those of at least the minimum area); null for other runs, or above 255 leaves.
+   */
+  leavesFile: string | null
   /** The dataset photo it was predicted for (dataset batches); null for a folder. */
   photoId: number | null
   /** Whether it was accepted as the photo's label. */

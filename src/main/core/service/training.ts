@@ -215,7 +215,8 @@ export function trainingMethods(s: ServiceContext): Methods<K> {
         differences,
         differentSnapshots: new Set(details.map(snapshotKey)).size > 1,
         perPhoto,
-        evaluations
+        evaluations,
+        leaves: results.map((r) => r?.instances ?? null)
       }
     },
     async 'runs.findByName'({ name }) {

@@ -17,7 +17,7 @@ const fileColumns: Record<string, string[]> = {
   mattes: ['file', 'cutout_file'],
   run_photos: ['photo_file', 'mask_file'],
   evaluation_photos: ['photo_file', 'mask_file', 'probability_file'],
-  predicted_photos: ['photo_file', 'mask_file', 'probability_file', 'cutout_file']
+  predicted_photos: ['photo_file', 'mask_file', 'probability_file', 'cutout_file', 'leaves_file']
 }
 
 /** Folders whose files are each named by a row: a file no row names is unreferenced. */
