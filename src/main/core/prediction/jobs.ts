@@ -24,6 +24,7 @@ import { measureLeaves } from './measure'
 import { measurementRow, writeMeasurementsCsv, type MeasurementRow } from './csv'
 import { batchDone, batchPhotos, batchProblems, batchTraits, deleteBatch, getBatch, markAccepted, recordBatchProblem, recordPredictedPhoto, startBatch } from './records'
 import { readAhead } from './read-ahead'
+import { whileWriting } from '../store/pending'
 import { leafTraits } from './traits'
 import { predictedLeaves } from '../model/instances'
 import { binaryOfIds, readInstanceFile, readInstanceIds, writeInstanceIds } from '../datasets/instances'
@@ -246,22 +247,21 @@ export async function acceptPredictions(project: Project, batchId: number, photo
     const leaves = p.leavesFile ? await readInstanceFile(join(project.dir, p.leavesFile)) : null
     const mask: Raster = leaves ? { width: leaves.width, height: leaves.height, channels: 1, data: binaryOfIds(leaves.ids) } : await readRaster(join(project.dir, p.maskFile), 1)
     const target = project.path('masks', `${p.photoId}.png`)
-    await writePng(target, mask)
-    let instancesFile: string | null = null
-    if (leaves) {
-      const leavesTarget = project.path('masks', `${p.photoId}.instances.png`)
-      await writeInstanceIds(leavesTarget, leaves)
-      instancesFile = rel(project, leavesTarget)
-    }
-    setMask(project.db, p.photoId, {
-      file: rel(project, target),
-      instancesFile,
-      leaves: leaves?.count ?? null,
-      hash: createHash('sha256').update(mask.data).digest('hex'),
-      source: 'predicted',
-      madeBy: 'model-made',
-      foreground: p.foregroundFraction,
-      modelMade: true
+    const leavesTarget = leaves ? project.path('masks', `${p.photoId}.instances.png`) : null
+    // listed as being written until recorded, so a clean-up meanwhile leaves them
+    await whileWriting(project.db, [target, ...(leavesTarget ? [leavesTarget] : [])].map((f) => rel(project, f)), async () => {
+      await writePng(target, mask)
+      if (leaves && leavesTarget) await writeInstanceIds(leavesTarget, leaves)
+      setMask(project.db, p.photoId!, {
+        file: rel(project, target),
+        instancesFile: leavesTarget && rel(project, leavesTarget),
+        leaves: leaves?.count ?? null,
+        hash: createHash('sha256').update(mask.data).digest('hex'),
+        source: 'predicted',
+        madeBy: 'model-made',
+        foreground: p.foregroundFraction,
+        modelMade: true
+      })
     })
     markAccepted(project.db, p.id)
     accepted++
