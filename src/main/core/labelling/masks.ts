@@ -46,11 +46,12 @@ export async function saveMadeMask(project: Project, photoId: number, mask: Uint
 }
 
 /**
- * Save a run's mask for a photo, marked model-made, unless a person's mask is there by the time it is written
- * (then nothing changes and it returns false): a model never overwrites a person's work.
+ * Save a run's mask for a photo, marked model-made, with the leaves it separated (`ids`, for a run that separates
+ * leaves), unless a person's mask is there by the time it is written (then nothing changes and it returns false):
+ * a model never overwrites a person's work.
  */
-export async function saveModelMask(project: Project, photoId: number, mask: Uint8Array, byRun: NonNullable<MaskRecord['byRun']>): Promise<boolean> {
-  return replaceMask(project, photoId, mask, null, (provenance) =>
+export async function saveModelMask(project: Project, photoId: number, mask: Uint8Array, byRun: NonNullable<MaskRecord['byRun']>, ids: Uint16Array | null = null): Promise<boolean> {
+  return replaceMask(project, photoId, mask, ids, (provenance) =>
     provenance && !provenance.modelMade ? null : { source: 'predicted', madeBy: 'model-made', modelMade: true, byRun }
   )
 }

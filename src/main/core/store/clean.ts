@@ -2,7 +2,7 @@
 // of deleted datasets, folders of deleted runs, evaluations and prediction batches, files left by interrupted
 // imports and writes — and remove them. A file any row still names is never touched, nor one being written (listed
 // in pending_files by a writer in any process).
-import { readdirSync, rmSync, statSync, type Dirent } from 'node:fs'
+import { lstatSync, readdirSync, rmSync, type Dirent } from 'node:fs'
 import { join } from 'node:path'
 import type { CleanReport } from '../../../shared/domain'
 import type { Project } from '../project'
@@ -17,7 +17,7 @@ const fileColumns: Record<string, string[]> = {
   mattes: ['file', 'cutout_file'],
   run_photos: ['photo_file', 'mask_file'],
   evaluation_photos: ['photo_file', 'mask_file', 'probability_file'],
-  predicted_photos: ['photo_file', 'mask_file', 'probability_file', 'cutout_file']
+  predicted_photos: ['photo_file', 'mask_file', 'probability_file', 'cutout_file', 'leaves_file']
 }
 
 /** Folders whose files are each named by a row: a file no row names is unreferenced. */
@@ -48,21 +48,28 @@ function entries(dir: string): Dirent[] {
   }
 }
 
-function sizeOf(path: string): number {
+// The walk never follows a symlink (lstat, and a Dirent says what the entry itself is), so a link loop in photos/
+// ends at once; and it is bounded, so a folder of millions of files is refused instead of walked without end.
+const maxDepth = 64
+const maxFilesWalked = 10_000_000
+
+function sizeOf(path: string, depth = 0): number {
   let info
   try {
-    info = statSync(path)
+    info = lstatSync(path)
   } catch {
     return 0
   }
-  if (!info.isDirectory()) return info.size
-  return entries(path).reduce((sum, e) => sum + sizeOf(join(path, e.name)), 0)
+  if (!info.isDirectory() || depth > maxDepth) return info.size
+  return entries(path).reduce((sum, e) => sum + sizeOf(join(path, e.name), depth + 1), 0)
 }
 
-function filesUnder(dir: string, rel: string, out: string[]): string[] {
+function filesUnder(dir: string, rel: string, out: string[], depth = 0): string[] {
+  if (depth > maxDepth) throw new Error(`${dir} is more than ${maxDepth} folders deep; clean-up stops there. Remove what is not Leafseg's by hand.`)
   for (const e of entries(dir)) {
-    if (e.isDirectory()) filesUnder(join(dir, e.name), `${rel}/${e.name}`, out)
+    if (e.isDirectory()) filesUnder(join(dir, e.name), `${rel}/${e.name}`, out, depth + 1)
     else out.push(`${rel}/${e.name}`)
+    if (out.length > maxFilesWalked) throw new Error(`${dir} holds more than ${maxFilesWalked} files; clean-up stops there.`)
   }
   return out
 }

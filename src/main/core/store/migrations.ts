@@ -353,6 +353,16 @@ export const migrations: Migration[] = [
         );
       `)
     }
+  },
+  {
+    version: 13,
+    name: 'a predicted photo of a run that separates leaves keeps its leaves',
+    up(db) {
+      db.exec(`
+        -- project-relative leaf-id PNG (0 = background, 1..n) beside the predicted mask; null for binary runs
+        ALTER TABLE predicted_photos ADD COLUMN leaves_file TEXT;
+      `)
+    }
   }
 ]
 
