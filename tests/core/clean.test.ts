@@ -177,3 +177,24 @@ test('clean never follows a symlink: links back to the project end the walk at o
   assert.deepEqual(readdirSync(join(dir, 'photos')), [])
   assert.ok(existsSync(join(dir, 'leafseg.sqlite')), 'what the links pointed at is untouched')
 })
+
+test('every column of the schema that names a file is one clean-up keeps: a file any record names is never removed', async () => {
+  const { fileColumns } = await import('../../src/main/core/store/clean')
+  const { createProject } = await import('../../src/main/core/project')
+  const project = createProject(join(tempDir(), 'p'), 'p')
+  try {
+    const tables = (project.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((t) => t.name)
+    const naming = tables.flatMap((table) =>
+      (project.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[])
+        .map((c) => c.name)
+        .filter((c) => c === 'file' || c === 'thumbnail' || c.endsWith('_file'))
+        .map((c) => `${table}.${c}`)
+    )
+    const kept = Object.entries(fileColumns).flatMap(([table, columns]) => columns.map((c) => `${table}.${c}`))
+    assert.ok(naming.includes('masks.probability_file'), 'the schema still names a model-made mask’s prediction')
+    // pending_files.path lists files being written (kept by its own rule); no other column may name a file unseen.
+    assert.deepEqual(naming.filter((c) => !kept.includes(c)).sort(), [])
+  } finally {
+    project.close()
+  }
+})

@@ -9,10 +9,11 @@ import type { Project } from '../project'
 import { findTempLeftovers, tempOwner } from './temp'
 import { dropExpiredPending, pendingFiles } from './pending'
 
-/** Every column that holds a project-relative file path. */
-const fileColumns: Record<string, string[]> = {
+/** Every column that holds a project-relative file path (a test checks the schema has no other). */
+export const fileColumns: Record<string, string[]> = {
   photos: ['file', 'thumbnail'],
-  masks: ['file', 'instances_file'],
+  // probability_file: the run's prediction a model-made mask came from (review, "Start from run N's prediction")
+  masks: ['file', 'instances_file', 'probability_file'],
   trimaps: ['file'],
   mattes: ['file', 'cutout_file'],
   run_photos: ['photo_file', 'mask_file'],
