@@ -15,6 +15,12 @@ export const exportCommand: Command = {
     masks: { type: 'string' },
     format: { type: 'string' }
   },
+  flags: {
+    'datasets.findByName': { name: '--dataset' },
+    'datasets.exportMasks': { dir: '--masks', format: '--format' },
+    'runs.findByName': { name: '--run' },
+    'runs.exportOnnx': { file: '--onnx', checkpoint: '--checkpoint' }
+  },
   help: [
     '--run R            the run (id or name)',
     '--checkpoint C     best (by validation IoU, default) or last',

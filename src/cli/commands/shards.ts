@@ -60,6 +60,7 @@ export const predictMergeCommand: Command = {
   summary: 'Join the outputs of sharded predictions into one CSV, reporting missing and duplicate photos',
   usage: 'leafseg predict merge OUT_DIR... --csv FILE',
   options: { csv: { type: 'string' } },
+  flags: { 'predictions.mergeShards': { dirs: 'OUT_DIR...', csv: '--csv' } },
   help: [
     'OUT_DIR...   the --out folders of the shards (each holds shard.json)',
     '--csv FILE   the joined measurements, one row per photo in path order (as one unsharded run writes them)',
