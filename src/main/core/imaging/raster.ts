@@ -3,6 +3,7 @@ import sharp, { type Sharp } from 'sharp'
 import { open, readFile, rename, unlink } from 'node:fs/promises'
 import { decodeBmp, looksLikeBmp } from './bmp'
 import { tempPathFor } from '../store/temp'
+import { describeDecodeFailure } from './image-problems'
 
 /** Interleaved 8-bit pixels, row-major. channels: 1 (gray), 3 (RGB) or 4 (RGBA). */
 export interface Raster {
@@ -22,7 +23,7 @@ export function declaredPixels(width: number, height: number): string {
 
 /**
  * Decode an image file to `channels` 8-bit channels, EXIF orientation applied.
- * 16-bit images are scaled to 8 bits. The error names the file.
+ * 16-bit images are scaled to 8 bits. The error (an ImageReadError) names the file and says what is wrong with it.
  */
 export async function readRaster(path: string, channels: 1 | 3 | 4): Promise<Raster> {
   try {
@@ -32,9 +33,8 @@ export async function readRaster(path: string, channels: 1 | 3 | 4): Promise<Ras
     if (info.channels !== channels) throw new Error(`decoded ${info.channels} channels, expected ${channels}`)
     return { width: info.width, height: info.height, channels, data: new Uint8Array(data.buffer, data.byteOffset, data.length) }
   } catch (err) {
-    const size = /pixel limit/i.test((err as Error).message) ? await displayedSize(path) : null
-    if (size) throw new Error(`Cannot read the image ${path}: it is too large (${declaredPixels(size.width, size.height)})`, { cause: err })
-    throw new Error(`Cannot read the image ${path}: ${(err as Error).message}`, { cause: err })
+    // In the words import uses for the same kind of broken file ("… is cut short (truncated) …").
+    throw await describeDecodeFailure(path, err)
   }
 }
 
