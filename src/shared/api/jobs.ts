@@ -37,6 +37,8 @@ export interface JobKinds {
   }
   /** A run predicts a dataset's photos without a person's mask; each becomes a model-made mask to review. */
   prelabel: { params: { datasetId: number; runId: number }; result: { labelled: number; kept: number; problems: Problems }; events: never }
+  /** A run's prediction of one photo, for the model assist on a photo it did not pre-label (kept in the run's folder). */
+  'assist-prediction': { params: { runId: number; photoId: number }; result: { probabilityFile: string }; events: never }
   measure: { params: { datasetId: number; file: string; measure: MeasurementSettings }; result: { file: string; rows: number }; events: never }
   'export-onnx': { params: { runId: number; checkpoint: 'best' | 'last'; file: string }; result: { file: string; bytes: number }; events: never }
 }
