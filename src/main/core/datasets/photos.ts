@@ -10,7 +10,8 @@ import { readdir, realpath, stat } from 'node:fs/promises'
 import { join, basename, resolve } from 'node:path'
 import { openImage, readHead, sniffImageFormat, type ImageFormat } from '../imaging/raster'
 import { describeDecodeFailure, imageProblemMessage, type ImageProblemKind } from '../imaging/image-problems'
-import { forEachBounded, hasImageExtension, writeFileAtomic } from './util'
+import { forEachBounded, hasImageExtension } from './util'
+import { writeAtomic } from '../store/atomic'
 import { declaredPixels, maxImagePixels } from './limits'
 
 export type { ImageFormat }
@@ -240,7 +241,7 @@ export async function inspectPhoto(path: string, opts: InspectOptions = {}): Pro
   }
   if (!t) return { ok: true, photo: info }
   const thumbnail = t.path(hash)
-  await writeFileAtomic(thumbnail, reduced)
+  await writeAtomic(thumbnail, reduced)
   lap('writeMs')
   return { ok: true, photo: { ...info, thumbnail } }
 }

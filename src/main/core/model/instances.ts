@@ -4,7 +4,7 @@
 // probability first (a seeded watershed on the band map), so each leaf pixel joins the seed it reaches without
 // climbing the band between two leaves. Leaf pixels no seed reaches (a blob with no seed) become leaves of
 // their own when they are large enough. Pure TypeScript: no tfjs, no OpenCV.
-import { isPredictedLeaf } from '../evaluation/metrics'
+import { isPredictedLeaf } from './mask'
 import type { ProbabilityMap } from './tiling'
 
 export interface LeafInstances {
