@@ -3,7 +3,7 @@
 import type { z } from 'zod'
 import type { ApiMethod } from '../../../shared/api'
 import type { ApiErrorShape, FieldProblem } from '../../../shared/errors'
-import { toErrorShape, type FailureContext } from '../store/errors'
+import { boundedMessage, toErrorShape, type FailureContext } from '../store/errors'
 import { apiSchemas } from './schemas'
 import type { LeafsegService } from './service'
 
@@ -34,8 +34,11 @@ function issueProblems(issue: Issue, prefix: PropertyKey[] = []): FieldProblem[]
       const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0]
       return closest?.length ? closest.flatMap((i) => issueProblems(i, path)) : one(issue.message)
     }
-    case 'unrecognized_keys':
-      return one(`unknown ${issue.keys.length === 1 ? 'field' : 'fields'} ${issue.keys.join(', ')}`)
+    case 'unrecognized_keys': {
+      const shown = issue.keys.slice(0, 10).join(', ')
+      const more = issue.keys.length > 10 ? ` and ${issue.keys.length - 10} more` : ''
+      return one(`unknown ${issue.keys.length === 1 ? 'field' : 'fields'} ${shown}${more}`)
+    }
     default:
       return one(issue.message)
   }
@@ -49,7 +52,7 @@ export function checkArgs(method: string, args: unknown): { ok: true; value: unk
   const parsed = apiSchemas[method as ApiMethod].safeParse(args ?? {})
   if (!parsed.success) {
     const fields = parsed.error.issues.flatMap((i) => issueProblems(i))
-    return { ok: false, error: { code: 'invalid_argument', message: `${method}: ${fields.map((f) => `${f.field}: ${f.problem}`).join('; ')}` }, fields }
+    return { ok: false, error: { code: 'invalid_argument', message: boundedMessage(`${method}: ${fields.map((f) => `${f.field}: ${f.problem}`).join('; ')}`) }, fields }
   }
   return { ok: true, value: parsed.data }
 }

@@ -13,7 +13,7 @@ import type { TrainingEngine } from '../model/engine'
 import { openEngine, type EngineInfo, type OpenEngine } from '../model/engine-choice'
 import { GpuWorkerError } from '../model/remote-engine'
 import { TrainingWorkerError } from '../model/worker-pool'
-import { exists, readableFolder, readCheckpoint, readOptimizerState, replaceFolder, writeCheckpoint, writeOptimizerState, type ModelMeta } from '../model/model-io'
+import { exists, prepareFolder, readableFolder, readCheckpoint, readOptimizerState, writeCheckpoint, writeOptimizerState, type ModelMeta, type PreparedFolder } from '../model/model-io'
 
 export type Metrics = RunMetrics
 
@@ -236,13 +236,24 @@ async function trainOn({ engine, info: backend }: OpenEngine, o: TrainOptions): 
     if (best) {
       state.bestIoU = validation.iou
       state.bestEpoch = epoch
-      await replaceFolder(bestDir, (dir) => writeCheckpoint(dir, { topology, weights }, meta))
     }
-    await replaceFolder(lastDir, async (dir) => {
-      await writeCheckpoint(dir, { topology, weights }, meta)
-      if (optimizerState) await writeOptimizerState(dir, optimizerState)
-      await writeFile(join(dir, STATE_FILE), JSON.stringify(state))
-    })
+    // Both checkpoints are written whole before either replaces the one there, and the epoch is recorded (onEpoch)
+    // after: a disk that fills mid-checkpoint leaves best/ and last/ at the epoch the database names.
+    const written: PreparedFolder[] = []
+    try {
+      if (best) written.push(await prepareFolder(bestDir, (dir) => writeCheckpoint(dir, { topology, weights }, meta)))
+      written.push(
+        await prepareFolder(lastDir, async (dir) => {
+          await writeCheckpoint(dir, { topology, weights }, meta)
+          if (optimizerState) await writeOptimizerState(dir, optimizerState)
+          await writeFile(join(dir, STATE_FILE), JSON.stringify(state))
+        })
+      )
+    } catch (err) {
+      for (const folder of written) await folder.discard()
+      throw err
+    }
+    for (const folder of written) await folder.commit()
     o.onEpoch?.(metrics)
     if (o.patience && epoch - state.bestEpoch >= o.patience && epoch < o.epochs) {
       stoppedEarly = true
