@@ -56,7 +56,8 @@ test('4 shards in 4 processes, merged, give what one unsharded run gives', async
   // Every shard is there, but a photo one of them could not predict is a failed item: exit 1, as that shard's did.
   const mergedRun = leafseg('predict', 'merge', shard(1), shard(2), shard(3), shard(4), '--csv', csv, '--json')
   assert.equal(mergedRun.code, 1, mergedRun.stderr)
-  const merged = JSON.parse(mergedRun.stdout) as { rows: number; shards: number; missingShards: number[]; duplicatePhotos: string[]; missingPhotos: { path: string; reason: string }[] }
+  type Merged = { rows: number; shards: number; missingShards: number[]; duplicatePhotos: string[]; missingPhotos: { path: string; reason: string }[] }
+  const merged = JSON.parse(mergedRun.stdout) as Merged
   assert.deepEqual([merged.rows, merged.shards, merged.missingShards, merged.duplicatePhotos], [11, 4, [], []])
   assert.deepEqual(merged.missingPhotos.map((p) => relative(images, p.path)), ['day 2/broken.jpg'])
 
