@@ -155,6 +155,27 @@ test('accepting predictions of a run that separates leaves keeps their leaves wi
   }
 })
 
+test("a leaf run's checkpoint applied to a folder without the project (leafseg predict --model) counts leaves too", async () => {
+  assert.ok(runId, 'the instance run trained')
+  const out = tempDir()
+  const csv = join(out, 'areas.csv')
+  const done = await service.api['predictions.fromModel']({
+    model: service.requireProject().project.path('runs', String(runId), 'best'),
+    images: photos,
+    out: join(out, 'masks'),
+    csv,
+    threshold: 0.5,
+    measure: { minLeafAreaPx: 5, pxPerMm: null }
+  })
+  assert.equal(done.problems.length, 0, JSON.stringify(done.problems))
+  const [header, ...rows] = readFileSync(csv, 'utf8').trim().split('\n')
+  const column = header.split(',').indexOf('leaf_count')
+  assert.ok(column > 0, `the header counts leaves: ${header}`)
+  const counts = rows.map((r) => Number(r.split(',')[column]))
+  assert.ok(counts.filter((c) => c === 2).length >= rows.length * 0.5, `leaf counts ${counts.join(' ')}`)
+  assert.ok(readFileSync(join(out, 'areas.leaves.csv'), 'utf8').startsWith('photo,leaf,'))
+})
+
 test('measuring masks that separate their leaves counts leaves, not connected regions', async () => {
   const csv = join(tempDir(), 'labelled.csv')
   await wait(service.api['measurements.labelled']({ datasetId, file: csv, measure: { minLeafAreaPx: 5, pxPerMm: null } }))
