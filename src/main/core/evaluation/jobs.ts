@@ -55,10 +55,10 @@ export function evaluationItems(db: Db, runId: number, source: EvaluationSource,
 /** SBD, DiC and FBD of the leaves the run separated, against the photo's instance labels (null without them). */
 async function measureLeaves(project: Project, item: EvaluationItem, map: ProbabilityMap): Promise<InstanceScores | null> {
   if (!item.instancesFile || !existsSync(join(project.dir, item.instancesFile))) return null
-  if (!map.band) throw new ApiError('bad_input', `The model of this run gives no touching band for ${item.name}: it does not separate leaves.`)
+  if (!map.centre) throw new ApiError('bad_input', `The model of this run gives no leaf centres for ${item.name}: it does not separate leaves (or was trained before leaf centres; train it again).`)
   const truth = await readInstanceFile(join(project.dir, item.instancesFile))
   if (truth.width !== map.width || truth.height !== map.height) throw new ApiError('bad_input', `The leaf labels of ${item.name} do not match its photo's size.`)
-  const leaves = separateLeaves(map.data, map.band, map.width, map.height)
+  const leaves = separateLeaves(map)
   return instanceScores(leaves.ids, truth.ids)
 }
 

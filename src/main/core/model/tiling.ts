@@ -26,7 +26,7 @@ import type { InferenceModel } from './onnx-engine'
 export interface Predictor {
   /** Side of the square network input, in pixels. */
   inputSize: number
-  /** Values per output pixel: 1 (leaf), or 2 for a network that separates leaves (leaf, touching band). Default 1. */
+  /** Values per output pixel: 1 (leaf), or 2 for a network that separates leaves (leaf, leaf centre). Default 1. */
   channels?: number
   /** rgb: n × inputSize × inputSize × 3 values in 0..1 (row-major, RGB interleaved) -> n × inputSize × inputSize × channels probabilities. */
   predictBatch(rgb: Float32Array, n: number): Promise<Float32Array>
@@ -37,8 +37,8 @@ export interface ProbabilityMap {
   width: number
   height: number
   data: Float32Array
-  /** From a network that separates leaves: per pixel, the probability of the band where two leaves touch. */
-  band?: Float32Array
+  /** From a network that separates leaves: per pixel, how far inside its leaf it lies (1 on a leaf's middle, 0 at its edge; model/instances.ts). */
+  centre?: Float32Array
 }
 
 export interface PredictOptions {
@@ -187,16 +187,16 @@ async function predictTiled(
   return splitChannels(sum, width, height, channels)
 }
 
-/** Interleaved leaf (and band) values as a ProbabilityMap; one channel is used as it is. */
+/** Interleaved leaf (and leaf centre) values as a ProbabilityMap; one channel is used as it is. */
 function splitChannels(values: Float32Array, width: number, height: number, channels: number): ProbabilityMap {
   if (channels === 1) return { width, height, data: values }
   const data = new Float32Array(width * height)
-  const band = new Float32Array(width * height)
+  const centre = new Float32Array(width * height)
   for (let i = 0; i < data.length; i++) {
     data[i] = values[i * channels]
-    band[i] = values[i * channels + 1]
+    centre[i] = values[i * channels + 1]
   }
-  return { width, height, data, band }
+  return { width, height, data, centre }
 }
 
 async function predictChecked(predictor: Predictor, input: Float32Array, n: number, name: string): Promise<Float32Array> {
@@ -262,7 +262,7 @@ function resizeRgb(rgb: Raster, width: number, height: number): Raster {
 function resizeProbabilities(map: ProbabilityMap, width: number, height: number): ProbabilityMap {
   if (map.width === width && map.height === height) return map
   const resize = (values: Float32Array) => resizeWithOpencv('float', values, map.width, map.height, width, height) as Float32Array
-  return { width, height, data: resize(map.data), ...(map.band && { band: resize(map.band) }) }
+  return { width, height, data: resize(map.data), ...(map.centre && { centre: resize(map.centre) }) }
 }
 
 /**
@@ -273,6 +273,65 @@ function resizeProbabilities(map: ProbabilityMap, width: number, height: number)
 export function fullResolution(model: Pick<InferenceModel, 'inputSize' | 'meta' | 'predictBatch'>): { predictor: Predictor; options: PredictOptions } {
   const sampling = model.meta?.sampling
   const options: PredictOptions = sampling?.mode === 'crops' ? { mode: 'tiled', scale: sampling.scale, overlap: 0.25 } : { mode: sampling ? 'resize' : 'tiled' }
-  const channels = model.meta?.instances ? 2 : 1
-  return { predictor: { inputSize: model.inputSize, channels, predictBatch: async (rgb, n) => model.predictBatch(rgb, n) }, options }
+  if (!model.meta?.instances) return { predictor: { inputSize: model.inputSize, channels: 1, predictBatch: async (rgb, n) => model.predictBatch(rgb, n) }, options }
+  if (model.meta.leafMap === 'centre') return { predictor: { inputSize: model.inputSize, channels: 2, predictBatch: async (rgb, n) => model.predictBatch(rgb, n) }, options }
+  // A leaf run from before leaf centres (its second channel is a touching band): its leaf channel still makes masks.
+  const leafOnly = async (rgb: Float32Array, n: number) => {
+    const both = await model.predictBatch(rgb, n)
+    return Float32Array.from({ length: both.length / 2 }, (_, i) => both[i * 2])
+  }
+  return { predictor: { inputSize: model.inputSize, channels: 1, predictBatch: leafOnly }, options }
+}
+
+/**
+ * Test-time augmentation: a predictor that predicts each tile in `transforms` of its 8 flips and quarter turns
+ * (1, 2, 4 or 8; the first `transforms` of: as is, quarter turns, then mirrored) and averages the outputs turned
+ * back. Costs `transforms` predictions a tile.
+ */
+export function withDihedralAverage(predictor: Predictor, transforms: 1 | 2 | 4 | 8): Predictor {
+  if (transforms === 1) return predictor
+  const s = predictor.inputSize
+  const channels = predictor.channels ?? 1
+  // source[k][p]: the pixel of the original tile that pixel p of transform k shows.
+  const source = Array.from({ length: transforms }, (_, k) => {
+    const map = new Int32Array(s * s)
+    for (let y = 0; y < s; y++)
+      for (let x = 0; x < s; x++) {
+        let u = k >= 4 ? s - 1 - x : x
+        let v = y
+        for (let r = 0; r < k % 4; r++) [u, v] = [v, s - 1 - u]
+        map[y * s + x] = v * s + u
+      }
+    return map
+  })
+  return {
+    inputSize: s,
+    channels,
+    async predictBatch(rgb, n) {
+      const pixels = s * s
+      const input = new Float32Array(transforms * n * pixels * 3)
+      for (let k = 0; k < transforms; k++)
+        for (let t = 0; t < n; t++) {
+          const to = (k * n + t) * pixels * 3
+          const from = t * pixels * 3
+          const map = source[k]
+          for (let p = 0; p < pixels; p++) {
+            const q = from + map[p] * 3
+            input[to + p * 3] = rgb[q]
+            input[to + p * 3 + 1] = rgb[q + 1]
+            input[to + p * 3 + 2] = rgb[q + 2]
+          }
+        }
+      const output = await predictor.predictBatch(input, transforms * n)
+      const mean = new Float32Array(n * pixels * channels)
+      for (let k = 0; k < transforms; k++)
+        for (let t = 0; t < n; t++) {
+          const from = (k * n + t) * pixels * channels
+          const to = t * pixels * channels
+          const map = source[k]
+          for (let p = 0; p < pixels; p++) for (let c = 0; c < channels; c++) mean[to + map[p] * channels + c] += output[from + p * channels + c] / transforms
+        }
+      return mean
+    }
+  }
 }

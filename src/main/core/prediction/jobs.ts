@@ -25,7 +25,7 @@ import { measurementRow, writeMeasurementsCsv, type MeasurementRow } from './csv
 import { batchDone, batchPhotos, batchProblems, batchTraits, deleteBatch, getBatch, markAccepted, recordBatchProblem, recordPredictedPhoto, startBatch } from './records'
 import { readAhead } from './read-ahead'
 import { leafTraits } from './traits'
-import { predictedLeaves } from '../model/instances'
+import { separateLeaves } from '../model/instances'
 
 const rel = (project: Project, path: string) => relative(project.dir, path).split('\\').join('/')
 
@@ -139,7 +139,7 @@ const predictIntoBatch: JobHandler<'predict'> = async (params, ctx) => {
             problem({ path: input.path, reason: `No cutout: ${(err as Error).message}` })
           }
         }
-        const instances = predictedLeaves(map, params.threshold)
+        const instances = map.centre && separateLeaves(map, { threshold: params.threshold }).ids
         const m = measureLeaves(mask, { minLeafAreaPx: params.measure.minLeafAreaPx, pixelsPerMm: params.measure.pxPerMm ?? undefined, photo: input.name, instances })
         const traits = leafTraits(mask, rgb, { minLeafAreaPx: params.measure.minLeafAreaPx, pixelsPerMm: params.measure.pxPerMm, photo: input.name, instances })
         recordPredictedPhoto(project.db, params.batchId, {

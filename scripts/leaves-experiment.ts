@@ -1,0 +1,83 @@
+// A quick experiment on komatsuna's leaves, in one process (no CLI, no jobs): trains a leaf run on the 240 training
+// photos of a project made by `leafseg split --ratio 80/20/0 --seed 1` (the bench's split), with one wasm worker,
+// then measures its best checkpoint on the 60 validation photos: SBD, |DiC| and FBD for several decoding settings,
+// without and with flip/rotation averaging. For comparing leaf representations and settings in minutes; the figure
+// of record is `npm run bench -- instances`.
+//   npx tsx scripts/leaves-experiment.ts PROJECT_DIR
+// Settings by environment: SIZE (128), FILTERS (16), DEPTH (4), SCALE (1; 'whole' for whole photos squeezed),
+// EPOCHS (6), BATCH (8), LR (0.001), SEED (1), TRAIN (how many training photos, default all), OUT (run folder).
+import Database from 'better-sqlite3'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openEngine } from '../src/main/core/model/engine-choice'
+import { trainUnet } from '../src/main/core/training/train'
+import { DEFAULT_AUGMENT, type Sample, type Sampling } from '../src/main/core/training/data'
+import { readCheckpoint, loadModelMeta } from '../src/main/core/model/model-io'
+import { fullResolution, predictPhoto, withDihedralAverage, type ProbabilityMap } from '../src/main/core/model/tiling'
+import { separateLeaves } from '../src/main/core/model/instances'
+import { instanceScores, summariseInstances } from '../src/main/core/evaluation/instances'
+import { readInstanceFile } from '../src/main/core/datasets/instances'
+import { readRaster } from '../src/main/core/imaging/raster'
+
+const project = process.argv[2]
+if (!project) throw new Error('usage: npx tsx scripts/leaves-experiment.ts PROJECT_DIR')
+const env = (name: string, fallback: string) => process.env[name] ?? fallback
+const size = Number(env('SIZE', '128'))
+const sampling: Sampling = env('SCALE', '1') === 'whole' ? { mode: 'whole' } : { mode: 'crops', scale: Number(env('SCALE', '1')) }
+
+const db = new Database(join(project, 'leafseg.sqlite'), { readonly: true })
+const rows = db
+  .prepare('SELECT p.id, p.file, p.split, m.file AS mask, m.instances_file AS instances FROM photos p JOIN masks m ON m.photo_id = p.id ORDER BY p.name')
+  .all() as { id: number; file: string; split: string; mask: string; instances: string }[]
+db.close()
+const sample = (r: (typeof rows)[number]): Sample => ({ id: String(r.id), imagePath: join(project, r.file), maskPath: join(project, r.mask), instancesPath: join(project, r.instances) })
+const train = rows.filter((r) => r.split === 'train').map(sample).slice(0, Number(env('TRAIN', '100000')))
+const validation = rows.filter((r) => r.split === 'val').map(sample)
+
+const runDir = env('OUT', mkdtempSync(join(tmpdir(), 'leaves-experiment-')))
+const opened = await openEngine('wasm', { workers: 1 })
+const started = performance.now()
+const settings = { size, filters: env('FILTERS', '16'), depth: env('DEPTH', '4'), sampling, epochs: env('EPOCHS', '6'), batch: env('BATCH', '8'), lr: env('LR', '0.001') }
+console.log(JSON.stringify({ runDir, train: train.length, validation: validation.length, ...settings }))
+const result = await trainUnet({
+  runDir,
+  train,
+  validation,
+  model: { inputSize: size, baseFilters: Number(settings.filters), depth: Number(settings.depth), instances: true },
+  batchSize: Number(settings.batch),
+  epochs: Number(settings.epochs),
+  learningRate: Number(settings.lr),
+  loss: 'bce+dice',
+  augment: DEFAULT_AUGMENT,
+  sampling,
+  seed: Number(env('SEED', '1')),
+  engine: opened,
+  onEpoch(e) {
+    const l = e.leaves
+    console.log(`epoch ${e.epoch} ${e.seconds.toFixed(0)} s  loss ${e.train.loss.toFixed(3)}  val IoU ${e.validation.iou.toFixed(3)}  SBD ${l ? (l.sbd * 100).toFixed(1) : '-'}  |DiC| ${l?.absDic.toFixed(2)}  DiC ${l?.dic.toFixed(2)}  FBD ${l ? (l.fbd * 100).toFixed(1) : '-'}${e.best ? '  best' : ''}`)
+  }
+})
+const trainSeconds = (performance.now() - started) / 1000
+console.log(`trained in ${trainSeconds.toFixed(0)} s; best epoch ${result.bestEpoch}`)
+
+// The best checkpoint's maps of the validation photos, once plain and once averaged over the 8 flips and turns.
+const best = join(runDir, 'best')
+const checkpoint = await readCheckpoint(best)
+const meta = (await loadModelMeta(best))!
+await opened.engine.build({ network: { kind: 'topology', topology: checkpoint.topology }, weights: checkpoint.weights, loss: 'bce', learningRate: 0 })
+const { predictor, options } = fullResolution({ inputSize: meta.inputSize, meta, predictBatch: (x, n) => opened.engine.predict(x, n) })
+const truths = await Promise.all(validation.map((s) => readInstanceFile(s.instancesPath!)))
+for (const transforms of [1, 8] as const) {
+  const t0 = performance.now()
+  const maps: ProbabilityMap[] = []
+  for (const s of validation) maps.push(await predictPhoto(withDihedralAverage(predictor, transforms), await readRaster(s.imagePath, 3), options))
+  const predictSeconds = (performance.now() - t0) / 1000
+  for (const threshold of [0.4, 0.5])
+    for (const seedLevel of [0.3, 0.4, 0.5, 0.6, 0.7]) {
+      const scores = maps.map((map, i) => instanceScores(separateLeaves(map, { threshold, seedLevel }).ids, truths[i].ids))
+      const m = summariseInstances(scores)!
+      console.log(`transforms ${transforms} threshold ${threshold} seed ${seedLevel}: SBD ${(m.sbd * 100).toFixed(1)} |DiC| ${m.absDic.toFixed(2)} DiC ${m.dic.toFixed(2)} FBD ${(m.fbd * 100).toFixed(1)}  (${predictSeconds.toFixed(0)} s to predict)`)
+    }
+}
+await opened.close()
