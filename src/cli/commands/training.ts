@@ -13,7 +13,9 @@ function epochLine(e: RunEpoch, epochs: number): string {
   return (
     `epoch ${String(e.epoch).padStart(String(epochs).length)}/${epochs}  ` +
     `train loss ${f3(t.loss)} acc ${f3(t.accuracy)} IoU ${f3(t.iou)} Dice ${f3(t.dice)}  |  ` +
-    `val loss ${f3(v.loss)} acc ${f3(v.accuracy)} IoU ${f3(v.iou)} Dice ${f3(v.dice)}  ${e.seconds.toFixed(1)} s${e.best ? '  *best' : ''}`
+    `val loss ${f3(v.loss)} acc ${f3(v.accuracy)} IoU ${f3(v.iou)} Dice ${f3(v.dice)}` +
+    (e.leaves ? `  leaves SBD ${f3(e.leaves.sbd)} |DiC| ${e.leaves.absDic.toFixed(2)}` : '') +
+    `  ${e.seconds.toFixed(1)} s${e.best ? '  *best' : ''}`
   )
 }
 
@@ -35,7 +37,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a U-Net on a dataset (or resume a run)',
   usage:
-    'leafseg train --project P --dataset NAME [--preset fast-cpu|seed] [--epochs N] [--batch N] [--lr X] [--loss bce|dice|bce+dice] [--patience N] [--seed N] [--instances] [--workers N] [--backend B] | --project P --resume RUN [--epochs N] [--workers N] [--backend B]',
+    'leafseg train --project P --dataset NAME [--preset fast-cpu|leaves-cpu|seed] [--scale X|whole] [--epochs N] [--batch N] [--lr X] [--loss bce|dice|bce+dice] [--patience N] [--seed N] [--instances] [--workers N] [--backend B] | --project P --resume RUN [--epochs N] [--workers N] [--backend B]',
   options: {
     project: { type: 'string' },
     dataset: { type: 'string' },
@@ -52,6 +54,7 @@ export const trainCommand: Command = {
     depth: { type: 'string' },
     'no-augment': { type: 'boolean' },
     instances: { type: 'boolean' },
+    scale: { type: 'string' },
     resume: { type: 'string' },
     backend: { type: 'string' },
     workers: { type: 'string' }
@@ -59,19 +62,23 @@ export const trainCommand: Command = {
   help: [
     '--project P         the project folder',
     '--dataset NAME      the dataset; its training and validation photos with masks are used (frozen with the run)',
-    '--preset NAME       fast-cpu (128 px, 16 base filters; default) or seed (the published 256 px U-Net)',
+    '--preset NAME       fast-cpu (whole photos squeezed to 128 px, 16 base filters; default), leaves-cpu (separates',
+    '                    leaves: 96 px crops at the photo\'s own scale) or seed (the published 256 px U-Net)',
+    '--scale X|whole     train on crops of the photo at scale X (network pixels per photo pixel; prediction tiles at',
+    '                    the same scale), or on whole photos squeezed to the input size; default: the preset\'s',
     '--epochs N          epochs to train (with --resume: continue up to N)',
     '--batch N           batch size',
     '--lr X              learning rate (Adam)',
     '--loss L            bce, dice or bce+dice',
-    '--patience N        stop after N epochs without a better validation IoU (0: never)',
+    '--patience N        stop after N epochs without a better validation score (0: never): SBD for a run that',
+    '                    separates leaves, else IoU; the best checkpoint is chosen by the same score',
     '--seed N            random seed (weights, shuffling, augmentation)',
     '--input-size N, --filters N, --depth N   a custom network',
     '--no-augment        train without augmentation',
     '--workers N         worker threads training on the CPU (wasm backend), each on its share of every batch',
     '                    (default: the cores less one, at most the batch size); recorded with the run, and',
     '                    changed by --resume RUN --workers N',
-    '--instances         separate leaves: also learn where leaves touch, and split masks into leaves (needs masks that',
+    '--instances         separate leaves: also learn where each leaf\'s middle is, and split masks into leaves (needs masks that',
     '                    tell leaves apart: a colour or an index per leaf, or COCO/Labelbox objects)',
     '--name TEXT         a name for the run',
     '--resume RUN        continue run RUN from its last checkpoint',
@@ -95,6 +102,10 @@ export const trainCommand: Command = {
       seed: optionalNumber(values, 'seed'),
       workers: optionalNumber(values, 'workers')
     }
+    const scale = values.scale as string | undefined
+    const sampling: TrainingConfig['sampling'] =
+      scale === undefined ? undefined : scale === 'whole' ? { mode: 'whole' } : { mode: 'crops', scale: Number(scale) }
+    if (sampling?.mode === 'crops' && !(sampling.scale > 0 && sampling.scale <= 4)) throw new UsageError(`--scale must be a number above 0 and at most 4, or whole; not “${scale}”.`)
     const backend = cliBackend(values.backend as string | undefined)
     return withSession(json, async (cli) => {
       let backendShown = false
@@ -132,6 +143,7 @@ export const trainCommand: Command = {
               ...given,
               preset: custom ? 'custom' : base.preset,
               ...(values.instances && { instances: true }),
+              ...(sampling && { sampling }),
               augment: values['no-augment'] ? { flips: false, rotate90: false, rotate: false, scale: false, color: false, blur: false, noise: false } : base.augment
             }
             started = await cli.call('training.start', { datasetId: dataset.id, name: values.name as string | undefined, config, backend })
@@ -141,7 +153,7 @@ export const trainCommand: Command = {
             const c = run.config
             console.log(
               `${resumeId !== undefined ? 'Resuming' : 'Training'} run ${run.id} “${run.name}”: ${run.trainPhotos} training and ${run.valPhotos} validation photos; ` +
-                `${c.inputSize} px, ${c.baseFilters} base filters, depth ${c.depth}, batch ${c.batchSize}, ${c.epochs} epochs, lr ${c.learningRate}, loss ${c.loss}${c.instances ? ', separating leaves' : ''}.`
+                `${c.inputSize} px, ${c.baseFilters} base filters, depth ${c.depth}, batch ${c.batchSize}, ${c.epochs} epochs, lr ${c.learningRate}, loss ${c.loss}${c.instances ? ', separating leaves' : ''}, ${c.sampling?.mode === 'crops' ? `crops at scale ${c.sampling.scale}` : 'whole photos'}.`
             )
           }
           return started.job

@@ -177,7 +177,7 @@ export function createRun(db: Db, datasetId: number, name: string | undefined, c
       .prepare(`INSERT INTO runs (name, dataset_id, dataset_name, status, config, created_at) VALUES ('', ?, ?, 'running', ?, ?)`)
       .run(datasetId, dataset.name, JSON.stringify(config), new Date().toISOString())
     const id = Number(lastInsertRowid)
-    const presetLabel = config.preset === 'seed' ? 'Seed U-Net' : config.preset === 'fast-cpu' ? 'Fast CPU' : 'Custom U-Net'
+    const presetLabel = config.preset === 'seed' ? 'Seed U-Net' : config.preset === 'fast-cpu' ? 'Fast CPU' : config.preset === 'leaves-cpu' ? 'Leaves (CPU)' : 'Custom U-Net'
     db.prepare('UPDATE runs SET name = ? WHERE id = ?').run(name?.trim() || `Run ${id} · ${presetLabel} on ${dataset.name}`, id)
     const insert = db.prepare(
       'INSERT INTO run_photos (run_id, photo_id, name, photo_file, photo_hash, mask_file, mask_hash, split) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'
