@@ -3,9 +3,10 @@
 // then measures its best checkpoint on the 60 validation photos: SBD, |DiC| and FBD for several decoding settings,
 // without and with flip/rotation averaging. For comparing leaf representations and settings in minutes; the figure
 // of record is `npm run bench -- instances`.
-//   npx tsx scripts/leaves-experiment.ts PROJECT_DIR
+//   npx tsx bench/leaves-experiment.ts PROJECT_DIR
 // Settings by environment: SIZE (128), FILTERS (16), DEPTH (4), SCALE (1; 'whole' for whole photos squeezed),
-// EPOCHS (6), BATCH (8), LR (0.001), SEED (1), TRAIN (how many training photos, default all), OUT (run folder).
+// EPOCHS (6), BATCH (8), LR (0.001), SEED (1), TRAIN (how many training photos, default all), OUT (run folder);
+// MEASURE_ONLY=RUN_FOLDER measures that folder's best checkpoint (e.g. while its run still trains) without training.
 import Database from 'better-sqlite3'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,7 +22,7 @@ import { readInstanceFile } from '../src/main/core/datasets/instances'
 import { readRaster } from '../src/main/core/imaging/raster'
 
 const project = process.argv[2]
-if (!project) throw new Error('usage: npx tsx scripts/leaves-experiment.ts PROJECT_DIR')
+if (!project) throw new Error('usage: npx tsx bench/leaves-experiment.ts PROJECT_DIR')
 const env = (name: string, fallback: string) => process.env[name] ?? fallback
 const size = Number(env('SIZE', '128'))
 const sampling: Sampling = env('SCALE', '1') === 'whole' ? { mode: 'whole' } : { mode: 'crops', scale: Number(env('SCALE', '1')) }
@@ -32,17 +33,20 @@ const rows = db
   .all() as { id: number; file: string; split: string; mask: string; instances: string }[]
 db.close()
 const sample = (r: (typeof rows)[number]): Sample => ({ id: String(r.id), imagePath: join(project, r.file), maskPath: join(project, r.mask), instancesPath: join(project, r.instances) })
-const train = rows.filter((r) => r.split === 'train').map(sample).slice(0, Number(env('TRAIN', '100000')))
+const trainPhotos = rows.filter((r) => r.split === 'train').map(sample).slice(0, Number(env('TRAIN', '100000')))
 const validation = rows.filter((r) => r.split === 'val').map(sample)
 
-const runDir = env('OUT', mkdtempSync(join(tmpdir(), 'leaves-experiment-')))
+const measureOnly = process.env.MEASURE_ONLY
+const runDir = measureOnly ?? env('OUT', mkdtempSync(join(tmpdir(), 'leaves-experiment-')))
 const opened = await openEngine('wasm', { workers: 1 })
-const started = performance.now()
+if (!measureOnly) await train()
 const settings = { size, filters: env('FILTERS', '16'), depth: env('DEPTH', '4'), sampling, epochs: env('EPOCHS', '6'), batch: env('BATCH', '8'), lr: env('LR', '0.001') }
-console.log(JSON.stringify({ runDir, train: train.length, validation: validation.length, ...settings }))
+async function train() {
+const started = performance.now()
+console.log(JSON.stringify({ runDir, train: trainPhotos.length, validation: validation.length, ...settings }))
 const result = await trainUnet({
   runDir,
-  train,
+  train: trainPhotos,
   validation,
   model: { inputSize: size, baseFilters: Number(settings.filters), depth: Number(settings.depth), instances: true },
   batchSize: Number(settings.batch),
@@ -60,11 +64,13 @@ const result = await trainUnet({
 })
 const trainSeconds = (performance.now() - started) / 1000
 console.log(`trained in ${trainSeconds.toFixed(0)} s; best epoch ${result.bestEpoch}`)
+}
 
 // The best checkpoint's maps of the validation photos, once plain and once averaged over the 8 flips and turns.
 const best = join(runDir, 'best')
 const checkpoint = await readCheckpoint(best)
 const meta = (await loadModelMeta(best))!
+console.log(`measuring ${best} (epoch ${meta.epoch})`)
 await opened.engine.build({ network: { kind: 'topology', topology: checkpoint.topology }, weights: checkpoint.weights, loss: 'bce', learningRate: 0 })
 const { predictor, options } = fullResolution({ inputSize: meta.inputSize, meta, predictBatch: (x, n) => opened.engine.predict(x, n) })
 const truths = await Promise.all(validation.map((s) => readInstanceFile(s.instancesPath!)))
