@@ -5,7 +5,7 @@ import type { LeafsegClient } from '../shared/api'
 import type { JobInfo, JobKind, JobResult } from '../shared/api/jobs'
 import { ApiError } from '../shared/errors'
 import { jobCompleted } from '../shared/domain'
-import type { Session } from '../main/core/session'
+import type { Session } from '../node-host/session'
 import { noteProblems } from './command'
 
 /** A job that ran to the end: its result is there (its problems, if any, are counted for the exit code). */
@@ -91,7 +91,7 @@ export function printLine(text: string): void {
 
 /** Run `work` with a command-line session, then close it. */
 export async function withSession<T>(json: boolean, work: (cli: Cli) => Promise<T>): Promise<T> {
-  const { startSession } = await import('../main/core/session')
+  const { startSession } = await import('../node-host/session')
   const session = startSession('cli')
   const { client } = session
   const cli: Cli = {

@@ -2,16 +2,17 @@
 // and every event. The Electron IPC adapter and the web host register these generically, and the
 // renderer's client is typed from the same interface, so a renamed method fails to compile everywhere.
 import type { ProjectInfo } from './domain'
-import type { JobInfo } from './api/jobs'
+import type { JobInfo, JobsApi } from './api/jobs'
 import type { AppApi } from './api/app'
 import type { DatasetsApi } from './api/datasets'
 import type { MattingApi } from './api/matting'
 import type { EvaluationApi } from './api/evaluation'
+import type { PredictionApi } from './api/prediction'
 import type { TrainingApi, TrainingProgress } from './api/training'
 import type { LabellingApi } from './api/labelling'
 
-/** Every method, by area: one file per area under ./api/. */
-export interface LeafsegApi extends AppApi, DatasetsApi, MattingApi, TrainingApi, EvaluationApi, LabellingApi {}
+/** Every method, by area: one file per area under ./api/, the pipeline's steps in order. */
+export interface LeafsegApi extends AppApi, JobsApi, DatasetsApi, MattingApi, TrainingApi, EvaluationApi, PredictionApi, LabellingApi {}
 
 export type ApiMethod = keyof LeafsegApi
 export type ApiArgs<M extends ApiMethod> = Parameters<LeafsegApi[M]>[0]

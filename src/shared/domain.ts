@@ -39,8 +39,6 @@ export function jobCompleted(status: JobStatus): boolean {
   return status === 'succeeded' || status === 'done-with-problems'
 }
 
-export type { JobInfo } from './api/jobs'
-
 export interface AppInfo {
   version: string
   /** Which host serves the API: the desktop app, the web host or the command line. */

@@ -1,6 +1,7 @@
 // COCO's uncompressed run-length encoding of a binary mask: the wire format of masks in the labelling API.
 // The mask is read column by column (column-major, as COCO and pycocotools do), and `counts` alternates run
 // lengths of background and leaf, starting with background (so a mask whose first pixel is leaf starts with 0).
+// COCO files may also hold `counts` compressed into a string (pycocotools' form): compressCounts/decompressCounts.
 // Pure code with no dependencies: the core and the renderer both encode and decode with it.
 
 export interface Rle {
@@ -56,6 +57,52 @@ export function decodeRle(rle: Rle): Uint8Array {
     } else k += run
   })
   return mask
+}
+
+/**
+ * Counts from pycocotools' compressed string: from the third count on, each is stored as its difference from the
+ * count two before it; a number is 5-bit groups, least significant first, with 0x20 meaning "more follow" and 0x10
+ * of the last group its sign, each group a character from '0' (48). Throws on a character outside that alphabet
+ * or a number cut short.
+ */
+export function decompressCounts(s: string): number[] {
+  const counts: number[] = []
+  let p = 0
+  while (p < s.length) {
+    let x = 0
+    let k = 0
+    let more = true
+    while (more) {
+      if (p >= s.length) throw new Error('the compressed RLE string ends in the middle of a number')
+      const c = s.charCodeAt(p) - 48
+      if (c < 0 || c > 63) throw new Error(`the compressed RLE string has an invalid character '${s[p]}'`)
+      x += (c & 0x1f) * 2 ** (5 * k)
+      more = (c & 0x20) !== 0
+      p++
+      k++
+      if (!more && c & 0x10) x -= 2 ** (5 * k) // sign extension
+    }
+    if (counts.length > 2) x += counts[counts.length - 2]
+    counts.push(x)
+  }
+  return counts
+}
+
+/** Counts as pycocotools' compressed string (see decompressCounts). */
+export function compressCounts(counts: readonly number[]): string {
+  let s = ''
+  for (let i = 0; i < counts.length; i++) {
+    let x = counts[i] - (i > 2 ? counts[i - 2] : 0)
+    let more = true
+    while (more) {
+      let c = ((x % 32) + 32) % 32
+      x = Math.floor(x / 32)
+      more = c & 0x10 ? x !== -1 : x !== 0
+      if (more) c |= 0x20
+      s += String.fromCharCode(c + 48)
+    }
+  }
+  return s
 }
 
 /**

@@ -8,7 +8,7 @@
 // page, its assets and project files, and the page learns the token from a meta tag in index.html.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { readFile, rename, stat, unlink } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import { createWriteStream } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import { extname, join, normalize, sep } from 'node:path'
@@ -17,6 +17,7 @@ import type { LeafsegService } from '../main/core/service/service'
 import { dispatch, toApiError } from '../main/core/service/dispatch'
 import { displayFile } from '../main/core/imaging/display'
 import { decodedUrlPart } from '../main/core/service/paths'
+import { writeAtomic } from '../main/core/store/atomic'
 
 export interface WebHost {
   url: string
@@ -143,7 +144,7 @@ export async function startWebHost(options: {
     }
   }
 
-  // A file dropped in the browser: its bytes land in the project's uploads folder (a new temp file, then rename).
+  // A file dropped in the browser: its bytes land in the project's uploads folder, atomically.
   async function receiveUpload(req: IncomingMessage, res: ServerResponse, batch: string, relativePath: string): Promise<void> {
     let target: { dir: string; file: string }
     try {
@@ -152,14 +153,11 @@ export async function startWebHost(options: {
       const error = toApiError(err)
       return send(res, statusFor(error.code), { ok: false, error })
     }
-    const tmp = `${target.file}.${randomBytes(6).toString('hex')}.upload`
     try {
       // 'wx' creates a new file and fails on anything already there, a planted symlink included.
-      await pipeline(req, createWriteStream(tmp, { flags: 'wx' }))
-      await rename(tmp, target.file)
+      await writeAtomic(target.file, (tmp) => pipeline(req, createWriteStream(tmp, { flags: 'wx' })))
       send(res, 200, { ok: true, value: { dir: target.dir } })
     } catch (err) {
-      await unlink(tmp).catch(() => {})
       send(res, 500, { ok: false, error: toApiError(err) })
     }
   }

@@ -12,7 +12,7 @@ import { makePhotos } from '../training/fixtures'
 import { tempDir } from '../helpers/temp'
 import { LeafsegService } from '../../src/main/core/service/service'
 import { dispatch } from '../../src/main/core/service/dispatch'
-import { inProcessJobs } from '../../src/main/core/job-process'
+import { inProcessJobs } from '../../src/node-host/job-process'
 import type { ApiArgs, ApiMethod } from '../../src/shared/api'
 
 const cli = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))

@@ -6,10 +6,10 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { spawn } from 'node:child_process'
-import { setTimeout as sleep } from 'node:timers/promises'
 import Database from 'better-sqlite3'
 import { makePhotos } from '../training/fixtures'
 import { tempDir } from '../helpers/temp'
+import { waitFor } from '../helpers/wait'
 import { cliEntry, cliEnv, leafseg, leafsegJson, leafsegWith } from '../helpers/cli'
 import { loadModel } from '../../src/main/core/model/predict'
 import { readRaster } from '../../src/main/core/imaging/raster'
@@ -109,14 +109,13 @@ test('a batch whose process was killed is resumed by leafseg predict resume, ski
     const row = db.prepare('SELECT COUNT(*) AS n, MAX(batch_id) AS batch FROM predicted_photos WHERE batch_id = (SELECT MAX(id) FROM prediction_batches)').get() as { n: number; batch: number | null }
     return row
   }
-  let before = predicted()
-  for (let i = 0; i < 600 && before.n < 2; i++) {
-    await sleep(100)
-    before = predicted()
+  try {
+    await waitFor(() => predicted().n >= 2, { what: 'leafseg predict to write its second photo', timeoutMs: 60_000, intervalMs: 100 })
+  } finally {
+    child.kill('SIGKILL')
   }
-  child.kill('SIGKILL')
   await new Promise((resolve) => child.once('exit', resolve))
-  before = predicted()
+  const before = predicted()
   assert.ok(before.n >= 2 && before.n < 12, `${before.n} photos predicted before the kill`)
 
   const csv = join(work, 'resumed.csv')

@@ -7,9 +7,9 @@ import { join, relative } from 'node:path'
 import sharp from 'sharp'
 import { LeafsegService } from '../../src/main/core/service/service'
 import { dispatch } from '../../src/main/core/service/dispatch'
-import { inProcessJobs } from '../../src/main/core/job-process'
+import { inProcessJobs } from '../../src/node-host/job-process'
 import { tempPathFor, tempOwner } from '../../src/main/core/store/temp'
-import type { JobInfo } from '../../src/shared/domain'
+import type { JobInfo } from '../../src/shared/api/jobs'
 import { tempDir } from '../helpers/temp'
 
 /** Every file under `dir`, project-relative, sorted. */

@@ -10,9 +10,10 @@ import Database from 'better-sqlite3'
 import sharp from 'sharp'
 import { LeafsegService } from '../../src/main/core/service/service'
 import { dispatch } from '../../src/main/core/service/dispatch'
-import { forkJobProcess } from '../../src/main/core/job-process'
+import { forkJobProcess } from '../../src/node-host/job-process'
 import { freeBytes } from '../../src/main/core/store/errors'
 import { tempDir } from '../helpers/temp'
+import { waitFor } from '../helpers/wait'
 
 const mountPoint = tempDir('leafseg-tmpfs-')
 let mounted = false
@@ -91,8 +92,9 @@ test('a full disk fails the job with a plain message, keeps the host up and the 
     assert.doesNotMatch(imported.error ?? '', /ENOSPC|copyfile/, 'no raw system error')
 
     // A job running when the disk fills: the runner's own progress writes fail; the job fails, the host lives.
-    const demo = service.requireProject().jobs.start('demo', 'Counting', { steps: 400, stepMs: 5 })
-    await new Promise((r) => setTimeout(r, 150))
+    // 400 steps of 20 ms: the disk fills after its first step, long before its last.
+    const demo = service.requireProject().jobs.start('demo', 'Counting', { steps: 400, stepMs: 20 })
+    await waitFor(() => service.requireProject().jobs.get(demo.id).done > 0, { what: 'the first step of the demo job', timeoutMs: 60_000 })
     fill(join(mountPoint, 'filler2'))
     const counted = await service.requireProject().jobs.wait(demo.id)
     assert.equal(counted.status, 'failed', JSON.stringify(counted))

@@ -1,7 +1,7 @@
 // The layers stay honest: each folder may import only the layers below it.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative, resolve, dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -28,8 +28,10 @@ const rules: { layer: string; mayImport: string[]; packages: (name: string) => b
   { layer: 'main/core', mayImport: ['shared', 'main/core'], packages: (n) => n !== 'electron' },
   { layer: 'preload', mayImport: ['shared', 'preload'], packages: (n) => n === 'electron' },
   { layer: 'renderer', mayImport: ['shared', 'renderer'], packages: (n) => n === 'svelte' || n.startsWith('svelte/') || n === 'uplot' },
-  // The command line is an ordinary client: of the core it may import only what starts a session.
-  { layer: 'cli', mayImport: ['shared', 'main/core/session', 'cli', 'web'], packages: (n) => n !== 'electron' },
+  // The Node host (CLI and web host): a session and a job process over the core, no Electron.
+  { layer: 'node-host', mayImport: ['shared', 'main/core', 'node-host'], packages: (n) => n !== 'electron' },
+  // The command line is an ordinary client: it may import only what starts a session, not the core.
+  { layer: 'cli', mayImport: ['shared', 'node-host/session', 'cli', 'web'], packages: (n) => n !== 'electron' },
   { layer: 'web', mayImport: ['shared', 'main/core', 'web'], packages: (n) => n !== 'electron' },
   // The GPU worker page runs in a browser: tfjs, the protocol, and the core's browser-safe network files only.
   { layer: 'gpu-worker', mayImport: ['shared', 'gpu-worker', ...browserSafe], packages: (n) => n === '@tensorflow/tfjs' || n === '@tensorflow/tfjs-backend-webgpu' }
@@ -86,27 +88,80 @@ function coreImports(folder: string): { file: string; target: string }[] {
   )
 }
 
-const steps = ['datasets', 'matting', 'training', 'evaluation', 'prediction']
+const steps = ['datasets', 'matting', 'training', 'evaluation', 'prediction', 'labelling']
+const libraries = ['model', 'imaging', 'store', 'jobs']
 
 test('jobs/ runs whatever handlers it is given: it imports no step folder and not the registry', () => {
   const upward = coreImports('jobs').filter(({ target }) => steps.some((s) => target === s || target.startsWith(`${s}/`)) || target.startsWith('job-'))
   assert.deepEqual(upward, [])
 })
 
-test('no step folder imports the job registry or the job process that composes it', () => {
-  const problems = [...steps, 'model', 'imaging', 'store', 'service'].flatMap((folder) =>
-    coreImports(folder).filter(({ target }) => ['job-handlers', 'job-process', 'job-process-entry', 'session'].includes(target))
-  )
+test('no step folder imports the job registry that composes them', () => {
+  const problems = [...steps, ...libraries, 'service'].flatMap((folder) => coreImports(folder).filter(({ target }) => target === 'job-handlers'))
   assert.deepEqual(problems, [])
 })
 
-test('src/cli imports only the session from the core', () => {
+test('no library (model, imaging, store, jobs) imports a pipeline step or the service', () => {
+  const upward = libraries.flatMap((folder) => coreImports(folder).filter(({ target }) => [...steps, 'service'].some((s) => target === s || target.startsWith(`${s}/`))))
+  assert.deepEqual(upward, [])
+})
+
+test('src/main/core holds no host code: no session, no job process entry', () => {
+  const rootFiles = readdirSync(join(root, 'src/main/core')).filter((f) => f.endsWith('.ts')).sort()
+  assert.deepEqual(rootFiles, ['job-handlers.ts', 'project.ts', 'random.ts', 'recent.ts'])
+})
+
+/** Every import between files of src, as a graph from each file to the files it imports. */
+function importGraph(): Map<string, string[]> {
+  const graph = new Map<string, string[]>()
+  for (const file of files(join(root, 'src'))) {
+    const targets = imports(file)
+      .filter((spec) => spec.startsWith('.'))
+      .map((spec) => resolve(dirname(file), spec))
+      .flatMap((t) => [t, `${t}.ts`, `${t}/index.ts`].filter((c) => /\.(ts|svelte)$/.test(c) && existsSync(c) && statSync(c).isFile()).slice(0, 1))
+    graph.set(file, targets)
+  }
+  return graph
+}
+
+test('no import cycles anywhere in src (type-only imports included)', () => {
+  const graph = importGraph()
+  const state = new Map<string, 'open' | 'done'>()
+  const cycles: string[] = []
+  const visit = (file: string, path: string[]) => {
+    state.set(file, 'open')
+    for (const next of graph.get(file) ?? []) {
+      if (state.get(next) === 'open') cycles.push([...path.slice(path.indexOf(next)), next].map((f) => relative(join(root, 'src'), f)).join(' → '))
+      else if (!state.has(next)) visit(next, [...path, next])
+    }
+    state.set(file, 'done')
+  }
+  for (const file of graph.keys()) if (!state.has(file)) visit(file, [file])
+  assert.deepEqual(cycles, [])
+})
+
+test('src/cli imports only the Node host\'s session, not the core', () => {
   const fromCore = files(join(root, 'src/cli')).flatMap((file) =>
     imports(file)
       .filter((spec) => spec.startsWith('.'))
       .map((spec) => relative(join(root, 'src'), resolve(dirname(file), spec)))
-      .filter((target) => target.startsWith('main/'))
+      .filter((target) => target.startsWith('main/') || target.startsWith('node-host/'))
   )
   assert.ok(fromCore.length > 0, 'the CLI starts a session')
-  assert.deepEqual([...new Set(fromCore)], ['main/core/session'])
+  assert.deepEqual([...new Set(fromCore)], ['node-host/session'])
+})
+
+test('the linter holds the layers while editing: a library that imports a step is refused by ESLint', async () => {
+  const { ESLint } = await import('eslint')
+  const eslint = new ESLint({ cwd: root })
+  const filePath = join(root, 'src/main/core/model/layer-probe.ts')
+  const [result] = await eslint.lintText("import { runWorkers } from '../training/config'\nexport const probe = runWorkers\n", { filePath })
+  const layerErrors = result.messages.filter((m) => m.ruleId === 'boundaries/dependencies')
+  assert.equal(layerErrors.length, 1, JSON.stringify(result.messages))
+  assert.match(layerErrors[0].message, /core-library may not import core-step/)
+  // The same import from a step is allowed: the rule refuses the direction, not the import.
+  const [fromStep] = await eslint.lintText("import { runWorkers } from '../training/config'\nexport const probe = runWorkers\n", {
+    filePath: join(root, 'src/main/core/prediction/layer-probe.ts')
+  })
+  assert.deepEqual(fromStep.messages.filter((m) => m.ruleId === 'boundaries/dependencies'), [])
 })

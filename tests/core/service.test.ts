@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { LeafsegService } from '../../src/main/core/service/service'
 import { dispatch } from '../../src/main/core/service/dispatch'
 import { apiMethods } from '../../src/main/core/service/schemas'
-import { inProcessJobs } from '../../src/main/core/job-process'
+import { inProcessJobs } from '../../src/node-host/job-process'
 import { tempDir } from '../helpers/temp'
 
 function service(typedPathsAreChoices: boolean, pickFolder?: () => Promise<string | null>) {

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { crc32, deflateSync } from 'node:zlib'
 import sharp from 'sharp'
 import { LeafsegService } from '../../src/main/core/service/service'
-import { inProcessJobs } from '../../src/main/core/job-process'
+import { inProcessJobs } from '../../src/node-host/job-process'
 import type { MaskImportSource } from '../../src/shared/api/datasets'
 import { tempDir } from '../helpers/temp'
 

@@ -9,11 +9,11 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { LeafsegService } from '../../src/main/core/service/service'
-import { inProcessJobs } from '../../src/main/core/job-process'
+import { inProcessJobs } from '../../src/node-host/job-process'
 import { readRaster } from '../../src/main/core/imaging/raster'
 import { readInstanceIds, readInstanceFile } from '../../src/main/core/datasets/instances'
 import type { ImportMasksResult } from '../../src/shared/api/datasets'
-import type { JobInfo } from '../../src/shared/domain'
+import type { JobInfo } from '../../src/shared/api/jobs'
 import { tempDir } from '../helpers/temp'
 
 const W = 24

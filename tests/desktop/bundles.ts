@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import vm from 'node:vm'
 import * as electron from './electron-double'
+import { waitFor } from '../helpers/wait'
 
 export const outDir = fileURLToPath(new URL('../../out', import.meta.url))
 export const mainDir = join(outDir, 'main')
@@ -38,8 +39,8 @@ export async function loadMainBundle(): Promise<void> {
   requireBuilt()
   register(`data:text/javascript,${encodeURIComponent(hooks)}`, { data: { target: new URL('./electron-double.ts', import.meta.url).href } })
   await import(pathToFileURL(join(mainDir, 'index.js')).href)
-  // The bundle does its set-up in app.whenReady().then(…): let that run.
-  await new Promise((r) => setTimeout(r, 50))
+  // The bundle does its set-up in app.whenReady().then(…), which ends by opening the main window.
+  await waitFor(() => electron.windows.length > 0, { what: 'the main bundle to open its window (its app.whenReady work)' })
 }
 
 /** Node modules a sandboxed preload may require besides electron (Electron's sandboxed-renderer list). */

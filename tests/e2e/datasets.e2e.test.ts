@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { screenshot } from '../helpers/browser'
+import { canvasesDrawn, screenshot } from '../helpers/browser'
 import { browserHost } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
 
@@ -78,7 +78,7 @@ test('drop a folder of photos, import masks, browse and inspect', { skip }, asyn
   const inspector = state.page.getByTestId('inspector')
   await inspector.waitFor()
   await state.page.getByTestId('inspector-name').filter({ hasText: 'plant_0.png' }).waitFor()
-  await state.page.waitForTimeout(300)
+  await canvasesDrawn(state.page, 'plant_0.png and its mask in the inspector')
   await screenshot(state.page, 'datasets-04-inspector')
 
   await state.page.getByTestId('opacity').fill('0.9')
@@ -97,7 +97,7 @@ test('drop a folder of photos, import masks, browse and inspect', { skip }, asyn
   await state.page.keyboard.press('ArrowLeft')
   await state.page.getByTestId('inspector-name').filter({ hasText: 'plant_0.png' }).waitFor()
   await state.page.getByTestId('outline').check()
-  await state.page.waitForTimeout(200)
+  await canvasesDrawn(state.page, 'plant_0.png again, its mask outlined')
   await screenshot(state.page, 'datasets-06-inspector-outline')
   await state.page.keyboard.press('Escape')
   await inspector.waitFor({ state: 'detached' })

@@ -4,12 +4,13 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import type { JobInfo } from '../../src/shared/domain'
+import type { JobInfo } from '../../src/shared/api/jobs'
 import type { TrainingConfig } from '../../src/shared/api/training'
 import { measurementColumns } from '../../src/main/core/prediction/csv'
-import { screenshot } from '../helpers/browser'
+import { canvasesDrawn, screenshot } from '../helpers/browser'
 import { browserHost, succeeded } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
+import { waitFor } from '../helpers/wait'
 import { makePhotos } from '../training/fixtures'
 
 const { skip, state } = browserHost({ width: 1400, height: 900 })
@@ -104,14 +105,16 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   await rows.nth(1).click()
   const canvases = page.getByTestId('compare-canvas').locator('canvas')
   assert.equal(await canvases.count(), 2, 'one canvas per run')
-  await page.waitForTimeout(300)
+  await canvasesDrawn(page, 'the chosen photo compared', 2)
   const pixels = () => canvases.evaluateAll((list) => list.map((c) => (c as HTMLCanvasElement).toDataURL()))
   const before = await pixels()
   await canvases.first().hover()
   await page.mouse.wheel(0, -400)
-  await page.waitForTimeout(200)
-  const after = await pixels()
-  assert.ok(after[0] !== before[0] && after[1] !== before[1], 'zooming one canvas zooms both')
+  // The wheel event reaches the page on its own time: wait for both canvases to change (zooming one zooms both).
+  await waitFor(async () => {
+    const after = await pixels()
+    return after[0] !== before[0] && after[1] !== before[1]
+  }, { what: 'both compare canvases to zoom after a wheel over the first' })
   await page.getByTestId('compare-settings').scrollIntoViewIfNeeded()
   await screenshot(page, 'evaluation-01-compare-settings')
   await page.getByTestId('compare-chart').last().scrollIntoViewIfNeeded()
@@ -160,7 +163,7 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   await screenshot(page, 'evaluation-05-predict-results')
   await photoRows.first().locator('.thumb').click()
   await page.getByTestId('predict-viewer').waitFor()
-  await page.waitForTimeout(300)
+  await canvasesDrawn(page, 'the prediction viewer')
   await screenshot(page, 'evaluation-06-predict-viewer')
   await page.getByTestId('predict-viewer-close').click()
 
@@ -250,10 +253,10 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   await page.waitForFunction(() => !(document.querySelector('[data-testid="layer-errors"] input') as HTMLInputElement | null)?.disabled)
   await page.getByTestId('layer-legend').waitFor()
   await page.getByTestId('opacity').fill('0.7')
-  await page.waitForTimeout(400)
+  await canvasesDrawn(page, 'the Errors layer in the inspector')
   await screenshot(page, 'evaluation-09-inspector-errors')
   await page.getByTestId('layer-prediction').locator('input').check()
-  await page.waitForTimeout(300)
+  await canvasesDrawn(page, 'the Prediction layer in the inspector')
   await screenshot(page, 'evaluation-10-inspector-prediction')
   await page.getByTestId('inspector-close').click()
   assert.equal(await page.getByTestId('notice-error').count(), 0, 'no error was shown')

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import type { Page } from 'playwright-core'
-import { screenshot } from '../helpers/browser'
+import { canvasesDrawn, screenshot } from '../helpers/browser'
 import { browserHost, callApi } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
 import { leafPhoto, writeLeafPhoto } from '../helpers/leaf-photo'
@@ -90,11 +90,7 @@ test('the grid and the inspector show the leaf count; the Leaves layer draws eac
   await page.getByTestId('layer-note').waitFor()
   assert.match((await page.getByTestId('layer-note').textContent()) ?? '', /2 leaves/)
   // The two leaves are drawn in two different colours.
-  await page.waitForFunction(() => {
-    const c = document.querySelector('[data-testid="inspector-canvas"]') as HTMLCanvasElement | null
-    return c !== null && c.width > 0
-  })
-  await page.waitForTimeout(300)
+  await canvasesDrawn(page, 'the Leaves layer in the inspector')
   await screenshot(page, 'leaves-01-inspector-layer')
 })
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { screenshot } from '../helpers/browser'
+import { canvasesDrawn, screenshot } from '../helpers/browser'
 import { browserHost } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
 
@@ -60,7 +60,7 @@ test('trimap layer with a live kernel slider, matting the dataset, the alpha lay
   await state.page.waitForFunction(() => !(document.querySelector('[data-testid="layer-alpha"] input') as HTMLInputElement).disabled)
   await alphaLayer.check()
   await state.page.getByTestId('opacity').fill('1')
-  await state.page.waitForTimeout(300)
+  await canvasesDrawn(state.page, 'the alpha layer drawn')
   await screenshot(state.page, 'matting-03-alpha-layer')
   assert.equal(await state.page.getByTestId('notice-error').count(), 0, 'no error was shown')
 })

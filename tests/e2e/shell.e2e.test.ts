@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { screenshot } from '../helpers/browser'
 import { browserHost } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
+import { waitFor } from '../helpers/wait'
 
 const { skip, state } = browserHost({ width: 1280, height: 800 })
 
@@ -48,7 +49,8 @@ test('create a project, find it in the recent list after a reload, run and cance
   await state.page.getByTestId('start-demo-job').click()
   const running = state.page.locator('[data-testid="job"][data-status="running"]').first()
   await running.waitFor()
-  await state.page.waitForTimeout(600)
+  // Midway: once its bar has moved (40 steps of 100 ms leave it seconds to go).
+  await waitFor(async () => Number(await running.locator('progress').getAttribute('value')) > 0, { what: 'the second test job to make progress' })
   await running.getByTestId('cancel-job').click()
   await state.page.locator('[data-testid="job"][data-status="cancelled"]').first().waitFor({ timeout: 10_000 })
   await screenshot(state.page, 'shell-06-job-cancelled')

@@ -7,11 +7,12 @@ import assert from 'node:assert/strict'
 import { mkdirSync, readFileSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import type { JobInfo } from '../../src/shared/domain'
+import type { JobInfo } from '../../src/shared/api/jobs'
 import type { TrainingConfig } from '../../src/shared/api/training'
-import { screenshot } from '../helpers/browser'
+import { canvasesDrawn, screenshot } from '../helpers/browser'
 import { browserHost, succeeded } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
+import { waitFor } from '../helpers/wait'
 import { makePhotos } from '../training/fixtures'
 
 const { skip, state } = browserHost({ width: 1440, height: 900 })
@@ -33,12 +34,12 @@ const tiny = (extra: Partial<TrainingConfig>): TrainingConfig => ({
 
 /** The view as it is, then the same in dark mode (the system's setting, emulated). */
 async function both(page: Page, name: string): Promise<void> {
-  await page.emulateMedia({ colorScheme: 'light' })
-  await page.waitForTimeout(150)
-  await screenshot(page, `${name}-light`)
-  await page.emulateMedia({ colorScheme: 'dark' })
-  await page.waitForTimeout(150)
-  await screenshot(page, `${name}-dark`)
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme })
+    await waitFor(() => page.evaluate((s) => matchMedia(`(prefers-color-scheme: ${s})`).matches, scheme), { what: `${name}: the page in the ${scheme} scheme` })
+    await canvasesDrawn(page, name, 0)
+    await screenshot(page, `${name}-${scheme}`)
+  }
   await page.emulateMedia({ colorScheme: 'light' })
 }
 

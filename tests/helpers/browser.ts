@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { waitFor } from './wait'
 
 export const chromiumPath = process.env.LEAFSEG_CHROMIUM ?? '/usr/bin/chromium'
 export const screenshotDir = fileURLToPath(new URL('../../test-results/screenshots', import.meta.url))
@@ -25,4 +26,16 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(screenshotDir, `${name}.png`)
   await page.screenshot({ path, fullPage: false })
   return path
+}
+
+/**
+ * Wait until the page has at least `atLeast` pan-and-zoom canvases and each shows its current photo and layer
+ * (`data-drawn`): before reading their pixels or taking a screenshot. `what` names the moment for the error.
+ */
+export async function canvasesDrawn(page: Page, what: string, atLeast = 1): Promise<void> {
+  const states = () => page.locator('canvas[data-drawn]').evaluateAll((canvases) => canvases.map((c) => c.getAttribute('data-drawn')))
+  await waitFor(async () => {
+    const drawn = await states()
+    return drawn.length >= atLeast && drawn.every((d) => d === 'true')
+  }, { what: `${what}: each canvas on the page (at least ${atLeast}) showing its photo and layer`, timeoutMs: 30_000 })
 }

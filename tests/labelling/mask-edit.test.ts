@@ -1,8 +1,8 @@
 // The editor's mask and its per-stroke history, without a browser: strokes, polygons, fill holes, specks,
-// and undo/redo of 100 strokes back to the exact masks.
+// undo/redo of 100 strokes back to the exact masks, and the one flood fill under them (4- and 8-connected).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { EditableMask, maxUndoSteps } from '../../src/renderer/src/components/inspector/editing/mask-edit'
+import { EditableMask, floodFill, maxUndoSteps } from '../../src/renderer/src/components/inspector/editing/mask-edit'
 
 const count = (m: EditableMask) => m.data.reduce((a, v) => a + v, 0)
 
@@ -176,4 +176,74 @@ test('leaves: the brush paints a given leaf, holes fill with the leaf around the
   assert.equal(m.leafAt({ x: 10, y: 10 }), 9)
   m.removeSpecks(3)
   assert.equal(m.leafAt({ x: 10, y: 10 }), 0)
+})
+
+/** The pixels of a 0/1 image (rows of '0'/'1') that a flood fill from `seed` reaches through its 1s, sorted. */
+function reached(rows: string[], seed: number, connectivity: 4 | 8): number[] {
+  const width = rows[0].length
+  const data = Uint8Array.from(rows.join(''), Number)
+  const seen = new Uint8Array(data.length)
+  const queue = new Int32Array(data.length)
+  const n = floodFill(width, rows.length, connectivity, [seed], queue, (j) => {
+    if (!data[j] || seen[j]) return false
+    seen[j] = 1
+    return true
+  })
+  return Array.from(queue.subarray(0, n)).sort((a, b) => a - b)
+}
+
+test('flood fill: 4-connected stops at a diagonal, 8-connected follows it; neither wraps round a row end', () => {
+  const diagonal = ['1000', '0100', '0010', '0001']
+  assert.deepEqual(reached(diagonal, 0, 4), [0])
+  assert.deepEqual(reached(diagonal, 0, 8), [0, 5, 10, 15])
+  // The last pixel of a row and the first of the next are neighbours in memory, not in the image.
+  const ends = ['001', '100', '001']
+  for (const c of [4, 8] as const) {
+    assert.deepEqual(reached(ends, 2, c), [2], `${c}-connected, from the end of row 0`)
+    assert.deepEqual(reached(ends, 3, c), [3], `${c}-connected, from the start of row 1`)
+    assert.deepEqual(reached(ends, 8, c), [8], `${c}-connected, from the last pixel`)
+  }
+  // Several seeds, seeds first in the queue, and `from` naming the pixel each was reached from.
+  const queue = new Int32Array(9)
+  const from: number[] = []
+  const seen = new Set<number>()
+  const n = floodFill(3, 3, 4, [0, 8], queue, (j, f) => {
+    if (seen.has(j)) return false
+    seen.add(j)
+    from[j] = f
+    return true
+  })
+  assert.equal(n, 9)
+  assert.deepEqual(Array.from(queue.subarray(0, 2)), [0, 8])
+  assert.deepEqual([from[0], from[8], from[1], from[7]], [-1, -1, 0, 8])
+})
+
+test('connectivity of each tool: corner-touching squares are one leaf, a diagonal speck line is no speck, a diagonal ring holds a hole, a diagonal line splits', () => {
+  // Two 3×3 squares touching at one corner: one 8-connected piece, so separating makes one leaf.
+  const corner = new EditableMask(8, 8)
+  corner.polygon([{ x: 1, y: 1 }, { x: 4, y: 1 }, { x: 4, y: 4 }, { x: 1, y: 4 }], 1)
+  corner.polygon([{ x: 4, y: 4 }, { x: 7, y: 4 }, { x: 7, y: 7 }, { x: 4, y: 7 }], 1)
+  corner.separate()
+  assert.deepEqual(corner.leafIds(), [1])
+
+  // A diagonal line of 5 single pixels is one 8-connected piece of 5: not a speck below 5 pixels.
+  const line = new EditableMask(8, 8, Uint8Array.from({ length: 64 }, (_, i) => (i % 9 === 0 && i < 45 ? 1 : 0)))
+  assert.equal(line.removeSpecks(5), null)
+  assert.ok(line.removeSpecks(6), 'but it is one below 6')
+  assert.equal(count(line), 0)
+
+  // A diamond ring whose pixels touch only at corners: the background inside cannot reach the border through
+  // 4-connected steps, so it is a hole, and filling holes fills it.
+  const rows = ['0000000', '0001000', '0010100', '0100010', '0010100', '0001000', '0000000']
+  const ring = new EditableMask(7, 7, Uint8Array.from(rows.join(''), Number))
+  assert.ok(ring.fillHoles())
+  assert.equal(ring.leafAt({ x: 3, y: 3 }), 1)
+  assert.equal(count(ring), 8 + 5)
+
+  // A diagonal cut: the line's pixels are 4-connected, and so are the pieces, so the halves come apart.
+  const square = new EditableMask(20, 20)
+  square.polygon([{ x: 2, y: 2 }, { x: 18, y: 2 }, { x: 18, y: 18 }, { x: 2, y: 18 }], 1)
+  assert.ok(square.split({ x: 0.5, y: 0.5 }, { x: 19.5, y: 19.5 }))
+  assert.equal(square.leafIds().length, 2)
+  assert.notEqual(square.leafAt({ x: 15, y: 4 }), square.leafAt({ x: 4, y: 15 }))
 })

@@ -1,8 +1,8 @@
-// COCO uncompressed RLE, checked against expectations written by hand from the COCO definition
+// COCO RLE (uncompressed, and the compressed string COCO files may hold), checked against expectations written by hand from the COCO definition
 // (column-major order, counts alternate starting with background) and by round trips on generated masks.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { decodeLeaves, decodeRle, encodeLeaves, encodeRle, rleProblem } from '../../src/shared/rle'
+import { compressCounts, decodeLeaves, decodeRle, decompressCounts, encodeLeaves, encodeRle, rleProblem } from '../../src/shared/rle'
 
 /** A mask from rows of '0'/'1' characters (row-major, as it looks). */
 function mask(...rows: string[]): { data: Uint8Array; width: number; height: number } {
@@ -75,4 +75,28 @@ test('leaves: one RLE per leaf in one pass, each the RLE of that leaf alone; dec
   const full = encodeLeaves(new Uint8Array(width * height).fill(4), width, height)
   assert.deepEqual(full, [{ size: [height, width], counts: [0, width * height] }])
   assert.throws(() => decodeLeaves([{ size: [height, width], counts: [3] }], width, height), /leaf 1/)
+})
+
+test('compressed counts (the string in COCO files): hand-computed cases, a negative difference, and refusals', () => {
+  assert.deepEqual(decompressCounts('234'), [2, 3, 4])
+  assert.equal(compressCounts([2, 3, 4]), '234')
+  assert.deepEqual(decompressCounts('T3'), [100]) // 100 = 4 + 3·32: two groups, the first flagged "more"
+  assert.equal(compressCounts([100]), 'T3')
+  // the fourth count is stored as its difference from the second: 2 − 5 = −3 → 'M'
+  assert.deepEqual(decompressCounts('05:M'), [0, 5, 10, 2])
+  assert.equal(compressCounts([0, 5, 10, 2]), '05:M')
+  assert.deepEqual(decompressCounts(''), [])
+  assert.throws(() => decompressCounts('0\x7f'), /invalid character/)
+  assert.throws(() => decompressCounts('T'), /ends in the middle of a number/)
+})
+
+test('compressed counts round-trip the RLE of generated masks, large runs included', () => {
+  for (const [width, height] of [[1, 1], [9, 7], [640, 480]]) {
+    const data = Uint8Array.from({ length: width * height }, (_, i) => ((i * 7919) % 1013 < 400 || i > (width * height * 3) / 4 ? 255 : 0))
+    const rle = encodeRle(data, width, height)
+    const text = compressCounts(rle.counts)
+    assert.match(text, /^[0-o]*$/, 'characters 48..111 only')
+    assert.deepEqual(decompressCounts(text), rle.counts, `${width}×${height}`)
+    assert.deepEqual(decodeRle({ size: rle.size, counts: decompressCounts(text) }), data)
+  }
 })

@@ -5,7 +5,7 @@ import { externalLinkHosts, fileProtocolCorsOrigin, mayNavigate, mayOpenExternal
 import { ChosenFolders } from '../../src/main/core/service/paths'
 import { LeafsegService } from '../../src/main/core/service/service'
 import { dispatch } from '../../src/main/core/service/dispatch'
-import { inProcessJobs } from '../../src/main/core/job-process'
+import { inProcessJobs } from '../../src/node-host/job-process'
 import { tempDir } from '../helpers/temp'
 
 const built = 'file:///opt/Leafseg/resources/app.asar/out/renderer/index.html'

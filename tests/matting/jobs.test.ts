@@ -5,10 +5,10 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { LeafsegService } from '../../src/main/core/service/service'
-import { inProcessJobs } from '../../src/main/core/job-process'
+import { inProcessJobs } from '../../src/node-host/job-process'
 import { readRaster } from '../../src/main/core/imaging/raster'
 import type { MattingResult } from '../../src/shared/api/matting'
-import type { JobInfo } from '../../src/shared/domain'
+import type { JobInfo } from '../../src/shared/api/jobs'
 import { tempDir } from '../helpers/temp'
 
 const W = 80

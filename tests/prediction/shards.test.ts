@@ -7,7 +7,7 @@ import { mergeShards, readPhotoList, shardPart, SHARD_MANIFEST } from '../../src
 import { shardFromOptions } from '../../src/cli/commands/shards'
 import { UsageError } from '../../src/cli/command'
 import { measurementColumns } from '../../src/main/core/prediction/csv'
-import type { MeasurementRow } from '../../src/shared/api/evaluation'
+import type { MeasurementRow } from '../../src/shared/api/prediction'
 import { tempDir } from '../helpers/temp'
 
 test('the parts are contiguous, differ in size by at most one, and hold every item once', () => {

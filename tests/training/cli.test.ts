@@ -6,7 +6,7 @@ import { mkdirSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LeafsegService } from '../../src/main/core/service/service'
-import { inProcessJobs } from '../../src/main/core/job-process'
+import { inProcessJobs } from '../../src/node-host/job-process'
 import { makePhotos } from './fixtures'
 import { tempDir } from '../helpers/temp'
 

@@ -3,7 +3,8 @@ import { noteProblems, optionalNumber, requireString, UsageError } from '../comm
 import { evaluationScoresMeasure } from '../../shared/measures'
 import { shardFromOptions, shardHelp, shardOptions } from './shards'
 import { withSession, type Cli } from '../session'
-import type { MeasurementRow, Scores } from '../../shared/api/evaluation'
+import type { Scores } from '../../shared/api/evaluation'
+import type { MeasurementRow } from '../../shared/api/prediction'
 
 /** --checkpoint best|last (default best); anything else is refused rather than read as best. */
 function checkpointOption(values: Record<string, unknown>): 'best' | 'last' {

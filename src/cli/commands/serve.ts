@@ -19,7 +19,7 @@ export const serve: Command = {
   async run({ values, json }) {
     if (!existsSync(staticDir)) throw new UsageError(`The UI is not built (${staticDir} is missing): run \`npx electron-vite build\` first.`)
     const port = optionalNumber(values, 'port')
-    const { startSession } = await import('../../main/core/session')
+    const { startSession } = await import('../../node-host/session')
     const { startWebHost } = await import('../../web/server')
     const session = startSession('web')
     try {

@@ -1,9 +1,9 @@
 // Recent projects, remembered per user in a small JSON file (written atomically).
-import { existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs'
+import { existsSync, readFileSync, mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import type { RecentProject } from '../../shared/domain'
 import { isProjectDir } from './project'
-import { tempPathFor } from './store/temp'
+import { writeAtomicSync } from './store/atomic'
 
 const maxRecent = 12
 
@@ -26,9 +26,7 @@ export class RecentProjects {
 
   private write(list: Omit<RecentProject, 'available'>[]): void {
     mkdirSync(dirname(this.file), { recursive: true })
-    const tmp = tempPathFor(this.file)
-    writeFileSync(tmp, JSON.stringify(list, null, 2))
-    renameSync(tmp, this.file)
+    writeAtomicSync(this.file, JSON.stringify(list, null, 2))
   }
 
   list(): RecentProject[] {

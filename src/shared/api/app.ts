@@ -1,6 +1,5 @@
-// The app itself: projects, folders the user picks, jobs.
+// The app itself: projects and folders the user picks.
 import type { AppInfo, CleanReport, ProjectInfo, RecentProject } from '../domain'
-import type { JobInfo } from './jobs'
 
 export interface FolderListing {
   /** The folder listed (absolute). */
@@ -34,13 +33,4 @@ export interface AppApi {
    * imports and writes); with dryRun only report what would go. Refused while a job runs.
    */
   'projects.clean'(args: { dryRun?: boolean }): Promise<CleanReport>
-
-  'jobs.list'(args: Record<string, never>): Promise<JobInfo[]>
-  'jobs.cancel'(args: { id: number }): Promise<JobInfo>
-  /** Take the finished jobs off the jobs list; their records stay. Returns the list left. */
-  'jobs.clear'(args: Record<string, never>): Promise<JobInfo[]>
-  /** Resolves when the job has finished, whatever the outcome (the command line waits on its jobs with it). */
-  'jobs.wait'(args: { id: number }): Promise<JobInfo>
-  /** A job that only counts, to prove the job path end to end (tests, diagnostics). */
-  'jobs.startDemo'(args: { steps: number; stepMs: number; failAt?: number }): Promise<JobInfo<'demo'>>
 }

@@ -1,5 +1,5 @@
 // Datasets: photos imported into named sets, their masks, splits and problems.
-import type { JobInfo } from './jobs'
+import type { Job } from './job'
 import type { DatasetSummary, ImportProblem, PhotoDetail, PhotoFilter, PhotoSummary, Split } from '../domain'
 
 export type MaskImportSource =
@@ -32,6 +32,15 @@ export interface ImportMasksResult {
 /** The mask source as stored with the job: the Labelbox API key travels separately, as a secret. */
 export type MaskJobSource = Exclude<MaskImportSource, { kind: 'labelbox' }> | { kind: 'labelbox'; file: string }
 
+/** The job kinds of this area. */
+export interface DatasetJobs {
+  'import-photos': { params: { datasetId: number; paths: string[] }; result: ImportPhotosResult; events: never }
+  'import-masks': { params: { datasetId: number; source: MaskJobSource }; result: ImportMasksResult; events: never }
+  'export-masks': { params: { datasetId: number; dir: string; format: 'png' | 'coco' }; result: { written: number; path: string }; events: never }
+}
+
+type DatasetJob<K extends keyof DatasetJobs> = Job<K, DatasetJobs[K]['result']>
+
 export interface DatasetsApi {
   'datasets.list'(args: Record<string, never>): Promise<DatasetSummary[]>
   'datasets.create'(args: { name: string }): Promise<DatasetSummary>
@@ -49,9 +58,9 @@ export interface DatasetsApi {
   }): Promise<{ total: number; photos: PhotoSummary[] }>
   'datasets.problems'(args: { datasetId: number }): Promise<ImportProblem[]>
   /** Import photos from folders (walked recursively) and loose files: a job. */
-  'datasets.importPhotos'(args: { datasetId: number; paths: string[] }): Promise<JobInfo<'import-photos'>>
-  'datasets.importMasks'(args: { datasetId: number; source: MaskImportSource }): Promise<JobInfo<'import-masks'>>
-  'datasets.exportMasks'(args: { datasetId: number; dir: string; format: 'png' | 'coco' }): Promise<JobInfo<'export-masks'>>
+  'datasets.importPhotos'(args: { datasetId: number; paths: string[] }): Promise<DatasetJob<'import-photos'>>
+  'datasets.importMasks'(args: { datasetId: number; source: MaskImportSource }): Promise<DatasetJob<'import-masks'>>
+  'datasets.exportMasks'(args: { datasetId: number; dir: string; format: 'png' | 'coco' }): Promise<DatasetJob<'export-masks'>>
   /**
    * Assign splits at random by ratio (seeded, reproducible), set one split for chosen photos, or name the
    * validation and test photos (file names or stems; every other photo is training, and none may be in both).

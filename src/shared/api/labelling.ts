@@ -1,7 +1,7 @@
 // Labelling inside Leafseg: masks proposed from a box and clicks (GrabCut, or a run's prediction corrected by
 // GrabCut), and masks saved as a person made them. Masks travel as COCO uncompressed RLE (see ../rle.ts).
 import type { MaskMadeBy, PhotoDetail } from '../domain'
-import type { JobInfo } from './jobs'
+import type { Job } from './job'
 import type { Rle } from '../rle'
 
 /** A click on the photo, in photo pixels: on a missed leaf (leaf: true) or on a false one (leaf: false). */
@@ -21,6 +21,12 @@ export interface AssistBox {
 
 /** How a person made the mask being saved; with what was there before it decides the mask's `madeBy`. */
 export type SaveHow = 'drawn' | 'assisted'
+
+/** The job kinds of this area. */
+export interface LabellingJobs {
+  /** A run predicts a dataset's photos without a person's mask; each becomes a model-made mask to review. */
+  prelabel: { params: { datasetId: number; runId: number }; result: { labelled: number; kept: number; problems: { path: string; reason: string }[] }; events: never }
+}
 
 export interface LabellingApi {
   /**
@@ -42,7 +48,9 @@ export interface LabellingApi {
    */
   'labels.mask'(args: { photoId: number }): Promise<{ mask: Rle | null; madeBy: MaskMadeBy | null; leaves: Rle[] | null }>
   /** A run predicts the dataset's photos that have no mask a person made; each becomes a model-made mask (a job). */
-  'labels.prelabel'(args: { datasetId: number; runId: number }): Promise<JobInfo<'prelabel'>>
+  'labels.prelabel'(args: { datasetId: number; runId: number }): Promise<Job<'prelabel', LabellingJobs['prelabel']['result']>>
+  /** A person confirms a model-made mask: it is no longer marked model-made. */
+  'photos.confirmMask'(args: { id: number }): Promise<void>
   /** The dataset's model-made masks no person has checked yet, the most uncertain first. */
   'labels.reviewQueue'(args: { datasetId: number }): Promise<ReviewItem[]>
 }

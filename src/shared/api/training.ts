@@ -1,5 +1,5 @@
 // Training: U-Net runs on a dataset's train/validation split, their live progress, and the kept runs.
-import type { JobInfo } from './jobs'
+import type { Job } from './job'
 
 export type PresetName = 'seed' | 'fast-cpu' | 'leaves-cpu'
 export type LossName = 'bce' | 'dice' | 'bce+dice'
@@ -212,6 +212,27 @@ export interface TrainJobResult {
   resumedAfterEpoch: number
 }
 
+export interface RunComparison {
+  runs: (RunSummary & { epochs: RunEpoch[] })[]
+  /** Config keys whose values differ between the runs. */
+  differences: (keyof TrainingConfig | 'dataset' | 'backend')[]
+  /** Runs were trained on different dataset snapshots (photos, masks or split differ): compare with care. */
+  differentSnapshots: boolean
+  /** Per photo (by name), each run's validation IoU from its latest evaluation on its validation photos; null where missing. */
+  perPhoto: { name: string; photoId: number; iou: (number | null)[]; probabilityFiles: (string | null)[]; photoFile: string; /** The truth mask the runs were measured against. */ maskFile: string }[]
+  /** Evaluations used, per run (null: the run has not been evaluated yet). */
+  evaluations: (number | null)[]
+}
+
+/** The job kinds of this area. */
+export interface TrainingJobs {
+  train: { params: TrainJobParams; result: TrainJobResult; events: 'training.progress' }
+  /** Times a few training steps of a configuration on generated data: how long a run would take. */
+  'estimate-training': { params: EstimateJobParams; result: RunEstimate; events: never }
+}
+
+type TrainingJob<K extends keyof TrainingJobs> = Job<K, TrainingJobs[K]['result']>
+
 export interface TrainingApi {
   'training.presets'(args: Record<string, never>): Promise<{ presets: TrainingPreset[]; defaults: TrainingConfig }>
   /** Which backend and device would train, and why a faster one is not in use. */
@@ -228,7 +249,7 @@ export interface TrainingApi {
    * Time a few training steps of `config` on the chosen backend, on generated data, in the job process
    * (a job: it shows progress and can be cancelled); its result says how long the run would take.
    */
-  'training.estimate'(args: { datasetId: number; config: TrainingConfig; backend?: TrainingBackendChoice }): Promise<JobInfo<'estimate-training'>>
+  'training.estimate'(args: { datasetId: number; config: TrainingConfig; backend?: TrainingBackendChoice }): Promise<TrainingJob<'estimate-training'>>
   /** Freeze the dataset's train/validation photos with masks and train in the job process. */
   'training.start'(args: {
     datasetId: number
@@ -237,12 +258,14 @@ export interface TrainingApi {
     backend?: TrainingBackendChoice
     /** Fine-tune: start from this run's best checkpoint (the same network) instead of random weights. */
     initFrom?: number
-  }): Promise<{ run: RunSummary; job: JobInfo<'train'> }>
+  }): Promise<{ run: RunSummary; job: TrainingJob<'train'> }>
   /** Continue a cancelled or interrupted run from its last checkpoint (optionally to more epochs). */
-  'training.resume'(args: { runId: number; epochs?: number; backend?: TrainingBackendChoice; workers?: number }): Promise<{ run: RunSummary; job: JobInfo<'train'> }>
+  'training.resume'(args: { runId: number; epochs?: number; backend?: TrainingBackendChoice; workers?: number }): Promise<{ run: RunSummary; job: TrainingJob<'train'> }>
 
   'runs.list'(args: Record<string, never>): Promise<RunSummary[]>
   'runs.get'(args: { id: number }): Promise<RunDetail>
+  /** Runs side by side: what differs between them, and each photo's validation IoU from their latest evaluations. */
+  'runs.compare'(args: { runIds: number[] }): Promise<RunComparison>
   /** The run with this id (given as text) or name; not_found says so. */
   'runs.findByName'(args: { name: string }): Promise<RunSummary>
   'runs.update'(args: { id: number; name?: string; notes?: string }): Promise<RunSummary>

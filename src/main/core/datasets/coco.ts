@@ -7,7 +7,9 @@
 // image are combined by union (pycocotools merges an annotation's polygons the same way).
 import { writePng, type Raster } from '../imaging/raster'
 import { DatasetError } from './errors'
-import { stemOf, writeFileAtomic } from './util'
+import { stemOf } from './util'
+import { writeAtomic } from '../store/atomic'
+import { compressCounts, decodeRle, decompressCounts, encodeRle } from '../../../shared/rle'
 import { makePhotoLookup } from './match'
 import { basename, join } from 'node:path'
 import { maxEntries, maxPolygonCoordinates, maxPolygonSteps, readAnnotationText, tooLargeImage } from './limits'
@@ -40,86 +42,6 @@ export interface CocoFile {
   categories: Array<{ id: number; name: string }>
   /** Annotations grouped by image id (every image has an entry, perhaps empty). */
   annotationsByImage: Map<number, CocoAnnotation[]>
-}
-
-// ---- RLE ----------------------------------------------------------------------------------------
-
-/** Decode pycocotools' compressed RLE string (LEB128-like, 6 bits per character, offset 48). */
-export function rleFromString(s: string): RleCounts {
-  const counts: RleCounts = []
-  let p = 0
-  while (p < s.length) {
-    let x = 0
-    let k = 0
-    let more = true
-    while (more) {
-      if (p >= s.length) throw new Error('the compressed RLE string ends in the middle of a number')
-      const c = s.charCodeAt(p) - 48
-      if (c < 0 || c > 63) throw new Error(`the compressed RLE string has an invalid character '${s[p]}'`)
-      x += (c & 0x1f) * 2 ** (5 * k)
-      more = (c & 0x20) !== 0
-      p++
-      k++
-      if (!more && c & 0x10) x -= 2 ** (5 * k) // sign extension
-    }
-    if (counts.length > 2) x += counts[counts.length - 2]
-    counts.push(x)
-  }
-  return counts
-}
-
-/** Encode counts as pycocotools' compressed RLE string. */
-export function rleToString(counts: RleCounts): string {
-  let s = ''
-  for (let i = 0; i < counts.length; i++) {
-    let x = counts[i] - (i > 2 ? counts[i - 2] : 0)
-    let more = true
-    while (more) {
-      let c = ((x % 32) + 32) % 32
-      x = Math.floor(x / 32)
-      more = c & 0x10 ? x !== -1 : x !== 0
-      if (more) c |= 0x20
-      s += String.fromCharCode(c + 48)
-    }
-  }
-  return s
-}
-
-/** RLE -> row-major 0/1 pixels. Throws when the runs do not cover exactly height×width pixels. */
-export function rleDecode(counts: RleCounts, height: number, width: number): Uint8Array {
-  const n = height * width
-  const out = new Uint8Array(n)
-  let pos = 0
-  let value = 0
-  for (const run of counts) {
-    if (!Number.isInteger(run) || run < 0) throw new Error(`an RLE run length is ${run}`)
-    if (pos + run > n) throw new Error(`the RLE runs cover more than the image's ${width}×${height} pixels`)
-    if (value) for (let i = pos; i < pos + run; i++) out[(i % height) * width + Math.floor(i / height)] = 1
-    pos += run
-    value ^= 1
-  }
-  if (pos !== n) throw new Error(`the RLE runs cover ${pos} pixels, not the image's ${width}×${height} = ${n}`)
-  return out
-}
-
-/** Row-major pixels (non-zero = inside) -> RLE counts. */
-export function rleEncode(pixels: Uint8Array, height: number, width: number): RleCounts {
-  const counts: RleCounts = []
-  let value = 0
-  let run = 0
-  for (let x = 0; x < width; x++) {
-    for (let y = 0; y < height; y++) {
-      const v = pixels[y * width + x] ? 1 : 0
-      if (v !== value) {
-        counts.push(run)
-        run = 0
-        value = v
-      }
-      run++
-    }
-  }
-  counts.push(run)
-  return counts
 }
 
 /**
@@ -283,7 +205,7 @@ export function parseCoco(text: string, file: string): CocoFile {
       }
       try {
         let rle: RleCounts
-        if (typeof counts === 'string') rle = rleFromString(counts)
+        if (typeof counts === 'string') rle = decompressCounts(counts)
         else if (Array.isArray(counts) && counts.every((c) => typeof c === 'number' && Number.isInteger(c) && c >= 0)) rle = counts as number[]
         else throw new Error('its counts are neither a list of whole numbers of 0 or more nor a string')
         // The runs must cover the image exactly: checked here, before any pixel is allocated.
@@ -353,7 +275,7 @@ export function cocoImageInstances(
     for (const shape of shapes) {
       let pixels: Uint8Array
       try {
-        pixels = rleDecode('rle' in a.segmentation ? (shape as RleCounts) : rleFromPolygon(shape, height, width), height, width)
+        pixels = decodeRle({ size: [height, width], counts: 'rle' in a.segmentation ? (shape as RleCounts) : rleFromPolygon(shape, height, width) })
       } catch (err) {
         throw new DatasetError('corrupt-export', file, `The ${file} has a broken mask for ${image.fileName} (annotation ${a.id ?? '?'}): ${(err as Error).message}`)
       }
@@ -449,7 +371,8 @@ function cocoAnnotation(width: number, height: number, inside: (i: number) => bo
     }
   }
   if (area === 0) return null
-  return { segmentation: { size: [height, width], counts: rleToString(rleEncode(pixels, height, width)) }, area, bbox: [x0, y0, x1 - x0 + 1, y1 - y0 + 1] }
+  const counts = compressCounts(encodeRle(pixels, width, height).counts)
+  return { segmentation: { size: [height, width], counts }, area, bbox: [x0, y0, x1 - x0 + 1, y1 - y0 + 1] }
 }
 
 /**
@@ -473,5 +396,5 @@ export function cocoFromMasks(items: MaskForExport[], opts: { category?: string 
 
 /** Write cocoFromMasks(items) as JSON, atomically. */
 export async function writeCocoJson(path: string, items: MaskForExport[], opts: { category?: string } = {}): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(cocoFromMasks(items, opts)))
+  await writeAtomic(path, JSON.stringify(cocoFromMasks(items, opts)))
 }

@@ -2,7 +2,7 @@
 // They run in the job process: files are read and written there, and each record lands in SQLite
 // only after its files are complete on disk, so a cancel or crash leaves nothing half-made.
 import { createHash } from 'node:crypto'
-import { copyFile, mkdir, readFile, rename, unlink } from 'node:fs/promises'
+import { copyFile, mkdir, readFile } from 'node:fs/promises'
 import { basename, dirname, extname, join, relative } from 'node:path'
 import { existsSync, mkdirSync } from 'node:fs'
 import type { ImportMasksResult, ImportPhotosResult, MaskJobSource } from '../../../shared/api/datasets'
@@ -18,24 +18,17 @@ import { maskFromIds, normaliseMask, writeMask, type NormalisedMask } from './ma
 import { downloadLabelboxMasks, labelboxRowInstances, matchLabelboxRows, readLabelboxExport } from './labelbox'
 import { cocoFromMasks, cocoImageInstances, exportMaskFolder, instancesSuffix, parseCoco, type MaskForExport } from './coco'
 import { readInstanceFile, readInstanceIds } from './instances'
-import { writeFileAtomic, stemOf } from './util'
+import { stemOf } from './util'
 import { datasetPhotos, getDataset, insertPhoto, photoWithHash, recordProblem, setMask, type MaskRecord } from './records'
-import { tempPathFor } from '../store/temp'
+import { writeAtomic } from '../store/atomic'
 import { withSpaceNeeded } from '../store/errors'
 import { readAnnotationText } from './limits'
 
-/** Copy a file into the project atomically (temp name, then rename); skip when it is already there. */
+/** Copy a file into the project atomically; skip when it is already there. */
 async function copyInto(source: string, target: string): Promise<void> {
   if (existsSync(target)) return
   await mkdir(dirname(target), { recursive: true })
-  const tmp = tempPathFor(target)
-  try {
-    await copyFile(source, tmp)
-    await rename(tmp, target)
-  } catch (err) {
-    await unlink(tmp).catch(() => {})
-    throw err
-  }
+  await writeAtomic(target, (tmp) => copyFile(source, tmp))
 }
 
 const rel = (project: Project, path: string) => relative(project.dir, path).split('\\').join('/')
@@ -325,7 +318,7 @@ export async function exportMasksJob(params: { datasetId: number; dir: string; f
   }
   const path = join(params.dir, `${getDataset(project.db, params.datasetId).name.replace(/[^\w.-]+/g, '_')}.coco.json`)
   const { categories } = cocoFromMasks([]) as { categories: unknown }
-  await writeFileAtomic(path, JSON.stringify({ info: { description: 'Leafseg mask export' }, images, annotations, categories }))
+  await writeAtomic(path, JSON.stringify({ info: { description: 'Leafseg mask export' }, images, annotations, categories }))
   return { written: labelled.length, path }
 }
 

@@ -16,8 +16,10 @@ import { DatasetError } from './errors'
 import { maskFromIds, normaliseMask, type NormalisedMask } from './masks'
 import { checkLeafCount } from './instances'
 import { makePhotoLookup } from './match'
-import { rleDecode, rleFromPolygon } from './coco'
-import { forEachBounded, writeFileAtomic } from './util'
+import { rleFromPolygon } from './coco'
+import { decodeRle } from '../../../shared/rle'
+import { forEachBounded } from './util'
+import { writeAtomic } from '../store/atomic'
 import { maxEntries, maxPolygonCoordinates, readAnnotationText, tooLargeImage } from './limits'
 
 export interface LabelboxObject {
@@ -273,7 +275,7 @@ export async function downloadLabelboxMasks(rows: LabelboxRow[], opts: DownloadO
         return
       }
       // A failure to write (full disk) stops the download: every other mask would fail the same way.
-      await writeFileAtomic(path, body)
+      await writeAtomic(path, body)
       report.downloaded++
     }
     opts.onProgress?.(++done, urls.length)
@@ -459,7 +461,7 @@ export async function labelboxRowInstances(row: LabelboxRow, cacheDir: string, f
       if (polygon.length < 6) continue
       let pixels: Uint8Array
       try {
-        pixels = rleDecode(rleFromPolygon(polygon, height, width), height, width)
+        pixels = decodeRle({ size: [height, width], counts: rleFromPolygon(polygon, height, width) })
       } catch (err) {
         throw new DatasetError('corrupt-export', file, `The ${file} has a polygon for ${name} (#${row.position}) that cannot be drawn: ${(err as Error).message}`)
       }

@@ -9,7 +9,8 @@ import { createReadStream } from 'node:fs'
 import { open, readdir, realpath, stat } from 'node:fs/promises'
 import { join, basename, resolve } from 'node:path'
 import { displayedSize, openImage, readHead, sniffImageFormat, type ImageFormat } from '../imaging/raster'
-import { forEachBounded, hasImageExtension, writeFileAtomic } from './util'
+import { forEachBounded, hasImageExtension } from './util'
+import { writeAtomic } from '../store/atomic'
 import { declaredPixels, maxImagePixels } from './limits'
 
 export type { ImageFormat }
@@ -244,7 +245,7 @@ export async function inspectPhoto(path: string, opts: InspectOptions = {}): Pro
   }
   if (!t) return { ok: true, photo: info }
   const thumbnail = t.path(hash)
-  await writeFileAtomic(thumbnail, reduced)
+  await writeAtomic(thumbnail, reduced)
   lap('writeMs')
   return { ok: true, photo: { ...info, thumbnail } }
 }

@@ -1,6 +1,4 @@
-import { writeFile, rename, unlink } from 'node:fs/promises'
 import { basename, extname } from 'node:path'
-import { tempPathFor } from '../store/temp'
 
 /**
  * Run `worker` over `items` with at most `limit` running at once. Stops starting new items after the
@@ -22,18 +20,6 @@ export async function forEachBounded<T>(items: readonly T[], limit: number, sign
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane))
   signal?.throwIfAborted()
   if (failed !== null) throw (failed as { err: unknown }).err
-}
-
-/** Write a file atomically: a temp file in the same folder, then rename (a crash leaves the old file or none). */
-export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const tmp = tempPathFor(path)
-  try {
-    await writeFile(tmp, data)
-    await rename(tmp, path)
-  } catch (err) {
-    await unlink(tmp).catch(() => {})
-    throw err
-  }
 }
 
 /** File name without folder and without its last extension. */

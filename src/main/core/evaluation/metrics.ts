@@ -22,6 +22,7 @@
 // Pooled scores sum the confusion counts of all photos first (large photos weigh more); per-photo means average the
 // photos' scores (every photo weighs the same). They differ, and both are reported.
 import type { Raster } from '../imaging/raster'
+import { isPredictedLeaf } from '../model/mask'
 
 export interface Confusion {
   tp: number
@@ -50,10 +51,6 @@ export interface ProbabilityHistogram {
   background: Uint32Array
 }
 
-/** Whether a pixel with probability p is predicted leaf at `threshold` (the one rule every function here follows). */
-export function isPredictedLeaf(p: number, threshold: number): boolean {
-  return threshold <= 0 || p >= threshold
-}
 
 /** The threshold on the histogram grid nearest to `threshold`, clamped to [0, 1]. */
 export function quantiseThreshold(threshold: number): number {

@@ -1,8 +1,8 @@
 // Decoded pixels as plain typed arrays, read and written through sharp.
 import sharp, { type Sharp } from 'sharp'
-import { open, readFile, rename, unlink } from 'node:fs/promises'
+import { open, readFile } from 'node:fs/promises'
 import { decodeBmp, looksLikeBmp } from './bmp'
-import { tempPathFor } from '../store/temp'
+import { writeAtomic } from '../store/atomic'
 
 /** Interleaved 8-bit pixels, row-major. channels: 1 (gray), 3 (RGB) or 4 (RGBA). */
 export interface Raster {
@@ -38,21 +38,15 @@ export async function readRaster(path: string, channels: 1 | 3 | 4): Promise<Ras
   }
 }
 
-/** Write a raster as PNG atomically (temp file in the same folder, then rename). */
+/** Write a raster as PNG atomically (store/atomic). */
 export async function writePng(path: string, raster: Raster): Promise<void> {
-  const tmp = tempPathFor(path)
-  try {
-    await sharp(Buffer.from(raster.data.buffer, raster.data.byteOffset, raster.data.length), {
-      raw: { width: raster.width, height: raster.height, channels: raster.channels }
-    })
-      .toColourspace(raster.channels === 1 ? 'b-w' : 'srgb') // one-channel rasters stay gray PNGs
+  const { width, height, channels, data } = raster
+  await writeAtomic(path, (tmp) =>
+    sharp(Buffer.from(data.buffer, data.byteOffset, data.length), { raw: { width, height, channels } })
+      .toColourspace(channels === 1 ? 'b-w' : 'srgb') // one-channel rasters stay gray PNGs
       .png()
       .toFile(tmp)
-    await rename(tmp, path)
-  } catch (err) {
-    await unlink(tmp).catch(() => {})
-    throw new Error(`Cannot write ${path}: ${(err as Error).message}`, { cause: err })
-  }
+  )
 }
 
 export type ImageFormat = 'jpeg' | 'png' | 'tiff' | 'bmp' | 'webp'

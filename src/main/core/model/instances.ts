@@ -10,7 +10,7 @@
 // are dropped as noise. The seeds then grow over the leaf mask, highest centre value first (a seeded watershed), so
 // each leaf pixel joins the leaf it reaches without crossing a seam. Leaf pixels no seed reaches (a blob with no
 // seed) become leaves of their own when they are large enough.
-import { isPredictedLeaf } from '../evaluation/metrics'
+import { isPredictedLeaf } from './mask'
 import type { ProbabilityMap } from './tiling'
 
 export interface LeafInstances {

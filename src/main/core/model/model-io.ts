@@ -1,10 +1,11 @@
 // Saving and loading models in the tfjs layers format (model.json + weights.bin) with plain fs, so it
 // works on every backend (tfjs's file:// handler exists only with tfjs-node). Files are written to a
 // temporary name in the same folder and renamed.
-import { mkdir, readFile, rename, rm, writeFile, stat } from 'node:fs/promises'
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tf } from './backend'
-import { tempFolderFor, tempPathFor } from '../store/temp'
+import { tempFolderFor } from '../store/temp'
+import { writeAtomic } from '../store/atomic'
 import { assignWeights, modelWeights, type WeightSet } from './engine'
 
 export const MODEL_FILE = 'model.json'
@@ -12,17 +13,6 @@ export const WEIGHTS_FILE = 'weights.bin'
 export const META_FILE = 'leafseg.json'
 const OPTIMIZER_FILE = 'optimizer.json'
 const OPTIMIZER_WEIGHTS_FILE = 'optimizer.bin'
-
-export async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = tempPathFor(path)
-  try {
-    await writeFile(tmp, data)
-    await rename(tmp, path)
-  } catch (err) {
-    await rm(tmp, { force: true })
-    throw new Error(`Cannot write ${path}: ${(err as Error).message}`, { cause: err })
-  }
-}
 
 /**
  * Write a folder atomically: `fill` writes into a fresh temporary sibling folder, which then replaces

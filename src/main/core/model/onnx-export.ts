@@ -4,7 +4,7 @@
 // Height and width are free (any multiple of 2^depth): the network is fully convolutional.
 import type { tf } from './backend'
 import { encodeOnnxModel, type OnnxGraph, type OnnxNode, type OnnxTensor } from './onnx-proto'
-import { writeAtomic } from './model-io'
+import { writeAtomic } from '../store/atomic'
 import { appVersion } from '../../../shared/version'
 
 interface LayerConfig {

@@ -27,10 +27,9 @@
 // spaces (RFC 4180). Empty field = no value. Numbers are written as JavaScript prints them (shortest exact form,
 // possibly 1.5e-7), which R, pandas and spreadsheets read. Names are written as they are, not defused against
 // spreadsheet formulas: a name starting with '=' stays a name in R and pandas, and altering data is worse.
-import { rename, unlink, writeFile } from 'node:fs/promises'
 import type { LeafMeasurement } from './measure'
-import type { LeafTraits, MeasurementRow, Traits } from '../../../shared/api/evaluation'
-import { tempPathFor } from '../store/temp'
+import type { LeafTraits, MeasurementRow, Traits } from '../../../shared/api/prediction'
+import { writeAtomic } from '../store/atomic'
 
 export type { MeasurementRow }
 
@@ -138,7 +137,7 @@ export function leavesCsvPath(photoCsv: string): string {
   return photoCsv.toLowerCase().endsWith('.csv') ? `${photoCsv.slice(0, -4)}.leaves.csv` : `${photoCsv}.leaves.csv`
 }
 
-/** Write the CSV atomically: a temp file in the same folder, then rename, so a reader never sees half a file. */
+/** Write the CSV atomically (store/atomic), so a reader never sees half a file. */
 export async function writeMeasurementsCsv(path: string, rows: MeasurementRow[]): Promise<void> {
   await writeCsv(path, measurementsCsv(rows))
 }
@@ -148,12 +147,5 @@ export async function writeLeavesCsv(path: string, photos: { photo: string; leav
 }
 
 async function writeCsv(path: string, text: string): Promise<void> {
-  const tmp = tempPathFor(path)
-  try {
-    await writeFile(tmp, text, 'utf8')
-    await rename(tmp, path)
-  } catch (err) {
-    await unlink(tmp).catch(() => {})
-    throw new Error(`Cannot write the measurements file ${path}: ${(err as Error).message}`, { cause: err })
-  }
+  await writeAtomic(path, text, `the measurements file ${path}`)
 }

@@ -8,7 +8,7 @@
 // each instance is a leaf instead, and the same minimum area applies.
 import type { Raster } from '../imaging/raster'
 import { opencv } from '../imaging/opencv'
-import type { LeafFigures } from '../../../shared/api/evaluation'
+import type { LeafFigures } from '../../../shared/api/prediction'
 
 export interface LeafMeasureOptions {
   /** Smallest component counted as a leaf, in pixels (default 1: every component counts). */

@@ -1,6 +1,6 @@
 // Prediction batches and their predicted photos in SQLite.
 import { ApiError } from '../../../shared/errors'
-import type { BatchTraits, LeafTraits, PredictedPhoto, PredictionBatch, Traits } from '../../../shared/api/evaluation'
+import type { BatchTraits, LeafTraits, PredictedPhoto, PredictionBatch, Traits } from '../../../shared/api/prediction'
 import type { Db } from '../store/database'
 import type { JobStatus } from '../../../shared/domain'
 import type { JobParams } from '../../../shared/api/jobs'

@@ -5,8 +5,8 @@
 import { readFile, stat } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { ApiError } from '../../../shared/errors'
-import type { LeafTraits, MeasurementRow, ShardMerge } from '../../../shared/api/evaluation'
-import { writeAtomic } from '../model/model-io'
+import type { LeafTraits, MeasurementRow, ShardMerge } from '../../../shared/api/prediction'
+import { writeAtomic } from '../store/atomic'
 import { scanPhotos, type ScannedFile } from '../datasets/photos'
 import { leavesCsvPath, writeLeavesCsv, writeMeasurementsCsv } from './csv'
 

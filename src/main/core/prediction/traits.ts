@@ -21,7 +21,7 @@
 import type { Raster } from '../imaging/raster'
 import { opencv } from '../imaging/opencv'
 import { leafComponents } from './measure'
-import type { LeafTraits, Traits } from '../../../shared/api/evaluation'
+import type { LeafTraits, Traits } from '../../../shared/api/prediction'
 
 export type { LeafTraits, Traits }
 

@@ -7,9 +7,9 @@ import { ApiError } from '../../../shared/errors'
 import * as records from '../datasets/records'
 import type { MaskJobSource } from '../../../shared/api/datasets'
 import type { Methods, Schemas } from './area'
-import { filePath, id, ids, whole, within } from './app'
+import { filePath, id, ids, whole, within } from './schema-parts'
 import { maskThresholdBounds, maxIdsPerCall, seedBounds, splitPercentBounds } from '../../../shared/bounds'
-import type { LeafsegService } from './service'
+import type { ServiceContext } from './context'
 
 type K = keyof DatasetsApi
 
@@ -61,7 +61,7 @@ export const datasetSchemas: Schemas<K> = {
   'files.dropped': z.object({ paths: z.array(filePath).min(1).max(10_000) }).strict()
 }
 
-export function datasetMethods(s: LeafsegService): Methods<K> {
+export function datasetMethods(s: ServiceContext): Methods<K> {
   const db = () => s.requireProject().project.db
   const jobs = () => s.requireProject().jobs
   return {

@@ -9,12 +9,12 @@ import { readRaster } from '../imaging/raster'
 import { GrabCutAssist } from '../labelling/grabcut'
 import { saveMadeMask } from '../labelling/masks'
 import { maskProvenance, reviewQueue } from '../labelling/records'
-import { getDataset, getPhoto } from '../datasets/records'
+import { confirmMask, getDataset, getPhoto } from '../datasets/records'
 import { readInstanceIds } from '../datasets/instances'
 import { getRun } from '../training/records'
 import type { Methods, Schemas } from './area'
-import { id } from './app'
-import type { LeafsegService } from './service'
+import { id } from './schema-parts'
+import type { ServiceContext } from './context'
 
 type K = keyof LabellingApi
 
@@ -42,10 +42,11 @@ export const labellingSchemas: Schemas<K> = {
   'labels.saveMask': z.object({ photoId: id, mask: rle, how: z.enum(['drawn', 'assisted']), leaves: z.array(rle).max(maxLeavesPerPhoto).optional() }).strict(),
   'labels.mask': z.object({ photoId: id }).strict(),
   'labels.prelabel': z.object({ datasetId: id, runId: id }).strict(),
+  'photos.confirmMask': z.object({ id }).strict(),
   'labels.reviewQueue': z.object({ datasetId: id }).strict()
 }
 
-export function labellingMethods(s: LeafsegService): Methods<K> {
+export function labellingMethods(s: ServiceContext): Methods<K> {
   // One photo's assist at a time: its decoded pixels and GrabCut's state stay while the person clicks.
   let assist: { photoId: number; photoHash: string; grabCut: GrabCutAssist } | null = null
   const project = () => s.requireProject().project
@@ -106,6 +107,11 @@ export function labellingMethods(s: LeafsegService): Methods<K> {
       const run = getRun(p.db, runId)
       if (!run.bestModel) throw new ApiError('bad_input', `Run “${run.name}” has no best checkpoint yet: train it for at least one epoch.`)
       return jobs.start('prelabel', `Pre-label “${dataset.name}” with run ${run.id} (“${run.name}”)`, { datasetId, runId })
+    },
+    async 'photos.confirmMask'({ id }) {
+      const photo = getPhoto(s.requireProject().project.db, id)
+      if (!photo.mask) throw new ApiError('bad_input', `${photo.name} has no mask to confirm.`)
+      confirmMask(s.requireProject().project.db, id)
     },
     async 'labels.reviewQueue'({ datasetId }) {
       const p = project()

@@ -8,34 +8,24 @@ import { getDataset, getPhoto } from '../datasets/records'
 import { TrimapMaker } from '../matting/trimap'
 import sharp from 'sharp'
 import type { Methods, Schemas } from './area'
-import { filePath, id, ids, whole } from './app'
-import { trimapBounds } from '../../../shared/bounds'
+import { filePath, id, ids, withTrimapChoice } from './schema-parts'
 import { matteFolder, trimapFolder } from '../matting/folders'
-import type { LeafsegService } from './service'
+import type { ServiceContext } from './context'
 
 type K = keyof MattingApi
 
-const settings = {
-  kernelSize: whole(trimapBounds.kernelSize),
-  fgIterations: whole(trimapBounds.fgIterations),
-  bgIterations: whole(trimapBounds.bgIterations)
-}
-/** The trimap choice beside other fields: 'auto' alone, or 'fixed' with its three values. */
-const choice = <T extends z.ZodRawShape>(fields: T) =>
-  z.discriminatedUnion('mode', [z.object({ ...fields, mode: z.literal('auto') }).strict(), z.object({ ...fields, mode: z.literal('fixed'), ...settings }).strict()])
-export const trimapChoice = choice({})
 const photoIds = ids.optional()
 
 export const mattingSchemas: Schemas<K> = {
-  'matting.previewTrimap': choice({ photoId: id }),
-  'matting.makeTrimaps': choice({ datasetId: id }),
+  'matting.previewTrimap': withTrimapChoice({ photoId: id }),
+  'matting.makeTrimaps': withTrimapChoice({ datasetId: id }),
   'matting.makeMattes': z.object({ datasetId: id, photoIds }).strict(),
   'matting.exportCutouts': z.object({ datasetId: id, dir: filePath, photoIds, colours: z.enum(['foreground', 'photo']) }).strict(),
-  'matting.trimapFolder': choice({ masks: filePath, out: filePath }),
+  'matting.trimapFolder': withTrimapChoice({ masks: filePath, out: filePath }),
   'matting.matteFolder': z.object({ images: filePath, trimaps: filePath, out: filePath, cutouts: filePath.optional() }).strict()
 }
 
-export function mattingMethods(s: LeafsegService): Methods<K> {
+export function mattingMethods(s: ServiceContext): Methods<K> {
   // The photo being previewed: its mask stays decoded and the trimap maker keeps its buffers while a slider moves.
   let preview: { photoId: number; maskHash: string; mask: Uint8Array; maker: TrimapMaker } | null = null
   const jobs = () => s.requireProject().jobs

@@ -2,12 +2,23 @@
 import type { ApiMethod } from '../../../shared/api'
 import type { Schemas } from './area'
 import { appSchemas } from './app'
+import { jobsSchemas } from './jobs'
 import { datasetSchemas } from './datasets'
 import { mattingSchemas } from './matting'
 import { trainingSchemas } from './training'
 import { evaluationSchemas } from './evaluation'
+import { predictionSchemas } from './prediction'
 import { labellingSchemas } from './labelling'
 
-export const apiSchemas: Schemas<ApiMethod> = { ...appSchemas, ...datasetSchemas, ...mattingSchemas, ...trainingSchemas, ...evaluationSchemas, ...labellingSchemas }
+export const apiSchemas: Schemas<ApiMethod> = {
+  ...appSchemas,
+  ...jobsSchemas,
+  ...datasetSchemas,
+  ...mattingSchemas,
+  ...trainingSchemas,
+  ...evaluationSchemas,
+  ...predictionSchemas,
+  ...labellingSchemas
+}
 
 export const apiMethods = Object.keys(apiSchemas) as ApiMethod[]

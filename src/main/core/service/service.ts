@@ -3,42 +3,25 @@
 import { basename, isAbsolute, resolve } from 'node:path'
 import { jobEventNames, type ApiMethod, type EventName, type LeafsegApi } from '../../../shared/api'
 import { ApiError } from '../../../shared/errors'
-import type { AppInfo, ProjectInfo } from '../../../shared/domain'
+import type { ProjectInfo } from '../../../shared/domain'
 import type { Project } from '../project'
 import { RecentProjects } from '../recent'
 import { JobRunner } from '../jobs/runner'
-import type { JobProcessFactory } from '../jobs/protocol'
 import { EventHub } from './events'
 import { ChosenFolders, isInside, prepareUpload, servableProjectFile } from './paths'
+import type { OpenProject, ServiceContext, ServiceOptions } from './context'
 import { appMethods } from './app'
+import { jobsMethods } from './jobs'
 import { datasetMethods } from './datasets'
 import { mattingMethods } from './matting'
 import { trainingMethods } from './training'
 import { evaluationMethods } from './evaluation'
+import { predictionMethods } from './prediction'
 import { labellingMethods } from './labelling'
 
-export interface ServiceOptions {
-  host: AppInfo['host']
-  /** Where per-user state (recent projects) lives. */
-  userDataDir: string
-  jobProcess: JobProcessFactory
-  /** A native folder dialog, where the host has one. */
-  pickFolder?: (title: string) => Promise<string | null>
-  /**
-   * In the web host the browser cannot open a native dialog: a path typed there is the user's choice.
-   * In Electron, project folders must come from a dialog or the recent list.
-   */
-  typedPathsAreChoices: boolean
-  /** Offer the test job that only counts (development and tests; never in a packaged app). */
-  demoJob?: boolean
-}
+export type { ServiceOptions } from './context'
 
-export interface OpenProject {
-  project: Project
-  jobs: JobRunner
-}
-
-export class LeafsegService {
+export class LeafsegService implements ServiceContext {
   readonly events = new EventHub()
   readonly chosen = new ChosenFolders()
   readonly recent: RecentProjects
@@ -47,7 +30,16 @@ export class LeafsegService {
 
   constructor(readonly options: ServiceOptions) {
     this.recent = new RecentProjects(options.userDataDir)
-    this.api = { ...appMethods(this), ...datasetMethods(this), ...mattingMethods(this), ...trainingMethods(this), ...evaluationMethods(this), ...labellingMethods(this) }
+    this.api = {
+      ...appMethods(this),
+      ...jobsMethods(this),
+      ...datasetMethods(this),
+      ...mattingMethods(this),
+      ...trainingMethods(this),
+      ...evaluationMethods(this),
+      ...predictionMethods(this),
+      ...labellingMethods(this)
+    }
   }
 
   /** The open project, or a clear error when there is none. */

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import type { RunSummary, TrainingApi, TrainingBackendChoice, TrainingConfig } from '../../../shared/api/training'
+import type { RunComparison, RunSummary, TrainingApi, TrainingBackendChoice, TrainingConfig } from '../../../shared/api/training'
 import { checkTrainingFits } from '../model/fit'
 import { ApiError } from '../../../shared/errors'
 import { getDataset, getPhoto, previewPhotoId } from '../datasets/records'
@@ -12,15 +12,15 @@ import type { Raster } from '../imaging/raster'
 import { augmentOptions, runWorkers, networkProblem, presetConfig, TRAINING_PRESETS } from '../training/config'
 import { expectedBackend } from '../training/backend-info'
 import * as runs from '../training/records'
+import { evaluationAt, latestEvaluation } from '../evaluation/records'
 import type { TrainJobParams } from '../../../shared/api/training'
 import type { Methods, Schemas } from './area'
-import { id, whole } from './app'
+import { id, none, whole } from './schema-parts'
 import { seedBounds, trainingBounds } from '../../../shared/bounds'
-import type { LeafsegService } from './service'
+import type { ServiceContext } from './context'
 
 type K = keyof TrainingApi
 
-const none = z.object({}).strict()
 const augment = z
   .object({ flips: z.boolean(), rotate90: z.boolean(), rotate: z.boolean(), scale: z.boolean(), color: z.boolean(), blur: z.boolean(), noise: z.boolean() })
   .strict()
@@ -52,6 +52,9 @@ const config: z.ZodType<TrainingConfig> = z
     if (problem) ctx.addIssue({ code: 'custom', path: ['inputSize'], message: problem })
   })
 
+/** The settings Compare lists when they differ between runs. */
+const configKeys: (keyof TrainingConfig)[] = ['preset', 'inputSize', 'baseFilters', 'depth', 'batchSize', 'epochs', 'learningRate', 'loss', 'patience', 'seed', 'augment', 'instances']
+
 const backendChoice = z.enum(['auto', 'webgpu', 'webgl', 'tensorflow', 'wasm', 'cpu'])
 
 export const trainingSchemas: Schemas<K> = {
@@ -64,6 +67,7 @@ export const trainingSchemas: Schemas<K> = {
   'training.resume': z.object({ runId: id, epochs: epochs.optional(), backend: backendChoice.optional(), workers: whole(b.workers).optional() }).strict(),
   'runs.list': none,
   'runs.get': z.object({ id }).strict(),
+  'runs.compare': z.object({ runIds: z.array(id).min(2).max(12) }).strict(),
   'runs.findByName': z.object({ name: z.string().trim().min(1).max(200) }).strict(),
   'runs.update': z.object({ id, name: z.string().trim().min(1).max(200).optional(), notes: z.string().max(20_000).optional() }).strict(),
   'runs.delete': z.object({ id }).strict()
@@ -74,7 +78,7 @@ async function pngDataUrl(raster: Raster): Promise<string> {
   return `data:image/png;base64,${png.toString('base64')}`
 }
 
-export function trainingMethods(s: LeafsegService): Methods<K> {
+export function trainingMethods(s: ServiceContext): Methods<K> {
   const open = () => s.requireProject()
   const db = () => open().project.db
 
@@ -183,6 +187,36 @@ export function trainingMethods(s: LeafsegService): Methods<K> {
     },
     async 'runs.get'({ id }) {
       return runs.getRunDetail(db(), id)
+    },
+    async 'runs.compare'({ runIds }): Promise<RunComparison> {
+      const details = runIds.map((r) => runs.getRunDetail(db(), r))
+      const differ = (f: (r: (typeof details)[number]) => unknown) => new Set(details.map((r) => JSON.stringify(f(r)))).size > 1
+      const differences: RunComparison['differences'] = configKeys.filter((k) => differ((r) => r.config[k]))
+      if (differ((r) => r.datasetName)) differences.push('dataset')
+      if (differ((r) => r.backend)) differences.push('backend')
+      const snapshotKey = (r: (typeof details)[number]) => r.snapshot.map((p) => `${p.photoHash}:${p.maskHash}:${p.split}`).sort().join('|')
+      const evaluations = details.map((r) => latestEvaluation(db(), r.id, 'val'))
+      const results = evaluations.map((e) => (e === null ? null : evaluationAt(db(), e, 0.5)))
+      const byName = results.map((r) => new Map((r?.perPhoto ?? []).map((p) => [p.name, p])))
+      const names = [...new Set(byName.flatMap((m) => [...m.keys()]))].sort((a, b) => a.localeCompare(b))
+      const perPhoto = names.map((name) => {
+        const any = byName.map((m) => m.get(name)).find(Boolean)!
+        return {
+          name,
+          photoId: any.photoId,
+          photoFile: any.photoFile,
+          maskFile: any.maskFile,
+          iou: byName.map((m) => m.get(name)?.scores.iou ?? null),
+          probabilityFiles: byName.map((m) => m.get(name)?.probabilityFile ?? null)
+        }
+      })
+      return {
+        runs: details.map(({ snapshot: _snapshot, ...r }) => r),
+        differences,
+        differentSnapshots: new Set(details.map(snapshotKey)).size > 1,
+        perPhoto,
+        evaluations
+      }
     },
     async 'runs.findByName'({ name }) {
       const all = runs.listRuns(db())

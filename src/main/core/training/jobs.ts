@@ -2,7 +2,7 @@
 // when it was created; here its masks are copied into runs/<id>/masks (so a re-imported mask cannot
 // change what the run learns from), batches stream from the project's files, checkpoints land in
 // runs/<id>/best and runs/<id>/last, and every epoch is recorded in SQLite.
-import { copyFile, mkdir, readFile, rename } from 'node:fs/promises'
+import { copyFile, mkdir, readFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { ApiError } from '../../../shared/errors'
@@ -11,7 +11,7 @@ import type { JobContext } from '../jobs/context'
 import type { Project } from '../project'
 import { augmentOptions, runWorkers } from './config'
 import { currentMasks, finishRun, getRun, recordEpoch, runSnapshot, setRunBackend, snapshotInstancesFile, truncateEpochs } from './records'
-import { tempPathFor } from '../store/temp'
+import { writeAtomic } from '../store/atomic'
 
 /**
  * Copy the dataset's masks into the run (with their leaf instances for a run that separates leaves), checking
@@ -22,9 +22,7 @@ async function freezeMasks(project: Project, runId: number, instances: boolean, 
   const masks = currentMasks(project.db, runId)
   const copy = async (from: string, target: string) => {
     await mkdir(dirname(target), { recursive: true })
-    const tmp = tempPathFor(target)
-    await copyFile(join(project.dir, from), tmp)
-    await rename(tmp, target)
+    await writeAtomic(target, (tmp) => copyFile(join(project.dir, from), tmp))
   }
   for (const photo of snapshot) {
     signal.throwIfAborted()

@@ -1,5 +1,6 @@
 // App-wide state: the open project, live jobs, and messages for the person at the screen.
-import type { AppInfo, JobInfo, ProjectInfo } from '../../../shared/domain'
+import type { AppInfo, ProjectInfo } from '../../../shared/domain'
+import type { JobInfo } from '../../../shared/api/jobs'
 import { ApiError } from '../../../shared/errors'
 import { client } from './client'
 import { forgetTraining, recordTrainingProgress } from './training.svelte'

@@ -116,57 +116,40 @@ export class EditableMask {
 
   /** Background enclosed by leaf (not reaching the mask's border) becomes leaf: that of the hole's nearest edge. */
   fillHoles(): RegionChange | null {
-    const { width, data } = this
+    const { width, height, data } = this
     const outside = this.backgroundReachingBorder()
-    const fill = new Uint8Array(data.length)
+    // Grown from every leaf pixel at once, so each hole pixel takes the leaf that reaches it first.
+    const fill = data.slice()
+    let leaves = 0
+    for (let i = 0; i < data.length; i++) if (data[i]) leaves++
+    const leaf = new Int32Array(leaves)
+    for (let i = 0, k = 0; i < data.length; i++) if (data[i]) leaf[k++] = i
     const queue = new Int32Array(data.length)
-    let tail = 0
-    const spread = (from: number, value: number) => {
-      const x = from % width
-      for (const j of [x > 0 ? from - 1 : -1, x < width - 1 ? from + 1 : -1, from - width, from + width]) {
-        if (j >= 0 && j < data.length && data[j] === 0 && !outside[j] && !fill[j]) {
-          fill[j] = value
-          queue[tail++] = j
-        }
-      }
-    }
-    for (let i = 0; i < data.length; i++) if (data[i]) spread(i, data[i])
-    for (let head = 0; head < tail; head++) spread(queue[head], fill[queue[head]])
+    const n = floodFill(width, height, 4, leaf, queue, (j, from) => {
+      if (from < 0) return true
+      if (fill[j] || outside[j]) return false
+      fill[j] = fill[from]
+      return true
+    })
     const box = new Bounds()
-    for (let k = 0; k < tail; k++) this.set(queue[k] % width, Math.floor(queue[k] / width), fill[queue[k]], box)
+    for (let k = leaf.length; k < n; k++) this.set(queue[k] % width, Math.floor(queue[k] / width), fill[queue[k]], box)
     return this.finish(box)
   }
 
   /** Leaf pieces (8-connected, of one leaf) smaller than `minPixels` become background. */
   removeSpecks(minPixels: number): RegionChange | null {
     const { width, height, data } = this
-    const label = new Int32Array(width * height).fill(-1)
+    const seen = new Uint8Array(width * height)
     const box = new Bounds()
     const queue = new Int32Array(width * height)
     for (let start = 0; start < data.length; start++) {
-      if (data[start] === 0 || label[start] !== -1) continue
-      let head = 0
-      let tail = 0
-      queue[tail++] = start
-      label[start] = start
-      while (head < tail) {
-        const i = queue[head++]
-        const x = i % width
-        const y = (i - x) / width
-        for (let dy = -1; dy <= 1; dy++) {
-          for (let dx = -1; dx <= 1; dx++) {
-            const nx = x + dx
-            const ny = y + dy
-            if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue
-            const j = ny * width + nx
-            if (data[j] === data[start] && label[j] === -1) {
-              label[j] = start
-              queue[tail++] = j
-            }
-          }
-        }
-      }
-      if (tail < minPixels) for (let k = 0; k < tail; k++) this.set(queue[k] % width, Math.floor(queue[k] / width), 0, box)
+      if (data[start] === 0 || seen[start]) continue
+      const n = floodFill(width, height, 8, [start], queue, (j) => {
+        if (data[j] !== data[start] || seen[j]) return false
+        seen[j] = 1
+        return true
+      })
+      if (n < minPixels) for (let k = 0; k < n; k++) this.set(queue[k] % width, Math.floor(queue[k] / width), 0, box)
     }
     return this.finish(box)
   }
@@ -237,27 +220,19 @@ export class EditableMask {
     for (let start = 0; start < ids.length; start++) {
       if (ids[start] !== leaf || onLine[start] || piece[start] !== -1) continue
       const k = sides.length
-      let head = 0
-      let tail = 0
+      const n = floodFill(width, height, 4, [start], queue, (j) => {
+        if (ids[j] !== leaf || onLine[j] || piece[j] !== -1) return false
+        piece[j] = k
+        return true
+      })
+      // Which side of the line the piece's centre lies on.
       let sx = 0
       let sy = 0
-      queue[tail++] = start
-      piece[start] = k
-      while (head < tail) {
-        const i = queue[head++]
-        const x = i % width
-        const y = (i - x) / width
-        sx += x + 0.5
-        sy += y + 0.5
-        for (const j of [x > 0 ? i - 1 : -1, x < width - 1 ? i + 1 : -1, y > 0 ? i - width : -1, y < height - 1 ? i + width : -1]) {
-          if (j >= 0 && ids[j] === leaf && !onLine[j] && piece[j] === -1) {
-            piece[j] = k
-            queue[tail++] = j
-          }
-        }
+      for (let q = 0; q < n; q++) {
+        sx += (queue[q] % width) + 0.5
+        sy += Math.floor(queue[q] / width) + 0.5
       }
-      // Which side of the line the piece's centre lies on.
-      sides.push(Math.sign((b.x - a.x) * (sy / tail - a.y) - (b.y - a.y) * (sx / tail - a.x)))
+      sides.push(Math.sign((b.x - a.x) * (sy / n - a.y) - (b.y - a.y) * (sx / n - a.x)))
     }
     if (sides.length < 2 || !sides.includes(-1) || !(sides.includes(1) || sides.includes(0))) return null
     const fresh = this.newIdAfter(ids)
@@ -316,26 +291,12 @@ export class EditableMask {
     for (let start = 0; start < data.length; start++) {
       if (!data[start] || ids[start]) continue
       if (++n > maxLeaves) throw new Error(`The mask has more than ${maxLeaves} separate pieces; remove the specks first.`)
-      let tail = 0
-      queue[tail++] = start
-      ids[start] = n
-      for (let head = 0; head < tail; head++) {
-        const i = queue[head]
-        const x = i % width
-        const y = (i - x) / width
-        for (let dy = -1; dy <= 1; dy++) {
-          for (let dx = -1; dx <= 1; dx++) {
-            const nx = x + dx
-            const ny = y + dy
-            if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue
-            const j = ny * width + nx
-            if (data[j] && !ids[j]) {
-              ids[j] = n
-              queue[tail++] = j
-            }
-          }
-        }
-      }
+      const id = n
+      floodFill(width, height, 8, [start], queue, (j) => {
+        if (!data[j] || ids[j]) return false
+        ids[j] = id
+        return true
+      })
     }
     return ids
   }
@@ -450,32 +411,57 @@ export class EditableMask {
   private backgroundReachingBorder(): Uint8Array {
     const { width, height, data } = this
     const seen = new Uint8Array(width * height)
-    const queue = new Int32Array(width * height)
-    let tail = 0
-    const push = (i: number) => {
-      if (data[i] === 0 && !seen[i]) {
-        seen[i] = 1
-        queue[tail++] = i
-      }
-    }
-    for (let x = 0; x < width; x++) {
-      push(x)
-      push((height - 1) * width + x)
-    }
-    for (let y = 0; y < height; y++) {
-      push(y * width)
-      push(y * width + width - 1)
-    }
-    for (let head = 0; head < tail; head++) {
-      const i = queue[head]
-      const x = i % width
-      if (x > 0) push(i - 1)
-      if (x < width - 1) push(i + 1)
-      if (i >= width) push(i - width)
-      if (i < width * (height - 1)) push(i + width)
-    }
+    const border: number[] = []
+    for (let x = 0; x < width; x++) border.push(x, (height - 1) * width + x)
+    for (let y = 0; y < height; y++) border.push(y * width, y * width + width - 1)
+    floodFill(width, height, 4, border, new Int32Array(width * height), (j) => {
+      if (data[j] || seen[j]) return false
+      seen[j] = 1
+      return true
+    })
     return seen
   }
+}
+
+/** Which neighbours a flood fill spreads to: 4 (left, right, up, down) or 8 (the diagonals too). */
+export type Connectivity = 4 | 8
+
+/**
+ * The one flood fill of the editor, breadth-first over a width × height image from `seeds` (pixel indices,
+ * row-major). `enter(j, from)` says whether pixel j joins, `from` being the pixel it is reached from (-1 for a
+ * seed); it must mark the pixels it lets in, since each is asked again from its other neighbours. The pixels that
+ * joined fill `queue` from 0 in the order reached, seeds first; returns how many. `queue` is the caller's, so that
+ * one buffer serves many fills.
+ */
+export function floodFill(
+  width: number,
+  height: number,
+  connectivity: Connectivity,
+  seeds: ArrayLike<number>,
+  queue: Int32Array,
+  enter: (j: number, from: number) => boolean
+): number {
+  let tail = 0
+  for (let s = 0; s < seeds.length; s++) if (enter(seeds[s], -1)) queue[tail++] = seeds[s]
+  for (let head = 0; head < tail; head++) {
+    const i = queue[head]
+    const x = i % width
+    const left = x > 0
+    const right = x < width - 1
+    const up = i >= width
+    const down = i < width * (height - 1)
+    if (left && enter(i - 1, i)) queue[tail++] = i - 1
+    if (right && enter(i + 1, i)) queue[tail++] = i + 1
+    if (up && enter(i - width, i)) queue[tail++] = i - width
+    if (down && enter(i + width, i)) queue[tail++] = i + width
+    if (connectivity === 8) {
+      if (up && left && enter(i - width - 1, i)) queue[tail++] = i - width - 1
+      if (up && right && enter(i - width + 1, i)) queue[tail++] = i - width + 1
+      if (down && left && enter(i + width - 1, i)) queue[tail++] = i + width - 1
+      if (down && right && enter(i + width + 1, i)) queue[tail++] = i + width + 1
+    }
+  }
+  return tail
 }
 
 /** A growing bounding box of pixels. */

@@ -2,10 +2,10 @@
 // that calls the API through `dispatch`, so every argument is validated as it is for the app's windows.
 import { homedir } from 'node:os'
 import { join } from 'node:path'
-import type { ApiArgs, ApiMethod, ApiResult, LeafsegClient } from '../../shared/api'
-import { ApiError } from '../../shared/errors'
-import { LeafsegService } from './service/service'
-import { checkArgs, dispatch } from './service/dispatch'
+import type { ApiArgs, ApiMethod, ApiResult, LeafsegClient } from '../shared/api'
+import { ApiError } from '../shared/errors'
+import { LeafsegService } from '../main/core/service/service'
+import { checkArgs, dispatch } from '../main/core/service/dispatch'
 import { forkJobProcess, inProcessJobs } from './job-process'
 
 export function userDataDir(): string {

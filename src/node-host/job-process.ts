@@ -1,9 +1,10 @@
 // Job process hosts that need no Electron: a Node child process (web host) and in-process (CLI).
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { FromJobProcess, JobProcess, ToJobProcess } from './jobs/protocol'
-import { serveJobs } from './jobs/worker'
-import { jobHandlers } from './job-handlers'
+import type { FromJobProcess, JobProcess, ToJobProcess } from '../main/core/jobs/protocol'
+import { serveJobs } from '../main/core/jobs/worker'
+import type { JobHandlers } from '../main/core/jobs/context'
+import { jobHandlers } from '../main/core/job-handlers'
 
 /** A Node child process running the job worker (TypeScript through tsx). */
 export function forkJobProcess(): JobProcess {
@@ -17,10 +18,10 @@ export function forkJobProcess(): JobProcess {
   }
 }
 
-/** Jobs run in this very process: for the CLI, which has no window to keep responsive. */
-export function inProcessJobs(): JobProcess {
+/** Jobs run in this very process: for the CLI, which has no window to keep responsive. Tests may wrap a handler. */
+export function inProcessJobs(handlers: JobHandlers = jobHandlers): JobProcess {
   const listeners: ((m: FromJobProcess) => void)[] = []
-  const handle = serveJobs(jobHandlers, (m) => queueMicrotask(() => listeners.forEach((l) => l(m))))
+  const handle = serveJobs(handlers, (m) => queueMicrotask(() => listeners.forEach((l) => l(m))))
   return {
     send: (m: ToJobProcess) => handle(m),
     onMessage: (l) => listeners.push(l),
