@@ -6,9 +6,11 @@
 //   npx tsx bench/leaves-experiment.ts PROJECT_DIR
 // Settings by environment: SIZE (128), FILTERS (16), DEPTH (4), SCALE (1; 'whole' for whole photos squeezed),
 // EPOCHS (6), BATCH (8), LR (0.001), SEED (1), TRAIN (how many training photos, default all), OUT (run folder);
+// TRANSFORMS=8 also measures flip/rotation averaging; MAPS=FILE keeps the predicted maps;
 // MEASURE_ONLY=RUN_FOLDER measures that folder's best checkpoint (e.g. while its run still trains) without training.
 import Database from 'better-sqlite3'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { serialize } from 'node:v8'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openEngine } from '../src/main/core/model/engine-choice'
@@ -32,7 +34,12 @@ const rows = db
   .prepare('SELECT p.id, p.file, p.split, m.file AS mask, m.instances_file AS instances FROM photos p JOIN masks m ON m.photo_id = p.id ORDER BY p.name')
   .all() as { id: number; file: string; split: string; mask: string; instances: string }[]
 db.close()
-const sample = (r: (typeof rows)[number]): Sample => ({ id: String(r.id), imagePath: join(project, r.file), maskPath: join(project, r.mask), instancesPath: join(project, r.instances) })
+const sample = (r: (typeof rows)[number]): Sample => ({
+  id: String(r.id),
+  imagePath: join(project, r.file),
+  maskPath: join(project, r.mask),
+  instancesPath: join(project, r.instances)
+})
 const trainPhotos = rows.filter((r) => r.split === 'train').map(sample).slice(0, Number(env('TRAIN', '100000')))
 const validation = rows.filter((r) => r.split === 'val').map(sample)
 
@@ -74,11 +81,13 @@ console.log(`measuring ${best} (epoch ${meta.epoch})`)
 await opened.engine.build({ network: { kind: 'topology', topology: checkpoint.topology }, weights: checkpoint.weights, loss: 'bce', learningRate: 0 })
 const { predictor, options } = fullResolution({ inputSize: meta.inputSize, meta, predictBatch: (x, n) => opened.engine.predict(x, n) })
 const truths = await Promise.all(validation.map((s) => readInstanceFile(s.instancesPath!)))
-for (const transforms of [1, 8] as const) {
+for (const transforms of process.env.TRANSFORMS === '8' ? ([1, 8] as const) : ([1] as const)) {
   const t0 = performance.now()
   const maps: ProbabilityMap[] = []
   for (const s of validation) maps.push(await predictPhoto(withDihedralAverage(predictor, transforms), await readRaster(s.imagePath, 3), options))
   const predictSeconds = (performance.now() - t0) / 1000
+  // The maps, for trying decoding settings without predicting again (MAPS=FILE).
+  if (process.env.MAPS) writeFileSync(`${process.env.MAPS}.${transforms}`, serialize({ maps, truths }))
   for (const threshold of [0.4, 0.5])
     for (const seedLevel of [0.3, 0.4, 0.5, 0.6, 0.7]) {
       const scores = maps.map((map, i) => instanceScores(separateLeaves(map, { threshold, seedLevel }).ids, truths[i].ids))

@@ -273,8 +273,9 @@ function resizeProbabilities(map: ProbabilityMap, width: number, height: number)
 export function fullResolution(model: Pick<InferenceModel, 'inputSize' | 'meta' | 'predictBatch'>): { predictor: Predictor; options: PredictOptions } {
   const sampling = model.meta?.sampling
   const options: PredictOptions = sampling?.mode === 'crops' ? { mode: 'tiled', scale: sampling.scale, overlap: 0.25 } : { mode: sampling ? 'resize' : 'tiled' }
-  if (!model.meta?.instances) return { predictor: { inputSize: model.inputSize, channels: 1, predictBatch: async (rgb, n) => model.predictBatch(rgb, n) }, options }
-  if (model.meta.leafMap === 'centre') return { predictor: { inputSize: model.inputSize, channels: 2, predictBatch: async (rgb, n) => model.predictBatch(rgb, n) }, options }
+  const asIs = async (rgb: Float32Array, n: number) => model.predictBatch(rgb, n)
+  if (!model.meta?.instances) return { predictor: { inputSize: model.inputSize, channels: 1, predictBatch: asIs }, options }
+  if (model.meta.leafMap === 'centre') return { predictor: { inputSize: model.inputSize, channels: 2, predictBatch: asIs }, options }
   // A leaf run from before leaf centres (its second channel is a touching band): its leaf channel still makes masks.
   const leafOnly = async (rgb: Float32Array, n: number) => {
     const both = await model.predictBatch(rgb, n)

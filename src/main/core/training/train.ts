@@ -266,7 +266,8 @@ async function trainOn({ engine, info: backend }: OpenEngine, o: TrainOptions): 
     const leaves = o.model.instances ? await validationLeaves(engine, o.validation, meta, o.signal).catch(failed(`the leaves of the validation of epoch ${epoch}`)) : null
     const score = checkpointScore({ validation, leaves: leaves ?? undefined })
     const best = score > (state.bestScore ?? state.bestIoU)
-    const metrics: EpochMetrics = { epoch, train: confusion.metrics(), validation, seconds: (performance.now() - started) / 1000, ...(leaves && { leaves }), best }
+    const seconds = (performance.now() - started) / 1000
+    const metrics: EpochMetrics = { epoch, train: confusion.metrics(), validation, seconds, ...(leaves && { leaves }), best }
     const weights = await engine.getWeights().catch(failed(`the checkpoint of epoch ${epoch}`))
     const optimizerState = await engine.getOptimizerState().catch(failed(`the checkpoint of epoch ${epoch}`))
     state.history.push(metrics)
