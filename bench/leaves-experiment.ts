@@ -6,7 +6,7 @@
 //   npx tsx bench/leaves-experiment.ts PROJECT_DIR
 // Settings by environment: SIZE (128), FILTERS (16), DEPTH (4), SCALE (1; 'whole' for whole photos squeezed),
 // EPOCHS (6), BATCH (8), LR (0.001), SEED (1), TRAIN (how many training photos, default all), OUT (run folder);
-// TRANSFORMS=8 also measures flip/rotation averaging; MAPS=FILE keeps the predicted maps;
+// CHECKPOINT=last measures the last checkpoint; TRANSFORMS=8 also measures flip/rotation averaging; MAPS=FILE keeps the predicted maps;
 // MEASURE_ONLY=RUN_FOLDER measures that folder's best checkpoint (e.g. while its run still trains) without training.
 import Database from 'better-sqlite3'
 import { mkdtempSync, writeFileSync } from 'node:fs'
@@ -17,7 +17,7 @@ import { openEngine } from '../src/main/core/model/engine-choice'
 import { trainUnet } from '../src/main/core/training/train'
 import { DEFAULT_AUGMENT, type Sample, type Sampling } from '../src/main/core/training/data'
 import { readCheckpoint, loadModelMeta } from '../src/main/core/model/model-io'
-import { fullResolution, predictPhoto, withDihedralAverage, type ProbabilityMap } from '../src/main/core/model/tiling'
+import { fullResolution, predictPhoto, type Predictor, type ProbabilityMap } from '../src/main/core/model/tiling'
 import { separateLeaves } from '../src/main/core/model/instances'
 import { instanceScores, summariseInstances } from '../src/main/core/evaluation/instances'
 import { readInstanceFile } from '../src/main/core/datasets/instances'
@@ -74,7 +74,7 @@ console.log(`trained in ${trainSeconds.toFixed(0)} s; best epoch ${result.bestEp
 }
 
 // The best checkpoint's maps of the validation photos, once plain and once averaged over the 8 flips and turns.
-const best = join(runDir, 'best')
+const best = join(runDir, env('CHECKPOINT', 'best'))
 const checkpoint = await readCheckpoint(best)
 const meta = (await loadModelMeta(best))!
 console.log(`measuring ${best} (epoch ${meta.epoch})`)
@@ -88,11 +88,64 @@ for (const transforms of process.env.TRANSFORMS === '8' ? ([1, 8] as const) : ([
   const predictSeconds = (performance.now() - t0) / 1000
   // The maps, for trying decoding settings without predicting again (MAPS=FILE).
   if (process.env.MAPS) writeFileSync(`${process.env.MAPS}.${transforms}`, serialize({ maps, truths }))
-  for (const threshold of [0.4, 0.5])
-    for (const seedLevel of [0.3, 0.4, 0.5, 0.6, 0.7]) {
+  for (const threshold of [0.5])
+    for (const seedLevel of [0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6]) {
       const scores = maps.map((map, i) => instanceScores(separateLeaves(map, { threshold, seedLevel }).ids, truths[i].ids))
       const m = summariseInstances(scores)!
       console.log(`transforms ${transforms} threshold ${threshold} seed ${seedLevel}: SBD ${(m.sbd * 100).toFixed(1)} |DiC| ${m.absDic.toFixed(2)} DiC ${m.dic.toFixed(2)} FBD ${(m.fbd * 100).toFixed(1)}  (${predictSeconds.toFixed(0)} s to predict)`)
     }
 }
 await opened.close()
+
+/**
+ * Test-time augmentation: a predictor that predicts each tile in `transforms` of its 8 flips and quarter turns
+ * (1, 2, 4 or 8; the first `transforms` of: as is, quarter turns, then mirrored) and averages the outputs turned
+ * back. Costs `transforms` predictions a tile.
+ */
+function withDihedralAverage(predictor: Predictor, transforms: 1 | 2 | 4 | 8): Predictor {
+  if (transforms === 1) return predictor
+  const s = predictor.inputSize
+  const channels = predictor.channels ?? 1
+  // source[k][p]: the pixel of the original tile that pixel p of transform k shows.
+  const source = Array.from({ length: transforms }, (_, k) => {
+    const map = new Int32Array(s * s)
+    for (let y = 0; y < s; y++)
+      for (let x = 0; x < s; x++) {
+        let u = k >= 4 ? s - 1 - x : x
+        let v = y
+        for (let r = 0; r < k % 4; r++) [u, v] = [v, s - 1 - u]
+        map[y * s + x] = v * s + u
+      }
+    return map
+  })
+  return {
+    inputSize: s,
+    channels,
+    async predictBatch(rgb, n) {
+      const pixels = s * s
+      const input = new Float32Array(transforms * n * pixels * 3)
+      for (let k = 0; k < transforms; k++)
+        for (let t = 0; t < n; t++) {
+          const to = (k * n + t) * pixels * 3
+          const from = t * pixels * 3
+          const map = source[k]
+          for (let p = 0; p < pixels; p++) {
+            const q = from + map[p] * 3
+            input[to + p * 3] = rgb[q]
+            input[to + p * 3 + 1] = rgb[q + 1]
+            input[to + p * 3 + 2] = rgb[q + 2]
+          }
+        }
+      const output = await predictor.predictBatch(input, transforms * n)
+      const mean = new Float32Array(n * pixels * channels)
+      for (let k = 0; k < transforms; k++)
+        for (let t = 0; t < n; t++) {
+          const from = (k * n + t) * pixels * channels
+          const to = t * pixels * channels
+          const map = source[k]
+          for (let p = 0; p < pixels; p++) for (let c = 0; c < channels; c++) mean[to + map[p] * channels + c] += output[from + p * channels + c] / transforms
+        }
+      return mean
+    }
+  }
+}

@@ -107,3 +107,14 @@ test('maps of the wrong size, or a prediction without centres, are refused', () 
   assert.throws(() => separateLeaves({ width: 2, height: 2, data: new Float32Array(4), centre: new Float32Array(3) }), /must have 4 values/)
   assert.throws(() => separateLeaves({ width: 2, height: 2, data: new Float32Array(4) }), /does not separate leaves/)
 })
+
+test("a leaf run's own seed level is applied by rescaling its centre map, so the decoder's level finds its seeds", async () => {
+  const { fullResolution } = await import('../../src/main/core/model/tiling')
+  const meta = { inputSize: 2, baseFilters: 1, depth: 1, sampling: { mode: 'whole' as const }, loss: 'bce', epoch: 1, validationIoU: 1, instances: true, leafMap: 'centre' as const }
+  // A network whose centre channel peaks at 0.3: below SEED_LEVEL, at the level its run chose.
+  const model = { inputSize: 2, meta: { ...meta, seedLevel: 0.3 }, predictBatch: async () => Float32Array.from([1, 0.3, 1, 0.15, 1, 0.15, 1, 0.6]) }
+  const { predictor } = fullResolution(model)
+  assert.deepEqual(Array.from(await predictor.predictBatch(new Float32Array(12), 1)).map((v) => +v.toFixed(3)), [1, 0.5, 1, 0.25, 1, 0.25, 1, 1])
+  const plain = fullResolution({ ...model, meta })
+  assert.deepEqual(Array.from(await plain.predictor.predictBatch(new Float32Array(12), 1)).map((v) => +v.toFixed(3)), [1, 0.3, 1, 0.15, 1, 0.15, 1, 0.6])
+})

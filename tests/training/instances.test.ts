@@ -68,6 +68,8 @@ test('an instance run learns touching discs and tells them apart better than con
   assert.equal(model.meta?.instances, true)
   assert.equal(model.meta?.leafMap, 'centre')
   assert.equal(model.meta?.epoch, result.bestEpoch)
+  // The seed level that separated the validation photos best is the run's own, kept with the checkpoint.
+  assert.ok(model.meta!.seedLevel! >= 0.2 && model.meta!.seedLevel! <= 0.7, `seed level ${model.meta?.seedLevel}`)
   const { predictor, options } = fullResolution(model)
   assert.equal(predictor.channels, 2)
   const separated = []

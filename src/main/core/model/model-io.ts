@@ -66,6 +66,11 @@ export interface ModelMeta {
    * Absent on leaf runs trained before it, whose second channel was a touching band (no longer decoded into leaves).
    */
   leafMap?: 'centre'
+  /**
+   * The centre level that separated the validation photos' leaves best (chosen each epoch from a few levels);
+   * prediction rescales the centre map so that this level reads as SEED_LEVEL (model/tiling.ts fullResolution).
+   */
+  seedLevel?: number
 }
 
 /** A checkpoint as data: the tfjs layers topology (model.toJSON) and every variable, float32. */

@@ -21,6 +21,7 @@
 import type { Raster } from '../imaging/raster'
 import { opencv } from '../imaging/opencv'
 import type { InferenceModel } from './onnx-engine'
+import { SEED_LEVEL } from './instances'
 
 /** What the U-Net helper exposes; any function of this shape works. */
 export interface Predictor {
@@ -275,64 +276,21 @@ export function fullResolution(model: Pick<InferenceModel, 'inputSize' | 'meta' 
   const options: PredictOptions = sampling?.mode === 'crops' ? { mode: 'tiled', scale: sampling.scale, overlap: 0.25 } : { mode: sampling ? 'resize' : 'tiled' }
   const asIs = async (rgb: Float32Array, n: number) => model.predictBatch(rgb, n)
   if (!model.meta?.instances) return { predictor: { inputSize: model.inputSize, channels: 1, predictBatch: asIs }, options }
-  if (model.meta.leafMap === 'centre') return { predictor: { inputSize: model.inputSize, channels: 2, predictBatch: asIs }, options }
+  if (model.meta.leafMap === 'centre') {
+    // The run's own seed level (chosen on its validation photos) becomes the decoder's SEED_LEVEL: a monotone rescaling.
+    const gain = SEED_LEVEL / (model.meta.seedLevel ?? SEED_LEVEL)
+    if (gain === 1) return { predictor: { inputSize: model.inputSize, channels: 2, predictBatch: asIs }, options }
+    const calibrated = async (rgb: Float32Array, n: number) => {
+      const out = await model.predictBatch(rgb, n)
+      for (let i = 1; i < out.length; i += 2) out[i] = Math.min(1, out[i] * gain)
+      return out
+    }
+    return { predictor: { inputSize: model.inputSize, channels: 2, predictBatch: calibrated }, options }
+  }
   // A leaf run from before leaf centres (its second channel is a touching band): its leaf channel still makes masks.
   const leafOnly = async (rgb: Float32Array, n: number) => {
     const both = await model.predictBatch(rgb, n)
     return Float32Array.from({ length: both.length / 2 }, (_, i) => both[i * 2])
   }
   return { predictor: { inputSize: model.inputSize, channels: 1, predictBatch: leafOnly }, options }
-}
-
-/**
- * Test-time augmentation: a predictor that predicts each tile in `transforms` of its 8 flips and quarter turns
- * (1, 2, 4 or 8; the first `transforms` of: as is, quarter turns, then mirrored) and averages the outputs turned
- * back. Costs `transforms` predictions a tile.
- */
-export function withDihedralAverage(predictor: Predictor, transforms: 1 | 2 | 4 | 8): Predictor {
-  if (transforms === 1) return predictor
-  const s = predictor.inputSize
-  const channels = predictor.channels ?? 1
-  // source[k][p]: the pixel of the original tile that pixel p of transform k shows.
-  const source = Array.from({ length: transforms }, (_, k) => {
-    const map = new Int32Array(s * s)
-    for (let y = 0; y < s; y++)
-      for (let x = 0; x < s; x++) {
-        let u = k >= 4 ? s - 1 - x : x
-        let v = y
-        for (let r = 0; r < k % 4; r++) [u, v] = [v, s - 1 - u]
-        map[y * s + x] = v * s + u
-      }
-    return map
-  })
-  return {
-    inputSize: s,
-    channels,
-    async predictBatch(rgb, n) {
-      const pixels = s * s
-      const input = new Float32Array(transforms * n * pixels * 3)
-      for (let k = 0; k < transforms; k++)
-        for (let t = 0; t < n; t++) {
-          const to = (k * n + t) * pixels * 3
-          const from = t * pixels * 3
-          const map = source[k]
-          for (let p = 0; p < pixels; p++) {
-            const q = from + map[p] * 3
-            input[to + p * 3] = rgb[q]
-            input[to + p * 3 + 1] = rgb[q + 1]
-            input[to + p * 3 + 2] = rgb[q + 2]
-          }
-        }
-      const output = await predictor.predictBatch(input, transforms * n)
-      const mean = new Float32Array(n * pixels * channels)
-      for (let k = 0; k < transforms; k++)
-        for (let t = 0; t < n; t++) {
-          const from = (k * n + t) * pixels * channels
-          const to = t * pixels * channels
-          const map = source[k]
-          for (let p = 0; p < pixels; p++) for (let c = 0; c < channels; c++) mean[to + map[p] * channels + c] += output[from + p * channels + c] / transforms
-        }
-      return mean
-    }
-  }
 }
