@@ -15,6 +15,8 @@ export default defineConfig({
           'matte-process': resolve('src/main/core/matting/matte-process.ts'),
           // The data-parallel wasm engine's worker threads (worker-pool.ts).
           'engine-worker': resolve('src/main/core/model/engine-worker.ts'),
+          // The labelling area's worker thread: assists and save decoding off the host's thread (labelling-thread.ts).
+          'labelling-worker': resolve('src/main/core/labelling/labelling-worker.ts'),
           cli: resolve('src/cli/main.ts')
         }
       }

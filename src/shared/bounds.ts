@@ -1,5 +1,5 @@
-// The bounds of every setting a person can type or slide, declared once: the API's schemas enforce them,
-// and the UI's sliders and the command line's help read them from here.
+// The bounds and defaults of every setting a person can type or slide, declared once: the API's schemas enforce
+// the bounds, and the views and the command line read both from here (so they cannot disagree).
 import type { TrimapChoice, TrimapSettings } from './domain'
 
 export interface Bound {
@@ -25,11 +25,14 @@ export const defaultTrimapChoice: TrimapChoice = { mode: 'auto' }
 
 /** Gray masks: leaf where value ≥ threshold. */
 export const maskThresholdBounds: Bound = { min: 1, max: 255 }
+export const defaultMaskThreshold = 128
 
 /** Each part of a train/validation/test ratio, in percent. */
 export const splitPercentBounds: Bound = { min: 0, max: 100 }
 
 export const seedBounds: Bound = { min: 0, max: 2 ** 31 }
+/** A dataset's train/validation/test split: the same seed gives the same split. */
+export const defaultSplitSeed = 42
 
 /** A training configuration; the learning rate must also be above its minimum (0 is not a rate). */
 export const trainingBounds = {
@@ -45,14 +48,23 @@ export const trainingBounds = {
 
 /** Probability threshold for a mask, 0–1. */
 export const probabilityThresholdBounds: Bound = { min: 0, max: 1 }
+export const defaultProbabilityThreshold = 0.5
+
+/** Measuring leaves: connected regions smaller than this many pixels are noise, neither counted nor in the area. */
+export const minLeafAreaBounds: Bound = { min: 1, max: 1e9 }
+/** Drops specks and keeps seedlings' small leaves: of komatsuna's 1413 labelled leaves, 181 are under 100 px, 100 under 50. */
+export const defaultMinLeafAreaPx = 50
+
+/** Pixels per millimetre, to give areas in mm²; must be above its minimum (0 is not a scale). */
+export const pxPerMmBounds: Bound = { min: 0, max: 1e6 }
 
 /** At most this many ids or paths in one call. */
 export const maxIdsPerCall = 100_000
 
-/** The labelling API: photo sides, clicks per proposal and the length of a mask's RLE. */
+/** The labelling API: photo sides, clicks per proposal (more than a person makes on one photo) and the length of a mask's RLE. */
 export const assistBounds = {
   maxSide: 65_535,
-  maxClicks: 1000,
+  maxClicks: 200,
   maxRleCounts: 20_000_000
 }
 

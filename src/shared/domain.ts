@@ -131,6 +131,8 @@ export interface PhotoDetail extends PhotoSummary {
     /** True while a model made it and no person has confirmed or edited it. */
     modelMade: boolean
     updatedAt: string
+    /** 1 for the photo's first mask, one more for each save since: a save names the version it replaces. */
+    version: number
   } | null
   /** Stale when the mask changed after it was made. */
   trimap: (TrimapSettings & { file: string; stale: boolean; createdAt: string }) | null

@@ -9,14 +9,16 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { readFile, stat } from 'node:fs/promises'
-import { createWriteStream } from 'node:fs'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { extname, join, normalize, sep } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import type { LeafsegService } from '../main/core/service/service'
 import { dispatch, toApiError } from '../main/core/service/dispatch'
-import { displayFile } from '../main/core/imaging/display'
+import { browserImageType, displayFile } from '../main/core/imaging/display'
 import { decodedUrlPart } from '../main/core/service/paths'
+import { formatBytes } from '../shared/format'
 import { writeAtomic } from '../main/core/store/atomic'
 
 export interface WebHost {
@@ -37,6 +39,8 @@ const contentTypes: Record<string, string> = {
 
 // A mask travels as RLE: a detailed mask of a 4000×3000 photo is a few megabytes of JSON.
 const maxBodyBytes = 32 << 20
+/** Largest file a browser may upload: above any leaf photo a camera takes; bigger ones are imported from the disk. */
+export const maxUploadBytes = 250_000_000
 const cookieName = 'leafseg_token'
 /** The header API calls carry the token in (`Authorization: Bearer …` works too, for scripts). */
 const tokenHeader = 'x-leafseg-token'
@@ -86,6 +90,8 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   return size === 0 ? {} : JSON.parse(Buffer.concat(chunks).toString('utf8'))
 }
 
+class UploadTooLarge extends Error {}
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
   res.end(JSON.stringify(body))
@@ -93,6 +99,7 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 
 function statusFor(code: string): number {
   if (code === 'not_found' || code === 'no_project_open') return 404
+  if (code === 'conflict') return 409
   return code === 'forbidden' ? 403 : code === 'invalid_argument' ? 400 : 500
 }
 
@@ -101,6 +108,8 @@ export async function startWebHost(options: {
   /** The built renderer (out/renderer). */
   staticDir: string
   port?: number
+  /** Largest upload accepted (default maxUploadBytes). */
+  maxUploadBytes?: number
 }): Promise<WebHost> {
   const { service, staticDir } = options
   const token = randomBytes(24).toString('base64url')
@@ -135,13 +144,34 @@ export async function startWebHost(options: {
       const error = toApiError(err)
       return send(res, statusFor(error.code), error)
     }
+    const type = browserImageType(file)
     try {
-      const { body, contentType } = await displayFile(file)
-      res.writeHead(200, { 'content-type': contentType, 'content-length': body.length, 'cache-control': 'no-cache' })
-      res.end(body)
+      if (!type) {
+        // A TIFF photo, converted for the browser (its size was bounded when it was imported).
+        const { body, contentType } = await displayFile(file)
+        res.writeHead(200, { 'content-type': contentType, 'content-length': body.length, 'cache-control': 'no-cache' })
+        res.end(body)
+        return
+      }
+      // Streamed: many requests for a large file must not each hold it in memory.
+      const size = (await stat(file)).size
+      res.writeHead(200, { 'content-type': type, 'content-length': size, 'cache-control': 'no-cache' })
+      await pipeline(createReadStream(file), res)
     } catch {
-      send(res, 404, { code: 'not_found', message: `${relativePath} is missing from the project.` })
+      if (res.headersSent) res.destroy()
+      else send(res, 404, { code: 'not_found', message: `${relativePath} is missing from the project.` })
     }
+  }
+
+  const uploadLimit = options.maxUploadBytes ?? maxUploadBytes
+  const tooLarge = (req: IncomingMessage, res: ServerResponse, relativePath: string): void => {
+    // The rest of the body is read and dropped for a moment, so that the client gets the answer (closing a socket
+    // with unread data resets it, answer and all: so no 'connection: close'); then the connection is dropped,
+    // however much more was coming.
+    req.unpipe()
+    req.resume()
+    res.on('finish', () => setTimeout(() => req.destroy(), 1000).unref())
+    send(res, 413, { ok: false, error: { code: 'bad_input', message: `${relativePath} is larger than ${formatBytes(uploadLimit)}, the most a browser may upload; import it from the server's disk instead (Browse…).` } })
   }
 
   // A file dropped in the browser: its bytes land in the project's uploads folder, atomically.
@@ -153,12 +183,23 @@ export async function startWebHost(options: {
       const error = toApiError(err)
       return send(res, statusFor(error.code), { ok: false, error })
     }
+    if (Number(req.headers['content-length'] ?? 0) > uploadLimit) return tooLarge(req, res, relativePath)
+    let received = 0
+    const capped = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        received += chunk.length
+        done(received > uploadLimit ? new UploadTooLarge() : null, chunk)
+      }
+    })
+    req.once('error', (err) => capped.destroy(err)) // a client that goes away ends the write
     try {
       // 'wx' creates a new file and fails on anything already there, a planted symlink included.
-      await writeAtomic(target.file, (tmp) => pipeline(req, createWriteStream(tmp, { flags: 'wx' })))
+      // req is piped, not part of the pipeline: an upload too large leaves it open for the 413 answer.
+      await writeAtomic(target.file, (tmp) => pipeline(req.pipe(capped), createWriteStream(tmp, { flags: 'wx' })))
       send(res, 200, { ok: true, value: { dir: target.dir } })
     } catch (err) {
-      send(res, 500, { ok: false, error: toApiError(err) })
+      if ((err as Error).cause instanceof UploadTooLarge) tooLarge(req, res, relativePath)
+      else send(res, 500, { ok: false, error: toApiError(err) })
     }
   }
 
@@ -233,7 +274,9 @@ export async function startWebHost(options: {
         } catch (err) {
           return send(res, 400, { ok: false, error: { code: 'invalid_argument', message: `Bad request body: ${(err as Error).message}` } })
         }
-        return send(res, 200, await dispatch(service, method, args))
+        const answer = await dispatch(service, method, args)
+        // a save refused because another got in first (or a busy database): 409, so scripts can tell and retry
+        return send(res, !answer.ok && answer.error.code === 'conflict' ? 409 : 200, answer)
       }
       if (req.method !== 'GET') return send(res, 405, { error: 'method not allowed' })
       return serveStatic(res, url.pathname)

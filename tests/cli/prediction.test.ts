@@ -64,6 +64,24 @@ test('leafseg export refuses a bad checkpoint name and a run without that checkp
   assert.equal(existsSync(file), false)
 })
 
+test('leafseg export --onnx never replaces the project database, a link or an existing file without --force', () => {
+  // Once, --onnx <project>/leafseg.sqlite replaced the project's database with the model.
+  const database = join(project, 'leafseg.sqlite')
+  const before = readFileSync(database)
+  const onDatabase = leafseg('export', '--project', project, '--run', 'tiny', '--onnx', database)
+  assert.notEqual(onDatabase.code, 0)
+  assert.match(onDatabase.stderr, new RegExp(`Leafseg will not write ${database.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: it is the database of the Leafseg project`))
+  assert.ok(readFileSync(database).subarray(0, 16).equals(before.subarray(0, 16)), 'the database is still a database')
+  const file = join(work, 'kept.onnx')
+  writeFileSync(file, 'an older export')
+  const refused = leafseg('export', '--project', project, '--run', 'tiny', '--onnx', file)
+  assert.notEqual(refused.code, 0)
+  assert.match(refused.stderr, /kept\.onnx already exists: choose another name, or replace it \(--force/)
+  assert.equal(readFileSync(file, 'utf8'), 'an older export')
+  const forced = leafsegJson<{ bytes: number }>('export', '--project', project, '--run', 'tiny', '--onnx', file, '--force')
+  assert.equal(readFileSync(file).length, forced.bytes)
+})
+
 test('leafseg predict --model says which engine predicts; onnxruntime and tfjs agree; a broken photo is listed, the rest go on', async () => {
   const images = join(work, 'new photos')
   for (const s of await makePhotos(images, 3, { width: 70, height: 50, seed: 8, format: 'jpg' })) rmSync(s.maskPath)
@@ -93,6 +111,30 @@ test('leafseg predict --model says which engine predicts; onnxruntime and tfjs a
     const differing = a.data.reduce((n, v, i) => n + (v !== b.data[i] ? 1 : 0), 0)
     assert.ok(differing <= a.data.length / 1000, `${name}: ${differing} pixels differ`)
   }
+})
+
+test('leafseg predict --model gives photos that share a name masks of their own, and reports listed files that are no photos', async () => {
+  // a/leaf.png and a/leaf.jpg share a stem; b/leaf.png, listed from a/, lies outside the list's folder. Once,
+  // one mask was on disk while "masks: 3" was reported, the CSV had two rows named leaf.png and notes.txt was dropped.
+  const dir = join(work, 'same names')
+  for (const [sub, format] of [['a', 'png'], ['a', 'jpg'], ['b', 'png']] as const) {
+    const [s] = await makePhotos(join(dir, sub, format), 1, { width: 40, height: 30, seed: 3, format })
+    renameSync(s.imagePath, join(dir, sub, `leaf.${format}`))
+  }
+  writeFileSync(join(dir, 'a', 'notes.txt'), 'plot 12, day 3\n')
+  const list = join(dir, 'a', 'photos.txt')
+  writeFileSync(list, 'leaf.png\nleaf.jpg\n../b/leaf.png\nnotes.txt\n')
+  const out = join(work, 'same-names-out')
+  const csv = join(work, 'same-names.csv')
+  const r = leafsegWith({ LEAFSEG_ENGINE: 'tfjs' }, 'predict', '--model', join(project, 'runs', '1', 'last'), '--list', list, '--out', out, '--csv', csv, '--json')
+  assert.equal(r.code, 1, r.stderr) // notes.txt
+  const summary = JSON.parse(r.stdout) as { masks: number; problems: { path: string; reason: string }[] }
+  assert.equal(summary.masks, 3)
+  assert.deepEqual(summary.problems, [{ path: join(dir, 'a', 'notes.txt'), reason: `${join(dir, 'a', 'notes.txt')} is listed but is not an image Leafseg reads (JPEG, PNG, TIFF, BMP or WebP)` }])
+  const outsideMask = join(out, join(dir, 'b').slice(1), 'leaf.png')
+  for (const mask of [join(out, 'leaf.png.png'), join(out, 'leaf.jpg.png'), outsideMask]) assert.ok(existsSync(mask), mask)
+  const names = readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((line) => line.split(',')[0])
+  assert.deepEqual(names.sort(), [join(dir, 'b', 'leaf.png').slice(1), 'leaf.jpg', 'leaf.png'].sort())
 })
 
 test('a batch whose process was killed is resumed by leafseg predict resume, skipping the photos it has', async () => {

@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import sharp from 'sharp'
 import { LeafsegService } from '../../src/main/core/service/service'
@@ -11,6 +11,7 @@ import { inProcessJobs } from '../../src/node-host/job-process'
 import { tempPathFor, tempOwner } from '../../src/main/core/store/temp'
 import type { JobInfo } from '../../src/shared/api/jobs'
 import { tempDir } from '../helpers/temp'
+import { leafsegWith } from '../helpers/cli'
 
 /** Every file under `dir`, project-relative, sorted. */
 function files(dir: string): string[] {
@@ -158,4 +159,42 @@ test('leafseg project clean: --dry-run lists, then it removes and reports what i
   const report = JSON.parse(done.stdout)
   assert.equal(report.files ?? report.result?.files, 1)
   assert.ok(!existsSync(join(dir, 'runs', '7')))
+})
+
+test('clean never follows a symlink: links back to the project end the walk at once and only the links go', async () => {
+  const dir = join(tempDir(), 'project')
+  assert.equal(leafsegWith({}, 'project', 'create', dir, '--name', 'Links').code, 0)
+  // Each link leads back to the project: followed, the walk would branch without end (the command never ended).
+  symlinkSync('..', join(dir, 'photos', 'a'))
+  symlinkSync('..', join(dir, 'photos', 'b'))
+  symlinkSync('.', join(dir, 'masks', 'loop'))
+  const dry = leafsegWith({}, 'project', 'clean', '--project', dir, '--dry-run', '--json')
+  assert.equal(dry.code, 0, dry.stderr || 'the walk did not end')
+  const report = JSON.parse(dry.stdout) as { items: { path: string; files: number }[] }
+  assert.deepEqual(report.items.map((i) => [i.path, i.files]).sort(), [['masks/loop', 1], ['photos/a', 1], ['photos/b', 1]])
+  const clean = leafsegWith({}, 'project', 'clean', '--project', dir, '--json')
+  assert.equal(clean.code, 0, clean.stderr)
+  assert.deepEqual(readdirSync(join(dir, 'photos')), [])
+  assert.ok(existsSync(join(dir, 'leafseg.sqlite')), 'what the links pointed at is untouched')
+})
+
+test('every column of the schema that names a file is one clean-up keeps: a file any record names is never removed', async () => {
+  const { fileColumns } = await import('../../src/main/core/store/clean')
+  const { createProject } = await import('../../src/main/core/project')
+  const project = createProject(join(tempDir(), 'p'), 'p')
+  try {
+    const tables = (project.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((t) => t.name)
+    const naming = tables.flatMap((table) =>
+      (project.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[])
+        .map((c) => c.name)
+        .filter((c) => c === 'file' || c === 'thumbnail' || c.endsWith('_file'))
+        .map((c) => `${table}.${c}`)
+    )
+    const kept = Object.entries(fileColumns).flatMap(([table, columns]) => columns.map((c) => `${table}.${c}`))
+    assert.ok(naming.includes('masks.probability_file'), 'the schema still names a model-made mask’s prediction')
+    // pending_files.path lists files being written (kept by its own rule); no other column may name a file unseen.
+    assert.deepEqual(naming.filter((c) => !kept.includes(c)).sort(), [])
+  } finally {
+    project.close()
+  }
 })

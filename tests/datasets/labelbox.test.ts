@@ -326,3 +326,34 @@ test('the API key goes only to the hosts allowed for it', async () => {
     await server.close()
   }
 })
+
+test('a mask link that streams without end is cut off at what its image can need, naming the row', async () => {
+  const chunk = Buffer.alloc(64_000, 0x89)
+  let sent = 0
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'image/png' }) // no length: it never says how much is coming
+    const more = (): void => {
+      while (sent < 2_000_000_000 && res.write(chunk)) sent += chunk.length
+      if (sent < 2_000_000_000) res.once('drain', more)
+    }
+    req.socket.on('close', () => res.removeAllListeners('drain'))
+    more()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  try {
+    // A 40×30 image's mask: at most 40 × 30 × 8 bytes and a megabyte; the import once read past 4 GB.
+    const small: LabelboxRow = { position: 3, width: 40, height: 30, objects: [{ url: `${base}/endless/a?token=x` }], polygons: [], otherAnnotations: 0 }
+    const report = await downloadLabelboxMasks([small], options(tempDir('lbcache')))
+    assert.equal(report.failed.length, 1)
+    assert.match(report.failed[0].message, /^Mask for export row #3: the server sent more than 1\.\d+ MB for one mask, more than its image can need; the download was stopped/)
+    assert.ok(sent < 200_000_000, `the server got to send ${sent} bytes`)
+    // No size in the export: the hard ceiling (here made small) stops it all the same.
+    const unsized: LabelboxRow = { position: 5, objects: [{ url: `${base}/endless/b` }], polygons: [], otherAnnotations: 0 }
+    const ceiling = await downloadLabelboxMasks([unsized], options(tempDir('lbcache'), { maxMaskBytes: 3_000_000 }))
+    assert.match(ceiling.failed[0]?.message ?? '', /^Mask for export row #5: the server sent more than 3\.0 MB for one mask/)
+  } finally {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
+})

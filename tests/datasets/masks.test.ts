@@ -168,3 +168,37 @@ test('a mask of the wrong size is refused with both sizes and the file; unreadab
   const text = await file(dir, 'notes_mask.png', Buffer.from('not a png'))
   await assert.rejects(normaliseMask(text), (err: DatasetError) => err.code === 'unreadable' && err.message.includes('notes_mask.png'))
 })
+
+/** An index label: `count` leaves as 4×4 blocks (ids 1..count, row by row) on a background of 0, `width` wide. */
+function blockLabel(count: number, width: number, height: number): number[] {
+  const ids = new Array<number>(width * height).fill(0)
+  const perRow = Math.floor(width / 5)
+  for (let k = 0; k < count; k++) {
+    const x0 = (k % perRow) * 5
+    const y0 = Math.floor(k / perRow) * 5
+    for (let y = y0; y < y0 + 4; y++) for (let x = x0; x < x0 + 4; x++) ids[y * width + x] = k + 1
+  }
+  return ids
+}
+
+test('index labels are told from gray masks by their values: 150 or 255 leaves in 8 bits kept, 300 in 16 bits refused by name', async () => {
+  const dir = tempDir('masks')
+  // Ids 1..150 once imported as a binary mask of the ids >= 128 only (1,840 of 12,000 px), without a word.
+  const ids150 = blockLabel(150, 120, 100)
+  const mask150 = await normaliseMask(await file(dir, 'label150.png', await png(120, 100, 1, ids150)))
+  assert.equal(mask150.kind, 'instance-ids')
+  assert.equal(mask150.instances!.count, 150)
+  assert.equal(mask150.foreground, (150 * 16) / 12_000)
+  const mask255 = await normaliseMask(await file(dir, 'label255.png', await png(130, 110, 1, blockLabel(255, 130, 110))))
+  assert.equal(mask255.kind, 'instance-ids')
+  assert.equal(mask255.instances!.count, 255)
+  // 300 ids in 16 bits once imported as an empty mask.
+  const crowded = await file(dir, 'label300.png', gray16Png(130, 130, blockLabel(300, 130, 130)))
+  await assert.rejects(normaliseMask(crowded), (e: Error) => e instanceof DatasetError && /label300\.png labels 300 separate leaves; Leafseg keeps at most 255 leaves per photo/.test(e.message))
+  // A gray mask with a soft edge (a leaf at 255, its rim at 60..200) stays a mask, thresholded.
+  const soft = new Array<number>(40 * 30).fill(0)
+  for (let y = 5; y < 25; y++) for (let x = 5; x < 35; x++) soft[y * 40 + x] = y === 5 || y === 24 || x === 5 || x === 34 ? 60 + ((x * 7 + y * 3) % 140) : 255
+  const softMask = await normaliseMask(await file(dir, 'soft-edge.png', await png(40, 30, 1, soft)))
+  assert.equal(softMask.kind, 'grayscale')
+  assert.equal(softMask.instances, undefined)
+})

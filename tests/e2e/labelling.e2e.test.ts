@@ -180,3 +180,38 @@ test('one corrective click (right button) removes a planted error from the propo
   assert.ok(iou(saved, photo.truth) >= 0.95, `IoU ${iou(saved, photo.truth)}`)
   assert.equal(await page.getByTestId('notice-error').count(), 0, 'no error was shown')
 })
+
+test('a save after someone else saved the same photo is refused: the editor says so and shows the saved mask', { skip }, async () => {
+  const page = state.page
+  await page.goto(state.t.host.url)
+  await page.getByTestId('photo-cell').first().click()
+  await page.getByTestId('edit-mask').click()
+  await page.locator('[data-testid="mask-editor"][data-loaded="true"]').waitFor()
+  // another client (a script, another window) saves the photo while the editor has it open
+  const theirs = new Uint8Array(W * H)
+  for (let y = 10; y < 30; y++) theirs.fill(255, y * W + 10, y * W + 60)
+  const { encodeRle } = await import('../../src/shared/rle')
+  const saved = await callApi(state.t.host, 'labels.saveMask', { photoId: ids.draw, mask: encodeRle(theirs, W, H), how: 'drawn' })
+  assert.ok(saved.ok, JSON.stringify(saved.error))
+  // a stroke in the editor: its save names the version it loaded, now replaced
+  await drag(page, [[20, 100], [140, 100]])
+  await page.getByTestId('notice-error').filter({ hasText: 'changed elsewhere since you opened it' }).waitFor()
+  await screenshot(page, 'labelling-07-save-conflict')
+  const stored = await callApi(state.t.host, 'labels.mask', { photoId: ids.draw })
+  assert.deepEqual(decodeRle(stored.value.mask), theirs, 'their save stands')
+  await page.waitForFunction((n) => {
+    const c = document.querySelector('[data-testid="editor-mask"] canvas') as HTMLCanvasElement
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data
+    let leaf = 0
+    for (let i = 3; i < d.length; i += 4) if (d[i]) leaf++
+    return leaf === n
+  }, 20 * 50)
+  assert.deepEqual(await shownMask(page), theirs, 'the editor shows the saved mask')
+  // and editing goes on from it: the next stroke saves
+  const before = Number(await page.getByTestId('mask-editor').getAttribute('data-saved-edits'))
+  await drag(page, [[20, 100], [140, 100]])
+  const after = await savedMask(ids.draw, before + 1)
+  assert.equal(after[100 * W + 80], 255)
+  assert.equal(after[20 * W + 30], 255)
+  await page.getByTestId('editor-done').click()
+})

@@ -79,6 +79,14 @@ test('train from the Training view: samples, live curves, cancel, resume, then t
   await page.getByTestId('fit-ok').waitFor()
   assert.ok(await page.getByTestId('start-training').isEnabled())
 
+  // A network value other than the preset's makes it custom; the preset's own value leaves it the preset.
+  await page.getByTestId('preset-fast-cpu').check()
+  await page.getByTestId('cfg-input-size').fill('128')
+  assert.ok(await page.getByTestId('preset-fast-cpu').isChecked())
+  await page.getByTestId('cfg-input-size').fill('64')
+  assert.ok(await page.getByTestId('preset-custom').isChecked())
+  assert.equal(await page.getByTestId('cfg-workers').getAttribute('max'), '8', 'no more workers than the batch')
+
   // A tiny custom network, trained on 2 CPU workers (the field starts at the cores less one, at most the batch).
   assert.equal(await page.getByTestId('cfg-workers').inputValue(), String(defaultWorkers(8)))
   await page.getByTestId('preset-custom').check()

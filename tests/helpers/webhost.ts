@@ -14,11 +14,11 @@ import { browserMissing, launchBrowser } from './browser'
 
 export const rendererDir = fileURLToPath(new URL('../../out/renderer', import.meta.url))
 
-export async function startTestHost(): Promise<{ host: WebHost; service: LeafsegService; userData: string; stop(): Promise<void> }> {
+export async function startTestHost(options: { maxUploadBytes?: number } = {}): Promise<{ host: WebHost; service: LeafsegService; userData: string; stop(): Promise<void> }> {
   if (!existsSync(rendererDir)) throw new Error(`The renderer is not built (${rendererDir}): run \`npx electron-vite build\` first (npm test does).`)
   const userData = tempDir('leafseg-userdata-')
   const service = new LeafsegService({ host: 'web', userDataDir: userData, jobProcess: forkJobProcess, typedPathsAreChoices: true, demoJob: true })
-  const host = await startWebHost({ service, staticDir: rendererDir })
+  const host = await startWebHost({ service, staticDir: rendererDir, ...options })
   return {
     host,
     service,
@@ -40,7 +40,8 @@ export interface HttpAnswer {
 export function hostRequest(host: WebHost, path: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<HttpAnswer> {
   const port = Number(new URL(host.url).port)
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers }, (res) => {
+    // A connection of its own (no keep-alive pool): a pooled socket the host closed while idle would fail the next request.
+    const req = request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }))

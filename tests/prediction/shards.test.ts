@@ -1,9 +1,9 @@
 // Sharding: equal deterministic parts, the shard a cluster task is, and merging shards' manifests.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { mergeShards, readPhotoList, shardPart, SHARD_MANIFEST } from '../../src/main/core/prediction/shards'
+import { maskNames, mergeShards, readPhotoList, shardPart, shardPhotos, SHARD_MANIFEST } from '../../src/main/core/prediction/shards'
 import { shardFromOptions } from '../../src/cli/commands/shards'
 import { UsageError } from '../../src/cli/command'
 import { measurementColumns } from '../../src/main/core/prediction/csv'
@@ -88,4 +88,80 @@ test('merging reports a missing shard, a shard given twice, a photo predicted tw
   await assert.rejects(mergeShards([one, shardDir(2, 4, [])], csv), /is shard 2\/4, but .* is one of 3/)
   await assert.rejects(mergeShards([one, shardDir(2, 3, [], [], '/other/model')], csv), /not parts of one run/)
   await assert.rejects(mergeShards([tempDir()], csv), /holds no shard\.json: it is not the output of a finished shard/)
+})
+
+test('a manifest is checked field by field, naming the file and the field; a huge count is refused before any work', async () => {
+  const csv = join(tempDir(), 'all.csv')
+  const broken = (change: (m: Record<string, any>) => void): string => {
+    const dir = shardDir(1, 2, ['/p/a.jpg'])
+    const manifest = JSON.parse(readFileSync(join(dir, SHARD_MANIFEST), 'utf8'))
+    change(manifest)
+    writeFileSync(join(dir, SHARD_MANIFEST), JSON.stringify(manifest))
+    return dir
+  }
+  const file = (dir: string) => join(dir, SHARD_MANIFEST).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  // 300 million shards once drove merge out of memory building the list of missing ones.
+  const huge = broken((m) => (m.shard = { index: 1, count: 300_000_000 }))
+  await assert.rejects(mergeShards([huge], csv), new RegExp(`${file(huge)} is not a Leafseg shard manifest .*shard\\.count: .*100000`))
+  const noPhotos = broken((m) => (m.photos = null))
+  await assert.rejects(mergeShards([noPhotos], csv), new RegExp(`${file(noPhotos)} .*photos: `))
+  const negative = broken((m) => (m.shard.count = -5))
+  await assert.rejects(mergeShards([negative], csv), /shard\.count: /)
+  const beyond = broken((m) => (m.shard.index = 3))
+  await assert.rejects(mergeShards([beyond], csv), /shard\.index: the index is more than the count/)
+  const badRow = broken((m) => (m.predicted[0].row.areaPx = 'a lot'))
+  await assert.rejects(mergeShards([badRow], csv), /predicted\.0\.row\.areaPx: /)
+})
+
+test('output names: sub-folders kept, a shared stem keeps its extension, a photo outside the root its whole path', () => {
+  const names = maskNames(['/p/a/leaf.png', '/p/a/leaf.jpg', '/p/a/stem.png', '/p/b/leaf.png', '/elsewhere/b/leaf.png', '/p/top.jpg'], '/p')
+  assert.deepEqual(Object.fromEntries([...names].map(([path, n]) => [path, n.mask])), {
+    '/p/a/leaf.png': 'a/leaf.png.png',
+    '/p/a/leaf.jpg': 'a/leaf.jpg.png',
+    '/p/a/stem.png': 'a/stem.png',
+    '/p/b/leaf.png': 'b/leaf.png',
+    '/elsewhere/b/leaf.png': 'elsewhere/b/leaf.png',
+    '/p/top.jpg': 'top.png'
+  })
+  assert.equal(new Set([...names.values()].map((n) => n.photo)).size, 6, 'every CSV row names its photo apart')
+  assert.equal(names.get('/p/a/leaf.jpg')!.photo, 'a/leaf.jpg')
+})
+
+test('a listed file that is no photo is reported as a problem, not dropped', async () => {
+  const dir = tempDir()
+  writeFileSync(join(dir, 'notes.txt'), 'plot 12')
+  writeFileSync(join(dir, 'photos.txt'), 'notes.txt\n')
+  const { all, files } = await shardPhotos({ list: join(dir, 'photos.txt') }, undefined)
+  assert.deepEqual(all, [join(dir, 'notes.txt')])
+  assert.deepEqual(files.map((f) => [f.path, f.problem?.message]), [[join(dir, 'notes.txt'), `${join(dir, 'notes.txt')} is listed but is not an image Leafseg reads (JPEG, PNG, TIFF, BMP or WebP)`]])
+})
+
+test('a shard run again into a finished shard’s folder removes its old shard.json first: killed, it counts as missing', async () => {
+  const { buildUnet } = await import('../../src/main/core/model/unet')
+  const { saveModelFiles } = await import('../../src/main/core/model/model-io')
+  const { predictWithModelFolder } = await import('../../src/main/core/prediction/model-folder')
+  const { leafPhoto, writeLeafPhoto } = await import('../helpers/leaf-photo')
+  const { initBackend } = await import('../../src/main/core/model/backend')
+  await initBackend({ force: 'wasm' })
+  const modelDir = tempDir()
+  const model = buildUnet({ inputSize: 32, baseFilters: 4, depth: 2 }, 6)
+  await saveModelFiles(model, modelDir, { inputSize: 32, baseFilters: 4, depth: 2, sampling: { mode: 'whole' }, loss: 'bce', epoch: 1, validationIoU: 0.5 })
+  model.dispose()
+  const images = tempDir()
+  for (const name of ['a.png', 'b.png']) await writeLeafPhoto(join(images, name), leafPhoto(64, 48))
+  const out = tempDir()
+  const request = { model: modelDir, images, shard: { index: 1, count: 1 }, out, threshold: 0.5, measure: { minLeafAreaPx: 5, pxPerMm: null } }
+  await predictWithModelFolder(request, () => {})
+  assert.equal((await mergeShards([out], join(tempDir(), 'm.csv'))).rows, 2, 'the first run finished')
+  // the rerun is stopped at its first photo, as a kill would stop it
+  let manifestDuringRerun: boolean | null = null
+  await assert.rejects(
+    predictWithModelFolder(request, () => {
+      manifestDuringRerun = existsSync(join(out, SHARD_MANIFEST))
+      throw new Error('killed')
+    }),
+    /killed/
+  )
+  assert.equal(manifestDuringRerun, false, 'the old shard.json was still there while the rerun worked')
+  await assert.rejects(mergeShards([out], join(tempDir(), 'm.csv')), /holds no shard\.json/)
 })

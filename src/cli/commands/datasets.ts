@@ -4,6 +4,7 @@ import { UsageError, optionalNumber, requireString } from '../command'
 import { withSession, type Cli } from '../session'
 import type { DatasetSummary } from '../../shared/domain'
 import type { ImportMasksResult, ImportPhotosResult, MaskImportSource } from '../../shared/api/datasets'
+import { defaultMaskThreshold, defaultSplitSeed } from '../../shared/bounds'
 
 /** The dataset the command names, made when `create` and missing. */
 async function datasetNamed(cli: Cli, project: string, name: string, create: boolean): Promise<DatasetSummary> {
@@ -42,7 +43,7 @@ export const importCommand: Command = {
     '--dataset NAME      the dataset (made if missing)',
     '--masks DIR         a folder of masks, matched by file name (same stem, or stem + _mask, _fg, _label, -mask, …)',
     '--mask-suffix S     another suffix that marks a mask, besides the usual ones (repeatable)',
-    '--threshold N       for gray masks: leaf where value ≥ N (default 128)',
+    `--threshold N       for gray masks: leaf where value ≥ N (default ${defaultMaskThreshold})`,
     '--labelbox FILE     a Labelbox export (NDJSON or legacy JSON); the API key comes from LABELBOX_API_KEY',
     '--coco FILE         a COCO JSON file (polygons or RLE)',
     'Photos already in the dataset (same content) are skipped and reported; unreadable files are listed.'
@@ -110,7 +111,7 @@ export const splitCommand: Command = {
   options: { project: { type: 'string' }, dataset: { type: 'string' }, ratio: { type: 'string' }, seed: { type: 'string' }, 'val-list': { type: 'string' }, 'test-list': { type: 'string' } },
   help: [
     '--ratio A/B[/C]    train/validation[/test] proportions in percent, e.g. 80/20 (no test photos) or 70/15/15, assigned at random',
-    '--seed N           the random seed (default 42): the same seed gives the same split',
+    `--seed N           the random seed (default ${defaultSplitSeed}): the same seed gives the same split`,
     '--val-list FILE    photos for validation, one name (stem) per line; the others are training',
     '--test-list FILE   photos for testing, one name (stem) per line (none may also be in --val-list)'
   ],
@@ -122,7 +123,7 @@ export const splitCommand: Command = {
       const parts = values.ratio.split('/').map((p) => (p.trim() === '' ? NaN : Number(p)))
       if (parts.length === 2) parts.push(0) // train/validation: no test photos
       if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p))) throw new UsageError(`--ratio must look like 80/20 or 70/15/15, not “${values.ratio}”.`)
-      split = { ratio: parts as [number, number, number], seed: optionalNumber(values, 'seed') ?? 42 }
+      split = { ratio: parts as [number, number, number], seed: optionalNumber(values, 'seed') ?? defaultSplitSeed }
     } else if (typeof values['val-list'] === 'string') {
       split = { val: readList(values['val-list']), test: typeof values['test-list'] === 'string' ? readList(values['test-list']) : [] }
     } else throw new UsageError('Give --ratio or --val-list.')

@@ -5,6 +5,7 @@ import { shardFromOptions, shardHelp, shardOptions } from './shards'
 import { withSession, type Cli } from '../session'
 import type { Scores } from '../../shared/api/evaluation'
 import type { MeasurementRow } from '../../shared/api/prediction'
+import { defaultMinLeafAreaPx, defaultProbabilityThreshold, probabilityThresholdBounds as thresholdBounds } from '../../shared/bounds'
 
 /** --checkpoint best|last (default best); anything else is refused rather than read as best. */
 function checkpointOption(values: Record<string, unknown>): 'best' | 'last' {
@@ -24,25 +25,25 @@ const table = (pooled: Scores, mean: Scores) =>
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'Evaluate a run: accuracy, IoU, Dice, precision, recall (pooled and per-photo mean)',
-  usage: 'leafseg eval --project P --run R [--split val|test | --dataset D] [--checkpoint best|last] [--threshold 0.5]',
+  usage: `leafseg eval --project P --run R [--split val|test | --dataset D] [--checkpoint best|last] [--threshold ${defaultProbabilityThreshold}]`,
   options: { project: { type: 'string' }, run: { type: 'string' }, split: { type: 'string' }, dataset: { type: 'string' }, checkpoint: { type: 'string' }, threshold: { type: 'string' } },
   help: [
     '--run R            the run (id or name)',
     '--split val|test   its validation photos (default) or its dataset’s test split',
     '--dataset D        or any dataset with masks',
     '--checkpoint C     best (by validation IoU, default) or last',
-    '--threshold T      probability threshold, 0–1 (default 0.5)',
+    `--threshold T      probability threshold, ${thresholdBounds.min}–${thresholdBounds.max} (default ${defaultProbabilityThreshold})`,
     'Pooled figures count all pixels together; per-photo means weigh every photo the same. Training\'s validation',
     'IoU is measured at the network\'s input size (see the run); this is at the photos\' full resolution.',
     'For a run that separates leaves (train --instances), on photos whose masks tell leaves apart, also the CVPPP leaf',
-    'measures, means over photos at threshold 0.5: SBD (symmetric best Dice: how well each leaf is outlined), DiC and',
-    '|DiC| (predicted minus true leaf count) and FBD (Dice of all leaf pixels).'
+    'measures, means over photos at the multiple of 0.1 nearest the threshold: SBD (symmetric best Dice: how well',
+    'each leaf is outlined), DiC and |DiC| (predicted minus true leaf count) and FBD (Dice of all leaf pixels).'
   ],
   async run({ values, json }) {
     const project = requireString(values, 'project')
     const runName = requireString(values, 'run')
     const checkpoint = checkpointOption(values)
-    const threshold = optionalNumber(values, 'threshold') ?? 0.5
+    const threshold = optionalNumber(values, 'threshold') ?? defaultProbabilityThreshold
     return withSession(json, async (cli) => {
       const run = await findRun(cli, project, runName)
       const datasetId = typeof values.dataset === 'string' ? (await cli.call('datasets.findByName', { name: values.dataset })).id : undefined
@@ -56,7 +57,7 @@ export const evalCommand: Command = {
         const leaves = result.instances
         if (leaves) {
           console.log(
-            `Leaves (${leaves.photos} photos, threshold 0.5): SBD ${(leaves.sbd * 100).toFixed(1)}  DiC ${leaves.dic.toFixed(2)}  |DiC| ${leaves.absDic.toFixed(2)}  FBD ${(leaves.fbd * 100).toFixed(1)}`
+            `Leaves (${leaves.photos} photos, threshold ${result.leavesThreshold}): SBD ${(leaves.sbd * 100).toFixed(1)}  DiC ${leaves.dic.toFixed(2)}  |DiC| ${leaves.absDic.toFixed(2)}  FBD ${(leaves.fbd * 100).toFixed(1)}`
           )
           console.log(`Worst photos by SBD: ${result.perPhoto.slice(0, 5).map((p) => `${p.name} ${p.instances ? (p.instances.sbd * 100).toFixed(1) : '–'}`).join(', ')}`)
         } else console.log(`Worst photos by IoU: ${result.perPhoto.slice(0, 5).map((p) => `${p.name} ${p.scores.iou.toFixed(3)}`).join(', ')}`)
@@ -70,6 +71,7 @@ export const evalCommand: Command = {
         pooled: result.pooled,
         meanPerPhoto: result.meanPerPhoto,
         leaves: result.instances,
+        leavesThreshold: result.leavesThreshold,
         perPhoto: result.perPhoto.map((p) => ({ photo: p.name, ...p.scores, ...(p.instances && { leaves: p.instances }) }))
       }
     })
@@ -80,7 +82,7 @@ export const predictCommand: Command = {
   name: 'predict',
   summary: 'Predict leaf masks for a folder of photos and measure leaf area',
   usage:
-    'leafseg predict (--project P --run R [--checkpoint best|last] | --model DIR) (--images DIR | --list FILE) --out DIR [--shard K/N|auto] [--csv FILE] [--scale PX_PER_MM] [--threshold 0.5] [--min-leaf-area N] [--cutouts]',
+    `leafseg predict (--project P --run R [--checkpoint best|last] | --model DIR) (--images DIR | --list FILE) --out DIR [--shard K/N|auto] [--csv FILE [--force]] [--scale PX_PER_MM] [--threshold ${defaultProbabilityThreshold}] [--min-leaf-area N] [--cutouts]`,
   options: {
     project: { type: 'string' },
     run: { type: 'string' },
@@ -93,6 +95,7 @@ export const predictCommand: Command = {
     threshold: { type: 'string' },
     'min-leaf-area': { type: 'string' },
     cutouts: { type: 'boolean' },
+    force: { type: 'boolean' },
     ...shardOptions
   },
   help: [
@@ -102,9 +105,10 @@ export const predictCommand: Command = {
     '--images DIR          the photos (sub-folders searched)',
     '--out DIR             where the masks go: one PNG per photo, named like it',
     '--csv FILE            leaf area per photo (columns: photo, width, height, area_px, area_mm2, foreground_fraction, leaf_count or region_count, …)',
+    '--force               replace an existing --csv file (refused without)',
     '--scale PX_PER_MM     pixels per millimetre, for areas in mm²',
-    '--threshold T         probability threshold (default 0.5)',
-    '--min-leaf-area N     smaller specks are not counted as leaves (default 50 px)',
+    `--threshold T         probability threshold, ${thresholdBounds.min}–${thresholdBounds.max} (default ${defaultProbabilityThreshold})`,
+    `--min-leaf-area N     smaller specks are not counted as leaves (default ${defaultMinLeafAreaPx} px)`,
     "--cutouts             also write RGBA cutouts (project mode, through the matting step; trimaps fitted to the leaves)",
     ...shardHelp
   ],
@@ -115,9 +119,10 @@ export const predictCommand: Command = {
     const shard = shardFromOptions(values)
     if ((shard || list !== undefined) && typeof values.model !== 'string') throw new UsageError('--list and --shard work with --model DIR (copy the run’s checkpoint folder to the cluster).')
     const out = requireString(values, 'out')
-    const threshold = optionalNumber(values, 'threshold') ?? 0.5
-    const measure = { minLeafAreaPx: optionalNumber(values, 'min-leaf-area') ?? 50, pxPerMm: optionalNumber(values, 'scale') ?? null }
+    const threshold = optionalNumber(values, 'threshold') ?? defaultProbabilityThreshold
+    const measure = { minLeafAreaPx: optionalNumber(values, 'min-leaf-area') ?? defaultMinLeafAreaPx, pxPerMm: optionalNumber(values, 'scale') ?? null }
     const csv = typeof values.csv === 'string' ? values.csv : undefined
+    const overwrite = values.force === true
     if (values.checkpoint !== undefined && typeof values.model === 'string') throw new UsageError('--checkpoint chooses a checkpoint of --run; a --model folder is one checkpoint already.')
     const checkpoint = checkpointOption(values)
     return withSession(json, async (cli) => {
@@ -127,7 +132,7 @@ export const predictCommand: Command = {
       let written = csv ?? null
       if (typeof values.model === 'string') {
         const model = values.model
-        const result = await cli.withFolderProgress(() => cli.call('predictions.fromModel', { model, images, list, shard, out, csv, threshold, measure }))
+        const result = await cli.withFolderProgress(() => cli.call('predictions.fromModel', { model, images, list, shard, out, csv, overwrite, threshold, measure }))
         rows = result.measurements
         problems = result.problems
         noteProblems(problems.length) // a job's problems are counted by runJob
@@ -141,7 +146,7 @@ export const predictCommand: Command = {
         problems = job.result.problems
         engine = job.result.engine
         await cli.call('predictions.exportMasks', { batchId, dir: out })
-        if (csv !== undefined) await cli.call('predictions.exportCsv', { batchId, file: csv })
+        if (csv !== undefined) await cli.call('predictions.exportCsv', { batchId, file: csv, overwrite })
         rows = await cli.call('predictions.measurements', { batchId })
       }
       if (!json) {

@@ -5,7 +5,7 @@ import { withSession } from '../session'
 export const exportCommand: Command = {
   name: 'export',
   summary: 'Write a run’s model as an ONNX file, or a dataset’s masks (PNG or COCO, with their leaves)',
-  usage: 'leafseg export --project P (--run R [--checkpoint best|last] --onnx FILE | --dataset NAME --masks DIR [--format png|coco])',
+  usage: 'leafseg export --project P (--run R [--checkpoint best|last] --onnx FILE [--force] | --dataset NAME --masks DIR [--format png|coco])',
   options: {
     project: { type: 'string' },
     run: { type: 'string' },
@@ -13,7 +13,8 @@ export const exportCommand: Command = {
     onnx: { type: 'string' },
     dataset: { type: 'string' },
     masks: { type: 'string' },
-    format: { type: 'string' }
+    format: { type: 'string' },
+    force: { type: 'boolean' }
   },
   help: [
     '--run R            the run (id or name)',
@@ -21,6 +22,7 @@ export const exportCommand: Command = {
     '--onnx FILE        the ONNX file to write: input “image” [batch, height, width, 3] RGB 0–1,',
     '                   output “mask” [batch, height, width, 1] leaf probabilities (height, width: multiples of 2^depth);',
     '                   for a run that separates leaves [batch, height, width, 2]: leaf, then the band where leaves touch',
+    '--force            replace an existing --onnx file (refused without)',
     '--dataset NAME     the dataset whose masks to write',
     '--masks DIR        the folder to write them into',
     '--format F         png (default): <photo>.png (0/255) and, for a mask with leaves, <photo>.instances.png',
@@ -48,7 +50,7 @@ export const exportCommand: Command = {
     return withSession(json, async (cli) => {
       await cli.open(project)
       const run = await cli.call('runs.findByName', { name: runName })
-      const job = await cli.runJob(() => cli.call('runs.exportOnnx', { runId: run.id, checkpoint, file }))
+      const job = await cli.runJob(() => cli.call('runs.exportOnnx', { runId: run.id, checkpoint, file, overwrite: values.force === true }))
       if (!json)
         console.log(
           `Wrote run ${run.id} “${run.name}” (${checkpoint}) as ONNX: ${job.result.file} (${Math.ceil(job.result.bytes / 1024)} KiB)` +

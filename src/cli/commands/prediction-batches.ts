@@ -5,12 +5,12 @@ import { withSession } from '../session'
 export const predictResumeCommand: Command = {
   name: 'predict resume',
   summary: 'Resume a prediction batch that was cancelled or stopped, or retry the photos that failed in it',
-  usage: 'leafseg predict resume --project P [--batch B] [--out DIR] [--csv FILE]',
-  options: { project: { type: 'string' }, batch: { type: 'string' }, out: { type: 'string' }, csv: { type: 'string' } },
+  usage: 'leafseg predict resume --project P [--batch B] [--out DIR] [--csv FILE [--force]]',
+  options: { project: { type: 'string' }, batch: { type: 'string' }, out: { type: 'string' }, csv: { type: 'string' }, force: { type: 'boolean' } },
   help: [
     '--batch B     the batch (default: the latest one that can be resumed)',
     '--out DIR     then copy all the batch’s masks here',
-    '--csv FILE    then write the batch’s measurements here',
+    '--csv FILE    then write the batch’s measurements here (--force: replace an existing file)',
     'Photos the batch already has (the same content) are skipped; only the rest are predicted.'
   ],
   async run({ values, json }) {
@@ -24,7 +24,7 @@ export const predictResumeCommand: Command = {
       const job = await cli.runJob(() => cli.call('predictions.resume', { batchId: batch.id }))
       const { photos, skipped, problems, engine } = job.result
       if (typeof values.out === 'string') await cli.call('predictions.exportMasks', { batchId: batch.id, dir: values.out })
-      if (typeof values.csv === 'string') await cli.call('predictions.exportCsv', { batchId: batch.id, file: values.csv })
+      if (typeof values.csv === 'string') await cli.call('predictions.exportCsv', { batchId: batch.id, file: values.csv, overwrite: values.force === true })
       if (!json) {
         console.log(`Batch ${batch.id}: predicted ${photos} more photo(s) with ${engine}; ${skipped} were done before.`)
         for (const p of problems.slice(0, 10)) console.log(`  ${p.path}: ${p.reason}`)

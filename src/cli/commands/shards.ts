@@ -58,18 +58,19 @@ export function shardFromOptions(values: Record<string, unknown>, env: NodeJS.Pr
 export const predictMergeCommand: Command = {
   name: 'predict merge',
   summary: 'Join the outputs of sharded predictions into one CSV, reporting missing and duplicate photos',
-  usage: 'leafseg predict merge OUT_DIR... --csv FILE',
-  options: { csv: { type: 'string' } },
+  usage: 'leafseg predict merge OUT_DIR... --csv FILE [--force]',
+  options: { csv: { type: 'string' }, force: { type: 'boolean' } },
   help: [
     'OUT_DIR...   the --out folders of the shards (each holds shard.json)',
     '--csv FILE   the joined measurements, one row per photo in path order (as one unsharded run writes them)',
+    '--force      replace an existing --csv file (refused without)',
     'Reports shards that are missing or given twice, photos predicted twice, and photos a shard could not predict.'
   ],
   async run({ values, positionals, json }) {
     const csv = requireString(values, 'csv')
     if (positionals.length === 0) throw new UsageError('Give the shards’ output folders.')
     return withSession(json, async (cli) => {
-      const merged = await cli.call('predictions.mergeShards', { dirs: positionals, csv })
+      const merged = await cli.call('predictions.mergeShards', { dirs: positionals, csv, overwrite: values.force === true })
       if (!json) {
         console.log(`Merged ${merged.shards} of ${merged.of} shard(s): ${merged.rows} photo(s) in ${merged.csv}.`)
         if (merged.missingShards.length) console.log(`Missing shards: ${merged.missingShards.join(', ')} (of ${merged.of}).`)

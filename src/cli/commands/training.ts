@@ -1,7 +1,8 @@
 import type { Command } from '../command'
 import { UsageError, optionalNumber, requireString } from '../command'
 import { printLine, withSession } from '../session'
-import type { LossName, RunEpoch, RunSummary, TrainingBackendChoice, TrainingConfig } from '../../shared/api/training'
+import type { LossName, PresetName, RunEpoch, RunSummary, TrainingBackendChoice, TrainingConfig } from '../../shared/api/training'
+import { defaultPresetName, fromPreset, NO_AUGMENTATIONS, presetNames, TRAINING_PRESETS } from '../../shared/training-config'
 import type { JobInfo } from '../../shared/api/jobs'
 import { trainingScoresMeasure } from '../../shared/measures'
 
@@ -37,7 +38,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a U-Net on a dataset (or resume a run)',
   usage:
-    'leafseg train --project P --dataset NAME [--preset fast-cpu|leaves-cpu|seed] [--scale X|whole] [--epochs N] [--batch N] [--lr X] [--loss bce|dice|bce+dice] [--patience N] [--seed N] [--instances] [--workers N] [--backend B] | --project P --resume RUN [--epochs N] [--workers N] [--backend B]',
+    `leafseg train --project P --dataset NAME [--preset ${presetNames.join('|')}] [--scale X|whole] [--epochs N] [--batch N] [--lr X] [--loss bce|dice|bce+dice] [--patience N] [--seed N] [--instances] [--workers N] [--backend B] | --project P --resume RUN [--epochs N] [--workers N] [--backend B]`,
   options: {
     project: { type: 'string' },
     dataset: { type: 'string' },
@@ -62,8 +63,10 @@ export const trainCommand: Command = {
   help: [
     '--project P         the project folder',
     '--dataset NAME      the dataset; its training and validation photos with masks are used (frozen with the run)',
-    '--preset NAME       fast-cpu (whole photos squeezed to 128 px, 16 base filters; default), leaves-cpu (separates',
-    '                    leaves: 96 px crops at the photo\'s own scale) or seed (the published 256 px U-Net)',
+    ...TRAINING_PRESETS.map((p, i) => {
+      const name = `${p.name}${p.name === defaultPresetName ? ' (default)' : ''}`
+      return `${i === 0 ? '--preset NAME      ' : '                   '} ${name}: ${p.label} — ${p.description}`
+    }),
     '--scale X|whole     train on crops of the photo at scale X (network pixels per photo pixel; prediction tiles at',
     '                    the same scale), or on whole photos squeezed to the input size; default: the preset\'s',
     '--epochs N          epochs to train (with --resume: continue up to N)',
@@ -91,7 +94,7 @@ export const trainCommand: Command = {
     const project = requireString(values, 'project')
     const resumeId = optionalNumber(values, 'resume')
     const epochs = optionalNumber(values, 'epochs')
-    const preset = (values.preset as string | undefined) ?? 'fast-cpu'
+    const preset = (values.preset as string | undefined) ?? defaultPresetName
     const network = { inputSize: optionalNumber(values, 'input-size'), baseFilters: optionalNumber(values, 'filters'), depth: optionalNumber(values, 'depth') }
     const choices = {
       epochs,
@@ -132,20 +135,15 @@ export const trainCommand: Command = {
             started = await cli.call('training.resume', { runId: resumeId, epochs, backend, workers: choices.workers })
           } else {
             const dataset = await cli.call('datasets.findByName', { name: requireString(values, 'dataset') })
-            const { presets } = await cli.call('training.presets', {})
-            const base = presets.find((p) => p.name === preset)?.config
-            if (!base) throw new UsageError(`--preset must be ${presets.map((p) => p.name).join(' or ')}, not “${preset}”.`)
-            const custom = Object.values(network).some((v) => v !== undefined)
+            if (!presetNames.includes(preset as PresetName)) throw new UsageError(`--preset must be ${presetNames.join(' or ')}, not “${preset}”.`)
             // Unset choices keep the preset's; the API checks every value against its bounds.
-            const given = Object.fromEntries(Object.entries({ ...network, ...choices }).filter(([, v]) => v !== undefined))
-            const config: TrainingConfig = {
-              ...base,
-              ...given,
-              preset: custom ? 'custom' : base.preset,
-              ...(values.instances && { instances: true }),
-              ...(sampling && { sampling }),
-              augment: values['no-augment'] ? { flips: false, rotate90: false, rotate: false, scale: false, color: false, blur: false, noise: false } : base.augment
-            }
+            const config = fromPreset(preset as PresetName, {
+              ...network,
+              ...choices,
+              instances: values.instances ? true : undefined,
+              sampling,
+              augment: values['no-augment'] ? NO_AUGMENTATIONS : undefined
+            })
             started = await cli.call('training.start', { datasetId: dataset.id, name: values.name as string | undefined, config, backend })
           }
           const { run } = started

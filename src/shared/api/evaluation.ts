@@ -22,8 +22,10 @@ export interface EvaluationPhoto {
   truePositive: number
   falsePositive: number
   falseNegative: number
-  /** For a run that separates leaves, on a photo whose mask tells leaves apart: the leaf measures (threshold 0.5). */
+  /** For a run that separates leaves, on a photo whose mask tells leaves apart: the leaf measures (at the result's leavesThreshold). */
   instances: InstanceScores | null
+  /** The leaves the run separated at threshold 0.5: a project-relative PNG of leaf ids (0 = background, 1..count); null where not kept. */
+  predictedLeaves: { file: string; count: number } | null
 }
 
 /** CVPPP leaf measures of one photo (see the README: Leaf measures). */
@@ -68,6 +70,8 @@ export interface EvaluationResult extends EvaluationSummary {
   perPhoto: EvaluationPhoto[]
   /** Leaf measures over the photos that have them (a run that separates leaves); null otherwise. */
   instances: InstanceSummary | null
+  /** The threshold the leaf measures are of: the one nearest `threshold` they were measured at (every 0.1); null without them. */
+  leavesThreshold: number | null
 }
 
 /** The job kinds of this area: what each is started with, gives back, and may send. */

@@ -39,14 +39,18 @@ export interface LabellingApi {
    * Save a photo's mask as a person made it, atomically (new files, then one transaction). A person's edit of
    * a model-made mask makes it `model-corrected`; the mask is then hand-checked. With `leaves` (one RLE per leaf,
    * a later one winning where two overlap, whose union must be `mask`), the leaf instances are saved with it;
-   * without, the mask keeps no instances.
+   * without, the mask keeps no instances. `baseVersion` is the mask's version the edit started from (from
+   * `labels.mask`; 0 for a photo without a mask): when another save got there first, this one is refused with
+   * code 'conflict' (HTTP 409) naming the current version, and nothing changes. Without it, the save replaces
+   * whatever is there.
    */
-  'labels.saveMask'(args: { photoId: number; mask: Rle; how: SaveHow; leaves?: Rle[] }): Promise<PhotoDetail>
+  'labels.saveMask'(args: { photoId: number; mask: Rle; how: SaveHow; leaves?: Rle[]; baseVersion?: number }): Promise<PhotoDetail>
   /**
    * The photo's current mask as RLE (null when it has none): what the editor starts from; with its leaves, one
-   * RLE per leaf (null when the mask does not separate them).
+   * RLE per leaf (null when the mask does not separate them), and its version (0 without a mask): what a save
+   * of an edit of it names as `baseVersion`.
    */
-  'labels.mask'(args: { photoId: number }): Promise<{ mask: Rle | null; madeBy: MaskMadeBy | null; leaves: Rle[] | null }>
+  'labels.mask'(args: { photoId: number }): Promise<{ mask: Rle | null; madeBy: MaskMadeBy | null; leaves: Rle[] | null; version: number }>
   /** A run predicts the dataset's photos that have no mask a person made; each becomes a model-made mask (a job). */
   'labels.prelabel'(args: { datasetId: number; runId: number }): Promise<Job<'prelabel', LabellingJobs['prelabel']['result']>>
   /** A person confirms a model-made mask: it is no longer marked model-made. */

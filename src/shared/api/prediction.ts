@@ -24,6 +24,11 @@ export interface PredictedPhoto extends LeafFigures {
   maskFile: string
   probabilityFile: string
   cutoutFile: string | null
+  /**
+   * A run that separates leaves: the leaves it separated at the batch's threshold, a PNG of leaf ids (0 = background,
+   * 1..n; leafCount counts those of at least the minimum area); null for other runs, or above 255 leaves.
+   */
+  leavesFile: string | null
   /** The dataset photo it was predicted for (dataset batches); null for a folder. */
   photoId: number | null
   /** Whether it was accepted as the photo's label. */
@@ -131,6 +136,8 @@ export interface FolderPrediction {
   out: string
   /** Where the measurements go, as CSV (optional). */
   csv?: string
+  /** Replace an existing CSV (refused without). */
+  overwrite?: boolean
   threshold: number
   measure: MeasurementSettings
 }
@@ -177,7 +184,7 @@ export interface PredictionApi {
    * Write a run's checkpoint as an ONNX file (input 'image' [batch, height, width, 3] RGB 0..1, output 'mask'
    * [batch, height, width, 1] leaf probabilities), for onnxruntime, Python or any ONNX tool: a job.
    */
-  'runs.exportOnnx'(args: { runId: number; checkpoint: 'best' | 'last'; file: string }): Promise<PredictionJob<'export-onnx'>>
+  'runs.exportOnnx'(args: { runId: number; checkpoint: 'best' | 'last'; file: string; /** Replace an existing file (refused without). */ overwrite?: boolean }): Promise<PredictionJob<'export-onnx'>>
 
   /** Predict masks for a folder of photos, or a dataset's photos, at full resolution: a job. */
   'predictions.start'(args: PredictionRequest): Promise<PredictionJob<'predict'>>
@@ -193,7 +200,7 @@ export interface PredictionApi {
    */
   'predictions.resume'(args: { batchId: number }): Promise<PredictionJob<'predict'>>
   /** Write the batch's measurements as CSV (one row per photo, with the run and settings), and its leaves beside it. */
-  'predictions.exportCsv'(args: { batchId: number; file: string }): Promise<{ file: string; rows: number; leavesFile: string; leaves: number }>
+  'predictions.exportCsv'(args: { batchId: number; file: string; overwrite?: boolean }): Promise<{ file: string; rows: number; leavesFile: string; leaves: number }>
   /** The batch's measurements, one row per photo (what exportCsv writes). */
   'predictions.measurements'(args: { batchId: number }): Promise<MeasurementRow[]>
   /** Copy the batch's masks (and cutouts) into a folder, named like the photos. */
@@ -213,7 +220,7 @@ export interface PredictionApi {
     shard: { index: number; count: number; photos: number } | null
   }>
   /** Join the outputs of `predictions.fromModel` shards into one CSV, reporting missing and duplicate photos. */
-  'predictions.mergeShards'(args: { dirs: string[]; csv: string }): Promise<ShardMerge>
+  'predictions.mergeShards'(args: { dirs: string[]; csv: string; overwrite?: boolean }): Promise<ShardMerge>
   /**
    * Use predicted masks as the photos' labels (dataset batches), marked model-made until confirmed. Photos with a
    * hand-made or confirmed mask keep it (listed in `kept`).
@@ -222,5 +229,5 @@ export interface PredictionApi {
   /** Delete a batch: its records and its files (accepted masks were copied into the dataset and stay). */
   'predictions.delete'(args: { batchId: number }): Promise<{ files: number; bytes: number }>
   /** Leaf area, fraction and count for a dataset's labelled masks, written as CSV: a job. */
-  'measurements.labelled'(args: { datasetId: number; file: string; measure: MeasurementSettings }): Promise<PredictionJob<'measure'>>
+  'measurements.labelled'(args: { datasetId: number; file: string; measure: MeasurementSettings; overwrite?: boolean }): Promise<PredictionJob<'measure'>>
 }

@@ -1,5 +1,6 @@
 // Training: U-Net runs on a dataset's train/validation split, their live progress, and the kept runs.
 import type { Job } from './job'
+import type { InstanceSummary } from './evaluation'
 
 export type PresetName = 'seed' | 'fast-cpu' | 'leaves-cpu'
 export type LossName = 'bce' | 'dice' | 'bce+dice'
@@ -222,6 +223,8 @@ export interface RunComparison {
   perPhoto: { name: string; photoId: number; iou: (number | null)[]; probabilityFiles: (string | null)[]; photoFile: string; /** The truth mask the runs were measured against. */ maskFile: string }[]
   /** Evaluations used, per run (null: the run has not been evaluated yet). */
   evaluations: (number | null)[]
+  /** Per run, the leaf measures of that evaluation at threshold 0.5 (null: the run does not separate leaves, or has no such evaluation). */
+  leaves: (InstanceSummary | null)[]
 }
 
 /** The job kinds of this area. */

@@ -20,6 +20,7 @@ import { cocoFromMasks, cocoImageInstances, exportMaskFolder, instancesSuffix, p
 import { readInstanceFile, readInstanceIds } from './instances'
 import { stemOf } from './util'
 import { datasetPhotos, getDataset, insertPhoto, photoWithHash, recordProblem, setMask, type MaskRecord } from './records'
+import { whileWriting } from '../store/pending'
 import { writeAtomic } from '../store/atomic'
 import { withSpaceNeeded } from '../store/errors'
 import { readAnnotationText } from './limits'
@@ -121,7 +122,6 @@ async function storeMask(project: Project, photoId: number, mask: NormalisedMask
   await mkdir(project.path('masks'), { recursive: true })
   const binary = project.path('masks', `${photoId}.png`)
   const instances = mask.instances ? project.path('masks', `${photoId}.instances.png`) : undefined
-  await writeMask(mask, { binary, instances })
   const record: MaskRecord = {
     file: rel(project, binary),
     instancesFile: instances ? rel(project, instances) : null,
@@ -132,7 +132,11 @@ async function storeMask(project: Project, photoId: number, mask: NormalisedMask
     foreground: mask.foreground,
     modelMade: false
   }
-  setMask(project.db, photoId, record)
+  // listed as being written until recorded, so a clean-up meanwhile leaves them
+  await whileWriting(project.db, [record.file, ...(record.instancesFile ? [record.instancesFile] : [])], async () => {
+    await writeMask(mask, { binary, instances })
+    setMask(project.db, photoId, record)
+  })
 }
 
 /** The mask with the leaves of an instance file beside it, which must cover exactly the mask's leaf pixels. */

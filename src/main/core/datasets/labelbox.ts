@@ -21,6 +21,7 @@ import { decodeRle } from '../../../shared/rle'
 import { forEachBounded } from './util'
 import { writeAtomic } from '../store/atomic'
 import { maxEntries, maxPolygonCoordinates, readAnnotationText, tooLargeImage } from './limits'
+import { formatBytes } from '../../../shared/format'
 
 export interface LabelboxObject {
   /** The object's label name (e.g. "leaf"), when the export gives one. */
@@ -219,6 +220,19 @@ export interface DownloadOptions {
   requestTimeoutMs?: number
   /** Longest time one mask may take, all tries and waits together (default 60 s): a link that never answers fails then. */
   deadlineMs?: number
+  /** Most bytes read for one mask whatever its image's size (default maxMaskBytes). */
+  maxMaskBytes?: number
+}
+
+/** The most bytes read for one mask: an annotation file's limit. A link that sends more is cut off. */
+export const maxMaskBytes = 250_000_000
+
+/**
+ * The most bytes a mask of `width`×`height` pixels can take: an uncompressed 16-bit RGBA PNG (8 bytes a
+ * pixel) with a megabyte for its chunks; without a declared size, the ceiling.
+ */
+export function maskByteLimit(size: { width?: number; height?: number }, ceiling = maxMaskBytes): number {
+  return size.width && size.height ? Math.min(ceiling, size.width * size.height * 8 + (1 << 20)) : ceiling
 }
 
 export interface DownloadFailure {
@@ -247,7 +261,14 @@ export function maskCachePath(cacheDir: string, url: string): string {
  */
 export async function downloadLabelboxMasks(rows: LabelboxRow[], opts: DownloadOptions): Promise<DownloadReport> {
   const needed = new Map<string, number[]>()
-  for (const r of rows) for (const o of r.objects) needed.set(o.url, [...(needed.get(o.url) ?? []), r.position])
+  // A mask can be no larger than its image allows: the largest its rows declare.
+  const limits = new Map<string, number>()
+  for (const r of rows) {
+    for (const o of r.objects) {
+      needed.set(o.url, [...(needed.get(o.url) ?? []), r.position])
+      limits.set(o.url, Math.max(limits.get(o.url) ?? 0, maskByteLimit(r, opts.maxMaskBytes)))
+    }
+  }
   await mkdir(opts.cacheDir, { recursive: true })
   const urls = [...needed.keys()]
   const report: DownloadReport = { downloaded: 0, cached: 0, failed: [] }
@@ -261,7 +282,7 @@ export async function downloadLabelboxMasks(rows: LabelboxRow[], opts: DownloadO
     else {
       let body: Uint8Array
       try {
-        body = await fetchMask(url, opts, signal)
+        body = await fetchMask(url, opts, signal, limits.get(url)!)
       } catch (err) {
         if (signal.aborted || !(err instanceof DatasetError)) throw err
         if (err.code === 'auth') {
@@ -292,7 +313,26 @@ class HttpStatus extends Error {
   }
 }
 
-async function fetchMask(url: string, opts: DownloadOptions, signal: AbortSignal): Promise<Uint8Array> {
+/** The response's body, stopped (and the connection dropped) as soon as it passes `limit` bytes. */
+async function boundedBody(res: Response, url: string, limit: number): Promise<Uint8Array> {
+  if (!res.body) return new Uint8Array(0)
+  const chunks: Uint8Array[] = []
+  let size = 0
+  const reader = res.body.getReader()
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.length
+    if (size > limit) {
+      await reader.cancel().catch(() => {})
+      throw new DatasetError('download', withoutQuery(url), `the server sent more than ${formatBytes(limit)} for one mask, more than its image can need; the download was stopped. Is the link right?`)
+    }
+    chunks.push(value)
+  }
+  return new Uint8Array(Buffer.concat(chunks))
+}
+
+async function fetchMask(url: string, opts: DownloadOptions, signal: AbortSignal, limit: number): Promise<Uint8Array> {
   const maxAttempts = opts.maxAttempts ?? 5
   const baseDelay = opts.retryDelayMs ?? 1000
   const maxRetryAfter = opts.maxRetryAfterMs ?? 120_000
@@ -315,7 +355,11 @@ async function fetchMask(url: string, opts: DownloadOptions, signal: AbortSignal
       // A stalled connection counts as a network failure (retried), not a hang; the deadline bounds all tries together.
       const res = await fetch(url, { headers, signal: AbortSignal.any([signal, AbortSignal.timeout(Math.min(timeoutMs, left))]), redirect: 'follow' })
       if (res.ok) {
-        const body = new Uint8Array(await res.arrayBuffer())
+        if (Number(res.headers.get('content-length') ?? 0) > limit) {
+          await res.body?.cancel().catch(() => {})
+          throw new DatasetError('download', withoutQuery(url), `the server offers ${formatBytes(Number(res.headers.get('content-length')))} for one mask, more than its image can need (${formatBytes(limit)}); it was not downloaded. Is the link right?`)
+        }
+        const body = await boundedBody(res, url, limit)
         if (!sniffImageFormat(body.subarray(0, 32))) throw new DatasetError('download', withoutQuery(url), 'the server sent something that is not an image (perhaps an error page)')
         return body
       }

@@ -4,7 +4,7 @@
 // Kinds recognised (from the pixels, not the name):
 //   binary        two values, 0 and the maximum (255, or 65535 in 16-bit files)
 //   binary-01     two values, 0 and 1 (looks black in a viewer)
-//   instance-ids  gray values all below the threshold (0 = background, 1, 2, … = leaves)
+//   instance-ids  gray leaf ids (0 = background, 1, 2, … = leaves), told from a gray mask by their values (isIndexLabel)
 //   grayscale     anything else gray: leaf where value >= threshold (default 128 on a 0–255 scale)
 //   instance-colours  coloured labels on black (komatsuna): each distinct colour is one leaf, black is background
 //   colour-noisy  coloured with more than 1024 distinct colours (a JPEG-saved label): leaf where the brightest
@@ -19,6 +19,7 @@ import { displayedSize, openImage, writePng, type Raster } from '../imaging/rast
 import { tooLargeImage } from './limits'
 import { DatasetError } from './errors'
 import { renumberLeaves, writeInstanceIds } from './instances'
+import { defaultMaskThreshold } from '../../../shared/bounds'
 
 export type MaskKind = 'binary' | 'binary-01' | 'instance-ids' | 'grayscale' | 'instance-colours' | 'colour-noisy'
 
@@ -76,7 +77,7 @@ export async function normaliseMask(path: string, opts: MaskOptions = {}): Promi
   }
   const { width, height } = rgba
   checkMaskSize(path, rgba, opts.expected)
-  const threshold = opts.threshold ?? 128
+  const threshold = opts.threshold ?? defaultMaskThreshold
   return gray16 ? fromGray(gray16, width, height, 65535, threshold * 257, path) : normaliseRgba(rgba, threshold, path)
 }
 
@@ -89,7 +90,7 @@ function checkMaskSize(path: string, mask: { width: number; height: number }, e:
 }
 
 /** Normalise decoded RGBA pixels (pure; see the file comment for the rules). */
-export function normaliseRgba(rgba: Raster, threshold = 128, file = 'The mask'): NormalisedMask {
+export function normaliseRgba(rgba: Raster, threshold = defaultMaskThreshold, file = 'The mask'): NormalisedMask {
   if (rgba.channels !== 4) throw new Error('normaliseRgba needs 4 channels')
   const { width, height, data } = rgba
   const n = width * height
@@ -162,24 +163,57 @@ export function maskFromIds(ids: Uint16Array, width: number, height: number, kin
   return { kind, width, height, binary: { width, height, channels: 1, data: binary }, foreground: leaf / n, instances: { ids, count } }
 }
 
+/**
+ * Whether gray values are leaf ids (an index label) rather than a gray mask. Two values are a mask (0/1, 0/max, or a
+ * threshold). With three or more, 0 among them, they are ids when either most of the marked (non-zero) pixels lie
+ * below the threshold, so a threshold would drop most of what the image marks (ids 1..150 in 8 bits, any ids in
+ * 16 bits); or no value marks most of them and neighbouring pixels change by jumps, to or from 0 or by more than a
+ * 32nd of the scale, as between leaves, not by the small steps of a soft edge or a gradient (ids 1..255). A gray mask
+ * is mostly its top value (the leaves' inside) with a soft edge.
+ */
+function isIndexLabel(values: Uint16Array, width: number, counts: Uint32Array, seen: number[], max: number, threshold: number): boolean {
+  if (seen.length < 3 || counts[0] === 0) return false
+  const marked = values.length - counts[0]
+  let below = 0
+  let commonest = 0
+  for (const v of seen) {
+    if (v !== 0 && v < threshold) below += counts[v]
+    if (v !== 0) commonest = Math.max(commonest, counts[v])
+  }
+  if (below * 2 > marked) return true
+  if (commonest * 2 > marked) return false
+  const step = max / 32
+  let changes = 0
+  let jumps = 0
+  for (let i = 0; i < values.length; i++) {
+    if ((i + 1) % width === 0) continue
+    const a = values[i]
+    const b = values[i + 1]
+    if (a === b) continue
+    changes++
+    if (a === 0 || b === 0 || Math.abs(a - b) > step) jumps++
+  }
+  return jumps * 2 > changes
+}
+
 function fromGray(values: Uint16Array, width: number, height: number, max: number, threshold: number, file: string): NormalisedMask {
   const n = width * height
-  const seen = new Set<number>()
-  let top = 0
-  for (let i = 0; i < n && seen.size <= 256; i++) {
-    seen.add(values[i])
-    if (values[i] > top) top = values[i]
-  }
-  for (let i = 0; i < n; i++) if (values[i] > top) top = values[i]
+  const counts = new Uint32Array(max + 1)
+  for (let i = 0; i < n; i++) counts[values[i]]++
+  const seen: number[] = []
+  counts.forEach((c, v) => {
+    if (c > 0) seen.push(v)
+  })
   let kind: MaskKind
   let isLeaf: (v: number) => boolean
-  if ([...seen].every((v) => v === 0 || v === 1) && seen.has(1)) {
+  if (seen.every((v) => v === 0 || v === 1) && counts[1] > 0) {
     kind = 'binary-01'
     isLeaf = (v) => v === 1
-  } else if ([...seen].every((v) => v === 0 || v === max)) {
+  } else if (seen.every((v) => v === 0 || v === max)) {
     kind = 'binary'
     isLeaf = (v) => v === max
-  } else if (top < threshold && seen.size <= 256) {
+  } else if (isIndexLabel(values, width, counts, seen, max, threshold) || (seen.length <= 2 && seen[seen.length - 1] < threshold)) {
+    // Leaf ids; more than 255 leaves are refused by name (renumberLeaves).
     return maskFromIds(Uint16Array.from(values), width, height, 'instance-ids', file, 'by-value')
   } else {
     kind = 'grayscale'

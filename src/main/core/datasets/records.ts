@@ -29,6 +29,7 @@ interface PhotoRow {
   probability_file: string | null
   mask_updated_at: string | null
   mask_hash: string | null
+  mask_version: number | null
   trimap_file: string | null
   trimap_kernel: number | null
   trimap_fg: number | null
@@ -44,7 +45,7 @@ interface PhotoRow {
   matte_created_at: string | null
 }
 
-const photoColumns = `p.*, m.file AS mask_file, m.instances_file, m.leaves, m.source AS mask_source, m.foreground, m.model_made, m.made_by, m.made_by_run, m.probability_file, m.updated_at AS mask_updated_at, m.hash AS mask_hash`
+const photoColumns = `p.*, m.file AS mask_file, m.instances_file, m.leaves, m.source AS mask_source, m.foreground, m.model_made, m.made_by, m.made_by_run, m.probability_file, m.updated_at AS mask_updated_at, m.hash AS mask_hash, m.version AS mask_version`
 
 /** The detail query also joins the photo's trimap and alpha matte. */
 const detailColumns = `${photoColumns},
@@ -75,7 +76,8 @@ function toDetail(r: PhotoRow): PhotoDetail {
           hash: r.mask_hash!,
           foreground: r.foreground ?? 0,
           modelMade: r.model_made === 1,
-          updatedAt: r.mask_updated_at!
+          updatedAt: r.mask_updated_at!,
+          version: r.mask_version!
         }
       : null,
     trimap: r.trimap_file
@@ -266,13 +268,15 @@ export interface MaskRecord {
   byRun?: { runId: number; probabilityFile: string; uncertainty: number }
 }
 
+/** Record the photo's mask (one more version than the one it replaces). */
 export function setMask(db: Db, photoId: number, m: MaskRecord): void {
   db.prepare(
     `INSERT INTO masks (photo_id, file, instances_file, leaves, hash, source, made_by, foreground, model_made, made_by_run, probability_file, uncertainty, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (photo_id) DO UPDATE SET file = excluded.file, instances_file = excluded.instances_file, leaves = excluded.leaves, hash = excluded.hash,
        source = excluded.source, made_by = excluded.made_by, foreground = excluded.foreground, model_made = excluded.model_made,
-       made_by_run = excluded.made_by_run, probability_file = excluded.probability_file, uncertainty = excluded.uncertainty, updated_at = excluded.updated_at`
+       made_by_run = excluded.made_by_run, probability_file = excluded.probability_file, uncertainty = excluded.uncertainty, updated_at = excluded.updated_at,
+       version = masks.version + 1`
   ).run(
     photoId, m.file, m.instancesFile, m.instancesFile ? m.leaves : null, m.hash, m.source, m.madeBy, m.foreground, m.modelMade ? 1 : 0,
     m.byRun?.runId ?? null, m.byRun?.probabilityFile ?? null, m.byRun?.uncertainty ?? null, new Date().toISOString()

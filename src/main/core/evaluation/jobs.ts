@@ -16,9 +16,11 @@ import { getRun, runSnapshot, snapshotInstancesFile } from '../training/records'
 import { runPredictor } from '../training/checkpoint'
 import { probabilityHistogram } from './metrics'
 import { recordEvaluationPhoto } from './records'
-import { instanceScores, type InstanceScores } from './instances'
+import { instanceScores } from './instances'
 import { separateLeaves } from '../model/instances'
-import { readInstanceFile } from '../datasets/instances'
+import { readInstanceFile, writeInstanceIds } from '../datasets/instances'
+import { maxLeavesPerPhoto } from '../../../shared/bounds'
+import { LEAF_THRESHOLDS, type StoredLeaves } from './records'
 
 const rel = (project: Project, path: string) => relative(project.dir, path).split('\\').join('/')
 
@@ -52,14 +54,29 @@ export function evaluationItems(db: Db, runId: number, source: EvaluationSource,
   return { items, datasetName: source === 'test' ? `${dataset.name} (test split)` : dataset.name }
 }
 
-/** SBD, DiC and FBD of the leaves the run separated, against the photo's instance labels (null without them). */
-async function measureLeaves(project: Project, item: EvaluationItem, map: ProbabilityMap): Promise<InstanceScores | null> {
+/**
+ * The leaves the run separated, measured against the photo's instance labels at every threshold the leaf measures
+ * are kept for (so the slider moves them too), and drawn at 0.5 into `leavesPath` for the inspector. Null when the
+ * photo's mask does not tell its leaves apart.
+ */
+async function measureLeaves(project: Project, item: EvaluationItem, map: ProbabilityMap, leavesPath: string): Promise<StoredLeaves | null> {
   if (!item.instancesFile || !existsSync(join(project.dir, item.instancesFile))) return null
-  if (!map.centre) throw new ApiError('bad_input', `The model of this run gives no leaf centres for ${item.name}: it does not separate leaves (or was trained before leaf centres; train it again).`)
   const truth = await readInstanceFile(join(project.dir, item.instancesFile))
   if (truth.width !== map.width || truth.height !== map.height) throw new ApiError('bad_input', `The leaf labels of ${item.name} do not match its photo's size.`)
-  const leaves = separateLeaves(map)
-  return instanceScores(leaves.ids, truth.ids)
+  const at: StoredLeaves['at'] = []
+  let file: string | null = null
+  for (const threshold of LEAF_THRESHOLDS) {
+    if (!map.centre) throw new ApiError('bad_input', `The model of this run gives no leaf centres for ${item.name}: it does not separate leaves (or was trained before leaf centres; train it again).`)
+    const { ids } = separateLeaves(map, { threshold })
+    const scores = instanceScores(ids, truth.ids)
+    at.push({ threshold, scores })
+    // The stored leaf image holds at most 255 leaves; a prediction with more is measured but not drawn.
+    if (threshold === 0.5 && scores.predicted <= maxLeavesPerPhoto) {
+      await writeInstanceIds(leavesPath, { width: map.width, height: map.height, ids, count: scores.predicted })
+      file = rel(project, leavesPath)
+    }
+  }
+  return { file, at }
 }
 
 export async function evaluateJob(
@@ -82,12 +99,12 @@ export async function evaluateJob(
       const map = await predictPhoto(predictor, photo, { ...options, signal, photo: item.name })
       const file = join(dir, `${item.photoId}.png`)
       await writeProbabilityPng(file, map)
-      const leafScores = instances ? await measureLeaves(project, item, map) : null
+      const leaves = instances ? await measureLeaves(project, item, map, join(dir, `${item.photoId}.instances.png`)) : null
       recordEvaluationPhoto(project.db, params.evaluationId, {
         ...item,
         probabilityFile: rel(project, file),
         histogram: probabilityHistogram(map.data, truth, item.name),
-        instances: leafScores
+        leaves
       })
     }
     ctx.progress(items.length, items.length)

@@ -1,6 +1,6 @@
 // Evaluations in SQLite, and the figures at any threshold from stored histograms.
 import { ApiError } from '../../../shared/errors'
-import type { EvaluationResult, EvaluationSource, EvaluationSummary, Scores } from '../../../shared/api/evaluation'
+import type { EvaluationPhoto, EvaluationResult, EvaluationSource, EvaluationSummary, Scores } from '../../../shared/api/evaluation'
 import type { Db } from '../store/database'
 import { ThresholdSweep, type ProbabilityHistogram, type Scores as SegmentationScores } from './metrics'
 import { summariseInstances, type InstanceScores } from './instances'
@@ -13,6 +13,37 @@ interface EvaluationRow {
   dataset_name: string
   created_at: string
   photos: number
+}
+
+/**
+ * The thresholds the evaluation job measures the leaves at: every 0.1 (the slider shows the nearest). Each is a
+ * separation of the photo's leaves (about 0.1-0.2 s for 500×530 px on one core), so not every 1/256.
+ */
+export const LEAF_THRESHOLDS = Array.from({ length: 9 }, (_, k) => (k + 1) / 10)
+
+/** A photo's leaf measures as stored (the instances column, JSON): at each threshold, and the leaves drawn at 0.5. */
+export interface StoredLeaves {
+  /** Project-relative leaf-id PNG of the predicted leaves at threshold 0.5 (null: more leaves than it can hold). */
+  file: string | null
+  at: { threshold: number; scores: InstanceScores }[]
+}
+
+/** The stored column read back; evaluations made before the leaves were kept per threshold hold one InstanceScores (at 0.5). */
+function parseLeaves(json: string | null): StoredLeaves | null {
+  if (json === null) return null
+  const value = JSON.parse(json) as StoredLeaves | InstanceScores
+  return 'at' in value ? value : { file: null, at: [{ threshold: 0.5, scores: value }] }
+}
+
+/** The leaves drawn at 0.5, with their count. */
+function drawnLeaves(stored: StoredLeaves | null): EvaluationPhoto['predictedLeaves'] {
+  const at = stored?.at.find((e) => e.threshold === 0.5)
+  return stored?.file && at ? { file: stored.file, count: at.scores.predicted } : null
+}
+
+/** The entry measured at the threshold nearest to `threshold`. */
+function leavesNearest(stored: StoredLeaves, threshold: number): StoredLeaves['at'][number] {
+  return stored.at.reduce((best, e) => (Math.abs(e.threshold - threshold) < Math.abs(best.threshold - threshold) ? e : best))
 }
 
 function toSummary(r: EvaluationRow): EvaluationSummary {
@@ -42,7 +73,7 @@ export function latestEvaluation(db: Db, runId: number, source: EvaluationSource
 export function recordEvaluationPhoto(
   db: Db,
   evaluationId: number,
-  p: { photoId: number; name: string; photoFile: string; maskFile: string; probabilityFile: string; histogram: ProbabilityHistogram; instances?: InstanceScores | null }
+  p: { photoId: number; name: string; photoFile: string; maskFile: string; probabilityFile: string; histogram: ProbabilityHistogram; leaves?: StoredLeaves | null }
 ): void {
   db.prepare(
     'INSERT OR REPLACE INTO evaluation_photos (evaluation_id, photo_id, name, photo_file, mask_file, probability_file, histogram, instances) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'
@@ -54,7 +85,7 @@ export function recordEvaluationPhoto(
     p.maskFile,
     p.probabilityFile,
     JSON.stringify({ leaf: Array.from(p.histogram.leaf), background: Array.from(p.histogram.background) }),
-    p.instances ? JSON.stringify(p.instances) : null
+    p.leaves ? JSON.stringify(p.leaves) : null
   )
 }
 
@@ -80,6 +111,10 @@ export function evaluationAt(db: Db, id: number, threshold: number): EvaluationR
     return { leaf: Uint32Array.from(h.leaf), background: Uint32Array.from(h.background) } satisfies ProbabilityHistogram
   })
   const result = new ThresholdSweep(histograms).evaluate(threshold)
+  const leaves = photos.map((p) => parseLeaves(p.instances))
+  // The leaf measures at the stored threshold nearest the slider's (the same one for every photo).
+  const first = leaves.find((l) => l !== null)
+  const leavesThreshold = first ? leavesNearest(first, threshold).threshold : null
   const perPhoto = photos
     .map((p, i) => ({
       photoId: p.photo_id,
@@ -91,11 +126,12 @@ export function evaluationAt(db: Db, id: number, threshold: number): EvaluationR
       truePositive: result.perPhoto[i].confusion.tp,
       falsePositive: result.perPhoto[i].confusion.fp,
       falseNegative: result.perPhoto[i].confusion.fn,
-      instances: p.instances ? (JSON.parse(p.instances) as InstanceScores) : null
+      instances: leaves[i] && leavesThreshold !== null ? leavesNearest(leaves[i], leavesThreshold).scores : null,
+      predictedLeaves: drawnLeaves(leaves[i])
     }))
   const instances = summariseInstances(perPhoto.flatMap((p) => (p.instances ? [p.instances] : [])))
   // Worst first: by how well the leaves were told apart where that was measured, else by IoU.
   const sbd = (p: (typeof perPhoto)[number]) => p.instances?.sbd ?? Infinity
   perPhoto.sort(instances ? (a, b) => sbd(a) - sbd(b) || a.scores.iou - b.scores.iou : (a, b) => a.scores.iou - b.scores.iou)
-  return { ...toSummary(row), threshold: result.threshold, pooled: scores(result.pooled.scores), meanPerPhoto: scores(result.meanPerPhoto), perPhoto, instances }
+  return { ...toSummary(row), threshold: result.threshold, pooled: scores(result.pooled.scores), meanPerPhoto: scores(result.meanPerPhoto), perPhoto, instances, leavesThreshold }
 }

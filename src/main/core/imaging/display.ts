@@ -11,8 +11,12 @@ const browserTypes: Record<string, string> = {
   '.jpe': 'image/jpeg',
   '.jfif': 'image/jpeg',
   '.bmp': 'image/bmp',
-  '.json': 'application/json',
-  '.csv': 'text/csv'
+  '.dib': 'image/bmp'
+}
+
+/** The content type a browser shows `path` as, or null when it must be converted first (TIFF). */
+export function browserImageType(path: string): string | null {
+  return browserTypes[extname(path).toLowerCase()] ?? null
 }
 
 export async function displayFile(path: string): Promise<{ body: Buffer; contentType: string }> {

@@ -1,5 +1,6 @@
 // Pre-labelling: a run predicts a dataset's photos that have no mask a person made, and each prediction
-// becomes the photo's mask, marked model-made, with the run's probabilities and how unsure the run was.
+// becomes the photo's mask, marked model-made, with the run's probabilities and how unsure the run was, and with
+// its leaves when the run separates them.
 import { join, relative } from 'node:path'
 import { mkdir } from 'node:fs/promises'
 import { ApiError } from '../../../shared/errors'
@@ -10,6 +11,9 @@ import { maskFromProbabilities, writeProbabilityPng } from '../model/mask'
 import { runPredictor } from '../training/checkpoint'
 import { datasetPhotos } from '../datasets/records'
 import { saveModelMask } from './masks'
+import { separateLeaves } from '../model/instances'
+import { binaryOfIds } from '../datasets/instances'
+import { maxLeavesPerPhoto } from '../../../shared/bounds'
 import { unsureBand } from './grabcut'
 
 const threshold = 0.5
@@ -40,9 +44,13 @@ export const prelabelJob: JobHandler<'prelabel'> = async ({ datasetId, runId }, 
         const map = await predictPhoto(predictor, rgb, { ...options, signal, photo: photo.name })
         const probabilityPath = project.path('masks', `${photo.id}.run-${runId}.probability.png`)
         await writeProbabilityPng(probabilityPath, map)
-        const mask = maskFromProbabilities(map.data, rgb.width, rgb.height, threshold)
+        // A run that separates leaves labels its leaves too; the mask is then their union (leaves cover it exactly, as an import's do).
+        const separated = map.centre && separateLeaves(map, { threshold }).ids
+        // The stored leaves hold at most 255 a photo: a prediction with more keeps only its mask.
+        const leaves = separated && separated.reduce((max, v) => Math.max(max, v), 0) <= maxLeavesPerPhoto ? separated : undefined
+        const mask = leaves ? binaryOfIds(leaves) : maskFromProbabilities(map.data, rgb.width, rgb.height, threshold).data
         const probabilityFile = relative(project.dir, probabilityPath).split('\\').join('/')
-        if (await saveModelMask(project, photo.id, mask.data, { runId, probabilityFile, uncertainty: uncertainty(map) })) labelled++
+        if (await saveModelMask(project, photo.id, mask, { runId, probabilityFile, uncertainty: uncertainty(map) }, leaves ?? null)) labelled++
         else kept++
       } catch (err) {
         if (signal.aborted || err instanceof ApiError) throw err

@@ -121,16 +121,27 @@ export class TrimapMaker {
     this.width = width
     this.height = height
     const cv = this.cv
-    const mat = (type: number): unknown => new cv.Mat(height, width, type)
-    this.mats = {
-      leaf: mat(cv.CV_8UC1),
-      notLeaf: mat(cv.CV_8UC1),
-      fgDistance: mat(cv.CV_32FC1),
-      bgDistance: mat(cv.CV_32FC1),
-      eroded: mat(cv.CV_8UC1),
-      dilated: mat(cv.CV_8UC1),
-      kernel: new cv.Mat(),
-      labels: mat(cv.CV_32SC1)
+    // made one by one: when wasm memory runs out part way, those already made are deleted
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const made: any[] = []
+    const mat = (type?: number): unknown => {
+      made.push(type === undefined ? new cv.Mat() : new cv.Mat(height, width, type))
+      return made[made.length - 1]
+    }
+    try {
+      this.mats = {
+        leaf: mat(cv.CV_8UC1),
+        notLeaf: mat(cv.CV_8UC1),
+        fgDistance: mat(cv.CV_32FC1),
+        bgDistance: mat(cv.CV_32FC1),
+        eroded: mat(cv.CV_8UC1),
+        dilated: mat(cv.CV_8UC1),
+        kernel: mat(),
+        labels: mat(cv.CV_32SC1)
+      }
+    } catch (err) {
+      for (const m of made) m.delete()
+      throw typeof err === 'number' ? new Error(`OpenCV could not make room for a ${width}×${height} trimap (error ${err}).`) : err
     }
   }
 

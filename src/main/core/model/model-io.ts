@@ -1,8 +1,8 @@
 // Saving and loading models in the tfjs layers format (model.json + weights.bin) with plain fs, so it
 // works on every backend (tfjs's file:// handler exists only with tfjs-node). Files are written to a
 // temporary name in the same folder and renamed.
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { lstat, mkdir, readFile, realpath, rename, rm, stat } from 'node:fs/promises'
+import { isAbsolute, join, relative, sep } from 'node:path'
 import { tf } from './backend'
 import { tempFolderFor } from '../store/temp'
 import { writeAtomic } from '../store/atomic'
@@ -19,20 +19,38 @@ const OPTIMIZER_WEIGHTS_FILE = 'optimizer.bin'
  * `dir` (the previous version is kept as `<dir>.old` until the swap is done, so a crash leaves one whole copy).
  */
 export async function replaceFolder(dir: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
+  await (await prepareFolder(dir, fill)).commit()
+}
+
+export interface PreparedFolder {
+  /** Swap the written folder in for `dir`. */
+  commit(): Promise<void>
+  /** Remove the written folder; `dir` stays as it was. */
+  discard(): Promise<void>
+}
+
+/** replaceFolder in two steps: write the whole folder now (a failure removes it), swap it in later. */
+export async function prepareFolder(dir: string, fill: (tmpDir: string) => Promise<void>): Promise<PreparedFolder> {
   const tmp = tempFolderFor(dir)
   const old = `${dir}.old`
-  await rm(tmp, { recursive: true, force: true })
+  const discard = () => rm(tmp, { recursive: true, force: true })
+  await discard()
   await mkdir(tmp, { recursive: true })
   try {
     await fill(tmp)
   } catch (err) {
-    await rm(tmp, { recursive: true, force: true })
+    await discard()
     throw err
   }
-  await rm(old, { recursive: true, force: true })
-  if (await exists(dir)) await rename(dir, old)
-  await rename(tmp, dir)
-  await rm(old, { recursive: true, force: true })
+  return {
+    discard,
+    async commit() {
+      await rm(old, { recursive: true, force: true })
+      if (await exists(dir)) await rename(dir, old)
+      await rename(tmp, dir)
+      await rm(old, { recursive: true, force: true })
+    }
+  }
 }
 
 export async function exists(path: string): Promise<boolean> {
@@ -119,17 +137,79 @@ export async function writeCheckpoint(dir: string, checkpoint: Checkpoint, meta?
   await writeAtomic(join(dir, MODEL_FILE), JSON.stringify(json))
 }
 
-/** Read a checkpoint written by writeCheckpoint (or any single-group tfjs layers model of float32 weights). */
+// A model folder can come from anywhere (a colleague, a download): its files are read only after checking that
+// they are what the manifest says. model.json and leafseg.json are small; weights are checked against their specs.
+const maxModelJsonBytes = 64 << 20
+const maxMetaJsonBytes = 1 << 20
+/** Largest total of weights read (float32): far above the seed U-Net's 31 million parameters. */
+const maxWeightBytes = 4 * 1_000_000_000
+
+/** A JSON file of a model folder, refused by name when it is not a regular file, too large or not JSON. */
+async function readModelJsonFile(file: string, maxBytes: number): Promise<unknown> {
+  const info = await stat(file)
+  if (!info.isFile()) throw new Error(`${file} is not a regular file.`)
+  if (info.size > maxBytes) throw new Error(`${file} is ${info.size} bytes; a model's ${file.endsWith(MODEL_FILE) ? MODEL_FILE : 'settings file'} is at most ${maxBytes}.`)
+  const text = await readFile(file, 'utf8')
+  try {
+    return JSON.parse(text)
+  } catch (err) {
+    throw new Error(`${file} is not valid JSON (${(err as Error).message}); the file may be cut short or edited.`)
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+const isShape = (v: unknown): v is number[] => Array.isArray(v) && v.length <= 8 && v.every((d) => Number.isInteger(d) && d >= 0 && d <= 1 << 24)
+
+/**
+ * The weight specs and files a model.json lists, checked before any weight is read: every path stays inside the
+ * folder (not absolute, no `..`, no symlink leading out), names a regular file (not a FIFO or a device), and the
+ * files' sizes add up to exactly what the specs' shapes need.
+ */
+async function checkedWeights(folder: string, json: Record<string, unknown>, file: string): Promise<{ specs: tf.io.WeightsManifestEntry[]; paths: string[] }> {
+  const manifest = json.weightsManifest
+  if (!Array.isArray(manifest) || manifest.length > 1000) throw new Error(`${file}: weightsManifest is not a list of weight groups.`)
+  const specs: tf.io.WeightsManifestEntry[] = []
+  const paths: string[] = []
+  for (const group of manifest) {
+    if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) throw new Error(`${file}: a weightsManifest group lacks its paths or weights.`)
+    for (const w of group.weights) {
+      if (!isRecord(w) || typeof w.name !== 'string' || !isShape(w.shape) || (w.dtype !== undefined && w.dtype !== 'float32' && w.dtype !== 'int32')) {
+        throw new Error(`${file}: a weight has no name, no shape of whole numbers, or a dtype other than float32 and int32.`)
+      }
+      specs.push(w as unknown as tf.io.WeightsManifestEntry)
+    }
+    for (const p of group.paths) {
+      if (typeof p !== 'string' || p === '' || isAbsolute(p) || p.split(/[/\\]/).includes('..')) throw new Error(`${file}: the weights path ${JSON.stringify(p).slice(0, 200)} leads out of the model folder.`)
+      paths.push(join(folder, p))
+    }
+  }
+  const needed = specs.reduce((sum, s) => sum + s.shape.reduce((a, b) => a * b, 1) * 4, 0)
+  if (needed > maxWeightBytes) throw new Error(`${file} lists ${needed} bytes of weights; Leafseg reads at most ${maxWeightBytes}.`)
+  const realFolder = await realpath(folder)
+  let held = 0
+  for (const path of paths) {
+    const real = await realpath(path).catch(() => {
+      throw new Error(`${file} lists ${relative(folder, path)}, which is missing.`)
+    })
+    if (real !== realFolder && !real.startsWith(realFolder + sep)) throw new Error(`${file} lists ${relative(folder, path)}, a link that leads out of the model folder.`)
+    const info = await lstat(real)
+    if (!info.isFile()) throw new Error(`${file} lists ${relative(folder, path)}, which is not a regular file.`)
+    held += info.size
+  }
+  if (held !== needed) throw new Error(`${paths.map((p) => relative(folder, p)).join(', ')} ${paths.length === 1 ? 'holds' : 'hold'} ${held} bytes where ${file} lists ${needed}.`)
+  return { specs, paths }
+}
+
+/** Read a checkpoint written by writeCheckpoint (or any tfjs layers model of float32 weights), checked first. */
 export async function readCheckpoint(dir: string): Promise<Checkpoint> {
   const folder = (await readableFolder(dir)) ?? dir
   try {
-    const json = JSON.parse(await readFile(join(folder, MODEL_FILE), 'utf8')) as tf.io.ModelJSON
-    const specs: tf.io.WeightsManifestEntry[] = []
+    const file = join(folder, MODEL_FILE)
+    const json = await readModelJsonFile(file, maxModelJsonBytes)
+    if (!isRecord(json)) throw new Error(`${file} is not a tfjs layers model.`)
+    const { specs, paths } = await checkedWeights(folder, json, file)
     const buffers: Uint8Array[] = []
-    for (const group of json.weightsManifest) {
-      specs.push(...group.weights)
-      for (const p of group.paths) buffers.push(await readFile(join(folder, p)))
-    }
+    for (const p of paths) buffers.push(await readFile(p))
     return { topology: json.modelTopology, weights: float32Values(Buffer.concat(buffers), specs, join(folder, WEIGHTS_FILE)) }
   } catch (err) {
     throw new Error(`Cannot load the model in ${dir}: ${(err as Error).message}`)
@@ -162,7 +242,13 @@ export async function loadModelFiles(dir: string): Promise<tf.LayersModel> {
 export async function loadModelMeta(dir: string): Promise<ModelMeta | null> {
   const folder = (await readableFolder(dir)) ?? dir
   if (!(await exists(join(folder, META_FILE)))) return null
-  return JSON.parse(await readFile(join(folder, META_FILE), 'utf8')) as ModelMeta
+  try {
+    const meta = await readModelJsonFile(join(folder, META_FILE), maxMetaJsonBytes)
+    if (!isRecord(meta)) throw new Error(`${join(folder, META_FILE)} is not an object of training settings.`)
+    return meta as unknown as ModelMeta
+  } catch (err) {
+    throw new Error(`Cannot load the model in ${dir}: ${(err as Error).message}`)
+  }
 }
 
 /** Save an optimizer's state (Adam: iteration count and both moments, in the layers' order) next to a model. */

@@ -4,7 +4,7 @@
 // Height and width are free (any multiple of 2^depth): the network is fully convolutional.
 import type { tf } from './backend'
 import { encodeOnnxModel, type OnnxGraph, type OnnxNode, type OnnxTensor } from './onnx-proto'
-import { writeAtomic } from '../store/atomic'
+import { writeOutputFile } from '../store/output'
 import { appVersion } from '../../../shared/version'
 
 interface LayerConfig {
@@ -118,9 +118,12 @@ export function unetToOnnx(model: tf.LayersModel): Uint8Array {
   return encodeOnnxModel(unetToOnnxGraph(model), { name: 'leafseg', version: appVersion })
 }
 
-/** Write a model's ONNX file (temp file + rename, so a crash never leaves half a file). */
+/**
+ * Write a model's ONNX file (temp file + rename, so a crash never leaves half a file). The API refused an existing
+ * file without consent when the export started; links, devices and project files are refused again here.
+ */
 export async function writeOnnxFile(model: tf.LayersModel, file: string): Promise<{ file: string; bytes: number }> {
   const bytes = unetToOnnx(model)
-  await writeAtomic(file, bytes)
+  await writeOutputFile(file, bytes, { overwrite: true })
   return { file, bytes: bytes.length }
 }

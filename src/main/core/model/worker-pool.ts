@@ -9,13 +9,14 @@ import { availableParallelism } from 'node:os'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { clampWorkers } from '../../../shared/training-config'
 import type { EngineCall, EngineCalls, EngineSetup, StepResult, WeightSet } from '../../../shared/gpu-worker'
 import type { TrainingEngine } from './engine'
 import { CONTROL, type FromPoolWorker, type PoolWorkerData, type ToPoolWorker } from './worker-protocol'
 
 /** Workers by default: the cores less one for the data pipeline (or the photo reader), at least 1, at most the batch size. */
 export function defaultWorkers(batchSize: number): number {
-  return Math.max(1, Math.min(availableParallelism() - 1, batchSize))
+  return clampWorkers(availableParallelism() - 1, batchSize)
 }
 
 /** A worker thread stopped or failed: the run stops with this message. */

@@ -10,7 +10,7 @@ import { defaultTrimapChoice } from '../../../shared/bounds'
 import type { JobContext, JobHandler } from '../jobs/context'
 import type { Project } from '../project'
 import type { Db } from '../store/database'
-import { readRaster, writePng } from '../imaging/raster'
+import { readRaster, writePng, type Raster } from '../imaging/raster'
 import { predictPhoto } from '../model/tiling'
 import { maskFromProbabilities, writeProbabilityPng } from '../model/mask'
 import { datasetPhotos, getPhoto, setMask } from '../datasets/records'
@@ -24,8 +24,11 @@ import { measureLeaves } from './measure'
 import { measurementRow, writeMeasurementsCsv, type MeasurementRow } from './csv'
 import { batchDone, batchPhotos, batchProblems, batchTraits, deleteBatch, getBatch, markAccepted, recordBatchProblem, recordPredictedPhoto, startBatch } from './records'
 import { readAhead } from './read-ahead'
+import { whileWriting } from '../store/pending'
 import { leafTraits } from './traits'
 import { separateLeaves } from '../model/instances'
+import { binaryOfIds, readInstanceFile, readInstanceIds, writeInstanceIds } from '../datasets/instances'
+import { maxLeavesPerPhoto } from '../../../shared/bounds'
 
 const rel = (project: Project, path: string) => relative(project.dir, path).split('\\').join('/')
 
@@ -35,6 +38,14 @@ async function cutoutFromMask(rgb: { width: number; height: number; data: Uint8A
   const { alpha } = closedFormMatte(rgb.data, trimap, rgb.width, rgb.height, { signal })
   const { foreground } = estimateForeground(rgb.data, alpha, rgb.width, rgb.height, { signal })
   return makeCutout(rgb.data, alpha, rgb.width, rgb.height, foreground)
+}
+
+/** A prediction's leaves in the stored leaf-id format, for the viewer and for accepting it; null (not written) above 255 leaves. */
+async function writeLeaves(path: string, ids: Uint16Array, photo: { width: number; height: number }): Promise<string | null> {
+  const count = ids.reduce((max, v) => Math.max(max, v), 0)
+  if (count > maxLeavesPerPhoto) return null
+  await writeInstanceIds(path, { width: photo.width, height: photo.height, ids, count })
+  return path
 }
 
 /**
@@ -140,6 +151,7 @@ const predictIntoBatch: JobHandler<'predict'> = async (params, ctx) => {
           }
         }
         const instances = map.centre && separateLeaves(map, { threshold: params.threshold }).ids
+        const leavesFile = instances ? await writeLeaves(join(dir, `${stem}.instances.png`), instances, rgb) : null
         const m = measureLeaves(mask, { minLeafAreaPx: params.measure.minLeafAreaPx, pixelsPerMm: params.measure.pxPerMm ?? undefined, photo: input.name, instances })
         const traits = leafTraits(mask, rgb, { minLeafAreaPx: params.measure.minLeafAreaPx, pixelsPerMm: params.measure.pxPerMm, photo: input.name, instances })
         recordPredictedPhoto(project.db, params.batchId, {
@@ -150,6 +162,7 @@ const predictIntoBatch: JobHandler<'predict'> = async (params, ctx) => {
           maskFile: rel(project, maskFile),
           probabilityFile: rel(project, probabilityFile),
           cutoutFile,
+          leavesFile: leavesFile && rel(project, leavesFile),
           photoHash: input.hash!,
           traits: traits.photo,
           leafTraits: traits.leaves,
@@ -230,18 +243,25 @@ export async function acceptPredictions(project: Project, batchId: number, photo
       kept.push(p.name)
       continue
     }
-    const mask = await readRaster(join(project.dir, p.maskFile), 1)
+    // A run that separates leaves gives its leaves too; the mask is then their union (leaves cover it exactly, as an import's do).
+    const leaves = p.leavesFile ? await readInstanceFile(join(project.dir, p.leavesFile)) : null
+    const mask: Raster = leaves ? { width: leaves.width, height: leaves.height, channels: 1, data: binaryOfIds(leaves.ids) } : await readRaster(join(project.dir, p.maskFile), 1)
     const target = project.path('masks', `${p.photoId}.png`)
-    await writePng(target, mask)
-    setMask(project.db, p.photoId, {
-      file: rel(project, target),
-      instancesFile: null,
-      leaves: null,
-      hash: createHash('sha256').update(mask.data).digest('hex'),
-      source: 'predicted',
-      madeBy: 'model-made',
-      foreground: p.foregroundFraction,
-      modelMade: true
+    const leavesTarget = leaves ? project.path('masks', `${p.photoId}.instances.png`) : null
+    // listed as being written until recorded, so a clean-up meanwhile leaves them
+    await whileWriting(project.db, [target, ...(leavesTarget ? [leavesTarget] : [])].map((f) => rel(project, f)), async () => {
+      await writePng(target, mask)
+      if (leaves && leavesTarget) await writeInstanceIds(leavesTarget, leaves)
+      setMask(project.db, p.photoId!, {
+        file: rel(project, target),
+        instancesFile: leavesTarget ? rel(project, leavesTarget) : null,
+        leaves: leaves?.count ?? null,
+        hash: createHash('sha256').update(mask.data).digest('hex'),
+        source: 'predicted',
+        madeBy: 'model-made',
+        foreground: p.foregroundFraction,
+        modelMade: true
+      })
     })
     markAccepted(project.db, p.id)
     accepted++
@@ -254,10 +274,13 @@ export async function measureLabelledJob(params: { datasetId: number; file: stri
   const photos = datasetPhotos(project.db, params.datasetId).filter((p) => p.mask)
   if (photos.length === 0) throw new ApiError('bad_input', 'No photo in this dataset has a mask to measure.')
   const rows: MeasurementRow[] = []
+  // Leaves are counted where every mask tells its leaves apart (the CSV's leaf_count); otherwise all count regions.
+  const separated = photos.every((p) => p.mask!.instancesFile)
   for (const [i, p] of photos.entries()) {
     signal.throwIfAborted()
     const mask = await readRaster(join(project.dir, p.mask!.file), 1)
-    const m = measureLeaves(mask, { minLeafAreaPx: params.measure.minLeafAreaPx, pixelsPerMm: params.measure.pxPerMm ?? undefined, photo: p.name })
+    const instances = separated ? (await readInstanceIds(project, p.id))!.ids : undefined
+    const m = measureLeaves(mask, { minLeafAreaPx: params.measure.minLeafAreaPx, pixelsPerMm: params.measure.pxPerMm ?? undefined, photo: p.name, instances })
     rows.push(measurementRow(p.name, m, { source: 'labelled' }))
     ctx.progress(i + 1, photos.length, p.name)
   }

@@ -1,6 +1,6 @@
 // A model folder (no project, no run) applied to a folder of photos: a mask per photo and its measurements.
-import { mkdir } from 'node:fs/promises'
-import { basename, dirname, isAbsolute, join, relative } from 'node:path'
+import { mkdir, rm } from 'node:fs/promises'
+import { basename, dirname, join } from 'node:path'
 import { ApiError } from '../../../shared/errors'
 import type { ApiResult } from '../../../shared/api'
 import type { FolderPrediction } from '../../../shared/api/prediction'
@@ -8,9 +8,8 @@ import { writePng } from '../imaging/raster'
 import { readAhead } from './read-ahead'
 import { fullResolution, predictPhoto } from '../model/tiling'
 import { maskFromProbabilities } from '../model/mask'
-import { shardPhotos, writeShardManifest, type ShardManifest } from './shards'
+import { maskNames, SHARD_MANIFEST, shardPhotos, writeShardManifest, type ShardManifest } from './shards'
 import { leafTraits } from './traits'
-import { stemOf } from '../datasets/util'
 import { measureLeaves } from './measure'
 import { separateLeaves } from '../model/instances'
 import { leavesCsvPath, measurementRow, writeLeavesCsv, writeMeasurementsCsv, type MeasurementRow } from './csv'
@@ -20,20 +19,20 @@ export async function predictWithModelFolder(
   onProgress: (done: number, total: number, message: string) => void
 ): Promise<ApiResult<'predictions.fromModel'>> {
   const source = req.list !== undefined ? { list: req.list } : { images: req.images! }
-  const scanned = await shardPhotos(source, req.shard)
+  const { all, files: scanned } = await shardPhotos(source, req.shard)
   const files = scanned.filter((f) => !f.problem)
   const problems = scanned.filter((f) => f.problem).map((f) => ({ path: f.path, reason: f.problem!.message }))
   if (files.length === 0 && !req.shard) throw new ApiError('bad_input', `No photos in ${req.list ?? req.images}.`)
   const { loadInferenceModel } = await import('../model/inference') // tfjs and onnxruntime only when a model is used
   const model = await loadInferenceModel(req.model)
-  // Masks mirror the photos' sub-folders (under the folder, or the list's folder), so that day1/a.jpg and
-  // day2/a.jpg keep apart; a listed photo outside the list's folder goes to the top.
-  const root = req.list !== undefined ? dirname(req.list) : req.images!
+  // A shard run again into a finished shard's folder: its old manifest goes first, so a rerun that is killed is
+  // not taken for a finished shard (with the old model's rows) by merge.
+  if (req.shard) await rm(join(req.out, SHARD_MANIFEST), { force: true })
+  const names = maskNames(all, req.list !== undefined ? dirname(req.list) : req.images!)
   const maskPath = async (photo: string) => {
-    const within = relative(root, dirname(photo))
-    const dir = within.startsWith('..') || isAbsolute(within) ? req.out : join(req.out, within)
-    await mkdir(dir, { recursive: true })
-    return join(dir, `${stemOf(photo)}.png`)
+    const file = join(req.out, names.get(photo)!.mask)
+    await mkdir(dirname(file), { recursive: true })
+    return file
   }
   const rows: MeasurementRow[] = []
   const predicted: ShardManifest['predicted'] = []
@@ -50,7 +49,7 @@ export async function predictWithModelFolder(
         const instances = map.centre && separateLeaves(map, { threshold: req.threshold }).ids
         const measured = measureLeaves(mask, { minLeafAreaPx: req.measure.minLeafAreaPx, pixelsPerMm: req.measure.pxPerMm ?? undefined, instances })
         const traits = leafTraits(mask, photo, { minLeafAreaPx: req.measure.minLeafAreaPx, pixelsPerMm: req.measure.pxPerMm, photo: f.path, instances })
-        const row = { ...measurementRow(basename(f.path), measured, { source: 'predicted', runId: req.model, threshold: req.threshold }), traits: traits.photo }
+        const row = { ...measurementRow(names.get(f.path)!.photo, measured, { source: 'predicted', runId: req.model, threshold: req.threshold }), traits: traits.photo }
         rows.push(row)
         predicted.push({ path: f.path, row, leaves: traits.leaves })
       } catch (err) {

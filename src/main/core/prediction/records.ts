@@ -92,6 +92,7 @@ interface PredictedRow {
   mask_file: string
   probability_file: string
   cutout_file: string | null
+  leaves_file: string | null
   width: number
   height: number
   area_px: number
@@ -110,6 +111,7 @@ export function batchPhotos(db: Db, batchId: number): (PredictedPhoto & { noiseP
     maskFile: r.mask_file,
     probabilityFile: r.probability_file,
     cutoutFile: r.cutout_file,
+    leavesFile: r.leaves_file,
     width: r.width,
     height: r.height,
     areaPx: r.area_px,
@@ -128,9 +130,9 @@ export function recordPredictedPhoto(
   p: Omit<PredictedPhoto, 'id' | 'accepted'> & { noisePx: number; sourcePath: string | null; photoHash: string; traits: Traits | null; leafTraits: LeafTraits[] }
 ): void {
   db.prepare(
-    `INSERT INTO predicted_photos (batch_id, name, source_path, photo_id, photo_file, mask_file, probability_file, cutout_file, width, height, area_px, area_mm2, foreground_fraction, leaf_count, noise_px, photo_hash, traits, leaf_traits)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-  ).run(batchId, p.name, p.sourcePath, p.photoId, p.photoFile, p.maskFile, p.probabilityFile, p.cutoutFile, p.width, p.height, p.areaPx, p.areaMm2, p.foregroundFraction, p.leafCount, p.noisePx, p.photoHash, JSON.stringify(p.traits), JSON.stringify(p.leafTraits))
+    `INSERT INTO predicted_photos (batch_id, name, source_path, photo_id, photo_file, mask_file, probability_file, cutout_file, leaves_file, width, height, area_px, area_mm2, foreground_fraction, leaf_count, noise_px, photo_hash, traits, leaf_traits)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+  ).run(batchId, p.name, p.sourcePath, p.photoId, p.photoFile, p.maskFile, p.probabilityFile, p.cutoutFile, p.leavesFile, p.width, p.height, p.areaPx, p.areaMm2, p.foregroundFraction, p.leafCount, p.noisePx, p.photoHash, JSON.stringify(p.traits), JSON.stringify(p.leafTraits))
 }
 
 /** Each predicted photo's traits (all its leaves together, and each leaf), in the batch's photo order. */

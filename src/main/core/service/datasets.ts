@@ -7,9 +7,10 @@ import { ApiError } from '../../../shared/errors'
 import * as records from '../datasets/records'
 import type { MaskJobSource } from '../../../shared/api/datasets'
 import type { Methods, Schemas } from './area'
-import { filePath, id, ids, whole, within } from './schema-parts'
+import { filePath, id, ids, pxPerMm, whole, within } from './schema-parts'
 import { maskThresholdBounds, maxIdsPerCall, seedBounds, splitPercentBounds } from '../../../shared/bounds'
 import type { ServiceContext } from './context'
+import { checkOutputFolder } from '../store/output'
 
 type K = keyof DatasetsApi
 
@@ -26,7 +27,7 @@ export const datasetSchemas: Schemas<K> = {
   'datasets.list': z.object({}).strict(),
   'datasets.create': z.object({ name }).strict(),
   'datasets.findByName': z.object({ name }).strict(),
-  'datasets.update': z.object({ id, name: name.optional(), pxPerMm: z.number().positive().max(1e6).nullable().optional() }).strict(),
+  'datasets.update': z.object({ id, name: name.optional(), pxPerMm: pxPerMm.nullable().optional() }).strict(),
   'datasets.delete': z.object({ id }).strict(),
   'datasets.photos': z
     .object({ datasetId: id, offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000), filter, sort })
@@ -105,7 +106,7 @@ export function datasetMethods(s: ServiceContext): Methods<K> {
     },
     async 'datasets.exportMasks'({ datasetId, dir, format }) {
       const dataset = records.getDataset(db(), datasetId)
-      return jobs().start('export-masks', `Export masks of “${dataset.name}” as ${format === 'png' ? 'PNG files' : 'COCO JSON'}`, { datasetId, dir: s.checkPath(dir), format })
+      return jobs().start('export-masks', `Export masks of “${dataset.name}” as ${format === 'png' ? 'PNG files' : 'COCO JSON'}`, { datasetId, dir: checkOutputFolder(s.checkPath(dir)), format })
     },
     async 'datasets.split'(args) {
       records.getDataset(db(), args.datasetId)

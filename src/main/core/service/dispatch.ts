@@ -3,7 +3,7 @@
 import type { z } from 'zod'
 import type { ApiMethod } from '../../../shared/api'
 import type { ApiErrorShape } from '../../../shared/errors'
-import { toErrorShape, type FailureContext } from '../store/errors'
+import { boundedMessage, toErrorShape, type FailureContext } from '../store/errors'
 import { apiSchemas } from './schemas'
 import type { LeafsegService } from './service'
 
@@ -32,8 +32,11 @@ function describeIssue(issue: Issue, prefix: PropertyKey[] = []): string {
       const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0]
       return closest?.length ? closest.map((i) => describeIssue(i, path)).join('; ') : `${field}: ${issue.message}`
     }
-    case 'unrecognized_keys':
-      return `${field}: unknown ${issue.keys.length === 1 ? 'field' : 'fields'} ${issue.keys.join(', ')}`
+    case 'unrecognized_keys': {
+      const shown = issue.keys.slice(0, 10).join(', ')
+      const more = issue.keys.length > 10 ? ` and ${issue.keys.length - 10} more` : ''
+      return `${field}: unknown ${issue.keys.length === 1 ? 'field' : 'fields'} ${shown}${more}`
+    }
     default:
       return `${field}: ${issue.message}`
   }
@@ -47,7 +50,7 @@ export function checkArgs(method: string, args: unknown): { ok: true; value: unk
   const parsed = apiSchemas[method as ApiMethod].safeParse(args ?? {})
   if (!parsed.success) {
     const detail = parsed.error.issues.map((i) => describeIssue(i)).join('; ')
-    return { ok: false, error: { code: 'invalid_argument', message: `${method}: ${detail}` } }
+    return { ok: false, error: { code: 'invalid_argument', message: boundedMessage(`${method}: ${detail}`) } }
   }
   return { ok: true, value: parsed.data }
 }

@@ -3,10 +3,10 @@ import { z } from 'zod'
 import { join } from 'node:path'
 import type { LabellingApi } from '../../../shared/api/labelling'
 import { ApiError } from '../../../shared/errors'
-import { decodeLeaves, decodeRle, encodeLeaves, encodeRle, rleProblem, type Rle } from '../../../shared/rle'
+import { encodeLeaves, encodeRle, rleProblem, type Rle } from '../../../shared/rle'
 import { assistBounds, maxLeavesPerPhoto } from '../../../shared/bounds'
 import { readRaster } from '../imaging/raster'
-import { GrabCutAssist } from '../labelling/grabcut'
+import { LabellingThread } from '../labelling/labelling-thread'
 import { saveMadeMask } from '../labelling/masks'
 import { maskProvenance, reviewQueue } from '../labelling/records'
 import { confirmMask, getDataset, getPhoto } from '../datasets/records'
@@ -39,7 +39,9 @@ export const labellingSchemas: Schemas<K> = {
       runId: id.optional()
     })
     .strict(),
-  'labels.saveMask': z.object({ photoId: id, mask: rle, how: z.enum(['drawn', 'assisted']), leaves: z.array(rle).max(maxLeavesPerPhoto).optional() }).strict(),
+  'labels.saveMask': z
+    .object({ photoId: id, mask: rle, how: z.enum(['drawn', 'assisted']), leaves: z.array(rle).max(maxLeavesPerPhoto).optional(), baseVersion: z.number().int().min(0).optional() })
+    .strict(),
   'labels.mask': z.object({ photoId: id }).strict(),
   'labels.prelabel': z.object({ datasetId: id, runId: id }).strict(),
   'photos.confirmMask': z.object({ id }).strict(),
@@ -47,19 +49,16 @@ export const labellingSchemas: Schemas<K> = {
 }
 
 export function labellingMethods(s: ServiceContext): Methods<K> {
-  // One photo's assist at a time: its decoded pixels and GrabCut's state stay while the person clicks.
-  let assist: { photoId: number; photoHash: string; grabCut: GrabCutAssist } | null = null
+  // Off the request thread: proposals on one (it keeps one photo's pixels and GrabCut's state while the person
+  // clicks), the decoding of saves on another, so a long proposal does not hold up a save.
+  const assists = new LabellingThread()
+  const saves = new LabellingThread()
   const project = () => s.requireProject().project
 
   return {
     async 'labels.assist'({ photoId, box, clicks, runId }) {
       const p = project()
       const photo = getPhoto(p.db, photoId)
-      if (!assist || assist.photoId !== photoId || assist.photoHash !== photo.hash) {
-        assist?.grabCut.dispose()
-        assist = null
-        assist = { photoId, photoHash: photo.hash, grabCut: new GrabCutAssist(await readRaster(join(p.dir, photo.file), 3)) }
-      }
       const start: { box?: typeof box; probabilities?: Uint8Array; probabilitiesKey?: string } = { box }
       if (runId !== undefined) {
         const byRun = maskProvenance(p.db, photoId)?.byRun
@@ -68,38 +67,44 @@ export function labellingMethods(s: ServiceContext): Methods<K> {
         start.probabilitiesKey = byRun.probabilityFile
       }
       const started = performance.now()
-      let mask: Uint8Array
       try {
-        mask = assist.grabCut.propose(start, clicks)
+        const key = JSON.stringify([p.dir, photoId, photo.hash])
+        const mask = await assists.propose(key, () => readRaster(join(p.dir, photo.file), 3), start, clicks)
+        return { mask, ms: Math.round(performance.now() - started) }
       } catch (err) {
+        if (err instanceof ApiError) throw err
         throw new ApiError('bad_input', `${photo.name}: ${(err as Error).message}`)
       }
-      return { mask: encodeRle(mask, photo.width, photo.height), ms: Math.round(performance.now() - started) }
     },
-    async 'labels.saveMask'({ photoId, mask, how, leaves }) {
+    async 'labels.saveMask'({ photoId, mask, how, leaves, baseVersion }) {
       const p = project()
       const photo = getPhoto(p.db, photoId)
       for (const [what, m] of [['mask', mask], ...(leaves ?? []).map((l, k) => [`leaf ${k + 1}`, l] as const)] as const) {
         const [h, w] = m.size
         if (w !== photo.width || h !== photo.height) throw new ApiError('bad_input', `The ${what} is ${w}×${h} but ${photo.name} is ${photo.width}×${photo.height}; a mask must have its photo's size.`)
       }
-      const binary = decodeRle(mask)
-      const ids = leaves ? decodeLeaves(leaves, photo.width, photo.height) : null
+      const { binary, ids, differ } = await saves.decode(mask, leaves, photo.width, photo.height)
       if (ids) {
-        const differ = ids.findIndex((v, i) => (v !== 0) !== (binary[i] !== 0))
         if (differ >= 0) throw new ApiError('bad_input', `The leaves do not cover the mask of ${photo.name} exactly (first difference at x ${differ % photo.width}, y ${Math.floor(differ / photo.width)}).`)
       }
-      await saveMadeMask(p, photoId, binary, how, ids)
+      await saveMadeMask(p, photoId, binary, how, ids, baseVersion)
       return getPhoto(p.db, photoId)
     },
     async 'labels.mask'({ photoId }) {
       const p = project()
-      const photo = getPhoto(p.db, photoId)
-      if (!photo.mask) return { mask: null, madeBy: null, leaves: null }
-      const raster = await readRaster(join(p.dir, photo.mask.file), 1)
-      const inst = await readInstanceIds(p, photo)
-      const leaves = inst && encodeLeaves(inst.ids, inst.width, inst.height)
-      return { mask: encodeRle(raster.data, raster.width, raster.height), madeBy: photo.mask.madeBy, leaves }
+      // A save that lands while the files are read removes them: read the record again and its new files.
+      for (let attempt = 1; ; attempt++) {
+        const photo = getPhoto(p.db, photoId)
+        if (!photo.mask) return { mask: null, madeBy: null, leaves: null, version: 0 }
+        try {
+          const raster = await readRaster(join(p.dir, photo.mask.file), 1)
+          const inst = await readInstanceIds(p, photo)
+          const leaves = inst && encodeLeaves(inst.ids, inst.width, inst.height)
+          return { mask: encodeRle(raster.data, raster.width, raster.height), madeBy: photo.mask.madeBy, leaves, version: photo.mask.version }
+        } catch (err) {
+          if (attempt >= 10 || getPhoto(p.db, photoId).mask?.version === photo.mask.version) throw err
+        }
+      }
     },
     async 'labels.prelabel'({ datasetId, runId }) {
       const { project: p, jobs } = s.requireProject()

@@ -11,6 +11,7 @@ import type { Methods, Schemas } from './area'
 import { filePath, id, ids, withTrimapChoice } from './schema-parts'
 import { matteFolder, trimapFolder } from '../matting/folders'
 import type { ServiceContext } from './context'
+import { checkOutputFolder } from '../store/output'
 
 type K = keyof MattingApi
 
@@ -65,15 +66,15 @@ export function mattingMethods(s: ServiceContext): Methods<K> {
     },
     async 'matting.exportCutouts'({ datasetId, dir, photoIds, colours }) {
       const dataset = getDataset(db(), datasetId)
-      return jobs().start('cutouts', `Cutouts of “${dataset.name}”`, { datasetId, dir: s.checkPath(dir), photoIds, colours })
+      return jobs().start('cutouts', `Cutouts of “${dataset.name}”`, { datasetId, dir: checkOutputFolder(s.checkPath(dir)), photoIds, colours })
     },
     async 'matting.trimapFolder'(args) {
-      const checked = { ...args, masks: s.checkPath(args.masks), out: s.checkPath(args.out) }
+      const checked = { ...args, masks: s.checkPath(args.masks), out: checkOutputFolder(s.checkPath(args.out)) }
       return trimapFolder(checked, s.folderProgress('matting.trimapFolder'))
     },
     async 'matting.matteFolder'(args) {
-      const cutouts = args.cutouts === undefined ? undefined : s.checkPath(args.cutouts)
-      const checked = { images: s.checkPath(args.images), trimaps: s.checkPath(args.trimaps), out: s.checkPath(args.out), cutouts }
+      const cutouts = args.cutouts === undefined ? undefined : checkOutputFolder(s.checkPath(args.cutouts))
+      const checked = { images: s.checkPath(args.images), trimaps: s.checkPath(args.trimaps), out: checkOutputFolder(s.checkPath(args.out)), cutouts }
       return matteFolder(checked, s.folderProgress('matting.matteFolder'))
     }
   }

@@ -1,6 +1,6 @@
 // Which file system paths a renderer may name: inside the open project, or inside a folder the user chose;
 // which project files a renderer may read; where a browser's dropped files may be written.
-import { isAbsolute, join, resolve, sep } from 'node:path'
+import { extname, isAbsolute, join, resolve, sep } from 'node:path'
 import { lstatSync, mkdirSync, realpathSync, statSync, type Stats } from 'node:fs'
 import { ApiError } from '../../../shared/errors'
 import { databaseFileName, type ProjectFolder } from '../project'
@@ -60,6 +60,12 @@ export class ChosenFolders {
  */
 export const servedFolders: readonly ProjectFolder[] = ['photos', 'thumbnails', 'masks', 'trimaps', 'mattes', 'runs', 'predictions']
 
+/**
+ * The kinds of file the views show: photos (as imported), thumbnails, masks, trimaps, mattes, predicted masks and
+ * probabilities. Weights, optimizer state, JSON and CSV files under runs/ and predictions/ are never served.
+ */
+const shownExtensions = new Set(['.png', '.webp', '.jpg', '.jpeg', '.jpe', '.jfif', '.bmp', '.dib', '.tif', '.tiff'])
+
 /** The database and the journal files SQLite keeps beside it. */
 const databaseFiles = ['', '-wal', '-shm', '-journal'].map((suffix) => databaseFileName + suffix)
 
@@ -85,7 +91,7 @@ function sameFile(a: Stats, b: Stats): boolean {
 
 /**
  * The real path of a project file a renderer may read (`thumbnails/ab/ab….webp`). One check for every host:
- * the first folder must be a served folder, the file's real path (symlinks resolved) must lie inside that
+ * the first folder must be a served folder, the file a picture by its extension (asked for and real), the file's real path (symlinks resolved) must lie inside that
  * folder of the real project, and it must not be the database or a journal by name or by inode (a hard
  * link). Reading the database through another descriptor and closing it drops SQLite's POSIX locks.
  */
@@ -93,7 +99,7 @@ export function servableProjectFile(projectDir: string, relativePath: string): s
   const forbidden = new ApiError('forbidden', `${relativePath} is not a file Leafseg shows.`)
   const parts = relativeParts(relativePath)
   if (!parts || parts.length < 2 || !(servedFolders as readonly string[]).includes(parts[0])) throw forbidden
-  if (parts[parts.length - 1].startsWith(databaseFileName)) throw forbidden
+  if (parts[parts.length - 1].startsWith(databaseFileName) || !shownExtensions.has(extname(relativePath).toLowerCase())) throw forbidden
   const realProject = canonical(projectDir)
   let real: string
   let stats: Stats
@@ -103,7 +109,7 @@ export function servableProjectFile(projectDir: string, relativePath: string): s
   } catch {
     throw new ApiError('not_found', `${relativePath} is missing from the project.`)
   }
-  if (!under(real, join(realProject, parts[0])) || !stats.isFile()) throw forbidden
+  if (!under(real, join(realProject, parts[0])) || !stats.isFile() || !shownExtensions.has(extname(real).toLowerCase())) throw forbidden
   for (const name of databaseFiles) {
     const db = statSync(join(realProject, name), { throwIfNoEntry: false })
     if (db && sameFile(db, stats)) throw forbidden

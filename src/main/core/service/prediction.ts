@@ -3,7 +3,7 @@
 import { z } from 'zod'
 import type { PredictionApi } from '../../../shared/api/prediction'
 import { ApiError } from '../../../shared/errors'
-import { defaultTrimapChoice } from '../../../shared/bounds'
+import { defaultTrimapChoice, minLeafAreaBounds } from '../../../shared/bounds'
 import { getDataset } from '../datasets/records'
 import { getRun } from '../training/records'
 import { runModelDir } from '../training/checkpoint'
@@ -11,18 +11,22 @@ import { leavesCsvPath, writeLeavesCsv, writeMeasurementsCsv } from '../predicti
 import { batchJobRunning, batchPhotos, batchProblems, batchTraits, batchRequest, createBatch, deleteBatch, getBatch, listBatches, setBatchJob } from '../prediction/records'
 import { acceptPredictions, batchCsvRows, exportBatchMasks } from '../prediction/jobs'
 import { predictWithModelFolder } from '../prediction/model-folder'
-import { mergeShards } from '../prediction/shards'
+import { maxShardCount, mergeShards } from '../prediction/shards'
+import { checkOutputFile, checkOutputFolder } from '../store/output'
 import { cleanProject } from '../store/clean'
 import type { Methods, Schemas } from './area'
-import { checkpoint, filePath, id, ids, threshold, trimapChoice } from './schema-parts'
+import { checkpoint, filePath, id, ids, pxPerMm, threshold, trimapChoice, whole } from './schema-parts'
 import type { ServiceContext } from './context'
 
 type K = keyof PredictionApi
 
-const measure = z.object({ minLeafAreaPx: z.number().int().min(1).max(1e9), pxPerMm: z.number().positive().max(1e6).nullable() }).strict()
+/** Replace an existing output file; without it, one is refused (store/output.ts). */
+const overwrite = z.boolean().optional()
+
+const measure = z.object({ minLeafAreaPx: whole(minLeafAreaBounds), pxPerMm: pxPerMm.nullable() }).strict()
 
 export const predictionSchemas: Schemas<K> = {
-  'runs.exportOnnx': z.object({ runId: id, checkpoint, file: filePath }).strict(),
+  'runs.exportOnnx': z.object({ runId: id, checkpoint, file: filePath, overwrite }).strict(),
   'predictions.start': z
     .object({
       runId: id,
@@ -39,7 +43,7 @@ export const predictionSchemas: Schemas<K> = {
   'predictions.problems': z.object({ batchId: id }).strict(),
   'predictions.traits': z.object({ batchId: id }).strict(),
   'predictions.resume': z.object({ batchId: id }).strict(),
-  'predictions.exportCsv': z.object({ batchId: id, file: filePath }).strict(),
+  'predictions.exportCsv': z.object({ batchId: id, file: filePath, overwrite }).strict(),
   'predictions.measurements': z.object({ batchId: id }).strict(),
   'predictions.exportMasks': z.object({ batchId: id, dir: filePath }).strict(),
   'predictions.fromModel': z
@@ -47,28 +51,35 @@ export const predictionSchemas: Schemas<K> = {
       model: filePath,
       images: filePath.optional(),
       list: filePath.optional(),
-      shard: z.object({ index: z.number().int().min(1), count: z.number().int().min(1).max(1_000_000) }).strict().refine((s) => s.index <= s.count, 'the shard index is at most the count').optional(),
+      shard: z.object({ index: z.number().int().min(1), count: z.number().int().min(1).max(maxShardCount) }).strict().refine((s) => s.index <= s.count, 'the shard index is at most the count').optional(),
       out: filePath,
       csv: filePath.optional(),
+      overwrite,
       threshold,
       measure
     })
     .strict()
     .refine((r) => (r.images === undefined) !== (r.list === undefined), 'give either images (a folder) or list (a file of photo paths)'),
-  'predictions.mergeShards': z.object({ dirs: z.array(filePath).min(1).max(100_000), csv: filePath }).strict(),
+  'predictions.mergeShards': z.object({ dirs: z.array(filePath).min(1).max(100_000), csv: filePath, overwrite }).strict(),
   'predictions.accept': z.object({ batchId: id, photoIds: ids.optional() }).strict(),
   'predictions.delete': z.object({ batchId: id }).strict(),
-  'measurements.labelled': z.object({ datasetId: id, file: filePath, measure }).strict()
+  'measurements.labelled': z.object({ datasetId: id, file: filePath, measure, overwrite }).strict()
+}
+
+/** A measurements CSV and the per-leaf CSV beside it: both are outputs the user named. */
+function checkCsvOutputs(file: string, overwrite: boolean | undefined): string {
+  checkOutputFile(leavesCsvPath(file), { overwrite })
+  return checkOutputFile(file, { overwrite })
 }
 
 export function predictionMethods(s: ServiceContext): Methods<K> {
   const db = () => s.requireProject().project.db
   const jobs = () => s.requireProject().jobs
   return {
-    async 'runs.exportOnnx'({ runId, checkpoint, file }) {
+    async 'runs.exportOnnx'({ runId, checkpoint, file, overwrite }) {
       const run = getRun(db(), runId)
       runModelDir(s.requireProject().project, runId, checkpoint) // refused now, not in the job, when there is none
-      return jobs().start('export-onnx', `Export “${run.name}” (${checkpoint}) as ONNX`, { runId, checkpoint, file: s.checkPath(file) })
+      return jobs().start('export-onnx', `Export “${run.name}” (${checkpoint}) as ONNX`, { runId, checkpoint, file: checkOutputFile(s.checkPath(file), { overwrite }) })
     },
     async 'predictions.start'({ runId, checkpoint, source, threshold, cutouts, trimap, measure }) {
       const run = getRun(db(), runId)
@@ -116,10 +127,10 @@ export function predictionMethods(s: ServiceContext): Methods<K> {
       getBatch(db(), batchId)
       return batchPhotos(db(), batchId).map(({ noisePx: _noise, ...p }) => p)
     },
-    async 'predictions.exportCsv'({ batchId, file }) {
+    async 'predictions.exportCsv'({ batchId, file, overwrite }) {
       const rows = batchCsvRows(db(), batchId)
       if (rows.length === 0) throw new ApiError('bad_input', 'This batch has no predicted photos to export.')
-      const target = s.checkPath(file)
+      const target = checkCsvOutputs(s.checkPath(file), overwrite)
       await writeMeasurementsCsv(target, rows)
       const batch = getBatch(db(), batchId)
       const photos = batchTraits(db(), batchId).map((p) => ({ photo: p.name, leaves: p.leaves, scalePxPerMm: batch.pxPerMm }))
@@ -131,15 +142,20 @@ export function predictionMethods(s: ServiceContext): Methods<K> {
       return batchCsvRows(db(), batchId)
     },
     async 'predictions.exportMasks'({ batchId, dir }) {
-      return exportBatchMasks(s.requireProject().project, batchId, s.checkPath(dir))
+      return exportBatchMasks(s.requireProject().project, batchId, checkOutputFolder(s.checkPath(dir)))
     },
     async 'predictions.fromModel'(args) {
       const optional = (p: string | undefined) => (p === undefined ? undefined : s.checkPath(p))
-      const checked = { ...args, model: s.checkPath(args.model), images: optional(args.images), list: optional(args.list), out: s.checkPath(args.out), csv: optional(args.csv) }
+      const csv = args.csv === undefined ? undefined : checkCsvOutputs(s.checkPath(args.csv), args.overwrite)
+      const out = checkOutputFolder(s.checkPath(args.out))
+      const checked = { ...args, model: s.checkPath(args.model), images: optional(args.images), list: optional(args.list), out, csv }
       return predictWithModelFolder(checked, s.folderProgress('predictions.fromModel'))
     },
-    async 'predictions.mergeShards'({ dirs, csv }) {
-      return mergeShards(dirs.map((d) => s.checkPath(d)), s.checkPath(csv))
+    async 'predictions.mergeShards'({ dirs, csv, overwrite }) {
+      return mergeShards(
+        dirs.map((d) => s.checkPath(d)),
+        checkCsvOutputs(s.checkPath(csv), overwrite)
+      )
     },
     async 'predictions.accept'({ batchId, photoIds }) {
       return acceptPredictions(s.requireProject().project, batchId, photoIds)
@@ -152,9 +168,9 @@ export function predictionMethods(s: ServiceContext): Methods<K> {
       const { files, bytes } = cleanProject(project, { under: `predictions/${batchId}` })
       return { files, bytes }
     },
-    async 'measurements.labelled'({ datasetId, file, measure }) {
+    async 'measurements.labelled'({ datasetId, file, measure, overwrite }) {
       const dataset = getDataset(db(), datasetId)
-      return jobs().start('measure', `Measure the masks of “${dataset.name}”`, { datasetId, file: s.checkPath(file), measure })
+      return jobs().start('measure', `Measure the masks of “${dataset.name}”`, { datasetId, file: checkOutputFile(s.checkPath(file), { overwrite }), measure })
     }
   }
 }

@@ -1,7 +1,7 @@
 // The zod pieces every API area's schemas are built from. A leaf module: each area imports it, none imports
 // another area for them.
 import { z } from 'zod'
-import { maxIdsPerCall, probabilityThresholdBounds, trimapBounds, type Bound } from '../../../shared/bounds'
+import { maxIdsPerCall, probabilityThresholdBounds, pxPerMmBounds, trimapBounds, type Bound } from '../../../shared/bounds'
 
 export const none = z.object({}).strict()
 export const filePath = z.string().min(1).max(4096).refine((p) => !p.includes('\0'), 'a path cannot contain NUL')
@@ -26,3 +26,5 @@ export const trimapChoice = withTrimapChoice({})
 export const checkpoint = z.enum(['best', 'last'])
 /** A probability threshold: leaf where p reaches it. */
 export const threshold = within(probabilityThresholdBounds)
+/** Pixels per millimetre: above the bound's minimum (0 is not a scale). */
+export const pxPerMm = z.number().gt(pxPerMmBounds.min).max(pxPerMmBounds.max)

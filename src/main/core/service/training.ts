@@ -9,14 +9,15 @@ import { ApiError } from '../../../shared/errors'
 import { getDataset, getPhoto, previewPhotoId } from '../datasets/records'
 import { augmentedPreviews } from '../training/data'
 import type { Raster } from '../imaging/raster'
-import { augmentOptions, runWorkers, networkProblem, presetConfig, TRAINING_PRESETS } from '../training/config'
+import { augmentOptions, runWorkers, networkProblem } from '../training/config'
+import { defaultPresetName, fromPreset, TRAINING_PRESETS } from '../../../shared/training-config'
 import { expectedBackend } from '../training/backend-info'
 import * as runs from '../training/records'
 import { evaluationAt, latestEvaluation } from '../evaluation/records'
 import type { TrainJobParams } from '../../../shared/api/training'
 import type { Methods, Schemas } from './area'
 import { id, none, whole } from './schema-parts'
-import { seedBounds, trainingBounds } from '../../../shared/bounds'
+import { defaultProbabilityThreshold, seedBounds, trainingBounds } from '../../../shared/bounds'
 import type { ServiceContext } from './context'
 
 type K = keyof TrainingApi
@@ -121,7 +122,7 @@ export function trainingMethods(s: ServiceContext): Methods<K> {
 
   return {
     async 'training.presets'() {
-      const defaults = presetConfig('fast-cpu')
+      const defaults = fromPreset(defaultPresetName)
       return { presets: structuredClone(TRAINING_PRESETS), defaults: { ...defaults, workers: runWorkers(defaults) } }
     },
     async 'training.backend'() {
@@ -196,7 +197,7 @@ export function trainingMethods(s: ServiceContext): Methods<K> {
       if (differ((r) => r.backend)) differences.push('backend')
       const snapshotKey = (r: (typeof details)[number]) => r.snapshot.map((p) => `${p.photoHash}:${p.maskHash}:${p.split}`).sort().join('|')
       const evaluations = details.map((r) => latestEvaluation(db(), r.id, 'val'))
-      const results = evaluations.map((e) => (e === null ? null : evaluationAt(db(), e, 0.5)))
+      const results = evaluations.map((e) => (e === null ? null : evaluationAt(db(), e, defaultProbabilityThreshold)))
       const byName = results.map((r) => new Map((r?.perPhoto ?? []).map((p) => [p.name, p])))
       const names = [...new Set(byName.flatMap((m) => [...m.keys()]))].sort((a, b) => a.localeCompare(b))
       const perPhoto = names.map((name) => {
@@ -215,7 +216,8 @@ export function trainingMethods(s: ServiceContext): Methods<K> {
         differences,
         differentSnapshots: new Set(details.map(snapshotKey)).size > 1,
         perPhoto,
-        evaluations
+        evaluations,
+        leaves: results.map((r) => r?.instances ?? null)
       }
     },
     async 'runs.findByName'({ name }) {

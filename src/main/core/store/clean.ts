@@ -1,21 +1,24 @@
 // "Clean up project": find the files no record refers to any more — photos, thumbnails, masks, trimaps and mattes
 // of deleted datasets, folders of deleted runs, evaluations and prediction batches, files left by interrupted
-// imports and writes — and remove them. A file any row still names is never touched.
-import { readdirSync, rmSync, statSync, type Dirent } from 'node:fs'
+// imports and writes — and remove them. A file any row still names is never touched, nor one being written (listed
+// in pending_files by a writer in any process).
+import { lstatSync, readdirSync, rmSync, type Dirent } from 'node:fs'
 import { join } from 'node:path'
 import type { CleanReport } from '../../../shared/domain'
 import type { Project } from '../project'
 import { findTempLeftovers, tempOwner } from './temp'
+import { dropExpiredPending, pendingFiles } from './pending'
 
-/** Every column that holds a project-relative file path. */
-const fileColumns: Record<string, string[]> = {
+/** Every column that holds a project-relative file path (a test checks the schema has no other). */
+export const fileColumns: Record<string, string[]> = {
   photos: ['file', 'thumbnail'],
-  masks: ['file', 'instances_file'],
+  // probability_file: the run's prediction a model-made mask came from (review, "Start from run N's prediction")
+  masks: ['file', 'instances_file', 'probability_file'],
   trimaps: ['file'],
   mattes: ['file', 'cutout_file'],
   run_photos: ['photo_file', 'mask_file'],
   evaluation_photos: ['photo_file', 'mask_file', 'probability_file'],
-  predicted_photos: ['photo_file', 'mask_file', 'probability_file', 'cutout_file']
+  predicted_photos: ['photo_file', 'mask_file', 'probability_file', 'cutout_file', 'leaves_file']
 }
 
 /** Folders whose files are each named by a row: a file no row names is unreferenced. */
@@ -46,21 +49,28 @@ function entries(dir: string): Dirent[] {
   }
 }
 
-function sizeOf(path: string): number {
+// The walk never follows a symlink (lstat, and a Dirent says what the entry itself is), so a link loop in photos/
+// ends at once; and it is bounded, so a folder of millions of files is refused instead of walked without end.
+const maxDepth = 64
+const maxFilesWalked = 10_000_000
+
+function sizeOf(path: string, depth = 0): number {
   let info
   try {
-    info = statSync(path)
+    info = lstatSync(path)
   } catch {
     return 0
   }
-  if (!info.isDirectory()) return info.size
-  return entries(path).reduce((sum, e) => sum + sizeOf(join(path, e.name)), 0)
+  if (!info.isDirectory() || depth > maxDepth) return info.size
+  return entries(path).reduce((sum, e) => sum + sizeOf(join(path, e.name), depth + 1), 0)
 }
 
-function filesUnder(dir: string, rel: string, out: string[]): string[] {
+function filesUnder(dir: string, rel: string, out: string[], depth = 0): string[] {
+  if (depth > maxDepth) throw new Error(`${dir} is more than ${maxDepth} folders deep; clean-up stops there. Remove what is not Leafseg's by hand.`)
   for (const e of entries(dir)) {
-    if (e.isDirectory()) filesUnder(join(dir, e.name), `${rel}/${e.name}`, out)
+    if (e.isDirectory()) filesUnder(join(dir, e.name), `${rel}/${e.name}`, out, depth + 1)
     else out.push(`${rel}/${e.name}`)
+    if (out.length > maxFilesWalked) throw new Error(`${dir} holds more than ${maxFilesWalked} files; clean-up stops there.`)
   }
   return out
 }
@@ -77,11 +87,13 @@ export function findUnreferenced(project: Project, under?: string): { path: stri
   // Dead processes' temp files are listed above; a live one's is a write in progress: both are left out below.
   const isTemp = (rel: string): boolean => tempOwner(rel.slice(rel.lastIndexOf('/') + 1)) !== null
 
-  const referenced = referencedFiles(project)
-  for (const folder of fileFolders) {
-    for (const rel of filesUnder(project.path(folder), folder, [])) {
-      if (!referenced.has(rel) && !isTemp(rel) && inScope(rel)) found.push({ path: rel, why: 'no dataset, run or batch uses it' })
-    }
+  // Files first, then the records and the files being written, in one snapshot: a writer lists its file as pending
+  // before writing it and unlists it only after a record names it, so a file listed here is in the snapshot as one
+  // or the other unless nothing uses it.
+  const listed = fileFolders.flatMap((folder) => filesUnder(project.path(folder), folder, []))
+  const { referenced, pending } = project.db.transaction(() => ({ referenced: referencedFiles(project), pending: pendingFiles(project.db) }))()
+  for (const rel of listed) {
+    if (!referenced.has(rel) && !pending.has(rel) && !isTemp(rel) && inScope(rel)) found.push({ path: rel, why: 'no dataset, run or batch uses it' })
   }
   // Folders owned by one record: runs/<id>/ (and runs/<id>/evaluations/<id>/), predictions/<id>/.
   const runs = ids(project, 'runs')
@@ -117,6 +129,7 @@ export function findUnreferenced(project: Project, under?: string): { path: stri
 export function cleanProject(project: Project, opts: { dryRun?: boolean; under?: string } = {}): CleanReport {
   const found = findUnreferenced(project, opts.under)
   const report: CleanReport = { dryRun: opts.dryRun ?? false, files: 0, bytes: 0, items: [] }
+  if (!opts.dryRun) dropExpiredPending(project.db)
   for (const f of found) {
     const abs = join(project.dir, f.path)
     const bytes = sizeOf(abs)

@@ -58,7 +58,19 @@ export function withSpaceNeeded(err: unknown, what: string, dir: string, neededB
 }
 
 /** Any thrown value → the API's error shape with a message a person can act on. */
+/** Longest message an error carries: one that quotes its input (a huge JSON, a long list) is cut, saying so. */
+export const maxMessageLength = 2000
+
+export function boundedMessage(message: string): string {
+  return message.length <= maxMessageLength ? message : `${message.slice(0, maxMessageLength - 40)}… (${message.length} characters, cut short)`
+}
+
 export function toErrorShape(err: unknown, context: FailureContext = {}): ApiErrorShape {
+  const shape = errorShape(err, context)
+  return { code: shape.code, message: boundedMessage(shape.message) }
+}
+
+function errorShape(err: unknown, context: FailureContext): ApiErrorShape {
   // A plain { code, message } is an API error that crossed a process boundary; an Error with a code is a system one.
   if (err instanceof ApiError || (isApiErrorShape(err) && !(err instanceof Error))) return { code: err.code, message: err.message }
   const coded = codedError(err)

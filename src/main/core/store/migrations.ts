@@ -335,6 +335,34 @@ export const migrations: Migration[] = [
         ALTER TABLE evaluation_photos ADD COLUMN instances TEXT;
       `)
     }
+  },
+  {
+    version: 12,
+    name: 'mask versions, so a save names the one it replaces; files being written, so clean-up leaves them',
+    up(db) {
+      db.exec(`
+        -- 1 for the first mask of a photo, one more for each save; a save naming an older one is refused.
+        ALTER TABLE masks ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+        -- A file a process is writing and about to record (project-relative path): clean-up, in any process,
+        -- leaves it alone. The writer removes its row once the record names the file; a crashed writer's row
+        -- expires (see store/pending.ts).
+        CREATE TABLE pending_files (
+          path TEXT PRIMARY KEY,
+          pid INTEGER NOT NULL,
+          started_at TEXT NOT NULL
+        );
+      `)
+    }
+  },
+  {
+    version: 13,
+    name: 'a predicted photo of a run that separates leaves keeps its leaves',
+    up(db) {
+      db.exec(`
+        -- project-relative leaf-id PNG (0 = background, 1..n) beside the predicted mask; null for binary runs
+        ALTER TABLE predicted_photos ADD COLUMN leaves_file TEXT;
+      `)
+    }
   }
 ]
 

@@ -3,6 +3,7 @@ import type { Db } from '../store/database'
 import { ApiError } from '../../../shared/errors'
 import type { RunDetail, RunEpoch, RunMetrics, RunSnapshotPhoto, RunStatus, RunSummary, TrainingConfig } from '../../../shared/api/training'
 import type { GpuWorkerHello } from '../../../shared/gpu-worker'
+import { clampWorkers, presetLabels } from '../../../shared/training-config'
 import { getDataset } from '../datasets/records'
 
 interface RunRow {
@@ -177,8 +178,7 @@ export function createRun(db: Db, datasetId: number, name: string | undefined, c
       .prepare(`INSERT INTO runs (name, dataset_id, dataset_name, status, config, created_at) VALUES ('', ?, ?, 'running', ?, ?)`)
       .run(datasetId, dataset.name, JSON.stringify(config), new Date().toISOString())
     const id = Number(lastInsertRowid)
-    const presetLabel = config.preset === 'seed' ? 'Seed U-Net' : config.preset === 'fast-cpu' ? 'Fast CPU' : config.preset === 'leaves-cpu' ? 'Leaves (CPU)' : 'Custom U-Net'
-    db.prepare('UPDATE runs SET name = ? WHERE id = ?').run(name?.trim() || `Run ${id} · ${presetLabel} on ${dataset.name}`, id)
+    db.prepare('UPDATE runs SET name = ? WHERE id = ?').run(name?.trim() || `Run ${id} · ${presetLabels[config.preset]} on ${dataset.name}`, id)
     const insert = db.prepare(
       'INSERT INTO run_photos (run_id, photo_id, name, photo_file, photo_hash, mask_file, mask_hash, split) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'
     )
@@ -217,7 +217,7 @@ export function setRunEpochs(db: Db, runId: number, epochs: number): void {
 /** A resumed run may train with another number of CPU workers (the maths is the same, to summation order). */
 export function setRunWorkers(db: Db, runId: number, workers: number): void {
   const run = getRun(db, runId)
-  db.prepare('UPDATE runs SET config = ? WHERE id = ?').run(JSON.stringify({ ...run.config, workers: Math.min(workers, run.config.batchSize) }), runId)
+  db.prepare('UPDATE runs SET config = ? WHERE id = ?').run(JSON.stringify({ ...run.config, workers: clampWorkers(workers, run.config.batchSize) }), runId)
 }
 
 /** Record an epoch (again, when a resume replays one that was saved but not recorded) and the checkpoints it left. */

@@ -18,7 +18,7 @@ import { separateLeaves, SEED_LEVEL } from '../model/instances'
 import { readRaster } from '../imaging/raster'
 import { readInstanceFile } from '../datasets/instances'
 import { instanceScores, summariseInstances, type InstanceScores, type InstanceSummary } from '../evaluation/instances'
-import { exists, readableFolder, readCheckpoint, readOptimizerState, replaceFolder, writeCheckpoint, writeOptimizerState, type ModelMeta } from '../model/model-io'
+import { exists, prepareFolder, readableFolder, readCheckpoint, readOptimizerState, writeCheckpoint, writeOptimizerState, type ModelMeta, type PreparedFolder } from '../model/model-io'
 
 export type Metrics = RunMetrics
 
@@ -294,13 +294,24 @@ async function trainOn({ engine, info: backend }: OpenEngine, o: TrainOptions): 
       state.bestScore = score
       state.bestIoU = validation.iou
       state.bestEpoch = epoch
-      await replaceFolder(bestDir, (dir) => writeCheckpoint(dir, { topology, weights }, meta))
     }
-    await replaceFolder(lastDir, async (dir) => {
-      await writeCheckpoint(dir, { topology, weights }, meta)
-      if (optimizerState) await writeOptimizerState(dir, optimizerState)
-      await writeFile(join(dir, STATE_FILE), JSON.stringify(state))
-    })
+    // Both checkpoints are written whole before either replaces the one there, and the epoch is recorded (onEpoch)
+    // after: a disk that fills mid-checkpoint leaves best/ and last/ at the epoch the database names.
+    const written: PreparedFolder[] = []
+    try {
+      if (best) written.push(await prepareFolder(bestDir, (dir) => writeCheckpoint(dir, { topology, weights }, meta)))
+      written.push(
+        await prepareFolder(lastDir, async (dir) => {
+          await writeCheckpoint(dir, { topology, weights }, meta)
+          if (optimizerState) await writeOptimizerState(dir, optimizerState)
+          await writeFile(join(dir, STATE_FILE), JSON.stringify(state))
+        })
+      )
+    } catch (err) {
+      for (const folder of written) await folder.discard()
+      throw err
+    }
+    for (const folder of written) await folder.commit()
     o.onEpoch?.(metrics)
     if (o.patience && epoch - state.bestEpoch >= o.patience && epoch < o.epochs) {
       stoppedEarly = true

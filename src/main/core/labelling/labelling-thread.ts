@@ -1,0 +1,115 @@
+// The labelling area's heavy work on a worker thread (labelling-worker.ts): GrabCut proposals and the decoding of
+// a save's masks (RLE of up to 255 leaves over a 4000×3000 photo takes seconds). The host's thread only sends
+// and receives, so it answers other requests meanwhile. Each LabellingThread is one thread, answering in order;
+// it is started on first use, and does not keep the process alive while idle.
+import { Worker } from 'node:worker_threads'
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { AssistClick } from '../../../shared/api/labelling'
+import type { Rle } from '../../../shared/rle'
+import type { Raster } from '../imaging/raster'
+import type { AssistStart } from './grabcut'
+
+export type ToLabellingWorker =
+  | { id: number; kind: 'assist'; key: string; photo?: Raster; start: AssistStart; clicks: AssistClick[] }
+  | { id: number; kind: 'decode'; mask: Rle; leaves?: Rle[]; width: number; height: number }
+
+export type FromLabellingWorker =
+  | { id: number; kind: 'assist'; mask: Rle }
+  | { id: number; kind: 'decode'; binary: Uint8Array; ids: Uint16Array | null; differ: number }
+  | { id: number; kind: 'error'; message: string }
+
+/** The worker script: the bundle's labelling-worker.js, or under tsx (tests, the CLI from source) the TypeScript through tsx's loader. */
+function workerEntry(): { script: string; eval: boolean } {
+  const here = fileURLToPath(import.meta.url)
+  if (here.endsWith('.ts')) {
+    const source = new URL('./labelling-worker.ts', import.meta.url).href
+    return { script: `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}) })`, eval: true }
+  }
+  // Bundled: this code sits in out/main/ or out/main/chunks/, the worker entry in out/main/.
+  for (const dir of [dirname(here), dirname(dirname(here))]) {
+    const path = join(dir, 'labelling-worker.js')
+    if (existsSync(path)) return { script: path, eval: false }
+  }
+  throw new Error(`The labelling worker script (labelling-worker.js) is missing beside ${here}.`)
+}
+
+type Unsent<T> = T extends unknown ? Omit<T, 'id'> : never
+
+export class LabellingThread {
+  private worker: Worker | null = null
+  private readonly waiting = new Map<number, { resolve(m: FromLabellingWorker): void; reject(err: Error): void }>()
+  private nextId = 1
+  /** The photo the thread's assist holds (its key), as far as this side knows. */
+  private photoKey: string | null = null
+
+  private send(message: Unsent<ToLabellingWorker>): Promise<FromLabellingWorker> {
+    const worker = this.worker ?? this.start()
+    const id = this.nextId++
+    // busy: keep the process alive until the answer comes
+    if (this.waiting.size === 0) worker.ref()
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject })
+      worker.postMessage({ ...message, id })
+    })
+  }
+
+  private start(): Worker {
+    const entry = workerEntry()
+    const worker = new Worker(entry.script, { eval: entry.eval, execArgv: [] })
+    worker.unref()
+    worker.on('message', (m: FromLabellingWorker) => {
+      const w = this.waiting.get(m.id)
+      this.waiting.delete(m.id)
+      if (this.waiting.size === 0) worker.unref()
+      w?.resolve(m)
+    })
+    const fail = (err: Error) => {
+      if (this.worker !== worker) return
+      this.worker = null
+      this.photoKey = null
+      for (const w of this.waiting.values()) w.reject(err)
+      this.waiting.clear()
+    }
+    worker.on('error', (err) => fail(new Error(`The labelling thread failed: ${err.message}`)))
+    worker.on('exit', (code) => fail(new Error(`The labelling thread stopped (exit code ${code}).`)))
+    this.worker = worker
+    return worker
+  }
+
+  /**
+   * GrabCut's proposal for the photo `key` (it changes when the photo does); `read` gives its RGB pixels, asked
+   * for only when the thread does not hold them already.
+   */
+  async propose(key: string, read: () => Promise<Raster>, start: AssistStart, clicks: AssistClick[]): Promise<Rle> {
+    let photo: Raster | undefined
+    while (this.photoKey !== key && !photo) photo = await read()
+    // from here to the send nothing waits, so no other request's photo slips in between
+    const withPhoto = this.photoKey !== key
+    this.photoKey = key
+    const reply = await this.send({ kind: 'assist', key, photo: withPhoto ? photo : undefined, start, clicks })
+    if (reply.kind === 'error') {
+      if (this.photoKey === key) this.photoKey = null
+      throw new Error(reply.message)
+    }
+    if (reply.kind !== 'assist') throw new Error('internal: the labelling thread answered an assist with a decode')
+    return reply.mask
+  }
+
+  /** A save's mask and leaves decoded; `differ` is the first pixel where the leaves' union is not the mask (-1: none). */
+  async decode(mask: Rle, leaves: Rle[] | undefined, width: number, height: number): Promise<{ binary: Uint8Array; ids: Uint16Array | null; differ: number }> {
+    const reply = await this.send({ kind: 'decode', mask, leaves, width, height })
+    if (reply.kind === 'error') throw new Error(reply.message)
+    if (reply.kind !== 'decode') throw new Error('internal: the labelling thread answered a decode with an assist')
+    return reply
+  }
+
+  /** Stop the thread (a later call starts a new one). */
+  async close(): Promise<void> {
+    const worker = this.worker
+    this.worker = null
+    this.photoKey = null
+    if (worker) await worker.terminate()
+  }
+}
