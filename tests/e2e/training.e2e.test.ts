@@ -57,8 +57,15 @@ test('train from the Training view: samples, live curves, cancel, resume, then t
   assert.match((await page.getByTestId('training-backend').textContent()) ?? '', /wasm/)
   assert.match((await page.getByTestId('training-split').textContent()) ?? '', /24 training · 6 validation/)
 
+  // The leaves preset says its scale (crops at the photo's own size) and separates leaves; the Seed preset squeezes whole photos.
+  await page.getByTestId('preset-leaves-cpu').check()
+  assert.match((await page.getByTestId('training-scale').textContent()) ?? '', /96×96 crops at 1× the photo's own size/)
+  assert.ok(await page.getByTestId('cfg-instances').isChecked())
+  await page.getByTestId('cfg-instances').uncheck() // this dataset's masks do not tell leaves apart
+
   // The Seed preset at batch 16 does not fit the wasm heap: the view says so and what would fit.
   await page.getByTestId('preset-seed').check()
+  assert.match((await page.getByTestId('training-scale').textContent()) ?? '', /whole photos squeezed to 256×256/)
   await page.getByTestId('cfg-batch').fill('16')
   await page.getByTestId('fit-warning').waitFor()
   assert.match((await page.getByTestId('fit-warning').textContent()) ?? '', /batch size of \d+ or less would fit/)

@@ -1,69 +1,120 @@
-// Leaves from leaf and touching-band probabilities (seeded watershed), on drawn maps.
+// Leaves as a network learns them (each leaf's normalised distance to its border) and back (a seeded watershed),
+// on hand-made leaves: the centres drawn from true leaves decode back to those leaves.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { separateLeaves } from '../../src/main/core/model/instances'
+import { leafCentres, separateLeaves, labelComponents } from '../../src/main/core/model/instances'
+import { instanceScores } from '../../src/main/core/evaluation/instances'
 
-/** Two discs of radius 10 whose edges overlap, on a 48×28 image; the band is where they are both within 1.5 px of the other. */
-function touchingDiscs() {
-  const width = 48
-  const height = 28
-  const leaf = new Float32Array(width * height)
-  const band = new Float32Array(width * height)
-  const truth = new Uint8Array(width * height)
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      const a = Math.hypot(x - 14, y - 14)
-      const b = Math.hypot(x - 32, y - 14)
-      const i = y * width + x
-      if (a <= 10 || b <= 10) {
-        leaf[i] = 0.9
-        truth[i] = a <= b ? 1 : 2
-        if (Math.abs(a - b) <= 3) band[i] = 0.8
-      }
-    }
-  return { width, height, leaf, band, truth }
+/** Leaf ids drawn by `leafAt` (0 = background) on a width×height image. */
+function draw(width: number, height: number, leafAt: (x: number, y: number) => number): Uint16Array {
+  const ids = new Uint16Array(width * height)
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) ids[y * width + x] = leafAt(x, y)
+  return ids
 }
 
-test('two touching discs split along the band come out as two leaves, each pixel with its own disc', () => {
-  const { width, height, leaf, band, truth } = touchingDiscs()
-  const leaves = separateLeaves(leaf, band, width, height)
-  assert.equal(leaves.count, 2)
-  const idOfLeft = leaves.ids[14 * width + 8]
-  const idOfRight = leaves.ids[14 * width + 38]
-  assert.notEqual(idOfLeft, idOfRight)
-  let wrong = 0
-  let leafPixels = 0
-  for (let i = 0; i < truth.length; i++) {
-    if (!truth[i]) {
-      assert.equal(leaves.ids[i], 0)
-      continue
-    }
-    leafPixels++
-    if (leaves.ids[i] !== (truth[i] === 1 ? idOfLeft : idOfRight)) wrong++
-  }
-  // Only pixels on the crest between the discs may go either way.
-  assert.ok(wrong <= height, `${wrong} of ${leafPixels} pixels went to the wrong disc`)
+/** A prediction as a perfect network would give it: leaf probability 1 on the leaves, their centres as the second map. */
+function perfectPrediction(ids: Uint16Array, width: number, height: number) {
+  return { width, height, data: Float32Array.from(ids, (id) => (id ? 1 : 0)), centre: leafCentres(ids, width, height) }
+}
+
+/** Encode, decode, and score against the drawn leaves. */
+function roundTrip(ids: Uint16Array, width: number, height: number) {
+  const leaves = separateLeaves(perfectPrediction(ids, width, height))
+  return { leaves, scores: instanceScores(leaves.ids, ids) }
+}
+
+// Two discs of radius 10 that overlap: each pixel goes to the nearer centre.
+const TOUCHING = { width: 48, height: 28, ids: draw(48, 28, (x, y) => {
+  const a = Math.hypot(x - 14, y - 14)
+  const b = Math.hypot(x - 32, y - 14)
+  return a > 10 && b > 10 ? 0 : a <= b ? 1 : 2
+}) }
+
+test('each leaf centre peaks at 1 in its middle and falls to its edges and to the seam with a touching leaf', () => {
+  const { width, ids } = TOUCHING
+  const centre = leafCentres(ids, width, TOUCHING.height)
+  assert.ok(centre[14 * width + 14] > 0.9, `left disc middle ${centre[14 * width + 14]}`)
+  assert.ok(centre[14 * width + 32] > 0.9, `right disc middle ${centre[14 * width + 32]}`)
+  assert.ok(centre[14 * width + 23] < 0.2, `on the seam ${centre[14 * width + 23]}`)
+  assert.ok(centre[14 * width + 4] < 0.2, `at the left edge ${centre[14 * width + 4]}`)
+  assert.equal(centre[0], 0, 'background')
+  for (const v of centre) assert.ok(v >= 0 && v <= 1)
 })
 
-test('without a band the same discs are one leaf, and a speck of leaf is no leaf', () => {
-  const { width, height, leaf } = touchingDiscs()
-  leaf[2 * width + 46] = 0.9 // one pixel apart from the discs
-  const leaves = separateLeaves(leaf, new Float32Array(width * height), width, height)
+test('two touching leaves decode back as two, each pixel with its own leaf', () => {
+  const { leaves, scores } = roundTrip(TOUCHING.ids, TOUCHING.width, TOUCHING.height)
+  assert.equal(leaves.count, 2)
+  assert.ok(scores.sbd > 0.95, `SBD ${scores.sbd}`)
+})
+
+test('a leaf inside the convex hull of another (a crescent around a disc) decodes back as two', () => {
+  const width = 64
+  const height = 64
+  // A disc of radius 12 in the middle, and a crescent: the ring from radius 14 to 26 around it, less its right third.
+  const ids = draw(width, height, (x, y) => {
+    const r = Math.hypot(x - 32, y - 32)
+    if (r <= 12) return 1
+    if (r >= 14 && r <= 26 && x < 44) return 2
+    return 0
+  })
+  // The gap of two pixels closes in the prediction (the network sees them touching): the leaf map covers it.
+  const prediction = perfectPrediction(ids, width, height)
+  for (let i = 0; i < ids.length; i++) {
+    const r = Math.hypot((i % width) - 32, Math.floor(i / width) - 32)
+    if (r > 12 && r < 14) prediction.data[i] = 1
+  }
+  const leaves = separateLeaves(prediction)
+  assert.equal(leaves.count, 2)
+  const scores = instanceScores(leaves.ids, ids)
+  assert.ok(scores.sbd > 0.9, `SBD ${scores.sbd}`)
+})
+
+test('a thin elongated leaf touching a round one decodes back as two, the thin one whole', () => {
+  const width = 80
+  const height = 40
+  // A blade 3 px wide and 50 long, its tip against a disc of radius 12.
+  const ids = draw(width, height, (x, y) => {
+    if (Math.hypot(x - 62, y - 20) <= 12) return 2
+    if (x >= 2 && x < 51 && Math.abs(y - 20) <= 1) return 1
+    return 0
+  })
+  const { leaves, scores } = roundTrip(ids, width, height)
+  assert.equal(leaves.count, 2)
+  assert.ok(scores.sbd > 0.95, `SBD ${scores.sbd}`)
+})
+
+test('a leaf cut by the photo edge keeps rising towards the edge instead of seeing a border there', () => {
+  const width = 20
+  const height = 10
+  const ids = draw(width, height, (x) => (x < 10 ? 1 : 0))
+  const centre = leafCentres(ids, width, height)
+  assert.equal(centre[5 * width], 1)
+  assert.ok(centre[5 * width + 9] < 0.2)
+})
+
+test('without centres the touching discs are one leaf, and a speck of leaf is no leaf', () => {
+  const { width, height, ids } = TOUCHING
+  const prediction = perfectPrediction(ids, width, height)
+  prediction.centre.fill(0.2)
+  prediction.data[2 * width + 46] = 1 // one pixel apart from the discs
+  const leaves = separateLeaves(prediction)
   assert.equal(leaves.count, 1)
   assert.equal(leaves.ids[2 * width + 46], 0)
+  assert.equal(labelComponents(width * height, width, (i) => leaves.ids[i] > 0).sizes.size, 1)
 })
 
-test('a leaf wholly covered by band still counts as one leaf', () => {
-  const width = 20
-  const height = 20
-  const leaf = new Float32Array(width * height)
-  const band = new Float32Array(width * height)
-  for (let y = 5; y < 15; y++) for (let x = 5; x < 15; x++) (leaf[y * width + x] = 1), (band[y * width + x] = 0.9)
-  const leaves = separateLeaves(leaf, band, width, height)
-  assert.equal(leaves.count, 1)
-  assert.equal(leaves.ids[10 * width + 10], 1)
+test('maps of the wrong size, or a prediction without centres, are refused', () => {
+  assert.throws(() => separateLeaves({ width: 2, height: 2, data: new Float32Array(4), centre: new Float32Array(3) }), /must have 4 values/)
+  assert.throws(() => separateLeaves({ width: 2, height: 2, data: new Float32Array(4) }), /does not separate leaves/)
 })
 
-test('maps of the wrong size are refused', () => {
-  assert.throws(() => separateLeaves(new Float32Array(4), new Float32Array(3), 2, 2), /must have 4 values/)
+test("a leaf run's own seed level is applied by rescaling its centre map, so the decoder's level finds its seeds", async () => {
+  const { fullResolution } = await import('../../src/main/core/model/tiling')
+  const meta = { inputSize: 2, baseFilters: 1, depth: 1, sampling: { mode: 'whole' as const }, loss: 'bce', epoch: 1, validationIoU: 1, instances: true, leafMap: 'centre' as const }
+  // A network whose centre channel peaks at 0.3: below SEED_LEVEL, at the level its run chose.
+  const model = { inputSize: 2, meta: { ...meta, seedLevel: 0.3 }, predictBatch: async () => Float32Array.from([1, 0.3, 1, 0.15, 1, 0.15, 1, 0.6]) }
+  const { predictor } = fullResolution(model)
+  assert.deepEqual(Array.from(await predictor.predictBatch(new Float32Array(12), 1)).map((v) => +v.toFixed(3)), [1, 0.5, 1, 0.25, 1, 0.25, 1, 1])
+  const plain = fullResolution({ ...model, meta })
+  assert.deepEqual(Array.from(await plain.predictor.predictBatch(new Float32Array(12), 1)).map((v) => +v.toFixed(3)), [1, 0.3, 1, 0.15, 1, 0.15, 1, 0.6])
 })

@@ -1,6 +1,7 @@
-// A run that separates leaves, on generated photos of two touching discs: it trains on their leaf ids, its
-// checkpoint predicts leaf and touching band, the leaves it separates score better than connected regions, and its
-// layers export to ONNX with the two channels.
+// A run that separates leaves, on generated photos of two touching discs: it trains on their leaf ids, keeps the
+// epoch whose separated leaves score best (SBD) on the validation photos, its checkpoint predicts leaf and leaf
+// centre, the leaves it separates score better than connected regions, and its layers export to ONNX with the two
+// channels.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -51,16 +52,32 @@ test('an instance run learns touching discs and tells them apart better than con
   })
   assert.ok(result.bestIoU >= 0.8, `leaf IoU ${result.bestIoU.toFixed(3)}`)
 
+  // The best checkpoint is the epoch with the best validation SBD, measured on the separated leaves every epoch.
+  const sbds = result.history.map((e) => e.leaves?.sbd ?? NaN)
+  assert.ok(sbds.every((v) => v >= 0 && v <= 1), `SBD every epoch: ${sbds.join(', ')}`)
+  assert.equal(result.bestEpoch, sbds.indexOf(Math.max(...sbds)) + 1, `best epoch ${result.bestEpoch}, SBDs ${sbds.map((v) => v.toFixed(3)).join(' ')}`)
+  let runningBest = -1
+  for (const e of result.history) {
+    assert.equal(e.best, e.leaves!.sbd > runningBest, `epoch ${e.epoch} marked best: ${e.best}`)
+    runningBest = Math.max(runningBest, e.leaves!.sbd)
+  }
+  const ious = result.history.map((e) => e.validation.iou)
+  assert.equal(result.bestIoU, ious[result.bestEpoch - 1], 'bestIoU is the IoU of the epoch kept')
+
   const model = await loadModel(join(runDir, 'best'))
   assert.equal(model.meta?.instances, true)
+  assert.equal(model.meta?.leafMap, 'centre')
+  assert.equal(model.meta?.epoch, result.bestEpoch)
+  // The seed level that separated the validation photos best is the run's own, kept with the checkpoint.
+  assert.ok(model.meta!.seedLevel! >= 0.2 && model.meta!.seedLevel! <= 0.7, `seed level ${model.meta?.seedLevel}`)
   const { predictor, options } = fullResolution(model)
   assert.equal(predictor.channels, 2)
   const separated = []
   const regions = []
   for (const s of validation) {
     const map = await predictPhoto(predictor, await readRaster(s.imagePath, 3), options)
-    assert.ok(map.band, "the prediction carries the touching band")
-    separated.push(instanceScores(separateLeaves(map.data, map.band!, SIZE, SIZE).ids, s.ids))
+    assert.ok(map.centre, 'the prediction carries the leaf centres')
+    separated.push(instanceScores(separateLeaves(map).ids, s.ids))
     regions.push(instanceScores(labelComponents(SIZE * SIZE, SIZE, (i) => map.data[i] >= 0.5).labels, s.ids))
   }
   model.dispose()

@@ -20,7 +20,7 @@ test('fromPreset: a network other than the preset’s is custom; the preset’s 
   assert.equal(fromPreset('seed', { depth: 3 }).preset, 'custom')
   const seed = TRAINING_PRESETS.find((p) => p.name === 'seed')!.config
   assert.equal(fromPreset('seed', { inputSize: seed.inputSize, baseFilters: seed.baseFilters }).preset, 'seed')
-  assert.throws(() => fromPreset('tiny' as 'seed'), /There is no training preset “tiny”; the presets are fast-cpu and seed/)
+  assert.throws(() => fromPreset('tiny' as 'seed'), /There is no training preset “tiny”; the presets are fast-cpu and leaves-cpu and seed/)
 })
 
 test('every preset and a custom network have one label, and the presets carry it', () => {

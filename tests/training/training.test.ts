@@ -13,6 +13,7 @@ import type { TrainingConfig, TrainingProgress } from '../../src/shared/api/trai
 import { TRAINING_PRESETS } from '../../src/shared/training-config'
 import { UNET_PRESETS } from '../../src/main/core/model/unet-size'
 import { setRunBackend } from '../../src/main/core/training/records'
+import { loadModelMeta } from '../../src/main/core/model/model-io'
 import { makePhotos } from './fixtures'
 import { tempDir } from '../helpers/temp'
 
@@ -122,6 +123,16 @@ test('a tiny run through the job reaches a validation IoU of at least 0.8, with 
   assert.equal(listed.epochsDone, 14)
   assert.equal(listed.canResume, false)
   assert.deepEqual(await service.api['training.backend']({}), { backend: 'wasm', device: detail.device, reason: detail.backendReason, renderer: null, measured: true })
+})
+
+test('a run configured to train on crops at a scale records that scale with its checkpoints, for prediction to tile at', async () => {
+  const sampling = { mode: 'crops' as const, scale: 0.5 }
+  const { run, job } = await service.api['training.start']({ datasetId, name: 'crops', config: tiny({ epochs: 1, sampling }) })
+  const finished = await wait(job)
+  assert.equal(finished.status, 'succeeded', finished.error ?? '')
+  assert.deepEqual((await service.api['runs.get']({ id: run.id })).config.sampling, sampling)
+  const meta = await loadModelMeta(join(service.requireProject().project.dir, 'runs', String(run.id), 'best'))
+  assert.deepEqual(meta?.sampling, sampling)
 })
 
 test('a cancelled run resumes from its last checkpoint and its epochs continue', async () => {

@@ -1,7 +1,7 @@
 import type { Command } from '../command'
 import { UsageError, optionalNumber, requireString } from '../command'
 import { printLine, withSession } from '../session'
-import type { LossName, PresetName, RunEpoch, RunSummary, TrainingBackendChoice } from '../../shared/api/training'
+import type { LossName, PresetName, RunEpoch, RunSummary, TrainingBackendChoice, TrainingConfig } from '../../shared/api/training'
 import { defaultPresetName, fromPreset, NO_AUGMENTATIONS, presetNames, TRAINING_PRESETS } from '../../shared/training-config'
 import type { JobInfo } from '../../shared/api/jobs'
 import { trainingScoresMeasure } from '../../shared/measures'
@@ -14,7 +14,9 @@ function epochLine(e: RunEpoch, epochs: number): string {
   return (
     `epoch ${String(e.epoch).padStart(String(epochs).length)}/${epochs}  ` +
     `train loss ${f3(t.loss)} acc ${f3(t.accuracy)} IoU ${f3(t.iou)} Dice ${f3(t.dice)}  |  ` +
-    `val loss ${f3(v.loss)} acc ${f3(v.accuracy)} IoU ${f3(v.iou)} Dice ${f3(v.dice)}  ${e.seconds.toFixed(1)} s${e.best ? '  *best' : ''}`
+    `val loss ${f3(v.loss)} acc ${f3(v.accuracy)} IoU ${f3(v.iou)} Dice ${f3(v.dice)}` +
+    (e.leaves ? `  leaves SBD ${f3(e.leaves.sbd)} |DiC| ${e.leaves.absDic.toFixed(2)}` : '') +
+    `  ${e.seconds.toFixed(1)} s${e.best ? '  *best' : ''}`
   )
 }
 
@@ -36,7 +38,7 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a U-Net on a dataset (or resume a run)',
   usage:
-    `leafseg train --project P --dataset NAME [--preset ${presetNames.join('|')}] [--epochs N] [--batch N] [--lr X] [--loss bce|dice|bce+dice] [--patience N] [--seed N] [--instances] [--workers N] [--backend B] | --project P --resume RUN [--epochs N] [--workers N] [--backend B]`,
+    `leafseg train --project P --dataset NAME [--preset ${presetNames.join('|')}] [--scale X|whole] [--epochs N] [--batch N] [--lr X] [--loss bce|dice|bce+dice] [--patience N] [--seed N] [--instances] [--workers N] [--backend B] | --project P --resume RUN [--epochs N] [--workers N] [--backend B]`,
   options: {
     project: { type: 'string' },
     dataset: { type: 'string' },
@@ -53,6 +55,7 @@ export const trainCommand: Command = {
     depth: { type: 'string' },
     'no-augment': { type: 'boolean' },
     instances: { type: 'boolean' },
+    scale: { type: 'string' },
     resume: { type: 'string' },
     backend: { type: 'string' },
     workers: { type: 'string' }
@@ -82,18 +85,21 @@ export const trainCommand: Command = {
       const name = `${p.name}${p.name === defaultPresetName ? ' (default)' : ''}`
       return `${i === 0 ? '--preset NAME      ' : '                   '} ${name}: ${p.label} — ${p.description}`
     }),
+    '--scale X|whole     train on crops of the photo at scale X (network pixels per photo pixel; prediction tiles at',
+    '                    the same scale), or on whole photos squeezed to the input size; default: the preset\'s',
     '--epochs N          epochs to train (with --resume: continue up to N)',
     '--batch N           batch size',
     '--lr X              learning rate (Adam)',
     '--loss L            bce, dice or bce+dice',
-    '--patience N        stop after N epochs without a better validation IoU (0: never)',
+    '--patience N        stop after N epochs without a better validation score (0: never): SBD for a run that',
+    '                    separates leaves, else IoU; the best checkpoint is chosen by the same score',
     '--seed N            random seed (weights, shuffling, augmentation)',
     '--input-size N, --filters N, --depth N   a custom network',
     '--no-augment        train without augmentation',
     '--workers N         worker threads training on the CPU (wasm backend), each on its share of every batch',
     '                    (default: the cores less one, at most the batch size); recorded with the run, and',
     '                    changed by --resume RUN --workers N',
-    '--instances         separate leaves: also learn where leaves touch, and split masks into leaves (needs masks that',
+    '--instances         separate leaves: also learn where each leaf\'s middle is, and split masks into leaves (needs masks that',
     '                    tell leaves apart: a colour or an index per leaf, or COCO/Labelbox objects)',
     '--name TEXT         a name for the run',
     '--resume RUN        continue run RUN from its last checkpoint',
@@ -117,6 +123,10 @@ export const trainCommand: Command = {
       seed: optionalNumber(values, 'seed'),
       workers: optionalNumber(values, 'workers')
     }
+    const scale = values.scale as string | undefined
+    const sampling: TrainingConfig['sampling'] =
+      scale === undefined ? undefined : scale === 'whole' ? { mode: 'whole' } : { mode: 'crops', scale: Number(scale) }
+    if (sampling?.mode === 'crops' && !(sampling.scale > 0 && sampling.scale <= 4)) throw new UsageError(`--scale must be a number above 0 and at most 4, or whole; not “${scale}”.`)
     const backend = cliBackend(values.backend as string | undefined)
     return withSession(json, async (cli) => {
       let backendShown = false
@@ -149,6 +159,7 @@ export const trainCommand: Command = {
               ...network,
               ...choices,
               instances: values.instances ? true : undefined,
+              sampling,
               augment: values['no-augment'] ? NO_AUGMENTATIONS : undefined
             })
             started = await cli.call('training.start', { datasetId: dataset.id, name: values.name as string | undefined, config, backend })
@@ -158,7 +169,7 @@ export const trainCommand: Command = {
             const c = run.config
             console.log(
               `${resumeId !== undefined ? 'Resuming' : 'Training'} run ${run.id} “${run.name}”: ${run.trainPhotos} training and ${run.valPhotos} validation photos; ` +
-                `${c.inputSize} px, ${c.baseFilters} base filters, depth ${c.depth}, batch ${c.batchSize}, ${c.epochs} epochs, lr ${c.learningRate}, loss ${c.loss}${c.instances ? ', separating leaves' : ''}.`
+                `${c.inputSize} px, ${c.baseFilters} base filters, depth ${c.depth}, batch ${c.batchSize}, ${c.epochs} epochs, lr ${c.learningRate}, loss ${c.loss}${c.instances ? ', separating leaves' : ''}, ${c.sampling?.mode === 'crops' ? `crops at scale ${c.sampling.scale}` : 'whole photos'}.`
             )
           }
           return started.job

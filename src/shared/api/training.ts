@@ -2,7 +2,7 @@
 import type { Job } from './job'
 import type { InstanceSummary } from './evaluation'
 
-export type PresetName = 'seed' | 'fast-cpu'
+export type PresetName = 'seed' | 'fast-cpu' | 'leaves-cpu'
 export type LossName = 'bce' | 'dice' | 'bce+dice'
 
 /** Each augmentation, switchable; strengths are the ML core's defaults. */
@@ -41,10 +41,16 @@ export interface TrainingConfig {
    */
   workers?: number
   /**
-   * Separate leaves: the network also learns the band where two leaves touch, and its masks are split into leaves
-   * (needs masks that tell leaves apart). Absent or false: one leaf/background mask.
+   * Separate leaves: the network also learns where each leaf's middle is (its normalised distance to its border), and
+   * its masks are split into leaves (needs masks that tell leaves apart). Absent or false: one leaf/background mask.
    */
   instances?: boolean
+  /**
+   * How a photo becomes a network input. 'whole' (or absent): the whole photo squeezed to the input size. 'crops':
+   * windows of the photo at a fixed scale (network pixels per photo pixel; 1 = the photo's own pixels), and
+   * prediction tiles a photo at that same scale, so thin parts (petioles, the seams between leaves) keep their width.
+   */
+  sampling?: { mode: 'whole' } | { mode: 'crops'; scale: number }
 }
 
 export interface TrainingPreset {
@@ -102,7 +108,9 @@ export interface RunEpoch {
   train: RunMetrics
   validation: RunMetrics
   seconds: number
-  /** This epoch set a new best validation IoU. */
+  /** A run that separates leaves: its leaves on the validation photos (SBD, DiC, |DiC| and FBD as fractions). */
+  leaves?: { sbd: number; dic: number; absDic: number; fbd: number; photos: number }
+  /** This epoch set a new best validation score: SBD for a run that separates leaves, else IoU. */
   best: boolean
 }
 

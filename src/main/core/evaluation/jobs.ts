@@ -17,7 +17,7 @@ import { runPredictor } from '../training/checkpoint'
 import { probabilityHistogram } from './metrics'
 import { recordEvaluationPhoto } from './records'
 import { instanceScores } from './instances'
-import { predictedLeaves } from '../model/instances'
+import { separateLeaves } from '../model/instances'
 import { readInstanceFile, writeInstanceIds } from '../datasets/instances'
 import { maxLeavesPerPhoto } from '../../../shared/bounds'
 import { LEAF_THRESHOLDS, type StoredLeaves } from './records'
@@ -66,8 +66,8 @@ async function measureLeaves(project: Project, item: EvaluationItem, map: Probab
   const at: StoredLeaves['at'] = []
   let file: string | null = null
   for (const threshold of LEAF_THRESHOLDS) {
-    const ids = predictedLeaves(map, threshold)
-    if (!ids) throw new ApiError('bad_input', `The model of this run gives no touching band for ${item.name}: it does not separate leaves.`)
+    if (!map.centre) throw new ApiError('bad_input', `The model of this run gives no leaf centres for ${item.name}: it does not separate leaves (or was trained before leaf centres; train it again).`)
+    const { ids } = separateLeaves(map, { threshold })
     const scores = instanceScores(ids, truth.ids)
     at.push({ threshold, scores })
     // The stored leaf image holds at most 255 leaves; a prediction with more is measured but not drawn.

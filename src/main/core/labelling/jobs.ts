@@ -12,7 +12,7 @@ import { runPredictor } from '../training/checkpoint'
 import { datasetPhotos, getPhoto } from '../datasets/records'
 import { getRun } from '../training/records'
 import { saveModelMask } from './masks'
-import { predictedLeaves } from '../model/instances'
+import { separateLeaves } from '../model/instances'
 import { binaryOfIds } from '../datasets/instances'
 import { maxLeavesPerPhoto } from '../../../shared/bounds'
 import { unsureBand } from './grabcut'
@@ -46,7 +46,7 @@ export const prelabelJob: JobHandler<'prelabel'> = async ({ datasetId, runId }, 
         const probabilityPath = project.path('masks', `${photo.id}.run-${runId}.probability.png`)
         await writeProbabilityPng(probabilityPath, map)
         // A run that separates leaves labels its leaves too; the mask is then their union (leaves cover it exactly, as an import's do).
-        const separated = predictedLeaves(map, threshold)
+        const separated = map.centre && separateLeaves(map, { threshold }).ids
         // The stored leaves hold at most 255 a photo: a prediction with more keeps only its mask.
         const leaves = separated && separated.reduce((max, v) => Math.max(max, v), 0) <= maxLeavesPerPhoto ? separated : undefined
         const mask = leaves ? binaryOfIds(leaves) : maskFromProbabilities(map.data, rgb.width, rgb.height, threshold).data

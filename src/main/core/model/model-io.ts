@@ -77,8 +77,18 @@ export interface ModelMeta {
   loss: string
   epoch: number
   validationIoU: number
-  /** The network separates leaves: its output has a second channel, the band where two leaves touch. */
+  /** The network separates leaves: its output has a second channel (see leafMap). */
   instances?: boolean
+  /**
+   * What that second channel is: 'centre', each leaf's normalised distance to its border (model/instances.ts).
+   * Absent on leaf runs trained before it, whose second channel was a touching band (no longer decoded into leaves).
+   */
+  leafMap?: 'centre'
+  /**
+   * The centre level that separated the validation photos' leaves best (chosen each epoch from a few levels);
+   * prediction rescales the centre map so that this level reads as SEED_LEVEL (model/tiling.ts fullResolution).
+   */
+  seedLevel?: number
 }
 
 /** A checkpoint as data: the tfjs layers topology (model.toJSON) and every variable, float32. */

@@ -21,12 +21,13 @@
 import type { Raster } from '../imaging/raster'
 import { opencv } from '../imaging/opencv'
 import type { InferenceModel } from './onnx-engine'
+import { SEED_LEVEL } from './instances'
 
 /** What the U-Net helper exposes; any function of this shape works. */
 export interface Predictor {
   /** Side of the square network input, in pixels. */
   inputSize: number
-  /** Values per output pixel: 1 (leaf), or 2 for a network that separates leaves (leaf, touching band). Default 1. */
+  /** Values per output pixel: 1 (leaf), or 2 for a network that separates leaves (leaf, leaf centre). Default 1. */
   channels?: number
   /** rgb: n × inputSize × inputSize × 3 values in 0..1 (row-major, RGB interleaved) -> n × inputSize × inputSize × channels probabilities. */
   predictBatch(rgb: Float32Array, n: number): Promise<Float32Array>
@@ -37,8 +38,8 @@ export interface ProbabilityMap {
   width: number
   height: number
   data: Float32Array
-  /** From a network that separates leaves: per pixel, the probability of the band where two leaves touch. */
-  band?: Float32Array
+  /** From a network that separates leaves: per pixel, how far inside its leaf it lies (1 on a leaf's middle, 0 at its edge; model/instances.ts). */
+  centre?: Float32Array
 }
 
 export interface PredictOptions {
@@ -187,16 +188,16 @@ async function predictTiled(
   return splitChannels(sum, width, height, channels)
 }
 
-/** Interleaved leaf (and band) values as a ProbabilityMap; one channel is used as it is. */
+/** Interleaved leaf (and leaf centre) values as a ProbabilityMap; one channel is used as it is. */
 function splitChannels(values: Float32Array, width: number, height: number, channels: number): ProbabilityMap {
   if (channels === 1) return { width, height, data: values }
   const data = new Float32Array(width * height)
-  const band = new Float32Array(width * height)
+  const centre = new Float32Array(width * height)
   for (let i = 0; i < data.length; i++) {
     data[i] = values[i * channels]
-    band[i] = values[i * channels + 1]
+    centre[i] = values[i * channels + 1]
   }
-  return { width, height, data, band }
+  return { width, height, data, centre }
 }
 
 async function predictChecked(predictor: Predictor, input: Float32Array, n: number, name: string): Promise<Float32Array> {
@@ -262,7 +263,7 @@ function resizeRgb(rgb: Raster, width: number, height: number): Raster {
 function resizeProbabilities(map: ProbabilityMap, width: number, height: number): ProbabilityMap {
   if (map.width === width && map.height === height) return map
   const resize = (values: Float32Array) => resizeWithOpencv('float', values, map.width, map.height, width, height) as Float32Array
-  return { width, height, data: resize(map.data), ...(map.band && { band: resize(map.band) }) }
+  return { width, height, data: resize(map.data), ...(map.centre && { centre: resize(map.centre) }) }
 }
 
 /**
@@ -273,6 +274,23 @@ function resizeProbabilities(map: ProbabilityMap, width: number, height: number)
 export function fullResolution(model: Pick<InferenceModel, 'inputSize' | 'meta' | 'predictBatch'>): { predictor: Predictor; options: PredictOptions } {
   const sampling = model.meta?.sampling
   const options: PredictOptions = sampling?.mode === 'crops' ? { mode: 'tiled', scale: sampling.scale, overlap: 0.25 } : { mode: sampling ? 'resize' : 'tiled' }
-  const channels = model.meta?.instances ? 2 : 1
-  return { predictor: { inputSize: model.inputSize, channels, predictBatch: async (rgb, n) => model.predictBatch(rgb, n) }, options }
+  const asIs = async (rgb: Float32Array, n: number) => model.predictBatch(rgb, n)
+  if (!model.meta?.instances) return { predictor: { inputSize: model.inputSize, channels: 1, predictBatch: asIs }, options }
+  if (model.meta.leafMap === 'centre') {
+    // The run's own seed level (chosen on its validation photos) becomes the decoder's SEED_LEVEL: a monotone rescaling.
+    const gain = SEED_LEVEL / (model.meta.seedLevel ?? SEED_LEVEL)
+    if (gain === 1) return { predictor: { inputSize: model.inputSize, channels: 2, predictBatch: asIs }, options }
+    const calibrated = async (rgb: Float32Array, n: number) => {
+      const out = await model.predictBatch(rgb, n)
+      for (let i = 1; i < out.length; i += 2) out[i] = Math.min(1, out[i] * gain)
+      return out
+    }
+    return { predictor: { inputSize: model.inputSize, channels: 2, predictBatch: calibrated }, options }
+  }
+  // A leaf run from before leaf centres (its second channel is a touching band): its leaf channel still makes masks.
+  const leafOnly = async (rgb: Float32Array, n: number) => {
+    const both = await model.predictBatch(rgb, n)
+    return Float32Array.from({ length: both.length / 2 }, (_, i) => both[i * 2])
+  }
+  return { predictor: { inputSize: model.inputSize, channels: 1, predictBatch: leafOnly }, options }
 }

@@ -8,7 +8,7 @@ import { checkUnetConfig, type UnetConfig } from './unet-size'
  * Two 3x3 'same' ReLU convs per level, 2x2 max-pool, filters doubling per level, a bridge, a decoder of
  * 2x2 stride-2 transposed convs with skip concatenation, and a 1x1 sigmoid output (probability of leaf).
  * Input: [batch, size, size, 3] RGB in 0..1. Output: [batch, size, size, 1]; with `instances`,
- * [batch, size, size, 2]: leaf, then the band where two leaves touch.
+ * [batch, size, size, 2]: leaf, then how far inside its leaf a pixel lies (model/instances.ts).
  */
 export function buildUnet(config: UnetConfig, seed = 1): tf.LayersModel {
   checkUnetConfig(config)
@@ -92,29 +92,30 @@ export function leafChannel(t: tf.Tensor): tf.Tensor {
 }
 
 /**
- * The loss of an instance network: `leafLoss` on the leaf channel, plus binary cross-entropy and soft Dice on the
- * touching-band channel (the band is thin, so Dice keeps it from being predicted as nothing). Band targets of -1
- * (photos whose mask has no leaf instances) are left out of the band's loss.
+ * The loss of an instance network: `leafLoss` on the leaf channel, plus binary cross-entropy of the leaf-centre
+ * channel against its soft target (each leaf's normalised distance to its border, model/instances.ts), with
+ * CENTRE_WEIGHT. Centre targets of -1 (photos whose mask has no leaf instances) are left out.
  */
 export function instanceLoss(leafLoss: (y: tf.Tensor, p: tf.Tensor) => tf.Scalar): (y: tf.Tensor, p: tf.Tensor) => tf.Scalar {
   return (y, p) =>
     tf.tidy(() => {
-      const yb = channel(y, 1)
-      const known = yb.greaterEqual(0).toFloat()
-      const band = yb.clipByValue(0, 1)
-      const pb = channel(p, 1).clipByValue(1e-7, 1 - 1e-7)
-      const bce = band
-        .mul(pb.log())
-        .add(tf.scalar(1).sub(band).mul(tf.scalar(1).sub(pb).log()))
+      const yc = channel(y, 1)
+      const known = yc.greaterEqual(0).toFloat()
+      const target = yc.clipByValue(0, 1)
+      const pc = channel(p, 1).clipByValue(1e-7, 1 - 1e-7)
+      const bce = target
+        .mul(pc.log())
+        .add(tf.scalar(1).sub(target).mul(tf.scalar(1).sub(pc).log()))
         .mul(known)
         .sum()
         .neg()
         .div(known.sum().maximum(1))
-      const pk = pb.mul(known)
-      const dice = tf.scalar(1).sub(band.mul(pk).sum().mul(2).add(EPS).div(band.sum().add(pk.sum()).add(EPS)))
-      return leafLoss(channel(y, 0), channel(p, 0)).add(bce).add(dice) as tf.Scalar
+      return leafLoss(channel(y, 0), channel(p, 0)).add(bce.mul(CENTRE_WEIGHT)) as tf.Scalar
     })
 }
+
+/** Weight of the leaf-centre term in an instance network's loss. */
+export const CENTRE_WEIGHT = 1
 
 /** [tp, fp, fn, tn] of leaf probabilities against 0/1 targets at threshold 0.5, as a 4-vector. */
 export function confusionCounts(yAll: tf.Tensor, pAll: tf.Tensor): tf.Tensor1D {

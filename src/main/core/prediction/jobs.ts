@@ -26,7 +26,7 @@ import { batchDone, batchPhotos, batchProblems, batchTraits, deleteBatch, getBat
 import { readAhead } from './read-ahead'
 import { whileWriting } from '../store/pending'
 import { leafTraits } from './traits'
-import { predictedLeaves } from '../model/instances'
+import { separateLeaves } from '../model/instances'
 import { binaryOfIds, readInstanceFile, readInstanceIds, writeInstanceIds } from '../datasets/instances'
 import { maxLeavesPerPhoto } from '../../../shared/bounds'
 
@@ -150,7 +150,7 @@ const predictIntoBatch: JobHandler<'predict'> = async (params, ctx) => {
             problem({ path: input.path, reason: `No cutout: ${(err as Error).message}` })
           }
         }
-        const instances = predictedLeaves(map, params.threshold)
+        const instances = map.centre && separateLeaves(map, { threshold: params.threshold }).ids
         const leavesFile = instances ? await writeLeaves(join(dir, `${stem}.instances.png`), instances, rgb) : null
         const m = measureLeaves(mask, { minLeafAreaPx: params.measure.minLeafAreaPx, pixelsPerMm: params.measure.pxPerMm ?? undefined, photo: input.name, instances })
         const traits = leafTraits(mask, rgb, { minLeafAreaPx: params.measure.minLeafAreaPx, pixelsPerMm: params.measure.pxPerMm, photo: input.name, instances })

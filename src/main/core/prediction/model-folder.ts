@@ -11,7 +11,7 @@ import { maskFromProbabilities } from '../model/mask'
 import { maskNames, SHARD_MANIFEST, shardPhotos, writeShardManifest, type ShardManifest } from './shards'
 import { leafTraits } from './traits'
 import { measureLeaves } from './measure'
-import { predictedLeaves } from '../model/instances'
+import { separateLeaves } from '../model/instances'
 import { leavesCsvPath, measurementRow, writeLeavesCsv, writeMeasurementsCsv, type MeasurementRow } from './csv'
 
 export async function predictWithModelFolder(
@@ -46,7 +46,7 @@ export async function predictWithModelFolder(
         const map = await predictPhoto(predictor, photo, { ...options, photo: f.path })
         const mask = maskFromProbabilities(map.data, photo.width, photo.height, req.threshold)
         await writePng(await maskPath(f.path), mask)
-        const instances = predictedLeaves(map, req.threshold)
+        const instances = map.centre && separateLeaves(map, { threshold: req.threshold }).ids
         const measured = measureLeaves(mask, { minLeafAreaPx: req.measure.minLeafAreaPx, pixelsPerMm: req.measure.pxPerMm ?? undefined, instances })
         const traits = leafTraits(mask, photo, { minLeafAreaPx: req.measure.minLeafAreaPx, pixelsPerMm: req.measure.pxPerMm, photo: f.path, instances })
         const row = { ...measurementRow(names.get(f.path)!.photo, measured, { source: 'predicted', runId: req.model, threshold: req.threshold }), traits: traits.photo }

@@ -31,7 +31,7 @@ const seed = whole(seedBounds)
 const epochs = whole(b.epochs)
 const config: z.ZodType<TrainingConfig> = z
   .object({
-    preset: z.enum(['seed', 'fast-cpu', 'custom']),
+    preset: z.enum(['seed', 'fast-cpu', 'leaves-cpu', 'custom']),
     inputSize,
     baseFilters: whole(b.baseFilters),
     depth: whole(b.depth),
@@ -43,7 +43,8 @@ const config: z.ZodType<TrainingConfig> = z
     seed,
     augment,
     workers: whole(b.workers).optional(),
-    instances: z.boolean().optional()
+    instances: z.boolean().optional(),
+    sampling: z.union([z.object({ mode: z.literal('whole') }).strict(), z.object({ mode: z.literal('crops'), scale: z.number().gt(0).max(4) }).strict()]).optional()
   })
   .strict()
   // The one check of a run's configuration beyond its bounds: the network's shape must fit together.

@@ -4,6 +4,7 @@ import sharp from 'sharp'
 import type { Raster } from '../imaging/raster'
 import { seededRandom } from '../random'
 import { readInstanceFile } from '../datasets/instances'
+import { leafCentres } from '../model/instances'
 
 export interface Sample {
   id: string
@@ -64,9 +65,11 @@ export interface Example {
   mask: Float32Array
   /** Leaf instance ids (0 = background), size*size, when the sample has instances and they were asked for. */
   ids?: Float32Array
+  /** With ids: each leaf's normalised distance to its border (model/instances.ts leafCentres), size*size. */
+  centre?: Float32Array
 }
 
-/** A batch ready for tfjs: x is n*size*size*3, y is n*size*size (n*size*size*2 for instances: leaf, touching band). */
+/** A batch ready for tfjs: x is n*size*size*3, y is n*size*size (n*size*size*2 for instances: leaf, leaf centre). */
 export interface Batch {
   x: Float32Array
   y: Float32Array
@@ -109,45 +112,31 @@ async function decodeRegion(
   }
 }
 
-/** The instance ids of `path` in `region` (null: all of it), resized to size×size by nearest neighbour. */
-async function decodeInstances(path: string, region: { left: number; top: number; width: number; height: number } | null, size: number): Promise<Float32Array> {
+/**
+ * The instance ids of `path` in `region` (null: all of it) and their leaf centres, resized to size×size by nearest
+ * neighbour. The centres are computed on the whole photo, so a leaf cut by the window keeps its own values.
+ */
+async function decodeInstances(
+  path: string,
+  region: { left: number; top: number; width: number; height: number } | null,
+  size: number
+): Promise<{ ids: Float32Array; centre: Float32Array }> {
   const labels = await readInstanceFile(path)
   const { ids } = labels
+  const centres = leafCentres(ids, labels.width, labels.height)
   const r = region ?? { left: 0, top: 0, width: labels.width, height: labels.height }
   const out = new Float32Array(size * size)
+  const centre = new Float32Array(size * size)
   for (let y = 0; y < size; y++) {
     const row = (r.top + Math.min(r.height - 1, Math.floor(((y + 0.5) * r.height) / size))) * labels.width + r.left
-    for (let x = 0; x < size; x++) out[y * size + x] = ids[row + Math.min(r.width - 1, Math.floor(((x + 0.5) * r.width) / size))]
-  }
-  return out
-}
-
-/**
- * The instance network's band target: 1 on leaf pixels within `radius` pixels (square neighbourhood) of another
- * leaf, else 0.
- */
-export function touchingBand(ids: ArrayLike<number>, size: number, radius: number): Float32Array {
-  const band = new Float32Array(size * size)
-  for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
-      const id = ids[y * size + x]
-      if (!id) continue
-      search: for (let j = Math.max(0, y - radius); j <= Math.min(size - 1, y + radius); j++) {
-        for (let i = Math.max(0, x - radius); i <= Math.min(size - 1, x + radius); i++) {
-          const other = ids[j * size + i]
-          if (other && other !== id) {
-            band[y * size + x] = 1
-            break search
-          }
-        }
-      }
+      const from = row + Math.min(r.width - 1, Math.floor(((x + 0.5) * r.width) / size))
+      out[y * size + x] = ids[from]
+      centre[y * size + x] = centres[from]
     }
   }
-  return band
+  return { ids: out, centre }
 }
-
-/** Width in network pixels of each leaf's side of the touching band: 1 px at 128 px, 2 at 256 (wider bands swallow small leaves). */
-export const bandRadius = (size: number) => Math.max(1, Math.round(size / 128))
 
 async function photoAndMaskSize(sample: Sample): Promise<{ width: number; height: number }> {
   const read = async (path: string, what: string) => {
@@ -191,23 +180,25 @@ export async function loadExample(
   const region =
     w === width && h === height ? null : { left: Math.floor(random() * (width - w + 1)), top: Math.floor(random() * (height - h + 1)), width: w, height: h }
   const withIds = instances && sample.instancesPath !== undefined
-  const [rgb8, mask8, ids] = await Promise.all([
+  const [rgb8, mask8, instances8] = await Promise.all([
     decodeRegion(sample.imagePath, 'photo', region, size, 3),
     withIds ? null : decodeRegion(sample.maskPath, 'mask', region, size, 1),
     withIds ? decodeInstances(sample.instancesPath!, region, size) : undefined
   ])
+  const ids = instances8?.ids
+  const centre = instances8?.centre
   const rgb = new Float32Array(size * size * 3)
   for (let i = 0; i < rgb.length; i++) rgb[i] = rgb8[i] / 255
   const mask = new Float32Array(size * size)
   // With instances, the leaf mask is their union (the same pixels as the binary mask, at the same resampling).
   for (let i = 0; i < mask.length; i++) mask[i] = ids ? (ids[i] > 0 ? 1 : 0) : mask8![i] >= 128 ? 1 : 0
-  if (!augment) return { rgb, mask, ids }
-  return augmentExample({ rgb, mask, ids }, size, a, random)
+  if (!augment) return { rgb, mask, ids, centre }
+  return augmentExample({ rgb, mask, ids, centre }, size, a, random)
 }
 
 /** Geometric and photometric augmentation of a decoded example (in JS, no tensors). */
 export function augmentExample(example: Example, size: number, a: AugmentOptions, random: () => number): Example {
-  let { rgb, mask, ids } = example
+  let { rgb, mask, ids, centre } = example
   // One inverse-mapped pass for flips, quarter turns and the small rotation.
   const flipX = a.flips && random() < 0.5
   const flipY = a.flips && random() < 0.5
@@ -215,7 +206,7 @@ export function augmentExample(example: Example, size: number, a: AugmentOptions
   const degrees = a.rotateDegrees ? (random() * 2 - 1) * a.rotateDegrees : 0
   if (flipX || flipY || quarter || degrees) {
     const angle = (quarter * 90 + degrees) * (Math.PI / 180)
-    ;({ rgb, mask, ids } = warp({ rgb, mask, ids }, size, Math.cos(angle), Math.sin(angle), flipX ? -1 : 1, flipY ? -1 : 1))
+    ;({ rgb, mask, ids, centre } = warp({ rgb, mask, ids, centre }, size, Math.cos(angle), Math.sin(angle), flipX ? -1 : 1, flipY ? -1 : 1))
   }
   if (a.brightness || a.contrast || a.saturation || a.hueDegrees) {
     const jitter = (amount = 0) => 1 + (random() * 2 - 1) * amount
@@ -234,7 +225,7 @@ export function augmentExample(example: Example, size: number, a: AugmentOptions
       rgb[i] = clamp01(rgb[i] + normals[state & 0xffff] * scale)
     }
   }
-  return { rgb, mask, ids }
+  return { rgb, mask, ids, centre }
 }
 
 let normals: Float32Array | undefined
@@ -266,11 +257,12 @@ function erf(x: number): number {
 
 const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v)
 
-// Rotation about the centre (cos, sin) after flips; bilinear for the photo, nearest for the mask and ids, edges clamped.
-function warp({ rgb, mask, ids }: Example, size: number, cos: number, sin: number, fx: number, fy: number): Example {
+// Rotation about the centre (cos, sin) after flips; bilinear for the photo, nearest for the mask, ids and leaf centres, edges clamped.
+function warp({ rgb, mask, ids, centre }: Example, size: number, cos: number, sin: number, fx: number, fy: number): Example {
   const outRgb = new Float32Array(rgb.length)
   const outMask = new Float32Array(mask.length)
   const outIds = ids && new Float32Array(ids.length)
+  const outCentre = centre && new Float32Array(centre.length)
   const c = (size - 1) / 2
   const last = size - 1
   for (let y = 0; y < size; y++) {
@@ -296,9 +288,10 @@ function warp({ rgb, mask, ids }: Example, size: number, cos: number, sin: numbe
       const nearest = Math.round(sy) * size + Math.round(sx)
       outMask[o] = mask[nearest]
       if (outIds) outIds[o] = ids![nearest]
+      if (outCentre) outCentre[o] = centre![nearest]
     }
   }
-  return { rgb: outRgb, mask: outMask, ids: outIds }
+  return { rgb: outRgb, mask: outMask, ids: outIds, centre: outCentre }
 }
 
 // Brightness, contrast, saturation and hue as one affine colour transform, then clamped to 0..1.
@@ -400,7 +393,7 @@ export interface BatchOptions {
   seed: number
   epoch: number
   sampling?: Sampling
-  /** Targets for an instance network: leaf and touching band per pixel (band -1 where a mask has no instances). */
+  /** Targets for an instance network: leaf and leaf centre per pixel (centre -1 where a mask has no instances). */
   instances?: boolean
   signal?: AbortSignal
 }
@@ -430,10 +423,9 @@ async function loadBatch(samples: Sample[], indices: number[], o: BatchOptions):
   examples.forEach((e, k) => {
     x.set(e.rgb, k * pixels * 3)
     if (!o.instances) return y.set(e.mask, k * pixels)
-    const band = e.ids ? touchingBand(e.ids, o.size, bandRadius(o.size)) : null
     for (let i = 0; i < pixels; i++) {
       y[(k * pixels + i) * 2] = e.mask[i]
-      y[(k * pixels + i) * 2 + 1] = band ? band[i] : -1
+      y[(k * pixels + i) * 2 + 1] = e.centre ? e.centre[i] : -1
     }
   })
   return { x, y, n: indices.length, ids: indices.map((i) => samples[i].id) }

@@ -109,6 +109,7 @@ export async function trainJob(params: TrainJobParams, ctx: JobContext<'train'>)
       learningRate: config.learningRate,
       loss: config.loss,
       augment: augmentOptions(config.augment),
+      sampling: config.sampling,
       seed: config.seed,
       patience: config.patience,
       resume: params.resume,
