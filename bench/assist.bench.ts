@@ -97,7 +97,15 @@ async function clickSimulation(names: string[], startOf: (name: string, rgb: Ras
   }
   const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length
   const sorted = [...times].sort((a, b) => a - b)
-  return { photos: names.length, noc85: mean(n85), noc90: mean(n90), failed90: n90.filter((v) => v >= maxClicks).length, boxIoU: mean(box), msMedian: sorted[Math.floor(sorted.length / 2)], msMean: mean(times) }
+  return {
+    photos: names.length,
+    noc85: mean(n85),
+    noc90: mean(n90),
+    failed90: n90.filter((v) => v >= maxClicks).length,
+    boxIoU: mean(box),
+    msMedian: sorted[Math.floor(sorted.length / 2)],
+    msMean: mean(times)
+  }
 }
 
 /**
@@ -114,7 +122,9 @@ async function modelNoc(names: string[]) {
     await jobs.wait((await service.api['datasets.importPhotos']({ datasetId: dataset.id, paths: [join(komatsuna, 'rgb')] })).id)
     await jobs.wait((await service.api['datasets.importMasks']({ datasetId: dataset.id, source: { kind: 'folder', dir: join(komatsuna, 'label') } })).id)
     const measured = new Set(names.map((n) => `rgb_${n}.png`))
-    const others = readdirSync(join(komatsuna, 'rgb')).filter((f) => !measured.has(f)).sort()
+    const others = readdirSync(join(komatsuna, 'rgb'))
+      .filter((f) => !measured.has(f))
+      .sort()
     await service.api['datasets.split']({ datasetId: dataset.id, val: others.filter((_, i) => i % 10 === 0), test: [...measured] })
     const epochs = Number(process.env.LEAFSEG_BENCH_MODEL_EPOCHS ?? 15)
     const config = { ...tinyConfig(epochs, 3e-3), inputSize: 64, baseFilters: 8, depth: 3, batchSize: 8 }
@@ -128,7 +138,10 @@ async function modelNoc(names: string[]) {
         const map = await predictPhoto(predictor, rgb, { ...options, photo: name })
         return { box, probabilities: probabilityRaster(map).data, probabilitiesKey: name }
       })
-      return { ...result, run: { epochs: run.epochsDone, best_val_iou: run.bestValIoU, input: config.inputSize, base_filters: config.baseFilters, depth: config.depth } }
+      return {
+        ...result,
+        run: { epochs: run.epochsDone, best_val_iou: run.bestValIoU, input: config.inputSize, base_filters: config.baseFilters, depth: config.depth }
+      }
     } finally {
       model.dispose()
     }
@@ -151,7 +164,9 @@ function nativeReference(names: string[]): { result?: Record<string, number>; no
     symlinkSync(join(komatsuna, 'label', `label_${name}.png`), join(dir, 'masks', `${name}.png`))
   }
   writeFileSync(join(dir, 'list.txt'), names.join('\n'))
-  const run = spawnSync('/usr/bin/python3', [reference, join(dir, 'images'), join(dir, 'masks'), join(dir, 'list.txt'), String(maxClicks)], { encoding: 'utf8' })
+  const run = spawnSync('/usr/bin/python3', [reference, join(dir, 'images'), join(dir, 'masks'), join(dir, 'list.txt'), String(maxClicks)], {
+    encoding: 'utf8'
+  })
   if (run.status !== 0) return { note: `the reference failed: ${run.stderr.trim().split('\n').pop()}` }
   return { result: JSON.parse(run.stdout.trim().split('\n').pop()!) }
 }
@@ -162,7 +177,8 @@ const bench: Bench = {
     const nocNames = ['assist.komatsuna.noc90', 'assist.komatsuna.noc85', 'assist.komatsuna.ms_per_click']
     if (nocNames.some(wanted)) {
       if (!existsSync(join(komatsuna, 'rgb'))) {
-        for (const bench of nocNames) emit({ bench, value: null, unit: bench.endsWith('ms_per_click') ? 'ms' : 'clicks', note: `no komatsuna data at ${komatsuna}` })
+        for (const bench of nocNames)
+          emit({ bench, value: null, unit: bench.endsWith('ms_per_click') ? 'ms' : 'clicks', note: `no komatsuna data at ${komatsuna}` })
       } else {
         const names = readdirSync(join(komatsuna, 'rgb'))
           .filter((f) => /_00\.png$/.test(f))
@@ -172,8 +188,22 @@ const bench: Bench = {
         const ref = nativeReference(names)
         const native = ref.result
         const common = { engine: 'grabcut', photos: ours.photos, max_clicks: maxClicks }
-        emit({ bench: 'assist.komatsuna.noc90', value: Number(ours.noc90.toFixed(2)), unit: 'clicks', ...common, failed: ours.failed90, box_iou: Number(ours.boxIoU.toFixed(4)), reference_opencv_native: native ? { noc90: native.noc90, failed90: native.failed90, boxIoU: native.boxIoU } : ref.note })
-        emit({ bench: 'assist.komatsuna.noc85', value: Number(ours.noc85.toFixed(2)), unit: 'clicks', ...common, reference_opencv_native: native ? { noc85: native.noc85 } : ref.note })
+        emit({
+          bench: 'assist.komatsuna.noc90',
+          value: Number(ours.noc90.toFixed(2)),
+          unit: 'clicks',
+          ...common,
+          failed: ours.failed90,
+          box_iou: Number(ours.boxIoU.toFixed(4)),
+          reference_opencv_native: native ? { noc90: native.noc90, failed90: native.failed90, boxIoU: native.boxIoU } : ref.note
+        })
+        emit({
+          bench: 'assist.komatsuna.noc85',
+          value: Number(ours.noc85.toFixed(2)),
+          unit: 'clicks',
+          ...common,
+          reference_opencv_native: native ? { noc85: native.noc85 } : ref.note
+        })
         emit({
           bench: 'assist.komatsuna.ms_per_click',
           value: Number(ours.msMedian.toFixed(1)),
@@ -185,11 +215,24 @@ const bench: Bench = {
           ratio_to_native: native ? Number((ours.msMedian / (native.sPerInteraction * 1000)).toFixed(2)) : null
         })
         if (process.env.LEAFSEG_BENCH_MODEL_ASSIST !== '1') {
-          emit({ bench: 'assist.komatsuna.noc90', value: null, unit: 'clicks', engine: 'model', note: 'not measured: set LEAFSEG_BENCH_MODEL_ASSIST=1 to train a run on the other 250 photos first' })
+          emit({
+            bench: 'assist.komatsuna.noc90',
+            value: null,
+            unit: 'clicks',
+            engine: 'model',
+            note: 'not measured: set LEAFSEG_BENCH_MODEL_ASSIST=1 to train a run on the other 250 photos first'
+          })
         } else {
           const model = await modelNoc(names)
           const extra = { engine: 'model', photos: model.photos, max_clicks: maxClicks, run: model.run }
-          emit({ bench: 'assist.komatsuna.noc90', value: Number(model.noc90.toFixed(2)), unit: 'clicks', ...extra, failed: model.failed90, box_iou: Number(model.boxIoU.toFixed(4)) })
+          emit({
+            bench: 'assist.komatsuna.noc90',
+            value: Number(model.noc90.toFixed(2)),
+            unit: 'clicks',
+            ...extra,
+            failed: model.failed90,
+            box_iou: Number(model.boxIoU.toFixed(4))
+          })
           emit({ bench: 'assist.komatsuna.noc85', value: Number(model.noc85.toFixed(2)), unit: 'clicks', ...extra })
         }
       }

@@ -23,19 +23,26 @@ async function makeJpegs(dir: string, count: number): Promise<number> {
   for (let y = 0; y < HEIGHT; y++) {
     for (let x = 0; x < WIDTH; x++) {
       const p = (y * WIDTH + x) * 3
-      base[p] = Math.min(255, 40 + ((x * 120) / WIDTH) + noise[p])
-      base[p + 1] = Math.min(255, 90 + ((y * 100) / HEIGHT) + noise[p + 1])
+      base[p] = Math.min(255, 40 + (x * 120) / WIDTH + noise[p])
+      base[p + 1] = Math.min(255, 90 + (y * 100) / HEIGHT + noise[p + 1])
       base[p + 2] = Math.min(255, 30 + noise[p + 2])
     }
   }
   let bytes = 0
-  await forEachBounded(Array.from({ length: count }, (_, i) => i), 2, undefined, async (i) => {
-    const pixels = Buffer.from(base)
-    pixels.writeUInt32LE(i, (HEIGHT / 2) * WIDTH * 3) // a few bytes differ per file
-    const jpeg = await sharp(pixels, { raw: { width: WIDTH, height: HEIGHT, channels: 3 } }).jpeg({ quality: 90 }).toBuffer()
-    bytes += jpeg.length
-    await writeFile(join(dir, `IMG_${String(i).padStart(4, '0')}.jpg`), jpeg)
-  })
+  await forEachBounded(
+    Array.from({ length: count }, (_, i) => i),
+    2,
+    undefined,
+    async (i) => {
+      const pixels = Buffer.from(base)
+      pixels.writeUInt32LE(i, (HEIGHT / 2) * WIDTH * 3) // a few bytes differ per file
+      const jpeg = await sharp(pixels, { raw: { width: WIDTH, height: HEIGHT, channels: 3 } })
+        .jpeg({ quality: 90 })
+        .toBuffer()
+      bytes += jpeg.length
+      await writeFile(join(dir, `IMG_${String(i).padStart(4, '0')}.jpg`), jpeg)
+    }
+  )
   return bytes / count
 }
 

@@ -40,7 +40,9 @@ async function writePhoto(file: string, seed: number): Promise<void> {
       data[o + 1] = (leaf ? 150 : 90) + noise
       data[o + 2] = (leaf ? 45 : 70) + noise
     }
-  await sharp(data, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 90 }).toFile(file)
+  await sharp(data, { raw: { width: w, height: h, channels: 3 } })
+    .jpeg({ quality: 90 })
+    .toFile(file)
 }
 
 /** PyTorch's inference time for a batch of 8 tiles of the same network (the shared reference script), or null without it. */
@@ -85,7 +87,18 @@ const bench: Bench = {
           session.dispose()
           const ms = median(times)
           const torch = pytorchBatchMs(n)
-          emit({ bench: 'predict.fast-cpu.batch_ms', value: Number(ms.toFixed(1)), unit: 'ms', engine: 'onnxruntime', device: session.engine, threads: n, batch: 8, best_ms: Number(Math.min(...times).toFixed(1)), pytorch_ms: torch, vs_pytorch: torch === null ? null : Number((ms / torch).toFixed(2)) })
+          emit({
+            bench: 'predict.fast-cpu.batch_ms',
+            value: Number(ms.toFixed(1)),
+            unit: 'ms',
+            engine: 'onnxruntime',
+            device: session.engine,
+            threads: n,
+            batch: 8,
+            best_ms: Number(Math.min(...times).toFixed(1)),
+            pytorch_ms: torch,
+            vs_pytorch: torch === null ? null : Number((ms / torch).toFixed(2))
+          })
         }
         if (threadsBefore === undefined) delete process.env.LEAFSEG_ONNX_THREADS
         else process.env.LEAFSEG_ONNX_THREADS = threadsBefore
@@ -95,7 +108,17 @@ const bench: Bench = {
         const photo = { width: 2048, height: 1536, channels: 3 as const, data: new Uint8Array(2048 * 1536 * 3).map((_, i) => (i * 2654435761) >>> 24) }
         const { ms, cpuMs } = await timeTiledPrediction(fullResolution(model).predictor, photo, 2)
         tiledMs = ms
-        emit({ bench: `predict.tiled_${SIZE}.images_per_s`, value: Number((1000 / ms).toFixed(3)), unit: 'images/s', engine: 'onnxruntime', device: model.engine, threads, ms_per_image: Math.round(ms), cpu_ms: Math.round(cpuMs), note: 'Fast CPU preset (128 px input), overlap 0.25, batch 8' })
+        emit({
+          bench: `predict.tiled_${SIZE}.images_per_s`,
+          value: Number((1000 / ms).toFixed(3)),
+          unit: 'images/s',
+          engine: 'onnxruntime',
+          device: model.engine,
+          threads,
+          ms_per_image: Math.round(ms),
+          cpu_ms: Math.round(cpuMs),
+          note: 'Fast CPU preset (128 px input), overlap 0.25, batch 8'
+        })
       }
     } finally {
       model.dispose()
@@ -107,7 +130,8 @@ const bench: Bench = {
       mkdirSync(images)
       // Four different photos, copied to make the folder (their content does not change the time).
       for (let k = 0; k < Math.min(4, count); k++) await writePhoto(join(images, `photo${String(k).padStart(4, '0')}.jpg`), k)
-      for (let k = 4; k < count; k++) copyFileSync(join(images, `photo${String(k % 4).padStart(4, '0')}.jpg`), join(images, `photo${String(k).padStart(4, '0')}.jpg`))
+      for (let k = 4; k < count; k++)
+        copyFileSync(join(images, `photo${String(k % 4).padStart(4, '0')}.jpg`), join(images, `photo${String(k).padStart(4, '0')}.jpg`))
       const { predictWithModelFolder } = await import('../src/main/core/prediction/model-folder')
       const start = performance.now()
       const result = await predictWithModelFolder(
@@ -128,7 +152,14 @@ const bench: Bench = {
       })
     }
     if (wanted('predict.fast-cpu.pytorch_batch_ms')) {
-      for (const n of [1, 2]) emit({ bench: 'predict.fast-cpu.pytorch_batch_ms', value: pytorchBatchMs(n), unit: 'ms', threads: n, note: 'reference: /work/shared/reference/unet_torch.py 16 128 8 5 (inference median)' })
+      for (const n of [1, 2])
+        emit({
+          bench: 'predict.fast-cpu.pytorch_batch_ms',
+          value: pytorchBatchMs(n),
+          unit: 'ms',
+          threads: n,
+          note: 'reference: /work/shared/reference/unet_torch.py 16 128 8 5 (inference median)'
+        })
     }
   }
 }

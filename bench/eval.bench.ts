@@ -101,14 +101,29 @@ const bench: Bench = {
       const model = await fastCpuPredictor()
       try {
         const { ms, cpuMs } = await timeTiledPrediction(model.predictor, photo(), 2)
-        emit({ bench: `predict.tiled_${size}.images_per_s`, value: Number((1000 / ms).toFixed(3)), unit: 'images/s', backend: model.backend, device: model.device, ms_per_image: Math.round(ms), cpu_ms: Math.round(cpuMs), note: 'Fast CPU preset (128 px input), overlap 0.25, batch 8' })
+        emit({
+          bench: `predict.tiled_${size}.images_per_s`,
+          value: Number((1000 / ms).toFixed(3)),
+          unit: 'images/s',
+          backend: model.backend,
+          device: model.device,
+          ms_per_image: Math.round(ms),
+          cpu_ms: Math.round(cpuMs),
+          note: 'Fast CPU preset (128 px input), overlap 0.25, batch 8'
+        })
       } finally {
         model.dispose()
       }
     }
     if (wanted(`tiling.${size}.ms_overhead`)) {
       const { ms, cpuMs } = await timeTiledPrediction(instantPredictor(256), photo(), 5)
-      emit({ bench: `tiling.${size}.ms_overhead`, value: Math.round(ms), unit: 'ms', cpu_ms: Math.round(cpuMs), note: 'input 256, overlap 0.25, batch 8, instant predictor (88 tiles): cutting + blending only' })
+      emit({
+        bench: `tiling.${size}.ms_overhead`,
+        value: Math.round(ms),
+        unit: 'ms',
+        cpu_ms: Math.round(cpuMs),
+        note: 'input 256, overlap 0.25, batch 8, instant predictor (88 tiles): cutting + blending only'
+      })
     }
     const needsMaps = [`eval.histogram.${size}.ms`, 'eval.rethreshold.1000_photos.ms', `eval.measure.${size}.ms`].some(wanted)
     if (!needsMaps) return
@@ -116,16 +131,34 @@ const bench: Bench = {
     const histogram = probabilityHistogram(probabilities, mask)
     if (wanted(`eval.histogram.${size}.ms`)) {
       const { ms, cpuMs } = await timeMs(5, () => probabilityHistogram(probabilities, mask))
-      emit({ bench: `eval.histogram.${size}.ms`, value: Number(ms.toFixed(1)), unit: 'ms', cpu_ms: Number(cpuMs.toFixed(1)), note: 'one pass over a photo; done once per photo' })
+      emit({
+        bench: `eval.histogram.${size}.ms`,
+        value: Number(ms.toFixed(1)),
+        unit: 'ms',
+        cpu_ms: Number(cpuMs.toFixed(1)),
+        note: 'one pass over a photo; done once per photo'
+      })
     }
     if (wanted('eval.rethreshold.1000_photos.ms')) {
       const sweep = new ThresholdSweep(Array.from({ length: 1000 }, () => histogram))
       const { ms, cpuMs } = await timeMs(20, () => sweep.evaluate(0.4))
-      emit({ bench: 'eval.rethreshold.1000_photos.ms', value: Number(ms.toFixed(2)), unit: 'ms', cpu_ms: Number(cpuMs.toFixed(2)), note: 'pooled + per-photo scores at a new threshold, from histograms' })
+      emit({
+        bench: 'eval.rethreshold.1000_photos.ms',
+        value: Number(ms.toFixed(2)),
+        unit: 'ms',
+        cpu_ms: Number(cpuMs.toFixed(2)),
+        note: 'pooled + per-photo scores at a new threshold, from histograms'
+      })
     }
     if (wanted(`eval.measure.${size}.ms`)) {
       const { ms, cpuMs } = await timeMs(5, () => measureLeaves(mask, { minLeafAreaPx: 50 }))
-      emit({ bench: `eval.measure.${size}.ms`, value: Number(ms.toFixed(1)), unit: 'ms', cpu_ms: Number(cpuMs.toFixed(1)), note: 'connected components with stats (opencv-wasm), incl. copy into wasm' })
+      emit({
+        bench: `eval.measure.${size}.ms`,
+        value: Number(ms.toFixed(1)),
+        unit: 'ms',
+        cpu_ms: Number(cpuMs.toFixed(1)),
+        note: 'connected components with stats (opencv-wasm), incl. copy into wasm'
+      })
     }
   }
 }

@@ -27,12 +27,24 @@ const bench: Bench = {
     // 10,000 photo records with 50 distinct real thumbnails: the grid's work is the same as for 10,000 different ones.
     mkdirSync(project.path('thumbnails', 'bench'), { recursive: true })
     for (let t = 0; t < 50; t++) {
-      const webp = await sharp({ create: { width: 256, height: 192, channels: 3, background: { r: 40 + t * 3, g: 120 + t, b: 60 } } }).webp().toBuffer()
+      const webp = await sharp({ create: { width: 256, height: 192, channels: 3, background: { r: 40 + t * 3, g: 120 + t, b: 60 } } })
+        .webp()
+        .toBuffer()
       writeFileSync(project.path('thumbnails', 'bench', `${t}.webp`), webp)
     }
     project.db.transaction(() => {
       for (let i = 0; i < 10_000; i++) {
-        insertPhoto(project.db, { datasetId: dataset.id, name: `photo_${String(i).padStart(5, '0')}.jpg`, file: `photos/bench/${i}.jpg`, thumbnail: `thumbnails/bench/${i % 50}.webp`, hash: `h${i}`, bytes: 1, width: 2048, height: 1536, sourcePath: null })
+        insertPhoto(project.db, {
+          datasetId: dataset.id,
+          name: `photo_${String(i).padStart(5, '0')}.jpg`,
+          file: `photos/bench/${i}.jpg`,
+          thumbnail: `thumbnails/bench/${i % 50}.webp`,
+          hash: `h${i}`,
+          bytes: 1,
+          width: 2048,
+          height: 1536,
+          sourcePath: null
+        })
       }
     })()
     const host = await startWebHost({ service, staticDir: rendererDir })
@@ -57,7 +69,14 @@ const bench: Bench = {
         return times
       })
       const sorted = [...frames].sort((a, b) => a - b)
-      emit({ bench: name, value: Number(sorted[Math.floor(sorted.length / 2)].toFixed(2)), unit: 'ms', p95_ms: Number(sorted[Math.floor(sorted.length * 0.95)].toFixed(2)), frames: frames.length, browser: 'chromium (headless, no GPU)' })
+      emit({
+        bench: name,
+        value: Number(sorted[Math.floor(sorted.length / 2)].toFixed(2)),
+        unit: 'ms',
+        p95_ms: Number(sorted[Math.floor(sorted.length * 0.95)].toFixed(2)),
+        frames: frames.length,
+        browser: 'chromium (headless, no GPU)'
+      })
     } finally {
       await browser.close()
       await host.close()

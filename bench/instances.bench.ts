@@ -40,14 +40,33 @@ const bench: Bench = {
       leafseg('project', 'create', project, '--name', 'komatsuna')
       leafseg('import', join(data, 'rgb'), '--project', project, '--dataset', 'komatsuna', '--masks', join(data, 'label'))
       leafseg('split', '--project', project, '--dataset', 'komatsuna', '--ratio', '80/20/0', '--seed', '1')
-      const trained = leafseg('train', '--project', project, '--dataset', 'komatsuna', '--preset', 'leaves-cpu', ...(epochs ? ['--epochs', epochs] : []), ...(batch ? ['--batch', batch] : [])) as {
+      const trained = leafseg(
+        'train',
+        '--project',
+        project,
+        '--dataset',
+        'komatsuna',
+        '--preset',
+        'leaves-cpu',
+        ...(epochs ? ['--epochs', epochs] : []),
+        ...(batch ? ['--batch', batch] : [])
+      ) as {
         run: { id: number; seconds: number; backend: string; device: string; bestEpoch: number; config: { epochs: number; batchSize: number } }
       }
       const { run } = trained
-      const evaluated = leafseg('eval', '--project', project, '--run', String(run.id)) as { leaves: { sbd: number; absDic: number; dic: number; fbd: number; photos: number } | null }
+      const evaluated = leafseg('eval', '--project', project, '--run', String(run.id)) as {
+        leaves: { sbd: number; absDic: number; dic: number; fbd: number; photos: number } | null
+      }
       const leaves = evaluated.leaves
       if (!leaves) throw new Error('The evaluation measured no leaves: the validation photos have no leaf instances.')
-      const common = { backend: `${run.backend}: ${run.device}`, photos: leaves.photos, epochs: run.config.epochs, batch: run.config.batchSize, best_epoch: run.bestEpoch, reference: REFERENCE }
+      const common = {
+        backend: `${run.backend}: ${run.device}`,
+        photos: leaves.photos,
+        epochs: run.config.epochs,
+        batch: run.config.batchSize,
+        best_epoch: run.bestEpoch,
+        reference: REFERENCE
+      }
       emit({ bench: 'instances.komatsuna.sbd', value: +(leaves.sbd * 100).toFixed(2), unit: '%', ...common })
       emit({ bench: 'instances.komatsuna.abs_dic', value: +leaves.absDic.toFixed(3), unit: 'leaves', dic: +leaves.dic.toFixed(3), ...common })
       emit({ bench: 'instances.komatsuna.fbd', value: +(leaves.fbd * 100).toFixed(2), unit: '%', ...common })

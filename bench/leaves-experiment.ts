@@ -40,37 +40,50 @@ const sample = (r: (typeof rows)[number]): Sample => ({
   maskPath: join(project, r.mask),
   instancesPath: join(project, r.instances)
 })
-const trainPhotos = rows.filter((r) => r.split === 'train').map(sample).slice(0, Number(env('TRAIN', '100000')))
+const trainPhotos = rows
+  .filter((r) => r.split === 'train')
+  .map(sample)
+  .slice(0, Number(env('TRAIN', '100000')))
 const validation = rows.filter((r) => r.split === 'val').map(sample)
 
 const measureOnly = process.env.MEASURE_ONLY
 const runDir = measureOnly ?? env('OUT', mkdtempSync(join(tmpdir(), 'leaves-experiment-')))
 const opened = await openEngine('wasm', { workers: 1 })
 if (!measureOnly) await train()
-const settings = { size, filters: env('FILTERS', '16'), depth: env('DEPTH', '4'), sampling, epochs: env('EPOCHS', '6'), batch: env('BATCH', '8'), lr: env('LR', '0.001') }
-async function train() {
-const started = performance.now()
-console.log(JSON.stringify({ runDir, train: trainPhotos.length, validation: validation.length, ...settings }))
-const result = await trainUnet({
-  runDir,
-  train: trainPhotos,
-  validation,
-  model: { inputSize: size, baseFilters: Number(settings.filters), depth: Number(settings.depth), instances: true },
-  batchSize: Number(settings.batch),
-  epochs: Number(settings.epochs),
-  learningRate: Number(settings.lr),
-  loss: 'bce+dice',
-  augment: DEFAULT_AUGMENT,
+const settings = {
+  size,
+  filters: env('FILTERS', '16'),
+  depth: env('DEPTH', '4'),
   sampling,
-  seed: Number(env('SEED', '1')),
-  engine: opened,
-  onEpoch(e) {
-    const l = e.leaves
-    console.log(`epoch ${e.epoch} ${e.seconds.toFixed(0)} s  loss ${e.train.loss.toFixed(3)}  val IoU ${e.validation.iou.toFixed(3)}  SBD ${l ? (l.sbd * 100).toFixed(1) : '-'}  |DiC| ${l?.absDic.toFixed(2)}  DiC ${l?.dic.toFixed(2)}  FBD ${l ? (l.fbd * 100).toFixed(1) : '-'}${e.best ? '  best' : ''}`)
-  }
-})
-const trainSeconds = (performance.now() - started) / 1000
-console.log(`trained in ${trainSeconds.toFixed(0)} s; best epoch ${result.bestEpoch}`)
+  epochs: env('EPOCHS', '6'),
+  batch: env('BATCH', '8'),
+  lr: env('LR', '0.001')
+}
+async function train() {
+  const started = performance.now()
+  console.log(JSON.stringify({ runDir, train: trainPhotos.length, validation: validation.length, ...settings }))
+  const result = await trainUnet({
+    runDir,
+    train: trainPhotos,
+    validation,
+    model: { inputSize: size, baseFilters: Number(settings.filters), depth: Number(settings.depth), instances: true },
+    batchSize: Number(settings.batch),
+    epochs: Number(settings.epochs),
+    learningRate: Number(settings.lr),
+    loss: 'bce+dice',
+    augment: DEFAULT_AUGMENT,
+    sampling,
+    seed: Number(env('SEED', '1')),
+    engine: opened,
+    onEpoch(e) {
+      const l = e.leaves
+      console.log(
+        `epoch ${e.epoch} ${e.seconds.toFixed(0)} s  loss ${e.train.loss.toFixed(3)}  val IoU ${e.validation.iou.toFixed(3)}  SBD ${l ? (l.sbd * 100).toFixed(1) : '-'}  |DiC| ${l?.absDic.toFixed(2)}  DiC ${l?.dic.toFixed(2)}  FBD ${l ? (l.fbd * 100).toFixed(1) : '-'}${e.best ? '  best' : ''}`
+      )
+    }
+  })
+  const trainSeconds = (performance.now() - started) / 1000
+  console.log(`trained in ${trainSeconds.toFixed(0)} s; best epoch ${result.bestEpoch}`)
 }
 
 // The best checkpoint's maps of the validation photos, once plain and once averaged over the 8 flips and turns.
@@ -92,7 +105,9 @@ for (const transforms of process.env.TRANSFORMS === '8' ? ([1, 8] as const) : ([
     for (const seedLevel of [0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6]) {
       const scores = maps.map((map, i) => instanceScores(separateLeaves(map, { threshold, seedLevel }).ids, truths[i].ids))
       const m = summariseInstances(scores)!
-      console.log(`transforms ${transforms} threshold ${threshold} seed ${seedLevel}: SBD ${(m.sbd * 100).toFixed(1)} |DiC| ${m.absDic.toFixed(2)} DiC ${m.dic.toFixed(2)} FBD ${(m.fbd * 100).toFixed(1)}  (${predictSeconds.toFixed(0)} s to predict)`)
+      console.log(
+        `transforms ${transforms} threshold ${threshold} seed ${seedLevel}: SBD ${(m.sbd * 100).toFixed(1)} |DiC| ${m.absDic.toFixed(2)} DiC ${m.dic.toFixed(2)} FBD ${(m.fbd * 100).toFixed(1)}  (${predictSeconds.toFixed(0)} s to predict)`
+      )
     }
 }
 await opened.close()

@@ -41,7 +41,16 @@ const bench: Bench = {
           maker.make(mask, {}, out)
           times.push(performance.now() - t)
         }
-        emit({ bench: 'trimap.1024.ms', value: +median(times).toFixed(2), unit: 'ms', backend: 'opencv-wasm', min: +Math.min(...times).toFixed(2), max: +Math.max(...times).toFixed(2), runs: times.length, note: 'median, k=5 fg=5 bg=5, reused TrimapMaker' })
+        emit({
+          bench: 'trimap.1024.ms',
+          value: +median(times).toFixed(2),
+          unit: 'ms',
+          backend: 'opencv-wasm',
+          min: +Math.min(...times).toFixed(2),
+          max: +Math.max(...times).toFixed(2),
+          runs: times.length,
+          note: 'median, k=5 fg=5 bg=5, reused TrimapMaker'
+        })
       } finally {
         maker.dispose()
       }
@@ -79,13 +88,36 @@ const bench: Bench = {
     const mse = +(mseSum / 27).toFixed(3)
     const common = { backend: 'js', images: 27, trimap: 'Trimap1' }
     if (want('matte.alphamatting.s_per_image'))
-      emit({ bench: 'matte.alphamatting.s_per_image', value: +mean.toFixed(3), unit: 's', ...common, max: +Math.max(...seconds).toFixed(3), cpu_s: +meanCpu.toFixed(3), sad, mse, mean_cg_iterations: +(iterations / 27).toFixed(1), note: 'wall time, one thread, decoding excluded; cpu_s = user CPU time (steadier when the machine is shared); reference pymatting 1.32 s' })
+      emit({
+        bench: 'matte.alphamatting.s_per_image',
+        value: +mean.toFixed(3),
+        unit: 's',
+        ...common,
+        max: +Math.max(...seconds).toFixed(3),
+        cpu_s: +meanCpu.toFixed(3),
+        sad,
+        mse,
+        mean_cg_iterations: +(iterations / 27).toFixed(1),
+        note: 'wall time, one thread, decoding excluded; cpu_s = user CPU time (steadier when the machine is shared); reference pymatting 1.32 s'
+      })
     if (want('matte.alphamatting.peak_mib'))
-      emit({ bench: 'matte.alphamatting.peak_mib', value: Math.round(process.resourceUsage().maxRSS / 1024), unit: 'MiB', ...common, note: 'peak RSS of the bench process' })
+      emit({
+        bench: 'matte.alphamatting.peak_mib',
+        value: Math.round(process.resourceUsage().maxRSS / 1024),
+        unit: 'MiB',
+        ...common,
+        note: 'peak RSS of the bench process'
+      })
     if (want('matte.alphamatting.sad'))
       emit({ bench: 'matte.alphamatting.sad', value: sad, unit: 'SAD/1000', ...common, note: 'mean over images of Σ|α−GT|/1000; reference pymatting 5.33' })
     if (want('matte.alphamatting.mse'))
-      emit({ bench: 'matte.alphamatting.mse', value: mse, unit: 'MSE×1000', ...common, note: 'mean over images of MSE on unknown pixels ×1000; reference pymatting 21.8' })
+      emit({
+        bench: 'matte.alphamatting.mse',
+        value: mse,
+        unit: 'MSE×1000',
+        ...common,
+        note: 'mean over images of MSE on unknown pixels ×1000; reference pymatting 21.8'
+      })
   }
 }
 

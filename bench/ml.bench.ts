@@ -68,7 +68,8 @@ async function trainStep(emit: Emit, opened: OpenEngine, preset: UnetPreset | 'f
   const times: number[] = []
   for (let i = 0; i < steps; i++) times.push(await step())
   const local = !info.gpu
-  const heapBytes = info.backend === 'wasm' && !info.workers ? (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength : undefined
+  const heapBytes =
+    info.backend === 'wasm' && !info.workers ? (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength : undefined
   emit({
     bench: name,
     value: Math.round(median(times)),
@@ -79,7 +80,7 @@ async function trainStep(emit: Emit, opened: OpenEngine, preset: UnetPreset | 'f
     cpu_ms: local ? Math.round(median(cpuTimes)) : undefined,
     wasm_heap_mib: heapBytes && Math.round(heapBytes / 2 ** 20),
     estimate_mib: local ? Math.round(fit.bytes / 2 ** 20) : undefined,
-    transport: local ? undefined : 'test bridge (Playwright, base64): the app\'s MessagePort copies less'
+    transport: local ? undefined : "test bridge (Playwright, base64): the app's MessagePort copies less"
   })
   await engine.dispose()
 }
@@ -113,11 +114,24 @@ async function gpuWorkerFigures(emit: Emit, wanted: (figure: string) => boolean)
     await probe.close()
     const opened = await openEngine(probe.info.backend as 'webgl' | 'webgpu')
     const software = opened.info.gpu!.software
-    emit({ bench: 'ml.backend', value: null, unit: '', ...engineFields(opened), note: software ? 'a software renderer: these are CPU figures through WebGL, not GPU figures' : undefined })
+    emit({
+      bench: 'ml.backend',
+      value: null,
+      unit: '',
+      ...engineFields(opened),
+      note: software ? 'a software renderer: these are CPU figures through WebGL, not GPU figures' : undefined
+    })
     if (wanted('train.fast-cpu.step_ms')) await trainStep(emit, opened, 'fast-cpu', 8, 3)
     if (wanted('predict.fast-cpu.batch_ms')) await predictBatch(emit, opened, 'fast-cpu', 8)
     if (wanted('train.seed.step_ms')) {
-      if (software) emit({ bench: 'train.seed.step_ms', value: null, unit: 'ms', ...engineFields(opened), note: 'skipped: a software renderer (minutes a step; not a GPU)' })
+      if (software)
+        emit({
+          bench: 'train.seed.step_ms',
+          value: null,
+          unit: 'ms',
+          ...engineFields(opened),
+          note: 'skipped: a software renderer (minutes a step; not a GPU)'
+        })
       else await trainStep(emit, opened, 'seed', 8, 3)
     }
     await opened.close()
@@ -137,7 +151,14 @@ async function pipeline(emit: Emit): Promise<void> {
     const t0 = performance.now()
     for (let i = 0; i < images; i += 8) await Promise.all(Array.from({ length: 8 }, (_, k) => load(i + k))) // as the loader does: a batch at a time
     const seconds = (performance.now() - t0) / 1000
-    emit({ bench: 'pipeline.images_per_s', value: Math.round((images / seconds) * 10) / 10, unit: 'images/s', size: 256, source: '1024x768 JPEG', augment: 'all' })
+    emit({
+      bench: 'pipeline.images_per_s',
+      value: Math.round((images / seconds) * 10) / 10,
+      unit: 'images/s',
+      size: 256,
+      source: '1024x768 JPEG',
+      augment: 'all'
+    })
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
@@ -164,7 +185,8 @@ const bench: Bench = {
         }
         if (backend === 'cpu' && !process.env.LEAFSEG_BENCH_CPU) {
           await opened.close()
-          for (const figure of wantedHere) emit({ bench: figure, value: null, unit: 'ms', backend, note: 'skipped: the cpu backend takes minutes per step (LEAFSEG_BENCH_CPU=1 to time it)' })
+          for (const figure of wantedHere)
+            emit({ bench: figure, value: null, unit: 'ms', backend, note: 'skipped: the cpu backend takes minutes per step (LEAFSEG_BENCH_CPU=1 to time it)' })
           break
         }
         emit({ bench: 'ml.backend', value: null, unit: '', ...engineFields(opened) })

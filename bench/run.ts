@@ -42,7 +42,9 @@ const emit = (line: BenchLine): void => console.log(JSON.stringify(line))
 
 // A name selects the figures it begins (`trimap`, `train.fast-cpu`) or a whole bench file's area (`eval`).
 // Every bench checks `wanted` before doing any work, so unselected ones cost nothing.
-const files = readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort()
+const files = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .sort()
 for (const file of files) {
   const bench: Bench = (await import(pathToFileURL(join(here, file)).href)).default
   const wanted = (figure: string): boolean => names.length === 0 || names.some((n) => n === bench.area || figure.startsWith(n))

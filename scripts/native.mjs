@@ -59,7 +59,9 @@ function main(target) {
     console.error(`better-sqlite3 is built for ABI ${builtAbi(nodeBinary(packageDir)) ?? 'none'}; Node needs ABI ${wanted}. Rebuilding…`)
     run('npm', ['rebuild', 'better-sqlite3'], false)
     if (builtAbi(nodeBinary(packageDir)) === wanted) return 0
-    console.error(`\nCould not build better-sqlite3 for Node (ABI ${wanted}). It needs a C++ toolchain (python3, make, g++) or internet access for a prebuilt binary.`)
+    console.error(
+      `\nCould not build better-sqlite3 for Node (ABI ${wanted}). It needs a C++ toolchain (python3, make, g++) or internet access for a prebuilt binary.`
+    )
     return 1
   }
   const electronVersion = require('electron/package.json').version

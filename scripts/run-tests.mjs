@@ -17,9 +17,5 @@ if (files.length === 0) {
   console.error('no test files found')
   process.exit(1)
 }
-const result = spawnSync(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', ...files],
-  { stdio: 'inherit' }
-)
+const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], { stdio: 'inherit' })
 process.exit(result.status ?? 1)

@@ -12,7 +12,22 @@ import { exportCommand } from './commands/export'
 import { predictResumeCommand } from './commands/prediction-batches'
 import { predictMergeCommand } from './commands/shards'
 
-const commands: Command[] = [projectCreate, projectInfo, projectClean, importCommand, splitCommand, trimapCommand, matteCommand, trainCommand, evalCommand, predictResumeCommand, predictMergeCommand, predictCommand, exportCommand, serve]
+const commands: Command[] = [
+  projectCreate,
+  projectInfo,
+  projectClean,
+  importCommand,
+  splitCommand,
+  trimapCommand,
+  matteCommand,
+  trainCommand,
+  evalCommand,
+  predictResumeCommand,
+  predictMergeCommand,
+  predictCommand,
+  exportCommand,
+  serve
+]
 
 function overview(): string {
   const width = Math.max(...commands.map((c) => c.name.length))
@@ -35,7 +50,14 @@ function overview(): string {
 }
 
 function commandHelp(c: Command): string {
-  return [`${c.summary}\n`, `Usage: ${c.usage}`, '', ...c.help.map((h) => `  ${h}`), '  --json       print one JSON summary object on stdout', '  -h, --help   this help'].join('\n')
+  return [
+    `${c.summary}\n`,
+    `Usage: ${c.usage}`,
+    '',
+    ...c.help.map((h) => `  ${h}`),
+    '  --json       print one JSON summary object on stdout',
+    '  -h, --help   this help'
+  ].join('\n')
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -67,7 +89,9 @@ async function main(argv: string[]): Promise<number> {
     const summary = await command.run({ values, positionals, json })
     if (json && summary !== null) console.log(JSON.stringify(summary))
     if (itemProblems.count === 0) return exitCodes.done
-    console.error(`leafseg ${command.name}: ${itemProblems.count} item${itemProblems.count === 1 ? '' : 's'} failed${json ? ' (see "problems" in the JSON)' : ' (listed above)'}; exit code ${exitCodes.problems}.`)
+    console.error(
+      `leafseg ${command.name}: ${itemProblems.count} item${itemProblems.count === 1 ? '' : 's'} failed${json ? ' (see "problems" in the JSON)' : ' (listed above)'}; exit code ${exitCodes.problems}.`
+    )
     return exitCodes.problems
   } catch (err) {
     const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')

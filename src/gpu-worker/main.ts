@@ -57,7 +57,11 @@ function probeWebGl(): { renderer: string; maxTextureSize: number; floatRenderTa
   if (!gl) return null
   const debug = gl.getExtension('WEBGL_debug_renderer_info')
   const renderer = String(debug ? gl.getParameter(debug.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER))
-  const probe = { renderer, maxTextureSize: gl.getParameter(gl.MAX_TEXTURE_SIZE) as number, floatRenderTargets: gl.getExtension('EXT_color_buffer_float') != null }
+  const probe = {
+    renderer,
+    maxTextureSize: gl.getParameter(gl.MAX_TEXTURE_SIZE) as number,
+    floatRenderTargets: gl.getExtension('EXT_color_buffer_float') != null
+  }
   gl.getExtension('WEBGL_lose_context')?.loseContext() // free it: browsers allow few contexts
   return probe
 }
@@ -66,7 +70,10 @@ async function startWebGl(): Promise<GpuWorkerHello | GpuWorkerFailure> {
   const probe = probeWebGl()
   if (!probe) return { kind: 'failed', message: 'This browser has neither WebGPU nor WebGL2, so the GPU worker cannot run.' }
   if (!probe.floatRenderTargets)
-    return { kind: 'no-float-textures', message: `The GPU (${probe.renderer}) cannot render to float textures (no EXT_color_buffer_float), which training on WebGL2 needs.` }
+    return {
+      kind: 'no-float-textures',
+      message: `The GPU (${probe.renderer}) cannot render to float textures (no EXT_color_buffer_float), which training on WebGL2 needs.`
+    }
   // A smaller texture limit than the GPU's, to rehearse a small GPU (tests): ?maxTextureSize=N.
   const limit = Number(new URLSearchParams(location.search).get('maxTextureSize')) || probe.maxTextureSize
   tf.env().set('WEBGL_MAX_TEXTURE_SIZE', Math.min(limit, probe.maxTextureSize))
@@ -99,7 +106,11 @@ function classify(err: unknown): GpuWorkerFailure {
   if (gone) return gone
   const message = err instanceof Error ? err.message : String(err)
   if (/context.?lost|CONTEXT_LOST|device (was )?lost/i.test(message)) return { kind: 'context-lost', message }
-  if (/greater than WebGL maximum|out of memory|\bOOM\b|Failed to create WebGL texture|allocation failed|failed to allocate|exceeds the max buffer size|maxBufferSize/i.test(message))
+  if (
+    /greater than WebGL maximum|out of memory|\bOOM\b|Failed to create WebGL texture|allocation failed|failed to allocate|exceeds the max buffer size|maxBufferSize/i.test(
+      message
+    )
+  )
     return { kind: 'out-of-memory', message }
   return { kind: 'failed', message }
 }

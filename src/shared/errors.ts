@@ -43,9 +43,6 @@ export class ApiError extends Error implements ApiErrorShape {
 
 export function isApiErrorShape(value: unknown): value is ApiErrorShape {
   return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as ApiErrorShape).code === 'string' &&
-    typeof (value as ApiErrorShape).message === 'string'
+    typeof value === 'object' && value !== null && typeof (value as ApiErrorShape).code === 'string' && typeof (value as ApiErrorShape).message === 'string'
   )
 }

@@ -71,9 +71,7 @@ export interface GpuWorkerFailure {
   message: string
 }
 
-export type ToGpuWorker =
-  | { type: 'hello'; id: number }
-  | { [C in EngineCall]: { type: 'call'; id: number; call: C; args: EngineCalls[C]['args'] } }[EngineCall]
+export type ToGpuWorker = { type: 'hello'; id: number } | { [C in EngineCall]: { type: 'call'; id: number; call: C; args: EngineCalls[C]['args'] } }[EngineCall]
 
 export type FromGpuWorker =
   | { type: 'hello'; id: number; hello: GpuWorkerHello }

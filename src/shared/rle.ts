@@ -34,7 +34,8 @@ export function encodeRle(mask: Uint8Array, width: number, height: number): Rle 
 /** Why an RLE cannot be decoded, in words; null when it is sound. */
 export function rleProblem(rle: Rle): string | null {
   const [height, width] = rle.size
-  if (!Number.isInteger(height) || !Number.isInteger(width) || height < 1 || width < 1) return `size must be two whole numbers ≥ 1, [height, width], not [${rle.size.join(', ')}]`
+  if (!Number.isInteger(height) || !Number.isInteger(width) || height < 1 || width < 1)
+    return `size must be two whole numbers ≥ 1, [height, width], not [${rle.size.join(', ')}]`
   let total = 0
   for (const c of rle.counts) {
     if (!Number.isInteger(c) || c < 0) return `counts must be whole numbers ≥ 0 (found ${c})`

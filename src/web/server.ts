@@ -53,7 +53,10 @@ function headerToken(req: IncomingMessage): string | null {
 }
 
 function cookieToken(req: IncomingMessage): string | null {
-  const cookie = req.headers.cookie?.split(';').map((c) => c.trim()).find((c) => c.startsWith(`${cookieName}=`))
+  const cookie = req.headers.cookie
+    ?.split(';')
+    .map((c) => c.trim())
+    .find((c) => c.startsWith(`${cookieName}=`))
   return cookie ? cookie.slice(cookieName.length + 1) : null
 }
 
@@ -171,7 +174,13 @@ export async function startWebHost(options: {
     req.unpipe()
     req.resume()
     res.on('finish', () => setTimeout(() => req.destroy(), 1000).unref())
-    send(res, 413, { ok: false, error: { code: 'bad_input', message: `${relativePath} is larger than ${formatBytes(uploadLimit)}, the most a browser may upload; import it from the server's disk instead (Browse…).` } })
+    send(res, 413, {
+      ok: false,
+      error: {
+        code: 'bad_input',
+        message: `${relativePath} is larger than ${formatBytes(uploadLimit)}, the most a browser may upload; import it from the server's disk instead (Browse…).`
+      }
+    })
   }
 
   // A file dropped in the browser: its bytes land in the project's uploads folder, atomically.
@@ -231,7 +240,13 @@ export async function startWebHost(options: {
             res.writeHead(401, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
             return res.end(needsTokenPage(port))
           }
-          return send(res, 401, { ok: false, error: { code: 'forbidden', message: `This Leafseg session needs its token in the ${tokenHeader} header: open the URL that \`leafseg serve\` printed.` } })
+          return send(res, 401, {
+            ok: false,
+            error: {
+              code: 'forbidden',
+              message: `This Leafseg session needs its token in the ${tokenHeader} header: open the URL that \`leafseg serve\` printed.`
+            }
+          })
         }
       } else {
         const query = url.searchParams.get('token')

@@ -76,7 +76,11 @@ async function assertRefused(args: string[], message: string) {
   const r = leafseg(...args)
   assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
   assert.ok(r.stderr.includes(message), `${args.join(' ')}: stderr “${r.stderr.trim()}” should say “${message}”`)
-  assert.doesNotMatch(r.stderr, /\b(projects|datasets|photos|matting|training|runs|evaluations|predictions|labels|measurements)\.[a-zA-Z]+: /, `${args.join(' ')}: the message names an API method, not a flag`)
+  assert.doesNotMatch(
+    r.stderr,
+    /\b(projects|datasets|photos|matting|training|runs|evaluations|predictions|labels|measurements)\.[a-zA-Z]+: /,
+    `${args.join(' ')}: the message names an API method, not a flag`
+  )
   assert.equal(snapshot(), before, `${args.join(' ')} changed the project`)
 }
 
@@ -104,7 +108,14 @@ test('project create and project info', () => {
 
 test('import photos and masks (any suffix datasets/match.ts knows); a bad mask option writes nothing', async () => {
   const summary = leafsegJson<{ dataset: { name: string; photos: number; labelled: number }; photos: { imported: number }; masks: { masks: number } }>(
-    'import', photos, '--project', project, '--dataset', 'Leaves', '--masks', masks
+    'import',
+    photos,
+    '--project',
+    project,
+    '--dataset',
+    'Leaves',
+    '--masks',
+    masks
   )
   assert.equal(summary.photos.imported, 8)
   assert.equal(summary.masks.masks, 8)
@@ -117,7 +128,17 @@ test('import photos and masks (any suffix datasets/match.ts knows); a bad mask o
 })
 
 test('split by ratio and by lists; a bad ratio, a photo in both lists and an unknown dataset are refused', async () => {
-  const byRatio = leafsegJson<{ dataset: { splits: Record<string, number> } }>('split', '--project', project, '--dataset', 'leaves', '--ratio', '75/25/0', '--seed', '1')
+  const byRatio = leafsegJson<{ dataset: { splits: Record<string, number> } }>(
+    'split',
+    '--project',
+    project,
+    '--dataset',
+    'leaves',
+    '--ratio',
+    '75/25/0',
+    '--seed',
+    '1'
+  )
   assert.deepEqual(byRatio.dataset.splits, { train: 6, val: 2, test: 0, none: 0 })
 
   // Parts that do not add up to 100 are refused, and the split the dataset has stays.
@@ -135,23 +156,60 @@ test('split by ratio and by lists; a bad ratio, a photo in both lists and an unk
   await assertRefused(['split', '--project', project, '--dataset', 'leaves', '--val-list', val, '--test-list', test_], 'cannot be both validation and test: ')
 
   writeFileSync(test_, `${names[2]}\n`)
-  const byList = leafsegJson<{ dataset: { splits: Record<string, number> } }>('split', '--project', project, '--dataset', 'leaves', '--val-list', val, '--test-list', test_)
+  const byList = leafsegJson<{ dataset: { splits: Record<string, number> } }>(
+    'split',
+    '--project',
+    project,
+    '--dataset',
+    'leaves',
+    '--val-list',
+    val,
+    '--test-list',
+    test_
+  )
   assert.deepEqual(byList.dataset.splits, { train: 5, val: 2, test: 1, none: 0 })
 
-  await assertRefused(['split', '--project', project, '--dataset', 'Oaks', '--ratio', '80/20/0'], await apiRefusal('datasets.findByName', () => ({ name: 'Oaks' })))
+  await assertRefused(
+    ['split', '--project', project, '--dataset', 'Oaks', '--ratio', '80/20/0'],
+    await apiRefusal('datasets.findByName', () => ({ name: 'Oaks' }))
+  )
 })
 
 test('trimap for a dataset and for plain folders; --kernel 0 is refused before anything is saved', async () => {
   await assertRefused(['trimap', '--project', project, '--dataset', 'leaves', '--kernel', '0'], '--kernel must be at least 1')
 
-  const made = leafsegJson<{ made: number; settings: { kernelSize: number } }>('trimap', '--project', project, '--dataset', 'leaves', '--kernel', '3', '--fg-iter', '2', '--bg-iter', '2')
+  const made = leafsegJson<{ made: number; settings: { kernelSize: number } }>(
+    'trimap',
+    '--project',
+    project,
+    '--dataset',
+    'leaves',
+    '--kernel',
+    '3',
+    '--fg-iter',
+    '2',
+    '--bg-iter',
+    '2'
+  )
   assert.equal(made.made, 8)
   const db = new Database(join(project, 'leafseg.sqlite'), { readonly: true })
   assert.deepEqual(db.prepare('SELECT trimap_kernel AS k, trimap_fg_iterations AS f FROM datasets').get(), { k: 3, f: 2 })
   db.close()
 
   const out = join(work, 'trimaps')
-  const folder = leafsegJson<{ made: number; problems: unknown[] }>('trimap', '--masks', masks, '--out', out, '--kernel', '3', '--fg-iter', '1', '--bg-iter', '1')
+  const folder = leafsegJson<{ made: number; problems: unknown[] }>(
+    'trimap',
+    '--masks',
+    masks,
+    '--out',
+    out,
+    '--kernel',
+    '3',
+    '--fg-iter',
+    '1',
+    '--bg-iter',
+    '1'
+  )
   assert.equal(folder.made, 8)
   assert.equal(readdirSync(out).length, 8)
   const refused = leafseg('trimap', '--masks', masks, '--out', join(work, 'never'), '--bg-iter=-1')
@@ -215,7 +273,17 @@ test('train, eval and predict (with a run and with a model folder); bad settings
   const out = join(work, 'predicted')
   const csv = join(work, 'areas.csv')
   const byRun = leafsegJson<{ masks: number; measurements: { photo: string; runId: string }[] }>(
-    'predict', '--project', project, '--run', String(trained.run.id), '--images', photos, '--out', out, '--csv', csv
+    'predict',
+    '--project',
+    project,
+    '--run',
+    String(trained.run.id),
+    '--images',
+    photos,
+    '--out',
+    out,
+    '--csv',
+    csv
   )
   assert.equal(byRun.masks, 8)
   assert.equal(readdirSync(out).filter((f) => f.endsWith('.png')).length, 8)
@@ -224,11 +292,26 @@ test('train, eval and predict (with a run and with a model folder); bad settings
 
   const model = join(project, 'runs', String(trained.run.id), 'best')
   const out2 = join(work, 'predicted-by-model')
-  const byModel = leafsegJson<{ masks: number; csv: string | null; measurements: { runId: string }[] }>('predict', '--model', model, '--images', photos, '--out', out2, '--threshold', '0.5')
+  const byModel = leafsegJson<{ masks: number; csv: string | null; measurements: { runId: string }[] }>(
+    'predict',
+    '--model',
+    model,
+    '--images',
+    photos,
+    '--out',
+    out2,
+    '--threshold',
+    '0.5'
+  )
   assert.equal(byModel.masks, 8)
   assert.equal(byModel.csv, null)
   assert.equal(byModel.measurements[0].runId, model)
-  assert.deepEqual(readdirSync(out2).sort(), readdirSync(out).filter((f) => f.endsWith('.png') && !f.includes('.cutout')).sort())
+  assert.deepEqual(
+    readdirSync(out2).sort(),
+    readdirSync(out)
+      .filter((f) => f.endsWith('.png') && !f.includes('.cutout'))
+      .sort()
+  )
   const badThreshold = leafseg('predict', '--model', model, '--images', photos, '--out', out2, '--threshold', '2')
   assert.equal(badThreshold.code, 2)
   assert.match(badThreshold.stderr, /^leafseg predict: --threshold must be at most 1$/m)
@@ -268,26 +351,30 @@ test('every command checks every argument before any work: exit 2, the flag name
   assert.equal(existsSync(join(work, 'never-project')), false, 'no project folder was made')
 })
 
-test('serve: the page answers with the token, not without; Ctrl-C stops it', { skip: rendererBuilt ? false : 'the renderer is not built (npx electron-vite build)' }, async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--project', project, '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = ''
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString()
-        const line = out.split('\n').find((l) => l.startsWith('{'))
-        if (line) resolve((JSON.parse(line) as { url: string }).url)
+test(
+  'serve: the page answers with the token, not without; Ctrl-C stops it',
+  { skip: rendererBuilt ? false : 'the renderer is not built (npx electron-vite build)' },
+  async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--project', project, '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = ''
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString()
+          const line = out.split('\n').find((l) => l.startsWith('{'))
+          if (line) resolve((JSON.parse(line) as { url: string }).url)
+        })
+        child.once('exit', (code) => reject(new Error(`serve exited (${code})`)))
       })
-      child.once('exit', (code) => reject(new Error(`serve exited (${code})`)))
-    })
-    const page = await fetch(url)
-    assert.equal(page.status, 200)
-    assert.match(await page.text(), /<html/i)
-    const withoutToken = await fetch(new URL('/', url))
-    assert.equal(withoutToken.status, 401)
-  } finally {
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-    child.kill('SIGINT')
-    assert.equal(await exited, 0)
+      const page = await fetch(url)
+      assert.equal(page.status, 200)
+      assert.match(await page.text(), /<html/i)
+      const withoutToken = await fetch(new URL('/', url))
+      assert.equal(withoutToken.status, 401)
+    } finally {
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+      child.kill('SIGINT')
+      assert.equal(await exited, 0)
+    }
   }
-})
+)

@@ -24,9 +24,21 @@ function assertPlain(r: { stdout: string; stderr: string }, what: string) {
 // Seedlings as komatsuna's: 170 px photos, leaves 2 to 16 px thick; the seed's 5×5 kernel with 5 erosions
 // (10 px) erases the thinner ones entirely.
 const seedlings: { name: string; leaves: [number, number, number, number][] }[] = [
-  { name: 'plant_a', leaves: [[60, 70, 30, 5], [110, 90, 20, 4]] },
+  {
+    name: 'plant_a',
+    leaves: [
+      [60, 70, 30, 5],
+      [110, 90, 20, 4]
+    ]
+  },
   { name: 'plant_b', leaves: [[85, 85, 9, 8]] },
-  { name: 'plant_c', leaves: [[50, 50, 40, 3], [120, 120, 6, 2]] },
+  {
+    name: 'plant_c',
+    leaves: [
+      [50, 50, 40, 3],
+      [120, 120, 6, 2]
+    ]
+  },
   { name: 'plant_d', leaves: [[85, 85, 45, 30]] } // thick enough for the seed's values too
 ]
 
@@ -44,8 +56,12 @@ async function writeSeedlings(dir: string, photosDir: string) {
             mask[y * size + x] = 255
             rgb[(y * size + x) * 3 + 1] = 200
           }
-    await sharp(mask, { raw: { width: size, height: size, channels: 1 } }).png().toFile(join(dir, `${name}.png`))
-    await sharp(rgb, { raw: { width: size, height: size, channels: 3 } }).png().toFile(join(photosDir, `${name}.png`))
+    await sharp(mask, { raw: { width: size, height: size, channels: 1 } })
+      .png()
+      .toFile(join(dir, `${name}.png`))
+    await sharp(rgb, { raw: { width: size, height: size, channels: 3 } })
+      .png()
+      .toFile(join(photosDir, `${name}.png`))
   }
 }
 
@@ -77,13 +93,18 @@ test("trimaps on plain folders: the default fits seedlings' leaves (exit 0); the
   const fixed = leafseg('trimap', '--masks', seedlingMasks, '--out', join(work, 'fixed'), '--fixed')
   assert.equal(fixed.code, 1, fixed.stderr)
   assert.match(fixed.stdout, /Made 1 trimaps\./)
-  for (const name of ['plant_a', 'plant_b', 'plant_c']) assert.match(fixed.stdout, new RegExp(`${name}\\.png: .*the leaf erosions remove every leaf pixel \\(5×5 kernel, 5 erosions\\)`))
+  for (const name of ['plant_a', 'plant_b', 'plant_c'])
+    assert.match(fixed.stdout, new RegExp(`${name}\\.png: .*the leaf erosions remove every leaf pixel \\(5×5 kernel, 5 erosions\\)`))
   assert.match(fixed.stderr, /leafseg trimap: 3 items failed \(listed above\); exit code 1\./)
   assertPlain(fixed, 'trimap (fixed)')
 
   const json = leafseg('trimap', '--masks', seedlingMasks, '--out', join(work, 'fixed-json'), '--kernel', '5', '--json')
   assert.equal(json.code, 1)
-  const summary = JSON.parse(json.stdout) as { made: number; problems: { photo: string }[]; settings: { mode: string; kernelSize: number; fgIterations: number } }
+  const summary = JSON.parse(json.stdout) as {
+    made: number
+    problems: { photo: string }[]
+    settings: { mode: string; kernelSize: number; fgIterations: number }
+  }
   assert.deepEqual([summary.made, summary.problems.length, summary.settings.mode, summary.settings.fgIterations], [1, 3, 'fixed', 5])
 })
 
@@ -146,7 +167,27 @@ test('train prints its backend first and says what its validation IoU measures; 
   assert.equal(leafseg('project', 'create', project, '--name', 'Train').code, 0)
   assert.equal(leafseg('import', photos, '--masks', masks, '--project', project, '--dataset', 'd').code, 0)
   assert.equal(leafseg('split', '--project', project, '--dataset', 'd', '--ratio', '70/30').code, 0)
-  const r = leafseg('train', '--project', project, '--dataset', 'd', '--input-size', '32', '--filters', '4', '--depth', '2', '--batch', '4', '--epochs', '2', '--seed', '1', '--name', 'tiny')
+  const r = leafseg(
+    'train',
+    '--project',
+    project,
+    '--dataset',
+    'd',
+    '--input-size',
+    '32',
+    '--filters',
+    '4',
+    '--depth',
+    '2',
+    '--batch',
+    '4',
+    '--epochs',
+    '2',
+    '--seed',
+    '1',
+    '--name',
+    'tiny'
+  )
   assert.equal(r.code, 0, r.stderr)
   assertPlain(r, 'train')
   const lines = r.stdout.trim().split('\n')
@@ -158,5 +199,8 @@ test('train prints its backend first and says what its validation IoU measures; 
   const evaluated = leafseg('eval', '--project', project, '--run', 'tiny')
   assert.equal(evaluated.code, 0, evaluated.stderr)
   assertPlain(evaluated, 'eval')
-  assert.match(evaluated.stdout, /Measured on full-resolution photos, threshold 0\.5; pooled: pixels of all photos together, per-photo mean: each photo weighs the same\./)
+  assert.match(
+    evaluated.stdout,
+    /Measured on full-resolution photos, threshold 0\.5; pooled: pixels of all photos together, per-photo mean: each photo weighs the same\./
+  )
 })

@@ -27,12 +27,40 @@ before(async () => {
   leafsegJson('project', 'create', project, '--name', 'Export')
   leafsegJson('import', photos, '--project', project, '--dataset', 'leaves', '--masks', masks)
   leafsegJson('split', '--project', project, '--dataset', 'leaves', '--ratio', '67/33/0', '--seed', '1')
-  leafsegJson('train', '--project', project, '--dataset', 'leaves', '--input-size', '32', '--filters', '4', '--depth', '2', '--batch', '4', '--epochs', '1', '--name', 'tiny')
+  leafsegJson(
+    'train',
+    '--project',
+    project,
+    '--dataset',
+    'leaves',
+    '--input-size',
+    '32',
+    '--filters',
+    '4',
+    '--depth',
+    '2',
+    '--batch',
+    '4',
+    '--epochs',
+    '1',
+    '--name',
+    'tiny'
+  )
 })
 
 test('leafseg export writes the run’s checkpoint as ONNX, and onnxruntime predicts what the app predicts', async () => {
   const file = join(work, 'tiny.onnx')
-  const summary = leafsegJson<{ run: number; checkpoint: string; file: string; bytes: number }>('export', '--project', project, '--run', 'tiny', '--checkpoint', 'last', '--onnx', file)
+  const summary = leafsegJson<{ run: number; checkpoint: string; file: string; bytes: number }>(
+    'export',
+    '--project',
+    project,
+    '--run',
+    'tiny',
+    '--checkpoint',
+    'last',
+    '--onnx',
+    file
+  )
   assert.equal(summary.checkpoint, 'last')
   assert.equal(summary.file, file)
   assert.ok(summary.bytes > 10_000)
@@ -70,7 +98,10 @@ test('leafseg export --onnx never replaces the project database, a link or an ex
   const before = readFileSync(database)
   const onDatabase = leafseg('export', '--project', project, '--run', 'tiny', '--onnx', database)
   assert.notEqual(onDatabase.code, 0)
-  assert.match(onDatabase.stderr, new RegExp(`Leafseg will not write ${database.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: it is the database of the Leafseg project`))
+  assert.match(
+    onDatabase.stderr,
+    new RegExp(`Leafseg will not write ${database.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: it is the database of the Leafseg project`)
+  )
   assert.ok(readFileSync(database).subarray(0, 16).equals(before.subarray(0, 16)), 'the database is still a database')
   const file = join(work, 'kept.onnx')
   writeFileSync(file, 'an older export')
@@ -101,7 +132,10 @@ test('leafseg predict --model says which engine predicts; onnxruntime and tfjs a
   assert.match(tfjs.engine, /^tfjs \(/)
   for (const summary of [onnx, tfjs]) {
     assert.equal(summary.masks, 3)
-    assert.deepEqual(summary.problems.map((p) => p.path), [join(images, 'broken.jpg')])
+    assert.deepEqual(
+      summary.problems.map((p) => p.path),
+      [join(images, 'broken.jpg')]
+    )
   }
   const human = leafseg('predict', '--model', model, '--images', images, '--out', join(work, 'by-default'))
   assert.match(human.stdout, /Predicted 3 mask\(s\) into .* with onnxruntime \(CPU/)
@@ -117,7 +151,11 @@ test('leafseg predict --model gives photos that share a name masks of their own,
   // a/leaf.png and a/leaf.jpg share a stem; b/leaf.png, listed from a/, lies outside the list's folder. Once,
   // one mask was on disk while "masks: 3" was reported, the CSV had two rows named leaf.png and notes.txt was dropped.
   const dir = join(work, 'same names')
-  for (const [sub, format] of [['a', 'png'], ['a', 'jpg'], ['b', 'png']] as const) {
+  for (const [sub, format] of [
+    ['a', 'png'],
+    ['a', 'jpg'],
+    ['b', 'png']
+  ] as const) {
     const [s] = await makePhotos(join(dir, sub, format), 1, { width: 40, height: 30, seed: 3, format })
     renameSync(s.imagePath, join(dir, sub, `leaf.${format}`))
   }
@@ -126,14 +164,32 @@ test('leafseg predict --model gives photos that share a name masks of their own,
   writeFileSync(list, 'leaf.png\nleaf.jpg\n../b/leaf.png\nnotes.txt\n')
   const out = join(work, 'same-names-out')
   const csv = join(work, 'same-names.csv')
-  const r = leafsegWith({ LEAFSEG_ENGINE: 'tfjs' }, 'predict', '--model', join(project, 'runs', '1', 'last'), '--list', list, '--out', out, '--csv', csv, '--json')
+  const r = leafsegWith(
+    { LEAFSEG_ENGINE: 'tfjs' },
+    'predict',
+    '--model',
+    join(project, 'runs', '1', 'last'),
+    '--list',
+    list,
+    '--out',
+    out,
+    '--csv',
+    csv,
+    '--json'
+  )
   assert.equal(r.code, 1, r.stderr) // notes.txt
   const summary = JSON.parse(r.stdout) as { masks: number; problems: { path: string; reason: string }[] }
   assert.equal(summary.masks, 3)
-  assert.deepEqual(summary.problems, [{ path: join(dir, 'a', 'notes.txt'), reason: `${join(dir, 'a', 'notes.txt')} is listed but is not an image Leafseg reads (JPEG, PNG, TIFF, BMP or WebP)` }])
+  assert.deepEqual(summary.problems, [
+    { path: join(dir, 'a', 'notes.txt'), reason: `${join(dir, 'a', 'notes.txt')} is listed but is not an image Leafseg reads (JPEG, PNG, TIFF, BMP or WebP)` }
+  ])
   const outsideMask = join(out, join(dir, 'b').slice(1), 'leaf.png')
   for (const mask of [join(out, 'leaf.png.png'), join(out, 'leaf.jpg.png'), outsideMask]) assert.ok(existsSync(mask), mask)
-  const names = readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((line) => line.split(',')[0])
+  const names = readFileSync(csv, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split(',')[0])
   assert.deepEqual(names.sort(), [join(dir, 'b', 'leaf.png').slice(1), 'leaf.jpg', 'leaf.png'].sort())
 })
 
@@ -148,7 +204,9 @@ test('a batch whose process was killed is resumed by leafseg predict resume, ski
   })
   const db = new Database(join(project, 'leafseg.sqlite'), { readonly: true })
   const predicted = () => {
-    const row = db.prepare('SELECT COUNT(*) AS n, MAX(batch_id) AS batch FROM predicted_photos WHERE batch_id = (SELECT MAX(id) FROM prediction_batches)').get() as { n: number; batch: number | null }
+    const row = db
+      .prepare('SELECT COUNT(*) AS n, MAX(batch_id) AS batch FROM predicted_photos WHERE batch_id = (SELECT MAX(id) FROM prediction_batches)')
+      .get() as { n: number; batch: number | null }
     return row
   }
   try {
@@ -161,7 +219,16 @@ test('a batch whose process was killed is resumed by leafseg predict resume, ski
   assert.ok(before.n >= 2 && before.n < 12, `${before.n} photos predicted before the kill`)
 
   const csv = join(work, 'resumed.csv')
-  const resumed = leafsegJson<{ batch: number; photos: number; skipped: number; problems: unknown[]; engine: string }>('predict', 'resume', '--project', project, '--out', out, '--csv', csv)
+  const resumed = leafsegJson<{ batch: number; photos: number; skipped: number; problems: unknown[]; engine: string }>(
+    'predict',
+    'resume',
+    '--project',
+    project,
+    '--out',
+    out,
+    '--csv',
+    csv
+  )
   assert.equal(resumed.batch, before.batch)
   assert.equal(resumed.skipped, before.n)
   assert.equal(resumed.photos, 12 - before.n)

@@ -27,7 +27,15 @@ test('4 shards in 4 processes, merged, give what one unsharded run gives', async
   const model = join(work, 'model')
   mkdirSync(model)
   const unet = buildUnet({ inputSize: 32, baseFilters: 4, depth: 2 }, 3)
-  await saveModelFiles(unet, model, { inputSize: 32, baseFilters: 4, depth: 2, sampling: { mode: 'crops', scale: 1 }, loss: 'bce', epoch: 1, validationIoU: 0.5 })
+  await saveModelFiles(unet, model, {
+    inputSize: 32,
+    baseFilters: 4,
+    depth: 2,
+    sampling: { mode: 'crops', scale: 1 },
+    loss: 'bce',
+    epoch: 1,
+    validationIoU: 0.5
+  })
   unet.dispose()
   const images = join(work, 'photos')
   for (const s of await makePhotos(join(images, 'day 1'), 6, { width: 90, height: 60, seed: 1, format: 'jpg' })) rmSync(s.maskPath)
@@ -48,9 +56,15 @@ test('4 shards in 4 processes, merged, give what one unsharded run gives', async
     assert.equal(r.code, summary.problems.length > 0 ? 1 : 0, r.stderr)
     return summary
   })
-  assert.deepEqual(summaries.map((s) => s.shard), [1, 2, 3, 4].map((index) => ({ index, count: 4 })))
+  assert.deepEqual(
+    summaries.map((s) => s.shard),
+    [1, 2, 3, 4].map((index) => ({ index, count: 4 }))
+  )
   // 12 files: 3 per shard; the broken one fails in its shard only.
-  assert.deepEqual(summaries.map((s) => s.masks + s.problems.length), [3, 3, 3, 3])
+  assert.deepEqual(
+    summaries.map((s) => s.masks + s.problems.length),
+    [3, 3, 3, 3]
+  )
 
   const csv = join(work, 'merged.csv')
   // Every shard is there, but a photo one of them could not predict is a failed item: exit 1, as that shard's did.
@@ -59,7 +73,10 @@ test('4 shards in 4 processes, merged, give what one unsharded run gives', async
   type Merged = { rows: number; shards: number; missingShards: number[]; duplicatePhotos: string[]; missingPhotos: { path: string; reason: string }[] }
   const merged = JSON.parse(mergedRun.stdout) as Merged
   assert.deepEqual([merged.rows, merged.shards, merged.missingShards, merged.duplicatePhotos], [11, 4, [], []])
-  assert.deepEqual(merged.missingPhotos.map((p) => relative(images, p.path)), ['day 2/broken.jpg'])
+  assert.deepEqual(
+    merged.missingPhotos.map((p) => relative(images, p.path)),
+    ['day 2/broken.jpg']
+  )
 
   // One unsharded run, from a list of the same photos in another order.
   const list = join(images, 'photos.txt')
@@ -75,7 +92,9 @@ test('4 shards in 4 processes, merged, give what one unsharded run gives', async
   assert.match(leaves.split('\n')[0], /^photo,region,centroid_x,centroid_y,area_px,area_mm2,perimeter_px,/)
   // The masks mirror the photos' folders, and are the same bytes whichever process made them.
   const pngs = (dir: string, under = ''): string[] =>
-    readdirSync(join(dir, under), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? pngs(dir, join(under, e.name)) : e.name.endsWith('.png') ? [join(under, e.name)] : []))
+    readdirSync(join(dir, under), { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? pngs(dir, join(under, e.name)) : e.name.endsWith('.png') ? [join(under, e.name)] : []
+    )
   const shardMasks = [1, 2, 3, 4].flatMap((k) => pngs(shard(k)).map((f) => ({ k, f })))
   assert.equal(shardMasks.length, 11)
   assert.deepEqual(shardMasks.map((m) => m.f).sort(), pngs(whole).sort())

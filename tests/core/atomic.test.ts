@@ -47,7 +47,9 @@ test('a write that fails half-way leaves the old file whole and no temp file, an
     throw new Error('the encoder stopped')
   }
   await assert.rejects(writeAtomic(file, failing), { message: `Cannot write ${file}: the encoder stopped` })
-  await assert.rejects(writeAtomic(file, failing, `the measurements file ${file}`), { message: `Cannot write the measurements file ${file}: the encoder stopped` })
+  await assert.rejects(writeAtomic(file, failing, `the measurements file ${file}`), {
+    message: `Cannot write the measurements file ${file}: the encoder stopped`
+  })
   assert.equal(readFileSync(file, 'utf8'), 'old')
   assert.deepEqual(readdirSync(dir), ['mask.png'])
 })
@@ -62,7 +64,10 @@ test('a full disk: the old file stays, no temp file is left, and the message say
   )
   assert.match(err.message, new RegExp(`^Cannot write ${file}: ENOSPC`))
   assert.match(toErrorShape(err).message, new RegExp(`^The disk is full: the file ${file} could not be written`))
-  assert.throws(() => writeAtomicSync(file, big), (e: Error) => /^The disk is full/.test(toErrorShape(e).message))
+  assert.throws(
+    () => writeAtomicSync(file, big),
+    (e: Error) => /^The disk is full/.test(toErrorShape(e).message)
+  )
   assert.equal(readFileSync(file, 'utf8'), 'old weights')
   assert.deepEqual(readdirSync(small), ['model.json'])
 })
@@ -70,5 +75,8 @@ test('a full disk: the old file stays, no temp file is left, and the message say
 test('a write into a missing folder fails naming the file, not its temp name', async () => {
   const file = join(tempDir(), 'gone', 'x.csv')
   await assert.rejects(writeAtomic(file, 'a,b\n'), (e: Error) => toErrorShape(e).message === `${file} does not exist (was it moved or deleted?).`)
-  assert.throws(() => writeAtomicSync(file, 'a,b\n'), (e: Error) => toErrorShape(e).code === 'not_found')
+  assert.throws(
+    () => writeAtomicSync(file, 'a,b\n'),
+    (e: Error) => toErrorShape(e).code === 'not_found'
+  )
 })

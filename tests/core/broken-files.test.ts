@@ -40,7 +40,10 @@ test('a truncated photo reads the same in import and in predict; a broken mask f
   const datasetId = (await api['datasets.create']({ name: 'Leaves' })).id
   const imported = await wait(await api['datasets.importPhotos']({ datasetId, paths: [photos] }))
   const importProblems = (imported.result as { problems: { path: string; reason: string }[] }).problems
-  assert.deepEqual(importProblems.map((p) => p.path), [broken])
+  assert.deepEqual(
+    importProblems.map((p) => p.path),
+    [broken]
+  )
   assert.ok(importProblems[0].reason.startsWith(`${broken} ${truncatedWords}`), importProblems[0].reason)
 
   // Predict the same folder with a model folder: the same words for the same file.
@@ -48,10 +51,27 @@ test('a truncated photo reads the same in import and in predict; a broken mask f
   const model = join(work, 'model')
   mkdirSync(model)
   const unet = buildUnet({ inputSize: 32, baseFilters: 4, depth: 2 }, 3)
-  await saveModelFiles(unet, model, { inputSize: 32, baseFilters: 4, depth: 2, sampling: { mode: 'crops', scale: 1 }, loss: 'bce', epoch: 1, validationIoU: 0.5 })
+  await saveModelFiles(unet, model, {
+    inputSize: 32,
+    baseFilters: 4,
+    depth: 2,
+    sampling: { mode: 'crops', scale: 1 },
+    loss: 'bce',
+    epoch: 1,
+    validationIoU: 0.5
+  })
   unet.dispose()
-  const predicted = await api['predictions.fromModel']({ model, images: photos, out: join(work, 'out'), threshold: 0.5, measure: { minLeafAreaPx: 5, pxPerMm: null } })
-  assert.deepEqual(predicted.problems.map((p) => p.path), [broken])
+  const predicted = await api['predictions.fromModel']({
+    model,
+    images: photos,
+    out: join(work, 'out'),
+    threshold: 0.5,
+    measure: { minLeafAreaPx: 5, pxPerMm: null }
+  })
+  assert.deepEqual(
+    predicted.problems.map((p) => p.path),
+    [broken]
+  )
   assert.ok(predicted.problems[0].reason.startsWith(`${broken} ${truncatedWords}`), predicted.problems[0].reason)
   assert.doesNotMatch(predicted.problems[0].reason, /^Cannot read|^vips/)
 
@@ -62,7 +82,10 @@ test('a truncated photo reads the same in import and in predict; a broken mask f
   cutShort(join(work, 'project', detail.mask!.file))
   const trimaps = await wait(await api['matting.makeTrimaps']({ datasetId, mode: 'auto' }))
   const trimapProblems = (trimaps.result as { problems: { photo: string; reason: string }[] }).problems
-  assert.deepEqual(trimapProblems.map((p) => p.photo), [photo.name])
+  assert.deepEqual(
+    trimapProblems.map((p) => p.photo),
+    [photo.name]
+  )
   assert.ok(trimapProblems[0].reason.startsWith(`The mask of ${photo.name} ${truncatedWords}`), trimapProblems[0].reason)
   assert.ok(!trimapProblems[0].reason.includes(detail.mask!.file), `“${trimapProblems[0].reason}” names the project's file ${detail.mask!.file}`)
 })

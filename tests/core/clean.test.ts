@@ -28,7 +28,12 @@ function files(dir: string): string[] {
 
 async function photo(path: string, seed: number): Promise<void> {
   const data = Buffer.alloc(24 * 16 * 3, seed * 40)
-  writeFileSync(path, await sharp(data, { raw: { width: 24, height: 16, channels: 3 } }).png().toBuffer())
+  writeFileSync(
+    path,
+    await sharp(data, { raw: { width: 24, height: 16, channels: 3 } })
+      .png()
+      .toBuffer()
+  )
 }
 
 /** A process id that is surely not running: a child that has exited. */
@@ -47,11 +52,22 @@ test('clean removes exactly the files no record uses: deleted datasets, runs, ba
   }
   // Two datasets sharing one photo (same content), each with masks; trimaps for the first.
   const src = tempDir()
-  for (const [name, seed] of [['a', 1], ['b', 2], ['c', 3]] as const) await photo(join(src, `${name}.png`), seed)
+  for (const [name, seed] of [
+    ['a', 1],
+    ['b', 2],
+    ['c', 3]
+  ] as const)
+    await photo(join(src, `${name}.png`), seed)
   const masks = tempDir()
   const m = Buffer.alloc(24 * 16)
   m.fill(255, 24 * 4, 24 * 10)
-  for (const name of ['a', 'b', 'c']) writeFileSync(join(masks, `${name}_mask.png`), await sharp(m, { raw: { width: 24, height: 16, channels: 1 } }).png().toBuffer())
+  for (const name of ['a', 'b', 'c'])
+    writeFileSync(
+      join(masks, `${name}_mask.png`),
+      await sharp(m, { raw: { width: 24, height: 16, channels: 1 } })
+        .png()
+        .toBuffer()
+    )
   const kept = await service.api['datasets.create']({ name: 'Kept' })
   const gone = await service.api['datasets.create']({ name: 'Deleted' })
   await wait(service.api['datasets.importPhotos']({ datasetId: kept.id, paths: [join(src, 'a.png'), join(src, 'b.png')] }))
@@ -63,8 +79,11 @@ test('clean removes exactly the files no record uses: deleted datasets, runs, ba
 
   // The deleted dataset's own files (c's photo and thumbnail; its masks and trimaps) become unreferenced;
   // b's photo stays, the kept dataset uses the same file.
-  const goneRows = service.requireProject().project.db
-    .prepare(`SELECT p.file, p.thumbnail, m.file AS mask, t.file AS trimap, p.name FROM photos p JOIN masks m ON m.photo_id = p.id JOIN trimaps t ON t.photo_id = p.id WHERE p.dataset_id = ?`)
+  const goneRows = service
+    .requireProject()
+    .project.db.prepare(
+      `SELECT p.file, p.thumbnail, m.file AS mask, t.file AS trimap, p.name FROM photos p JOIN masks m ON m.photo_id = p.id JOIN trimaps t ON t.photo_id = p.id WHERE p.dataset_id = ?`
+    )
     .all(gone.id) as { file: string; thumbnail: string; mask: string; trimap: string; name: string }[]
   await service.api['datasets.delete']({ id: gone.id })
   const ofDeleted = goneRows.flatMap((r) => (r.name === 'c.png' ? [r.file, r.thumbnail, r.mask, r.trimap] : [r.mask, r.trimap]))
@@ -102,7 +121,10 @@ test('clean removes exactly the files no record uses: deleted datasets, runs, ba
   assert.ok(after.includes(live))
   for (const f of referenced.filter((f) => !ofDeleted.includes(f))) assert.ok(existsSync(join(dir, f)), `${f} is still used and stays`)
   assert.equal(report.files, expectedGone.length)
-  assert.equal(report.bytes, expectedGone.reduce((sum, f) => sum + sizes.get(f)!, 0))
+  assert.equal(
+    report.bytes,
+    expectedGone.reduce((sum, f) => sum + sizes.get(f)!, 0)
+  )
   assert.deepEqual({ files: dry.files, bytes: dry.bytes }, { files: report.files, bytes: report.bytes }, 'the dry run reported what was then removed')
   assert.ok(report.items.some((i) => i.path === 'runs/41/' && i.why === 'its training run was deleted' && i.files === 2))
 
@@ -171,7 +193,11 @@ test('clean never follows a symlink: links back to the project end the walk at o
   const dry = leafsegWith({}, 'project', 'clean', '--project', dir, '--dry-run', '--json')
   assert.equal(dry.code, 0, dry.stderr || 'the walk did not end')
   const report = JSON.parse(dry.stdout) as { items: { path: string; files: number }[] }
-  assert.deepEqual(report.items.map((i) => [i.path, i.files]).sort(), [['masks/loop', 1], ['photos/a', 1], ['photos/b', 1]])
+  assert.deepEqual(report.items.map((i) => [i.path, i.files]).sort(), [
+    ['masks/loop', 1],
+    ['photos/a', 1],
+    ['photos/b', 1]
+  ])
   const clean = leafsegWith({}, 'project', 'clean', '--project', dir, '--json')
   assert.equal(clean.code, 0, clean.stderr)
   assert.deepEqual(readdirSync(join(dir, 'photos')), [])
@@ -183,7 +209,9 @@ test('every column of the schema that names a file is one clean-up keeps: a file
   const { createProject } = await import('../../src/main/core/project')
   const project = createProject(join(tempDir(), 'p'), 'p')
   try {
-    const tables = (project.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((t) => t.name)
+    const tables = (project.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map(
+      (t) => t.name
+    )
     const naming = tables.flatMap((table) =>
       (project.db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[])
         .map((c) => c.name)

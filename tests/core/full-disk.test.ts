@@ -35,7 +35,12 @@ async function noisePng(path: string, width: number, height: number, seed: numbe
     x = (x * 1103515245 + 12345) >>> 0
     data[i] = x >>> 24
   }
-  writeFileSync(path, await sharp(data, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer())
+  writeFileSync(
+    path,
+    await sharp(data, { raw: { width, height, channels: 3 } })
+      .png({ compressionLevel: 0 })
+      .toBuffer()
+  )
 }
 
 /** Write zeros into `file` until the disk refuses, then give `leave` bytes back. */
@@ -73,7 +78,13 @@ test('a full disk fails the job with a plain message, keeps the host up and the 
     const masks = tempDir()
     const m = Buffer.alloc(64 * 48)
     m.fill(255, 64 * 10, 64 * 30)
-    for (const name of ['a', 'b']) writeFileSync(join(masks, `${name}_mask.png`), await sharp(m, { raw: { width: 64, height: 48, channels: 1 } }).png().toBuffer())
+    for (const name of ['a', 'b'])
+      writeFileSync(
+        join(masks, `${name}_mask.png`),
+        await sharp(m, { raw: { width: 64, height: 48, channels: 1 } })
+          .png()
+          .toBuffer()
+      )
     assert.equal((await wait(service.api['datasets.importPhotos']({ datasetId: dataset.id, paths: [first] }))).status, 'succeeded')
     assert.equal((await wait(service.api['datasets.importMasks']({ datasetId: dataset.id, source: { kind: 'folder', dir: masks } }))).status, 'succeeded')
 
@@ -142,12 +153,18 @@ test('a full disk fails the job with a plain message, keeps the host up and the 
 
 test('SQLite and file system errors map to plain messages in one place', async () => {
   const { toErrorShape } = await import('../../src/main/core/store/errors')
-  const enospc = Object.assign(new Error("ENOSPC: no space left on device, copyfile '/a/b.png' -> '/p/photos/x.png'"), { code: 'ENOSPC', path: '/a/b.png', dest: '/p/photos/x.png' })
+  const enospc = Object.assign(new Error("ENOSPC: no space left on device, copyfile '/a/b.png' -> '/p/photos/x.png'"), {
+    code: 'ENOSPC',
+    path: '/a/b.png',
+    dest: '/p/photos/x.png'
+  })
   const full = toErrorShape(enospc, { projectDir: mountPoint })
   assert.equal(full.code, 'io')
   assert.match(full.message, /^The disk is full: the file \/p\/photos\/x.png could not be written\./)
   assert.doesNotMatch(full.message, /ENOSPC|copyfile/)
-  const wrapped = new Error('Cannot write /p/masks/1.png: ENOSPC', { cause: Object.assign(new Error('ENOSPC'), { code: 'ENOSPC', path: '/p/masks/.1.png.tmp-4242-0a1b2c3d' }) })
+  const wrapped = new Error('Cannot write /p/masks/1.png: ENOSPC', {
+    cause: Object.assign(new Error('ENOSPC'), { code: 'ENOSPC', path: '/p/masks/.1.png.tmp-4242-0a1b2c3d' })
+  })
   assert.match(toErrorShape(wrapped).message, /^The disk is full: the file \/p\/masks\/1.png could not be written/, 'the file named, not its temp name')
   const busy = Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })
   assert.equal(toErrorShape(busy).code, 'conflict')

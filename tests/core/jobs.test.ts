@@ -31,7 +31,10 @@ test('a demo job runs in a child process, reports its progress up to the last st
     const progress = events.filter((e) => e.id === job.id && e.status === 'running')
     // How many steps are sent depends on the machine's speed (see the rate test below); the last always is.
     assert.equal(progress.at(-1)?.done, 30, 'the last step is reported before the job ends')
-    assert.ok(progress.every((e, i) => i === 0 || e.done >= progress[i - 1].done), `progress goes forward: ${progress.map((e) => e.done)}`)
+    assert.ok(
+      progress.every((e, i) => i === 0 || e.done >= progress[i - 1].done),
+      `progress goes forward: ${progress.map((e) => e.done)}`
+    )
   } finally {
     runner.dispose()
     project.close()
@@ -60,7 +63,10 @@ test('progress leaves the job process at most every 100 ms, and the last step al
     mock.timers.reset()
   }
   await waitFor(() => sent.some((m) => m.type !== 'progress'), { what: 'the counting job to end' })
-  assert.deepEqual(sent.map((m) => (m.type === 'progress' ? m.done : m.type)), [1, 11, 21, 30, 'succeeded'])
+  assert.deepEqual(
+    sent.map((m) => (m.type === 'progress' ? m.done : m.type)),
+    [1, 11, 21, 30, 'succeeded']
+  )
 })
 
 test('the job process is started once and reused', async () => {

@@ -34,7 +34,11 @@ const rules: { layer: string; mayImport: string[]; packages: (name: string) => b
   { layer: 'cli', mayImport: ['shared', 'node-host/session', 'cli', 'web'], packages: (n) => n !== 'electron' },
   { layer: 'web', mayImport: ['shared', 'main/core', 'web'], packages: (n) => n !== 'electron' },
   // The GPU worker page runs in a browser: tfjs, the protocol, and the core's browser-safe network files only.
-  { layer: 'gpu-worker', mayImport: ['shared', 'gpu-worker', ...browserSafe], packages: (n) => n === '@tensorflow/tfjs' || n === '@tensorflow/tfjs-backend-webgpu' }
+  {
+    layer: 'gpu-worker',
+    mayImport: ['shared', 'gpu-worker', ...browserSafe],
+    packages: (n) => n === '@tensorflow/tfjs' || n === '@tensorflow/tfjs-backend-webgpu'
+  }
 ]
 
 test('the network files the GPU worker page shares with the job process are browser-safe: tfjs and each other only', () => {
@@ -74,7 +78,9 @@ for (const rule of rules) {
 }
 
 test('src/main (the Electron host) holds no domain logic: only the window, GPU worker window, IPC, job process and security guard files', () => {
-  const hostFiles = readdirSync(join(root, 'src/main')).filter((f) => f !== 'core').sort()
+  const hostFiles = readdirSync(join(root, 'src/main'))
+    .filter((f) => f !== 'core')
+    .sort()
   assert.deepEqual(hostFiles, ['gpu-window.ts', 'index.ts', 'ipc.ts', 'job-process-entry.ts', 'job-process.ts', 'security.ts'])
 })
 
@@ -102,12 +108,16 @@ test('no step folder imports the job registry that composes them', () => {
 })
 
 test('no library (model, imaging, store, jobs) imports a pipeline step or the service', () => {
-  const upward = libraries.flatMap((folder) => coreImports(folder).filter(({ target }) => [...steps, 'service'].some((s) => target === s || target.startsWith(`${s}/`))))
+  const upward = libraries.flatMap((folder) =>
+    coreImports(folder).filter(({ target }) => [...steps, 'service'].some((s) => target === s || target.startsWith(`${s}/`)))
+  )
   assert.deepEqual(upward, [])
 })
 
 test('src/main/core holds no host code: no session, no job process entry', () => {
-  const rootFiles = readdirSync(join(root, 'src/main/core')).filter((f) => f.endsWith('.ts')).sort()
+  const rootFiles = readdirSync(join(root, 'src/main/core'))
+    .filter((f) => f.endsWith('.ts'))
+    .sort()
   assert.deepEqual(rootFiles, ['job-handlers.ts', 'project.ts', 'random.ts', 'recent.ts'])
 })
 
@@ -140,7 +150,7 @@ test('no import cycles anywhere in src (type-only imports included)', () => {
   assert.deepEqual(cycles, [])
 })
 
-test('src/cli imports only the Node host\'s session, not the core', () => {
+test("src/cli imports only the Node host's session, not the core", () => {
   const fromCore = files(join(root, 'src/cli')).flatMap((file) =>
     imports(file)
       .filter((spec) => spec.startsWith('.'))
@@ -163,5 +173,8 @@ test('the linter holds the layers while editing: a library that imports a step i
   const [fromStep] = await eslint.lintText("import { runWorkers } from '../training/config'\nexport const probe = runWorkers\n", {
     filePath: join(root, 'src/main/core/prediction/layer-probe.ts')
   })
-  assert.deepEqual(fromStep.messages.filter((m) => m.ruleId === 'boundaries/dependencies'), [])
+  assert.deepEqual(
+    fromStep.messages.filter((m) => m.ruleId === 'boundaries/dependencies'),
+    []
+  )
 })

@@ -13,6 +13,8 @@ test('opencv-wasm loads once and erodes a square', () => {
     cv.erode(m, out, k)
     assert.equal(cv.countNonZero(out), 9)
   } finally {
-    m.delete(); out.delete(); k.delete()
+    m.delete()
+    out.delete()
+    k.delete()
   }
 })

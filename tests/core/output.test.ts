@@ -19,7 +19,11 @@ function fakeProject(): string {
 test("an output is refused on a project's database, journals and content folders, also through a linked folder", async () => {
   const project = fakeProject()
   for (const rel of ['leafseg.sqlite', 'leafseg.sqlite-wal', 'leafseg.sqlite-shm', 'photos/ab.onnx', 'runs/3/best/weights.bin', 'masks/new/leaf.csv']) {
-    await assert.rejects(writeOutputFile(join(project, rel), 'onnx bytes'), (e: Error) => e.message.startsWith(`Leafseg will not write ${join(project, rel)}:`) && /Leafseg project/.test(e.message), rel)
+    await assert.rejects(
+      writeOutputFile(join(project, rel), 'onnx bytes'),
+      (e: Error) => e.message.startsWith(`Leafseg will not write ${join(project, rel)}:`) && /Leafseg project/.test(e.message),
+      rel
+    )
   }
   assert.equal(readFileSync(join(project, 'leafseg.sqlite'), 'utf8'), 'SQLite format 3', 'the database is untouched')
   // A folder elsewhere that links into the project's runs/ leads there all the same.
@@ -39,10 +43,16 @@ test('an output is refused on a symlink, a FIFO or a folder, and on an existing 
   assert.ok(lstatSync(join(dir, 'link.onnx')).isSymbolicLink(), 'the link is still a link')
   assert.equal(readFileSync(target, 'utf8'), 'keep me')
   execFileSync('mkfifo', [join(dir, 'pipe.onnx')])
-  await assert.rejects(writeOutputFile(join(dir, 'pipe.onnx'), 'x', { overwrite: true }), /pipe\.onnx: it is not a regular file \(a device, a pipe or a socket\)/)
+  await assert.rejects(
+    writeOutputFile(join(dir, 'pipe.onnx'), 'x', { overwrite: true }),
+    /pipe\.onnx: it is not a regular file \(a device, a pipe or a socket\)/
+  )
   assert.ok(lstatSync(join(dir, 'pipe.onnx')).isFIFO(), 'the FIFO was not replaced')
   await assert.rejects(writeOutputFile(dir, 'x'), /it is a folder/)
-  await assert.rejects(writeOutputFile(target, 'x'), (e: Error & { code?: string }) => e.code === 'conflict' && /precious\.txt already exists: choose another name, or replace it \(--force/.test(e.message))
+  await assert.rejects(
+    writeOutputFile(target, 'x'),
+    (e: Error & { code?: string }) => e.code === 'conflict' && /precious\.txt already exists: choose another name, or replace it \(--force/.test(e.message)
+  )
   assert.equal(readFileSync(target, 'utf8'), 'keep me')
   await writeOutputFile(target, 'replaced', { overwrite: true })
   assert.equal(readFileSync(target, 'utf8'), 'replaced')

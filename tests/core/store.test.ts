@@ -22,7 +22,10 @@ test('an empty database migrates to the latest schema with WAL and foreign keys 
   assert.equal(schemaVersion(db), latestSchemaVersion)
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal')
   assert.equal(db.pragma('foreign_keys', { simple: true }), 1)
-  const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all().map((r) => (r as { name: string }).name)
+  const tables = db
+    .prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`)
+    .all()
+    .map((r) => (r as { name: string }).name)
   assert.ok(tables.includes('jobs') && tables.includes('project'))
   db.close()
 })
@@ -66,7 +69,10 @@ test('creating a project where one exists is refused', () => {
 test('a folder that is not a project is refused and left untouched', () => {
   const dir = tempDir()
   writeFileSync(join(dir, 'photo.jpg'), 'x')
-  assert.throws(() => openProject(dir), (err: Error & { code?: string }) => err.code === 'not_a_project' && err.message.includes(dir))
+  assert.throws(
+    () => openProject(dir),
+    (err: Error & { code?: string }) => err.code === 'not_a_project' && err.message.includes(dir)
+  )
   assert.ok(!existsSync(join(dir, databaseFileName)))
   assert.ok(!existsSync(join(dir, 'masks')))
   assert.throws(() => openProject(join(dir, 'missing')), { code: 'not_found' })
@@ -75,13 +81,19 @@ test('a folder that is not a project is refused and left untouched', () => {
 test('a project path that is a file is called a file, not a missing folder', () => {
   const file = join(tempDir(), 'leafseg.sqlite')
   writeFileSync(file, 'x')
-  assert.throws(() => openProject(file), (err: Error & { code?: string }) => err.code === 'not_a_project' && err.message.startsWith(`${file} is a file, not a folder`))
+  assert.throws(
+    () => openProject(file),
+    (err: Error & { code?: string }) => err.code === 'not_a_project' && err.message.startsWith(`${file} is a file, not a folder`)
+  )
 })
 
 test('a corrupt database file gives a clear message', () => {
   const dir = tempDir()
   writeFileSync(join(dir, databaseFileName), 'this is not SQLite at all, just text that is long enough to be a header')
-  assert.throws(() => openProject(dir), (err: Error & { code?: string }) => err.code === 'not_a_project' && /not a readable Leafseg database/.test(err.message))
+  assert.throws(
+    () => openProject(dir),
+    (err: Error & { code?: string }) => err.code === 'not_a_project' && /not a readable Leafseg database/.test(err.message)
+  )
 })
 
 test('a database from a newer Leafseg is refused and not changed', () => {
@@ -93,7 +105,10 @@ test('a database from a newer Leafseg is refused and not changed', () => {
   db.pragma('journal_mode = DELETE')
   db.close()
   const before = readFileSync(file)
-  assert.throws(() => openProject(dir), (err: Error & { code?: string }) => err.code === 'project_too_new' && /newer version of Leafseg/.test(err.message))
+  assert.throws(
+    () => openProject(dir),
+    (err: Error & { code?: string }) => err.code === 'project_too_new' && /newer version of Leafseg/.test(err.message)
+  )
   assert.deepEqual(readFileSync(file), before)
   assert.ok(!existsSync(`${file}-wal`))
 })
@@ -108,7 +123,10 @@ test('recent projects: newest first, no duplicates, missing folders flagged, for
   recent.remember(a, 'A')
   recent.remember(b, 'B')
   recent.remember(a, 'A')
-  assert.deepEqual(recent.list().map((p) => p.name), ['A', 'B'])
+  assert.deepEqual(
+    recent.list().map((p) => p.name),
+    ['A', 'B']
+  )
   recent.remember(join(a, 'gone'), 'Gone')
   assert.equal(new RecentProjects(userData).list().find((p) => p.name === 'Gone')?.available, false)
   recent.forget(join(a, 'gone'))
@@ -134,6 +152,9 @@ test("migration 9: datasets on the seed's trimap values fit the leaves from now 
   old.close()
   const project = openProject(dir)
   const modes = project.db.prepare('SELECT name, trimap_mode FROM datasets ORDER BY id').all()
-  assert.deepEqual(modes, [{ name: 'seed values', trimap_mode: 'auto' }, { name: 'chosen', trimap_mode: 'fixed' }])
+  assert.deepEqual(modes, [
+    { name: 'seed values', trimap_mode: 'auto' },
+    { name: 'chosen', trimap_mode: 'fixed' }
+  ])
   project.close()
 })

@@ -70,22 +70,40 @@ test('a COCO file with polygons, uncompressed and compressed RLE gives one union
   const expected = decodeRle({ size: [20, 16], counts: decompressCounts(u.counts) })
   expected[0] = expected[16] = 1
   expected[1] = expected[17] = expected[33] = 1
-  assert.deepEqual(Array.from(a.data, (v) => (v ? 1 : 0)), Array.from(expected, (v) => (v ? 1 : 0)))
+  assert.deepEqual(
+    Array.from(a.data, (v) => (v ? 1 : 0)),
+    Array.from(expected, (v) => (v ? 1 : 0))
+  )
   assert.ok(a.data.every((v) => v === 0 || v === 255))
   assert.deepEqual(rowsOf(cocoImageMask(coco, 8).data, 5, 5), ['00000', '01100', '01100', '00000', '00000'])
 
   const m = matchCocoImages(coco, ['/photos/A.JPG', '/photos/c.jpg'])
-  assert.deepEqual(m.pairs.map((p) => [p.image.id, p.photo]), [[7, '/photos/A.JPG']])
-  assert.deepEqual(m.unmatchedImages.map((u) => u.image.fileName), ['b.jpg'])
+  assert.deepEqual(
+    m.pairs.map((p) => [p.image.id, p.photo]),
+    [[7, '/photos/A.JPG']]
+  )
+  assert.deepEqual(
+    m.unmatchedImages.map((u) => u.image.fileName),
+    ['b.jpg']
+  )
   assert.deepEqual(m.unmatchedPhotos, ['/photos/c.jpg'])
-  assert.throws(() => cocoImageMask(coco, 7, { file: 'ann.json', expected: { width: 20, height: 16, photo: 'A.JPG' } }), /ann\.json gives plants\/a\.jpg the size 16×20 pixels but the photo A\.JPG is 20×16/)
+  assert.throws(
+    () => cocoImageMask(coco, 7, { file: 'ann.json', expected: { width: 20, height: 16, photo: 'A.JPG' } }),
+    /ann\.json gives plants\/a\.jpg the size 16×20 pixels but the photo A\.JPG is 20×16/
+  )
 })
 
 test('corrupt COCO files give messages naming the file and the entry', () => {
-  assert.throws(() => parseCoco('{"images": [', 'x.json'), (e: Error) => /x\.json/.test(e.message) && /not valid JSON/.test(e.message))
+  assert.throws(
+    () => parseCoco('{"images": [', 'x.json'),
+    (e: Error) => /x\.json/.test(e.message) && /not valid JSON/.test(e.message)
+  )
   assert.throws(() => parseCoco('{"annotations": []}', 'x.json'), /x\.json has no "images"/)
   const base = { images: [{ id: 1, file_name: 'a.jpg', width: 4, height: 3 }] }
-  assert.throws(() => parseCoco(JSON.stringify({ ...base, annotations: [{ id: 5, image_id: 2, segmentation: [] }] }), 'y.json'), /y\.json has annotation #1 \(id 5\) for image 2/)
+  assert.throws(
+    () => parseCoco(JSON.stringify({ ...base, annotations: [{ id: 5, image_id: 2, segmentation: [] }] }), 'y.json'),
+    /y\.json has annotation #1 \(id 5\) for image 2/
+  )
   assert.throws(
     () => parseCoco(JSON.stringify({ ...base, annotations: [{ id: 5, image_id: 1, segmentation: { counts: [12], size: [4, 3] } }] }), 'y.json'),
     /RLE size \[4,3\] is not its image's \[height, width\] = \[3, 4\]/
@@ -108,7 +126,10 @@ test('export: PNG masks named like the photos, and COCO JSON that reads back to 
     { photo: '/photos/empty.png', mask: { width: 3, height: 2, channels: 1 as const, data: new Uint8Array(6) } }
   ]
   const written = await exportMaskFolder(items, dir)
-  assert.deepEqual(written.map((p) => p.slice(dir.length + 1)), ['IMG_1.png', 'empty.png'])
+  assert.deepEqual(
+    written.map((p) => p.slice(dir.length + 1)),
+    ['IMG_1.png', 'empty.png']
+  )
   assert.deepEqual(Array.from((await readRaster(join(dir, 'IMG_1.png'), 1)).data), Array.from(data))
   await writeCocoJson(join(dir, 'masks.json'), items)
   assert.deepEqual(readdirSync(dir).sort(), ['IMG_1.png', 'empty.png', 'masks.json'])

@@ -80,7 +80,9 @@ export function makeBmp(s: BmpSpec): Buffer {
 
 /** PNG from raw pixels. */
 export async function png(width: number, height: number, channels: 1 | 2 | 3 | 4, data: Uint8Array | number[]): Promise<Buffer> {
-  return sharp(Buffer.from(Uint8Array.from(data)), { raw: { width, height, channels } }).png().toBuffer()
+  return sharp(Buffer.from(Uint8Array.from(data)), { raw: { width, height, channels } })
+    .png()
+    .toBuffer()
 }
 
 /** A photo-like JPEG (noise on grey), optionally with an EXIF orientation. */
@@ -109,5 +111,10 @@ export function gray16Png(width: number, height: number, values: number[]): Buff
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) rows.writeUInt16BE(values[y * width + x], y * (1 + width * 2) + 1 + x * 2)
   }
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))])
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0))
+  ])
 }

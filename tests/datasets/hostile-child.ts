@@ -32,7 +32,12 @@ function bombPng(width: number, height: number): Buffer {
   ihdr[9] = 0 // gray
   const raw = Buffer.alloc((1 + Math.ceil(width / 8)) * height) // filter byte 0 + zero bits per row
   const idat = deflateSync(raw, { level: 9 })
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', Buffer.alloc(0))])
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', idat),
+    pngChunk('IEND', Buffer.alloc(0))
+  ])
 }
 
 const nested = (depth: number, inner = '1'): string => '['.repeat(depth) + inner + ']'.repeat(depth)
@@ -44,9 +49,17 @@ async function main(): Promise<void> {
   const at = (name: string): string => join(dir, name)
   const photos = at('photos')
   mkdirSync(photos)
-  for (const [name, seed] of [['a.png', 1], ['b.png', 2]] as const) {
+  for (const [name, seed] of [
+    ['a.png', 1],
+    ['b.png', 2]
+  ] as const) {
     const data = Buffer.alloc(W * H * 3, seed * 60)
-    writeFileSync(join(photos, name), await sharp(data, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer())
+    writeFileSync(
+      join(photos, name),
+      await sharp(data, { raw: { width: W, height: H, channels: 3 } })
+        .png()
+        .toBuffer()
+    )
   }
   const bomb = bombPng(16000, 16000) // just under sharp's limit of 16383²
   const overLimit = bombPng(20000, 20000)
@@ -84,7 +97,10 @@ async function main(): Promise<void> {
   const zigzag = Array.from({ length: 400_000 }, (_, i) => [0, 0, W, H][i % 4])
   const manyPoints = Array.from({ length: 1_000_002 }, (_, i) => i % 40)
   const cases: Case[] = [
-    coco('coco-huge-coordinates', { images: [image], annotations: [ann([[0, 0, 1e12, 0, 1e12, 1e12, 0, 1e12]]), ann([[-1e300, -1e300, 5, -1e300, 5, 5]], { id: 2 })] }),
+    coco('coco-huge-coordinates', {
+      images: [image],
+      annotations: [ann([[0, 0, 1e12, 0, 1e12, 1e12, 0, 1e12]]), ann([[-1e300, -1e300, 5, -1e300, 5, 5]], { id: 2 })]
+    }),
     coco('coco-too-many-points', { images: [image], annotations: [ann([manyPoints])] }),
     coco('coco-boundary-too-long', { images: [image], annotations: [ann([zigzag])] }),
     coco('coco-deep-nesting', `{"images": [${JSON.stringify(image)}], "annotations": [{"id": 1, "image_id": 1, "segmentation": ${nested(200_000)}}]}`),
@@ -96,15 +112,52 @@ async function main(): Promise<void> {
     coco('coco-rle-counts-object', { images: [image], annotations: [ann({ size: [H, W], counts: { a: 1 } })] }),
     coco('coco-huge-image', { images: [{ id: 1, file_name: 'a.png', width: 1e6, height: 1e6 }], annotations: [ann({ size: [1e6, 1e6], counts: [1e12] })] }),
     coco('coco-not-json', '\u0000\u0001binary garbage {{{'),
-    ndjson('labelbox-huge-coordinates', [lbRow([lbPolygon([{ x: -1e12, y: -1e12 }, { x: 1e12, y: -1e12 }, { x: 1e12, y: 1e12 }])])]),
-    ndjson('labelbox-huge-media', [lbRow([lbPolygon([{ x: 1, y: 1 }, { x: 5, y: 1 }, { x: 5, y: 5 }])], { width: 1e9, height: 1e9 })]),
+    ndjson('labelbox-huge-coordinates', [
+      lbRow([
+        lbPolygon([
+          { x: -1e12, y: -1e12 },
+          { x: 1e12, y: -1e12 },
+          { x: 1e12, y: 1e12 }
+        ])
+      ])
+    ]),
+    ndjson('labelbox-huge-media', [
+      lbRow(
+        [
+          lbPolygon([
+            { x: 1, y: 1 },
+            { x: 5, y: 1 },
+            { x: 5, y: 5 }
+          ])
+        ],
+        { width: 1e9, height: 1e9 }
+      )
+    ]),
     ndjson('labelbox-deep-nesting', `{"data_row": {"id": ${nested(200_000, '"x"')}, "global_key": "a.png"}, "projects": ${nested(1000, '{}')}}`),
     ndjson('labelbox-wrong-types', [lbRow([lbPolygon([{ x: 'one', y: 2 }])])]),
     ndjson('labelbox-objects-string', [{ data_row: { id: 'r', global_key: 'a.png' }, projects: { p: { labels: [{ annotations: { objects: 'many' } }] } } }]),
     ndjson('labelbox-too-many-lines', '{}\n'.repeat(1_000_002)),
     ndjson('labelbox-bomb-mask', [lbRow([{ annotation_kind: 'ImageSegmentationMask', name: 'leaf', mask: { url: `${base}/bomb.png` } }])]),
     legacy('labelbox-legacy-not-a-list', '{"rows": 1}'),
-    legacy('labelbox-legacy-huge-coordinates', JSON.stringify([{ 'External ID': 'b.png', Label: { objects: [{ polygon: [{ x: 0, y: 0 }, { x: 1e15, y: 0 }, { x: 0, y: -1e15 }] }] } }])),
+    legacy(
+      'labelbox-legacy-huge-coordinates',
+      JSON.stringify([
+        {
+          'External ID': 'b.png',
+          Label: {
+            objects: [
+              {
+                polygon: [
+                  { x: 0, y: 0 },
+                  { x: 1e15, y: 0 },
+                  { x: 0, y: -1e15 }
+                ]
+              }
+            ]
+          }
+        }
+      ])
+    ),
     legacy('labelbox-legacy-deep-nesting', nested(200_000))
   ]
   // A COCO file too large to parse, as a sparse file (no time spent writing it).
@@ -137,7 +190,10 @@ async function main(): Promise<void> {
     const started = Date.now()
     const target = 'photos' in c ? (await service.api['datasets.create']({ name: c.name })).id : dataset.id
     const job = await jobs.wait(
-      ('photos' in c ? await service.api['datasets.importPhotos']({ datasetId: target, paths: [c.photos] }) : await service.api['datasets.importMasks']({ datasetId: target, source: c.source })).id
+      ('photos' in c
+        ? await service.api['datasets.importPhotos']({ datasetId: target, paths: [c.photos] })
+        : await service.api['datasets.importMasks']({ datasetId: target, source: c.source })
+      ).id
     )
     results.push({ name: c.name, file: c.file, status: job.status, error: job.error, result: job.result, ms: Date.now() - started })
   }

@@ -40,8 +40,16 @@ const expected: Record<string, { status: 'failed' | 'succeeded' | 'done-with-pro
   'labelbox-legacy-not-a-list': { status: 'failed', says: /has no "data_row"/ },
   'labelbox-legacy-huge-coordinates': { status: 'succeeded', masks: 1 },
   'labelbox-legacy-deep-nesting': { status: 'failed', says: /row 1: is not an object/ },
-  'mask-folder-bombs': { status: 'done-with-problems', masks: 0, says: /a_mask.png is 16000×16000 pixels but its photo a.png is 40×30[^]*b_mask.png cannot be used: it is too large: it declares 20000×20000/ },
-  'photo-bombs': { status: 'done-with-problems', imported: 1, says: /too-large.png is too large an image for Leafseg \(it declares 20000×20000 = 400,000,000 pixels, more than the 268,402,689/ }
+  'mask-folder-bombs': {
+    status: 'done-with-problems',
+    masks: 0,
+    says: /a_mask.png is 16000×16000 pixels but its photo a.png is 40×30[^]*b_mask.png cannot be used: it is too large: it declares 20000×20000/
+  },
+  'photo-bombs': {
+    status: 'done-with-problems',
+    imported: 1,
+    says: /too-large.png is too large an image for Leafseg \(it declares 20000×20000 = 400,000,000 pixels, more than the 268,402,689/
+  }
 }
 
 test('hostile COCO, Labelbox and mask files: no crash, bounded memory, a message naming the file', () => {

@@ -31,7 +31,12 @@ async function photo(path: string, seed: number, format: 'png' | 'jpeg' = 'png')
 async function mask(path: string, x0: number, x1: number, on = 255, width = W, height = H): Promise<void> {
   const data = Buffer.alloc(width * height)
   for (let y = 2; y < 10; y++) for (let x = x0; x < x1; x++) data[y * width + x] = on
-  writeFileSync(path, await sharp(data, { raw: { width, height, channels: 1 } }).png().toBuffer())
+  writeFileSync(
+    path,
+    await sharp(data, { raw: { width, height, channels: 1 } })
+      .png()
+      .toBuffer()
+  )
 }
 
 async function setup() {
@@ -109,18 +114,25 @@ test('a mask folder: names matched with suffixes, 0/1 masks read, a wrong-sized 
   assert.equal(result.problems.length, 1)
   assert.match(result.problems[0].reason, /leaf3/)
   assert.match(result.problems[0].reason, /26×16/)
-  assert.deepEqual(result.unmatchedMasks.map((m) => m.path.split('/').pop()), ['stray.png'])
+  assert.deepEqual(
+    result.unmatchedMasks.map((m) => m.path.split('/').pop()),
+    ['stray.png']
+  )
 
   const labelled = await service.api['datasets.photos']({ datasetId: dataset.id, offset: 0, limit: 10, filter: { labelled: true }, sort: 'name' })
-  assert.deepEqual(labelled.photos.map((p) => p.name), ['leaf1.png', 'leaf2.jpg'])
+  assert.deepEqual(
+    labelled.photos.map((p) => p.name),
+    ['leaf1.png', 'leaf2.jpg']
+  )
   const leaf2 = await service.api['photos.get']({ id: labelled.photos[1].id })
   const stored = await readRaster(join(service.requireProject().project.dir, leaf2.mask!.file), 1)
   let on = 0
-  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-    const expected = y >= 2 && y < 10 && x >= 4 && x < 12 ? 255 : 0
-    assert.equal(stored.data[y * W + x], expected, `pixel ${x},${y}`)
-    if (expected) on++
-  }
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++) {
+      const expected = y >= 2 && y < 10 && x >= 4 && x < 12 ? 255 : 0
+      assert.equal(stored.data[y * W + x], expected, `pixel ${x},${y}`)
+      if (expected) on++
+    }
   assert.equal(leaf2.mask!.foreground, on / (W * H))
   service.dispose()
 })
@@ -130,15 +142,24 @@ test('COCO polygons import, and masks export as PNG and COCO that re-import to t
   const photos = await photoFolder()
   await run(() => service.api['datasets.importPhotos']({ datasetId: dataset.id, paths: [photos] }))
   const coco = join(tempDir(), 'labels.json')
-  writeFileSync(coco, JSON.stringify({
-    images: [{ id: 7, file_name: 'images/leaf1.png', width: W, height: H }, { id: 8, file_name: 'other.png', width: W, height: H }],
-    annotations: [{ id: 1, image_id: 7, category_id: 1, iscrowd: 0, segmentation: [[2, 2, 10, 2, 10, 8, 2, 8]] }],
-    categories: [{ id: 1, name: 'leaf' }]
-  }))
+  writeFileSync(
+    coco,
+    JSON.stringify({
+      images: [
+        { id: 7, file_name: 'images/leaf1.png', width: W, height: H },
+        { id: 8, file_name: 'other.png', width: W, height: H }
+      ],
+      annotations: [{ id: 1, image_id: 7, category_id: 1, iscrowd: 0, segmentation: [[2, 2, 10, 2, 10, 8, 2, 8]] }],
+      categories: [{ id: 1, name: 'leaf' }]
+    })
+  )
   const job = await run(() => service.api['datasets.importMasks']({ datasetId: dataset.id, source: { kind: 'coco', file: coco } }))
   assert.equal(job.status, 'done-with-problems', job.error ?? '')
   assert.equal((job.result as ImportMasksResult).masks, 1)
-  assert.deepEqual((job.result as ImportMasksResult).unmatchedMasks.map((m) => m.path), ['other.png'])
+  assert.deepEqual(
+    (job.result as ImportMasksResult).unmatchedMasks.map((m) => m.path),
+    ['other.png']
+  )
 
   const out = tempDir()
   assert.equal((await run(() => service.api['datasets.exportMasks']({ datasetId: dataset.id, dir: out, format: 'png' }))).status, 'succeeded')
@@ -170,7 +191,8 @@ test('splits: a ratio with a seed is reproducible; a hand-set split sticks', asy
   await run(() => service.api['datasets.importPhotos']({ datasetId: dataset.id, paths: [photos] }))
   const a = await service.api['datasets.split']({ datasetId: dataset.id, ratio: [2, 1, 0], seed: 7 })
   assert.deepEqual(a.splits, { train: 2, val: 1, test: 0, none: 0 })
-  const order = async () => (await service.api['datasets.photos']({ datasetId: dataset.id, offset: 0, limit: 10, filter: {}, sort: 'name' })).photos.map((p) => p.split)
+  const order = async () =>
+    (await service.api['datasets.photos']({ datasetId: dataset.id, offset: 0, limit: 10, filter: {}, sort: 'name' })).photos.map((p) => p.split)
   const first = await order()
   await service.api['datasets.split']({ datasetId: dataset.id, ratio: [1, 1, 1], seed: 1 })
   await service.api['datasets.split']({ datasetId: dataset.id, ratio: [2, 1, 0], seed: 7 })
@@ -179,7 +201,10 @@ test('splits: a ratio with a seed is reproducible; a hand-set split sticks', asy
   const b = await service.api['datasets.split']({ datasetId: dataset.id, photoIds: [ids[0]], split: 'test' })
   assert.equal(b.splits.test, 1)
   const tests = await service.api['datasets.photos']({ datasetId: dataset.id, offset: 0, limit: 10, filter: { split: 'test' }, sort: 'name' })
-  assert.deepEqual(tests.photos.map((p) => p.id), [ids[0]])
+  assert.deepEqual(
+    tests.photos.map((p) => p.id),
+    [ids[0]]
+  )
   service.dispose()
 })
 
@@ -187,7 +212,12 @@ test('Labelbox through the job: key sent only as a header, kept out of the store
   const masks = new Map<string, Buffer>()
   const rgb = Buffer.alloc(W * H * 3)
   for (let y = 2; y < 10; y++) for (let x = 0; x < 6; x++) rgb.set([0, 200, 0], (y * W + x) * 3)
-  masks.set('/m1.png', await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer())
+  masks.set(
+    '/m1.png',
+    await sharp(rgb, { raw: { width: W, height: H, channels: 3 } })
+      .png()
+      .toBuffer()
+  )
   let seenAuth = ''
   const server = createServer((req, res) => {
     seenAuth = req.headers.authorization ?? ''
@@ -202,24 +232,41 @@ test('Labelbox through the job: key sent only as a header, kept out of the store
   try {
     const { service, dataset, run } = await setup()
     const photos = await photoFolder()
-  await run(() => service.api['datasets.importPhotos']({ datasetId: dataset.id, paths: [photos] }))
+    await run(() => service.api['datasets.importPhotos']({ datasetId: dataset.id, paths: [photos] }))
     const exportFile = join(tempDir(), 'export.ndjson')
     const row = {
       data_row: { id: 'dr1', global_key: 'leaf1.png', row_data: 'https://storage/leaf1.png', external_id: 'leaf1.png' },
       media_attributes: { height: H, width: W },
-      projects: { p1: { labels: [{ annotations: { objects: [{ annotation_kind: 'ImageSegmentationMask', composite_mask: { url: `${base}/m1.png?token=signed`, color_rgb: [0, 200, 0] } }] } }] } }
+      projects: {
+        p1: {
+          labels: [
+            {
+              annotations: {
+                objects: [{ annotation_kind: 'ImageSegmentationMask', composite_mask: { url: `${base}/m1.png?token=signed`, color_rgb: [0, 200, 0] } }]
+              }
+            }
+          ]
+        }
+      }
     }
     writeFileSync(exportFile, JSON.stringify(row) + '\n')
-    const bad = await run(() => service.api['datasets.importMasks']({ datasetId: dataset.id, source: { kind: 'labelbox', file: exportFile, apiKey: 'wrong-key' } }))
+    const bad = await run(() =>
+      service.api['datasets.importMasks']({ datasetId: dataset.id, source: { kind: 'labelbox', file: exportFile, apiKey: 'wrong-key' } })
+    )
     assert.equal(bad.status, 'failed')
     assert.match(bad.error ?? '', /key/i)
     assert.doesNotMatch(bad.error ?? '', /wrong-key/)
-    const good = await run(() => service.api['datasets.importMasks']({ datasetId: dataset.id, source: { kind: 'labelbox', file: exportFile, apiKey: 'good-key' } }))
+    const good = await run(() =>
+      service.api['datasets.importMasks']({ datasetId: dataset.id, source: { kind: 'labelbox', file: exportFile, apiKey: 'good-key' } })
+    )
     assert.equal(good.status, 'succeeded', good.error ?? '')
     assert.equal((good.result as ImportMasksResult).masks, 1)
     assert.equal(seenAuth, 'Bearer good-key')
     const stored = service.requireProject().project.db.prepare('SELECT params FROM jobs').all() as { params: string }[]
-    assert.ok(stored.every((r) => !r.params.includes('good-key') && !r.params.includes('wrong-key')), 'the API key is never stored')
+    assert.ok(
+      stored.every((r) => !r.params.includes('good-key') && !r.params.includes('wrong-key')),
+      'the API key is never stored'
+    )
     service.dispose()
   } finally {
     delete process.env.LEAFSEG_LABELBOX_KEY_HOSTS
@@ -268,15 +315,22 @@ test('importing a folder that holds the project skips the project folder and say
   const dataset = await service.api['datasets.create']({ name: 'Vines' })
   await photo(join(parent, 'leaf1.png'), 1)
   // The project already holds imported photos and thumbnails: none of them may come back as photos.
-  const first = await service.requireProject().jobs.wait((await service.api['datasets.importPhotos']({ datasetId: dataset.id, paths: [join(parent, 'leaf1.png')] })).id)
+  const first = await service
+    .requireProject()
+    .jobs.wait((await service.api['datasets.importPhotos']({ datasetId: dataset.id, paths: [join(parent, 'leaf1.png')] })).id)
   assert.equal(first.status, 'succeeded', first.error ?? '')
   await photo(join(parent, 'leaf2.png'), 2)
   const job = await service.requireProject().jobs.wait((await service.api['datasets.importPhotos']({ datasetId: dataset.id, paths: [parent] })).id)
   assert.equal(job.status, 'done-with-problems', job.error ?? '')
   const result = job.result as ImportPhotosResult
   assert.equal(result.imported, 1, 'leaf2 only: leaf1 is a duplicate, the project files are skipped')
-  assert.deepEqual(result.duplicates.map((d) => d.path), [join(parent, 'leaf1.png')])
-  assert.deepEqual(result.problems, [{ path: projectDir, reason: `The folder ${projectDir} is a Leafseg project; it was skipped (its thumbnails and database are not photos to import)` }])
+  assert.deepEqual(
+    result.duplicates.map((d) => d.path),
+    [join(parent, 'leaf1.png')]
+  )
+  assert.deepEqual(result.problems, [
+    { path: projectDir, reason: `The folder ${projectDir} is a Leafseg project; it was skipped (its thumbnails and database are not photos to import)` }
+  ])
   const problems = await service.api['datasets.problems']({ datasetId: dataset.id })
   assert.ok(problems.some((p) => p.path === projectDir))
   // Given the project folder itself: nothing to import, and the message says why.

@@ -28,10 +28,18 @@ async function setup() {
     return job
   }
   const photos = tempDir()
-  for (const [name, seed] of [['leaf1.png', 1], ['leaf2.png', 2]] as const) {
+  for (const [name, seed] of [
+    ['leaf1.png', 1],
+    ['leaf2.png', 2]
+  ] as const) {
     const data = Buffer.alloc(W * H * 3)
     for (let i = 0; i < data.length; i++) data[i] = (i * 7 + seed * 31) % 256
-    writeFileSync(join(photos, name), await sharp(data, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer())
+    writeFileSync(
+      join(photos, name),
+      await sharp(data, { raw: { width: W, height: H, channels: 3 } })
+        .png()
+        .toBuffer()
+    )
   }
   /** A new dataset with the two photos. */
   const dataset = async (name: string) => {
@@ -68,15 +76,21 @@ test('COCO: one annotation per leaf imports as leaves; PNG and COCO exports impo
   const first = await dataset('Original')
   const coco = join(tempDir(), 'labels.json')
   // Leaf 2 is drawn over leaf 1's last column: the later annotation has the pixel.
-  writeFileSync(coco, JSON.stringify({
-    images: [{ id: 7, file_name: 'leaf1.png', width: W, height: H }, { id: 8, file_name: 'leaf2.png', width: W, height: H }],
-    annotations: [
-      { id: 1, image_id: 7, category_id: 1, iscrowd: 0, segmentation: [[1.5, 1.5, 8.5, 1.5, 8.5, 11.5, 1.5, 11.5]] },
-      { id: 2, image_id: 7, category_id: 1, iscrowd: 0, segmentation: [[7.5, 1.5, 13.5, 1.5, 13.5, 11.5, 7.5, 11.5]] },
-      { id: 3, image_id: 7, category_id: 1, iscrowd: 0, segmentation: [[3.5, 11.5, 11.5, 11.5, 11.5, 14.5, 3.5, 14.5]] }
-    ],
-    categories: [{ id: 1, name: 'leaf' }]
-  }))
+  writeFileSync(
+    coco,
+    JSON.stringify({
+      images: [
+        { id: 7, file_name: 'leaf1.png', width: W, height: H },
+        { id: 8, file_name: 'leaf2.png', width: W, height: H }
+      ],
+      annotations: [
+        { id: 1, image_id: 7, category_id: 1, iscrowd: 0, segmentation: [[1.5, 1.5, 8.5, 1.5, 8.5, 11.5, 1.5, 11.5]] },
+        { id: 2, image_id: 7, category_id: 1, iscrowd: 0, segmentation: [[7.5, 1.5, 13.5, 1.5, 13.5, 11.5, 7.5, 11.5]] },
+        { id: 3, image_id: 7, category_id: 1, iscrowd: 0, segmentation: [[3.5, 11.5, 11.5, 11.5, 11.5, 14.5, 3.5, 14.5]] }
+      ],
+      categories: [{ id: 1, name: 'leaf' }]
+    })
+  )
   const job = await run(() => service.api['datasets.importMasks']({ datasetId: first.id, source: { kind: 'coco', file: coco } }))
   assert.equal((job.result as ImportMasksResult).masks, 2)
   const expected = { count: 3, ids: threeLeaves() }
@@ -85,7 +99,11 @@ test('COCO: one annotation per leaf imports as leaves; PNG and COCO exports impo
   assert.equal(one.summary.leaves, 3, 'the grid knows the leaf count')
   assert.equal(one.detail.mask!.leaves, 3)
   const binary = await readRaster(join(service.requireProject().project.dir, one.detail.mask!.file), 1)
-  assert.deepEqual(Array.from(binary.data), expected.ids.map((v) => (v ? 255 : 0)), 'the binary mask is the union of the leaves')
+  assert.deepEqual(
+    Array.from(binary.data),
+    expected.ids.map((v) => (v ? 255 : 0)),
+    'the binary mask is the union of the leaves'
+  )
   // An image without annotations: a mask with no leaves (an empty pot), counted as 0.
   assert.deepEqual(await leaves(first.id, 'leaf2.png'), { count: 0, ids: new Array(W * H).fill(0) })
 
@@ -100,7 +118,12 @@ test('COCO: one annotation per leaf imports as leaves; PNG and COCO exports impo
 
   const cocoJob = await run(() => service.api['datasets.exportMasks']({ datasetId: first.id, dir: out, format: 'coco' }))
   const exported = JSON.parse(readFileSync((cocoJob.result as { path: string }).path, 'utf8'))
-  assert.equal(exported.annotations.filter((a: { image_id: number }) => a.image_id === exported.images.find((i: { file_name: string }) => i.file_name === 'leaf1.png').id).length, 3, 'one COCO object per leaf')
+  assert.equal(
+    exported.annotations.filter((a: { image_id: number }) => a.image_id === exported.images.find((i: { file_name: string }) => i.file_name === 'leaf1.png').id)
+      .length,
+    3,
+    'one COCO object per leaf'
+  )
   const fromCoco = await dataset('From COCO')
   await run(() => service.api['datasets.importMasks']({ datasetId: fromCoco.id, source: { kind: 'coco', file: (cocoJob.result as { path: string }).path } }))
   assert.deepEqual(await leaves(fromCoco.id, 'leaf1.png'), expected)
@@ -112,32 +135,55 @@ test('an instance file that does not match its mask, and more leaves than a phot
   const d = await dataset('Refusals')
   const dir = tempDir()
   const ids = threeLeaves()
-  writeFileSync(join(dir, 'leaf1.png'), await sharp(Buffer.from(ids.map((v) => (v ? 255 : 0))), { raw: { width: W, height: H, channels: 1 } }).png().toBuffer())
+  writeFileSync(
+    join(dir, 'leaf1.png'),
+    await sharp(Buffer.from(ids.map((v) => (v ? 255 : 0))), { raw: { width: W, height: H, channels: 1 } })
+      .png()
+      .toBuffer()
+  )
   const shifted = [0, ...ids.slice(0, -1)]
-  writeFileSync(join(dir, 'leaf1.instances.png'), await sharp(Buffer.from(shifted), { raw: { width: W, height: H, channels: 1 } }).toColourspace('b-w').png().toBuffer())
+  writeFileSync(
+    join(dir, 'leaf1.instances.png'),
+    await sharp(Buffer.from(shifted), { raw: { width: W, height: H, channels: 1 } })
+      .toColourspace('b-w')
+      .png()
+      .toBuffer()
+  )
   const job = await run(() => service.api['datasets.importMasks']({ datasetId: d.id, source: { kind: 'folder', dir } }), 'done-with-problems')
   assert.equal((job.result as ImportMasksResult).masks, 0)
   assert.match((job.result as ImportMasksResult).problems[0].reason, /leaf1\.instances\.png do not cover the same pixels as the mask .*leaf1\.png/)
 
   const coco = join(tempDir(), 'crowded.json')
   const square = (k: number) => [k % W, 0, (k % W) + 1, 0, (k % W) + 1, 1, k % W, 1]
-  writeFileSync(coco, JSON.stringify({
-    images: [{ id: 1, file_name: 'leaf2.png', width: W, height: H }],
-    annotations: Array.from({ length: 256 }, (_, k) => ({ id: k + 1, image_id: 1, category_id: 1, segmentation: [square(k)] })),
-    categories: [{ id: 1, name: 'leaf' }]
-  }))
+  writeFileSync(
+    coco,
+    JSON.stringify({
+      images: [{ id: 1, file_name: 'leaf2.png', width: W, height: H }],
+      annotations: Array.from({ length: 256 }, (_, k) => ({ id: k + 1, image_id: 1, category_id: 1, segmentation: [square(k)] })),
+      categories: [{ id: 1, name: 'leaf' }]
+    })
+  )
   const crowded = await run(() => service.api['datasets.importMasks']({ datasetId: d.id, source: { kind: 'coco', file: coco } }), 'done-with-problems')
-  assert.match((crowded.result as ImportMasksResult).problems[0].reason, /crowded\.json \(image leaf2\.png\) labels 256 separate leaves; Leafseg keeps at most 255/)
+  assert.match(
+    (crowded.result as ImportMasksResult).problems[0].reason,
+    /crowded\.json \(image leaf2\.png\) labels 256 separate leaves; Leafseg keeps at most 255/
+  )
   assert.equal(await leaves(d.id, 'leaf2.png'), null)
   service.dispose()
 })
 
 test('Labelbox: each mask object and polygon imports as a leaf; its COCO export imports back to the same leaves', async () => {
   // A composite mask with one colour per leaf, as Labelbox exports them.
-  const colours = [[200, 0, 0], [0, 200, 0], [0, 0, 200]]
+  const colours = [
+    [200, 0, 0],
+    [0, 200, 0],
+    [0, 0, 200]
+  ]
   const rgb = Buffer.alloc(W * H * 3)
   threeLeaves().forEach((id, i) => id && rgb.set(colours[id - 1], i * 3))
-  const composite = await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer()
+  const composite = await sharp(rgb, { raw: { width: W, height: H, channels: 3 } })
+    .png()
+    .toBuffer()
   const server = createServer((req, res) => {
     if (req.headers.authorization !== 'Bearer key' || req.url!.split('?')[0] !== '/composite.png') return res.writeHead(404).end()
     res.writeHead(200, { 'content-type': 'image/png' }).end(composite)
@@ -149,8 +195,21 @@ test('Labelbox: each mask object and polygon imports as a leaf; its COCO export 
     const { service, run, dataset, leaves } = await setup()
     const first = await dataset('Labelbox')
     const file = join(tempDir(), 'export.ndjson')
-    const object = (c: number[]) => ({ name: 'leaf', annotation_kind: 'ImageSegmentationMask', composite_mask: { url: `${base}/composite.png?token=signed`, color_rgb: c } })
-    const polygon = { name: 'leaf', annotation_kind: 'ImagePolygon', polygon: [{ x: 17.5, y: 1.5 }, { x: 21.5, y: 1.5 }, { x: 21.5, y: 5.5 }, { x: 17.5, y: 5.5 }] }
+    const object = (c: number[]) => ({
+      name: 'leaf',
+      annotation_kind: 'ImageSegmentationMask',
+      composite_mask: { url: `${base}/composite.png?token=signed`, color_rgb: c }
+    })
+    const polygon = {
+      name: 'leaf',
+      annotation_kind: 'ImagePolygon',
+      polygon: [
+        { x: 17.5, y: 1.5 },
+        { x: 21.5, y: 1.5 },
+        { x: 21.5, y: 5.5 },
+        { x: 17.5, y: 5.5 }
+      ]
+    }
     const row = {
       data_row: { id: 'dr1', global_key: 'leaf1.png', row_data: 'https://storage/leaf1.png' },
       media_attributes: { height: H, width: W },

@@ -31,7 +31,11 @@ test('leafseg import of komatsuna: 300 photos, 300 binary masks, each with as ma
   const env = { ...process.env, LEAFSEG_USER_DATA: tempDir() }
   const cli = join(root, 'bin', 'leafseg.js')
   execFileSync(process.execPath, [cli, 'project', 'create', project, '--name', 'Komatsuna'], { env })
-  const out = execFileSync(process.execPath, [cli, 'import', join(data, 'rgb'), '--masks', join(data, 'label'), '--project', project, '--dataset', 'komatsuna', '--json'], { env, encoding: 'utf8' })
+  const out = execFileSync(
+    process.execPath,
+    [cli, 'import', join(data, 'rgb'), '--masks', join(data, 'label'), '--project', project, '--dataset', 'komatsuna', '--json'],
+    { env, encoding: 'utf8' }
+  )
   const summary = JSON.parse(out.trim().split('\n').pop()!)
   assert.equal(summary.dataset.photos, 300)
   assert.equal(summary.dataset.labelled, 300)
@@ -39,7 +43,12 @@ test('leafseg import of komatsuna: 300 photos, 300 binary masks, each with as ma
   assert.equal(summary.photos.problems.length, 0)
 
   const db = new Database(join(project, 'leafseg.sqlite'), { readonly: true })
-  const rows = db.prepare('SELECT p.name, m.file, m.instances_file, m.leaves FROM photos p JOIN masks m ON m.photo_id = p.id').all() as { name: string; file: string; instances_file: string | null; leaves: number | null }[]
+  const rows = db.prepare('SELECT p.name, m.file, m.instances_file, m.leaves FROM photos p JOIN masks m ON m.photo_id = p.id').all() as {
+    name: string
+    file: string
+    instances_file: string | null
+    leaves: number | null
+  }[]
   db.close()
   assert.equal(rows.length, 300)
   let total = 0
@@ -57,7 +66,15 @@ test('leafseg import of komatsuna: 300 photos, 300 binary masks, each with as ma
 
   // leafseg export: COCO with one object per leaf; PNG with the leaf ids beside each mask.
   const exportDir = tempDir()
-  const coco = JSON.parse(execFileSync(process.execPath, [cli, 'export', '--project', project, '--dataset', 'komatsuna', '--masks', exportDir, '--format', 'coco', '--json'], { env, encoding: 'utf8' }).trim().split('\n').pop()!)
+  const coco = JSON.parse(
+    execFileSync(process.execPath, [cli, 'export', '--project', project, '--dataset', 'komatsuna', '--masks', exportDir, '--format', 'coco', '--json'], {
+      env,
+      encoding: 'utf8'
+    })
+      .trim()
+      .split('\n')
+      .pop()!
+  )
   assert.equal(coco.written, 300)
   const exported = JSON.parse(readFileSync(coco.path, 'utf8'))
   assert.equal(exported.annotations.length, total, 'one COCO object per leaf')

@@ -18,17 +18,18 @@ const KEY = 'lb-SECRET-key-123'
 const W = 6
 const H = 4
 // Composite mask: two leaves (red, green) and a pot (blue) that is not a leaf object.
-const COMPOSITE = [
-  'RR..GG',
-  'RR..GG',
-  '..BB..',
-  '..BB..'
-]
+const COMPOSITE = ['RR..GG', 'RR..GG', '..BB..', '..BB..']
 const rgbOf: Record<string, number[]> = { R: [255, 0, 0], G: [0, 255, 0], B: [0, 0, 255], '.': [0, 0, 0] }
-const compositePixels = COMPOSITE.join('').split('').flatMap((c) => rgbOf[c])
+const compositePixels = COMPOSITE.join('')
+  .split('')
+  .flatMap((c) => rgbOf[c])
 const legacyA = ['X.....', 'XX....', '......', '......'] // white where X
 const legacyB = ['......', '......', '....XX', '....XX']
-const whiteWhere = (rows: string[]): number[] => rows.join('').split('').map((c) => (c === 'X' ? 255 : 0))
+const whiteWhere = (rows: string[]): number[] =>
+  rows
+    .join('')
+    .split('')
+    .map((c) => (c === 'X' ? 255 : 0))
 
 interface Server {
   base: string
@@ -111,18 +112,47 @@ function ndjson(base: string): string {
     {
       data_row: { id: 'dr2', row_data: 'https://cdn.example/photos/plant_2.png', external_id: 'plant_2' },
       media_attributes: { height: H, width: W },
-      projects: { proj9: { labels: [{ annotations: { objects: [
-        { name: 'leaf', annotation_kind: 'ImageSegmentationMask', mask: { url: `${base}/legacy/a` } },
-        { name: 'leaf', annotation_kind: 'ImageSegmentationMask', mask: { url: `${base}/legacy/b` } }
-      ] } }] } }
+      projects: {
+        proj9: {
+          labels: [
+            {
+              annotations: {
+                objects: [
+                  { name: 'leaf', annotation_kind: 'ImageSegmentationMask', mask: { url: `${base}/legacy/a` } },
+                  { name: 'leaf', annotation_kind: 'ImageSegmentationMask', mask: { url: `${base}/legacy/b` } }
+                ]
+              }
+            }
+          ]
+        }
+      }
     },
     { data_row: { id: 'dr3', row_data: 'https://cdn.example/photos/plant_3.png' }, media_attributes: { height: H, width: W }, projects: {} },
     {
       data_row: { id: 'dr4', global_key: 'plant_4.jpg' },
       media_attributes: { height: H, width: W },
-      projects: { proj9: { labels: [{ annotations: { objects: [
-        { name: 'leaf', annotation_kind: 'ImagePolygon', polygon: [{ x: 1, y: 1 }, { x: 3, y: 1 }, { x: 3, y: 3 }, { x: 1, y: 3 }] }
-      ] } }] } }
+      projects: {
+        proj9: {
+          labels: [
+            {
+              annotations: {
+                objects: [
+                  {
+                    name: 'leaf',
+                    annotation_kind: 'ImagePolygon',
+                    polygon: [
+                      { x: 1, y: 1 },
+                      { x: 3, y: 1 },
+                      { x: 3, y: 3 },
+                      { x: 1, y: 3 }
+                    ]
+                  }
+                ]
+              }
+            }
+          ]
+        }
+      }
     }
   ]
   return rows.map((r) => JSON.stringify(r)).join('\n') + '\n'
@@ -142,36 +172,86 @@ test('NDJSON export: rows, composite and per-object masks, other annotations cou
   assert.equal(exp.rows.length, 4)
   const [a, b, c, d] = exp.rows
   assert.deepEqual([a.globalKey, a.externalId, a.dataRowId, a.width, a.height, a.position], ['plant_1.jpg', 'ext-1', 'dr1', W, H, 1])
-  assert.deepEqual(a.objects.map((o) => o.colorRgb), [[255, 0, 0], [0, 255, 0]])
+  assert.deepEqual(
+    a.objects.map((o) => o.colorRgb),
+    [
+      [255, 0, 0],
+      [0, 255, 0]
+    ]
+  )
   assert.equal(a.otherAnnotations, 1)
-  assert.deepEqual(b.objects.map((o) => [o.url, o.colorRgb]), [['http://h/legacy/a', undefined], ['http://h/legacy/b', undefined]])
+  assert.deepEqual(
+    b.objects.map((o) => [o.url, o.colorRgb]),
+    [
+      ['http://h/legacy/a', undefined],
+      ['http://h/legacy/b', undefined]
+    ]
+  )
   assert.equal(c.objects.length, 0)
   assert.deepEqual(d.polygons, [[1, 1, 3, 1, 3, 3, 1, 3]])
 })
 
 test('legacy JSON export: External ID, Labeled Data, Label.objects[].instanceURI, skipped rows', () => {
   const text = JSON.stringify([
-    { ID: 'l1', 'DataRow ID': 'd1', 'External ID': 'IMG_1.jpg', 'Labeled Data': 'https://x/IMG_1.jpg', Label: { objects: [{ title: 'leaf', instanceURI: 'https://api.labelbox.com/masks/1' }, { title: 'pt', point: { x: 1, y: 1 } }] } },
+    {
+      ID: 'l1',
+      'DataRow ID': 'd1',
+      'External ID': 'IMG_1.jpg',
+      'Labeled Data': 'https://x/IMG_1.jpg',
+      Label: {
+        objects: [
+          { title: 'leaf', instanceURI: 'https://api.labelbox.com/masks/1' },
+          { title: 'pt', point: { x: 1, y: 1 } }
+        ]
+      }
+    },
     { ID: 'l2', 'External ID': 'IMG_2.jpg', 'Labeled Data': 'https://x/IMG_2.jpg', Label: 'Skip' },
-    { ID: 'l3', 'External ID': 'IMG_3.jpg', Label: { objects: [{ title: 'leaf', polygon: [{ x: 0, y: 0 }, { x: 2, y: 0 }, { x: 2, y: 2 }] }] } }
+    {
+      ID: 'l3',
+      'External ID': 'IMG_3.jpg',
+      Label: {
+        objects: [
+          {
+            title: 'leaf',
+            polygon: [
+              { x: 0, y: 0 },
+              { x: 2, y: 0 },
+              { x: 2, y: 2 }
+            ]
+          }
+        ]
+      }
+    }
   ])
   const exp = parseLabelboxExport(text, 'old.json')
   assert.equal(exp.format, 'legacy-json')
-  assert.deepEqual(exp.rows.map((r) => [r.externalId, r.objects.map((o) => o.url), r.otherAnnotations]), [
-    ['IMG_1.jpg', ['https://api.labelbox.com/masks/1'], 1],
-    ['IMG_2.jpg', [], 0],
-    ['IMG_3.jpg', [], 0]
-  ])
+  assert.deepEqual(
+    exp.rows.map((r) => [r.externalId, r.objects.map((o) => o.url), r.otherAnnotations]),
+    [
+      ['IMG_1.jpg', ['https://api.labelbox.com/masks/1'], 1],
+      ['IMG_2.jpg', [], 0],
+      ['IMG_3.jpg', [], 0]
+    ]
+  )
   assert.deepEqual(exp.rows[2].polygons, [[0, 0, 2, 0, 2, 2]])
-  assert.throws(() => parseLabelboxExport(JSON.stringify([{ 'External ID': 'a', Label: { objects: [{ polygon: [{ x: 'one' }] }] } }]), 'old.json'), /old\.json, row 1: a polygon/)
+  assert.throws(
+    () => parseLabelboxExport(JSON.stringify([{ 'External ID': 'a', Label: { objects: [{ polygon: [{ x: 'one' }] }] } }]), 'old.json'),
+    /old\.json, row 1: a polygon/
+  )
 })
 
 test('corrupt exports name the file and the line or row', () => {
   const good = ndjson('http://h').split('\n')
   const broken = [good[0], good[1].slice(0, 40), good[2]].join('\n')
-  assert.throws(() => parseLabelboxExport(broken, 'export.ndjson'), (e: DatasetError) => e.code === 'corrupt-export' && /export\.ndjson, line 2: is not valid JSON/.test(e.message))
+  assert.throws(
+    () => parseLabelboxExport(broken, 'export.ndjson'),
+    (e: DatasetError) => e.code === 'corrupt-export' && /export\.ndjson, line 2: is not valid JSON/.test(e.message)
+  )
   assert.throws(() => parseLabelboxExport('{"foo": 1}\n', 'x.ndjson'), /x\.ndjson, line 1: has no "data_row"/)
-  const noColour = JSON.stringify({ data_row: { id: 'd' }, projects: { p: { labels: [{ annotations: { objects: [{ annotation_kind: 'ImageSegmentationMask', composite_mask: { url: 'u' } }] } }] } } })
+  const noColour = JSON.stringify({
+    data_row: { id: 'd' },
+    projects: { p: { labels: [{ annotations: { objects: [{ annotation_kind: 'ImageSegmentationMask', composite_mask: { url: 'u' } }] } }] } }
+  })
   assert.throws(() => parseLabelboxExport(`${good[0]}\n\n${noColour}`, 'y.ndjson'), /y\.ndjson, line 3: a composite_mask lacks/)
   assert.throws(() => parseLabelboxExport('[{"External ID": "a"', 'old.json'), /old\.json is not valid JSON/)
   assert.throws(() => parseLabelboxExport('[{"Label": {}}]', 'old.json'), /old\.json, row 1: has no "External ID"/)
@@ -190,25 +270,53 @@ test('download, union per row (composite colours and separate masks), and match 
     assert.equal(readdirSync(cache).length, 3)
 
     const a = await labelboxRowMask(rows[0], cache)
-    assert.deepEqual(Array.from(a!.data), COMPOSITE.join('').split('').map((c) => (c === 'R' || c === 'G' ? 255 : 0)), 'red and green leaves, not the blue pot')
+    assert.deepEqual(
+      Array.from(a!.data),
+      COMPOSITE.join('')
+        .split('')
+        .map((c) => (c === 'R' || c === 'G' ? 255 : 0)),
+      'red and green leaves, not the blue pot'
+    )
     const b = await labelboxRowMask(rows[1], cache)
-    assert.deepEqual(Array.from(b!.data), whiteWhere(legacyA).map((v, i) => (v || whiteWhere(legacyB)[i] ? 255 : 0)))
+    assert.deepEqual(
+      Array.from(b!.data),
+      whiteWhere(legacyA).map((v, i) => (v || whiteWhere(legacyB)[i] ? 255 : 0))
+    )
     assert.equal(await labelboxRowMask(rows[2], cache), null)
     const d = await labelboxRowMask(rows[3], cache)
-    assert.deepEqual(Array.from(d!.data), ['......', '.XX...', '.XX...', '......'].join('').split('').map((c) => (c === 'X' ? 255 : 0)), 'polygons use the COCO pixel rule')
+    assert.deepEqual(
+      Array.from(d!.data),
+      ['......', '.XX...', '.XX...', '......']
+        .join('')
+        .split('')
+        .map((c) => (c === 'X' ? 255 : 0)),
+      'polygons use the COCO pixel rule'
+    )
 
     const m = matchLabelboxRows(rows, ['/p/plant_1.jpg', '/p/plant_2.png', '/p/plant_9.jpg'])
-    assert.deepEqual(m.pairs.map((p) => [p.row.dataRowId, p.photo, p.by]), [
-      ['dr1', '/p/plant_1.jpg', 'global-key'],
-      ['dr2', '/p/plant_2.png', 'external-id']
-    ])
-    assert.deepEqual(m.unmatchedRows.map((u) => u.row.dataRowId), ['dr3', 'dr4'])
+    assert.deepEqual(
+      m.pairs.map((p) => [p.row.dataRowId, p.photo, p.by]),
+      [
+        ['dr1', '/p/plant_1.jpg', 'global-key'],
+        ['dr2', '/p/plant_2.png', 'external-id']
+      ]
+    )
+    assert.deepEqual(
+      m.unmatchedRows.map((u) => u.row.dataRowId),
+      ['dr3', 'dr4']
+    )
     assert.deepEqual(m.unmatchedPhotos, ['/p/plant_9.jpg'])
 
-    await assert.rejects(labelboxRowMask(rows[0], cache, 'export.ndjson', { width: H, height: W }), /plant_1\.jpg \(export\.ndjson, #1\) is 6×4 pixels but its photo is 4×6/)
+    await assert.rejects(
+      labelboxRowMask(rows[0], cache, 'export.ndjson', { width: H, height: W }),
+      /plant_1\.jpg \(export\.ndjson, #1\) is 6×4 pixels but its photo is 4×6/
+    )
     // A mask of another size than media_attributes says is refused, naming the row.
     const wrong: LabelboxRow = { ...rows[1], width: W + 1 }
-    await assert.rejects(labelboxRowMask(wrong, cache, 'export.ndjson'), (e: DatasetError) => e.code === 'mask-size' && /dr2|plant_2/.test(e.message) && /export\.ndjson/.test(e.message))
+    await assert.rejects(
+      labelboxRowMask(wrong, cache, 'export.ndjson'),
+      (e: DatasetError) => e.code === 'mask-size' && /dr2|plant_2/.test(e.message) && /export\.ndjson/.test(e.message)
+    )
   } finally {
     await server.close()
   }
@@ -232,7 +340,10 @@ test('a cancelled download resumes without fetching again what it already has', 
     )
     const kept = readdirSync(cache).filter((f) => f.endsWith('.png') && !f.startsWith('.'))
     assert.ok(kept.length >= 3 && kept.length < 12, `${kept.length} masks kept`)
-    assert.ok(readdirSync(cache).every((f) => !f.endsWith('.tmp')), 'no half-written files')
+    assert.ok(
+      readdirSync(cache).every((f) => !f.endsWith('.tmp')),
+      'no half-written files'
+    )
     const before = [...server.hits.values()].reduce((s, n) => s + n, 0)
     const report = await downloadLabelboxMasks(rows, options(cache))
     const after = [...server.hits.values()].reduce((s, n) => s + n, 0)
@@ -346,7 +457,10 @@ test('a mask link that streams without end is cut off at what its image can need
     const small: LabelboxRow = { position: 3, width: 40, height: 30, objects: [{ url: `${base}/endless/a?token=x` }], polygons: [], otherAnnotations: 0 }
     const report = await downloadLabelboxMasks([small], options(tempDir('lbcache')))
     assert.equal(report.failed.length, 1)
-    assert.match(report.failed[0].message, /^Mask for export row #3: the server sent more than 1\.\d+ MB for one mask, more than its image can need; the download was stopped/)
+    assert.match(
+      report.failed[0].message,
+      /^Mask for export row #3: the server sent more than 1\.\d+ MB for one mask, more than its image can need; the download was stopped/
+    )
     assert.ok(sent < 200_000_000, `the server got to send ${sent} bytes`)
     // No size in the export: the hard ceiling (here made small) stops it all the same.
     const unsized: LabelboxRow = { position: 5, objects: [{ url: `${base}/endless/b` }], polygons: [], otherAnnotations: 0 }

@@ -12,14 +12,7 @@ import { gray16Png, makeBmp, png, tempDir } from './helpers'
 const W = 8
 const H = 6
 // Which leaf each pixel belongs to (0 = background), drawn by hand.
-const LEAVES = [
-  '00000000',
-  '01100220',
-  '01100220',
-  '00003300',
-  '00003300',
-  '00000000'
-].join('')
+const LEAVES = ['00000000', '01100220', '01100220', '00003300', '00003300', '00000000'].join('')
 const leafAt = (i: number): number => Number(LEAVES[i])
 const expectedBinary = Array.from(LEAVES, (c) => (c === '0' ? 0 : 255))
 
@@ -31,7 +24,12 @@ async function file(dir: string, name: string, data: Buffer): Promise<string> {
 
 test('komatsuna-like colour labels: binary union of the leaves, one leaf per colour stored as leaf ids', async () => {
   const dir = tempDir('masks')
-  const palette = [[0, 0, 0], [0, 255, 0], [0, 0, 255], [255, 128, 0]]
+  const palette = [
+    [0, 0, 0],
+    [0, 255, 0],
+    [0, 0, 255],
+    [255, 128, 0]
+  ]
   const rgb = Array.from(LEAVES, (c) => palette[Number(c)]).flat()
   const path = await file(dir, 'label_01.png', await png(W, H, 3, rgb))
   const mask = await normaliseMask(path, { expected: { width: W, height: H } })
@@ -55,15 +53,31 @@ test('komatsuna-like colour labels: binary union of the leaves, one leaf per col
 test('index labels with gaps (ids 2, 7, 40) and palette labels (CVPPP) are numbered 1..count; more than 255 leaves are refused by name', async () => {
   const dir = tempDir('masks')
   const sparse = [0, 2, 7, 40]
-  const path = await file(dir, 'plant_label.png', await png(W, H, 1, Array.from(LEAVES, (c) => sparse[Number(c)])))
+  const path = await file(
+    dir,
+    'plant_label.png',
+    await png(
+      W,
+      H,
+      1,
+      Array.from(LEAVES, (c) => sparse[Number(c)])
+    )
+  )
   const mask = await normaliseMask(path)
   assert.equal(mask.kind, 'instance-ids')
   assert.equal(mask.instances!.count, 3)
   assert.deepEqual(Array.from(mask.instances!.ids), Array.from(LEAVES, Number))
 
   // An indexed (palette) label, as CVPPP's _label.png: each index its own colour, each colour a leaf.
-  const palette = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0]]
-  const indexed = await sharp(Buffer.from(Array.from(LEAVES, (c) => palette[Number(c)]).flat()), { raw: { width: W, height: H, channels: 3 } }).png({ palette: true, dither: 0 }).toBuffer()
+  const palette = [
+    [0, 0, 0],
+    [128, 0, 0],
+    [0, 128, 0],
+    [128, 128, 0]
+  ]
+  const indexed = await sharp(Buffer.from(Array.from(LEAVES, (c) => palette[Number(c)]).flat()), { raw: { width: W, height: H, channels: 3 } })
+    .png({ palette: true, dither: 0 })
+    .toBuffer()
   const cvppp = await file(dir, 'plant001_label.png', indexed)
   assert.equal((await sharp(cvppp).metadata()).isPalette, true)
   const fromPalette = await normaliseMask(cvppp)
@@ -80,16 +94,46 @@ test('binary 0/255, binary 0/1, RGB white-on-black, 16-bit and paletted BMP mask
   const dir = tempDir('masks')
   const cases: Array<[string, Buffer, string]> = [
     ['m255.png', await png(W, H, 1, expectedBinary), 'binary'],
-    ['m01.png', await png(W, H, 1, Array.from(LEAVES, (c) => (c === '0' ? 0 : 1))), 'binary-01'],
-    ['rgb.png', await png(W, H, 3, expectedBinary.flatMap((v) => [v, v, v])), 'binary'],
+    [
+      'm01.png',
+      await png(
+        W,
+        H,
+        1,
+        Array.from(LEAVES, (c) => (c === '0' ? 0 : 1))
+      ),
+      'binary-01'
+    ],
+    [
+      'rgb.png',
+      await png(
+        W,
+        H,
+        3,
+        expectedBinary.flatMap((v) => [v, v, v])
+      ),
+      'binary'
+    ],
     [
       'm16.png',
-      await sharp(Buffer.from(expectedBinary), { raw: { width: W, height: H, channels: 1 } }).toColourspace('grey16').png().toBuffer(),
+      await sharp(Buffer.from(expectedBinary), { raw: { width: W, height: H, channels: 1 } })
+        .toColourspace('grey16')
+        .png()
+        .toBuffer(),
       'binary'
     ],
     [
       'mask.bmp',
-      makeBmp({ width: W, height: H, bpp: 8, palette: [[0, 0, 0, 255], [255, 255, 255, 255]], pixel: (x, y) => (leafAt(y * W + x) ? [255, 255, 255, 255] : [0, 0, 0, 255]) }),
+      makeBmp({
+        width: W,
+        height: H,
+        bpp: 8,
+        palette: [
+          [0, 0, 0, 255],
+          [255, 255, 255, 255]
+        ],
+        pixel: (x, y) => (leafAt(y * W + x) ? [255, 255, 255, 255] : [0, 0, 0, 255])
+      }),
       'binary'
     ]
   ]
@@ -107,9 +151,15 @@ test('grayscale masks are thresholded (default 128, configurable); low gray valu
   const path = await file(dir, 'soft.png', await png(W, H, 1, ramp))
   const normal = await normaliseMask(path)
   assert.equal(normal.kind, 'grayscale')
-  assert.deepEqual(Array.from(normal.binary.data), ramp.map((v) => (v >= 128 ? 255 : 0)))
+  assert.deepEqual(
+    Array.from(normal.binary.data),
+    ramp.map((v) => (v >= 128 ? 255 : 0))
+  )
   const low = await normaliseMask(path, { threshold: 50 })
-  assert.deepEqual(Array.from(low.binary.data), ramp.map((v) => (v >= 50 ? 255 : 0)))
+  assert.deepEqual(
+    Array.from(low.binary.data),
+    ramp.map((v) => (v >= 50 ? 255 : 0))
+  )
 
   const idsPath = await file(dir, 'ids.png', await png(W, H, 1, Array.from(LEAVES, Number)))
   const ids = await normaliseMask(idsPath)
@@ -148,7 +198,8 @@ test('a JPEG-saved colour label (thousands of colours) still gives the leaves, w
   const rand = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n)
   const inLeaf = (x: number, y: number): boolean => (x - 20) ** 2 + (y - 30) ** 2 < 200 || (x > 40 && y > 10 && y < 30)
   const rgb: number[] = []
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) rgb.push(...(inLeaf(x, y) ? [150 + rand(100), 60 + rand(100), rand(60)] : [rand(12), rand(12), rand(12)]))
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) rgb.push(...(inLeaf(x, y) ? [150 + rand(100), 60 + rand(100), rand(60)] : [rand(12), rand(12), rand(12)]))
   const mask = await normaliseMask(await file(dir, 'noisy.png', await png(w, h, 3, rgb)))
   assert.equal(mask.kind, 'colour-noisy')
   assert.equal(mask.instances, undefined)
@@ -194,7 +245,10 @@ test('index labels are told from gray masks by their values: 150 or 255 leaves i
   assert.equal(mask255.instances!.count, 255)
   // 300 ids in 16 bits once imported as an empty mask.
   const crowded = await file(dir, 'label300.png', gray16Png(130, 130, blockLabel(300, 130, 130)))
-  await assert.rejects(normaliseMask(crowded), (e: Error) => e instanceof DatasetError && /label300\.png labels 300 separate leaves; Leafseg keeps at most 255 leaves per photo/.test(e.message))
+  await assert.rejects(
+    normaliseMask(crowded),
+    (e: Error) => e instanceof DatasetError && /label300\.png labels 300 separate leaves; Leafseg keeps at most 255 leaves per photo/.test(e.message)
+  )
   // A gray mask with a soft edge (a leaf at 255, its rim at 60..200) stays a mask, thresholded.
   const soft = new Array<number>(40 * 30).fill(0)
   for (let y = 5; y < 25; y++) for (let x = 5; x < 35; x++) soft[y * 40 + x] = y === 5 || y === 24 || x === 5 || x === 34 ? 60 + ((x * 7 + y * 3) % 140) : 255

@@ -15,7 +15,10 @@ test('same name, suffixes (case-insensitive, any extension), unmatched on both s
     '/p/IMG_4.jpg <- /m/IMG_4_fg.bmp (suffix)',
     '/p/sub/IMG_5.tif <- /m/IMG_5_label.png (suffix)'
   ])
-  assert.deepEqual(r.unmatchedPhotos.map((u) => u.path), ['/p/alone.jpg'])
+  assert.deepEqual(
+    r.unmatchedPhotos.map((u) => u.path),
+    ['/p/alone.jpg']
+  )
   assert.deepEqual(r.unmatchedMasks, [{ path: '/m/stray_mask.png', reason: 'no photo has a matching name' }])
   assert.equal(r.detectedPrefix, undefined)
   // Configurable suffixes replace the defaults.
@@ -32,9 +35,15 @@ test('komatsuna naming: rgb_X <- label_X found automatically, or given as a pref
   assert.deepEqual(auto.detectedPrefix, { photo: 'rgb_', mask: 'label_' })
   assert.equal(auto.pairs.length, 4)
   assert.ok(auto.pairs.every((p) => p.rule === 'prefix' && p.photo.endsWith(p.mask.split('label_')[1])))
-  assert.deepEqual(auto.unmatchedPhotos.map((u) => u.path), ['/k/rgb/rgb_00_000_04.png'])
+  assert.deepEqual(
+    auto.unmatchedPhotos.map((u) => u.path),
+    ['/k/rgb/rgb_00_000_04.png']
+  )
   assert.equal(matchMasksToPhotos(photos, masks, { autoPrefix: false }).pairs.length, 0)
-  const given = matchMasksToPhotos(['/a/photo-12.jpg', '/a/other.jpg'], ['/b/gt-12_mask.png'], { prefixes: [{ photo: 'photo-', mask: 'gt-' }], autoPrefix: false })
+  const given = matchMasksToPhotos(['/a/photo-12.jpg', '/a/other.jpg'], ['/b/gt-12_mask.png'], {
+    prefixes: [{ photo: 'photo-', mask: 'gt-' }],
+    autoPrefix: false
+  })
   assert.deepEqual(pairsOf(given), ['/a/photo-12.jpg <- /b/gt-12_mask.png (prefix)'])
   assert.equal(detectPrefixPair(['/x/IMG_1.jpg'], ['/y/IMG_1_mask.png']), undefined, 'one shared prefix is not a pair')
 })

@@ -47,7 +47,9 @@ test('scan finds images by content in folders and loose files, and reports files
       ['nested/d.webp', 'webp', null],
       ['nested/deeper/c.TIF', 'tiff', null],
       ['LOOSE', 'jpeg', null]
-    ].map(key).sort()
+    ]
+      .map(key)
+      .sort()
   )
   assert.equal(files.length, 10)
   assert.equal(ignored, 2, 'notes.txt and empty.dat are skipped silently')
@@ -60,7 +62,13 @@ test('inspect: hash, size, size after EXIF rotation, bit depth, thumbnail; bad f
   const { dir, loose } = await photoFolder()
   const thumbs = tempDir('thumbs')
   const { files } = await scanPhotos([dir, loose])
-  writeFileSync(join(dir, 'deep16.png'), await sharp({ create: { width: 30, height: 20, channels: 3, background: '#407030' } }).toColourspace('rgb16').png().toBuffer())
+  writeFileSync(
+    join(dir, 'deep16.png'),
+    await sharp({ create: { width: 30, height: 20, channels: 3, background: '#407030' } })
+      .toColourspace('rgb16')
+      .png()
+      .toBuffer()
+  )
   writeFileSync(join(dir, 'big.jpg'), await jpeg(600, 400))
   const all = [...files, join(dir, 'deep16.png'), join(dir, 'big.jpg')]
   const seen: number[] = []
@@ -71,7 +79,10 @@ test('inspect: hash, size, size after EXIF rotation, bit depth, thumbnail; bad f
       seen.push(i)
     }
   })
-  assert.deepEqual([...seen].sort((a, b) => a - b), all.map((_, i) => i))
+  assert.deepEqual(
+    [...seen].sort((a, b) => a - b),
+    all.map((_, i) => i)
+  )
   const byName = new Map<string, InspectResult>(results.map((r) => [(r.ok ? r.photo.path : r.path).split('/').pop()!, r]))
   const ok = (name: string) => {
     const r = byName.get(name)!
@@ -100,12 +111,20 @@ test('inspect: hash, size, size after EXIF rotation, bit depth, thumbnail; bad f
   assert.deepEqual([meta.format, meta.width, meta.height], ['webp', 256, 171])
   const rotated = await sharp(ok('loose.jpeg').thumbnail!).metadata()
   assert.deepEqual([rotated.width, rotated.height], [10, 20], 'thumbnails are upright and not enlarged')
-  assert.ok(readdirSync(thumbs).every((f) => f.endsWith('.webp') && !f.startsWith('.')), 'no temp files left')
+  assert.ok(
+    readdirSync(thumbs).every((f) => f.endsWith('.webp') && !f.startsWith('.')),
+    'no temp files left'
+  )
 
-  const tiff = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#446622' } }).tiff({ compression: 'lzw' }).toBuffer()
+  const tiff = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#446622' } })
+    .tiff({ compression: 'lzw' })
+    .toBuffer()
   writeFileSync(join(dir, 'half.tif'), tiff.subarray(0, Math.floor(tiff.length * 0.6)))
   const half = await inspectPhoto(join(dir, 'half.tif'))
-  assert.ok(!half.ok && half.problem.kind === 'unreadable' && /half\.tif .*damaged or cut short.*starts like a TIFF/.test(half.problem.message), JSON.stringify(half))
+  assert.ok(
+    !half.ok && half.problem.kind === 'unreadable' && /half\.tif .*damaged or cut short.*starts like a TIFF/.test(half.problem.message),
+    JSON.stringify(half)
+  )
   const rle = makeBmp({ width: 4, height: 4, bpp: 8, palette: [[0, 0, 0, 255]], pixel: () => [0, 0, 0, 255], compression: 1 })
   writeFileSync(join(dir, 'rle.bmp'), rle)
   const unsupported = await inspectPhoto(join(dir, 'rle.bmp'))
@@ -128,7 +147,10 @@ test('the same photo twice is found by content hash, whatever its name', async (
   const photos = results.flatMap((r) => (r.ok ? [r.photo] : []))
   const groups = findDuplicates(photos)
   assert.equal(groups.length, 1)
-  assert.deepEqual(groups[0].paths.map((p) => p.split('/').pop()), ['copy of one.jpg', 'one.jpg'])
+  assert.deepEqual(
+    groups[0].paths.map((p) => p.split('/').pop()),
+    ['copy of one.jpg', 'one.jpg']
+  )
 })
 
 test('scan and inspect can be cancelled', async () => {

@@ -13,7 +13,7 @@ export interface Call {
   path: string
   args: unknown[]
 }
-type Listener = (...args: any[]) => unknown // eslint-disable-line @typescript-eslint/no-explicit-any
+type Listener = (...args: any[]) => unknown
 
 /** Every call the host made into the stand-in, in order (modelled or not). */
 export const calls: Call[] = []
@@ -25,7 +25,7 @@ function record(path: string, args: unknown[]): void {
 }
 
 /** Logs every call and returns another recorder; property reads return recorders too (never `then`). */
-function recorder(path: string): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+function recorder(path: string): any {
   return new Proxy(function () {}, {
     get: (_t, key) => (key === 'then' || typeof key === 'symbol' ? undefined : recorder(`${path}.${String(key)}`)),
     apply: (_t, _this, args) => {
@@ -118,7 +118,7 @@ class BrowserWindowDouble extends EventEmitter {
   /** What the window loaded: a file path (loadFile) or a URL (loadURL). */
   loaded: { file?: string; url?: string } | null = null
   destroyed = false
-  constructor(readonly options: Record<string, any> = {}) { // eslint-disable-line @typescript-eslint/no-explicit-any
+  constructor(readonly options: Record<string, any> = {}) {
     super()
     this.webContents = modelled('webContents', new WebContentsDouble(windows.length + 1))
     const self = modelled('BrowserWindow', this)
@@ -266,7 +266,10 @@ export const ipcRenderer = modelled('ipcRenderer', {
     push(rendererListeners, channel, listener)
   },
   removeListener(channel: string, listener: Listener) {
-    rendererListeners.set(channel, (rendererListeners.get(channel) ?? []).filter((l) => l !== listener))
+    rendererListeners.set(
+      channel,
+      (rendererListeners.get(channel) ?? []).filter((l) => l !== listener)
+    )
   },
   listenerCount(channel: string) {
     return rendererListeners.get(channel)?.length ?? 0
@@ -290,8 +293,41 @@ export const webUtils = modelled('webUtils', {
 export const webFrame = recorder('webFrame')
 
 export default {
-  app, BrowserWindow, ipcMain, protocol, utilityProcess, session, dialog, shell, Menu, MenuItem, nativeTheme, nativeImage, net,
-  screen, powerMonitor, powerSaveBlocker, clipboard, crashReporter, globalShortcut, Notification, Tray, systemPreferences,
-  safeStorage, webContents, webFrameMain, MessageChannelMain, desktopCapturer, autoUpdater, contentTracing, netLog, BaseWindow,
-  WebContentsView, BrowserView, ipcRenderer, contextBridge, webUtils, webFrame
+  app,
+  BrowserWindow,
+  ipcMain,
+  protocol,
+  utilityProcess,
+  session,
+  dialog,
+  shell,
+  Menu,
+  MenuItem,
+  nativeTheme,
+  nativeImage,
+  net,
+  screen,
+  powerMonitor,
+  powerSaveBlocker,
+  clipboard,
+  crashReporter,
+  globalShortcut,
+  Notification,
+  Tray,
+  systemPreferences,
+  safeStorage,
+  webContents,
+  webFrameMain,
+  MessageChannelMain,
+  desktopCapturer,
+  autoUpdater,
+  contentTracing,
+  netLog,
+  BaseWindow,
+  WebContentsView,
+  BrowserView,
+  ipcRenderer,
+  contextBridge,
+  webUtils,
+  webFrame
 }

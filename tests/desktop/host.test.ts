@@ -116,7 +116,10 @@ test('IPC: one handler per contract channel, every API method reachable through 
 test('the preload exposes exactly the contract’s bridge, as functions, and runs under the sandbox', async () => {
   const preloads = readdirSync(preloadDir)
   assert.ok(preloads.length >= 1)
-  assert.ok(preloads.every((f) => f.endsWith('.cjs')), `sandboxed preloads are CommonJS: ${preloads.join(', ')}`)
+  assert.ok(
+    preloads.every((f) => f.endsWith('.cjs')),
+    `sandboxed preloads are CommonJS: ${preloads.join(', ')}`
+  )
   assert.deepEqual([...electron.exposed.keys()], [bridgeGlobal])
   assert.deepEqual(Object.keys(bridge).sort(), [...bridgeMembers].sort())
   for (const m of bridgeMembers) assert.equal(typeof bridge[m], 'function', m)
@@ -218,7 +221,10 @@ function rendererCsp(): { meta: string; header: string | null } {
   assert.ok(meta, 'out/renderer/index.html has no CSP meta tag')
   let header: string | null = null
   for (const c of electron.calls.filter((c) => c.path.endsWith('webRequest.onHeadersReceived'))) {
-    const listener = c.args.find((a) => typeof a === 'function') as (d: unknown, cb: (r: { responseHeaders?: Record<string, string | string[]> }) => void) => void
+    const listener = c.args.find((a) => typeof a === 'function') as (
+      d: unknown,
+      cb: (r: { responseHeaders?: Record<string, string | string[]> }) => void
+    ) => void
     listener({ url: mainWindow.webContents.url, resourceType: 'mainFrame', responseHeaders: {} }, ({ responseHeaders = {} }) => {
       const key = Object.keys(responseHeaders).find((k) => k.toLowerCase() === 'content-security-policy')
       if (key) header = ([] as string[]).concat(responseHeaders[key]).join(', ')
@@ -229,7 +235,15 @@ function rendererCsp(): { meta: string; header: string | null } {
 
 /** Serves out/renderer with the main process's CSP header, standing in for the file: page Electron loads. */
 async function serveRenderer(header: string | null): Promise<{ server: Server; url: string }> {
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.wasm': 'application/wasm', '.json': 'application/json' }
+  const types: Record<string, string> = {
+    '.html': 'text/html',
+    '.js': 'text/javascript',
+    '.css': 'text/css',
+    '.svg': 'image/svg+xml',
+    '.png': 'image/png',
+    '.wasm': 'application/wasm',
+    '.json': 'application/json'
+  }
   const server = createServer((req, res) => {
     const path = resolve(rendererDir, '.' + decodeURIComponent(new URL(req.url!, 'http://x').pathname.replace(/\/$/, '/index.html')))
     if (!path.startsWith(rendererDir + sep) || !existsSync(path)) return void res.writeHead(404).end()
@@ -267,7 +281,9 @@ test('the built renderer, driven through the built preload and main, loads nothi
           pathForFile: () => ''
         })`
     })
-    const stopEvents = bridge.on((event, payload) => void page.evaluate(`window.__bridgeEmit(${JSON.stringify(event)}, ${JSON.stringify(payload)})`).catch(() => {}))
+    const stopEvents = bridge.on(
+      (event, payload) => void page.evaluate(`window.__bridgeEmit(${JSON.stringify(event)}, ${JSON.stringify(payload)})`).catch(() => {})
+    )
 
     await call('projects.close', {})
     await page.goto(url)

@@ -34,15 +34,27 @@ before(() => {
   resources = join(output, 'linux-unpacked', 'resources')
   const asar = require('@electron/asar') as { listPackage(archive: string, options: { isPack: boolean }): string[] }
   const archive = join(resources, 'app.asar')
-  const entries = asar.listPackage(archive, { isPack: false }).map((p) => p.replace(/^[/\\]/, '').split(sep).join('/'))
+  const entries = asar.listPackage(archive, { isPack: false }).map((p) =>
+    p
+      .replace(/^[/\\]/, '')
+      .split(sep)
+      .join('/')
+  )
   // The listing holds folders too: drop every entry that another one sits in.
-  const folders = new Set(entries.flatMap((p) => p.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))))
+  const folders = new Set(
+    entries.flatMap((p) =>
+      p
+        .split('/')
+        .slice(0, -1)
+        .map((_, i, parts) => parts.slice(0, i + 1).join('/'))
+    )
+  )
   packed = new Set(entries.filter((p) => !folders.has(p)))
 })
 
 test('electron-builder loads and validates the configuration, with the targets a lab needs', async () => {
   const { getConfig, validateConfiguration } = require('app-builder-lib/out/util/config/config') as {
-    getConfig(projectDir: string, configPath: string | null, fromOptions: null): Promise<Record<string, any>> // eslint-disable-line @typescript-eslint/no-explicit-any
+    getConfig(projectDir: string, configPath: string | null, fromOptions: null): Promise<Record<string, any>>
     validateConfiguration(config: unknown, logger: unknown): Promise<void>
   }
   const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown }
@@ -58,14 +70,19 @@ test('electron-builder loads and validates the configuration, with the targets a
 
 test('the package holds exactly the built app (out/, no source maps) and package.json, besides dependencies', () => {
   const appFiles = [...packed].filter((p) => !p.startsWith('node_modules/')).sort()
-  const built = filesUnder(outDir).filter((f) => !f.endsWith('.map')).map((f) => `out/${f.split(sep).join('/')}`)
+  const built = filesUnder(outDir)
+    .filter((f) => !f.endsWith('.map'))
+    .map((f) => `out/${f.split(sep).join('/')}`)
   assert.deepEqual(appFiles, [...built, 'package.json'].sort())
 })
 
 test('its node_modules are exactly the production dependencies that npm installed', () => {
   const ls = spawnSync('npm', ['ls', '--omit=dev', '--all', '--parseable'], { cwd: root, encoding: 'utf8' })
   const production = new Set(
-    ls.stdout.split('\n').filter((l) => l.includes('node_modules')).map((l) => packageName(relative(root, l).split(sep).join('/')))
+    ls.stdout
+      .split('\n')
+      .filter((l) => l.includes('node_modules'))
+      .map((l) => packageName(relative(root, l).split(sep).join('/')))
   )
   const inPackage = new Set([...packed].filter((p) => p.startsWith('node_modules/')).map(packageName))
   assert.deepEqual([...inPackage].filter((n) => !production.has(n)).sort(), [], 'packed but not a production dependency')
@@ -83,14 +100,30 @@ function packageName(path: string): string {
 test('the wasm files and native libraries sit outside the archive, where they are read from disk', () => {
   const unpacked = join(resources, 'app.asar.unpacked')
   const wasm = filesUnder(join(unpacked, 'node_modules')).filter((f) => f.endsWith('.wasm'))
-  for (const file of ['@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm', '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm', 'opencv-wasm/opencv.wasm'])
+  for (const file of [
+    '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm',
+    '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm',
+    'opencv-wasm/opencv.wasm'
+  ])
     assert.ok(wasm.includes(file.split('/').join(sep)), `${file} is not unpacked`)
   const native = filesUnder(join(unpacked, 'node_modules')).filter((f) => /\.(node|so(\.\d+)*)$/.test(f))
-  assert.ok(native.some((f) => f.endsWith('better_sqlite3.node')), 'better-sqlite3 binary')
-  assert.ok(native.some((f) => /sharp-.*\.node$/.test(f)), 'sharp binary')
-  assert.ok(native.some((f) => /libvips/.test(f)), 'libvips')
+  assert.ok(
+    native.some((f) => f.endsWith('better_sqlite3.node')),
+    'better-sqlite3 binary'
+  )
+  assert.ok(
+    native.some((f) => /sharp-.*\.node$/.test(f)),
+    'sharp binary'
+  )
+  assert.ok(
+    native.some((f) => /libvips/.test(f)),
+    'libvips'
+  )
   // Every native file npm installed for a packed package is unpacked: none is left inside the archive.
-  assert.deepEqual([...packed].filter((p) => /\.node$/.test(p) && !existsSync(join(unpacked, p))), [])
+  assert.deepEqual(
+    [...packed].filter((p) => /\.node$/.test(p) && !existsSync(join(unpacked, p))),
+    []
+  )
 })
 
 test('the command line ships next to the app and runs the bundled CLI, linked onto the PATH by the .deb', () => {

@@ -76,7 +76,16 @@ test('import, trimaps, mattes and a one-epoch training run succeed in the built 
     datasetId,
     name: 'one epoch',
     config: {
-      preset: 'custom', inputSize: 32, baseFilters: 4, depth: 2, batchSize: 4, epochs: 1, learningRate: 3e-3, loss: 'bce+dice', patience: 0, seed: 1,
+      preset: 'custom',
+      inputSize: 32,
+      baseFilters: 4,
+      depth: 2,
+      batchSize: 4,
+      epochs: 1,
+      learningRate: 3e-3,
+      loss: 'bce+dice',
+      patience: 0,
+      seed: 1,
       augment: { flips: false, rotate90: false, rotate: false, scale: false, color: false, blur: false, noise: false },
       // On the bundle's training worker threads (engine-worker.js beside job-process.js).
       workers: 2
@@ -88,7 +97,10 @@ test('import, trimaps, mattes and a one-epoch training run succeed in the built 
   // One long-lived process ran every job, through the protocol: a run message per job, an end per run.
   assert.equal(processes.length, 1)
   const runs = sent.filter((m) => m.type === 'run')
-  assert.deepEqual(runs.map((m) => m.kind), ['import-photos', 'import-masks', 'trimaps', 'mattes', 'train'])
+  assert.deepEqual(
+    runs.map((m) => m.kind),
+    ['import-photos', 'import-masks', 'trimaps', 'mattes', 'train']
+  )
   assert.ok(runs.every((m) => m.projectDir === projectDir))
   for (const m of runs) assert.equal(received.filter((r) => r.jobId === m.jobId && r.type === 'succeeded').length, 1, m.kind)
   assert.ok(received.some((r) => r.type === 'progress' && r.jobId === runs[0].jobId))

@@ -22,7 +22,8 @@ export class NodeUtilityProcess extends EventEmitter {
     this.child.on('message', (m) => {
       // A job asking for the GPU worker's port: this stand-in has no worker window, so it answers as the main
       // process does when the window cannot open, and the job falls back to the CPU.
-      if ((m as { type?: unknown } | null)?.type === GPU_WORKER_REQUEST) this.postMessage({ type: GPU_WORKER_REQUEST, error: 'no GPU worker window in this test' })
+      if ((m as { type?: unknown } | null)?.type === GPU_WORKER_REQUEST)
+        this.postMessage({ type: GPU_WORKER_REQUEST, error: 'no GPU worker window in this test' })
       else this.emit('message', m)
     })
     this.child.once('exit', (code) => this.emit('exit', code ?? 1))

@@ -45,7 +45,10 @@ test('a page on another 127.0.0.1 port cannot create anything through the API', 
   assert.equal((await callApi(t.host, 'projects.create', { dir: join(tempDir(), 'victim'), name: 'Victim' })).ok, true)
   assert.equal((await callApi(t.host, 'datasets.create', { name: 'Vines' })).ok, true)
   const cookies = await page.context().cookies()
-  assert.ok(cookies.some((c) => c.name === 'leafseg_token' && c.domain === '127.0.0.1'), 'the browser holds the cookie')
+  assert.ok(
+    cookies.some((c) => c.name === 'leafseg_token' && c.domain === '127.0.0.1'),
+    'the browser holds the cookie'
+  )
 
   const target = new URL(t.host.url).origin
   hostile = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(hostilePage(target)))
@@ -54,7 +57,9 @@ test('a page on another 127.0.0.1 port cannot create anything through the API', 
   assert.notEqual(hostileUrl, `${target}/`)
 
   await page.goto(hostileUrl) // same browser, same cookie jar
-  const results = (await (await page.waitForFunction(() => (window as unknown as { results?: Record<string, string> }).results, undefined, { timeout: 15_000 })).jsonValue()) as Record<string, string>
+  const results = (await (
+    await page.waitForFunction(() => (window as unknown as { results?: Record<string, string> }).results, undefined, { timeout: 15_000 })
+  ).jsonValue()) as Record<string, string>
   await screenshot(page, 'security-01-hostile-page')
 
   assert.equal(results.form, 'loaded', 'the form was submitted')
@@ -63,7 +68,10 @@ test('a page on another 127.0.0.1 port cannot create anything through the API', 
   assert.equal(results.simpleCors, 'blocked', 'no CORS answer lets it read a response')
   assert.equal(results.readPage, 'blocked', 'the page (and the token in it) cannot be read')
   const datasets = await callApi(t.host, 'datasets.list', {})
-  assert.deepEqual(datasets.value.map((d: { name: string }) => d.name), ['Vines'])
+  assert.deepEqual(
+    datasets.value.map((d: { name: string }) => d.name),
+    ['Vines']
+  )
 
   // The real UI, from its own origin (loaded by the cookie, no token in the address), still works.
   await page.goto(`${target}/`)

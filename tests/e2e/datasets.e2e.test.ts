@@ -24,8 +24,12 @@ async function leafPhoto(i: number): Promise<{ photo: Buffer; mask: Buffer }> {
     }
   }
   return {
-    photo: await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).png().toBuffer(),
-    mask: await sharp(m, { raw: { width: w, height: h, channels: 1 } }).png().toBuffer()
+    photo: await sharp(rgb, { raw: { width: w, height: h, channels: 3 } })
+      .png()
+      .toBuffer(),
+    mask: await sharp(m, { raw: { width: w, height: h, channels: 1 } })
+      .png()
+      .toBuffer()
   }
 }
 
@@ -100,7 +104,10 @@ test('drop a folder of photos, import masks, browse and inspect', { skip }, asyn
   const canvas = state.page.getByTestId('inspector-canvas')
   const box = (await canvas.boundingBox())!
   await state.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2)
-  await state.page.getByTestId('readout').filter({ hasText: /x \d+, y \d+ · (leaf|background)$/ }).waitFor()
+  await state.page
+    .getByTestId('readout')
+    .filter({ hasText: /x \d+, y \d+ · (leaf|background)$/ })
+    .waitFor()
   await screenshot(state.page, 'datasets-05-inspector-zoomed')
 
   await state.page.keyboard.press('ArrowRight')

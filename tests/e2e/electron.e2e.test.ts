@@ -58,7 +58,8 @@ test('the desktop app: a project, photos and masks, trimaps and mattes, a tiny t
     await page.getByTestId(testid).locator('..').getByRole('button', { name: 'Choose…' }).click()
     await page.waitForFunction(([id, value]) => (document.querySelector(`[data-testid="${id}"]`) as HTMLInputElement | null)?.value === value, [testid, dir])
   }
-  const jobDone = (kind: string, timeout = 60_000) => page.locator(`[data-testid="job"][data-kind="${kind}"][data-status="succeeded"]`).first().waitFor({ timeout })
+  const jobDone = (kind: string, timeout = 60_000) =>
+    page.locator(`[data-testid="job"][data-kind="${kind}"][data-status="succeeded"]`).first().waitFor({ timeout })
   try {
     await page.getByRole('heading', { name: 'New project' }).waitFor()
     const isolated = await page.evaluate('typeof require === "undefined" && typeof process === "undefined"')
@@ -99,7 +100,14 @@ test('the desktop app: a project, photos and masks, trimaps and mattes, a tiny t
     // A tiny training run in the utility process.
     await page.getByTestId('nav-training').click()
     await page.getByTestId('preset-custom').check()
-    for (const [id, value] of [['cfg-input-size', '32'], ['cfg-filters', '4'], ['cfg-depth', '2'], ['cfg-batch', '4'], ['cfg-epochs', '1'], ['cfg-patience', '0']] as const)
+    for (const [id, value] of [
+      ['cfg-input-size', '32'],
+      ['cfg-filters', '4'],
+      ['cfg-depth', '2'],
+      ['cfg-batch', '4'],
+      ['cfg-epochs', '1'],
+      ['cfg-patience', '0']
+    ] as const)
       await page.getByTestId(id).fill(value)
     await page.getByTestId('run-name').fill('Electron run')
     await page.getByTestId('start-training').click()

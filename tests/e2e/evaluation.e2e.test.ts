@@ -48,7 +48,10 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   for (const s of await makePhotos(join(src, 'new leaves'), 3, { width: 64, height: 48, seed: 5 })) rmSync(s.maskPath)
   await wait(await api['datasets.importPhotos']({ datasetId: unlabelled, paths: [join(src, 'new leaves')] }))
   const runIds: number[] = []
-  for (const [name, config] of [['BCE+Dice, lr 0.005', tiny({})], ['Dice only, lr 0.002', tiny({ learningRate: 2e-3, loss: 'dice' })]] as const) {
+  for (const [name, config] of [
+    ['BCE+Dice, lr 0.005', tiny({})],
+    ['Dice only, lr 0.002', tiny({ learningRate: 2e-3, loss: 'dice' })]
+  ] as const) {
     const { run, job } = await api['training.start']({ datasetId, name, config })
     await wait(job)
     runIds.push(run.id)
@@ -63,7 +66,11 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   const clearNotices = async () => {
     // Info notices also go by themselves: click whichever is still there.
     const buttons = page.locator('[data-testid^="notice-"] button')
-    while ((await buttons.count()) > 0) await buttons.first().click({ timeout: 1000 }).catch(() => undefined)
+    while ((await buttons.count()) > 0)
+      await buttons
+        .first()
+        .click({ timeout: 1000 })
+        .catch(() => undefined)
   }
 
   // Compare: both runs, their curves, the per-photo table, side-by-side predictions.
@@ -98,7 +105,10 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   const runColours = await page.locator('.legend .dot').evaluateAll((dots) => dots.map((d) => getComputedStyle(d).backgroundColor))
   for (const c of runColours) assert.ok(!['rgb(0, 114, 178)', 'rgb(213, 94, 0)', 'rgb(240, 228, 66)'].includes(c), `run colour ${c}`)
   // Full names on hover where they are cut short.
-  assert.deepEqual(await page.locator('.per-photo thead button[title]:not([data-testid])').evaluateAll((b) => b.map((x) => x.getAttribute('title')!.split(':')[0])), compared.runs.map((r) => r.name))
+  assert.deepEqual(
+    await page.locator('.per-photo thead button[title]:not([data-testid])').evaluateAll((b) => b.map((x) => x.getAttribute('title')!.split(':')[0])),
+    compared.runs.map((r) => r.name)
+  )
   await page.getByTestId('compare-canvas').first().scrollIntoViewIfNeeded()
   await screenshot(page, 'evaluation-02b-compare-most-different-errors')
   await page.getByTestId('sort-difference').click()
@@ -111,10 +121,13 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   await canvases.first().hover()
   await page.mouse.wheel(0, -400)
   // The wheel event reaches the page on its own time: wait for both canvases to change (zooming one zooms both).
-  await waitFor(async () => {
-    const after = await pixels()
-    return after[0] !== before[0] && after[1] !== before[1]
-  }, { what: 'both compare canvases to zoom after a wheel over the first' })
+  await waitFor(
+    async () => {
+      const after = await pixels()
+      return after[0] !== before[0] && after[1] !== before[1]
+    },
+    { what: 'both compare canvases to zoom after a wheel over the first' }
+  )
   await page.getByTestId('compare-settings').scrollIntoViewIfNeeded()
   await screenshot(page, 'evaluation-01-compare-settings')
   await page.getByTestId('compare-chart').last().scrollIntoViewIfNeeded()
@@ -210,14 +223,21 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   await page.getByTestId('runs-filter').fill('')
   await page.getByTestId('sort-bestValIoU').click()
   const byIoU = await page.getByTestId('run-row').evaluateAll((rows) => rows.map((r) => Number(r.querySelectorAll('td')[6].textContent)))
-  assert.deepEqual(byIoU, [...byIoU].sort((a, b) => b - a), 'sorted by best validation IoU, highest first')
+  assert.deepEqual(
+    byIoU,
+    [...byIoU].sort((a, b) => b - a),
+    'sorted by best validation IoU, highest first'
+  )
   await screenshot(page, 'evaluation-00-runs-table-sorted')
   await page.locator(`[data-testid="run-row"][data-run-id="${runIds[0]}"]`).click()
   const scores = page.getByTestId('eval-scores')
   await scores.waitFor()
   const at05 = await scores.textContent()
   // What the figures measure, in the words `leafseg eval` uses (so training's validation IoU can be matched to them).
-  assert.match((await page.getByTestId('evaluation-measure').textContent()) ?? '', /Measured on full-resolution photos, threshold 0\.5; pooled: pixels of all photos together, per-photo mean: each photo weighs the same\./)
+  assert.match(
+    (await page.getByTestId('evaluation-measure').textContent()) ?? '',
+    /Measured on full-resolution photos, threshold 0\.5; pooled: pixels of all photos together, per-photo mean: each photo weighs the same\./
+  )
   await page.getByTestId('eval-threshold').fill('0.1')
   await page.waitForFunction((old) => document.querySelector('[data-testid="eval-scores"]')?.textContent !== old, at05)
   assert.match((await page.getByTestId('eval-threshold-value').textContent()) ?? '', /^0\.10\d$/)
@@ -228,26 +248,33 @@ test('compare two runs, predict a dropped folder and export CSV, move the evalua
   // The worst photo's error overlay, computed in the browser, has exactly the evaluation's counts at this threshold.
   const evaluationId = (await api['evaluations.list']({ runId: runIds[0] }))[0].id
   const worst = (await api['evaluations.get']({ id: evaluationId, threshold: 0.1 })).perPhoto[0]
-  const counts = await page.getByTestId('eval-photo-errors').first().evaluate(async (img: HTMLImageElement) => {
-    await img.decode()
-    const canvas = document.createElement('canvas')
-    canvas.width = img.naturalWidth
-    canvas.height = img.naturalHeight
-    const ctx = canvas.getContext('2d')!
-    ctx.drawImage(img, 0, 0)
-    const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data
-    const found = { tp: 0, fp: 0, fn: 0 }
-    for (let i = 0; i < px.length; i += 4) {
-      const rgb = `${px[i]},${px[i + 1]},${px[i + 2]},${px[i + 3]}`
-      if (rgb === '0,114,178,255') found.tp++
-      else if (rgb === '213,94,0,255') found.fp++
-      else if (rgb === '240,228,66,255') found.fn++
-    }
-    return found
-  })
+  const counts = await page
+    .getByTestId('eval-photo-errors')
+    .first()
+    .evaluate(async (img: HTMLImageElement) => {
+      await img.decode()
+      const canvas = document.createElement('canvas')
+      canvas.width = img.naturalWidth
+      canvas.height = img.naturalHeight
+      const ctx = canvas.getContext('2d')!
+      ctx.drawImage(img, 0, 0)
+      const px = ctx.getImageData(0, 0, canvas.width, canvas.height).data
+      const found = { tp: 0, fp: 0, fn: 0 }
+      for (let i = 0; i < px.length; i += 4) {
+        const rgb = `${px[i]},${px[i + 1]},${px[i + 2]},${px[i + 3]}`
+        if (rgb === '0,114,178,255') found.tp++
+        else if (rgb === '213,94,0,255') found.fp++
+        else if (rgb === '240,228,66,255') found.fn++
+      }
+      return found
+    })
   assert.deepEqual(counts, { tp: worst.truePositive, fp: worst.falsePositive, fn: worst.falseNegative })
   const ious = (await page.getByTestId('eval-photo-iou').allTextContents()).map((s) => Number(s.replace('IoU ', '')))
-  assert.deepEqual(ious, [...ious].sort((a, b) => a - b), 'worst first')
+  assert.deepEqual(
+    ious,
+    [...ious].sort((a, b) => a - b),
+    'worst first'
+  )
   await page.getByTestId('eval-photo').first().click()
   await page.getByTestId('inspector').waitFor()
   await page.waitForFunction(() => !(document.querySelector('[data-testid="layer-errors"] input') as HTMLInputElement | null)?.disabled)

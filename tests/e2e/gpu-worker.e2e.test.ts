@@ -41,7 +41,8 @@ after(async () => {
 async function batches(count: number, size: number): Promise<Batch[]> {
   const out: Batch[] = []
   for (let epoch = 1; out.length < count; epoch++)
-    for await (const b of streamBatches(photos, { batchSize: size, size: 32, augment: { flips: true, rotate90: true }, seed: 5, epoch })) if (out.length < count) out.push(b)
+    for await (const b of streamBatches(photos, { batchSize: size, size: 32, augment: { flips: true, rotate90: true }, seed: 5, epoch }))
+      if (out.length < count) out.push(b)
   return out
 }
 
@@ -116,7 +117,8 @@ test('every gradient of a small U-Net on WebGL matches the cpu backend, for each
       assert.deepEqual([...onGpu.keys()], [...onCpu.keys()])
       // Every layer kind has a variable: 3x3 convs, 2x2 transposed convs (up*), the 1x1 sigmoid output; pooling
       // and concatenation have none, but every gradient below them passes through their backward pass.
-      for (const name of ['down0_conv1/kernel', 'bridge_conv2/kernel', 'up1/kernel', 'up0/bias', 'up0_conv1/kernel', 'mask/kernel']) assert.ok(onGpu.has(name), name)
+      for (const name of ['down0_conv1/kernel', 'bridge_conv2/kernel', 'up1/kernel', 'up0/bias', 'up0_conv1/kernel', 'mask/kernel'])
+        assert.ok(onGpu.has(name), name)
       for (const [name, g] of onGpu) {
         const error = relativeError(g, onCpu.get(name)!)
         assert.ok(error < 1e-5, `${loss}: the gradient of ${name} differs by ${error.toExponential(2)} (relative)`)
@@ -180,7 +182,10 @@ test('a checkpoint trained on the worker predicts the same masks on wasm; a wasm
     await wasm.close()
     assert.equal(onWorker.resumedAfterEpoch, 1)
     assert.equal(onWorker.optimizerRestored, true)
-    assert.deepEqual(onWorker.history.map((e) => e.epoch), [1, 2])
+    assert.deepEqual(
+      onWorker.history.map((e) => e.epoch),
+      [1, 2]
+    )
     const [w, c] = [onWorker.history[1], onCpu.history[1]]
     assert.ok(Math.abs(w.train.loss - c.train.loss) < 1e-4, `epoch 2 train loss: ${w.train.loss} on the worker, ${c.train.loss} on wasm`)
     assert.ok(Math.abs(w.validation.iou - c.validation.iou) < 1e-3, `epoch 2 validation IoU: ${w.validation.iou} on the worker, ${c.validation.iou} on wasm`)
@@ -213,32 +218,42 @@ test('a lost WebGL context stops the run with the message, keeps the last checkp
     const wasm = await openEngine('wasm')
     const resumed = await trainUnet(run(runDir, wasm, { epochs: 3, resume: true }))
     await wasm.close()
-    assert.deepEqual(resumed.history.map((e) => e.epoch), [1, 2, 3])
+    assert.deepEqual(
+      resumed.history.map((e) => e.epoch),
+      [1, 2, 3]
+    )
   } finally {
     setGpuWorkerConnector(() => worker.connect())
     await own.close()
   }
 })
 
-test('a batch too big for the GPU is refused before the run; running out mid-run stops it with a batch size and the checkpoint', { skip: skip ?? false }, async () => {
-  // A page told its GPU holds textures of at most 256² (tfjs's WEBGL_MAX_TEXTURE_SIZE): batch 3 fits, 4 does not.
-  const small = await openGpuWorkerPage({ maxTextureSize: 256 })
-  setGpuWorkerConnector(() => small.connect())
-  try {
-    const gpu = await openEngine('webgl')
-    const runDir = join(root, 'too-big')
-    await assert.rejects(trainUnet(run(runDir, gpu, { batchSize: 8 })), /at batch size 8 needs a tensor of 589,824 values, more than one GPU texture \(at most 256 px a side\) holds\. A batch size of 3 or less would fit\./)
-    await trainUnet(run(runDir, gpu, { epochs: 1 }))
-    // Out of memory mid-run, as when the estimate is wrong: the engine is told the GPU's textures are larger than they are.
-    const overReported: OpenEngine = { ...gpu, info: { ...gpu.info, gpu: { ...gpu.info.gpu!, maxTextureSize: 8192 } } }
-    await assert.rejects(
-      trainUnet(run(runDir, overReported, { batchSize: 8, resume: true })),
-      /^Error: The GPU ran out of memory at batch 1 of epoch 2 \(batch size 8\): a batch size of 4 would fit\. The run stopped and its checkpoint of epoch 1 is kept: resume it with a batch size of 4, or resume it on the CPU \(backend wasm\) if it happens again\. \(Requested texture size \[\d+x\d+\] greater than WebGL maximum/
-    )
-    assert.equal(await lastEpoch(runDir), 1)
-    await gpu.close()
-  } finally {
-    setGpuWorkerConnector(() => worker.connect())
-    await small.close()
+test(
+  'a batch too big for the GPU is refused before the run; running out mid-run stops it with a batch size and the checkpoint',
+  { skip: skip ?? false },
+  async () => {
+    // A page told its GPU holds textures of at most 256² (tfjs's WEBGL_MAX_TEXTURE_SIZE): batch 3 fits, 4 does not.
+    const small = await openGpuWorkerPage({ maxTextureSize: 256 })
+    setGpuWorkerConnector(() => small.connect())
+    try {
+      const gpu = await openEngine('webgl')
+      const runDir = join(root, 'too-big')
+      await assert.rejects(
+        trainUnet(run(runDir, gpu, { batchSize: 8 })),
+        /at batch size 8 needs a tensor of 589,824 values, more than one GPU texture \(at most 256 px a side\) holds\. A batch size of 3 or less would fit\./
+      )
+      await trainUnet(run(runDir, gpu, { epochs: 1 }))
+      // Out of memory mid-run, as when the estimate is wrong: the engine is told the GPU's textures are larger than they are.
+      const overReported: OpenEngine = { ...gpu, info: { ...gpu.info, gpu: { ...gpu.info.gpu!, maxTextureSize: 8192 } } }
+      await assert.rejects(
+        trainUnet(run(runDir, overReported, { batchSize: 8, resume: true })),
+        /^Error: The GPU ran out of memory at batch 1 of epoch 2 \(batch size 8\): a batch size of 4 would fit\. The run stopped and its checkpoint of epoch 1 is kept: resume it with a batch size of 4, or resume it on the CPU \(backend wasm\) if it happens again\. \(Requested texture size \[\d+x\d+\] greater than WebGL maximum/
+      )
+      assert.equal(await lastEpoch(runDir), 1)
+      await gpu.close()
+    } finally {
+      setGpuWorkerConnector(() => worker.connect())
+      await small.close()
+    }
   }
-})
+)

@@ -48,7 +48,16 @@ test('a run that separates leaves: switch, leaf measures, leaves counted', { ski
   const evaluationId = (evaluated.result as { evaluationId: number }).evaluationId
   await wait(await api['evaluations.start']({ runId: binary.run.id, checkpoint: 'best', source: 'val' }))
   for (const r of [run.id, binary.run.id])
-    await wait(await api['predictions.start']({ runId: r, checkpoint: 'best', source: { kind: 'folder', dir: join(src, 'photos') }, threshold: 0.5, cutouts: false, measure: { minLeafAreaPx: 5, pxPerMm: null } }))
+    await wait(
+      await api['predictions.start']({
+        runId: r,
+        checkpoint: 'best',
+        source: { kind: 'folder', dir: join(src, 'photos') },
+        threshold: 0.5,
+        cutouts: false,
+        measure: { minLeafAreaPx: 5, pxPerMm: null }
+      })
+    )
 
   await page.goto(t.host.url)
   await page.getByTestId('nav-runs').click()
@@ -77,17 +86,26 @@ test('a run that separates leaves: switch, leaf measures, leaves counted', { ski
   await page.getByTestId('eval-photo').first().click()
   await page.getByTestId('inspector').waitFor()
   assert.equal(await page.getByTestId('inspector-name').textContent(), first.name)
-  await page.getByTestId('layer-predicted-leaves').filter({ hasText: `Predicted leaves (${leaves.count})` }).click()
+  await page
+    .getByTestId('layer-predicted-leaves')
+    .filter({ hasText: `Predicted leaves (${leaves.count})` })
+    .click()
   assert.match((await page.getByTestId('layer-note').textContent()) ?? '', new RegExp(`^${leaves.count} (leaf|leaves) separated by the run at threshold 0\\.5`))
   // A pixel inside a predicted leaf (its four neighbours in the same leaf), found in the kept leaf image.
   const inside = leaves.ids.findIndex((v, i) => v > 0 && [i - 1, i + 1, i - leaves.width, i + leaves.width].every((j) => leaves.ids[j] === v))
   assert.ok(inside >= 0, 'a leaf was predicted')
   const box = (await page.getByTestId('inspector-canvas').boundingBox())!
   const scale = Math.min(box.width / leaves.width, box.height / leaves.height)
-  const at = (x: number, y: number) => ({ x: box.x + (box.width - leaves.width * scale) / 2 + (x + 0.5) * scale, y: box.y + (box.height - leaves.height * scale) / 2 + (y + 0.5) * scale })
+  const at = (x: number, y: number) => ({
+    x: box.x + (box.width - leaves.width * scale) / 2 + (x + 0.5) * scale,
+    y: box.y + (box.height - leaves.height * scale) / 2 + (y + 0.5) * scale
+  })
   const point = at(inside % leaves.width, Math.floor(inside / leaves.width))
   await page.mouse.move(point.x, point.y)
-  await page.getByTestId('readout').filter({ hasText: `leaf ${leaves.ids[inside]}` }).waitFor()
+  await page
+    .getByTestId('readout')
+    .filter({ hasText: `leaf ${leaves.ids[inside]}` })
+    .waitFor()
   await screenshot(page, 'instances-04-inspector-predicted-leaves')
   await page.getByTestId('inspector-close').click()
 
@@ -108,7 +126,10 @@ test('a run that separates leaves: switch, leaf measures, leaves counted', { ski
   const headers: string[] = []
   for (const name of ['Separated leaves', 'Binary']) {
     await page.getByTestId('predict-batch').filter({ hasText: name }).first().click()
-    await page.getByTestId('predict-count-header').filter({ hasText: name === 'Binary' ? 'Regions' : 'Leaves' }).waitFor()
+    await page
+      .getByTestId('predict-count-header')
+      .filter({ hasText: name === 'Binary' ? 'Regions' : 'Leaves' })
+      .waitFor()
     headers.push((await page.getByTestId('predict-count-header').textContent())!.trim())
     await screenshot(page, `instances-0${headers.length + 5}-predict-${name === 'Binary' ? 'regions' : 'leaves'}`)
   }
@@ -135,7 +156,10 @@ test('a run that separates leaves: switch, leaf measures, leaves counted', { ski
   const photo = (await api['datasets.photos']({ datasetId: fresh, offset: 0, limit: 100, filter: {}, sort: 'name' })).photos.find((p) => p.name === name)!
   const detail = await api['photos.get']({ id: photo.id })
   assert.ok(detail.mask?.leaves, `${name}: pre-labelled with its leaves`)
-  await page.getByTestId('layer-leaves').filter({ hasText: `Leaves (${detail.mask.leaves})` }).click()
+  await page
+    .getByTestId('layer-leaves')
+    .filter({ hasText: `Leaves (${detail.mask.leaves})` })
+    .click()
   assert.equal(await page.getByText('This mask does not separate its leaves').count(), 0)
   await screenshot(page, 'instances-09-review-prelabelled-leaves')
 })

@@ -59,7 +59,8 @@ test('set up a project with three generated leaf photos', { skip }, async () => 
   const dataset = await api['datasets.create']({ name: 'Leaves' })
   const src = tempDir()
   mkdirSync(join(src, 'photos'))
-  for (const [name, photo] of Object.entries(photos)) await writeLeafPhoto(join(src, 'photos', `${name === 'draw' ? 'a' : name === 'box' ? 'b' : 'c'}-${name}.png`), photo)
+  for (const [name, photo] of Object.entries(photos))
+    await writeLeafPhoto(join(src, 'photos', `${name === 'draw' ? 'a' : name === 'box' ? 'b' : 'c'}-${name}.png`), photo)
   const jobs = state.t.service.requireProject().jobs
   const imported = await jobs.wait((await api['datasets.importPhotos']({ datasetId: dataset.id, paths: [join(src, 'photos')] })).id)
   assert.equal(imported.status, 'succeeded', imported.error ?? '')
@@ -76,11 +77,18 @@ test('brush, eraser, undo, redo, fill holes; saved as made; the same mask pixel 
   await page.locator('[data-testid="mask-editor"][data-loaded="true"]').waitFor()
 
   // a horizontal band with the brush (radius 8 by default)
-  await drag(page, [[15, 90], [60, 90], [145, 90]])
+  await drag(page, [
+    [15, 90],
+    [60, 90],
+    [145, 90]
+  ])
   // a ring: its inside is a hole
   await page.keyboard.press('[') // radius 6.5
   await page.keyboard.press('[') // radius 5
-  const ring: [number, number][] = Array.from({ length: 25 }, (_, i) => [80 + 25 * Math.cos((i / 24) * 2 * Math.PI), 35 + 20 * Math.sin((i / 24) * 2 * Math.PI)])
+  const ring: [number, number][] = Array.from({ length: 25 }, (_, i) => [
+    80 + 25 * Math.cos((i / 24) * 2 * Math.PI),
+    35 + 20 * Math.sin((i / 24) * 2 * Math.PI)
+  ])
   await drag(page, ring)
   const afterBrush = await savedMask(ids.draw, 2)
   assert.equal(afterBrush[90 * W + 30], 255, 'the band is painted')
@@ -92,7 +100,10 @@ test('brush, eraser, undo, redo, fill holes; saved as made; the same mask pixel 
   await screenshot(page, 'labelling-01-brush-cursor')
 
   await page.keyboard.press('e')
-  await drag(page, [[100, 70], [100, 110]])
+  await drag(page, [
+    [100, 70],
+    [100, 110]
+  ])
   const erased = await savedMask(ids.draw, 3)
   assert.equal(erased[90 * W + 100], 0, 'the eraser cut the band')
   assert.equal(erased[90 * W + 30], 255)
@@ -135,7 +146,11 @@ test('a box dragged around a generated leaf: the proposal has its shape (IoU ≥
   await page.locator('[data-testid="mask-editor"][data-loaded="true"]').waitFor()
   await page.keyboard.press('a')
   const b = photos.box.box
-  await drag(page, [[b.x, b.y], [b.x + b.width / 2, b.y + b.height / 2], [b.x + b.width, b.y + b.height]])
+  await drag(page, [
+    [b.x, b.y],
+    [b.x + b.width / 2, b.y + b.height / 2],
+    [b.x + b.width, b.y + b.height]
+  ])
   await page.locator('[data-testid="editor-proposal"][data-clicks="0"]').waitFor()
   await page.mouse.move(10, 10)
   await screenshot(page, 'labelling-04-box-proposal')
@@ -156,7 +171,10 @@ test('one corrective click (right button) removes a planted error from the propo
   await page.locator('[data-testid="mask-editor"][data-loaded="true"]').waitFor()
   await page.keyboard.press('a')
   const b = photo.box
-  await drag(page, [[b.x, b.y], [b.x + b.width, b.y + b.height]])
+  await drag(page, [
+    [b.x, b.y],
+    [b.x + b.width, b.y + b.height]
+  ])
   await page.locator('[data-testid="editor-proposal"][data-clicks="0"]').waitFor()
   const weedShown = async () => {
     const alpha = await page.evaluate(() => {
@@ -165,7 +183,8 @@ test('one corrective click (right button) removes a planted error from the propo
       return Array.from({ length: c.width * c.height }, (_, i) => d[i * 4 + 3])
     })
     let n = 0
-    for (let y = weed.y - weed.r; y <= weed.y + weed.r; y++) for (let x = weed.x - weed.r; x <= weed.x + weed.r; x++) if ((x - weed.x) ** 2 + (y - weed.y) ** 2 <= weed.r ** 2 && alpha[y * W + x]) n++
+    for (let y = weed.y - weed.r; y <= weed.y + weed.r; y++)
+      for (let x = weed.x - weed.r; x <= weed.x + weed.r; x++) if ((x - weed.x) ** 2 + (y - weed.y) ** 2 <= weed.r ** 2 && alpha[y * W + x]) n++
     return n
   }
   const area = Math.PI * weed.r ** 2
@@ -194,7 +213,10 @@ test('a save after someone else saved the same photo is refused: the editor says
   const saved = await callApi(state.t.host, 'labels.saveMask', { photoId: ids.draw, mask: encodeRle(theirs, W, H), how: 'drawn' })
   assert.ok(saved.ok, JSON.stringify(saved.error))
   // a stroke in the editor: its save names the version it loaded, now replaced
-  await drag(page, [[20, 100], [140, 100]])
+  await drag(page, [
+    [20, 100],
+    [140, 100]
+  ])
   await page.getByTestId('notice-error').filter({ hasText: 'changed elsewhere since you opened it' }).waitFor()
   await screenshot(page, 'labelling-07-save-conflict')
   const stored = await callApi(state.t.host, 'labels.mask', { photoId: ids.draw })
@@ -209,7 +231,10 @@ test('a save after someone else saved the same photo is refused: the editor says
   assert.deepEqual(await shownMask(page), theirs, 'the editor shows the saved mask')
   // and editing goes on from it: the next stroke saves
   const before = Number(await page.getByTestId('mask-editor').getAttribute('data-saved-edits'))
-  await drag(page, [[20, 100], [140, 100]])
+  await drag(page, [
+    [20, 100],
+    [140, 100]
+  ])
   const after = await savedMask(ids.draw, before + 1)
   assert.equal(after[100 * W + 80], 255)
   assert.equal(after[20 * W + 30], 255)

@@ -64,9 +64,18 @@ test('set up a project with a photo whose colour label has two touching leaves',
   mkdirSync(join(src, 'photos'))
   mkdirSync(join(src, 'labels'))
   await writeLeafPhoto(join(src, 'photos', 'plant.png'), leafPhoto(W, H, { seed: 3 }))
-  const colours = [[0, 0, 0], [230, 40, 40], [40, 90, 230]]
+  const colours = [
+    [0, 0, 0],
+    [230, 40, 40],
+    [40, 90, 230]
+  ]
   const rgb = Buffer.from(Array.from(twoLeaves(), (v) => colours[v]).flat())
-  writeFileSync(join(src, 'labels', 'plant_label.png'), await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer())
+  writeFileSync(
+    join(src, 'labels', 'plant_label.png'),
+    await sharp(rgb, { raw: { width: W, height: H, channels: 3 } })
+      .png()
+      .toBuffer()
+  )
   const jobs = state.t.service.requireProject().jobs
   for (const start of [
     () => api['datasets.importPhotos']({ datasetId: dataset.id, paths: [join(src, 'photos')] }),
@@ -94,7 +103,10 @@ test('the grid and the inspector show the leaf count; the Leaves layer draws eac
   // The pointer readout names the leaf under it (the photo's middle is on a leaf), never "undefined".
   const stage = (await page.getByTestId('inspector-canvas').boundingBox())!
   await page.mouse.move(stage.x + stage.width / 2, stage.y + stage.height / 2)
-  await page.getByTestId('readout').filter({ hasText: /x \d+, y \d+ · leaf [12]$/ }).waitFor()
+  await page
+    .getByTestId('readout')
+    .filter({ hasText: /x \d+, y \d+ · leaf [12]$/ })
+    .waitFor()
   await screenshot(page, 'leaves-01-inspector-layer')
 })
 
@@ -106,12 +118,20 @@ test('split with a line, merge with two clicks, undo, a new leaf painted; each s
 
   // a line across the left leaf, top to bottom at x = 55
   await page.keyboard.press('s')
-  await drag(page, [[55, 20], [55, 60], [55, 100]])
+  await drag(page, [
+    [55, 20],
+    [55, 60],
+    [55, 100]
+  ])
   const split = await savedLeaves(1)
   assert.equal(split.count, 3)
   assert.notEqual(split.ids[60 * W + 40], split.ids[60 * W + 70], 'the two sides of the line are two leaves')
   assert.notEqual(split.ids[60 * W + 70], split.ids[60 * W + 100], 'the right leaf is untouched')
-  assert.deepEqual(split.mask, Uint8Array.from(twoLeaves(), (v) => (v ? 255 : 0)), 'splitting changes no leaf pixel')
+  assert.deepEqual(
+    split.mask,
+    Uint8Array.from(twoLeaves(), (v) => (v ? 255 : 0)),
+    'splitting changes no leaf pixel'
+  )
   await page.mouse.move(5, 5)
   await screenshot(page, 'leaves-02-split')
 
@@ -132,14 +152,21 @@ test('split with a line, merge with two clicks, undo, a new leaf painted; each s
 
   // a new leaf painted on the background with the brush
   await page.getByTestId('new-leaf').click()
-  await drag(page, [[20, 106], [80, 106], [140, 106]])
+  await drag(page, [
+    [20, 106],
+    [80, 106],
+    [140, 106]
+  ])
   const painted = await savedLeaves(4)
   assert.equal(painted.count, 4)
   assert.ok(painted.ids[106 * W + 80] > 0)
   assert.equal(new Set([painted.ids[106 * W + 80], painted.ids[60 * W + 40], painted.ids[60 * W + 70], painted.ids[60 * W + 100]]).size, 4, 'a leaf of its own')
   // a stroke that starts on a leaf extends that leaf
   await page.keyboard.press('b')
-  await drag(page, [[100, 60], [100, 96]])
+  await drag(page, [
+    [100, 60],
+    [100, 96]
+  ])
   const extended = await savedLeaves(5)
   assert.equal(extended.count, 4)
   assert.equal(extended.ids[94 * W + 100], extended.ids[60 * W + 100], 'the right leaf grew')

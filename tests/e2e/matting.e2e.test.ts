@@ -19,14 +19,25 @@ test('trimap layer with a live kernel slider, matting the dataset, the alpha lay
   for (let i = 0; i < 2; i++) {
     const rgb = Buffer.alloc(W * H * 3)
     const mask = Buffer.alloc(W * H)
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-      const d = Math.hypot(x - 55 - i * 10, y - 45)
-      const a = Math.min(1, Math.max(0, (32 - d) / 5))
-      rgb.set([Math.round(200 - 150 * a), Math.round(195 - 40 * a), Math.round(190 - 140 * a)], (y * W + x) * 3)
-      mask[y * W + x] = d < 29.5 ? 255 : 0
-    }
-    writeFileSync(join(src, 'photos', `disc_${i}.png`), await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer())
-    writeFileSync(join(src, 'masks', `disc_${i}.png`), await sharp(mask, { raw: { width: W, height: H, channels: 1 } }).png().toBuffer())
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        const d = Math.hypot(x - 55 - i * 10, y - 45)
+        const a = Math.min(1, Math.max(0, (32 - d) / 5))
+        rgb.set([Math.round(200 - 150 * a), Math.round(195 - 40 * a), Math.round(190 - 140 * a)], (y * W + x) * 3)
+        mask[y * W + x] = d < 29.5 ? 255 : 0
+      }
+    writeFileSync(
+      join(src, 'photos', `disc_${i}.png`),
+      await sharp(rgb, { raw: { width: W, height: H, channels: 3 } })
+        .png()
+        .toBuffer()
+    )
+    writeFileSync(
+      join(src, 'masks', `disc_${i}.png`),
+      await sharp(mask, { raw: { width: W, height: H, channels: 1 } })
+        .png()
+        .toBuffer()
+    )
   }
   const api = state.t.service.api
   await api['projects.create']({ dir: join(tempDir(), 'matting'), name: 'Matting' })

@@ -28,7 +28,9 @@ async function photoWithASmallLeaf(path: string): Promise<void> {
       const small = Math.hypot(x - 36, y - 36) <= 4.9
       rgb.set(big || small ? [40 + grain * 0.4, 180 + grain * 0.5, 35 + grain * 0.3] : [110 + grain, 85 + grain * 0.8, 60 + grain * 0.5], (y * SIDE + x) * 3)
     }
-  await sharp(rgb, { raw: { width: SIDE, height: SIDE, channels: 3 } }).png().toFile(path)
+  await sharp(rgb, { raw: { width: SIDE, height: SIDE, channels: 3 } })
+    .png()
+    .toFile(path)
 }
 
 test('leafseg predict and the Predict view give the same leaf count and area for the same run and photo, with the defaults', { skip }, async () => {

@@ -56,7 +56,10 @@ test('a run is exported as ONNX from its detail in the Runs view', { skip }, asy
   const session = await ort.InferenceSession.create(file)
   const out = await session.run({ image: new ort.Tensor('float32', new Float32Array(32 * 32 * 3).fill(0.5), [1, 32, 32, 3]) })
   assert.deepEqual(out.mask.dims, [1, 32, 32, 1])
-  assert.ok([...(out.mask.data as Float32Array)].every((p) => p >= 0 && p <= 1), 'leaf probabilities')
+  assert.ok(
+    [...(out.mask.data as Float32Array)].every((p) => p >= 0 && p <= 1),
+    'leaf probabilities'
+  )
   await session.release()
 })
 
@@ -66,7 +69,17 @@ test('a batch with a photo that failed lists it, and retries only it from the Pr
   for (const s of await makePhotos(folder, 3, { width: 90, height: 70, seed: 4, format: 'jpg' })) rmSync(s.maskPath)
   writeFileSync(join(folder, 'broken.jpg'), Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(100, 3)]))
   // broken.jpg fails, the other three are predicted: the job ends with problems.
-  await wait(await t.service.api['predictions.start']({ runId, checkpoint: 'last', source: { kind: 'folder', dir: folder }, threshold: 0.5, cutouts: false, measure: { minLeafAreaPx: 5, pxPerMm: null } }), 'done-with-problems')
+  await wait(
+    await t.service.api['predictions.start']({
+      runId,
+      checkpoint: 'last',
+      source: { kind: 'folder', dir: folder },
+      threshold: 0.5,
+      cutouts: false,
+      measure: { minLeafAreaPx: 5, pxPerMm: null }
+    }),
+    'done-with-problems'
+  )
 
   await page.getByTestId('nav-predict').click()
   await page.getByTestId('predict-batch').first().click()
@@ -107,12 +120,23 @@ test('a batch with a photo that failed lists it, and retries only it from the Pr
   const panel = page.getByTestId('traits-panel')
   await panel.scrollIntoViewIfNeeded()
   await page.getByTestId('trait-select').selectOption('solidity')
-  const bars = () => page.getByTestId('trait-histogram').locator('rect').evaluateAll((rects) => rects.map((r) => Number(r.getAttribute('data-count'))))
-  assert.equal((await bars()).reduce((a, b) => a + b, 0), leafCount, 'every leaf in a bar')
+  const bars = () =>
+    page
+      .getByTestId('trait-histogram')
+      .locator('rect')
+      .evaluateAll((rects) => rects.map((r) => Number(r.getAttribute('data-count'))))
+  assert.equal(
+    (await bars()).reduce((a, b) => a + b, 0),
+    leafCount,
+    'every leaf in a bar'
+  )
   assert.equal((await page.getByTestId('trait-count').textContent())?.trim(), `${leafCount} leaves`)
   await page.getByTestId('trait-level').selectOption('photo')
   await page.waitForFunction(() => document.querySelector('[data-testid="trait-count"]')?.textContent?.trim() === '3 photos')
-  assert.equal((await bars()).reduce((a, b) => a + b, 0), 3)
+  assert.equal(
+    (await bars()).reduce((a, b) => a + b, 0),
+    3
+  )
   assert.equal(await page.getByTestId('traits-table').locator('tbody tr').count(), 3)
   await screenshot(page, 'predict-03-traits')
 })

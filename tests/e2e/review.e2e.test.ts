@@ -36,12 +36,21 @@ test('pre-label with a run, review most uncertain first, retrain from it', { ski
   await page.getByTestId('prelabel').click()
   await page.locator('[data-testid="job"][data-kind="prelabel"][data-status="succeeded"]').waitFor({ timeout: 60_000 })
   await page.locator('[data-testid="review-item"]').nth(3).waitFor()
-  const shown = await page.locator('[data-testid="review-item"]').evaluateAll((items) => items.map((li) => ({ name: li.querySelector('.name')!.textContent, u: Number((li as HTMLElement).dataset.uncertainty) })))
+  const shown = await page
+    .locator('[data-testid="review-item"]')
+    .evaluateAll((items) => items.map((li) => ({ name: li.querySelector('.name')!.textContent, u: Number((li as HTMLElement).dataset.uncertainty) })))
   assert.equal(shown.length, 4)
-  assert.deepEqual(shown.map((s) => s.u), [...shown.map((s) => s.u)].sort((a, b) => b - a), 'most uncertain first')
+  assert.deepEqual(
+    shown.map((s) => s.u),
+    [...shown.map((s) => s.u)].sort((a, b) => b - a),
+    'most uncertain first'
+  )
   assert.ok(shown[0].u > shown[3].u, JSON.stringify(shown) + ' the photos differ in uncertainty, so the order means something')
   const queue = await callApi(state.t.host, 'labels.reviewQueue', { datasetId: dataset.id })
-  assert.deepEqual(shown.map((s) => s.name), queue.value.map((q: { name: string }) => q.name))
+  assert.deepEqual(
+    shown.map((s) => s.name),
+    queue.value.map((q: { name: string }) => q.name)
+  )
   await screenshot(page, 'labelling-06-review-queue')
 
   // Review opens the most uncertain photo; confirming it takes it off the queue
@@ -51,7 +60,14 @@ test('pre-label with a run, review most uncertain first, retrain from it', { ski
   // In review, → goes to the next most unsure photo of the queue (not the next by name), ← back.
   const names = shown.map((s) => s.name!)
   assert.notDeepEqual(names, [...names].sort(), 'the queue is not in name order, so the arrows show which order they follow')
-  for (const [key, name] of [['ArrowRight', names[1]], ['ArrowRight', names[2]], ['ArrowRight', names[3]], ['ArrowLeft', names[2]], ['ArrowLeft', names[1]], ['ArrowLeft', names[0]]] as const) {
+  for (const [key, name] of [
+    ['ArrowRight', names[1]],
+    ['ArrowRight', names[2]],
+    ['ArrowRight', names[3]],
+    ['ArrowLeft', names[2]],
+    ['ArrowLeft', names[1]],
+    ['ArrowLeft', names[0]]
+  ] as const) {
     await page.keyboard.press(key)
     await page.waitForFunction((n) => document.querySelector('[data-testid="inspector-name"]')?.textContent === n, name)
   }
@@ -92,7 +108,7 @@ test('pre-label with a run, review most uncertain first, retrain from it', { ski
   assert.ok(tuned, runs.map((r) => r.name).join(', '))
   assert.equal((await jobs.wait(tuned.jobId!)).status, 'succeeded')
   assert.match((await api['runs.get']({ id: tuned.id })).notes, new RegExp(`Fine-tuned from run ${started.run.id}`))
-  assert.equal(tuned.config.epochs, 5, "a third of the epochs")
+  assert.equal(tuned.config.epochs, 5, 'a third of the epochs')
   // Compare shows R against the fine-tuned run
   await page.getByTestId('review-dialog').getByRole('button', { name: 'Close' }).click()
   await page.getByTestId('nav-compare').click()

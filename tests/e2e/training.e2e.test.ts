@@ -90,7 +90,17 @@ test('train from the Training view: samples, live curves, cancel, resume, then t
   // A tiny custom network, trained on 2 CPU workers (the field starts at the cores less one, at most the batch).
   assert.equal(await page.getByTestId('cfg-workers').inputValue(), String(defaultWorkers(8)))
   await page.getByTestId('preset-custom').check()
-  for (const [id, value] of [['cfg-input-size', '32'], ['cfg-filters', '8'], ['cfg-depth', '2'], ['cfg-batch', '4'], ['cfg-epochs', '8'], ['cfg-lr', '0.003'], ['cfg-patience', '0'], ['cfg-seed', '3'], ['cfg-workers', '2']] as const)
+  for (const [id, value] of [
+    ['cfg-input-size', '32'],
+    ['cfg-filters', '8'],
+    ['cfg-depth', '2'],
+    ['cfg-batch', '4'],
+    ['cfg-epochs', '8'],
+    ['cfg-lr', '0.003'],
+    ['cfg-patience', '0'],
+    ['cfg-seed', '3'],
+    ['cfg-workers', '2']
+  ] as const)
     await page.getByTestId(id).fill(value)
   for (const off of ['rotate', 'scale', 'blur', 'noise']) await page.getByTestId(`aug-${off}`).uncheck()
   await page.getByTestId('fit-ok').waitFor()
@@ -102,7 +112,13 @@ test('train from the Training view: samples, live curves, cancel, resume, then t
   await page.getByTestId('augmented-dialog').getByRole('button', { name: 'Close' }).click()
 
   // The backend can be picked by hand; the web host has no GPU worker, so the CPU backends it is.
-  assert.deepEqual(await page.getByTestId('cfg-backend').locator('option').evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value)), ['auto', 'webgpu', 'webgl', 'tensorflow', 'wasm', 'cpu'])
+  assert.deepEqual(
+    await page
+      .getByTestId('cfg-backend')
+      .locator('option')
+      .evaluateAll((o) => o.map((x) => (x as HTMLOptionElement).value)),
+    ['auto', 'webgpu', 'webgl', 'tensorflow', 'wasm', 'cpu']
+  )
   await page.getByTestId('cfg-backend').selectOption('wasm')
   await page.getByTestId('fit-ok').filter({ hasText: 'the wasm backend' }).waitFor()
   await screenshot(page, 'training-02b-backend-choice')
@@ -137,7 +153,14 @@ test('train from the Training view: samples, live curves, cancel, resume, then t
   await page.getByTestId('nav-training').click()
   await page.getByTestId('current-run').filter({ hasText: 'Tiny run' }).waitFor()
   assert.ok(await page.getByTestId('preset-custom').isChecked())
-  for (const [id, value] of [['cfg-input-size', '32'], ['cfg-filters', '8'], ['cfg-depth', '2'], ['cfg-batch', '4'], ['cfg-epochs', '8'], ['cfg-lr', '0.003']] as const)
+  for (const [id, value] of [
+    ['cfg-input-size', '32'],
+    ['cfg-filters', '8'],
+    ['cfg-depth', '2'],
+    ['cfg-batch', '4'],
+    ['cfg-epochs', '8'],
+    ['cfg-lr', '0.003']
+  ] as const)
     assert.equal(await page.getByTestId(id).inputValue(), value, id)
   assert.equal(await page.getByTestId('cfg-backend').inputValue(), 'wasm')
   assert.equal(await page.getByTestId('aug-rotate').isChecked(), false)
@@ -145,7 +168,11 @@ test('train from the Training view: samples, live curves, cancel, resume, then t
   // Pointing at a curve reads that epoch's values.
   const plot = (await page.getByTestId('chart-iou').locator('.u-over').boundingBox())!
   await page.mouse.move(plot.x + plot.width * 0.12, plot.y + plot.height / 2)
-  await page.getByTestId('chart-iou').getByTestId('chart-readout').filter({ hasText: /Epoch \d+\s*train \d\.\d{3}\s*validation \d\.\d{3}/ }).waitFor()
+  await page
+    .getByTestId('chart-iou')
+    .getByTestId('chart-readout')
+    .filter({ hasText: /Epoch \d+\s*train \d\.\d{3}\s*validation \d\.\d{3}/ })
+    .waitFor()
   await screenshot(page, 'training-03b-back-to-the-view')
 
   await page.getByTestId('cancel-training').click()
@@ -159,7 +186,10 @@ test('train from the Training view: samples, live curves, cancel, resume, then t
   await page.waitForFunction(() => Number(document.querySelector('[data-testid="run-charts"]')?.getAttribute('data-epochs')) === 8)
   const metrics = (await page.getByTestId('latest-metrics').textContent()) ?? ''
   assert.match(metrics, /Epoch 8: validation IoU 0\.\d{3}/)
-  assert.match((await page.getByTestId('training-measure').textContent()) ?? '', /Measured on validation photos at the network's \d+×\d+ px, threshold 0\.5, pixels of all photos pooled/)
+  assert.match(
+    (await page.getByTestId('training-measure').textContent()) ?? '',
+    /Measured on validation photos at the network's \d+×\d+ px, threshold 0\.5, pixels of all photos pooled/
+  )
   await screenshot(page, 'training-05-resumed-finished')
 
   await page.getByTestId('nav-runs').click()
@@ -177,7 +207,10 @@ test('train from the Training view: samples, live curves, cancel, resume, then t
   assert.equal(runs[0].notes, 'Cancelled after a few epochs and resumed.')
   assert.equal(runs[0].config.workers, 2)
   assert.equal((await t.service.api['runs.get']({ id: runs[0].id })).device, 'CPU (wasm, 2 workers)')
-  assert.deepEqual((await t.service.api['runs.get']({ id: runs[0].id })).epochs.map((e) => e.epoch), [1, 2, 3, 4, 5, 6, 7, 8])
+  assert.deepEqual(
+    (await t.service.api['runs.get']({ id: runs[0].id })).epochs.map((e) => e.epoch),
+    [1, 2, 3, 4, 5, 6, 7, 8]
+  )
 
   // Delete, with a confirmation.
   await page.getByTestId('delete-run').click()
@@ -191,7 +224,15 @@ test('a run the GPU stopped shows why, the GPU it ran on, and resumes on the CPU
   // tested against the real worker page in gpu-worker.e2e.test.ts; the web host has no GPU worker).
   const api = t.service.api
   const datasetId = (await api['datasets.list']({}))[0].id
-  const config = { ...(await api['training.presets']({})).defaults, preset: 'custom' as const, inputSize: 32, baseFilters: 4, depth: 2, batchSize: 4, epochs: 1 }
+  const config = {
+    ...(await api['training.presets']({})).defaults,
+    preset: 'custom' as const,
+    inputSize: 32,
+    baseFilters: 4,
+    depth: 2,
+    batchSize: 4,
+    epochs: 1
+  }
   const { run, job } = await api['training.start']({ datasetId, name: 'Stopped on the GPU', config, backend: 'wasm' })
   assert.equal((await t.service.requireProject().jobs.wait(job.id)).status, 'succeeded')
   const db = t.service.requireProject().project.db
@@ -202,7 +243,9 @@ test('a run the GPU stopped shows why, the GPU it ran on, and resumes on the CPU
     device: `GPU (WebGL2): ${renderer}`,
     gpu: { backend: 'webgl', renderer, software: false, maxTextureSize: 16384, maxBufferBytes: null, floatRenderTargets: true }
   })
-  finishRun(db, run.id, 'failed', { error: `The GPU context was lost at batch 2 of epoch 2: The browser lost the WebGL context of the GPU (${renderer}). The run stopped and its checkpoint of epoch 1 is kept: resume it, or resume it on the CPU (backend wasm) if it happens again.` })
+  finishRun(db, run.id, 'failed', {
+    error: `The GPU context was lost at batch 2 of epoch 2: The browser lost the WebGL context of the GPU (${renderer}). The run stopped and its checkpoint of epoch 1 is kept: resume it, or resume it on the CPU (backend wasm) if it happens again.`
+  })
 
   await page.getByTestId('nav-runs').click()
   await page.getByTestId('nav-training').click()
@@ -217,5 +260,8 @@ test('a run the GPU stopped shows why, the GPU it ran on, and resumes on the CPU
   const resumed = await api['runs.get']({ id: run.id })
   assert.equal(resumed.backend, 'wasm')
   assert.equal(resumed.renderer, null)
-  assert.deepEqual(resumed.epochs.map((e) => e.epoch), [1, 2])
+  assert.deepEqual(
+    resumed.epochs.map((e) => e.epoch),
+    [1, 2]
+  )
 })

@@ -62,13 +62,25 @@ test('the views at 1440×900: grid, drops, inspector, compare, charts, shortcuts
   await api['datasets.split']({ datasetId: dataset.id, photoIds: photos.slice(0, 30).map((p) => p.id), split: 'train' })
   await api['datasets.split']({ datasetId: dataset.id, photoIds: photos.slice(30).map((p) => p.id), split: 'val' })
   const runIds: number[] = []
-  for (const [name, extra] of [['Fast learner, a long descriptive name', { learningRate: 5e-3 }], ['Slow learner', { learningRate: 1e-3, loss: 'bce' as const }]] as const) {
+  for (const [name, extra] of [
+    ['Fast learner, a long descriptive name', { learningRate: 5e-3 }],
+    ['Slow learner', { learningRate: 1e-3, loss: 'bce' as const }]
+  ] as const) {
     const { run, job } = await api['training.start']({ datasetId: dataset.id, name, config: tiny(extra), backend: 'wasm' })
     await wait(job)
     await wait(await api['evaluations.start']({ runId: run.id, checkpoint: 'best', source: 'val' }))
     runIds.push(run.id)
   }
-  await wait(await api['predictions.start']({ runId: runIds[0], checkpoint: 'best', source: { kind: 'dataset', datasetId: dataset.id }, threshold: 0.5, cutouts: false, measure: { minLeafAreaPx: 5, pxPerMm: null } }))
+  await wait(
+    await api['predictions.start']({
+      runId: runIds[0],
+      checkpoint: 'best',
+      source: { kind: 'dataset', datasetId: dataset.id },
+      threshold: 0.5,
+      cutouts: false,
+      measure: { minLeafAreaPx: 5, pxPerMm: null }
+    })
+  )
 
   await page.goto(t.host.url)
   await page.getByTestId('project-name').filter({ hasText: 'Views' }).waitFor()
@@ -87,7 +99,9 @@ test('the views at 1440×900: grid, drops, inspector, compare, charts, shortcuts
   await page.getByTestId('grid-count').filter({ hasText: '40 shown' }).waitFor()
   await page.getByTestId('photo-cell').nth(20).waitFor()
   const fullRows = async () => {
-    const boxes = await page.getByTestId('photo-cell').evaluateAll((cells) => cells.map((c) => c.getBoundingClientRect()).map((r) => ({ top: r.top, bottom: r.bottom })))
+    const boxes = await page
+      .getByTestId('photo-cell')
+      .evaluateAll((cells) => cells.map((c) => c.getBoundingClientRect()).map((r) => ({ top: r.top, bottom: r.bottom })))
     return new Set(boxes.filter((x) => x.bottom <= 900).map((x) => Math.round(x.top))).size
   }
   assert.ok((await fullRows()) > 2, `rows in view: ${await fullRows()}`)
@@ -155,7 +169,10 @@ test('the views at 1440×900: grid, drops, inspector, compare, charts, shortcuts
   await page.getByTestId('inspector').waitFor()
   const stage = (await page.getByTestId('inspector-canvas').boundingBox())!
   await page.mouse.move(stage.x + stage.width / 2, stage.y + stage.height / 2)
-  await page.getByTestId('readout').filter({ hasText: /x \d+, y \d+ · (leaf|background)$/ }).waitFor()
+  await page
+    .getByTestId('readout')
+    .filter({ hasText: /x \d+, y \d+ · (leaf|background)$/ })
+    .waitFor()
   assert.match((await page.locator('li', { has: page.getByTestId('layer-errors') }).textContent()) ?? '', /evaluate it/)
   await page.getByTestId('layer-trimap').click()
   assert.match((await page.getByTestId('layer-legend').textContent()) ?? '', /Leaf for sure.*Unknown band.*Background for sure/)
@@ -163,7 +180,10 @@ test('the views at 1440×900: grid, drops, inspector, compare, charts, shortcuts
   await page.getByTestId('trimap-fg').fill('1')
   await page.getByTestId('trimap-bg').fill('1')
   await page.mouse.move(stage.x + stage.width / 2 + 1, stage.y + stage.height / 2)
-  await page.getByTestId('readout').filter({ hasText: /· (leaf for sure|unknown band|background for sure)$/ }).waitFor()
+  await page
+    .getByTestId('readout')
+    .filter({ hasText: /· (leaf for sure|unknown band|background for sure)$/ })
+    .waitFor()
   await page.getByTestId('trimap-fg').fill('30')
   await page.getByTestId('layer-invalid').waitFor()
   assert.match((await page.getByTestId('layer-invalid').textContent()) ?? '', /No trimap for these values/)
@@ -189,9 +209,15 @@ test('the views at 1440×900: grid, drops, inspector, compare, charts, shortcuts
   await chart.scrollIntoViewIfNeeded()
   const plot = (await chart.locator('.u-over').boundingBox())!
   await page.mouse.move(plot.x + plot.width * 0.02, plot.y + plot.height / 2)
-  await chart.getByTestId('chart-readout').filter({ hasText: /Epoch 1\s*train \d\.\d{3}\s*validation \d\.\d{3}/ }).waitFor()
+  await chart
+    .getByTestId('chart-readout')
+    .filter({ hasText: /Epoch 1\s*train \d\.\d{3}\s*validation \d\.\d{3}/ })
+    .waitFor()
   await page.mouse.move(plot.x + plot.width * 0.98, plot.y + plot.height / 2)
-  await chart.getByTestId('chart-readout').filter({ hasText: /Epoch 3/ }).waitFor()
+  await chart
+    .getByTestId('chart-readout')
+    .filter({ hasText: /Epoch 3/ })
+    .waitFor()
   await page.mouse.move(plot.x + plot.width * 0.05, plot.y + plot.height / 2)
   await page.mouse.down()
   await page.mouse.move(plot.x + plot.width * 0.5, plot.y + plot.height / 2, { steps: 5 })

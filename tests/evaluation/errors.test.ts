@@ -22,10 +22,26 @@ test('masks of different sizes are refused with the photo named', () => {
 
 // Machado, Oliveira & Fernandes (2009), severity 1.0, applied in linear RGB.
 const simulations: Record<string, number[][]> = {
-  normal: [[1, 0, 0], [0, 1, 0], [0, 0, 1]],
-  protanopia: [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216], [-0.003882, -0.048116, 1.051998]],
-  deuteranopia: [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413], [-0.01182, 0.04294, 0.968881]],
-  tritanopia: [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602], [0.004733, 0.691367, 0.3039]]
+  normal: [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1]
+  ],
+  protanopia: [
+    [0.152286, 1.052583, -0.204868],
+    [0.114503, 0.786281, 0.099216],
+    [-0.003882, -0.048116, 1.051998]
+  ],
+  deuteranopia: [
+    [0.367322, 0.860646, -0.227968],
+    [0.280085, 0.672501, 0.047413],
+    [-0.01182, 0.04294, 0.968881]
+  ],
+  tritanopia: [
+    [1.255528, -0.076749, -0.178779],
+    [-0.078411, 0.930809, 0.147602],
+    [0.004733, 0.691367, 0.3039]
+  ]
 }
 const toLinear = (c: number): number => ((c /= 255) <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)
 function lab(rgb: Rgb, m: number[][]): number[] {
@@ -36,7 +52,7 @@ function lab(rgb: Rgb, m: number[][]): number[] {
     0.2126 * s[0] + 0.7152 * s[1] + 0.0722 * s[2],
     (0.0193 * s[0] + 0.1192 * s[1] + 0.9505 * s[2]) / 1.08883
   ]
-  const f = xyz.map((v) => (v > 216 / 24389 ? Math.cbrt(v) : (24389 / 27 * v + 16) / 116))
+  const f = xyz.map((v) => (v > 216 / 24389 ? Math.cbrt(v) : ((24389 / 27) * v + 16) / 116))
   return [116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])]
 }
 
@@ -59,5 +75,11 @@ test('TP, FP and FN colours stay apart (CIELAB ΔE > 30) under simulated colour 
   const ours = smallestDifference([truePositive, falsePositive, falseNegative])
   assert.ok(ours.deltaE > 30, `ΔE ${ours.deltaE.toFixed(1)} for ${ours.where}`)
   // The check is strict enough to reject a green/red/blue palette (green and red merge under deuteranopia).
-  assert.ok(smallestDifference([[0, 200, 0], [255, 0, 0], [0, 0, 255]]).deltaE < 30)
+  assert.ok(
+    smallestDifference([
+      [0, 200, 0],
+      [255, 0, 0],
+      [0, 0, 255]
+    ]).deltaE < 30
+  )
 })

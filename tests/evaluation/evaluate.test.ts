@@ -20,7 +20,10 @@ const redPredictor: Predictor = {
 
 async function writeSet(dir: string): Promise<{ photo: string; truth: string; red: Uint8Array; mask: Uint8Array; width: number; height: number }[]> {
   const out = []
-  for (const [n, width, height] of [[0, 40, 30], [1, 20, 50]]) {
+  for (const [n, width, height] of [
+    [0, 40, 30],
+    [1, 20, 50]
+  ]) {
     const red = Uint8Array.from({ length: width * height }, (_, i) => (i * 37 + n * 11) % 256)
     const mask = Uint8Array.from({ length: width * height }, (_, i) => ((i * 53 + n) % 256 >= 100 ? 255 : 0))
     const rgb = new Uint8Array(width * height * 3)
@@ -47,7 +50,11 @@ test('a set is read, predicted and scored; the sweep matches counts computed fro
   assert.deepEqual(stored, [0, 40, 1, 20])
   const e = sweep.evaluate(0.5)
   set.forEach((s, i) => {
-    const expected = confusionAt(Float32Array.from(s.red, (v) => v / 255), { width: s.width, height: s.height, channels: 1, data: s.mask }, 0.5)
+    const expected = confusionAt(
+      Float32Array.from(s.red, (v) => v / 255),
+      { width: s.width, height: s.height, channels: 1, data: s.mask },
+      0.5
+    )
     assert.deepEqual(e.perPhoto[i].confusion, expected)
     assert.deepEqual(e.perPhoto[i].scores, scores(expected))
   })
@@ -56,12 +63,13 @@ test('a set is read, predicted and scored; the sweep matches counts computed fro
 test('a mask of the wrong size names both files; cancel stops between photos', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'leafseg-evaluate-'))
   const [a, b] = await writeSet(dir)
-  await assert.rejects(evaluateSet(redPredictor, [{ photo: a.photo, truth: b.truth }]), (err: Error) =>
-    err.message.includes(b.truth) && err.message.includes(a.photo) && err.message.includes('20×50'))
-  const controller = new AbortController()
   await assert.rejects(
-    evaluateSet(redPredictor, [a, b], { signal: controller.signal, onProgress: (done) => done === 1 && controller.abort() }),
-    { name: 'AbortError' }
+    evaluateSet(redPredictor, [{ photo: a.photo, truth: b.truth }]),
+    (err: Error) => err.message.includes(b.truth) && err.message.includes(a.photo) && err.message.includes('20×50')
   )
+  const controller = new AbortController()
+  await assert.rejects(evaluateSet(redPredictor, [a, b], { signal: controller.signal, onProgress: (done) => done === 1 && controller.abort() }), {
+    name: 'AbortError'
+  })
   await assert.rejects(evaluateSet(redPredictor, []), /no photos/)
 })

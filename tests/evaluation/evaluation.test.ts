@@ -61,7 +61,10 @@ test('evaluating a run on its validation photos: figures at any threshold from s
   const id = (job.result as { evaluationId: number }).evaluationId
   const at = await service.api['evaluations.get']({ id, threshold: 0.5 })
   assert.ok(at.photos >= 2)
-  assert.deepEqual(at.perPhoto.map((p) => p.scores.iou), [...at.perPhoto.map((p) => p.scores.iou)].sort((a, b) => a - b))
+  assert.deepEqual(
+    at.perPhoto.map((p) => p.scores.iou),
+    [...at.perPhoto.map((p) => p.scores.iou)].sort((a, b) => a - b)
+  )
   // The stored probabilities give the same counts as the stored histograms.
   const first = at.perPhoto[0]
   const probs = await readProbabilityPng(join(projectDir, first.probabilityFile))
@@ -98,7 +101,14 @@ test('comparing runs: settings that differ, same snapshot, per-photo IoU where e
 
 test('predicting a folder: full-resolution masks, measurements, CSV with the documented columns', async () => {
   const job = await wait(
-    service.api['predictions.start']({ runId: runA, checkpoint: 'best', source: { kind: 'folder', dir: newPhotos }, threshold: 0.5, cutouts: false, measure: { minLeafAreaPx: 5, pxPerMm: 4 } })
+    service.api['predictions.start']({
+      runId: runA,
+      checkpoint: 'best',
+      source: { kind: 'folder', dir: newPhotos },
+      threshold: 0.5,
+      cutouts: false,
+      measure: { minLeafAreaPx: 5, pxPerMm: 4 }
+    })
   )
   const batchId = (job.result as { batchId: number }).batchId
   const photos = await service.api['predictions.photos']({ batchId })
@@ -125,7 +135,14 @@ test('predicting a folder: full-resolution masks, measurements, CSV with the doc
 
 test('predicted masks for a dataset can become its labels, model-made until confirmed; labelled masks measure to CSV', async () => {
   const job = await wait(
-    service.api['predictions.start']({ runId: runA, checkpoint: 'best', source: { kind: 'dataset', datasetId }, threshold: 0.5, cutouts: true, measure: { minLeafAreaPx: 1, pxPerMm: null } }),
+    service.api['predictions.start']({
+      runId: runA,
+      checkpoint: 'best',
+      source: { kind: 'dataset', datasetId },
+      threshold: 0.5,
+      cutouts: true,
+      measure: { minLeafAreaPx: 1, pxPerMm: null }
+    }),
     ['succeeded', 'done-with-problems']
   )
   const { batchId, problems } = job.result as { batchId: number; problems: { path: string; reason: string }[] }
@@ -153,7 +170,14 @@ test('predicted masks for a dataset can become its labels, model-made until conf
 
 test('deleting a prediction batch removes its rows and files; an accepted mask, copied into the dataset, stays', async () => {
   const job = await wait(
-    service.api['predictions.start']({ runId: runA, checkpoint: 'best', source: { kind: 'dataset', datasetId }, threshold: 0.5, cutouts: false, measure: { minLeafAreaPx: 1, pxPerMm: null } })
+    service.api['predictions.start']({
+      runId: runA,
+      checkpoint: 'best',
+      source: { kind: 'dataset', datasetId },
+      threshold: 0.5,
+      cutouts: false,
+      measure: { minLeafAreaPx: 1, pxPerMm: null }
+    })
   )
   const { batchId } = job.result as { batchId: number }
   const photos = await service.api['predictions.photos']({ batchId })
@@ -171,7 +195,11 @@ test('deleting a prediction batch removes its rows and files; an accepted mask, 
   const db = service.requireProject().project.db
   assert.equal((db.prepare('SELECT COUNT(*) AS n FROM predicted_photos WHERE batch_id = ?').get(batchId) as { n: number }).n, 0)
   await assert.rejects(service.api['predictions.photos']({ batchId }), /There is no prediction batch/)
-  assert.deepEqual((await service.api['predictions.list']({})).map((b) => b.id), otherBatches.map((b) => b.id), 'other batches stay')
+  assert.deepEqual(
+    (await service.api['predictions.list']({})).map((b) => b.id),
+    otherBatches.map((b) => b.id),
+    'other batches stay'
+  )
   // The accepted mask lives in masks/, with the dataset: untouched, as are the dataset's photos.
   assert.deepEqual((await service.api['photos.get']({ id: one.photoId! })).mask, accepted)
   assert.ok(existsSync(join(projectDir, accepted.file)))

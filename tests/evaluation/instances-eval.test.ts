@@ -60,7 +60,11 @@ test('an instance run is evaluated with the CVPPP leaf measures, stored per phot
   assert.equal(result.instances.photos, result.photos)
   for (const p of result.perPhoto) assert.equal(p.instances?.truth, 2, `${p.name} has its two labelled leaves`)
   const sbd = result.perPhoto.map((p) => p.instances!.sbd)
-  assert.deepEqual(sbd, [...sbd].sort((a, b) => a - b), 'worst SBD first')
+  assert.deepEqual(
+    sbd,
+    [...sbd].sort((a, b) => a - b),
+    'worst SBD first'
+  )
   assert.ok(result.instances.sbd > 0.8, `SBD ${result.instances.sbd}: ${JSON.stringify(result.perPhoto.map((p) => p.instances))}`)
   assert.ok(result.instances.absDic < 0.5, `|DiC| ${result.instances.absDic}`)
   // The slider moves the leaf measures too: they are kept at every 0.1, and a threshold reads the nearest.
@@ -74,21 +78,33 @@ test('an instance run is evaluated with the CVPPP leaf measures, stored per phot
   // The predicted leaves (at 0.5) are kept for the inspector's layer, one id per leaf.
   const project = service.requireProject().project
   for (const p of result.perPhoto) {
-    assert.ok(p.predictedLeaves && existsSync(join(project.dir, p.predictedLeaves.file)), `${p.name}: predicted leaves kept (${JSON.stringify(p.predictedLeaves)})`)
+    assert.ok(
+      p.predictedLeaves && existsSync(join(project.dir, p.predictedLeaves.file)),
+      `${p.name}: predicted leaves kept (${JSON.stringify(p.predictedLeaves)})`
+    )
     const leaves = await readInstanceFile(join(project.dir, p.predictedLeaves.file))
     assert.equal(leaves.count, p.instances!.predicted, `${p.name}: the drawn leaves are the measured ones`)
     assert.equal(p.predictedLeaves.count, p.instances!.predicted)
   }
   // An evaluation stored before the leaves were kept per threshold (one set of measures, at 0.5) still reads.
   const [first] = result.perPhoto
-  project.db.prepare('UPDATE evaluation_photos SET instances = ? WHERE evaluation_id = ? AND photo_id = ?').run(JSON.stringify(first.instances), id, first.photoId)
+  project.db
+    .prepare('UPDATE evaluation_photos SET instances = ? WHERE evaluation_id = ? AND photo_id = ?')
+    .run(JSON.stringify(first.instances), id, first.photoId)
   const old = (await service.api['evaluations.get']({ id, threshold: 0.9 })).perPhoto.find((p) => p.photoId === first.photoId)!
   assert.deepEqual(old.instances, first.instances)
   assert.equal(old.predictedLeaves, null)
 
   // Predictions count leaves, one row per leaf.
   const predicted = await wait(
-    service.api['predictions.start']({ runId: run.id, checkpoint: 'best', source: { kind: 'folder', dir: photos }, threshold: 0.5, cutouts: false, measure: { minLeafAreaPx: 5, pxPerMm: null } })
+    service.api['predictions.start']({
+      runId: run.id,
+      checkpoint: 'best',
+      source: { kind: 'folder', dir: photos },
+      threshold: 0.5,
+      cutouts: false,
+      measure: { minLeafAreaPx: 5, pxPerMm: null }
+    })
   )
   const batchId = (predicted.result as { batchId: number }).batchId
   assert.equal((await service.api['predictions.list']({})).find((b) => b.id === batchId)?.separatesLeaves, true)
@@ -129,7 +145,11 @@ test('pre-labelling with a run that separates leaves keeps its leaves for review
     // The leaves cover the mask exactly, as an imported label's do.
     const union = new Uint8Array(labels.mask!.size[0] * labels.mask!.size[1])
     for (const leaf of labels.leaves!) decodeRle(leaf).forEach((v, i) => v && (union[i] = 1))
-    assert.deepEqual(Array.from(decodeRle(labels.mask!), (v) => (v ? 1 : 0)), Array.from(union), `${p.name}: leaves and mask agree`)
+    assert.deepEqual(
+      Array.from(decodeRle(labels.mask!), (v) => (v ? 1 : 0)),
+      Array.from(union),
+      `${p.name}: leaves and mask agree`
+    )
     if (detail.mask.leaves === 2) two++
   }
   assert.ok(two >= list.length * 0.5, `${two} of ${list.length} photos pre-labelled with their two leaves`)
@@ -140,7 +160,14 @@ test('accepting predictions of a run that separates leaves keeps their leaves wi
   const datasetId = (await service.api['datasets.create']({ name: 'Accepted discs' })).id
   await wait(service.api['datasets.importPhotos']({ datasetId, paths: [photos] }))
   const predicted = await wait(
-    service.api['predictions.start']({ runId, checkpoint: 'best', source: { kind: 'dataset', datasetId }, threshold: 0.5, cutouts: false, measure: { minLeafAreaPx: 1, pxPerMm: null } })
+    service.api['predictions.start']({
+      runId,
+      checkpoint: 'best',
+      source: { kind: 'dataset', datasetId },
+      threshold: 0.5,
+      cutouts: false,
+      measure: { minLeafAreaPx: 1, pxPerMm: null }
+    })
   )
   const batchId = (predicted.result as { batchId: number }).batchId
   const accepted = await service.api['predictions.accept']({ batchId })
@@ -151,7 +178,11 @@ test('accepting predictions of a run that separates leaves keeps their leaves wi
     assert.equal(labels.leaves?.length, p.leafCount, `${p.name}: the accepted mask keeps the ${p.leafCount} leaves predicted`)
     const union = new Uint8Array(labels.mask!.size[0] * labels.mask!.size[1])
     for (const leaf of labels.leaves!) decodeRle(leaf).forEach((v, i) => v && (union[i] = 1))
-    assert.deepEqual(Array.from(decodeRle(labels.mask!), (v) => (v ? 1 : 0)), Array.from(union), `${p.name}: leaves and mask agree`)
+    assert.deepEqual(
+      Array.from(decodeRle(labels.mask!), (v) => (v ? 1 : 0)),
+      Array.from(union),
+      `${p.name}: leaves and mask agree`
+    )
   }
 })
 
@@ -183,5 +214,8 @@ test('measuring masks that separate their leaves counts leaves, not connected re
   const column = header.split(',').indexOf('leaf_count')
   assert.ok(column > 0, `the header counts leaves: ${header}`)
   // Each photo's two discs touch: one connected region, two leaves.
-  assert.deepEqual(rows.map((r) => Number(r.split(',')[column])), rows.map(() => 2))
+  assert.deepEqual(
+    rows.map((r) => Number(r.split(',')[column])),
+    rows.map(() => 2)
+  )
 })

@@ -27,7 +27,9 @@ function excessGreen(rgb: Float32Array | Uint8Array, scale: number): Float32Arra
 const predictor: Predictor = { inputSize: 64, predictBatch: async (rgb) => excessGreen(rgb, 1) }
 
 test('komatsuna: tiled colour-rule prediction, pooled vs per-photo scores, leaf area of the labels', { skip: !present && `no data at ${data}` }, async () => {
-  const photos = readdirSync(join(data, 'rgb')).sort().filter((_, i) => i % 15 === 0)
+  const photos = readdirSync(join(data, 'rgb'))
+    .sort()
+    .filter((_, i) => i % 15 === 0)
   const histograms = []
   for (const name of photos) {
     const photo = await readRaster(join(data, 'rgb', name), 3)

@@ -14,8 +14,7 @@ import { maskFromProbabilities } from '../../src/main/core/model/mask'
 import { seededRandom } from '../../src/main/core/random'
 
 const gray = (width: number, height: number, values: number[]): Raster => ({ width, height, channels: 1, data: Uint8Array.from(values) })
-const close = (actual: number, expected: number, what: string): void =>
-  assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} != ${expected}`)
+const close = (actual: number, expected: number, what: string): void => assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} != ${expected}`)
 
 // Photo A, 3×2. At threshold 0.5 the prediction is [1 0 1 / 0 1 1] against truth [1 1 0 / 0 0 1]:
 // TP = 2 (pixels 0, 5), FN = 1 (pixel 1), FP = 2 (pixels 2, 4), TN = 1 (pixel 3).
@@ -69,9 +68,14 @@ test('pooled scores and per-photo means differ as computed by hand', () => {
 
 test('histogram counts equal pixel counts at every grid threshold, edges and NaN included', () => {
   const random = seededRandom(7)
-  const width = 61, height = 37
+  const width = 61,
+    height = 37
   const prob = new Float32Array(width * height)
-  const truth = gray(width, height, Array.from({ length: width * height }, () => (random() < 0.4 ? 255 : 0)))
+  const truth = gray(
+    width,
+    height,
+    Array.from({ length: width * height }, () => (random() < 0.4 ? 255 : 0))
+  )
   for (let i = 0; i < prob.length; i++) {
     const r = random()
     // A third exactly on bin edges (k/256, including 0 and 1), a few NaN, the rest anywhere.

@@ -34,8 +34,11 @@ export async function screenshot(page: Page, name: string): Promise<string> {
  */
 export async function canvasesDrawn(page: Page, what: string, atLeast = 1): Promise<void> {
   const states = () => page.locator('canvas[data-drawn]').evaluateAll((canvases) => canvases.map((c) => c.getAttribute('data-drawn')))
-  await waitFor(async () => {
-    const drawn = await states()
-    return drawn.length >= atLeast && drawn.every((d) => d === 'true')
-  }, { what: `${what}: each canvas on the page (at least ${atLeast}) showing its photo and layer`, timeoutMs: 30_000 })
+  await waitFor(
+    async () => {
+      const drawn = await states()
+      return drawn.length >= atLeast && drawn.every((d) => d === 'true')
+    },
+    { what: `${what}: each canvas on the page (at least ${atLeast}) showing its photo and layer`, timeoutMs: 30_000 }
+  )
 }

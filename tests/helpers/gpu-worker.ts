@@ -78,7 +78,9 @@ interface PageBridge {
 }
 
 function encode(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (v instanceof Float32Array ? { __f32: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') } : v))
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v instanceof Float32Array ? { __f32: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') } : v
+  )
 }
 
 function decode(text: string): unknown {
@@ -103,10 +105,19 @@ export interface GpuWorkerPage {
 }
 
 /** Chromium flags that give headless Chromium WebGL2 on SwiftShader (no --disable-gpu). */
-export const webGlFlags = ['--headless', '--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--disable-background-networking', '--disable-component-update', '--no-first-run']
+export const webGlFlags = [
+  '--headless',
+  '--no-sandbox',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run'
+]
 
 export async function openGpuWorkerPage(options: { maxTextureSize?: number } = {}): Promise<GpuWorkerPage> {
-  if (!existsSync(join(rendererDir, 'gpu-worker.html'))) throw new Error(`The GPU worker page is not built (${rendererDir}/gpu-worker.html): run \`npx electron-vite build\` first.`)
+  if (!existsSync(join(rendererDir, 'gpu-worker.html')))
+    throw new Error(`The GPU worker page is not built (${rendererDir}/gpu-worker.html): run \`npx electron-vite build\` first.`)
   const { server, origin } = await serveRenderer()
   const browser = await chromium.launch({ executablePath: chromiumPath, args: webGlFlags })
   const page = await browser.newPage()
@@ -124,7 +135,9 @@ export async function openGpuWorkerPage(options: { maxTextureSize?: number } = {
       return {
         postMessage(message: ToGpuWorker) {
           // A failure means the page closed: the engine hears it through onClose.
-          void page.evaluate(([c, text]) => (globalThis as unknown as PageBridge).__bridge.send(c, text), [connection, encode(message)] as const).catch(() => undefined)
+          void page
+            .evaluate(([c, text]) => (globalThis as unknown as PageBridge).__bridge.send(c, text), [connection, encode(message)] as const)
+            .catch(() => undefined)
         },
         listen(onMessage, onClose) {
           listeners.set(connection, onMessage)

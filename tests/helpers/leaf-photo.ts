@@ -45,7 +45,10 @@ export function leafPhoto(width = 160, height = 120, options: { weed?: boolean; 
 
 /** The interactive-segmentation protocol's box: the mask's bounding box enlarged by 5 % a side (as grabcut_noc.py computes it). */
 export function protocolBox(truth: Uint8Array, width: number, height: number): LeafPhoto['box'] {
-  let x0 = width, y0 = height, x1 = -1, y1 = -1
+  let x0 = width,
+    y0 = height,
+    x1 = -1,
+    y1 = -1
   for (let i = 0; i < truth.length; i++) {
     if (!truth[i]) continue
     const x = i % width
@@ -69,7 +72,9 @@ function clamp(v: number): number {
 }
 
 export async function writeLeafPhoto(path: string, photo: LeafPhoto): Promise<void> {
-  await sharp(Buffer.from(photo.rgb), { raw: { width: photo.width, height: photo.height, channels: 3 } }).png().toFile(path)
+  await sharp(Buffer.from(photo.rgb), { raw: { width: photo.width, height: photo.height, channels: 3 } })
+    .png()
+    .toFile(path)
 }
 
 /** Intersection over union of two masks (non-zero = leaf); 1 when both are empty. */

@@ -14,7 +14,9 @@ import { browserMissing, launchBrowser } from './browser'
 
 export const rendererDir = fileURLToPath(new URL('../../out/renderer', import.meta.url))
 
-export async function startTestHost(options: { maxUploadBytes?: number } = {}): Promise<{ host: WebHost; service: LeafsegService; userData: string; stop(): Promise<void> }> {
+export async function startTestHost(
+  options: { maxUploadBytes?: number } = {}
+): Promise<{ host: WebHost; service: LeafsegService; userData: string; stop(): Promise<void> }> {
   if (!existsSync(rendererDir)) throw new Error(`The renderer is not built (${rendererDir}): run \`npx electron-vite build\` first (npm test does).`)
   const userData = tempDir('leafseg-userdata-')
   const service = new LeafsegService({ host: 'web', userDataDir: userData, jobProcess: forkJobProcess, typedPathsAreChoices: true, demoJob: true })
@@ -37,7 +39,11 @@ export interface HttpAnswer {
 }
 
 /** One raw HTTP request to the web host (headers exactly as given: no token unless the test adds one). */
-export function hostRequest(host: WebHost, path: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<HttpAnswer> {
+export function hostRequest(
+  host: WebHost,
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {}
+): Promise<HttpAnswer> {
   const port = Number(new URL(host.url).port)
   return new Promise((resolve, reject) => {
     // A connection of its own (no keep-alive pool): a pooled socket the host closed while idle would fail the next request.
@@ -52,8 +58,16 @@ export function hostRequest(host: WebHost, path: string, options: { method?: str
 }
 
 /** Call an API method the way the page does (token in its header); returns the `{ ok, value | error }` answer. */
-export async function callApi(host: WebHost, method: string, args: unknown = {}): Promise<{ ok: boolean; value?: any; error?: { code: string; message: string } }> {
-  const res = await hostRequest(host, `/api/${method}`, { method: 'POST', headers: { 'x-leafseg-token': host.token, 'content-type': 'application/json' }, body: JSON.stringify(args) })
+export async function callApi(
+  host: WebHost,
+  method: string,
+  args: unknown = {}
+): Promise<{ ok: boolean; value?: any; error?: { code: string; message: string } }> {
+  const res = await hostRequest(host, `/api/${method}`, {
+    method: 'POST',
+    headers: { 'x-leafseg-token': host.token, 'content-type': 'application/json' },
+    body: JSON.stringify(args)
+  })
   return JSON.parse(res.body)
 }
 

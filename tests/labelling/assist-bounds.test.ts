@@ -33,7 +33,10 @@ test('12 assists alternating two 4000×3000 photos, boxes over most of each: eve
     const assist = new GrabCutAssist(photos[i % 2], 60_000)
     try {
       const box = { x: 100 + i, y: 100, width: 3700, height: 2800 }
-      const mask = assist.propose({ box }, [{ x: 2000, y: 1500, leaf: true }, { x: 500, y: 500, leaf: false }])
+      const mask = assist.propose({ box }, [
+        { x: 2000, y: 1500, leaf: true },
+        { x: 500, y: 500, leaf: false }
+      ])
       assert.equal(mask.length, 4000 * 3000, `request ${i + 1}`)
       assert.equal(mask[1500 * 4000 + 2000], 255, `request ${i + 1}: the leaf is proposed`)
       assert.equal(mask[500 * 4000 + 500], 0, `request ${i + 1}: the soil is not`)
@@ -86,7 +89,10 @@ test('the same assist request gives the same proposal, whatever requests came be
 
 test('trimaps alternating a 2400×1800 and a small mask, many times: each is made, the wasm heap stops growing', () => {
   const cv = opencv()
-  const sizes = [[2400, 1800], [166, 190]] as const
+  const sizes = [
+    [2400, 1800],
+    [166, 190]
+  ] as const
   const heap: number[] = []
   for (let i = 0; i < 12; i++) {
     const [w, h] = sizes[i % 2]

@@ -123,7 +123,10 @@ test('saveMask with leaves writes the leaf instances with the mask; labels.mask 
   assert.equal(saved.mask!.leaves, 2)
   const inst = (await readInstanceIds(service.requireProject().project, saved))!
   assert.equal(inst.count, 2)
-  assert.deepEqual(Array.from(inst.ids), Array.from(left, (v, i) => (v ? 1 : right[i] ? 2 : 0)))
+  assert.deepEqual(
+    Array.from(inst.ids),
+    Array.from(left, (v, i) => (v ? 1 : right[i] ? 2 : 0))
+  )
   assert.deepEqual((await readRaster(join(projectDir, saved.mask!.file), 1)).data, union)
   assert.deepEqual((await call('labels.mask', { photoId: weedy.id })).leaves, leaves)
 
@@ -177,13 +180,19 @@ test('a host killed mid-save (SIGKILL, at any moment) leaves a whole mask that m
   const n = 160 * 120
   const halves = [new Uint8Array(n).fill(255, 0, n / 2), new Uint8Array(n).fill(255, n / 4)]
   for (const delayMs of [0, 7, 23, 61]) {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'save-loop.ts'), projectDir, String(plain.id), '160', '120'], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'save-loop.ts'), projectDir, String(plain.id), '160', '120'], {
+      stdio: ['ignore', 'pipe', 'inherit']
+    })
     // kill once it is saving: after its second save and a few more milliseconds, wherever it is then
     await new Promise<void>((resolve) => {
       let out = ''
       child.stdout.on('data', (d) => {
         out += d
-        if (out.includes('saved 1\n')) setTimeout(() => { child.kill('SIGKILL'); resolve() }, delayMs)
+        if (out.includes('saved 1\n'))
+          setTimeout(() => {
+            child.kill('SIGKILL')
+            resolve()
+          }, delayMs)
       })
     })
     await new Promise((resolve) => child.once('exit', resolve))
@@ -212,7 +221,12 @@ test('on a large photo GrabCut works around the box (a leaf click beyond it grow
   // the field is the same soil as the leaf photo's (same pattern, same noise), so only the leaf stands out
   let seed = 5
   const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 24
-  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) rgb.set([120 + ((x * 7 + y * 3) % 17) + noise(), 90 + noise(), 60 + noise()].map((v) => Math.max(0, Math.min(255, Math.round(v)))), (y * W + x) * 3)
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++)
+      rgb.set(
+        [120 + ((x * 7 + y * 3) % 17) + noise(), 90 + noise(), 60 + noise()].map((v) => Math.max(0, Math.min(255, Math.round(v)))),
+        (y * W + x) * 3
+      )
   for (let y = 0; y < small.height; y++) {
     rgb.set(small.rgb.subarray(y * small.width * 3, (y + 1) * small.width * 3), ((y + at.y) * W + at.x) * 3)
     truth.set(small.truth.subarray(y * small.width, (y + 1) * small.width), (y + at.y) * W + at.x)
@@ -225,7 +239,10 @@ test('on a large photo GrabCut works around the box (a leaf click beyond it grow
     // a background click far outside the working region changes nothing (it is background already)
     assert.deepEqual(assist.propose({ box }, [{ x: 20, y: 20, leaf: false }]), proposed)
     // a leaf click beyond it: the region grows to take it in, and the click's disk is leaf
-    const grown = assist.propose({ box }, [{ x: 20, y: 20, leaf: false }, { x: 100, y: 100, leaf: true }])
+    const grown = assist.propose({ box }, [
+      { x: 20, y: 20, leaf: false },
+      { x: 100, y: 100, leaf: true }
+    ])
     assert.equal(grown[100 * W + 100], 255)
   } finally {
     assist.dispose()

@@ -60,7 +60,10 @@ test('pre-labelling with a run makes model-made masks for the photos without one
 test('the review queue lists model-made masks most uncertain first, with the run’s own uncertainty', async () => {
   const queue = await service.api['labels.reviewQueue']({ datasetId })
   assert.equal(queue.length, 4)
-  assert.deepEqual(queue.map((q) => q.uncertainty), [...queue.map((q) => q.uncertainty)].sort((a, b) => b - a))
+  assert.deepEqual(
+    queue.map((q) => q.uncertainty),
+    [...queue.map((q) => q.uncertainty)].sort((a, b) => b - a)
+  )
   assert.ok(queue.every((q) => q.runId === runId))
   assert.ok(queue[0].uncertainty > queue[3].uncertainty, 'the photos differ in uncertainty, so the order means something')
   for (const q of queue) {
@@ -94,7 +97,10 @@ test('the model assist starts from the run’s prediction; confirmed and correct
   const saved = await service.api['labels.saveMask']({ photoId: second.photoId, mask: encodeRle(corrected, photo.width, photo.height), how: 'drawn' })
   assert.equal(saved.mask?.madeBy, 'model-corrected')
   const left = await service.api['labels.reviewQueue']({ datasetId })
-  assert.deepEqual(left.map((q) => q.photoId), queue.slice(2).map((q) => q.photoId))
+  assert.deepEqual(
+    left.map((q) => q.photoId),
+    queue.slice(2).map((q) => q.photoId)
+  )
   assert.equal((await service.api['photos.get']({ id: first.photoId })).mask?.madeBy, 'model-made', 'confirmed as the run made it')
 })
 
@@ -127,7 +133,10 @@ test('the model assist on a photo whose mask was imported: the run predicts it o
 
   // A click more: the kept prediction is used, no second job; and the imported mask is untouched.
   const bg = proposal.findIndex((v) => v === 0)
-  const clicked = decodeRle((await service.api['labels.assist']({ photoId: imported.id, runId, clicks: [{ x: bg % imported.width, y: Math.floor(bg / imported.width), leaf: true }] })).mask)
+  const clicked = decodeRle(
+    (await service.api['labels.assist']({ photoId: imported.id, runId, clicks: [{ x: bg % imported.width, y: Math.floor(bg / imported.width), leaf: true }] }))
+      .mask
+  )
   assert.equal(clicked[bg], 255)
   assert.equal((await assistJobs()).length, 1)
   assert.deepEqual((await service.api['photos.get']({ id: imported.id })).mask, imported.mask)
@@ -158,6 +167,9 @@ test('retrain: a run fine-tuned from R starts from R’s best weights', async ()
   assert.ok(maxDifference(await weightsOf(detail.bestModel!), base) < 1e-4, 'the fine-tuned run holds R’s weights')
   assert.ok(maxDifference(await weightsOf(fresh.bestModel!), base) > 1e-2, 'a run from scratch does not')
 
-  await assert.rejects(service.api['training.start']({ datasetId, config: { ...tiny(1, 1e-3), baseFilters: 4 }, initFrom: runId }), /needs its network: input 32 px, 8 base filters, depth 2/)
+  await assert.rejects(
+    service.api['training.start']({ datasetId, config: { ...tiny(1, 1e-3), baseFilters: 4 }, initFrom: runId }),
+    /needs its network: input 32 px, 8 base filters, depth 2/
+  )
   assert.ok(existsSync(join(projectDir, r.bestModel!)))
 })

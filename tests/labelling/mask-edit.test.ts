@@ -26,9 +26,25 @@ test('a brush stroke is one undo step holding only the region it changed', () =>
 
 test('polygon fill and cut, fill holes, remove specks and clear', () => {
   const m = new EditableMask(50, 40)
-  m.polygon([{ x: 10, y: 10 }, { x: 30, y: 10 }, { x: 30, y: 30 }, { x: 10, y: 30 }], 1)
+  m.polygon(
+    [
+      { x: 10, y: 10 },
+      { x: 30, y: 10 },
+      { x: 30, y: 30 },
+      { x: 10, y: 30 }
+    ],
+    1
+  )
   assert.equal(count(m), 400, 'a 20×20 square of pixel centres')
-  m.polygon([{ x: 15, y: 15 }, { x: 25, y: 15 }, { x: 25, y: 25 }, { x: 15, y: 25 }], 0)
+  m.polygon(
+    [
+      { x: 15, y: 15 },
+      { x: 25, y: 15 },
+      { x: 25, y: 25 },
+      { x: 15, y: 25 }
+    ],
+    0
+  )
   assert.equal(count(m), 300, 'a 10×10 hole cut')
   m.paint(null, { x: 45, y: 5 }, 1, 1)
   m.endStroke()
@@ -59,13 +75,17 @@ test('a stroke that paints and erases back to where it was leaves no undo step',
 test('undo and redo of 100 strokes return the exact masks', () => {
   const m = new EditableMask(257, 131) // odd sizes on purpose
   let seed = 42
-  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647)
+  const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647
   const states: Uint8Array[] = [m.data.slice()]
   for (let s = 0; s < 100; s++) {
     const kind = s % 10
     if (kind === 7) m.fillHoles() ?? m.paint(null, { x: 1, y: 1 }, 1, 1)
     else if (kind === 8) m.removeSpecks(30)
-    else if (kind === 9) m.polygon([0, 1, 2, 3].map(() => ({ x: random() * 257, y: random() * 131 })), random() < 0.5 ? 1 : 0)
+    else if (kind === 9)
+      m.polygon(
+        [0, 1, 2, 3].map(() => ({ x: random() * 257, y: random() * 131 })),
+        random() < 0.5 ? 1 : 0
+      )
     else {
       let at = { x: random() * 257, y: random() * 131 }
       const value = random() < 0.7 ? 1 : 0
@@ -124,14 +144,26 @@ function leaves(m: EditableMask): Record<number, number> {
 test('leaves: a line splits one leaf in two, a click merges two, each one undo step; the first also separates', () => {
   // Two rectangles touching along x = 20: one piece to the mask, until a line splits it.
   const m = new EditableMask(40, 20)
-  m.polygon([{ x: 5, y: 5 }, { x: 35, y: 5 }, { x: 35, y: 15 }, { x: 5, y: 15 }], 1)
+  m.polygon(
+    [
+      { x: 5, y: 5 },
+      { x: 35, y: 5 },
+      { x: 35, y: 15 },
+      { x: 5, y: 15 }
+    ],
+    1
+  )
   assert.equal(m.leaves, false)
   const before = m.data.slice()
   assert.equal(m.split({ x: 3, y: 10 }, { x: 37, y: 10.4 }) !== null, true, 'a cut along the leaf')
   assert.equal(m.leaves, true)
   const halves = leaves(m)
   assert.deepEqual(Object.keys(halves).length, 2)
-  assert.equal(Object.values(halves).reduce((a, b) => a + b, 0), 300, 'no pixel lost: the line stays leaf')
+  assert.equal(
+    Object.values(halves).reduce((a, b) => a + b, 0),
+    300,
+    'no pixel lost: the line stays leaf'
+  )
   assert.equal(m.data[7 * 40 + 20] !== m.data[13 * 40 + 20], true, 'above and below the line are different leaves')
   assert.equal(m.history.length, 2)
 
@@ -165,7 +197,15 @@ test('leaves: the brush paints a given leaf, holes fill with the leaf around the
   m.paint(null, { x: 20, y: 10 }, 2, 3)
   m.endStroke()
   assert.equal(m.leafAt({ x: 20, y: 10 }), 3, 'leaf 3 painted over leaf 9')
-  m.polygon([{ x: 5, y: 5 }, { x: 9, y: 5 }, { x: 9, y: 9 }, { x: 5, y: 9 }], 0)
+  m.polygon(
+    [
+      { x: 5, y: 5 },
+      { x: 9, y: 5 },
+      { x: 9, y: 9 },
+      { x: 5, y: 9 }
+    ],
+    0
+  )
   m.fillHoles()
   assert.equal(m.leafAt({ x: 7, y: 7 }), 3, 'the hole in leaf 3 is leaf 3 again')
   assert.deepEqual(Array.from(m.toBytes().slice(0, 3)), [0, 0, 0])
@@ -221,13 +261,33 @@ test('flood fill: 4-connected stops at a diagonal, 8-connected follows it; neith
 test('connectivity of each tool: corner-touching squares are one leaf, a diagonal speck line is no speck, a diagonal ring holds a hole, a diagonal line splits', () => {
   // Two 3×3 squares touching at one corner: one 8-connected piece, so separating makes one leaf.
   const corner = new EditableMask(8, 8)
-  corner.polygon([{ x: 1, y: 1 }, { x: 4, y: 1 }, { x: 4, y: 4 }, { x: 1, y: 4 }], 1)
-  corner.polygon([{ x: 4, y: 4 }, { x: 7, y: 4 }, { x: 7, y: 7 }, { x: 4, y: 7 }], 1)
+  corner.polygon(
+    [
+      { x: 1, y: 1 },
+      { x: 4, y: 1 },
+      { x: 4, y: 4 },
+      { x: 1, y: 4 }
+    ],
+    1
+  )
+  corner.polygon(
+    [
+      { x: 4, y: 4 },
+      { x: 7, y: 4 },
+      { x: 7, y: 7 },
+      { x: 4, y: 7 }
+    ],
+    1
+  )
   corner.separate()
   assert.deepEqual(corner.leafIds(), [1])
 
   // A diagonal line of 5 single pixels is one 8-connected piece of 5: not a speck below 5 pixels.
-  const line = new EditableMask(8, 8, Uint8Array.from({ length: 64 }, (_, i) => (i % 9 === 0 && i < 45 ? 1 : 0)))
+  const line = new EditableMask(
+    8,
+    8,
+    Uint8Array.from({ length: 64 }, (_, i) => (i % 9 === 0 && i < 45 ? 1 : 0))
+  )
   assert.equal(line.removeSpecks(5), null)
   assert.ok(line.removeSpecks(6), 'but it is one below 6')
   assert.equal(count(line), 0)
@@ -242,7 +302,15 @@ test('connectivity of each tool: corner-touching squares are one leaf, a diagona
 
   // A diagonal cut: the line's pixels are 4-connected, and so are the pieces, so the halves come apart.
   const square = new EditableMask(20, 20)
-  square.polygon([{ x: 2, y: 2 }, { x: 18, y: 2 }, { x: 18, y: 18 }, { x: 2, y: 18 }], 1)
+  square.polygon(
+    [
+      { x: 2, y: 2 },
+      { x: 18, y: 2 },
+      { x: 18, y: 18 },
+      { x: 2, y: 18 }
+    ],
+    1
+  )
   assert.ok(square.split({ x: 0.5, y: 0.5 }, { x: 19.5, y: 19.5 }))
   assert.equal(square.leafIds().length, 2)
   assert.notEqual(square.leafAt({ x: 15, y: 4 }), square.leafAt({ x: 4, y: 15 }))

@@ -39,18 +39,35 @@ for (const c of handMade) {
 
 test('RLE round-trips generated masks of odd sizes, and runs alternate as COCO requires', () => {
   let seed = 7
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
-  for (const [width, height] of [[1, 1], [1, 13], [17, 1], [33, 31], [64, 48], [101, 3]]) {
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+  for (const [width, height] of [
+    [1, 1],
+    [1, 13],
+    [17, 1],
+    [33, 31],
+    [64, 48],
+    [101, 3]
+  ]) {
     for (const density of [0, 0.02, 0.5, 0.98, 1]) {
       const data = new Uint8Array(width * height)
       // blobs, not noise: some runs cross column ends, as in real masks
       for (let i = 0; i < data.length; i++) data[i] = random() < density ? (i > 0 && random() < 0.5 ? data[i - 1] || 255 : 255) : 0
       const rle = encodeRle(data, width, height)
-      assert.equal(rle.counts.reduce((a, b) => a + b, 0), width * height)
-      assert.ok(rle.counts.slice(1).every((r) => r > 0), 'only the first run may be empty')
+      assert.equal(
+        rle.counts.reduce((a, b) => a + b, 0),
+        width * height
+      )
+      assert.ok(
+        rle.counts.slice(1).every((r) => r > 0),
+        'only the first run may be empty'
+      )
       const leaf = rle.counts.filter((_, j) => j % 2 === 1).reduce((a, b) => a + b, 0)
       assert.equal(leaf, data.filter((v) => v !== 0).length)
-      assert.deepEqual(decodeRle(rle), data.map((v) => (v ? 255 : 0)), `${width}×${height} at ${density}`)
+      assert.deepEqual(
+        decodeRle(rle),
+        data.map((v) => (v ? 255 : 0)),
+        `${width}×${height} at ${density}`
+      )
     }
   }
 })
@@ -69,8 +86,21 @@ test('leaves: one RLE per leaf in one pass, each the RLE of that leaf alone; dec
   const ids = Uint8Array.from({ length: width * height }, (_, i) => [0, 3, 3, 9, 0, 9, 1][(i * 5 + Math.floor(i / 3)) % 7])
   const leaves = encodeLeaves(ids, width, height)
   assert.equal(leaves.length, 3)
-  ;[1, 3, 9].forEach((id, k) => assert.deepEqual(leaves[k], encodeRle(Uint8Array.from(ids, (v) => (v === id ? 1 : 0)), width, height), `leaf ${id}`))
-  assert.deepEqual(Array.from(decodeLeaves(leaves, width, height)), Array.from(ids, (v) => [0, 1, 0, 2, 0, 0, 0, 0, 0, 3][v]))
+  ;[1, 3, 9].forEach((id, k) =>
+    assert.deepEqual(
+      leaves[k],
+      encodeRle(
+        Uint8Array.from(ids, (v) => (v === id ? 1 : 0)),
+        width,
+        height
+      ),
+      `leaf ${id}`
+    )
+  )
+  assert.deepEqual(
+    Array.from(decodeLeaves(leaves, width, height)),
+    Array.from(ids, (v) => [0, 1, 0, 2, 0, 0, 0, 0, 0, 3][v])
+  )
   assert.deepEqual(encodeLeaves(new Uint8Array(width * height), width, height), [])
   const full = encodeLeaves(new Uint8Array(width * height).fill(4), width, height)
   assert.deepEqual(full, [{ size: [height, width], counts: [0, width * height] }])
@@ -91,7 +121,11 @@ test('compressed counts (the string in COCO files): hand-computed cases, a negat
 })
 
 test('compressed counts round-trip the RLE of generated masks, large runs included', () => {
-  for (const [width, height] of [[1, 1], [9, 7], [640, 480]]) {
+  for (const [width, height] of [
+    [1, 1],
+    [9, 7],
+    [640, 480]
+  ]) {
     const data = Uint8Array.from({ length: width * height }, (_, i) => ((i * 7919) % 1013 < 400 || i > (width * height * 3) / 4 ? 255 : 0))
     const rle = encodeRle(data, width, height)
     const text = compressCounts(rle.counts)

@@ -34,7 +34,14 @@ function striped(n: number, shift: number): { mask: Rle; leaves: Rle[] } {
   const ids = new Uint16Array(W * H)
   const band = Math.floor(W / (2 * n))
   for (let y = 20; y < H - 20; y++) for (let k = 0; k < n; k++) for (let x = 2 * k * band + shift; x < (2 * k + 1) * band + shift; x++) ids[y * W + x] = k + 1
-  return { mask: encodeRle(Uint8Array.from(ids, (v) => (v ? 255 : 0)), W, H), leaves: encodeLeaves(ids, W, H) }
+  return {
+    mask: encodeRle(
+      Uint8Array.from(ids, (v) => (v ? 255 : 0)),
+      W,
+      H
+    ),
+    leaves: encodeLeaves(ids, W, H)
+  }
 }
 
 async function recordFilesExist(why: string): Promise<void> {
@@ -67,7 +74,10 @@ test('two saves of one photo at once, again and again: the record always names f
     await Promise.all([save(y), save(x)])
     await recordFilesExist(`trial ${trial}${withLeaves ? ' with leaves' : ''}`)
     const got = await call('labels.mask', { photoId })
-    assert.ok([x.mask, y.mask].some((m) => JSON.stringify(m) === JSON.stringify(got.mask)), 'the mask is one of the two saved')
+    assert.ok(
+      [x.mask, y.mask].some((m) => JSON.stringify(m) === JSON.stringify(got.mask)),
+      'the mask is one of the two saved'
+    )
   }
 })
 
@@ -76,7 +86,9 @@ test('saves naming the same version: one is recorded, the other refused with con
   const y = striped(4, 5)
   for (let trial = 0; trial < 10; trial++) {
     const base = (await call('labels.mask', { photoId })).version
-    const answers = await Promise.all([x, y].map((m) => dispatch(service, 'labels.saveMask', { photoId, mask: m.mask, how: 'drawn', leaves: m.leaves, baseVersion: base })))
+    const answers = await Promise.all(
+      [x, y].map((m) => dispatch(service, 'labels.saveMask', { photoId, mask: m.mask, how: 'drawn', leaves: m.leaves, baseVersion: base }))
+    )
     const refused = answers.filter((a) => !a.ok)
     assert.equal(refused.length, 1, `trial ${trial}: exactly one save is refused (${JSON.stringify(answers.map((a) => a.ok))})`)
     const error = !refused[0].ok ? refused[0].error : null
@@ -87,7 +99,11 @@ test('saves naming the same version: one is recorded, the other refused with con
     assert.equal(now.version, base + 1)
     assert.deepEqual(now.mask, [x, y][winner].mask, 'the recorded mask is the accepted save')
     const record = (await call('photos.get', { id: photoId })).mask!
-    assert.deepEqual(readdirSync(join(projectDir, 'masks')).sort(), [record.file, record.instancesFile].map((f) => f!.slice('masks/'.length)).sort(), 'only the recorded files are left')
+    assert.deepEqual(
+      readdirSync(join(projectDir, 'masks')).sort(),
+      [record.file, record.instancesFile].map((f) => f!.slice('masks/'.length)).sort(),
+      'only the recorded files are left'
+    )
   }
   const stale = await dispatch(service, 'labels.saveMask', { photoId, mask: x.mask, how: 'drawn', baseVersion: 1 })
   assert.equal(!stale.ok && stale.error.code, 'conflict')
@@ -139,8 +155,14 @@ test('migration 12: masks get version 1; pending_files exists and is empty', () 
   migrate(old, 11)
   old.prepare(`INSERT INTO project (id, name, created_at, app_version) VALUES (1, 'old', '2025-01-01T00:00:00Z', '0.0.1')`).run()
   old.prepare(`INSERT INTO datasets (id, name, created_at) VALUES (1, 'd', '2025-01-01T00:00:00Z')`).run()
-  old.prepare(`INSERT INTO photos (id, dataset_id, name, file, thumbnail, hash, bytes, width, height, imported_at) VALUES (1, 1, 'a.png', 'photos/a.png', 'thumbnails/a.png', 'h', 1, 2, 2, '2025-01-01T00:00:00Z')`).run()
-  old.prepare(`INSERT INTO masks (photo_id, file, hash, source, foreground, updated_at) VALUES (1, 'masks/1.png', 'm', 'folder', 0.5, '2025-01-01T00:00:00Z')`).run()
+  old
+    .prepare(
+      `INSERT INTO photos (id, dataset_id, name, file, thumbnail, hash, bytes, width, height, imported_at) VALUES (1, 1, 'a.png', 'photos/a.png', 'thumbnails/a.png', 'h', 1, 2, 2, '2025-01-01T00:00:00Z')`
+    )
+    .run()
+  old
+    .prepare(`INSERT INTO masks (photo_id, file, hash, source, foreground, updated_at) VALUES (1, 'masks/1.png', 'm', 'folder', 0.5, '2025-01-01T00:00:00Z')`)
+    .run()
   old.close()
   const project = openProject(dir)
   try {

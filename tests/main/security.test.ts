@@ -35,7 +35,13 @@ test('a window navigates only within the app: the built renderer folder, or the 
   assert.equal(mayNavigate(built, built), true)
   assert.equal(mayNavigate('file:///opt/Leafseg/resources/app.asar/out/renderer/index.html#/runs', built), true)
   assert.equal(mayNavigate('file:///opt/Leafseg/resources/app.asar/out/renderer/gpu-worker.html', built), true, 'another page of the renderer')
-  for (const url of ['file:///etc/passwd', 'file:///opt/Leafseg/resources/app.asar/out/renderer/../../secret.html', 'file://host/opt/Leafseg/resources/app.asar/out/renderer/index.html', 'https://evil.example/', 'leafseg-file://project/photos/x.png']) {
+  for (const url of [
+    'file:///etc/passwd',
+    'file:///opt/Leafseg/resources/app.asar/out/renderer/../../secret.html',
+    'file://host/opt/Leafseg/resources/app.asar/out/renderer/index.html',
+    'https://evil.example/',
+    'leafseg-file://project/photos/x.png'
+  ]) {
     assert.equal(mayNavigate(url, built), false, url)
   }
   assert.equal(mayNavigate('http://localhost:5173/#/datasets', dev), true)

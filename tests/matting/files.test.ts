@@ -66,7 +66,10 @@ test('mask PNG -> trimap PNG -> alpha and cutout PNGs', async () => {
     const cutout = await readRaster(join(dir, 'leaf_cutout.png'), 4)
     assert.equal(cutout.data[4 * (22 * W + 30 + 16) + 3], rim)
     assert.ok(Math.abs(cutout.data[4 * (22 * W + 30 + 16) + 1] - 160) < 20, 'rim colour is the leaf green, not the mix')
-    assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.tmp')), [])
+    assert.deepEqual(
+      (await readdir(dir)).filter((f) => f.endsWith('.tmp')),
+      []
+    )
   })
 })
 

@@ -29,8 +29,18 @@ async function leaf(dir: string, name: string, r: number): Promise<void> {
   rgb[0] = r // photos differ in content, so neither is taken for a duplicate
   mkdirSync(join(dir, 'photos'), { recursive: true })
   mkdirSync(join(dir, 'masks'), { recursive: true })
-  writeFileSync(join(dir, 'photos', name), await sharp(rgb, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer())
-  writeFileSync(join(dir, 'masks', name), await sharp(mask, { raw: { width: W, height: H, channels: 1 } }).png().toBuffer())
+  writeFileSync(
+    join(dir, 'photos', name),
+    await sharp(rgb, { raw: { width: W, height: H, channels: 3 } })
+      .png()
+      .toBuffer()
+  )
+  writeFileSync(
+    join(dir, 'masks', name),
+    await sharp(mask, { raw: { width: W, height: H, channels: 1 } })
+      .png()
+      .toBuffer()
+  )
 }
 
 async function setup() {
@@ -53,13 +63,22 @@ test('trimaps for a dataset: settings remembered, values 0/128/255, a photo whos
   const job = await run(() => service.api['matting.makeTrimaps']({ datasetId: dataset.id, ...settings }))
   // Ran to the end, but one photo failed: the job says so, and lists it with its reason.
   assert.equal(job.status, 'done-with-problems', job.error ?? '')
-  assert.deepEqual(job.problems.map((p) => p.item), ['tiny.png'])
+  assert.deepEqual(
+    job.problems.map((p) => p.item),
+    ['tiny.png']
+  )
   const result = job.result as MattingResult
   assert.equal(result.made, 1)
-  assert.deepEqual(result.problems.map((p) => p.photo), ['tiny.png'])
+  assert.deepEqual(
+    result.problems.map((p) => p.photo),
+    ['tiny.png']
+  )
   assert.match(result.problems[0].reason, /no definite leaf/)
   const detail = await service.api['photos.get']({ id: big.id })
-  assert.deepEqual({ k: detail.trimap!.kernelSize, f: detail.trimap!.fgIterations, b: detail.trimap!.bgIterations, stale: detail.trimap!.stale }, { k: 3, f: 2, b: 3, stale: false })
+  assert.deepEqual(
+    { k: detail.trimap!.kernelSize, f: detail.trimap!.fgIterations, b: detail.trimap!.bgIterations, stale: detail.trimap!.stale },
+    { k: 3, f: 2, b: 3, stale: false }
+  )
   const trimap = await readRaster(join(service.requireProject().project.dir, detail.trimap!.file), 1)
   assert.deepEqual(new Set(trimap.data), new Set([0, 128, 255]))
   // Distance 20 is the mask edge: 2 erosions by 3×3 keep d < 18, 3 dilations reach d < 23.
@@ -79,7 +98,10 @@ test('the live preview returns a PNG and the class counts without storing anythi
   const wider = await service.api['matting.previewTrimap']({ photoId: big.id, mode: 'fixed', kernelSize: 5, fgIterations: 3, bgIterations: 3 })
   assert.ok(wider.unknown > preview.unknown)
   assert.equal((await service.api['photos.get']({ id: big.id })).trimap, null)
-  await assert.rejects(service.api['matting.previewTrimap']({ photoId: tiny.id, mode: 'fixed', kernelSize: 5, fgIterations: 5, bgIterations: 5 }), /tiny\.png.*no definite leaf/)
+  await assert.rejects(
+    service.api['matting.previewTrimap']({ photoId: tiny.id, mode: 'fixed', kernelSize: 5, fgIterations: 5, bgIterations: 5 }),
+    /tiny\.png.*no definite leaf/
+  )
   service.dispose()
 })
 
@@ -91,7 +113,10 @@ test('mattes: soft edges recovered, stale after the mask changes, cutouts export
   assert.equal(job.status, 'succeeded', job.error ?? '')
   // The whole dataset: two photos, so the helper process on the second core takes one (tiny's trimap is refused).
   const both = await run(() => service.api['matting.makeMattes']({ datasetId: dataset.id }))
-  assert.deepEqual((both.result as MattingResult).problems.map((p) => p.photo), ['tiny.png'])
+  assert.deepEqual(
+    (both.result as MattingResult).problems.map((p) => p.photo),
+    ['tiny.png']
+  )
   const detail = await service.api['photos.get']({ id: big.id })
   assert.equal(detail.matte!.stale, false)
   const alpha = await readRaster(join(service.requireProject().project.dir, detail.matte!.file), 1)
@@ -113,7 +138,12 @@ test('mattes: soft edges recovered, stale after the mask changes, cutouts export
   mkdirSync(masks)
   const m = Buffer.alloc(W * H)
   for (let y = 10; y < 50; y++) for (let x = 20; x < 60; x++) m[y * W + x] = 255
-  writeFileSync(join(masks, 'big.png'), await sharp(m, { raw: { width: W, height: H, channels: 1 } }).png().toBuffer())
+  writeFileSync(
+    join(masks, 'big.png'),
+    await sharp(m, { raw: { width: W, height: H, channels: 1 } })
+      .png()
+      .toBuffer()
+  )
   await run(() => service.api['datasets.importMasks']({ datasetId: dataset.id, source: { kind: 'folder', dir: masks } }))
   const after = await service.api['photos.get']({ id: big.id })
   assert.equal(after.trimap!.stale, true)

@@ -17,12 +17,13 @@ async function items(n: number): Promise<MatteItem[]> {
   for (let i = 0; i < n; i++) {
     const rgb = new Uint8Array(W * H * 3)
     const trimap = new Uint8Array(W * H)
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
-      const d = Math.hypot(x - 30, y - 20)
-      const a = Math.min(1, Math.max(0, (14 - d) / 3))
-      rgb.set([200 - 150 * a, 190 - 30 * a + i, 180 - 140 * a], (y * W + x) * 3)
-      trimap[y * W + x] = d < 9 ? 255 : d > 17 ? 0 : 128
-    }
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++) {
+        const d = Math.hypot(x - 30, y - 20)
+        const a = Math.min(1, Math.max(0, (14 - d) / 3))
+        rgb.set([200 - 150 * a, 190 - 30 * a + i, 180 - 140 * a], (y * W + x) * 3)
+        trimap[y * W + x] = d < 9 ? 255 : d > 17 ? 0 : 128
+      }
     await writePng(join(dir, `p${i}.png`), { width: W, height: H, channels: 3, data: rgb })
     await writePng(join(dir, `t${i}.png`), { width: W, height: H, channels: 1, data: trimap })
     out.push({ image: join(dir, `p${i}.png`), trimap: join(dir, `t${i}.png`), alphaOut: join(dir, `a${i}.png`) })

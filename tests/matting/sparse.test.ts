@@ -12,7 +12,12 @@ function gridMatrix(side: number, shift: number): CsrMatrix {
     for (let x = 0; x < side; x++) {
       const entries: Array<[number, number]> = []
       let degree = 0
-      for (const [dx, dy] of [[0, -1], [-1, 0], [1, 0], [0, 1]]) {
+      for (const [dx, dy] of [
+        [0, -1],
+        [-1, 0],
+        [1, 0],
+        [0, 1]
+      ]) {
         const xx = x + dx
         const yy = y + dy
         if (xx < 0 || yy < 0 || xx >= side || yy >= side) continue
@@ -30,7 +35,7 @@ function gridMatrix(side: number, shift: number): CsrMatrix {
   return { size: n, rowStart, columns: Int32Array.from(columns), values: Float64Array.from(values) }
 }
 
-test("incomplete Cholesky without dropping is the exact factor (to float32 precision)", () => {
+test('incomplete Cholesky without dropping is the exact factor (to float32 precision)', () => {
   const a = gridMatrix(6, 0.1)
   const factor = incompleteCholesky(a, 0, 0)
   assert.ok(factor)
@@ -54,7 +59,16 @@ test('preconditioned CG with a dropped-entry factor solves to tolerance', () => 
   const factor = choleskyPreconditioner(a, 0.05)
   const b = Float64Array.from({ length: a.size }, (_, i) => ((i * 37) % 11) - 5)
   const x = new Float64Array(a.size)
-  const result = conjugateGradients(a, b, x, (r, z) => { z.set(r); choleskySolve(factor, z) }, { tolerance: 1e-9, maxIterations: 500 })
+  const result = conjugateGradients(
+    a,
+    b,
+    x,
+    (r, z) => {
+      z.set(r)
+      choleskySolve(factor, z)
+    },
+    { tolerance: 1e-9, maxIterations: 500 }
+  )
   assert.ok(result.iterations > 1)
   const ax = new Float64Array(a.size)
   multiply(a, x, ax)
@@ -65,5 +79,8 @@ test('preconditioned CG with a dropped-entry factor solves to tolerance', () => 
     norm += b[i] ** 2
   }
   assert.ok(Math.sqrt(err / norm) <= 1e-9)
-  assert.throws(() => conjugateGradients(a, b, new Float64Array(a.size), (r, z) => z.set(r), { tolerance: 1e-12, maxIterations: 3 }), /did not converge within 3/)
+  assert.throws(
+    () => conjugateGradients(a, b, new Float64Array(a.size), (r, z) => z.set(r), { tolerance: 1e-12, maxIterations: 3 }),
+    /did not converge within 3/
+  )
 })

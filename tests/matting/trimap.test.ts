@@ -40,7 +40,7 @@ function directTrimap(mask: Uint8Array, w: number, h: number, k: number, fgIt: n
 // Deterministic pseudo-random masks: blobs, a leaf touching the border, thin stalks, noise specks.
 function rng(seed: number): () => number {
   let s = seed >>> 0
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32)
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32
 }
 
 function generatedMask(w: number, h: number, seed: number): Uint8Array {
@@ -51,8 +51,7 @@ function generatedMask(w: number, h: number, seed: number): Uint8Array {
     const cy = rand() * h
     const rx = 3 + rand() * w * 0.4
     const ry = 3 + rand() * h * 0.4
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++) if (((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 < 1) mask[y * w + x] = 255
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) if (((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 < 1) mask[y * w + x] = 255
   }
   const sx = Math.floor(rand() * w)
   for (let y = 0; y < h; y++) mask[y * w + sx] = 255 // a one-pixel stalk from edge to edge
@@ -133,7 +132,10 @@ test('a reused TrimapMaker gives the same result as a fresh one, across option c
 })
 
 test('clear errors: no leaf, empty unknown band, wrong size, bad options', () => {
-  assert.throws(() => makeTrimap(new Uint8Array(100), 10, 10), (e: Error) => e instanceof TrimapError && /no leaf pixels/.test(e.message))
+  assert.throws(
+    () => makeTrimap(new Uint8Array(100), 10, 10),
+    (e: Error) => e instanceof TrimapError && /no leaf pixels/.test(e.message)
+  )
   assert.throws(() => makeTrimap(new Uint8Array(100).fill(100), 10, 10, { kernelSize: 4, bgIterations: 0 }), /no leaf pixels/)
   assert.throws(() => makeTrimap(new Uint8Array(100).fill(255), 10, 10), /unknown band .* is empty/)
   assert.throws(() => makeTrimap(new Uint8Array(99), 10, 10), /99 pixels but 10×10 = 100/)
@@ -165,8 +167,14 @@ test("'auto' fits small leaves that the seed's fixed values erase, and every lea
   const h = 170
   const cases = [
     [{ cx: 40, cy: 40, rx: 12, ry: 5 }],
-    [{ cx: 60, cy: 80, rx: 20, ry: 8 }, { cx: 120, cy: 60, rx: 6, ry: 3 }],
-    [{ cx: 85, cy: 85, rx: 9, ry: 9 }, { cx: 30, cy: 130, rx: 25, ry: 2 }],
+    [
+      { cx: 60, cy: 80, rx: 20, ry: 8 },
+      { cx: 120, cy: 60, rx: 6, ry: 3 }
+    ],
+    [
+      { cx: 85, cy: 85, rx: 9, ry: 9 },
+      { cx: 30, cy: 130, rx: 25, ry: 2 }
+    ],
     [{ cx: 20, cy: 20, rx: 3, ry: 1 }]
   ]
   for (const leaves of cases) {

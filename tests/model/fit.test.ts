@@ -46,6 +46,9 @@ test('with wasm workers, each worker holds the network and the activations of it
   assert.equal(four.fits, four.bytes <= Math.min(4 * WASM_HEAP_LIMIT_BYTES, os.totalmem() * 0.7))
   const two = checkTrainingFits(seed, 64, 'wasm', undefined, 2)
   assert.equal(two.fits, false)
-  assert.match(two.message!, /^Training a 256 px U-Net with 64 base filters and depth 4 at batch size 64: each of the 2 workers needs about [\d.]+ GiB, more than the 3\.5 GiB a wasm worker can use\. A batch size of \d+ or less would fit\. More workers would each take a smaller share\.$/)
+  assert.match(
+    two.message!,
+    /^Training a 256 px U-Net with 64 base filters and depth 4 at batch size 64: each of the 2 workers needs about [\d.]+ GiB, more than the 3\.5 GiB a wasm worker can use\. A batch size of \d+ or less would fit\. More workers would each take a smaller share\.$/
+  )
   assert.ok(two.largestBatch >= one.largestBatch, 'two heaps hold at least the batch one does')
 })

@@ -24,11 +24,15 @@ function roundTrip(ids: Uint16Array, width: number, height: number) {
 }
 
 // Two discs of radius 10 that overlap: each pixel goes to the nearer centre.
-const TOUCHING = { width: 48, height: 28, ids: draw(48, 28, (x, y) => {
-  const a = Math.hypot(x - 14, y - 14)
-  const b = Math.hypot(x - 32, y - 14)
-  return a > 10 && b > 10 ? 0 : a <= b ? 1 : 2
-}) }
+const TOUCHING = {
+  width: 48,
+  height: 28,
+  ids: draw(48, 28, (x, y) => {
+    const a = Math.hypot(x - 14, y - 14)
+    const b = Math.hypot(x - 32, y - 14)
+    return a > 10 && b > 10 ? 0 : a <= b ? 1 : 2
+  })
+}
 
 test('each leaf centre peaks at 1 in its middle and falls to its edges and to the seam with a touching leaf', () => {
   const { width, ids } = TOUCHING
@@ -110,11 +114,27 @@ test('maps of the wrong size, or a prediction without centres, are refused', () 
 
 test("a leaf run's own seed level is applied by rescaling its centre map, so the decoder's level finds its seeds", async () => {
   const { fullResolution } = await import('../../src/main/core/model/tiling')
-  const meta = { inputSize: 2, baseFilters: 1, depth: 1, sampling: { mode: 'whole' as const }, loss: 'bce', epoch: 1, validationIoU: 1, instances: true, leafMap: 'centre' as const }
+  const meta = {
+    inputSize: 2,
+    baseFilters: 1,
+    depth: 1,
+    sampling: { mode: 'whole' as const },
+    loss: 'bce',
+    epoch: 1,
+    validationIoU: 1,
+    instances: true,
+    leafMap: 'centre' as const
+  }
   // A network whose centre channel peaks at 0.3: below SEED_LEVEL, at the level its run chose.
   const model = { inputSize: 2, meta: { ...meta, seedLevel: 0.3 }, predictBatch: async () => Float32Array.from([1, 0.3, 1, 0.15, 1, 0.15, 1, 0.6]) }
   const { predictor } = fullResolution(model)
-  assert.deepEqual(Array.from(await predictor.predictBatch(new Float32Array(12), 1)).map((v) => +v.toFixed(3)), [1, 0.5, 1, 0.25, 1, 0.25, 1, 1])
+  assert.deepEqual(
+    Array.from(await predictor.predictBatch(new Float32Array(12), 1)).map((v) => +v.toFixed(3)),
+    [1, 0.5, 1, 0.25, 1, 0.25, 1, 1]
+  )
   const plain = fullResolution({ ...model, meta })
-  assert.deepEqual(Array.from(await plain.predictor.predictBatch(new Float32Array(12), 1)).map((v) => +v.toFixed(3)), [1, 0.3, 1, 0.15, 1, 0.15, 1, 0.6])
+  assert.deepEqual(
+    Array.from(await plain.predictor.predictBatch(new Float32Array(12), 1)).map((v) => +v.toFixed(3)),
+    [1, 0.3, 1, 0.15, 1, 0.15, 1, 0.6]
+  )
 })

@@ -19,7 +19,8 @@ test('a thresholded mask is written as a gray PNG that reads back as 0/255', asy
 test('a probability map stored as PNG thresholds exactly like the original at grid thresholds', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'leafseg-prob-'))
   const random = seededRandom(11)
-  const width = 50, height = 40
+  const width = 50,
+    height = 40
   const data = Float32Array.from({ length: width * height }, (_, i) => (i % 7 === 0 ? Math.floor(random() * 256) / 256 : random()))
   data[0] = 1
   data[1] = 0

@@ -25,7 +25,15 @@ async function savedModel(): Promise<string> {
   })
   const dir = join(tempDir(), 'model')
   mkdirSync(dir)
-  await saveModelFiles(model, dir, { inputSize: 32, baseFilters: 4, depth: 2, sampling: { mode: 'crops', scale: 1 }, loss: 'bce', epoch: 1, validationIoU: 0.5 })
+  await saveModelFiles(model, dir, {
+    inputSize: 32,
+    baseFilters: 4,
+    depth: 2,
+    sampling: { mode: 'crops', scale: 1 },
+    loss: 'bce',
+    epoch: 1,
+    validationIoU: 0.5
+  })
   model.dispose()
   return dir
 }

@@ -18,7 +18,11 @@ function unetWithBiases(config: UnetConfig, seed: number): tf.LayersModel {
 }
 
 /** onnxruntime on the model's ONNX file against tfjs on `reference` (the model itself unless given). */
-async function largestDifference(model: tf.LayersModel, shape: [number, number, number, number], reference = model): Promise<{ worst: number; dims: readonly number[] }> {
+async function largestDifference(
+  model: tf.LayersModel,
+  shape: [number, number, number, number],
+  reference = model
+): Promise<{ worst: number; dims: readonly number[] }> {
   const session = await ort.InferenceSession.create(unetToOnnx(model))
   const input = tf.randomUniform(shape, 0, 1, 'float32', 11)
   const expected = tf.tidy(() => (reference.predict(input) as tf.Tensor).dataSync())

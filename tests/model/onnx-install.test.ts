@@ -10,7 +10,12 @@ import { fileURLToPath } from 'node:url'
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const script = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json')), 'script', 'install.js')
 // No network: any download goes to a closed port and fails at once.
-const offline: NodeJS.ProcessEnv = { ...process.env, GLOBAL_AGENT_HTTPS_PROXY: 'http://127.0.0.1:9', GLOBAL_AGENT_HTTP_PROXY: 'http://127.0.0.1:9', ONNXRUNTIME_NODE_INSTALL: '' }
+const offline: NodeJS.ProcessEnv = {
+  ...process.env,
+  GLOBAL_AGENT_HTTPS_PROXY: 'http://127.0.0.1:9',
+  GLOBAL_AGENT_HTTP_PROXY: 'http://127.0.0.1:9',
+  ONNXRUNTIME_NODE_INSTALL: ''
+}
 
 test('npm reads onnxruntime-node-install=skip from the project’s .npmrc', () => {
   const npm = spawnSync('npm', ['config', 'get', 'onnxruntime-node-install'], { cwd: root, encoding: 'utf8' })
@@ -18,7 +23,16 @@ test('npm reads onnxruntime-node-install=skip from the project’s .npmrc', () =
   assert.equal(npm.stdout.trim(), 'skip')
 })
 
-test('with it, onnxruntime-node’s install script downloads nothing and succeeds offline', { skip: process.platform !== 'linux' && 'the CUDA download is attempted on Linux' }, () => {
-  const skipped = spawnSync(process.execPath, [script], { cwd: dirname(dirname(script)), env: { ...offline, npm_config_onnxruntime_node_install: 'skip' }, encoding: 'utf8', timeout: 60_000 })
-  assert.equal(skipped.status, 0, skipped.stderr)
-})
+test(
+  'with it, onnxruntime-node’s install script downloads nothing and succeeds offline',
+  { skip: process.platform !== 'linux' && 'the CUDA download is attempted on Linux' },
+  () => {
+    const skipped = spawnSync(process.execPath, [script], {
+      cwd: dirname(dirname(script)),
+      env: { ...offline, npm_config_onnxruntime_node_install: 'skip' },
+      encoding: 'utf8',
+      timeout: 60_000
+    })
+    assert.equal(skipped.status, 0, skipped.stderr)
+  }
+)

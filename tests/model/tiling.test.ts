@@ -23,7 +23,8 @@ function blurredGreenness(rgb: Float32Array, width: number, height: number): Flo
       let s = 0
       for (let dy = -2; dy <= 2; dy++) {
         for (let dx = -2; dx <= 2; dx++) {
-          const yy = y + dy, xx = x + dx
+          const yy = y + dy,
+            xx = x + dx
           if (yy >= 0 && yy < height && xx >= 0 && xx < width) s += g[yy * width + xx]
         }
       }
@@ -65,7 +66,11 @@ function generatePhoto(width: number, height: number, seed = 1): Raster {
 }
 
 function wholeImage(photo: Raster, f: ImageFunction): Float32Array {
-  return f(Float32Array.from(photo.data, (v) => v / 255), photo.width, photo.height)
+  return f(
+    Float32Array.from(photo.data, (v) => v / 255),
+    photo.width,
+    photo.height
+  )
 }
 
 function maxDifference(a: Float32Array, b: Float32Array): number {
@@ -77,7 +82,13 @@ function maxDifference(a: Float32Array, b: Float32Array): number {
 test('tile positions cover the length with at least the requested overlap', () => {
   assert.deepEqual(tilePositions(64, 64, 0.25), [0])
   assert.deepEqual(tilePositions(40, 64, 0.25), [0])
-  for (const [length, tile, overlap] of [[300, 64, 0.25], [2048, 256, 0.25], [1536, 256, 0.5], [257, 256, 0], [1000, 128, 0]]) {
+  for (const [length, tile, overlap] of [
+    [300, 64, 0.25],
+    [2048, 256, 0.25],
+    [1536, 256, 0.5],
+    [257, 256, 0],
+    [1000, 128, 0]
+  ]) {
     const p = tilePositions(length, tile, overlap)
     assert.equal(p[0], 0)
     assert.equal(p[p.length - 1] + tile, length)
@@ -151,7 +162,10 @@ test('photos smaller than the input are mirrored, not enlarged; a 1-pixel photo 
   let seen: Float32Array | undefined
   const tiny = await predictPhoto({ inputSize: 8, predictBatch: async (rgb, n) => ((seen = rgb.slice()), greenness(rgb, 8, 8 * n)) }, generatePhoto(1, 1))
   assert.equal(tiny.data.length, 1)
-  assert.ok(seen!.every((v, i) => v === seen![i % 3]), 'the one pixel fills the whole tile')
+  assert.ok(
+    seen!.every((v, i) => v === seen![i % 3]),
+    'the one pixel fills the whole tile'
+  )
   // One side longer than the input, the other shorter.
   const wide = generatePhoto(150, 30, 4)
   const wideGot = await predictPhoto(fakePredictor(64, greenness), wide)
@@ -169,10 +183,12 @@ test('4-channel photos ignore alpha', async () => {
 
 test('resize mode and working scale give full-size maps close to the per-pixel truth on a smooth photo', async () => {
   // Smooth photo: resizing changes little, so both must land near the per-pixel answer.
-  const width = 240, height = 160
+  const width = 240,
+    height = 160
   const data = new Uint8Array(width * height * 3)
   for (let i = 0; i < width * height; i++) {
-    const x = i % width, y = Math.floor(i / width)
+    const x = i % width,
+      y = Math.floor(i / width)
     data.set([100, Math.round(128 + 100 * Math.sin(x / 40) * Math.cos(y / 30)), 100], 3 * i)
   }
   const photo: Raster = { width, height, channels: 3, data }
@@ -192,7 +208,10 @@ test('tiles go to the predictor in batches, with progress, and a cancel stops it
   const batches: number[] = []
   const progress: number[][] = []
   await predictPhoto(fakePredictor(64, greenness, batches), photo, { batchSize: 5, onProgress: (done, total) => progress.push([done, total]) })
-  assert.equal(batches.reduce((a, b) => a + b, 0), tileCount)
+  assert.equal(
+    batches.reduce((a, b) => a + b, 0),
+    tileCount
+  )
   assert.ok(batches.slice(0, -1).every((n) => n === 5))
   assert.deepEqual(progress[0], [0, tileCount])
   assert.deepEqual(progress[progress.length - 1], [tileCount, tileCount])

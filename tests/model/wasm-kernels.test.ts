@@ -32,12 +32,23 @@ function assertClose(a: Float32Array[], b: Float32Array[], what: string): void {
 
 const rand = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, 'float32', seed)
 
-for (const [stride, kernelSize, pad] of [[1, 3, 'same'], [2, 3, 'same'], [1, 3, 'valid'], [2, 2, 'same'], [1, 1, 'same']] as const) {
+for (const [stride, kernelSize, pad] of [
+  [1, 3, 'same'],
+  [2, 3, 'same'],
+  [1, 3, 'valid'],
+  [2, 2, 'same'],
+  [1, 1, 'same']
+] as const) {
   test(`conv2d gradients match cpu: ${kernelSize}x${kernelSize} stride ${stride} ${pad}`, async () => {
     const [cpu, wasm] = await onBoth(
       () => [rand([2, 9, 10, 3], 1), rand([kernelSize, kernelSize, 3, 5], 2)],
       (x, w) => {
-        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad).square().sum())
+        const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf
+            .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad)
+            .square()
+            .sum()
+        )
         return g([x, w])
       }
     )
@@ -48,7 +59,13 @@ for (const [stride, kernelSize, pad] of [[1, 3, 'same'], [2, 3, 'same'], [1, 3, 
 test('conv2d gradients match cpu: 2x2 stride 2 on even sizes (non-overlapping taps)', async () => {
   const [cpu, wasm] = await onBoth(
     () => [rand([3, 8, 10, 5], 12), rand([2, 2, 5, 7], 13)],
-    (x, w) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'valid').square().sum())([x, w])
+    (x, w) =>
+      tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf
+          .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'valid')
+          .square()
+          .sum()
+      )([x, w])
   )
   assertClose(cpu, wasm, 'conv2d 2x2/2')
 })
@@ -75,9 +92,24 @@ test('max-pool gradients match cpu, ties and ReLU zeros included', async () => {
   const [cpu, wasm] = await onBoth(
     () => [rand([2, 6, 8, 3], 31).relu().mul(4).round(), rand([2, 7, 9, 3], 32)],
     (a, b) => [
-      tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid').mul(tf.range(1, 2 * 3 * 4 * 3 + 1).reshape([2, 3, 4, 3])).sum())(a),
-      tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'same').square().sum())(b),
-      tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 3, 1, 'same').square().sum())(b)
+      tf.grad((x: tf.Tensor) =>
+        tf
+          .maxPool(x as tf.Tensor4D, 2, 2, 'valid')
+          .mul(tf.range(1, 2 * 3 * 4 * 3 + 1).reshape([2, 3, 4, 3]))
+          .sum()
+      )(a),
+      tf.grad((x: tf.Tensor) =>
+        tf
+          .maxPool(x as tf.Tensor4D, 2, 2, 'same')
+          .square()
+          .sum()
+      )(b),
+      tf.grad((x: tf.Tensor) =>
+        tf
+          .maxPool(x as tf.Tensor4D, 3, 1, 'same')
+          .square()
+          .sum()
+      )(b)
     ]
   )
   assertClose(cpu, wasm, 'maxPool')
@@ -96,7 +128,13 @@ test('the filter gradient split into image chunks matches cpu', async () => {
   try {
     const [cpu, wasm] = await onBoth(
       () => [rand([3, 8, 7, 4], 7), rand([3, 3, 4, 6], 8)],
-      (x, w) => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same').square().sum())([x, w])
+      (x, w) =>
+        tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf
+            .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')
+            .square()
+            .sum()
+        )([x, w])
     )
     assertClose(cpu, wasm, 'chunked conv2d')
   } finally {
@@ -104,13 +142,20 @@ test('the filter gradient split into image chunks matches cpu', async () => {
   }
 })
 
-for (const [kernelSize, stride] of [[2, 2], [3, 2], [3, 1]] as const) {
+for (const [kernelSize, stride] of [
+  [2, 2],
+  [3, 2],
+  [3, 1]
+] as const) {
   test(`transposed conv gradients match cpu: ${kernelSize}x${kernelSize} stride ${stride}`, async () => {
     const [cpu, wasm] = await onBoth(
       () => [rand([2, 5, 6, 4], 3), rand([kernelSize, kernelSize, 3, 4], 4)],
       (x, w) => {
         const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-          tf.conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, [2, 5 * stride, 6 * stride, 3], stride, 'same').square().sum()
+          tf
+            .conv2dTranspose(a as tf.Tensor4D, b as tf.Tensor4D, [2, 5 * stride, 6 * stride, 3], stride, 'same')
+            .square()
+            .sum()
         )
         const forward = tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [2, 5 * stride, 6 * stride, 3], stride, 'same')
         return [forward, ...g([x, w])]
@@ -133,7 +178,10 @@ test('a small U-Net has the same loss gradient on wasm as on cpu', async () => {
     else weights = model.getWeights().map((w) => w.clone())
     const xs = tf.tensor4d(x as number[][][][])
     const ys = tf.tensor4d(y as number[][][][])
-    const { grads: g } = tf.variableGrads(() => bceLoss(ys, model.apply(xs) as tf.Tensor), model.trainableWeights.map((w) => w.read() as tf.Variable))
+    const { grads: g } = tf.variableGrads(
+      () => bceLoss(ys, model.apply(xs) as tf.Tensor),
+      model.trainableWeights.map((w) => w.read() as tf.Variable)
+    )
     grads.push(model.trainableWeights.map((w) => g[(w.read() as tf.Variable).name]?.dataSync() as Float32Array))
     tf.dispose([xs, ys, ...Object.values(g)])
     model.dispose()

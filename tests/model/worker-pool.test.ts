@@ -95,7 +95,10 @@ test('a network with batch statistics is refused by the workers, with the reason
   model.dispose()
   const pool = await WorkerPoolEngine.start(2, defaultWasmDir())
   try {
-    await assert.rejects(pool.build({ network: { kind: 'topology', topology }, loss: 'bce', learningRate: 1e-3 }), /normalises over the batch \(BatchNormalization\).*train it with 1 worker/)
+    await assert.rejects(
+      pool.build({ network: { kind: 'topology', topology }, loss: 'bce', learningRate: 1e-3 }),
+      /normalises over the batch \(BatchNormalization\).*train it with 1 worker/
+    )
   } finally {
     await pool.close()
   }

@@ -29,7 +29,10 @@ before(async () => {
   await wait(await api['datasets.importMasks']({ datasetId, source: { kind: 'folder', dir: join(src, 'masks') } }))
   await api['datasets.split']({ datasetId, ratio: [67, 33, 0], seed: 1 })
   const { defaults } = await api['training.presets']({})
-  const { run, job } = await api['training.start']({ datasetId, config: { ...defaults, preset: 'custom', inputSize: 32, baseFilters: 4, depth: 2, batchSize: 4, epochs: 1 } })
+  const { run, job } = await api['training.start']({
+    datasetId,
+    config: { ...defaults, preset: 'custom', inputSize: 32, baseFilters: 4, depth: 2, batchSize: 4, epochs: 1 }
+  })
   assert.equal((await wait(job)).status, 'succeeded')
   runId = run.id
   // Sixteen photos to predict, a copy of one under another name, and one broken file.
@@ -70,27 +73,42 @@ test('a cancelled batch resumes: done photos are skipped by hash, a broken photo
   const copyDoneBefore = before.some((p) => p.name === 'leaf000.jpg') ? 1 : 0
   assert.equal(finished.result.skipped, before.length + copyDoneBefore)
   assert.equal(finished.result.photos, 16 - before.length)
-  assert.deepEqual(finished.result.problems.map((p) => p.path), [join(folder, 'broken.jpg')])
+  assert.deepEqual(
+    finished.result.problems.map((p) => p.path),
+    [join(folder, 'broken.jpg')]
+  )
   assert.match(finished.result.engine, /^onnxruntime \(CPU/)
 
   const after = await api['predictions.photos']({ batchId: batch.id })
   assert.equal(after.length, 16, 'sixteen different photos, each predicted once')
   assert.equal(new Set(after.map((p) => p.maskFile)).size, 16)
-  for (const p of before) assert.deepEqual(after.find((a) => a.id === p.id), p, `${p.name} was kept as it was`)
+  for (const p of before)
+    assert.deepEqual(
+      after.find((a) => a.id === p.id),
+      p,
+      `${p.name} was kept as it was`
+    )
   const done = (await api['predictions.list']({})).find((b) => b.id === batch.id)!
   assert.deepEqual([done.status, done.photos, done.problems], ['succeeded', 16, 1])
   // Traits of every predicted photo and of its leaves, and both CSVs.
   const { photos: traits } = await api['predictions.traits']({ batchId: batch.id })
   assert.equal(traits.length, 16)
   for (const p of traits.filter((t) => t.leaves.length > 0)) {
-    assert.equal(p.traits!.areaPx, p.leaves.reduce((sum, l) => sum + l.areaPx, 0), p.name)
+    assert.equal(
+      p.traits!.areaPx,
+      p.leaves.reduce((sum, l) => sum + l.areaPx, 0),
+      p.name
+    )
     assert.ok(p.traits!.solidity! > 0 && p.traits!.solidity! <= 1)
   }
   const csv = join(tempDir(), 'traits.csv')
   const exported = await api['predictions.exportCsv']({ batchId: batch.id, file: csv })
   assert.equal(exported.leavesFile, csv.replace(/\.csv$/, '.leaves.csv'))
   assert.equal(readFileSync(exported.leavesFile, 'utf8').trim().split('\n').length, 1 + exported.leaves)
-  assert.equal(exported.leaves, traits.reduce((n, p) => n + p.leaves.length, 0))
+  assert.equal(
+    exported.leaves,
+    traits.reduce((n, p) => n + p.leaves.length, 0)
+  )
   const problems = await api['predictions.problems']({ batchId: batch.id })
   assert.equal(problems.length, 1)
   assert.match(problems[0].reason, /broken\.jpg/)

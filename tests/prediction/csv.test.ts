@@ -55,7 +55,9 @@ test('traits fill the per-photo row; the per-leaf CSV has a row per leaf, beside
   const [header, line] = measurementsCsv([row]).split('\n')
   const fields = Object.fromEntries(header.split(',').map((h, i) => [h, line.split(',')[i]]))
   assert.deepEqual([fields.area_px, fields.mean_g, fields.gli, fields.bbox_width_px], ['4', '200', String((400 - 200) / (400 + 200)), '4'])
-  const leafLines = leavesCsv([{ photo: 'p.jpg', leaves, scalePxPerMm: 2 }], true).trim().split('\n')
+  const leafLines = leavesCsv([{ photo: 'p.jpg', leaves, scalePxPerMm: 2 }], true)
+    .trim()
+    .split('\n')
   assert.equal(leafLines[0], LEAF_COLUMNS.join(','))
   assert.equal(leafLines.length, 1 + leaves.length)
   assert.ok(leafLines[1].startsWith('p.jpg,1,'))
@@ -72,14 +74,25 @@ test('leaves told apart are counted as leaves, one row each; a mask without them
   const asLeaves = measureLeaves(blob, { instances })
   const asRegions = measureLeaves(blob)
   assert.deepEqual([asLeaves.leafCount, asLeaves.leavesSeparated, asRegions.leafCount, asRegions.leavesSeparated], [2, true, 1, false])
-  const header = (m: typeof asLeaves) => measurementsCsv([measurementRow('p.jpg', m, { source: 'predicted', runId: '3', threshold: 0.5 })]).split('\n').slice(0, 2)
+  const header = (m: typeof asLeaves) =>
+    measurementsCsv([measurementRow('p.jpg', m, { source: 'predicted', runId: '3', threshold: 0.5 })])
+      .split('\n')
+      .slice(0, 2)
   const [leafHeader, leafRow] = header(asLeaves)
   assert.ok(leafHeader.includes(',leaf_count,') && !leafHeader.includes('region_count'))
   assert.equal(leafRow.split(',')[leafHeader.split(',').indexOf('leaf_count')], '2')
   assert.ok(header(asRegions)[0].includes(',region_count,') && !header(asRegions)[0].includes('leaf_count'))
   const { leaves } = leafTraits(blob, rgb, { instances })
-  assert.deepEqual(leaves.map((l) => [l.areaPx, l.bboxWidthPx, l.centroidX]), [[4, 2, 0.5], [4, 2, 2.5]])
-  const perLeaf = leavesCsv([{ photo: 'p.jpg', leaves, scalePxPerMm: null }], true).trim().split('\n')
+  assert.deepEqual(
+    leaves.map((l) => [l.areaPx, l.bboxWidthPx, l.centroidX]),
+    [
+      [4, 2, 0.5],
+      [4, 2, 2.5]
+    ]
+  )
+  const perLeaf = leavesCsv([{ photo: 'p.jpg', leaves, scalePxPerMm: null }], true)
+    .trim()
+    .split('\n')
   assert.equal(perLeaf.length, 3)
   assert.ok(leavesCsv([{ photo: 'p.jpg', leaves: leafTraits(blob, rgb).leaves, scalePxPerMm: null }], false).startsWith('photo,region,'))
 })

@@ -32,7 +32,10 @@ before(async () => {
   await wait(await api['datasets.importMasks']({ datasetId, source: { kind: 'folder', dir: join(src, 'masks') } }))
   await api['datasets.split']({ datasetId, ratio: [67, 33, 0], seed: 1 })
   const { defaults } = await api['training.presets']({})
-  const { run, job } = await api['training.start']({ datasetId, config: { ...defaults, preset: 'custom', inputSize: 32, baseFilters: 4, depth: 2, batchSize: 4, epochs: 1 } })
+  const { run, job } = await api['training.start']({
+    datasetId,
+    config: { ...defaults, preset: 'custom', inputSize: 32, baseFilters: 4, depth: 2, batchSize: 4, epochs: 1 }
+  })
   assert.equal((await wait(job)).status, 'succeeded')
   runId = run.id
 })
@@ -73,7 +76,9 @@ test('a prediction that fails before its first photo leaves no batch', async () 
   const aside = `${checkpoint}.aside`
   renameSync(checkpoint, aside)
   try {
-    const job = await wait(await api['predictions.start']({ runId, checkpoint: 'best', source: { kind: 'dataset', datasetId }, threshold: 0.5, cutouts: false, measure }))
+    const job = await wait(
+      await api['predictions.start']({ runId, checkpoint: 'best', source: { kind: 'dataset', datasetId }, threshold: 0.5, cutouts: false, measure })
+    )
     assert.equal(job.status, 'failed')
   } finally {
     rmSync(checkpoint, { recursive: true, force: true })

@@ -25,7 +25,10 @@ const mask = maskWith(40, 30, [
 test('every component counts by default; diagonal neighbours join (8-connectivity)', () => {
   const m = measureLeaves(mask)
   assert.equal(m.leafCount, 5)
-  assert.deepEqual(m.leaves.map((l) => l.areaPx), [80, 25, 18, 2, 1])
+  assert.deepEqual(
+    m.leaves.map((l) => l.areaPx),
+    [80, 25, 18, 2, 1]
+  )
   assert.equal(m.areaPx, 80 + 25 + 18 + 2 + 1)
   assert.equal(m.foregroundFraction, 126 / 1200)
   assert.equal(m.noisePx, 0)

@@ -13,7 +13,12 @@ import { tempDir } from '../helpers/temp'
 test('the parts are contiguous, differ in size by at most one, and hold every item once', () => {
   const items = Array.from({ length: 10 }, (_, i) => i)
   const parts = [1, 2, 3, 4].map((index) => shardPart(items, { index, count: 4 }))
-  assert.deepEqual(parts, [[0, 1], [2, 3, 4], [5, 6], [7, 8, 9]])
+  assert.deepEqual(parts, [
+    [0, 1],
+    [2, 3, 4],
+    [5, 6],
+    [7, 8, 9]
+  ])
   // More shards than photos: some parts are empty, none overlap.
   const few = [1, 2, 3, 4, 5].map((index) => shardPart(['a', 'b', 'c'], { index, count: 5 }))
   assert.deepEqual(few.flat(), ['a', 'b', 'c'])
@@ -66,7 +71,18 @@ function shardDir(index: number, count: number, photos: string[], failed: string
   const dir = tempDir()
   mkdirSync(dir, { recursive: true })
   const predicted = photos.filter((p) => !failed.includes(p)).map((path, i) => ({ path, row: row(path.split('/').at(-1)!, i + index), leaves: [] }))
-  const manifest = { format: 'leafseg-shard', version: 1, shard: { index, count }, model, threshold: 0.5, photos, predicted, problems: failed.map((path) => ({ path, reason: 'Input file has corrupt header' })), engine: 'onnxruntime (CPU, 1 thread)', finishedAt: '' }
+  const manifest = {
+    format: 'leafseg-shard',
+    version: 1,
+    shard: { index, count },
+    model,
+    threshold: 0.5,
+    photos,
+    predicted,
+    problems: failed.map((path) => ({ path, reason: 'Input file has corrupt header' })),
+    engine: 'onnxruntime (CPU, 1 thread)',
+    finishedAt: ''
+  }
   writeFileSync(join(dir, SHARD_MANIFEST), JSON.stringify(manifest))
   return dir
 }
@@ -83,7 +99,11 @@ test('merging reports a missing shard, a shard given twice, a photo predicted tw
   assert.deepEqual(merged.missingPhotos, [{ path: '/p/d.jpg', reason: 'Input file has corrupt header' }])
   const lines = readFileSync(csv, 'utf8').trim().split('\n')
   assert.equal(lines[0], measurementColumns(false).join(','), 'a binary model counts regions')
-  assert.deepEqual(lines.slice(1).map((l) => l.split(',')[0]), ['a.jpg', 'b.jpg', 'c.jpg'], 'rows in path order')
+  assert.deepEqual(
+    lines.slice(1).map((l) => l.split(',')[0]),
+    ['a.jpg', 'b.jpg', 'c.jpg'],
+    'rows in path order'
+  )
 
   await assert.rejects(mergeShards([one, shardDir(2, 4, [])], csv), /is shard 2\/4, but .* is one of 3/)
   await assert.rejects(mergeShards([one, shardDir(2, 3, [], [], '/other/model')], csv), /not parts of one run/)
@@ -133,7 +153,10 @@ test('a listed file that is no photo is reported as a problem, not dropped', asy
   writeFileSync(join(dir, 'photos.txt'), 'notes.txt\n')
   const { all, files } = await shardPhotos({ list: join(dir, 'photos.txt') }, undefined)
   assert.deepEqual(all, [join(dir, 'notes.txt')])
-  assert.deepEqual(files.map((f) => [f.path, f.problem?.message]), [[join(dir, 'notes.txt'), `${join(dir, 'notes.txt')} is listed but is not an image Leafseg reads (JPEG, PNG, TIFF, BMP or WebP)`]])
+  assert.deepEqual(
+    files.map((f) => [f.path, f.problem?.message]),
+    [[join(dir, 'notes.txt'), `${join(dir, 'notes.txt')} is listed but is not an image Leafseg reads (JPEG, PNG, TIFF, BMP or WebP)`]]
+  )
 })
 
 test('a shard run again into a finished shard’s folder removes its old shard.json first: killed, it counts as missing', async () => {

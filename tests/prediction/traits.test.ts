@@ -13,7 +13,10 @@ const W = 160
 const H = 120
 
 /** A mask and a photo: the shapes' pixels get `colour(x, y)`, the rest black. */
-function scene(inside: (x: number, y: number) => boolean, colour: (x: number, y: number) => [number, number, number] = () => [60, 150, 40]): { mask: Raster; rgb: Raster } {
+function scene(
+  inside: (x: number, y: number) => boolean,
+  colour: (x: number, y: number) => [number, number, number] = () => [60, 150, 40]
+): { mask: Raster; rgb: Raster } {
   const mask = new Uint8Array(W * H)
   const rgb = new Uint8Array(W * H * 3)
   for (let y = 0; y < H; y++)
@@ -55,7 +58,7 @@ test('a 20×20 square: every trait by hand', () => {
 
 test('a disc and a ring: areas, axes and eccentricity from their formulas', () => {
   const r = 30
-  const d = leafTraits(...Object.values(scene(disc(60, 60, r))) as [Raster, Raster]).leaves[0]
+  const d = leafTraits(...(Object.values(scene(disc(60, 60, r))) as [Raster, Raster])).leaves[0]
   close(d.areaPx, Math.PI * r * r, 0.01, 'disc area')
   close(d.ellipseMajorPx, 2 * r, 0.01, 'disc major axis (a disc of radius r has λ = r²/4)')
   close(d.ellipseMinorPx, 2 * r, 0.01, 'disc minor axis')
@@ -64,7 +67,7 @@ test('a disc and a ring: areas, axes and eccentricity from their formulas', () =
   assert.ok(d.solidity! > 0.97 && d.solidity! <= 1, `disc solidity ${d.solidity}`)
   assert.deepEqual([d.bboxWidthPx, d.bboxHeightPx], [2 * r + 1, 2 * r + 1])
 
-  const ringed = leafTraits(...Object.values(scene(ring(60, 60, 30, 15))) as [Raster, Raster]).leaves[0]
+  const ringed = leafTraits(...(Object.values(scene(ring(60, 60, 30, 15))) as [Raster, Raster])).leaves[0]
   close(ringed.areaPx, Math.PI * (30 ** 2 - 15 ** 2), 0.015, 'ring area (the hole is not leaf)')
   // A ring's second moments: λ = (R² + r²) / 4, so each axis is 2·√(R² + r²).
   close(ringed.ellipseMajorPx, 2 * Math.sqrt(30 ** 2 + 15 ** 2), 0.01, 'ring axis')
@@ -79,7 +82,10 @@ test('two leaves: each on its own, the photo over both; the hue mean is circular
   const { mask, rgb } = scene((x, y) => square(30, 40, 20)(x, y) || disc(120, 60, 10)(x, y), twoHues)
   const { photo, leaves } = leafTraits(mask, rgb)
   assert.equal(leaves.length, 2)
-  assert.deepEqual(leaves.map((l) => l.leaf), [1, 2])
+  assert.deepEqual(
+    leaves.map((l) => l.leaf),
+    [1, 2]
+  )
   assert.equal(leaves[0].areaPx, 400)
   const h = leaves[0].hueCircularMean!
   assert.ok(Math.min(h, 360 - h) < 1e-6, `hue mean ${h}`)
@@ -101,28 +107,31 @@ test('hue and greenness index edge cases', () => {
 })
 
 const cv2 = spawnSync('/usr/bin/python3', ['-c', 'import cv2'], { encoding: 'utf8' })
-test('perimeter, hull, contour area and moments equal OpenCV’s (python3-opencv); its fitEllipse agrees on the axes', { skip: cv2.status !== 0 && 'python3-opencv is not installed' }, async () => {
-  const dir = tempDir()
-  // A rotated ellipse, a ring and a square, apart.
-  const rotated = (x: number, y: number) => {
-    const a = Math.PI / 6
-    const u = (x - 45) * Math.cos(a) + (y - 60) * Math.sin(a)
-    const v = -(x - 45) * Math.sin(a) + (y - 60) * Math.cos(a)
-    return (u / 32) ** 2 + (v / 14) ** 2 <= 1
-  }
-  const shapes = [rotated, ring(115, 35, 22, 9), square(100, 80, 25)]
-  const ours = shapes.map((inside) => {
-    const { mask, rgb } = scene(inside)
-    return leafTraits(mask, rgb).leaves[0]
-  })
-  const files = await Promise.all(
-    shapes.map(async (inside, k) => {
-      const file = join(dir, `shape${k}.png`)
-      await writePng(file, scene(inside).mask)
-      return file
+test(
+  'perimeter, hull, contour area and moments equal OpenCV’s (python3-opencv); its fitEllipse agrees on the axes',
+  { skip: cv2.status !== 0 && 'python3-opencv is not installed' },
+  async () => {
+    const dir = tempDir()
+    // A rotated ellipse, a ring and a square, apart.
+    const rotated = (x: number, y: number) => {
+      const a = Math.PI / 6
+      const u = (x - 45) * Math.cos(a) + (y - 60) * Math.sin(a)
+      const v = -(x - 45) * Math.sin(a) + (y - 60) * Math.cos(a)
+      return (u / 32) ** 2 + (v / 14) ** 2 <= 1
+    }
+    const shapes = [rotated, ring(115, 35, 22, 9), square(100, 80, 25)]
+    const ours = shapes.map((inside) => {
+      const { mask, rgb } = scene(inside)
+      return leafTraits(mask, rgb).leaves[0]
     })
-  )
-  const script = `
+    const files = await Promise.all(
+      shapes.map(async (inside, k) => {
+        const file = join(dir, `shape${k}.png`)
+        await writePng(file, scene(inside).mask)
+        return file
+      })
+    )
+    const script = `
 import cv2, json, sys, math
 out = []
 for f in sys.argv[1:]:
@@ -138,20 +147,30 @@ for f in sys.argv[1:]:
                 'major': 4 * math.sqrt((a + cc) / 2 + root), 'minor': 4 * math.sqrt((a + cc) / 2 - root),
                 'fitMajor': max(e1, e2), 'fitMinor': min(e1, e2), 'pixels': mo['m00']})
 print(json.dumps(out))`
-  const run = spawnSync('/usr/bin/python3', ['-c', script, ...files], { encoding: 'utf8' })
-  assert.equal(run.status, 0, run.stderr)
-  const theirs = JSON.parse(run.stdout) as { perimeter: number; area: number; hull: number; major: number; minor: number; fitMajor: number; fitMinor: number; pixels: number }[]
-  ours.forEach((t, k) => {
-    close(t.perimeterPx, theirs[k].perimeter, 1e-9, `shape ${k} perimeter`)
-    close(t.convexHullAreaPx, theirs[k].hull, 1e-9, `shape ${k} hull area`)
-    close(t.solidity!, theirs[k].area / theirs[k].hull, 1e-9, `shape ${k} solidity`)
-    assert.equal(t.areaPx, theirs[k].pixels, `shape ${k} pixels`)
-    close(t.ellipseMajorPx, theirs[k].major, 1e-6, `shape ${k} major axis from moments`)
-    close(t.ellipseMinorPx, theirs[k].minor, 1e-6, `shape ${k} minor axis from moments`)
-  })
-  // fitEllipse fits the contour, not the moments: on the filled ellipse both give the ellipse's own axes.
-  close(ours[0].ellipseMajorPx, theirs[0].fitMajor, 0.04, 'ellipse major vs fitEllipse')
-  close(ours[0].ellipseMinorPx, theirs[0].fitMinor, 0.08, 'ellipse minor vs fitEllipse')
-  close(ours[0].ellipseMajorPx, 64, 0.03, 'the drawn ellipse is 64 px long')
-  close(ours[0].ellipseMinorPx, 28, 0.05, 'and 28 px wide')
-})
+    const run = spawnSync('/usr/bin/python3', ['-c', script, ...files], { encoding: 'utf8' })
+    assert.equal(run.status, 0, run.stderr)
+    const theirs = JSON.parse(run.stdout) as {
+      perimeter: number
+      area: number
+      hull: number
+      major: number
+      minor: number
+      fitMajor: number
+      fitMinor: number
+      pixels: number
+    }[]
+    ours.forEach((t, k) => {
+      close(t.perimeterPx, theirs[k].perimeter, 1e-9, `shape ${k} perimeter`)
+      close(t.convexHullAreaPx, theirs[k].hull, 1e-9, `shape ${k} hull area`)
+      close(t.solidity!, theirs[k].area / theirs[k].hull, 1e-9, `shape ${k} solidity`)
+      assert.equal(t.areaPx, theirs[k].pixels, `shape ${k} pixels`)
+      close(t.ellipseMajorPx, theirs[k].major, 1e-6, `shape ${k} major axis from moments`)
+      close(t.ellipseMinorPx, theirs[k].minor, 1e-6, `shape ${k} minor axis from moments`)
+    })
+    // fitEllipse fits the contour, not the moments: on the filled ellipse both give the ellipse's own axes.
+    close(ours[0].ellipseMajorPx, theirs[0].fitMajor, 0.04, 'ellipse major vs fitEllipse')
+    close(ours[0].ellipseMinorPx, theirs[0].fitMinor, 0.08, 'ellipse minor vs fitEllipse')
+    close(ours[0].ellipseMajorPx, 64, 0.03, 'the drawn ellipse is 64 px long')
+    close(ours[0].ellipseMinorPx, 28, 0.05, 'and 28 px wide')
+  }
+)

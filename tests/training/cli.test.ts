@@ -52,12 +52,17 @@ test('leafseg train prints every epoch and the run id; --resume continues it; --
   // Resumed on 2 worker threads: the run records them.
   const more = leafseg('train', '--project', projectDir, '--resume', runId, '--epochs', '3', '--backend', 'wasm', '--workers', '2', '--json')
   assert.equal(more.code, 0, more.stderr)
-  const summary = JSON.parse(more.stdout) as { run: { id: number; epochsDone: number; status: string; device: string; epochs: { epoch: number }[]; config: { epochs: number; workers: number } } }
+  const summary = JSON.parse(more.stdout) as {
+    run: { id: number; epochsDone: number; status: string; device: string; epochs: { epoch: number }[]; config: { epochs: number; workers: number } }
+  }
   assert.equal(summary.run.config.workers, 2)
   assert.equal(summary.run.device, 'CPU (wasm, 2 workers)')
   assert.equal(summary.run.id, Number(runId))
   assert.equal(summary.run.status, 'completed')
-  assert.deepEqual(summary.run.epochs.map((e) => e.epoch), [1, 2, 3])
+  assert.deepEqual(
+    summary.run.epochs.map((e) => e.epoch),
+    [1, 2, 3]
+  )
   assert.equal(summary.run.config.epochs, 3)
 })
 
@@ -70,7 +75,7 @@ test('leafseg train refuses bad options and datasets it cannot train on, with a 
   assert.match(JSON.parse(tooBig.stdout).error.message, /would fit/)
 })
 
-test('leafseg train --backend: webgl and webgpu are the desktop app\'s, with the reason; an unknown one is named', () => {
+test("leafseg train --backend: webgl and webgpu are the desktop app's, with the reason; an unknown one is named", () => {
   const gpu = leafseg('train', '--project', projectDir, '--dataset', 'leaves', '--backend', 'webgl')
   assert.notEqual(gpu.code, 0)
   assert.match(gpu.stderr, /--backend webgl trains in the desktop app only: its GPU worker runs in the app's Chromium, and the command line has none/)

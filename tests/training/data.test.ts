@@ -37,7 +37,12 @@ test('a photo and its mask load at the network size, aligned', async () => {
 
 test('every augmentation keeps photo and mask aligned', async () => {
   for (let i = 0; i < 6; i++) {
-    const { rgb, mask } = await loadExample(photos[i % photos.length], 48, { ...DEFAULT_AUGMENT, hueDegrees: 5, noiseStd: 0.01, blurProbability: 0 }, seededRandom(i))
+    const { rgb, mask } = await loadExample(
+      photos[i % photos.length],
+      48,
+      { ...DEFAULT_AUGMENT, hueDegrees: 5, noiseStd: 0.01, blurProbability: 0 },
+      seededRandom(i)
+    )
     assert.ok(agreement(rgb, mask) > 0.85, `sample ${i}: ${agreement(rgb, mask)}`)
     assert.ok(rgb.every((v) => v >= 0 && v <= 1))
     assert.ok(mask.every((v) => v === 0 || v === 1))
@@ -47,7 +52,12 @@ test('every augmentation keeps photo and mask aligned', async () => {
 test('noise is zero-mean with at most the configured standard deviation', () => {
   const stds: number[] = []
   for (let seed = 0; seed < 6; seed++) {
-    const { rgb } = augmentExample({ rgb: new Float32Array(64 * 64 * 3).fill(0.5), mask: new Float32Array(64 * 64) }, 64, { noiseStd: 0.05 }, seededRandom(seed))
+    const { rgb } = augmentExample(
+      { rgb: new Float32Array(64 * 64 * 3).fill(0.5), mask: new Float32Array(64 * 64) },
+      64,
+      { noiseStd: 0.05 },
+      seededRandom(seed)
+    )
     let sum = 0
     let sq = 0
     for (const v of rgb) {
@@ -65,7 +75,10 @@ test('augmented previews are reproducible with a seed and differ from each other
   const a = await augmentedPreviews(photos[1], { size: 40, count: 8, seed: 5 })
   const b = await augmentedPreviews(photos[1], { size: 40, count: 8, seed: 5 })
   assert.equal(a.length, 8)
-  assert.deepEqual(a.map((p) => Buffer.from(p.photo.data).toString('base64')), b.map((p) => Buffer.from(p.photo.data).toString('base64')))
+  assert.deepEqual(
+    a.map((p) => Buffer.from(p.photo.data).toString('base64')),
+    b.map((p) => Buffer.from(p.photo.data).toString('base64'))
+  )
   const distinct = new Set(a.map((p) => Buffer.from(p.mask.data).toString('base64')))
   assert.ok(distinct.size >= 4, `only ${distinct.size} distinct masks among 8`)
   assert.equal(a[0].photo.channels, 3)
@@ -94,7 +107,8 @@ test('fixed-scale crops keep the photo scale and stay aligned with the mask', as
   for (let top = 0; top + 16 <= 30; top++)
     for (let left = 0; left + 16 <= 40; left++) {
       let err = 0
-      for (let y = 0; y < 16; y++) for (let x = 0; x < 16; x++) for (let c = 0; c < 3; c++) err += Math.abs(data[((top + y) * 40 + left + x) * 3 + c] / 255 - a.rgb[(y * 16 + x) * 3 + c])
+      for (let y = 0; y < 16; y++)
+        for (let x = 0; x < 16; x++) for (let c = 0; c < 3; c++) err += Math.abs(data[((top + y) * 40 + left + x) * 3 + c] / 255 - a.rgb[(y * 16 + x) * 3 + c])
       best = Math.min(best, err / (16 * 16 * 3))
     }
   assert.ok(best < 0.06, `the crop matches no window of the half-size photo (mean error ${best.toFixed(3)})`)
@@ -121,7 +135,9 @@ test('batches cover every sample once per epoch, shuffled by epoch', async () =>
 
 test('a mask of the wrong size is reported with both file names', async () => {
   const maskPath = join(root, 'small.mask.png')
-  await sharp({ create: { width: 10, height: 10, channels: 3, background: '#000' } }).png().toFile(maskPath)
+  await sharp({ create: { width: 10, height: 10, channels: 3, background: '#000' } })
+    .png()
+    .toFile(maskPath)
   const bad = { id: 'bad', imagePath: photos[0].imagePath, maskPath }
   await assert.rejects(loadExample(bad, 16, null, seededRandom(1)), (err: Error) => err.message.includes(maskPath) && err.message.includes(photos[0].imagePath))
   const missing = { id: 'missing', imagePath: join(root, 'nope.jpg'), maskPath }

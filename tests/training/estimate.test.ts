@@ -60,7 +60,10 @@ test('a run is estimated from training steps timed on the chosen backend, for th
 })
 
 test('an estimate of a configuration that does not fit is refused before it starts, with the reason', async () => {
-  await assert.rejects(service.api['training.estimate']({ datasetId, config: config({ inputSize: 256, baseFilters: 64, depth: 4, batchSize: 512 }), backend: 'wasm' }), /batch size/)
+  await assert.rejects(
+    service.api['training.estimate']({ datasetId, config: config({ inputSize: 256, baseFilters: 64, depth: 4, batchSize: 512 }), backend: 'wasm' }),
+    /batch size/
+  )
 })
 
 test('an estimate can be cancelled', async () => {

@@ -7,7 +7,11 @@ import type { Sample } from '../../src/main/core/training/data'
 import type { TrainingConfig } from '../../src/shared/api/training'
 import { writeInstanceIds } from '../../src/main/core/datasets/instances'
 
-export async function makePhotos(dir: string, count: number, options: { width: number; height: number; seed?: number; format?: 'png' | 'jpg' }): Promise<Sample[]> {
+export async function makePhotos(
+  dir: string,
+  count: number,
+  options: { width: number; height: number; seed?: number; format?: 'png' | 'jpg' }
+): Promise<Sample[]> {
   const { width, height, seed = 1, format = 'png' } = options
   await mkdir(dir, { recursive: true })
   const random = seededRandom(seed)
@@ -51,7 +55,9 @@ export async function makePhotos(dir: string, count: number, options: { width: n
     const maskPath = join(dir, `${id}.mask.png`)
     const photo = sharp(rgb, { raw: { width, height, channels: 3 } })
     await (format === 'png' ? photo.png() : photo.jpeg({ quality: 90 })).toFile(imagePath)
-    await sharp(mask, { raw: { width, height, channels: 1 } }).png().toFile(maskPath)
+    await sharp(mask, { raw: { width, height, channels: 1 } })
+      .png()
+      .toFile(maskPath)
     samples.push({ id, imagePath, maskPath })
   }
   return samples
@@ -110,17 +116,28 @@ export async function touchingDiscs(dir: string, count: number, seed: number): P
           const shade = 1 - 0.45 * d[nearest] ** 4
           colour = [40 + grain * 0.3, discs[nearest].green * shade + grain * 0.3, 35]
         }
-        rgb.set(colour.map((v) => Math.max(0, Math.min(255, Math.round(v)))), o * 3)
+        rgb.set(
+          colour.map((v) => Math.max(0, Math.min(255, Math.round(v)))),
+          o * 3
+        )
       }
     const id = `discs${k}`
     const imagePath = join(dir, `${id}.png`)
     const maskPath = join(dir, `${id}.mask.png`)
     const instancesPath = join(dir, `${id}.instances.png`)
-    await sharp(rgb, { raw: { width: DISC_SIZE, height: DISC_SIZE, channels: 3 } }).png().toFile(imagePath)
-    await sharp(mask, { raw: { width: DISC_SIZE, height: DISC_SIZE, channels: 1 } }).png().toFile(maskPath)
+    await sharp(rgb, { raw: { width: DISC_SIZE, height: DISC_SIZE, channels: 3 } })
+      .png()
+      .toFile(imagePath)
+    await sharp(mask, { raw: { width: DISC_SIZE, height: DISC_SIZE, channels: 1 } })
+      .png()
+      .toFile(maskPath)
     await writeInstanceIds(instancesPath, { width: DISC_SIZE, height: DISC_SIZE, ids, count: 2 })
     // The same leaves as a colour label image (one colour per leaf on black), as komatsuna labels them.
-    const colours = [[0, 0, 0], [220, 40, 40], [40, 200, 60]]
+    const colours = [
+      [0, 0, 0],
+      [220, 40, 40],
+      [40, 200, 60]
+    ]
     await sharp(Buffer.from(Array.from(ids).flatMap((v) => colours[v])), { raw: { width: DISC_SIZE, height: DISC_SIZE, channels: 3 } })
       .png()
       .toFile(join(dir, `${id}.label.png`))

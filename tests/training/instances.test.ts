@@ -54,7 +54,10 @@ test('an instance run learns touching discs and tells them apart better than con
 
   // The best checkpoint is the epoch with the best validation SBD, measured on the separated leaves every epoch.
   const sbds = result.history.map((e) => e.leaves?.sbd ?? NaN)
-  assert.ok(sbds.every((v) => v >= 0 && v <= 1), `SBD every epoch: ${sbds.join(', ')}`)
+  assert.ok(
+    sbds.every((v) => v >= 0 && v <= 1),
+    `SBD every epoch: ${sbds.join(', ')}`
+  )
   assert.equal(result.bestEpoch, sbds.indexOf(Math.max(...sbds)) + 1, `best epoch ${result.bestEpoch}, SBDs ${sbds.map((v) => v.toFixed(3)).join(' ')}`)
   let runningBest = -1
   for (const e of result.history) {
@@ -100,7 +103,16 @@ test('an instance run learns touching discs and tells them apart better than con
 test('an instance run without any leaf ids in its training photos is refused with what to do', async () => {
   const plain = samples.map(({ id, imagePath, maskPath }) => ({ id, imagePath, maskPath }))
   await assert.rejects(
-    trainUnet({ runDir: join(root, 'refused'), train: plain.slice(0, 4), validation: plain.slice(4, 6), model: { inputSize: SIZE, baseFilters: 4, depth: 2, instances: true }, batchSize: 2, epochs: 1, augment: null, engine }),
+    trainUnet({
+      runDir: join(root, 'refused'),
+      train: plain.slice(0, 4),
+      validation: plain.slice(4, 6),
+      model: { inputSize: SIZE, baseFilters: 4, depth: 2, instances: true },
+      batchSize: 2,
+      epochs: 1,
+      augment: null,
+      engine
+    }),
     /Separating leaves needs masks that tell the leaves apart/
   )
 })

@@ -22,11 +22,16 @@ test('a U-Net trained on komatsuna plants 0-3 segments plant 4 with a validation
     const samples: Sample[] = []
     for (const name of (await readdir(join(data, 'rgb'))).sort()) {
       // Per-leaf colour labels to one binary mask: any colour is leaf.
-      const label = await sharp(join(data, 'label', name.replace(/^rgb_/, 'label_'))).removeAlpha().raw().toBuffer({ resolveWithObject: true })
+      const label = await sharp(join(data, 'label', name.replace(/^rgb_/, 'label_')))
+        .removeAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true })
       const mask = Buffer.alloc(label.info.width * label.info.height)
       for (let i = 0; i < mask.length; i++) mask[i] = label.data[i * 3] || label.data[i * 3 + 1] || label.data[i * 3 + 2] ? 255 : 0
       const maskPath = join(work, name)
-      await sharp(mask, { raw: { width: label.info.width, height: label.info.height, channels: 1 } }).png().toFile(maskPath)
+      await sharp(mask, { raw: { width: label.info.width, height: label.info.height, channels: 1 } })
+        .png()
+        .toFile(maskPath)
       samples.push({ id: name, imagePath: join(data, 'rgb', name), maskPath })
     }
     const plant = (s: Sample) => s.id.split('_')[1]
@@ -41,7 +46,10 @@ test('a U-Net trained on komatsuna plants 0-3 segments plant 4 with a validation
       augment: DEFAULT_AUGMENT,
       seed: 1,
       engine: await openEngine('wasm'),
-      onEpoch: (m) => console.log(`epoch ${m.epoch}: ${m.seconds.toFixed(1)} s, train IoU ${m.train.iou.toFixed(3)}, validation IoU ${m.validation.iou.toFixed(3)} dice ${m.validation.dice.toFixed(3)} accuracy ${m.validation.accuracy.toFixed(3)}`)
+      onEpoch: (m) =>
+        console.log(
+          `epoch ${m.epoch}: ${m.seconds.toFixed(1)} s, train IoU ${m.train.iou.toFixed(3)}, validation IoU ${m.validation.iou.toFixed(3)} dice ${m.validation.dice.toFixed(3)} accuracy ${m.validation.accuracy.toFixed(3)}`
+        )
     })
     assert.ok(result.bestIoU >= 0.85, `best validation IoU ${result.bestIoU.toFixed(3)}`)
   } finally {

@@ -105,8 +105,14 @@ test('a cancelled run resumes from its last checkpoint and continues the epoch n
   const result = await trainUnet(small(runDir, { epochs: 3, resume: true, onEpoch: (m) => epochs.push(m) }))
   assert.equal(result.resumedAfterEpoch, 1)
   assert.equal(result.optimizerRestored, true)
-  assert.deepEqual(epochs.map((m) => m.epoch), [2, 3])
-  assert.deepEqual(result.history.map((m) => m.epoch), [1, 2, 3])
+  assert.deepEqual(
+    epochs.map((m) => m.epoch),
+    [2, 3]
+  )
+  assert.deepEqual(
+    result.history.map((m) => m.epoch),
+    [1, 2, 3]
+  )
 })
 
 test('a saved model reloads and predicts identically', async () => {
@@ -140,7 +146,10 @@ test('early stopping ends the run when validation IoU stops improving', async ()
   const result = await trainUnet(small(join(root, 'patience'), { epochs: 6, patience: 2, learningRate: 0 }))
   assert.equal(result.stoppedEarly, true)
   assert.equal(result.bestEpoch, 1)
-  assert.deepEqual(result.history.map((m) => m.epoch), [1, 2, 3])
+  assert.deepEqual(
+    result.history.map((m) => m.epoch),
+    [1, 2, 3]
+  )
 })
 
 test('training is refused with fewer than 2 labelled photos or no validation photos', async () => {

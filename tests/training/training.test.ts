@@ -94,7 +94,10 @@ test('a tiny run through the job reaches a validation IoU of at least 0.8, with 
   const detail = await service.api['runs.get']({ id: run.id })
   assert.equal(detail.status, 'completed')
   assert.equal(detail.epochs.length, 14)
-  assert.deepEqual(detail.epochs.map((e) => e.epoch), Array.from({ length: 14 }, (_, i) => i + 1))
+  assert.deepEqual(
+    detail.epochs.map((e) => e.epoch),
+    Array.from({ length: 14 }, (_, i) => i + 1)
+  )
   assert.ok(detail.bestValIoU! >= 0.8, `best validation IoU ${detail.bestValIoU}`)
   assert.equal(detail.bestValIoU, Math.max(...detail.epochs.map((e) => e.validation.iou)))
   assert.ok(detail.epochs.at(-1)!.train.loss < detail.epochs[0].train.loss)
@@ -117,12 +120,21 @@ test('a tiny run through the job reaches a validation IoU of at least 0.8, with 
   const mine = events.filter((e) => e.runId === run.id)
   assert.equal(mine.filter((e) => e.kind === 'batch').length, 14 * 6)
   const epochEvents = mine.filter((e) => e.kind === 'epoch')
-  assert.deepEqual(epochEvents.map((e) => e.kind === 'epoch' && e.metrics.validation.iou), detail.epochs.map((e) => e.validation.iou))
+  assert.deepEqual(
+    epochEvents.map((e) => e.kind === 'epoch' && e.metrics.validation.iou),
+    detail.epochs.map((e) => e.validation.iou)
+  )
 
   const listed = (await service.api['runs.list']({})).find((r) => r.id === run.id)!
   assert.equal(listed.epochsDone, 14)
   assert.equal(listed.canResume, false)
-  assert.deepEqual(await service.api['training.backend']({}), { backend: 'wasm', device: detail.device, reason: detail.backendReason, renderer: null, measured: true })
+  assert.deepEqual(await service.api['training.backend']({}), {
+    backend: 'wasm',
+    device: detail.device,
+    reason: detail.backendReason,
+    renderer: null,
+    measured: true
+  })
 })
 
 test('a run configured to train on crops at a scale records that scale with its checkpoints, for prediction to tile at', async () => {
@@ -140,7 +152,8 @@ test('a cancelled run resumes from its last checkpoint and its epochs continue',
   const { run, job } = await service.api['training.start']({ datasetId, config: tiny({ epochs: 4, seed: 5 }) })
   const cancelAfterFirstEpoch = service.events.subscribe((event, payload) => {
     const p = payload as TrainingProgress
-    if (event === 'training.progress' && p.runId === run.id && p.kind === 'batch' && p.epoch === 2 && p.batch === 2) void service.api['jobs.cancel']({ id: job.id })
+    if (event === 'training.progress' && p.runId === run.id && p.kind === 'batch' && p.epoch === 2 && p.batch === 2)
+      void service.api['jobs.cancel']({ id: job.id })
   })
   const cancelled = await wait(job)
   cancelAfterFirstEpoch()
@@ -156,7 +169,10 @@ test('a cancelled run resumes from its last checkpoint and its epochs continue',
   assert.equal((await wait(resumed.job)).status, 'succeeded')
   summary = await service.api['runs.get']({ id: run.id })
   assert.equal(summary.status, 'completed')
-  assert.deepEqual(summary.epochs.map((e) => e.epoch), [1, 2, 3, 4])
+  assert.deepEqual(
+    summary.epochs.map((e) => e.epoch),
+    [1, 2, 3, 4]
+  )
   const resumedEpochs = events.filter((e) => e.runId === run.id && e.kind === 'epoch' && e.metrics.epoch > 1)
   assert.equal(resumedEpochs.length, 3)
   assert.ok(summary.epochs[3].train.loss < summary.epochs[0].train.loss, 'the resumed run kept learning')
@@ -184,7 +200,10 @@ test('a run whose job was cut off reads as interrupted and resumes', async () =>
   assert.equal((await wait(resumed.job)).status, 'succeeded')
   // The checkpoint had epoch 2 already: it is recorded again from the checkpoint, not retrained.
   const after = await service.api['runs.get']({ id: run.id })
-  assert.deepEqual(after.epochs.map((e) => e.epoch), [1, 2])
+  assert.deepEqual(
+    after.epochs.map((e) => e.epoch),
+    [1, 2]
+  )
   assert.equal(after.status, 'completed')
 })
 
@@ -196,7 +215,10 @@ test('datasets that cannot train are refused with a message, before a run is mad
 
   const few = await importDataset('Few', 3, true)
   await setSplits(few.id, few.photoIds, 1, 2)
-  await assert.rejects(service.api['training.start']({ datasetId: few.id, config: tiny() }), { code: 'bad_input', message: /at least 2 photos with masks in the training split.*has 1/ })
+  await assert.rejects(service.api['training.start']({ datasetId: few.id, config: tiny() }), {
+    code: 'bad_input',
+    message: /at least 2 photos with masks in the training split.*has 1/
+  })
 
   await setSplits(few.id, few.photoIds, 3, 0)
   await assert.rejects(service.api['training.start']({ datasetId: few.id, config: tiny() }), { code: 'bad_input', message: /validation split/ })
@@ -249,7 +271,9 @@ test('8 augmented samples of a labelled photo come back as PNGs at the input siz
   for (const s of result.samples) {
     const image = await sharp(Buffer.from(s.image.replace(/^data:image\/png;base64,/, ''), 'base64')).metadata()
     assert.deepEqual([image.width, image.height], [64, 64])
-    const mask = await sharp(Buffer.from(s.mask.replace(/^data:image\/png;base64,/, ''), 'base64')).raw().toBuffer({ resolveWithObject: true })
+    const mask = await sharp(Buffer.from(s.mask.replace(/^data:image\/png;base64,/, ''), 'base64'))
+      .raw()
+      .toBuffer({ resolveWithObject: true })
     assert.deepEqual([mask.info.width, mask.info.height], [64, 64])
     assert.ok([...mask.data].every((v) => v === 0 || v === 255))
     images.add(s.image)

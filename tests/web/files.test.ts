@@ -61,7 +61,15 @@ test('a symlink or hard link to the database, or a link out of the project, is r
   writeFileSync(outside, 'secret')
   symlinkSync(outside, join(dir, 'masks', 'out.png'))
   symlinkSync(dir, join(dir, 'mattes', 'up')) // a folder link back to the project root
-  for (const rel of ['photos/cd/db.png', 'photos/cd/wal.png', 'masks/hard.png', 'masks/out.png', 'mattes/up/leafseg.sqlite', 'mattes/up/notes.png', 'mattes/up/thumbnails/ab/leaf.png']) {
+  for (const rel of [
+    'photos/cd/db.png',
+    'photos/cd/wal.png',
+    'masks/hard.png',
+    'masks/out.png',
+    'mattes/up/leafseg.sqlite',
+    'mattes/up/notes.png',
+    'mattes/up/thumbnails/ab/leaf.png'
+  ]) {
     const res = await fetchFile(rel)
     assert.equal(res.status, 403, rel)
     assert.ok(!res.body.includes('SQLite format'), rel)
@@ -111,7 +119,13 @@ test('an upload never follows a symlink planted in uploads/ and is written whole
   symlinkSync(outside, join(uploads, 'b3'))
   mkdirSync(join(uploads, 'b4'))
   symlinkSync(outside, join(uploads, 'b4', 'sub'))
-  for (const [batch, path] of [['b2', 'leaf.png'], ['b3', 'leaf.png'], ['b4', 'sub/leaf.png'], ['b5', '../b2/x.png'], ['b5', '/etc/x.png']] as const) {
+  for (const [batch, path] of [
+    ['b2', 'leaf.png'],
+    ['b3', 'leaf.png'],
+    ['b4', 'sub/leaf.png'],
+    ['b5', '../b2/x.png'],
+    ['b5', '/etc/x.png']
+  ] as const) {
     const res = await put(batch, path)
     assert.equal(res.status, 403, `${batch}/${path}: ${res.body}`)
     assert.equal(JSON.parse(res.body).error.code, 'forbidden')

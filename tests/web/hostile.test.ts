@@ -28,7 +28,18 @@ async function alive(): Promise<void> {
 
 test('a shard manifest asking for 300 million shards is refused by name; the host lives on', async () => {
   const shard = tempDir()
-  const manifest = { format: 'leafseg-shard', version: 1, shard: { index: 1, count: 300_000_000 }, model: '/m', threshold: 0.5, photos: [], predicted: [], problems: [], engine: 'x', finishedAt: '' }
+  const manifest = {
+    format: 'leafseg-shard',
+    version: 1,
+    shard: { index: 1, count: 300_000_000 },
+    model: '/m',
+    threshold: 0.5,
+    photos: [],
+    predicted: [],
+    problems: [],
+    engine: 'x',
+    finishedAt: ''
+  }
   writeFileSync(join(shard, 'shard.json'), JSON.stringify(manifest))
   const res = await callApi(t.host, 'predictions.mergeShards', { dirs: [shard], csv: join(tempDir(), 'all.csv') })
   assert.equal(res.ok, false)
@@ -45,7 +56,14 @@ test('/files serves the pictures the views show, streamed, and never weights, op
   writeFileSync(join(dir, 'predictions', '4', 'measurements.csv'), 'photo,area_px\n')
   const picture = Buffer.alloc(3 << 20, 7) // a few megabytes: sent as it is read
   writeFileSync(join(dir, 'predictions', '4', 'leaf.png'), picture)
-  for (const rel of ['runs/3/best/weights.bin', 'runs/3/best/model.json', 'runs/3/best/optimizer.bin', 'runs/3/best/optimizer.json', 'runs/3/best/leafseg.json', 'predictions/4/measurements.csv']) {
+  for (const rel of [
+    'runs/3/best/weights.bin',
+    'runs/3/best/model.json',
+    'runs/3/best/optimizer.bin',
+    'runs/3/best/optimizer.json',
+    'runs/3/best/leafseg.json',
+    'predictions/4/measurements.csv'
+  ]) {
     const res = await hostRequest(t.host, `/files/${rel}`, { headers: auth() })
     assert.equal(res.status, 403, rel)
     assert.ok(!res.body.includes('internal'), rel)
@@ -66,13 +84,16 @@ function endlessUpload(batch: string, path: string, declared?: number): Promise<
   const length: Record<string, string> = declared === undefined ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(declared) }
   return new Promise((resolve, reject) => {
     let answered = false
-    const req = request({ host: '127.0.0.1', port, method: 'PUT', path: `/upload?batch=${batch}&path=${encodeURIComponent(path)}`, headers: { ...auth(), ...length } }, (res) => {
-      answered = true
-      clearInterval(writer)
-      const chunks: Buffer[] = []
-      res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }))
-    })
+    const req = request(
+      { host: '127.0.0.1', port, method: 'PUT', path: `/upload?batch=${batch}&path=${encodeURIComponent(path)}`, headers: { ...auth(), ...length } },
+      (res) => {
+        answered = true
+        clearInterval(writer)
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }))
+      }
+    )
     req.on('error', (err) => {
       clearInterval(writer)
       if (!answered) reject(err)

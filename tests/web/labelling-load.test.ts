@@ -33,7 +33,11 @@ async function call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<A
 
 /** One API call over HTTP: its status and its `{ ok, value | error }` answer. */
 async function http(method: string, args: unknown): Promise<{ status: number; ok: boolean; value?: any; error?: { code: string; message: string } }> {
-  const res = await hostRequest(host, `/api/${method}`, { method: 'POST', headers: { 'x-leafseg-token': host.token, 'content-type': 'application/json' }, body: JSON.stringify(args) })
+  const res = await hostRequest(host, `/api/${method}`, {
+    method: 'POST',
+    headers: { 'x-leafseg-token': host.token, 'content-type': 'application/json' },
+    body: JSON.stringify(args)
+  })
   return { status: res.status, ...JSON.parse(res.body) }
 }
 
@@ -91,7 +95,11 @@ function maskFor(client: number, step: number, leaves: boolean): { mask: Rle; le
   const ids = new Uint16Array(W * H)
   const top = (client * 3 + step) % (H - 20)
   for (let y = top; y < top + 15; y++) for (let x = 10 + client; x < W - 10; x++) ids[y * W + x] = leaves && x >= W / 2 ? 2 : 1
-  const mask = encodeRle(Uint8Array.from(ids, (v) => (v ? 255 : 0)), W, H)
+  const mask = encodeRle(
+    Uint8Array.from(ids, (v) => (v ? 255 : 0)),
+    W,
+    H
+  )
   return leaves ? { mask, leaves: encodeLeaves(ids, W, H) } : { mask }
 }
 
@@ -147,7 +155,11 @@ test('soak: 32 clients saving, reading and cleaning one project; afterwards it i
   const db = new Database(join(projectDir, databaseFileName), { readonly: true })
   try {
     assert.equal(db.pragma('integrity_check', { simple: true }), 'ok')
-    const files = db.prepare('SELECT file AS f FROM masks UNION ALL SELECT instances_file FROM masks WHERE instances_file IS NOT NULL UNION ALL SELECT file FROM photos UNION ALL SELECT thumbnail FROM photos').all() as { f: string }[]
+    const files = db
+      .prepare(
+        'SELECT file AS f FROM masks UNION ALL SELECT instances_file FROM masks WHERE instances_file IS NOT NULL UNION ALL SELECT file FROM photos UNION ALL SELECT thumbnail FROM photos'
+      )
+      .all() as { f: string }[]
     for (const { f } of files) assert.ok(existsSync(join(projectDir, f)), `the record names ${f}, which does not exist`)
     assert.deepEqual(db.prepare('SELECT * FROM pending_files').all(), [], 'no write is left listed as in flight')
   } finally {

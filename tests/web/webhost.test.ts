@@ -86,7 +86,10 @@ test('a state-changing request from another Origin is refused, even with the tok
     const upload = await hostRequest(t.host, '/upload?batch=b&path=x.png', { method: 'PUT', headers: { ...headers, origin }, body: 'x' })
     assert.equal(upload.status, 403, origin)
   }
-  const preflight = await hostRequest(t.host, '/api/datasets.create', { method: 'OPTIONS', headers: { origin: 'http://127.0.0.1:1', 'access-control-request-headers': 'x-leafseg-token' } })
+  const preflight = await hostRequest(t.host, '/api/datasets.create', {
+    method: 'OPTIONS',
+    headers: { origin: 'http://127.0.0.1:1', 'access-control-request-headers': 'x-leafseg-token' }
+  })
   assert.equal(preflight.status, 403)
   assert.equal(preflight.headers['access-control-allow-origin'], undefined)
   const ours = await hostRequest(t.host, '/api/projects.current', { method: 'POST', headers: { ...headers, origin: own() }, body: '{}' })
@@ -107,7 +110,11 @@ test('a broken percent-encoding is a bad request, not a server error', async () 
 })
 
 test('invalid arguments come back as a typed error', async () => {
-  const res = await hostRequest(t.host, '/api/projects.create', { method: 'POST', headers: { 'x-leafseg-token': t.host.token }, body: JSON.stringify({ dir: 42 }) })
+  const res = await hostRequest(t.host, '/api/projects.create', {
+    method: 'POST',
+    headers: { 'x-leafseg-token': t.host.token },
+    body: JSON.stringify({ dir: 42 })
+  })
   const body = JSON.parse(res.body)
   assert.equal(body.ok, false)
   assert.equal(body.error.code, 'invalid_argument')

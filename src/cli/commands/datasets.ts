@@ -85,7 +85,10 @@ export const importCommand: Command = {
         photos = (await cli.runJob(() => cli.call('datasets.importPhotos', { datasetId: dataset.id, paths: positionals }))).result
         if (!json) {
           console.log(`Imported ${photos.imported} photo(s) into “${dataset.name}”.`)
-          listSome('Already in the dataset (same content)', photos.duplicates.map((d) => ({ path: d.path, reason: `same as ${d.sameAs}` })))
+          listSome(
+            'Already in the dataset (same content)',
+            photos.duplicates.map((d) => ({ path: d.path, reason: `same as ${d.sameAs}` }))
+          )
           listSome('Not imported', photos.problems)
         }
       }
@@ -108,7 +111,10 @@ export const importCommand: Command = {
 
 function readList(file: string): string[] {
   try {
-    return readFileSync(file, 'utf8').split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
+    return readFileSync(file, 'utf8')
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'))
   } catch (err) {
     throw new UsageError(`Cannot read the list ${file}: ${(err as Error).message}`)
   }
@@ -118,7 +124,14 @@ export const splitCommand: Command = {
   name: 'split',
   summary: 'Assign train/validation/test splits',
   usage: 'leafseg split --project P --dataset NAME (--ratio 80/20[/0] [--seed N] | --val-list FILE [--test-list FILE])',
-  options: { project: { type: 'string' }, dataset: { type: 'string' }, ratio: { type: 'string' }, seed: { type: 'string' }, 'val-list': { type: 'string' }, 'test-list': { type: 'string' } },
+  options: {
+    project: { type: 'string' },
+    dataset: { type: 'string' },
+    ratio: { type: 'string' },
+    seed: { type: 'string' },
+    'val-list': { type: 'string' },
+    'test-list': { type: 'string' }
+  },
   flags: { 'datasets.findByName': { name: '--dataset' }, 'datasets.split': { ratio: '--ratio', seed: '--seed', val: '--val-list', test: '--test-list' } },
   help: [
     '--ratio A/B[/C]    train/validation[/test] proportions in percent, e.g. 80/20 (no test photos) or 70/15/15, assigned at random',
@@ -132,7 +145,8 @@ export const splitCommand: Command = {
     let split: { ratio: [number, number, number]; seed: number } | { val: string[]; test: string[] }
     if (typeof values.ratio === 'string') {
       const parts = values.ratio.split('/').map((p) => (p.trim() === '' ? NaN : Number(p)))
-      if (parts.length < 2 || parts.length > 3 || parts.some((p) => !Number.isFinite(p))) throw new UsageError(`--ratio must look like 80/20 or 70/15/15, not “${values.ratio}”.`)
+      if (parts.length < 2 || parts.length > 3 || parts.some((p) => !Number.isFinite(p)))
+        throw new UsageError(`--ratio must look like 80/20 or 70/15/15, not “${values.ratio}”.`)
       // Refused here, in the parts as typed (50/10), before the API would say the same of 50/10/0.
       const problem = splitRatioProblem(parts)
       if (problem) throw new UsageError(`--ratio ${problem}.`)
@@ -145,7 +159,10 @@ export const splitCommand: Command = {
       cli.check('datasets.split', { datasetId: 1, ...split })
       const dataset = await datasetNamed(cli, project, name, false)
       const result = await cli.call('datasets.split', { datasetId: dataset.id, ...split })
-      if (!json) console.log(`“${result.name}”: ${result.splits.train} train, ${result.splits.val} validation, ${result.splits.test} test, ${result.splits.none} unassigned.`)
+      if (!json)
+        console.log(
+          `“${result.name}”: ${result.splits.train} train, ${result.splits.val} validation, ${result.splits.test} test, ${result.splits.none} unassigned.`
+        )
       return { dataset: result }
     })
   }

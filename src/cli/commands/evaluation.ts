@@ -26,7 +26,14 @@ export const evalCommand: Command = {
   name: 'eval',
   summary: 'Evaluate a run: accuracy, IoU, Dice, precision, recall (pooled and per-photo mean)',
   usage: `leafseg eval --project P --run R [--split val|test | --dataset D] [--checkpoint best|last] [--threshold ${defaultProbabilityThreshold}]`,
-  options: { project: { type: 'string' }, run: { type: 'string' }, split: { type: 'string' }, dataset: { type: 'string' }, checkpoint: { type: 'string' }, threshold: { type: 'string' } },
+  options: {
+    project: { type: 'string' },
+    run: { type: 'string' },
+    split: { type: 'string' },
+    dataset: { type: 'string' },
+    checkpoint: { type: 'string' },
+    threshold: { type: 'string' }
+  },
   flags: { 'runs.findByName': { name: '--run' }, 'datasets.findByName': { name: '--dataset' }, 'evaluations.get': { threshold: '--threshold' } },
   help: [
     '--run R            the run (id or name)',
@@ -34,8 +41,8 @@ export const evalCommand: Command = {
     '--dataset D        or any dataset with masks',
     '--checkpoint C     best (by validation IoU, default) or last',
     `--threshold T      probability threshold, ${thresholdBounds.min}–${thresholdBounds.max} (default ${defaultProbabilityThreshold})`,
-    'Pooled figures count all pixels together; per-photo means weigh every photo the same. Training\'s validation',
-    'IoU is measured at the network\'s input size (see the run); this is at the photos\' full resolution.',
+    "Pooled figures count all pixels together; per-photo means weigh every photo the same. Training's validation",
+    "IoU is measured at the network's input size (see the run); this is at the photos' full resolution.",
     'For a run that separates leaves (train --instances), on photos whose masks tell leaves apart, also the CVPPP leaf',
     'measures, means over photos at the multiple of 0.1 nearest the threshold: SBD (symmetric best Dice: how well',
     'each leaf is outlined), DiC and |DiC| (predicted minus true leaf count) and FBD (Dice of all leaf pixels).'
@@ -45,7 +52,8 @@ export const evalCommand: Command = {
     const runName = requireString(values, 'run')
     const checkpoint = checkpointOption(values)
     const threshold = optionalNumber(values, 'threshold') ?? defaultProbabilityThreshold
-    if (values.split !== undefined && values.split !== 'val' && values.split !== 'test') throw new UsageError(`--split must be val or test, not “${String(values.split)}”.`)
+    if (values.split !== undefined && values.split !== 'val' && values.split !== 'test')
+      throw new UsageError(`--split must be val or test, not “${String(values.split)}”.`)
     if (values.split !== undefined && values.dataset !== undefined) throw new UsageError('Give --split or --dataset, not both.')
     return withSession(json, async (cli) => {
       // The threshold is used only once the evaluation is made: refused before it is made, not after.
@@ -64,8 +72,19 @@ export const evalCommand: Command = {
           console.log(
             `Leaves (${leaves.photos} photos, threshold ${result.leavesThreshold}): SBD ${(leaves.sbd * 100).toFixed(1)}  DiC ${leaves.dic.toFixed(2)}  |DiC| ${leaves.absDic.toFixed(2)}  FBD ${(leaves.fbd * 100).toFixed(1)}`
           )
-          console.log(`Worst photos by SBD: ${result.perPhoto.slice(0, 5).map((p) => `${p.name} ${p.instances ? (p.instances.sbd * 100).toFixed(1) : '–'}`).join(', ')}`)
-        } else console.log(`Worst photos by IoU: ${result.perPhoto.slice(0, 5).map((p) => `${p.name} ${p.scores.iou.toFixed(3)}`).join(', ')}`)
+          console.log(
+            `Worst photos by SBD: ${result.perPhoto
+              .slice(0, 5)
+              .map((p) => `${p.name} ${p.instances ? (p.instances.sbd * 100).toFixed(1) : '–'}`)
+              .join(', ')}`
+          )
+        } else
+          console.log(
+            `Worst photos by IoU: ${result.perPhoto
+              .slice(0, 5)
+              .map((p) => `${p.name} ${p.scores.iou.toFixed(3)}`)
+              .join(', ')}`
+          )
       }
       return {
         run: run.id,
@@ -86,8 +105,7 @@ export const evalCommand: Command = {
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'Predict leaf masks for a folder of photos and measure leaf area',
-  usage:
-    `leafseg predict (--project P --run R [--checkpoint best|last] | --model DIR) (--images DIR | --list FILE) --out DIR [--shard K/N|auto] [--csv FILE [--force]] [--scale PX_PER_MM] [--threshold ${defaultProbabilityThreshold}] [--min-leaf-area N] [--cutouts]`,
+  usage: `leafseg predict (--project P --run R [--checkpoint best|last] | --model DIR) (--images DIR | --list FILE) --out DIR [--shard K/N|auto] [--csv FILE [--force]] [--scale PX_PER_MM] [--threshold ${defaultProbabilityThreshold}] [--min-leaf-area N] [--cutouts]`,
   options: {
     project: { type: 'string' },
     run: { type: 'string' },
@@ -108,7 +126,17 @@ export const predictCommand: Command = {
     'predictions.start': { 'source.dir': '--images', threshold: '--threshold', 'measure.minLeafAreaPx': '--min-leaf-area', 'measure.pxPerMm': '--scale' },
     'predictions.exportMasks': { dir: '--out' },
     'predictions.exportCsv': { file: '--csv' },
-    'predictions.fromModel': { model: '--model', images: '--images', list: '--list', shard: '--shard', out: '--out', csv: '--csv', threshold: '--threshold', 'measure.minLeafAreaPx': '--min-leaf-area', 'measure.pxPerMm': '--scale' }
+    'predictions.fromModel': {
+      model: '--model',
+      images: '--images',
+      list: '--list',
+      shard: '--shard',
+      out: '--out',
+      csv: '--csv',
+      threshold: '--threshold',
+      'measure.minLeafAreaPx': '--min-leaf-area',
+      'measure.pxPerMm': '--scale'
+    }
   },
   help: [
     '--project P --run R   a run of a project',
@@ -121,7 +149,7 @@ export const predictCommand: Command = {
     '--scale PX_PER_MM     pixels per millimetre, for areas in mm²',
     `--threshold T         probability threshold, ${thresholdBounds.min}–${thresholdBounds.max} (default ${defaultProbabilityThreshold})`,
     `--min-leaf-area N     smaller specks are not counted as leaves (default ${defaultMinLeafAreaPx} px)`,
-    "--cutouts             also write RGBA cutouts (project mode, through the matting step; trimaps fitted to the leaves)",
+    '--cutouts             also write RGBA cutouts (project mode, through the matting step; trimaps fitted to the leaves)',
     ...shardHelp
   ],
   async run({ values, json }) {
@@ -129,13 +157,15 @@ export const predictCommand: Command = {
     const images = list === undefined ? requireString(values, 'images') : undefined
     if (list !== undefined && values.images !== undefined) throw new UsageError('Give --images or --list, not both.')
     const shard = shardFromOptions(values)
-    if ((shard || list !== undefined) && typeof values.model !== 'string') throw new UsageError('--list and --shard work with --model DIR (copy the run’s checkpoint folder to the cluster).')
+    if ((shard || list !== undefined) && typeof values.model !== 'string')
+      throw new UsageError('--list and --shard work with --model DIR (copy the run’s checkpoint folder to the cluster).')
     const out = requireString(values, 'out')
     const threshold = optionalNumber(values, 'threshold') ?? defaultProbabilityThreshold
     const measure = { minLeafAreaPx: optionalNumber(values, 'min-leaf-area') ?? defaultMinLeafAreaPx, pxPerMm: optionalNumber(values, 'scale') ?? null }
     const csv = typeof values.csv === 'string' ? values.csv : undefined
     const overwrite = values.force === true
-    if (values.checkpoint !== undefined && typeof values.model === 'string') throw new UsageError('--checkpoint chooses a checkpoint of --run; a --model folder is one checkpoint already.')
+    if (values.checkpoint !== undefined && typeof values.model === 'string')
+      throw new UsageError('--checkpoint chooses a checkpoint of --run; a --model folder is one checkpoint already.')
     const checkpoint = checkpointOption(values)
     return withSession(json, async (cli) => {
       let rows: MeasurementRow[]
@@ -144,7 +174,9 @@ export const predictCommand: Command = {
       let written = csv ?? null
       if (typeof values.model === 'string') {
         const model = values.model
-        const result = await cli.withFolderProgress(() => cli.call('predictions.fromModel', { model, images, list, shard, out, csv, overwrite, threshold, measure }))
+        const result = await cli.withFolderProgress(() =>
+          cli.call('predictions.fromModel', { model, images, list, shard, out, csv, overwrite, threshold, measure })
+        )
         rows = result.measurements
         problems = result.problems
         noteProblems(problems.length) // a job's problems are counted by runJob
@@ -157,7 +189,9 @@ export const predictCommand: Command = {
         cli.check('predictions.exportMasks', { batchId: 1, dir: out })
         if (csv !== undefined) cli.check('predictions.exportCsv', { batchId: 1, file: csv })
         const run = await findRun(cli, requireString(values, 'project'), requireString(values, 'run'))
-        const job = await cli.runJob(() => cli.call('predictions.start', { runId: run.id, checkpoint, source, threshold, cutouts: Boolean(values.cutouts), measure }))
+        const job = await cli.runJob(() =>
+          cli.call('predictions.start', { runId: run.id, checkpoint, source, threshold, cutouts: Boolean(values.cutouts), measure })
+        )
         const { batchId } = job.result
         problems = job.result.problems
         engine = job.result.engine

@@ -45,7 +45,8 @@ export const exportCommand: Command = {
         await cli.open(project)
         const dataset = await cli.call('datasets.findByName', { name })
         const job = await cli.runJob(() => cli.call('datasets.exportMasks', { datasetId: dataset.id, dir, format }))
-        if (!json) console.log(`Wrote the masks of ${job.result.written} photos of “${dataset.name}” as ${format === 'png' ? 'PNG' : 'COCO'}: ${job.result.path}`)
+        if (!json)
+          console.log(`Wrote the masks of ${job.result.written} photos of “${dataset.name}” as ${format === 'png' ? 'PNG' : 'COCO'}: ${job.result.path}`)
         return { dataset: dataset.name, format, written: job.result.written, path: job.result.path }
       })
     }

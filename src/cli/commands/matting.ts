@@ -15,9 +15,14 @@ async function datasetIn(cli: Cli, project: string, name: string) {
  * (fixed; the others from `remembered` when it is fixed, else the seed's); none of them: `remembered`.
  */
 function settingsFrom(values: Record<string, unknown>, remembered: TrimapChoice): TrimapChoice {
-  const given = { kernelSize: optionalNumber(values, 'kernel'), fgIterations: optionalNumber(values, 'fg-iter'), bgIterations: optionalNumber(values, 'bg-iter') }
+  const given = {
+    kernelSize: optionalNumber(values, 'kernel'),
+    fgIterations: optionalNumber(values, 'fg-iter'),
+    bgIterations: optionalNumber(values, 'bg-iter')
+  }
   const anyNumber = Object.values(given).some((v) => v !== undefined)
-  if (values.auto && (values.fixed || anyNumber)) throw new UsageError('--auto fits the trimap to the leaves: give it without --fixed, --kernel, --fg-iter or --bg-iter.')
+  if (values.auto && (values.fixed || anyNumber))
+    throw new UsageError('--auto fits the trimap to the leaves: give it without --fixed, --kernel, --fg-iter or --bg-iter.')
   if (values.auto) return { mode: 'auto' }
   if (!values.fixed && !anyNumber) return remembered
   const base = remembered.mode === 'fixed' ? remembered : seedTrimapSettings
@@ -64,7 +69,7 @@ export const trimapCommand: Command = {
     "--auto                    fit the unknown band to each photo's leaves (3×3 kernel, iterations from the",
     "                          thinnest leaf's thickness): the default, unless the dataset remembers fixed values",
     `--fixed                   the same values for every photo: ${d.kernelSize}×${d.kernelSize} kernel, ${d.fgIterations} erosions, ${d.bgIterations} dilations`,
-    '                          unless given below (these suit large photos and erase seedlings\' leaves)',
+    "                          unless given below (these suit large photos and erase seedlings' leaves)",
     '--kernel K                side of the square kernel (implies --fixed)',
     '--fg-iter N               erosions: definite leaf = erode(mask, K×K, N) (implies --fixed)',
     '--bg-iter N               dilations: definite background = outside dilate(mask, K×K, N) (implies --fixed)',
@@ -101,7 +106,14 @@ export const matteCommand: Command = {
   name: 'matte',
   summary: 'Compute alpha mattes (closed-form matting) and optionally cutouts',
   usage: 'leafseg matte (--project P --dataset D | --images DIR --trimaps DIR --out DIR) [--cutouts DIR]',
-  options: { project: { type: 'string' }, dataset: { type: 'string' }, images: { type: 'string' }, trimaps: { type: 'string' }, out: { type: 'string' }, cutouts: { type: 'string' } },
+  options: {
+    project: { type: 'string' },
+    dataset: { type: 'string' },
+    images: { type: 'string' },
+    trimaps: { type: 'string' },
+    out: { type: 'string' },
+    cutouts: { type: 'string' }
+  },
   flags: {
     'datasets.findByName': { name: '--dataset' },
     'matting.matteFolder': { images: '--images', trimaps: '--trimaps', out: '--out', cutouts: '--cutouts' },
@@ -124,7 +136,8 @@ export const matteCommand: Command = {
         return result
       })
     }
-    if (typeof values.project !== 'string' || typeof values.dataset !== 'string') throw new UsageError('Give --project and --dataset, or --images, --trimaps and --out.')
+    if (typeof values.project !== 'string' || typeof values.dataset !== 'string')
+      throw new UsageError('Give --project and --dataset, or --images, --trimaps and --out.')
     const { project, dataset: name } = values
     return withSession(json, async (cli) => {
       // The cutouts' folder is refused before any matte is made, not after.

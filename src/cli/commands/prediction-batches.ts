@@ -24,7 +24,8 @@ export const predictResumeCommand: Command = {
       await cli.open(project)
       const batches = await cli.call('predictions.list', {})
       const batch = asked === undefined ? batches.find((b) => b.canResume) : batches.find((b) => b.id === asked)
-      if (!batch) throw new UsageError(asked === undefined ? 'No prediction batch in this project can be resumed.' : `The project has no prediction batch ${asked}.`)
+      if (!batch)
+        throw new UsageError(asked === undefined ? 'No prediction batch in this project can be resumed.' : `The project has no prediction batch ${asked}.`)
       const job = await cli.runJob(() => cli.call('predictions.resume', { batchId: batch.id }))
       const { photos, skipped, problems, engine } = job.result
       if (typeof values.out === 'string') await cli.call('predictions.exportMasks', { batchId: batch.id, dir: values.out })

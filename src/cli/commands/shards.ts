@@ -76,7 +76,8 @@ export const predictMergeCommand: Command = {
         console.log(`Merged ${merged.shards} of ${merged.of} shard(s): ${merged.rows} photo(s) in ${merged.csv}.`)
         if (merged.missingShards.length) console.log(`Missing shards: ${merged.missingShards.join(', ')} (of ${merged.of}).`)
         if (merged.duplicateShards.length) console.log(`Shards given twice: ${merged.duplicateShards.join(', ')}.`)
-        if (merged.duplicatePhotos.length) console.log(`Photos predicted in more than one shard (kept once): ${merged.duplicatePhotos.length}, such as ${merged.duplicatePhotos[0]}.`)
+        if (merged.duplicatePhotos.length)
+          console.log(`Photos predicted in more than one shard (kept once): ${merged.duplicatePhotos.length}, such as ${merged.duplicatePhotos[0]}.`)
         for (const p of merged.missingPhotos.slice(0, 10)) console.log(`  not predicted: ${p.path}: ${p.reason}`)
         if (merged.missingPhotos.length > 10) console.log(`  … and ${merged.missingPhotos.length - 10} more not predicted`)
       }

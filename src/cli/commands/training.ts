@@ -25,8 +25,11 @@ const cliBackends: TrainingBackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu
 function cliBackend(value: string | undefined): TrainingBackendChoice {
   if (value === undefined) return 'auto'
   if (value === 'webgpu' || value === 'webgl')
-    throw new UsageError(`--backend ${value} trains in the desktop app only: its GPU worker runs in the app's Chromium, and the command line has none. Use --backend auto, tensorflow, wasm or cpu here.`)
-  if (!cliBackends.includes(value as TrainingBackendChoice)) throw new UsageError(`--backend must be auto, tensorflow, wasm or cpu (webgpu and webgl in the desktop app), not “${value}”.`)
+    throw new UsageError(
+      `--backend ${value} trains in the desktop app only: its GPU worker runs in the app's Chromium, and the command line has none. Use --backend auto, tensorflow, wasm or cpu here.`
+    )
+  if (!cliBackends.includes(value as TrainingBackendChoice))
+    throw new UsageError(`--backend must be auto, tensorflow, wasm or cpu (webgpu and webgl in the desktop app), not “${value}”.`)
   return value as TrainingBackendChoice
 }
 
@@ -37,8 +40,7 @@ function backendLine(run: RunSummary): string {
 export const trainCommand: Command = {
   name: 'train',
   summary: 'Train a U-Net on a dataset (or resume a run)',
-  usage:
-    `leafseg train --project P --dataset NAME [--preset ${presetNames.join('|')}] [--scale X|whole] [--epochs N] [--batch N] [--lr X] [--loss bce|dice|bce+dice] [--patience N] [--seed N] [--instances] [--workers N] [--backend B] | --project P --resume RUN [--epochs N] [--workers N] [--backend B]`,
+  usage: `leafseg train --project P --dataset NAME [--preset ${presetNames.join('|')}] [--scale X|whole] [--epochs N] [--batch N] [--lr X] [--loss bce|dice|bce+dice] [--patience N] [--seed N] [--instances] [--workers N] [--backend B] | --project P --resume RUN [--epochs N] [--workers N] [--backend B]`,
   options: {
     project: { type: 'string' },
     dataset: { type: 'string' },
@@ -86,7 +88,7 @@ export const trainCommand: Command = {
       return `${i === 0 ? '--preset NAME      ' : '                   '} ${name}: ${p.label} — ${p.description}`
     }),
     '--scale X|whole     train on crops of the photo at scale X (network pixels per photo pixel; prediction tiles at',
-    '                    the same scale), or on whole photos squeezed to the input size; default: the preset\'s',
+    "                    the same scale), or on whole photos squeezed to the input size; default: the preset's",
     '--epochs N          epochs to train (with --resume: continue up to N)',
     '--batch N           batch size',
     '--lr X              learning rate (Adam)',
@@ -99,13 +101,13 @@ export const trainCommand: Command = {
     '--workers N         worker threads training on the CPU (wasm backend), each on its share of every batch',
     '                    (default: the cores less one, at most the batch size); recorded with the run, and',
     '                    changed by --resume RUN --workers N',
-    '--instances         separate leaves: also learn where each leaf\'s middle is, and split masks into leaves (needs masks that',
+    "--instances         separate leaves: also learn where each leaf's middle is, and split masks into leaves (needs masks that",
     '                    tell leaves apart: a colour or an index per leaf, or COCO/Labelbox objects)',
     '--name TEXT         a name for the run',
     '--resume RUN        continue run RUN from its last checkpoint',
     '--backend B         auto (default: native TensorFlow on a CUDA GPU, else native CPU, else wasm), tensorflow, wasm or cpu.',
-    '                    webgpu and webgl (training on any GPU without CUDA) are the desktop app\'s: its GPU worker runs in',
-    '                    the app\'s Chromium, and the command line has none. A run can be resumed on another backend.',
+    "                    webgpu and webgl (training on any GPU without CUDA) are the desktop app's: its GPU worker runs in",
+    "                    the app's Chromium, and the command line has none. A run can be resumed on another backend.",
     'Prints the metrics of every epoch and the run id; Ctrl-C cancels and keeps the last checkpoint.'
   ],
   async run({ values, json }) {
@@ -126,7 +128,8 @@ export const trainCommand: Command = {
     const scale = values.scale as string | undefined
     const sampling: TrainingConfig['sampling'] =
       scale === undefined ? undefined : scale === 'whole' ? { mode: 'whole' } : { mode: 'crops', scale: Number(scale) }
-    if (sampling?.mode === 'crops' && !(sampling.scale > 0 && sampling.scale <= 4)) throw new UsageError(`--scale must be a number above 0 and at most 4, or whole; not “${scale}”.`)
+    if (sampling?.mode === 'crops' && !(sampling.scale > 0 && sampling.scale <= 4))
+      throw new UsageError(`--scale must be a number above 0 and at most 4, or whole; not “${scale}”.`)
     const backend = cliBackend(values.backend as string | undefined)
     return withSession(json, async (cli) => {
       let backendShown = false

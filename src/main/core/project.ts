@@ -24,9 +24,7 @@ export class Project {
   ) {}
 
   info(): ProjectInfo {
-    const row = this.db.prepare('SELECT name, created_at AS createdAt FROM project WHERE id = 1').get() as
-      | { name: string; createdAt: string }
-      | undefined
+    const row = this.db.prepare('SELECT name, created_at AS createdAt FROM project WHERE id = 1').get() as { name: string; createdAt: string } | undefined
     if (!row) throw new ApiError('not_a_project', `${this.dir} has a Leafseg database without project details.`)
     return {
       dir: this.dir,
@@ -71,11 +69,7 @@ export function createProject(dirArg: string, name: string): Project {
   let db: Db | undefined
   try {
     db = openDatabase(join(dir, databaseFileName), { create: true })
-    db.prepare('INSERT INTO project (id, name, created_at, app_version) VALUES (1, ?, ?, ?)').run(
-      trimmed,
-      new Date().toISOString(),
-      appVersion
-    )
+    db.prepare('INSERT INTO project (id, name, created_at, app_version) VALUES (1, ?, ?, ?)').run(trimmed, new Date().toISOString(), appVersion)
     ensureFolders(dir)
     return new Project(dir, db)
   } catch (err) {

@@ -85,9 +85,13 @@ export interface EvaluationJobs {
 
 export interface EvaluationApi {
   /** Evaluate a run's checkpoint on its validation photos, its dataset's test split, or any dataset with masks: a job. */
-  'evaluations.start'(args: { runId: number; checkpoint: 'best' | 'last'; source: EvaluationSource; datasetId?: number }): Promise<Job<'evaluate', EvaluationJobs['evaluate']['result']>>
+  'evaluations.start'(args: {
+    runId: number
+    checkpoint: 'best' | 'last'
+    source: EvaluationSource
+    datasetId?: number
+  }): Promise<Job<'evaluate', EvaluationJobs['evaluate']['result']>>
   'evaluations.list'(args: { runId: number }): Promise<EvaluationSummary[]>
   /** The figures at any threshold (0–1), recomputed instantly from stored histograms. */
   'evaluations.get'(args: { id: number; threshold: number }): Promise<EvaluationResult>
-
 }

@@ -37,7 +37,10 @@ export function jobProblems(job: { kind: JobKind; result: unknown }): JobProblem
     case 'mattes':
       return (job.result as MattingResult).problems.map((p) => ({ item: p.photo, reason: p.reason }))
     case 'cutouts':
-      return (job.result as JobResult<'cutouts'>).skipped.map((name) => ({ item: name, reason: 'its alpha matte is stale (the mask changed since): matte it again, then export' }))
+      return (job.result as JobResult<'cutouts'>).skipped.map((name) => ({
+        item: name,
+        reason: 'its alpha matte is stale (the mask changed since): matte it again, then export'
+      }))
     case 'predict':
     case 'prelabel':
       return fromPaths((job.result as JobResult<'predict' | 'prelabel'>).problems)
@@ -47,9 +50,7 @@ export function jobProblems(job: { kind: JobKind; result: unknown }): JobProblem
 }
 
 /** A job as every host sees it, discriminated by kind: `job.kind === 'train'` types `job.result`. */
-export type JobInfo<K extends JobKind = JobKind> = K extends JobKind
-  ? Job<K, JobResult<K>>
-  : never
+export type JobInfo<K extends JobKind = JobKind> = K extends JobKind ? Job<K, JobResult<K>> : never
 
 /** Whether a job is of one of these kinds (a view's filter on its own jobs). */
 export function isJobOf<K extends JobKind>(job: JobInfo, ...kinds: K[]): job is JobInfo<K> {

@@ -46,5 +46,10 @@ export interface MattingApi {
   /** Plain folders, no project: a trimap PNG in `out` for each mask PNG in `masks` (progress: 'folder.progress'). */
   'matting.trimapFolder'(args: { masks: string; out: string } & TrimapChoice): Promise<MattingResult & { out: string }>
   /** Plain folders, no project: alpha mattes (and cutouts) for photos and trimaps matched by name. */
-  'matting.matteFolder'(args: { images: string; trimaps: string; out: string; cutouts?: string }): Promise<MattingResult & { out: string; unmatchedPhotos: string[] }>
+  'matting.matteFolder'(args: {
+    images: string
+    trimaps: string
+    out: string
+    cutouts?: string
+  }): Promise<MattingResult & { out: string; unmatchedPhotos: string[] }>
 }

@@ -184,7 +184,12 @@ export interface PredictionApi {
    * Write a run's checkpoint as an ONNX file (input 'image' [batch, height, width, 3] RGB 0..1, output 'mask'
    * [batch, height, width, 1] leaf probabilities), for onnxruntime, Python or any ONNX tool: a job.
    */
-  'runs.exportOnnx'(args: { runId: number; checkpoint: 'best' | 'last'; file: string; /** Replace an existing file (refused without). */ overwrite?: boolean }): Promise<PredictionJob<'export-onnx'>>
+  'runs.exportOnnx'(args: {
+    runId: number
+    checkpoint: 'best' | 'last'
+    file: string
+    /** Replace an existing file (refused without). */ overwrite?: boolean
+  }): Promise<PredictionJob<'export-onnx'>>
 
   /** Predict masks for a folder of photos, or a dataset's photos, at full resolution: a job. */
   'predictions.start'(args: PredictionRequest): Promise<PredictionJob<'predict'>>
@@ -200,7 +205,11 @@ export interface PredictionApi {
    */
   'predictions.resume'(args: { batchId: number }): Promise<PredictionJob<'predict'>>
   /** Write the batch's measurements as CSV (one row per photo, with the run and settings), and its leaves beside it. */
-  'predictions.exportCsv'(args: { batchId: number; file: string; overwrite?: boolean }): Promise<{ file: string; rows: number; leavesFile: string; leaves: number }>
+  'predictions.exportCsv'(args: {
+    batchId: number
+    file: string
+    overwrite?: boolean
+  }): Promise<{ file: string; rows: number; leavesFile: string; leaves: number }>
   /** The batch's measurements, one row per photo (what exportCsv writes). */
   'predictions.measurements'(args: { batchId: number }): Promise<MeasurementRow[]>
   /** Copy the batch's masks (and cutouts) into a folder, named like the photos. */

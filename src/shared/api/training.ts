@@ -81,7 +81,10 @@ export interface TrainingBackend {
 
 export interface FitCheckResult {
   fits: boolean
-  /** Estimated peak memory and what the backend can use, in bytes (on the GPU worker: the largest tensor and one texture or buffer; both 0 while its limits are not known yet). */
+  /**
+   * Estimated peak memory and what the backend can use, in bytes (on the GPU worker: the largest tensor and one
+   * texture or buffer; both 0 while its limits are not known yet).
+   */
   bytes: number
   limitBytes: number
   /** The largest batch size that fits (0 when not even one image does). */
@@ -229,7 +232,14 @@ export interface RunComparison {
   /** Runs were trained on different dataset snapshots (photos, masks or split differ): compare with care. */
   differentSnapshots: boolean
   /** Per photo (by name), each run's validation IoU from its latest evaluation on its validation photos; null where missing. */
-  perPhoto: { name: string; photoId: number; iou: (number | null)[]; probabilityFiles: (string | null)[]; photoFile: string; /** The truth mask the runs were measured against. */ maskFile: string }[]
+  perPhoto: {
+    name: string
+    photoId: number
+    iou: (number | null)[]
+    probabilityFiles: (string | null)[]
+    photoFile: string
+    /** The truth mask the runs were measured against. */ maskFile: string
+  }[]
   /** Evaluations used, per run (null: the run has not been evaluated yet). */
   evaluations: (number | null)[]
   /** Per run, the leaf measures of that evaluation at threshold 0.5 (null: the run does not separate leaves, or has no such evaluation). */
@@ -272,7 +282,12 @@ export interface TrainingApi {
     initFrom?: number
   }): Promise<{ run: RunSummary; job: TrainingJob<'train'> }>
   /** Continue a cancelled or interrupted run from its last checkpoint (optionally to more epochs). */
-  'training.resume'(args: { runId: number; epochs?: number; backend?: TrainingBackendChoice; workers?: number }): Promise<{ run: RunSummary; job: TrainingJob<'train'> }>
+  'training.resume'(args: {
+    runId: number
+    epochs?: number
+    backend?: TrainingBackendChoice
+    workers?: number
+  }): Promise<{ run: RunSummary; job: TrainingJob<'train'> }>
 
   'runs.list'(args: Record<string, never>): Promise<RunSummary[]>
   'runs.get'(args: { id: number }): Promise<RunDetail>

@@ -98,8 +98,12 @@ export function rleFromPolygon(polygon: number[], height: number, width: number)
   const u: number[] = []
   const v: number[] = []
   for (let j = 0; j < k; j++) {
-    let xs = x[j], xe = x[j + 1], ys = y[j], ye = y[j + 1]
-    const dx = Math.abs(xe - xs), dy = Math.abs(ys - ye)
+    let xs = x[j],
+      xe = x[j + 1],
+      ys = y[j],
+      ye = y[j + 1]
+    const dx = Math.abs(xe - xs),
+      dy = Math.abs(ys - ye)
     const flip = (dx >= dy && xs > xe) || (dx < dy && ys > ye)
     if (flip) [xs, xe, ys, ye] = [xe, xs, ye, ys]
     const s = dx >= dy ? (dx === 0 ? 0 : (ye - ys) / dx) : (xe - xs) / dy
@@ -141,7 +145,7 @@ export function rleFromPolygon(polygon: number[], height: number, width: number)
   }
   // Zero-length runs merge their neighbours.
   const counts: RleCounts = [diffs[0]]
-  for (let j = 1; j < diffs.length; ) {
+  for (let j = 1; j < diffs.length;) {
     if (diffs[j] > 0) counts.push(diffs[j++])
     else {
       j++
@@ -195,7 +199,9 @@ export function parseCoco(text: string, file: string): CocoFile {
       let longest = 0
       for (const poly of seg as unknown[][]) longest = Math.max(longest, poly.length)
       if (seg.length > maxEntries || longest > maxPolygonCoordinates) {
-        throw bad(`has ${name} with ${seg.length > maxEntries ? `${seg.length} polygons` : `a polygon of ${longest} coordinates`}; at most ${seg.length > maxEntries ? maxEntries : maxPolygonCoordinates} are read`)
+        throw bad(
+          `has ${name} with ${seg.length > maxEntries ? `${seg.length} polygons` : `a polygon of ${longest} coordinates`}; at most ${seg.length > maxEntries ? maxEntries : maxPolygonCoordinates} are read`
+        )
       }
       segmentation = { polygons: seg as number[][] }
     } else if (seg && typeof seg === 'object' && 'counts' in seg) {
@@ -211,7 +217,8 @@ export function parseCoco(text: string, file: string): CocoFile {
         // The runs must cover the image exactly: checked here, before any pixel is allocated.
         let covered = 0
         for (const run of rle) covered += run
-        if (covered !== image.width * image.height) throw new Error(`its runs cover ${covered} pixels, not the image's ${image.width}×${image.height} = ${image.width * image.height}`)
+        if (covered !== image.width * image.height)
+          throw new Error(`its runs cover ${covered} pixels, not the image's ${image.width}×${image.height} = ${image.width * image.height}`)
         segmentation = { rle }
       } catch (err) {
         throw bad(`has ${name} with a broken RLE: ${(err as Error).message}`)
@@ -228,7 +235,9 @@ export function parseCoco(text: string, file: string): CocoFile {
     }
   })
   const categories = Array.isArray(root.categories)
-    ? (root.categories as Array<Record<string, unknown>>).filter((c) => c && typeof c.id === 'number').map((c) => ({ id: c.id as number, name: String(c.name ?? c.id) }))
+    ? (root.categories as Array<Record<string, unknown>>)
+        .filter((c) => c && typeof c.id === 'number')
+        .map((c) => ({ id: c.id as number, name: String(c.name ?? c.id) }))
     : []
   const annotationsByImage = new Map<number, CocoAnnotation[]>(images.map((im) => [im.id, []]))
   for (const a of annotations) annotationsByImage.get(a.imageId)!.push(a)
@@ -265,7 +274,11 @@ export function cocoImageInstances(
   const file = opts.file ?? 'COCO file'
   const e = opts.expected
   if (e && (e.width !== width || e.height !== height)) {
-    throw new DatasetError('mask-size', file, `The ${file} gives ${image.fileName} the size ${width}×${height} pixels but the photo${e.photo ? ` ${e.photo}` : ''} is ${e.width}×${e.height} (as displayed); its masks cannot be used`)
+    throw new DatasetError(
+      'mask-size',
+      file,
+      `The ${file} gives ${image.fileName} the size ${width}×${height} pixels but the photo${e.photo ? ` ${e.photo}` : ''} is ${e.width}×${e.height} (as displayed); its masks cannot be used`
+    )
   }
   const used = annotations.filter((a) => !opts.categoryIds || (a.categoryId !== null && opts.categoryIds.includes(a.categoryId)))
   checkLeafCount(used.length, `The ${file} (image ${image.fileName})`)
@@ -277,7 +290,11 @@ export function cocoImageInstances(
       try {
         pixels = decodeRle({ size: [height, width], counts: 'rle' in a.segmentation ? (shape as RleCounts) : rleFromPolygon(shape, height, width) })
       } catch (err) {
-        throw new DatasetError('corrupt-export', file, `The ${file} has a broken mask for ${image.fileName} (annotation ${a.id ?? '?'}): ${(err as Error).message}`)
+        throw new DatasetError(
+          'corrupt-export',
+          file,
+          `The ${file} has a broken mask for ${image.fileName} (annotation ${a.id ?? '?'}): ${(err as Error).message}`
+        )
       }
       for (let i = 0; i < pixels.length; i++) if (pixels[i]) ids[i] = k + 1
     }
@@ -296,7 +313,10 @@ export interface CocoMatch {
 }
 
 /** Pair the file's images with photos by file_name (base name, then name without extension; folders ignored). */
-export function matchCocoImages(coco: CocoFile, photos: string[]): { pairs: CocoMatch[]; unmatchedImages: Array<{ image: CocoImage; reason: string }>; unmatchedPhotos: string[] } {
+export function matchCocoImages(
+  coco: CocoFile,
+  photos: string[]
+): { pairs: CocoMatch[]; unmatchedImages: Array<{ image: CocoImage; reason: string }>; unmatchedPhotos: string[] } {
   const lookup = makePhotoLookup(photos)
   const pairs: CocoMatch[] = []
   const unmatchedImages: Array<{ image: CocoImage; reason: string }> = []
@@ -332,7 +352,11 @@ export const instancesSuffix = '.instances'
  * Write `<photo stem>.png` (0/255) for each item into `dir`, and `<photo stem>.instances.png` (leaf ids, the
  * stored format) beside it for an item with leaves; atomically each. Refuses names that would collide.
  */
-export async function exportMaskFolder(items: MaskForExport[], dir: string, opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<string[]> {
+export async function exportMaskFolder(
+  items: MaskForExport[],
+  dir: string,
+  opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}
+): Promise<string[]> {
   const names = items.map((it) => `${stemOf(it.photo)}.png`)
   const clash = names.find((n, i) => names.indexOf(n) !== i)
   if (clash) throw new Error(`Two photos would both get the mask file name ${clash}; rename one of them before exporting`)
@@ -340,7 +364,10 @@ export async function exportMaskFolder(items: MaskForExport[], dir: string, opts
   for (let i = 0; i < items.length; i++) {
     opts.signal?.throwIfAborted()
     const { mask, leaves } = items[i]
-    const data = Uint8Array.from(mask.data.subarray(0, mask.width * mask.height * mask.channels).filter((_, j) => j % mask.channels === 0), (v) => (v ? 255 : 0))
+    const data = Uint8Array.from(
+      mask.data.subarray(0, mask.width * mask.height * mask.channels).filter((_, j) => j % mask.channels === 0),
+      (v) => (v ? 255 : 0)
+    )
     const path = join(dir, names[i])
     await writePng(path, { width: mask.width, height: mask.height, channels: 1, data })
     written.push(path)
@@ -358,7 +385,10 @@ export async function exportMaskFolder(items: MaskForExport[], dir: string, opts
 function cocoAnnotation(width: number, height: number, inside: (i: number) => boolean): { segmentation: object; area: number; bbox: number[] } | null {
   const pixels = new Uint8Array(width * height)
   let area = 0
-  let x0 = width, y0 = height, x1 = -1, y1 = -1
+  let x0 = width,
+    y0 = height,
+    x1 = -1,
+    y1 = -1
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       if (!inside(y * width + x)) continue

@@ -2,16 +2,7 @@
 // from a bug or a full disk (stop). The message already names the file and says what is wrong.
 
 export type DatasetErrorCode =
-  | 'zero-bytes'
-  | 'not-an-image'
-  | 'truncated'
-  | 'unreadable'
-  | 'unsupported'
-  | 'mask-size'
-  | 'corrupt-export'
-  | 'auth'
-  | 'expired'
-  | 'download'
+  'zero-bytes' | 'not-an-image' | 'truncated' | 'unreadable' | 'unsupported' | 'mask-size' | 'corrupt-export' | 'auth' | 'expired' | 'download'
 
 export class DatasetError extends Error {
   constructor(

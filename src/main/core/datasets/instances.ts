@@ -59,7 +59,11 @@ export async function readInstanceFile(path: string): Promise<InstanceIds> {
     const image = sharp(path)
     const meta = await image.metadata()
     if (meta.channels !== 1 || meta.depth !== 'uchar' || meta.isPalette) {
-      throw new DatasetError('unsupported', path, `The leaf instances ${path} are not one 8-bit channel of leaf ids (${meta.channels} channels, ${meta.depth}); import the photo's masks again`)
+      throw new DatasetError(
+        'unsupported',
+        path,
+        `The leaf instances ${path} are not one 8-bit channel of leaf ids (${meta.channels} channels, ${meta.depth}); import the photo's masks again`
+      )
     }
     decoded = await image.extractChannel(0).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true })
   } catch (err) {
@@ -80,7 +84,11 @@ export async function readInstanceIds(project: Project, photo: PhotoDetail | num
   if (!file) return null
   const inst = await readInstanceFile(join(project.dir, file))
   if (inst.width !== p.width || inst.height !== p.height) {
-    throw new DatasetError('mask-size', file, `The leaf instances ${file} of ${p.name} are ${inst.width}×${inst.height} pixels but the photo is ${p.width}×${p.height}`)
+    throw new DatasetError(
+      'mask-size',
+      file,
+      `The leaf instances ${file} of ${p.name} are ${inst.width}×${inst.height} pixels but the photo is ${p.width}×${p.height}`
+    )
   }
   return inst
 }

@@ -143,13 +143,21 @@ async function storeMask(project: Project, photoId: number, mask: NormalisedMask
 async function withLeavesFrom(file: string, mask: NormalisedMask, maskFile: string): Promise<NormalisedMask> {
   const inst = await readInstanceFile(file)
   if (inst.width !== mask.width || inst.height !== mask.height) {
-    throw new DatasetError('mask-size', file, `The leaf instances ${file} are ${inst.width}×${inst.height} pixels but the mask ${maskFile} is ${mask.width}×${mask.height}`)
+    throw new DatasetError(
+      'mask-size',
+      file,
+      `The leaf instances ${file} are ${inst.width}×${inst.height} pixels but the mask ${maskFile} is ${mask.width}×${mask.height}`
+    )
   }
   const leaves = maskFromIds(inst.ids, inst.width, inst.height, 'instance-ids', file, 'by-value')
   const differ = leaves.binary.data.findIndex((v, i) => v !== mask.binary.data[i])
   if (differ >= 0) {
     const [x, y] = [differ % mask.width, Math.floor(differ / mask.width)]
-    throw new DatasetError('unsupported', file, `The leaf instances ${file} do not cover the same pixels as the mask ${maskFile} (first difference at x ${x}, y ${y}); export them again together, or remove the instances file to import the mask alone`)
+    throw new DatasetError(
+      'unsupported',
+      file,
+      `The leaf instances ${file} do not cover the same pixels as the mask ${maskFile} (first difference at x ${x}, y ${y}); export them again together, or remove the instances file to import the mask alone`
+    )
   }
   return { ...mask, instances: leaves.instances }
 }
@@ -183,7 +191,11 @@ export async function importMasksJob(params: { datasetId: number; source: MaskJo
     const instanceFiles = new Set(files.filter(isInstances))
     const maskFiles = files.filter((f) => !isInstances(f))
     if (maskFiles.length === 0) throw new ApiError('bad_input', `No mask images found in ${source.dir}.`)
-    const match = matchMasksToPhotos(photos.map((p) => p.name), maskFiles, { suffixes: [...DEFAULT_MASK_SUFFIXES, ...(source.moreSuffixes ?? [])] })
+    const match = matchMasksToPhotos(
+      photos.map((p) => p.name),
+      maskFiles,
+      { suffixes: [...DEFAULT_MASK_SUFFIXES, ...(source.moreSuffixes ?? [])] }
+    )
     result.unmatchedMasks = match.unmatchedMasks
     result.unmatchedPhotos = match.unmatchedPhotos.map((u) => u.path)
     let done = 0
@@ -208,14 +220,30 @@ export async function importMasksJob(params: { datasetId: number; source: MaskJo
     const apiKey = ctx.secrets.apiKey
     if (!apiKey) throw new ApiError('invalid_argument', 'A Labelbox API key is needed to download the masks.')
     const exported = await readLabelboxExport(source.file)
-    const match = matchLabelboxRows(exported.rows, photos.map((p) => p.name))
+    const match = matchLabelboxRows(
+      exported.rows,
+      photos.map((p) => p.name)
+    )
     result.unmatchedMasks = match.unmatchedRows.map((u) => ({ path: `${source.file} #${u.row.position}`, reason: u.reason }))
     result.unmatchedPhotos = match.unmatchedPhotos
     // One cache per export file: a cancelled or crashed import resumes without downloading again.
-    const cacheDir = project.path('imports', 'labelbox', createHash('sha256').update(await readFile(source.file)).digest('hex').slice(0, 16))
+    const cacheDir = project.path(
+      'imports',
+      'labelbox',
+      createHash('sha256')
+        .update(await readFile(source.file))
+        .digest('hex')
+        .slice(0, 16)
+    )
     const report = await downloadLabelboxMasks(
       match.pairs.map((p) => p.row),
-      { apiKey, cacheDir, signal, keyHosts: labelboxKeyHosts(), onProgress: (done, total, message) => ctx.progress(done, total * 2, message ?? 'Downloading masks…') }
+      {
+        apiKey,
+        cacheDir,
+        signal,
+        keyHosts: labelboxKeyHosts(),
+        onProgress: (done, total, message) => ctx.progress(done, total * 2, message ?? 'Downloading masks…')
+      }
     )
     const failedRows = new Set(report.failed.flatMap((f) => f.rows))
     for (const f of report.failed) problem(f.url, f.message)
@@ -284,11 +312,16 @@ export async function importMasksJob(params: { datasetId: number; source: MaskJo
  * (comma-separated) for a lab that reaches Labelbox through its own proxy.
  */
 function labelboxKeyHosts(): string[] | undefined {
-  const hosts = process.env.LEAFSEG_LABELBOX_KEY_HOSTS?.split(',').map((h) => h.trim()).filter(Boolean)
+  const hosts = process.env.LEAFSEG_LABELBOX_KEY_HOSTS?.split(',')
+    .map((h) => h.trim())
+    .filter(Boolean)
   return hosts?.length ? hosts : undefined
 }
 
-export async function exportMasksJob(params: { datasetId: number; dir: string; format: 'png' | 'coco' }, ctx: JobContext<'export-masks'>): Promise<{ written: number; path: string }> {
+export async function exportMasksJob(
+  params: { datasetId: number; dir: string; format: 'png' | 'coco' },
+  ctx: JobContext<'export-masks'>
+): Promise<{ written: number; path: string }> {
   const { project, signal } = ctx
   const labelled = datasetPhotos(project.db, params.datasetId).filter((p) => p.mask)
   if (labelled.length === 0) throw new ApiError('bad_input', 'No photo in this dataset has a mask to export.')
@@ -325,4 +358,3 @@ export async function exportMasksJob(params: { datasetId: number; dir: string; f
   await writeAtomic(path, JSON.stringify({ info: { description: 'Leafseg mask export' }, images, annotations, categories }))
   return { written: labelled.length, path }
 }
-

@@ -67,7 +67,12 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
 function parseNdjson(text: string, file: string): LabelboxExport {
   const rows: LabelboxRow[] = []
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/)
-  if (lines.length > maxEntries + 1) throw new DatasetError('corrupt-export', file, `The Labelbox export ${file} has ${lines.length} lines; Leafseg reads at most ${maxEntries} rows per file. Split it into smaller files`)
+  if (lines.length > maxEntries + 1)
+    throw new DatasetError(
+      'corrupt-export',
+      file,
+      `The Labelbox export ${file} has ${lines.length} lines; Leafseg reads at most ${maxEntries} rows per file. Split it into smaller files`
+    )
   lines.forEach((line, i) => {
     if (line.trim() === '') return
     const bad = (what: string): DatasetError => new DatasetError('corrupt-export', file, `The Labelbox export ${file}, line ${i + 1}: ${what}`)
@@ -142,10 +147,19 @@ function parseLegacy(text: string, file: string): LabelboxExport {
   try {
     json = JSON.parse(text)
   } catch (err) {
-    throw new DatasetError('corrupt-export', file, `The Labelbox export ${file} is not valid JSON (${(err as Error).message}); the file may be cut short or edited`)
+    throw new DatasetError(
+      'corrupt-export',
+      file,
+      `The Labelbox export ${file} is not valid JSON (${(err as Error).message}); the file may be cut short or edited`
+    )
   }
   if (!Array.isArray(json)) throw new DatasetError('corrupt-export', file, `The Labelbox export ${file} is not a list of rows; is this a Labelbox JSON export?`)
-  if (json.length > maxEntries) throw new DatasetError('corrupt-export', file, `The Labelbox export ${file} has ${json.length} rows; Leafseg reads at most ${maxEntries} per file. Split it into smaller files`)
+  if (json.length > maxEntries)
+    throw new DatasetError(
+      'corrupt-export',
+      file,
+      `The Labelbox export ${file} has ${json.length} rows; Leafseg reads at most ${maxEntries} per file. Split it into smaller files`
+    )
   const rows = (json as unknown[]).map((raw, i): LabelboxRow => {
     const bad = (what: string): DatasetError => new DatasetError('corrupt-export', file, `The Labelbox export ${file}, row ${i + 1}: ${what}`)
     if (!isObject(raw)) throw bad('is not an object')
@@ -290,7 +304,10 @@ export async function downloadLabelboxMasks(rows: LabelboxRow[], opts: DownloadO
           stop.abort()
           return
         }
-        const rowsText = needed.get(url)!.map((p) => `#${p}`).join(', ')
+        const rowsText = needed
+          .get(url)!
+          .map((p) => `#${p}`)
+          .join(', ')
         report.failed.push({ url: withoutQuery(url), rows: needed.get(url)!, message: `Mask for export row ${rowsText}: ${err.message}` })
         opts.onProgress?.(++done, urls.length)
         return
@@ -308,7 +325,10 @@ export async function downloadLabelboxMasks(rows: LabelboxRow[], opts: DownloadO
 }
 
 class HttpStatus extends Error {
-  constructor(readonly status: number, readonly retryAfterMs: number | null) {
+  constructor(
+    readonly status: number,
+    readonly retryAfterMs: number | null
+  ) {
     super(`the server answered HTTP ${status}`)
   }
 }
@@ -325,7 +345,11 @@ async function boundedBody(res: Response, url: string, limit: number): Promise<U
     size += value.length
     if (size > limit) {
       await reader.cancel().catch(() => {})
-      throw new DatasetError('download', withoutQuery(url), `the server sent more than ${formatBytes(limit)} for one mask, more than its image can need; the download was stopped. Is the link right?`)
+      throw new DatasetError(
+        'download',
+        withoutQuery(url),
+        `the server sent more than ${formatBytes(limit)} for one mask, more than its image can need; the download was stopped. Is the link right?`
+      )
     }
     chunks.push(value)
   }
@@ -341,10 +365,15 @@ async function fetchMask(url: string, opts: DownloadOptions, signal: AbortSignal
   const deadlineMs = opts.deadlineMs ?? 60_000
   const deadline = Date.now() + deadlineMs
   const hung = (): DatasetError =>
-    new DatasetError('download', withoutQuery(url), `${withoutQuery(url)} did not deliver the mask within ${Math.round(deadlineMs / 100) / 10} s (${failures + throttled + 1} tries); the server may be down or the network blocked. Try again later (what was downloaded is kept)`)
+    new DatasetError(
+      'download',
+      withoutQuery(url),
+      `${withoutQuery(url)} did not deliver the mask within ${Math.round(deadlineMs / 100) / 10} s (${failures + throttled + 1} tries); the server may be down or the network blocked. Try again later (what was downloaded is kept)`
+    )
   let failures = 0
   let throttled = 0
-  if (!URL.canParse(url) || !/^https?:/i.test(url)) throw new DatasetError('download', withoutQuery(url), `the mask link "${withoutQuery(url)}" is not a web address; is the export complete?`)
+  if (!URL.canParse(url) || !/^https?:/i.test(url))
+    throw new DatasetError('download', withoutQuery(url), `the mask link "${withoutQuery(url)}" is not a web address; is the export complete?`)
   const headers: Record<string, string> = sendsKey(url, opts.keyHosts) ? { Authorization: `Bearer ${opts.apiKey}` } : {}
   for (;;) {
     signal.throwIfAborted()
@@ -357,10 +386,15 @@ async function fetchMask(url: string, opts: DownloadOptions, signal: AbortSignal
       if (res.ok) {
         if (Number(res.headers.get('content-length') ?? 0) > limit) {
           await res.body?.cancel().catch(() => {})
-          throw new DatasetError('download', withoutQuery(url), `the server offers ${formatBytes(Number(res.headers.get('content-length')))} for one mask, more than its image can need (${formatBytes(limit)}); it was not downloaded. Is the link right?`)
+          throw new DatasetError(
+            'download',
+            withoutQuery(url),
+            `the server offers ${formatBytes(Number(res.headers.get('content-length')))} for one mask, more than its image can need (${formatBytes(limit)}); it was not downloaded. Is the link right?`
+          )
         }
         const body = await boundedBody(res, url, limit)
-        if (!sniffImageFormat(body.subarray(0, 32))) throw new DatasetError('download', withoutQuery(url), 'the server sent something that is not an image (perhaps an error page)')
+        if (!sniffImageFormat(body.subarray(0, 32)))
+          throw new DatasetError('download', withoutQuery(url), 'the server sent something that is not an image (perhaps an error page)')
         return body
       }
       await res.body?.cancel().catch(() => {})
@@ -370,16 +404,30 @@ async function fetchMask(url: string, opts: DownloadOptions, signal: AbortSignal
       if (err instanceof HttpStatus) {
         const s = err.status
         if (s === 401) {
-          throw new DatasetError('auth', withoutQuery(url), 'Labelbox refused the API key (HTTP 401): check the key (Labelbox → Workspace settings → API keys) and that it belongs to the workspace of this export')
+          throw new DatasetError(
+            'auth',
+            withoutQuery(url),
+            'Labelbox refused the API key (HTTP 401): check the key (Labelbox → Workspace settings → API keys) and that it belongs to the workspace of this export'
+          )
         }
         if (s === 403 || s === 404 || s === 410) {
-          throw new DatasetError('expired', withoutQuery(url), `the mask link no longer works (HTTP ${s}). Mask links in Labelbox exports expire: export again from Labelbox and import the new file${s === 403 ? ', or check that the API key may read this project' : ''}`)
+          throw new DatasetError(
+            'expired',
+            withoutQuery(url),
+            `the mask link no longer works (HTTP ${s}). Mask links in Labelbox exports expire: export again from Labelbox and import the new file${s === 403 ? ', or check that the API key may read this project' : ''}`
+          )
         }
         if (s === 429) {
-          if (++throttled > max429) throw new DatasetError('download', withoutQuery(url), `Labelbox kept asking to slow down (HTTP 429 ${max429} times); try again later`)
+          if (++throttled > max429)
+            throw new DatasetError('download', withoutQuery(url), `Labelbox kept asking to slow down (HTTP 429 ${max429} times); try again later`)
           wait = Math.min(err.retryAfterMs ?? baseDelay * 2 ** Math.min(throttled, 6), maxRetryAfter)
         } else if (s >= 500) {
-          if (++failures >= maxAttempts) throw new DatasetError('download', withoutQuery(url), `the server failed ${maxAttempts} times (last: HTTP ${s}); try again later (what was downloaded is kept)`)
+          if (++failures >= maxAttempts)
+            throw new DatasetError(
+              'download',
+              withoutQuery(url),
+              `the server failed ${maxAttempts} times (last: HTTP ${s}); try again later (what was downloaded is kept)`
+            )
           wait = baseDelay * 2 ** (failures - 1)
         } else {
           throw new DatasetError('download', withoutQuery(url), `the server refused the download (HTTP ${s})`)
@@ -389,7 +437,12 @@ async function fetchMask(url: string, opts: DownloadOptions, signal: AbortSignal
       } else {
         if (Date.now() >= deadline) throw hung()
         // Network failure (connection reset, DNS, timeout): retry.
-        if (++failures >= maxAttempts) throw new DatasetError('download', withoutQuery(url), `the download failed ${maxAttempts} times (${(err as Error).message}); check the network and try again (what was downloaded is kept)`)
+        if (++failures >= maxAttempts)
+          throw new DatasetError(
+            'download',
+            withoutQuery(url),
+            `the download failed ${maxAttempts} times (${(err as Error).message}); check the network and try again (what was downloaded is kept)`
+          )
         wait = baseDelay * 2 ** (failures - 1)
       }
     }
@@ -454,7 +507,12 @@ async function exists(path: string): Promise<boolean> {
  * the cache or its size differs from the image's. `size` is the photo's size as displayed: a mask of another
  * size is refused, and polygon-only legacy rows (whose export gives no image size) need it.
  */
-export async function labelboxRowInstances(row: LabelboxRow, cacheDir: string, file = 'Labelbox export', size?: { width: number; height: number }): Promise<NormalisedMask | null> {
+export async function labelboxRowInstances(
+  row: LabelboxRow,
+  cacheDir: string,
+  file = 'Labelbox export',
+  size?: { width: number; height: number }
+): Promise<NormalisedMask | null> {
   if (row.objects.length === 0 && row.polygons.length === 0) return null
   const name = row.globalKey ?? row.externalId ?? row.dataRowId ?? `row ${row.position}`
   checkLeafCount(row.objects.length + row.polygons.filter((p) => p.length >= 6).length, `The ${file} (${name}, #${row.position})`)
@@ -462,12 +520,17 @@ export async function labelboxRowInstances(row: LabelboxRow, cacheDir: string, f
   let leaf = 0
   for (const o of row.objects) {
     const path = maskCachePath(cacheDir, o.url)
-    if (!(await exists(path))) throw new DatasetError('download', file, `The mask of ${name} (${file}, #${row.position}) has not been downloaded; download the masks again`)
+    if (!(await exists(path)))
+      throw new DatasetError('download', file, `The mask of ${name} (${file}, #${row.position}) has not been downloaded; download the masks again`)
     // The size in the file's header is checked before decoding, so a small file declaring a huge image costs nothing.
     const declared = await displayedSize(path)
-    const want = row.width !== undefined && row.height !== undefined ? { width: row.width, height: row.height } : out ?? size
+    const want = row.width !== undefined && row.height !== undefined ? { width: row.width, height: row.height } : (out ?? size)
     if (declared && want && (declared.width !== want.width || declared.height !== want.height)) {
-      throw new DatasetError('mask-size', file, `The mask of ${name} (${file}, #${row.position}) is ${declared.width}×${declared.height} pixels but its image is ${want.width}×${want.height}`)
+      throw new DatasetError(
+        'mask-size',
+        file,
+        `The mask of ${name} (${file}, #${row.position}) is ${declared.width}×${declared.height} pixels but its image is ${want.width}×${want.height}`
+      )
     }
     const huge = declared && tooLargeImage(declared.width, declared.height)
     if (huge) throw new DatasetError('mask-size', file, `The mask of ${name} (${file}, #${row.position}) cannot be used: ${huge}`)
@@ -499,7 +562,12 @@ export async function labelboxRowInstances(row: LabelboxRow, cacheDir: string, f
   if (row.polygons.length > 0) {
     const width = out?.width ?? row.width ?? size?.width
     const height = out?.height ?? row.height ?? size?.height
-    if (!width || !height) throw new DatasetError('corrupt-export', file, `The ${file} does not give the size of ${name} (#${row.position}), which its polygons need; match it to its photo first`)
+    if (!width || !height)
+      throw new DatasetError(
+        'corrupt-export',
+        file,
+        `The ${file} does not give the size of ${name} (#${row.position}), which its polygons need; match it to its photo first`
+      )
     out ??= { width, height, ids: new Uint16Array(width * height) }
     for (const polygon of row.polygons) {
       if (polygon.length < 6) continue
@@ -507,20 +575,33 @@ export async function labelboxRowInstances(row: LabelboxRow, cacheDir: string, f
       try {
         pixels = decodeRle({ size: [height, width], counts: rleFromPolygon(polygon, height, width) })
       } catch (err) {
-        throw new DatasetError('corrupt-export', file, `The ${file} has a polygon for ${name} (#${row.position}) that cannot be drawn: ${(err as Error).message}`)
+        throw new DatasetError(
+          'corrupt-export',
+          file,
+          `The ${file} has a polygon for ${name} (#${row.position}) that cannot be drawn: ${(err as Error).message}`
+        )
       }
       leaf++
       for (let i = 0; i < pixels.length; i++) if (pixels[i]) out.ids[i] = leaf
     }
   }
   if (out && size && (out.width !== size.width || out.height !== size.height)) {
-    throw new DatasetError('mask-size', file, `The mask of ${name} (${file}, #${row.position}) is ${out.width}×${out.height} pixels but its photo is ${size.width}×${size.height} (as displayed); a mask must have exactly the photo's size`)
+    throw new DatasetError(
+      'mask-size',
+      file,
+      `The mask of ${name} (${file}, #${row.position}) is ${out.width}×${out.height} pixels but its photo is ${size.width}×${size.height} (as displayed); a mask must have exactly the photo's size`
+    )
   }
   return out && maskFromIds(out.ids, out.width, out.height, 'instance-ids', file, 'by-value')
 }
 
 /** A row's binary leaf mask (0/255, one channel): the union of its masks and polygons (see labelboxRowInstances). */
-export async function labelboxRowMask(row: LabelboxRow, cacheDir: string, file = 'Labelbox export', size?: { width: number; height: number }): Promise<Raster | null> {
+export async function labelboxRowMask(
+  row: LabelboxRow,
+  cacheDir: string,
+  file = 'Labelbox export',
+  size?: { width: number; height: number }
+): Promise<Raster | null> {
   return (await labelboxRowInstances(row, cacheDir, file, size))?.binary ?? null
 }
 
@@ -531,13 +612,20 @@ export interface LabelboxMatch {
 }
 
 /** Pair export rows with photos by global key, then external id, then the file name in row_data. */
-export function matchLabelboxRows(rows: LabelboxRow[], photos: string[]): { pairs: LabelboxMatch[]; unmatchedRows: Array<{ row: LabelboxRow; reason: string }>; unmatchedPhotos: string[] } {
+export function matchLabelboxRows(
+  rows: LabelboxRow[],
+  photos: string[]
+): { pairs: LabelboxMatch[]; unmatchedRows: Array<{ row: LabelboxRow; reason: string }>; unmatchedPhotos: string[] } {
   const lookup = makePhotoLookup(photos)
   const pairs: LabelboxMatch[] = []
   const unmatchedRows: Array<{ row: LabelboxRow; reason: string }> = []
   const taken = new Set<string>()
   for (const row of rows) {
-    const tries: Array<[string | undefined, LabelboxMatch['by']]> = [[row.globalKey, 'global-key'], [row.externalId, 'external-id'], [row.rowData, 'file-name']]
+    const tries: Array<[string | undefined, LabelboxMatch['by']]> = [
+      [row.globalKey, 'global-key'],
+      [row.externalId, 'external-id'],
+      [row.rowData, 'file-name']
+    ]
     let reason = 'no photo has its global key, external id or file name'
     let matched = false
     for (const [key, by] of tries) {

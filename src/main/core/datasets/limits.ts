@@ -20,17 +20,22 @@ export function tooLargeImage(width: number, height: number): string | null {
   return width * height <= maxImagePixels ? null : `it is too large: ${declaredPixels(width, height)}`
 }
 
-
 /** Read an annotation file as text, refusing one too large to parse safely. `what` names the kind ("COCO file"). */
 export async function readAnnotationText(file: string, what: string): Promise<string> {
   let size: number
   try {
     size = (await stat(file)).size
   } catch (err) {
-    throw new ApiError('bad_input', `Cannot read the ${what} ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (err as Error).message}`)
+    throw new ApiError(
+      'bad_input',
+      `Cannot read the ${what} ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (err as Error).message}`
+    )
   }
   if (size > maxAnnotationFileBytes) {
-    throw new ApiError('bad_input', `The ${what} ${file} is ${formatBytes(size)}; Leafseg reads annotation files of up to ${formatBytes(maxAnnotationFileBytes)}. Split it into smaller files.`)
+    throw new ApiError(
+      'bad_input',
+      `The ${what} ${file} is ${formatBytes(size)}; Leafseg reads annotation files of up to ${formatBytes(maxAnnotationFileBytes)}. Split it into smaller files.`
+    )
   }
   try {
     return await readFile(file, 'utf8')

@@ -84,8 +84,15 @@ export async function normaliseMask(path: string, opts: MaskOptions = {}): Promi
 function checkMaskSize(path: string, mask: { width: number; height: number }, e: MaskOptions['expected']): void {
   const { width, height } = mask
   if (e && (e.width !== width || e.height !== height)) {
-    const turned = e.width === height && e.height === width ? ' It would fit the photo turned on its side: it was perhaps drawn on the photo before its camera rotation was applied.' : ''
-    throw new DatasetError('mask-size', path, `The mask ${path} is ${width}×${height} pixels but its photo${e.photo ? ` ${e.photo}` : ''} is ${e.width}×${e.height} (as displayed); a mask must have exactly the photo's size.${turned}`)
+    const turned =
+      e.width === height && e.height === width
+        ? ' It would fit the photo turned on its side: it was perhaps drawn on the photo before its camera rotation was applied.'
+        : ''
+    throw new DatasetError(
+      'mask-size',
+      path,
+      `The mask ${path} is ${width}×${height} pixels but its photo${e.photo ? ` ${e.photo}` : ''} is ${e.width}×${e.height} (as displayed); a mask must have exactly the photo's size.${turned}`
+    )
   }
 }
 
@@ -149,7 +156,14 @@ export function normaliseRgba(rgba: Raster, threshold = defaultMaskThreshold, fi
  * A mask from per-pixel leaf labels (0 = background, any other value = one leaf): its binary union and its
  * leaves numbered 1..count (by value, or in order of first appearance). Throws DatasetError above the leaf limit.
  */
-export function maskFromIds(ids: Uint16Array, width: number, height: number, kind: MaskKind, file: string, order: 'by-value' | 'first-seen' = 'first-seen'): NormalisedMask {
+export function maskFromIds(
+  ids: Uint16Array,
+  width: number,
+  height: number,
+  kind: MaskKind,
+  file: string,
+  order: 'by-value' | 'first-seen' = 'first-seen'
+): NormalisedMask {
   const count = renumberLeaves(ids, file, order)
   const n = width * height
   const binary = new Uint8Array(n)

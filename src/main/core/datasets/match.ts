@@ -93,7 +93,10 @@ export function matchMasksToPhotos(photos: string[], masks: string[], opts: Matc
     taken.set(photo, match)
     pairs.push(match)
   }
-  const unmatchedPhotos = [...photos].sort().filter((p) => !taken.has(p)).map((path) => ({ path, reason: 'no mask has a matching name' }))
+  const unmatchedPhotos = [...photos]
+    .sort()
+    .filter((p) => !taken.has(p))
+    .map((path) => ({ path, reason: 'no mask has a matching name' }))
   return { pairs, unmatchedPhotos, unmatchedMasks, detectedPrefix }
 }
 

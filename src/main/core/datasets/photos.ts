@@ -104,11 +104,17 @@ export async function scanPhotos(inputs: string[], opts: Progress = {}): Promise
         entries = await readdir(path)
       } catch (err) {
         if (top) throw new Error(`Cannot open the folder ${path}: ${(err as Error).message}`)
-        unreadableFolders.push({ path, message: `The folder ${path} cannot be opened (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); its photos were not imported` })
+        unreadableFolders.push({
+          path,
+          message: `The folder ${path} cannot be opened (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); its photos were not imported`
+        })
         return
       }
       if (entries.includes(projectDatabaseName)) {
-        skippedProjects.push({ path, message: `The folder ${path} is a Leafseg project; it was skipped (its thumbnails and database are not photos to import)` })
+        skippedProjects.push({
+          path,
+          message: `The folder ${path} is a Leafseg project; it was skipped (its thumbnails and database are not photos to import)`
+        })
         return
       }
       for (const name of entries.sort()) {
@@ -206,7 +212,10 @@ export async function inspectPhoto(path: string, opts: InspectOptions = {}): Pro
     opts.signal?.throwIfAborted()
     // Moved, deleted or unreadable since the scan: a problem with this photo, not a reason to stop.
     const code = (err as NodeJS.ErrnoException).code
-    return refuse('unreadable', code === 'ENOENT' ? 'it is no longer there' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message)
+    return refuse(
+      'unreadable',
+      code === 'ENOENT' ? 'it is no longer there' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message
+    )
   }
   lap('hashMs')
   opts.signal?.throwIfAborted()
@@ -230,9 +239,14 @@ export async function inspectPhoto(path: string, opts: InspectOptions = {}): Pro
     const long = t?.size ?? (t ? 256 : 64)
     // Decoding to a small size reads every byte of the file, so truncated files fail here.
     const small = image.clone().rotate().resize({ width: long, height: long, fit: 'inside', withoutEnlargement: true })
-    reduced = !t ? await small.raw().toBuffer()
-      : (t.format ?? 'webp') === 'webp' ? await small.webp({ quality: t.quality ?? 80 }).toBuffer()
-      : await small.flatten({ background: '#ffffff' }).jpeg({ quality: t.quality ?? 80 }).toBuffer()
+    reduced = !t
+      ? await small.raw().toBuffer()
+      : (t.format ?? 'webp') === 'webp'
+        ? await small.webp({ quality: t.quality ?? 80 }).toBuffer()
+        : await small
+            .flatten({ background: '#ffffff' })
+            .jpeg({ quality: t.quality ?? 80 })
+            .toBuffer()
     lap('decodeMs')
   } catch (err) {
     const problem = await describeDecodeFailure(path, err)
@@ -258,9 +272,10 @@ export async function inspectPhotos(files: Array<string | ScannedFile>, opts: In
   const results: InspectResult[] = new Array(files.length)
   let done = 0
   await forEachBounded(files, opts.concurrency ?? 4, opts.signal, async (file, i) => {
-    const result: InspectResult = typeof file !== 'string' && file.problem
-      ? { ok: false, path: file.path, size: file.size, problem: file.problem }
-      : await inspectPhoto(typeof file === 'string' ? file : file.path, opts)
+    const result: InspectResult =
+      typeof file !== 'string' && file.problem
+        ? { ok: false, path: file.path, size: file.size, problem: file.problem }
+        : await inspectPhoto(typeof file === 'string' ? file : file.path, opts)
     results[i] = result
     await opts.onResult?.(result, i)
     opts.onProgress?.(++done, files.length, basename(result.ok ? result.photo.path : result.path))

@@ -54,7 +54,19 @@ const detailColumns = `${photoColumns},
 const detailJoins = `LEFT JOIN masks m ON m.photo_id = p.id LEFT JOIN trimaps t ON t.photo_id = p.id LEFT JOIN mattes a ON a.photo_id = p.id`
 
 function toSummary(r: PhotoRow): PhotoSummary {
-  return { id: r.id, name: r.name, width: r.width, height: r.height, split: r.split, hasMask: r.mask_file !== null, maskFile: r.mask_file, maskUpdatedAt: r.mask_updated_at, leaves: r.leaves ?? null, thumbnail: r.thumbnail, importedAt: r.imported_at }
+  return {
+    id: r.id,
+    name: r.name,
+    width: r.width,
+    height: r.height,
+    split: r.split,
+    hasMask: r.mask_file !== null,
+    maskFile: r.mask_file,
+    maskUpdatedAt: r.mask_updated_at,
+    leaves: r.leaves ?? null,
+    thumbnail: r.thumbnail,
+    importedAt: r.imported_at
+  }
 }
 
 function toDetail(r: PhotoRow): PhotoDetail {
@@ -108,8 +120,19 @@ function toDetail(r: PhotoRow): PhotoDetail {
 }
 
 export function getDataset(db: Db, id: number): DatasetSummary {
-  const d = db.prepare('SELECT id, name, created_at, px_per_mm, trimap_mode, trimap_kernel, trimap_fg_iterations, trimap_bg_iterations FROM datasets WHERE id = ?').get(id) as
-    | { id: number; name: string; created_at: string; px_per_mm: number | null; trimap_mode: 'auto' | 'fixed'; trimap_kernel: number; trimap_fg_iterations: number; trimap_bg_iterations: number }
+  const d = db
+    .prepare('SELECT id, name, created_at, px_per_mm, trimap_mode, trimap_kernel, trimap_fg_iterations, trimap_bg_iterations FROM datasets WHERE id = ?')
+    .get(id) as
+    | {
+        id: number
+        name: string
+        created_at: string
+        px_per_mm: number | null
+        trimap_mode: 'auto' | 'fixed'
+        trimap_kernel: number
+        trimap_fg_iterations: number
+        trimap_bg_iterations: number
+      }
     | undefined
   if (!d) throw new ApiError('not_found', `There is no dataset ${id}.`)
   const counts = db
@@ -129,7 +152,10 @@ export function getDataset(db: Db, id: number): DatasetSummary {
     splits: { train: counts.train ?? 0, val: counts.val ?? 0, test: counts.test ?? 0, none: counts.none ?? 0 },
     problems,
     pxPerMm: d.px_per_mm,
-    trimap: d.trimap_mode === 'auto' ? { mode: 'auto' } : { mode: 'fixed', kernelSize: d.trimap_kernel, fgIterations: d.trimap_fg_iterations, bgIterations: d.trimap_bg_iterations }
+    trimap:
+      d.trimap_mode === 'auto'
+        ? { mode: 'auto' }
+        : { mode: 'fixed', kernelSize: d.trimap_kernel, fgIterations: d.trimap_fg_iterations, bgIterations: d.trimap_bg_iterations }
   }
 }
 
@@ -196,7 +222,9 @@ export function photosPage(
 ): { total: number; photos: PhotoSummary[] } {
   getDataset(db, datasetId)
   const where = whereFor(datasetId, filter)
-  const total = (db.prepare(`SELECT COUNT(*) AS n FROM photos p LEFT JOIN masks m ON m.photo_id = p.id WHERE ${where.sql}`).get(...where.params) as { n: number }).n
+  const total = (
+    db.prepare(`SELECT COUNT(*) AS n FROM photos p LEFT JOIN masks m ON m.photo_id = p.id WHERE ${where.sql}`).get(...where.params) as { n: number }
+  ).n
   const rows = db
     .prepare(`SELECT ${photoColumns} FROM photos p LEFT JOIN masks m ON m.photo_id = p.id WHERE ${where.sql} ORDER BY ${orderBy[sort]} LIMIT ? OFFSET ?`)
     .all(...where.params, limit, offset) as PhotoRow[]
@@ -221,7 +249,11 @@ export function neighbourPhoto(db: Db, id: number, direction: 1 | -1, filter: Ph
   const photo = getPhoto(db, id)
   const where = whereFor(photo.datasetId, filter)
   // Small enough to do in one pass even for 10,000 photos: ids in grid order, then step.
-  const ids = (db.prepare(`SELECT p.id FROM photos p LEFT JOIN masks m ON m.photo_id = p.id WHERE ${where.sql} ORDER BY ${orderBy[sort]}`).all(...where.params) as { id: number }[]).map((r) => r.id)
+  const ids = (
+    db.prepare(`SELECT p.id FROM photos p LEFT JOIN masks m ON m.photo_id = p.id WHERE ${where.sql} ORDER BY ${orderBy[sort]}`).all(...where.params) as {
+      id: number
+    }[]
+  ).map((r) => r.id)
   const i = ids.indexOf(id)
   const j = i + direction
   return i < 0 || j < 0 || j >= ids.length ? null : ids[j]
@@ -278,22 +310,41 @@ export function setMask(db: Db, photoId: number, m: MaskRecord): void {
        made_by_run = excluded.made_by_run, probability_file = excluded.probability_file, uncertainty = excluded.uncertainty, updated_at = excluded.updated_at,
        version = masks.version + 1`
   ).run(
-    photoId, m.file, m.instancesFile, m.instancesFile ? m.leaves : null, m.hash, m.source, m.madeBy, m.foreground, m.modelMade ? 1 : 0,
-    m.byRun?.runId ?? null, m.byRun?.probabilityFile ?? null, m.byRun?.uncertainty ?? null, new Date().toISOString()
+    photoId,
+    m.file,
+    m.instancesFile,
+    m.instancesFile ? m.leaves : null,
+    m.hash,
+    m.source,
+    m.madeBy,
+    m.foreground,
+    m.modelMade ? 1 : 0,
+    m.byRun?.runId ?? null,
+    m.byRun?.probabilityFile ?? null,
+    m.byRun?.uncertainty ?? null,
+    new Date().toISOString()
   )
 }
 
 export function recordProblem(db: Db, datasetId: number, jobId: number | null, path: string, reason: string): void {
-  db.prepare('INSERT INTO import_problems (dataset_id, job_id, path, reason, created_at) VALUES (?, ?, ?, ?, ?)').run(datasetId, jobId, path, reason, new Date().toISOString())
+  db.prepare('INSERT INTO import_problems (dataset_id, job_id, path, reason, created_at) VALUES (?, ?, ?, ?, ?)').run(
+    datasetId,
+    jobId,
+    path,
+    reason,
+    new Date().toISOString()
+  )
 }
 
 export function listProblems(db: Db, datasetId: number): ImportProblem[] {
-  return (db.prepare('SELECT id, path, reason, created_at FROM import_problems WHERE dataset_id = ? ORDER BY id DESC').all(datasetId) as {
-    id: number
-    path: string
-    reason: string
-    created_at: string
-  }[]).map((r) => ({ id: r.id, path: r.path, reason: r.reason, createdAt: r.created_at }))
+  return (
+    db.prepare('SELECT id, path, reason, created_at FROM import_problems WHERE dataset_id = ? ORDER BY id DESC').all(datasetId) as {
+      id: number
+      path: string
+      reason: string
+      created_at: string
+    }[]
+  ).map((r) => ({ id: r.id, path: r.path, reason: r.reason, createdAt: r.created_at }))
 }
 
 /**
@@ -302,7 +353,8 @@ export function listProblems(db: Db, datasetId: number): ImportProblem[] {
  */
 export function splitByRatio(db: Db, datasetId: number, ratio: [number, number, number], seed: number): void {
   const sum = ratio[0] + ratio[1] + ratio[2]
-  if (!(sum > 0) || ratio.some((r) => r < 0)) throw new ApiError('invalid_argument', 'The split ratio needs non-negative parts that do not all equal zero, e.g. 80/20/0.')
+  if (!(sum > 0) || ratio.some((r) => r < 0))
+    throw new ApiError('invalid_argument', 'The split ratio needs non-negative parts that do not all equal zero, e.g. 80/20/0.')
   const ids = (db.prepare('SELECT id FROM photos WHERE dataset_id = ? ORDER BY name COLLATE NOCASE, id').all(datasetId) as { id: number }[]).map((r) => r.id)
   const random = seededRandom(seed)
   for (let i = ids.length - 1; i > 0; i--) {
@@ -331,14 +383,18 @@ export function splitByNames(db: Db, datasetId: number, lists: { val: string[]; 
   const idsOf = (names: string[]) => {
     const missing = names.filter((n) => !byName.has(n))
     if (missing.length) {
-      throw new ApiError('invalid_argument', `These names are not photos of “${getDataset(db, datasetId).name}”: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`)
+      throw new ApiError(
+        'invalid_argument',
+        `These names are not photos of “${getDataset(db, datasetId).name}”: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`
+      )
     }
     return new Set(names.map((n) => byName.get(n)!))
   }
   const val = idsOf(lists.val)
   const test = idsOf(lists.test)
   const both = photos.filter((p) => val.has(p.id) && test.has(p.id)).map((p) => p.name)
-  if (both.length) throw new ApiError('invalid_argument', `A photo cannot be both validation and test: ${both.slice(0, 10).join(', ')}${both.length > 10 ? ', …' : ''}`)
+  if (both.length)
+    throw new ApiError('invalid_argument', `A photo cannot be both validation and test: ${both.slice(0, 10).join(', ')}${both.length > 10 ? ', …' : ''}`)
   const update = db.prepare('UPDATE photos SET split = ? WHERE id = ?')
   db.transaction(() => {
     for (const p of photos) update.run(val.has(p.id) ? 'val' : test.has(p.id) ? 'test' : 'train', p.id)

@@ -4,7 +4,12 @@ import { basename, extname } from 'node:path'
  * Run `worker` over `items` with at most `limit` running at once. Stops starting new items after the
  * first failure or an abort, waits for the running ones (so nothing is written after it returns), then throws.
  */
-export async function forEachBounded<T>(items: readonly T[], limit: number, signal: AbortSignal | undefined, worker: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function forEachBounded<T>(
+  items: readonly T[],
+  limit: number,
+  signal: AbortSignal | undefined,
+  worker: (item: T, index: number) => Promise<void>
+): Promise<void> {
   let next = 0
   let failed: { err: unknown } | null = null
   const lane = async (): Promise<void> => {

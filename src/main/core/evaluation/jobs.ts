@@ -49,7 +49,10 @@ export function evaluationItems(db: Db, runId: number, source: EvaluationSource,
     .filter((p) => p.mask && (source === 'dataset' || p.split === 'test'))
     .map((p) => ({ photoId: p.id, name: p.name, photoFile: p.file, maskFile: p.mask!.file, instancesFile: p.mask!.instancesFile }))
   if (items.length === 0) {
-    throw new ApiError('bad_input', source === 'test' ? `“${dataset.name}” has no test photos with masks: assign a test split first.` : `“${dataset.name}” has no photos with masks.`)
+    throw new ApiError(
+      'bad_input',
+      source === 'test' ? `“${dataset.name}” has no test photos with masks: assign a test split first.` : `“${dataset.name}” has no photos with masks.`
+    )
   }
   return { items, datasetName: source === 'test' ? `${dataset.name} (test split)` : dataset.name }
 }
@@ -62,11 +65,16 @@ export function evaluationItems(db: Db, runId: number, source: EvaluationSource,
 async function measureLeaves(project: Project, item: EvaluationItem, map: ProbabilityMap, leavesPath: string): Promise<StoredLeaves | null> {
   if (!item.instancesFile || !existsSync(join(project.dir, item.instancesFile))) return null
   const truth = await readInstanceFile(join(project.dir, item.instancesFile))
-  if (truth.width !== map.width || truth.height !== map.height) throw new ApiError('bad_input', `The leaf labels of ${item.name} do not match its photo's size.`)
+  if (truth.width !== map.width || truth.height !== map.height)
+    throw new ApiError('bad_input', `The leaf labels of ${item.name} do not match its photo's size.`)
   const at: StoredLeaves['at'] = []
   let file: string | null = null
   for (const threshold of LEAF_THRESHOLDS) {
-    if (!map.centre) throw new ApiError('bad_input', `The model of this run gives no leaf centres for ${item.name}: it does not separate leaves (or was trained before leaf centres; train it again).`)
+    if (!map.centre)
+      throw new ApiError(
+        'bad_input',
+        `The model of this run gives no leaf centres for ${item.name}: it does not separate leaves (or was trained before leaf centres; train it again).`
+      )
     const { ids } = separateLeaves(map, { threshold })
     const scores = instanceScores(ids, truth.ids)
     at.push({ threshold, scores })
@@ -95,7 +103,8 @@ export async function evaluateJob(
       ctx.progress(i, items.length, item.name)
       const photo = await readRaster(join(project.dir, item.photoFile), 3)
       const truth = await readRaster(join(project.dir, item.maskFile), 1)
-      if (truth.width !== photo.width || truth.height !== photo.height) throw new ApiError('bad_input', `The mask of ${item.name} does not match its photo's size.`)
+      if (truth.width !== photo.width || truth.height !== photo.height)
+        throw new ApiError('bad_input', `The mask of ${item.name} does not match its photo's size.`)
       const map = await predictPhoto(predictor, photo, { ...options, signal, photo: item.name })
       const file = join(dir, `${item.photoId}.png`)
       await writeProbabilityPng(file, map)

@@ -51,7 +51,6 @@ export interface ProbabilityHistogram {
   background: Uint32Array
 }
 
-
 /** The threshold on the histogram grid nearest to `threshold`, clamped to [0, 1]. */
 export function quantiseThreshold(threshold: number): number {
   return thresholdIndex(threshold) / THRESHOLD_STEPS
@@ -75,7 +74,10 @@ function checkPair(probabilities: Float32Array, truth: Raster, photo: string): v
 /** Exact confusion counts at any threshold, reading every pixel. */
 export function confusionAt(probabilities: Float32Array, truth: Raster, threshold: number, photo = 'the photo'): Confusion {
   checkPair(probabilities, truth, photo)
-  let tp = 0, fp = 0, fn = 0, tn = 0
+  let tp = 0,
+    fp = 0,
+    fn = 0,
+    tn = 0
   const mask = truth.data
   for (let i = 0; i < probabilities.length; i++) {
     const predicted = isPredictedLeaf(probabilities[i], threshold)
@@ -107,7 +109,10 @@ export function probabilityHistogram(probabilities: Float32Array, truth: Raster,
 /** Confusion counts at a threshold from a histogram (threshold rounded to the nearest k/256). */
 export function confusionFromHistogram(histogram: ProbabilityHistogram, threshold: number): Confusion {
   const k = thresholdIndex(threshold)
-  let tp = 0, fn = 0, fp = 0, tn = 0
+  let tp = 0,
+    fn = 0,
+    fp = 0,
+    tn = 0
   for (let b = 0; b < HISTOGRAM_BINS; b++) {
     if (b >= k) {
       tp += histogram.leaf[b]

@@ -65,7 +65,9 @@ export function listEvaluations(db: Db, runId: number): EvaluationSummary[] {
 
 export function latestEvaluation(db: Db, runId: number, source: EvaluationSource): number | null {
   const row = db
-    .prepare(`SELECT e.id FROM evaluations e WHERE e.run_id = ? AND e.source = ? AND EXISTS (SELECT 1 FROM evaluation_photos p WHERE p.evaluation_id = e.id) ORDER BY e.id DESC LIMIT 1`)
+    .prepare(
+      `SELECT e.id FROM evaluations e WHERE e.run_id = ? AND e.source = ? AND EXISTS (SELECT 1 FROM evaluation_photos p WHERE p.evaluation_id = e.id) ORDER BY e.id DESC LIMIT 1`
+    )
     .get(runId, source) as { id: number } | undefined
   return row?.id ?? null
 }
@@ -73,7 +75,15 @@ export function latestEvaluation(db: Db, runId: number, source: EvaluationSource
 export function recordEvaluationPhoto(
   db: Db,
   evaluationId: number,
-  p: { photoId: number; name: string; photoFile: string; maskFile: string; probabilityFile: string; histogram: ProbabilityHistogram; leaves?: StoredLeaves | null }
+  p: {
+    photoId: number
+    name: string
+    photoFile: string
+    maskFile: string
+    probabilityFile: string
+    histogram: ProbabilityHistogram
+    leaves?: StoredLeaves | null
+  }
 ): void {
   db.prepare(
     'INSERT OR REPLACE INTO evaluation_photos (evaluation_id, photo_id, name, photo_file, mask_file, probability_file, histogram, instances) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'
@@ -115,23 +125,30 @@ export function evaluationAt(db: Db, id: number, threshold: number): EvaluationR
   // The leaf measures at the stored threshold nearest the slider's (the same one for every photo).
   const first = leaves.find((l) => l !== null)
   const leavesThreshold = first ? leavesNearest(first, threshold).threshold : null
-  const perPhoto = photos
-    .map((p, i) => ({
-      photoId: p.photo_id,
-      name: p.name,
-      photoFile: p.photo_file,
-      maskFile: p.mask_file,
-      probabilityFile: p.probability_file,
-      scores: scores(result.perPhoto[i].scores),
-      truePositive: result.perPhoto[i].confusion.tp,
-      falsePositive: result.perPhoto[i].confusion.fp,
-      falseNegative: result.perPhoto[i].confusion.fn,
-      instances: leaves[i] && leavesThreshold !== null ? leavesNearest(leaves[i], leavesThreshold).scores : null,
-      predictedLeaves: drawnLeaves(leaves[i])
-    }))
+  const perPhoto = photos.map((p, i) => ({
+    photoId: p.photo_id,
+    name: p.name,
+    photoFile: p.photo_file,
+    maskFile: p.mask_file,
+    probabilityFile: p.probability_file,
+    scores: scores(result.perPhoto[i].scores),
+    truePositive: result.perPhoto[i].confusion.tp,
+    falsePositive: result.perPhoto[i].confusion.fp,
+    falseNegative: result.perPhoto[i].confusion.fn,
+    instances: leaves[i] && leavesThreshold !== null ? leavesNearest(leaves[i], leavesThreshold).scores : null,
+    predictedLeaves: drawnLeaves(leaves[i])
+  }))
   const instances = summariseInstances(perPhoto.flatMap((p) => (p.instances ? [p.instances] : [])))
   // Worst first: by how well the leaves were told apart where that was measured, else by IoU.
   const sbd = (p: (typeof perPhoto)[number]) => p.instances?.sbd ?? Infinity
   perPhoto.sort(instances ? (a, b) => sbd(a) - sbd(b) || a.scores.iou - b.scores.iou : (a, b) => a.scores.iou - b.scores.iou)
-  return { ...toSummary(row), threshold: result.threshold, pooled: scores(result.pooled.scores), meanPerPhoto: scores(result.meanPerPhoto), perPhoto, instances, leavesThreshold }
+  return {
+    ...toSummary(row),
+    threshold: result.threshold,
+    pooled: scores(result.pooled.scores),
+    meanPerPhoto: scores(result.meanPerPhoto),
+    perPhoto,
+    instances,
+    leavesThreshold
+  }
 }

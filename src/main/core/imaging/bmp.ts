@@ -51,7 +51,14 @@ export function decodeBmp(buf: Uint8Array): DecodedBmp {
       if (buf.length < at + (withAlpha ? 16 : 12)) throw new Error('the file ends inside its header (truncated)')
       masks = [view.getUint32(at, true), view.getUint32(at + 4, true), view.getUint32(at + 8, true), withAlpha ? view.getUint32(at + 12, true) : 0]
     } else if (compression !== 0) {
-      const kind = compression === 1 || compression === 2 ? 'run-length compressed' : compression === 4 ? 'JPEG inside BMP' : compression === 5 ? 'PNG inside BMP' : `compression ${compression}`
+      const kind =
+        compression === 1 || compression === 2
+          ? 'run-length compressed'
+          : compression === 4
+            ? 'JPEG inside BMP'
+            : compression === 5
+              ? 'PNG inside BMP'
+              : `compression ${compression}`
       throw new Error(`this BMP is ${kind}, which Leafseg cannot read; save it as PNG or uncompressed BMP`)
     } else if (headerSize >= 108 && bpp === 32) {
       masks = [view.getUint32(54, true), view.getUint32(58, true), view.getUint32(62, true), view.getUint32(66, true)]
@@ -130,5 +137,5 @@ function fieldOf(mask: number): Field {
 
 function extract(value: number, f: Field): number {
   if (f.max === 0) return 255
-  return Math.round((((value & f.mask) >>> 0) >>> f.shift) * 255 / f.max)
+  return Math.round(((((value & f.mask) >>> 0) >>> f.shift) * 255) / f.max)
 }

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module'
 const nodeRequire = createRequire(import.meta.url)
 
 // opencv-wasm ships loose typings; we keep the module untyped here and type what we use at call sites.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 export type OpenCV = any
 
 let cvInstance: OpenCV | undefined

@@ -28,7 +28,10 @@ export async function readRaster(path: string, channels: 1 | 3 | 4): Promise<Ras
   try {
     let img = (await openImage(path)).rotate()
     img = channels === 1 ? img.grayscale() : channels === 3 ? img.removeAlpha().toColourspace('srgb') : img.ensureAlpha()
-    const { data, info } = await img.toColourspace(channels === 1 ? 'b-w' : 'srgb').raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true })
+    const { data, info } = await img
+      .toColourspace(channels === 1 ? 'b-w' : 'srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true })
     if (info.channels !== channels) throw new Error(`decoded ${info.channels} channels, expected ${channels}`)
     return { width: info.width, height: info.height, channels, data: new Uint8Array(data.buffer, data.byteOffset, data.length) }
   } catch (err) {

@@ -109,9 +109,7 @@ export class JobRunner {
 
   /** Jobs left queued or running by a process that is gone (a crash, a closed app) are marked interrupted. */
   private markInterrupted(): void {
-    const stale = this.project.db
-      .prepare(`SELECT id, owner FROM jobs WHERE status IN ('queued','running')`)
-      .all() as { id: number; owner: string | null }[]
+    const stale = this.project.db.prepare(`SELECT id, owner FROM jobs WHERE status IN ('queued','running')`).all() as { id: number; owner: string | null }[]
     const mark = this.project.db.prepare(
       `UPDATE jobs SET status = 'interrupted', finished_at = ?, message = 'Leafseg stopped while this job was running.' WHERE id = ?`
     )
@@ -181,10 +179,12 @@ export class JobRunner {
 
   private finish(id: number, status: JobStatus, fields: { error?: string; result?: unknown }): void {
     if (this.unsaved.has(id)) return // already failed in memory; what the process says now is the cancel it was sent
-    const saved = this.safely(id, () =>
-      this.project.db
-        .prepare(`UPDATE jobs SET status = ?, error = ?, result = ?, finished_at = ? WHERE id = ?`)
-        .run(status, fields.error ?? null, fields.result === undefined ? null : JSON.stringify(fields.result), new Date().toISOString(), id),
+    const saved = this.safely(
+      id,
+      () =>
+        this.project.db
+          .prepare(`UPDATE jobs SET status = ?, error = ?, result = ?, finished_at = ? WHERE id = ?`)
+          .run(status, fields.error ?? null, fields.result === undefined ? null : JSON.stringify(fields.result), new Date().toISOString(), id),
       fields.error
     )
     if (!saved) return
@@ -199,7 +199,11 @@ export class JobRunner {
     switch (m.type) {
       case 'progress':
         if (this.unsaved.has(m.jobId)) break
-        if (this.safely(m.jobId, () => this.project.db.prepare('UPDATE jobs SET done = ?, total = ?, message = ? WHERE id = ?').run(m.done, m.total, m.message, m.jobId))) {
+        if (
+          this.safely(m.jobId, () =>
+            this.project.db.prepare('UPDATE jobs SET done = ?, total = ?, message = ? WHERE id = ?').run(m.done, m.total, m.message, m.jobId)
+          )
+        ) {
           this.emit(this.get(m.jobId))
         }
         break
@@ -224,9 +228,13 @@ export class JobRunner {
     this.process = undefined
     proc?.kill()
     if (this.project.db.open && !this.project.readOnlyReason) {
-      this.safely(0, () => this.project.db
-        .prepare(`UPDATE jobs SET status = 'interrupted', finished_at = ?, message = 'Leafseg closed the project while this job was running.' WHERE status IN ('queued','running') AND owner = ?`)
-        .run(new Date().toISOString(), owner))
+      this.safely(0, () =>
+        this.project.db
+          .prepare(
+            `UPDATE jobs SET status = 'interrupted', finished_at = ?, message = 'Leafseg closed the project while this job was running.' WHERE status IN ('queued','running') AND owner = ?`
+          )
+          .run(new Date().toISOString(), owner)
+      )
     }
   }
 }

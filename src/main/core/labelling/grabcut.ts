@@ -75,7 +75,8 @@ export class GrabCutAssist {
     const startKey = JSON.stringify([start.box ?? null, start.probabilitiesKey ?? null])
     const kept = this.kept
     for (const click of clicks) {
-      if (click.x < 0 || click.y < 0 || click.x >= width || click.y >= height) throw new Error(`The click at (${click.x}, ${click.y}) is outside the ${width}×${height} photo.`)
+      if (click.x < 0 || click.y < 0 || click.x >= width || click.y >= height)
+        throw new Error(`The click at (${click.x}, ${click.y}) is outside the ${width}×${height} photo.`)
     }
     const reusable =
       kept &&
@@ -96,7 +97,10 @@ export class GrabCutAssist {
         // outside the region everything is background already: a background click there changes nothing
         if (inside(click, region)) {
           const value = click.leaf ? this.cv.GC_FGD : this.cv.GC_BGD
-          const at = new this.cv.Point(Math.floor(((click.x - region.x) * work.width) / region.width), Math.floor(((click.y - region.y) * work.height) / region.height))
+          const at = new this.cv.Point(
+            Math.floor(((click.x - region.x) * work.width) / region.width),
+            Math.floor(((click.y - region.y) * work.height) / region.height)
+          )
           this.cv.circle(state.mask, at, clickRadius, new this.cv.Scalar(value), -1)
           this.iterate(state, clickIterations)
         }
@@ -151,9 +155,15 @@ export class GrabCutAssist {
     const { width, height } = this.photo
     if (width * height <= wholePhotoPixels || !start.box) return { x: 0, y: 0, width, height }
     const b = start.box
-    let x0 = b.x, y0 = b.y, x1 = b.x + b.width, y1 = b.y + b.height
+    let x0 = b.x,
+      y0 = b.y,
+      x1 = b.x + b.width,
+      y1 = b.y + b.height
     for (const c of clicks.filter((c) => c.leaf)) {
-      x0 = Math.min(x0, c.x); y0 = Math.min(y0, c.y); x1 = Math.max(x1, c.x + 1); y1 = Math.max(y1, c.y + 1)
+      x0 = Math.min(x0, c.x)
+      y0 = Math.min(y0, c.y)
+      x1 = Math.max(x1, c.x + 1)
+      y1 = Math.max(y1, c.y + 1)
     }
     const margin = Math.max(32, 0.5 * Math.max(x1 - x0, y1 - y0))
     return clampBox({ x: x0 - margin, y: y0 - margin, width: x1 - x0 + 2 * margin, height: y1 - y0 + 2 * margin }, width, height)
@@ -196,7 +206,12 @@ export class GrabCutAssist {
         state.mask = new cv.Mat()
         const x0 = Math.floor((box.x - region.x) * sx)
         const y0 = Math.floor((box.y - region.y) * sy)
-        const rect = new cv.Rect(x0, y0, Math.max(1, Math.min(work.width - x0, Math.round(box.width * sx))), Math.max(1, Math.min(work.height - y0, Math.round(box.height * sy))))
+        const rect = new cv.Rect(
+          x0,
+          y0,
+          Math.max(1, Math.min(work.width - x0, Math.round(box.width * sx))),
+          Math.max(1, Math.min(work.height - y0, Math.round(box.height * sy)))
+        )
         cv.setRNGSeed(rngSeed)
         cv.grabCut(state.image, state.mask, rect, state.bgd, state.fgd, boxIterations, cv.GC_INIT_WITH_RECT)
       }
@@ -255,16 +270,22 @@ function scaledPixels(photo: Raster, region: Region, work: { width: number; heig
     for (let wx = 0; wx < work.width; wx++) {
       const x0 = region.x + Math.floor((wx * region.width) / work.width)
       const x1 = Math.max(x0 + 1, region.x + Math.floor(((wx + 1) * region.width) / work.width))
-      let r = 0, g = 0, b = 0
+      let r = 0,
+        g = 0,
+        b = 0
       for (let y = y0; y < y1; y++) {
         for (let x = x0; x < x1; x++) {
           const i = (y * photo.width + x) * 3
-          r += src[i]; g += src[i + 1]; b += src[i + 2]
+          r += src[i]
+          g += src[i + 1]
+          b += src[i + 2]
         }
       }
       const n = (y1 - y0) * (x1 - x0)
       const o = (wy * work.width + wx) * 3
-      out[o] = Math.round(r / n); out[o + 1] = Math.round(g / n); out[o + 2] = Math.round(b / n)
+      out[o] = Math.round(r / n)
+      out[o + 1] = Math.round(g / n)
+      out[o + 2] = Math.round(b / n)
     }
   }
   return out

@@ -25,7 +25,10 @@ function workerEntry(): { script: string; eval: boolean } {
   const here = fileURLToPath(import.meta.url)
   if (here.endsWith('.ts')) {
     const source = new URL('./labelling-worker.ts', import.meta.url).href
-    return { script: `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}) })`, eval: true }
+    return {
+      script: `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}) })`,
+      eval: true
+    }
   }
   // Bundled: this code sits in out/main/ or out/main/chunks/, the worker entry in out/main/.
   for (const dir of [dirname(here), dirname(dirname(here))]) {

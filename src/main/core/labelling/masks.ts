@@ -29,7 +29,14 @@ export function madeByAfterEdit(current: MaskMadeBy | null, how: SaveHow): MaskM
  * `baseVersion` (the version the person started from; 0 for a photo without a mask), a save that another got in
  * before is refused (ApiError 'conflict', naming the current version) and changes nothing.
  */
-export async function saveMadeMask(project: Project, photoId: number, mask: Uint8Array, how: SaveHow, ids: Uint16Array | null = null, baseVersion?: number): Promise<void> {
+export async function saveMadeMask(
+  project: Project,
+  photoId: number,
+  mask: Uint8Array,
+  how: SaveHow,
+  ids: Uint16Array | null = null,
+  baseVersion?: number
+): Promise<void> {
   await replaceMask(
     project,
     photoId,
@@ -50,7 +57,13 @@ export async function saveMadeMask(project: Project, photoId: number, mask: Uint
  * leaves), unless a person's mask is there by the time it is written (then nothing changes and it returns false):
  * a model never overwrites a person's work.
  */
-export async function saveModelMask(project: Project, photoId: number, mask: Uint8Array, byRun: NonNullable<MaskRecord['byRun']>, ids: Uint16Array | null = null): Promise<boolean> {
+export async function saveModelMask(
+  project: Project,
+  photoId: number,
+  mask: Uint8Array,
+  byRun: NonNullable<MaskRecord['byRun']>,
+  ids: Uint16Array | null = null
+): Promise<boolean> {
   return replaceMask(project, photoId, mask, ids, (provenance) =>
     provenance && !provenance.modelMade ? null : { source: 'predicted', madeBy: 'model-made', modelMade: true, byRun }
   )
@@ -70,7 +83,8 @@ async function replaceMask(
   baseVersion?: number
 ): Promise<boolean> {
   const photo = getPhoto(project.db, photoId)
-  if (mask.length !== photo.width * photo.height) throw new ApiError('bad_input', `The mask has ${mask.length} pixels but ${photo.name} is ${photo.width}×${photo.height}.`)
+  if (mask.length !== photo.width * photo.height)
+    throw new ApiError('bad_input', `The mask has ${mask.length} pixels but ${photo.name} is ${photo.width}×${photo.height}.`)
   const binary = Uint8Array.from(mask, (v) => (v ? 255 : 0))
   let leaf = 0
   for (const v of binary) if (v) leaf++
@@ -90,18 +104,23 @@ async function replaceMask(
       if (inst && leavesFile) await writeInstanceIds(join(project.dir, leavesFile), inst)
       // immediate: it reads then writes, and a deferred one is refused outright (not waited for) when another
       // process wrote in between
-      recorded = project.db.transaction(() => {
-        const before = getPhoto(project.db, photoId).mask
-        const current = before?.version ?? 0
-        if (baseVersion !== undefined && baseVersion !== current) {
-          throw new ApiError('conflict', `The mask of ${photo.name} was saved elsewhere meanwhile (it is at version ${current}; this save replaced version ${baseVersion}), so this save was refused: load the mask again and redo the change.`)
-        }
-        const how = decide(maskProvenance(project.db, photoId))
-        if (!how) return null
-        // saved without leaves, the mask keeps none: the old instances described the old pixels
-        setMask(project.db, photoId, { file, instancesFile: leavesFile, leaves: inst?.count ?? null, hash, foreground: leaf / binary.length, ...how })
-        return { before }
-      }).immediate()
+      recorded = project.db
+        .transaction(() => {
+          const before = getPhoto(project.db, photoId).mask
+          const current = before?.version ?? 0
+          if (baseVersion !== undefined && baseVersion !== current) {
+            throw new ApiError(
+              'conflict',
+              `The mask of ${photo.name} was saved elsewhere meanwhile (it is at version ${current}; this save replaced version ${baseVersion}), so this save was refused: load the mask again and redo the change.`
+            )
+          }
+          const how = decide(maskProvenance(project.db, photoId))
+          if (!how) return null
+          // saved without leaves, the mask keeps none: the old instances described the old pixels
+          setMask(project.db, photoId, { file, instancesFile: leavesFile, leaves: inst?.count ?? null, hash, foreground: leaf / binary.length, ...how })
+          return { before }
+        })
+        .immediate()
     } finally {
       // not recorded (refused, failed, or a person's mask is there): its files are not needed
       if (!recorded) for (const made of written) await unlink(join(project.dir, made)).catch(() => {})

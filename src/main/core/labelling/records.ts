@@ -11,10 +11,12 @@ export interface MaskProvenance {
 
 export function maskProvenance(db: Db, photoId: number): MaskProvenance | null {
   const row = db.prepare('SELECT made_by, model_made, made_by_run, probability_file, uncertainty FROM masks WHERE photo_id = ?').get(photoId) as
-    | { made_by: MaskMadeBy; model_made: number; made_by_run: number | null; probability_file: string | null; uncertainty: number | null }
-    | undefined
+    { made_by: MaskMadeBy; model_made: number; made_by_run: number | null; probability_file: string | null; uncertainty: number | null } | undefined
   if (!row) return null
-  const byRun = row.made_by_run !== null && row.probability_file !== null ? { runId: row.made_by_run, probabilityFile: row.probability_file, uncertainty: row.uncertainty ?? 0 } : null
+  const byRun =
+    row.made_by_run !== null && row.probability_file !== null
+      ? { runId: row.made_by_run, probabilityFile: row.probability_file, uncertainty: row.uncertainty ?? 0 }
+      : null
   return { madeBy: row.made_by, modelMade: row.model_made === 1, byRun }
 }
 

@@ -65,8 +65,7 @@ export function buildMattingSystem(
 
   // Stencil index of the offset from window pixel a to window pixel b (a, b = wy*3 + wx).
   const pairOffset = new Int32Array(81)
-  for (let a = 0; a < 9; a++)
-    for (let b = 0; b < 9; b++) pairOffset[a * 9 + b] = ((b / 3 | 0) - (a / 3 | 0) + 2) * 5 + ((b % 3) - (a % 3) + 2)
+  for (let a = 0; a < 9; a++) for (let b = 0; b < 9; b++) pairOffset[a * 9 + b] = (((b / 3) | 0) - ((a / 3) | 0) + 2) * 5 + ((b % 3) - (a % 3) + 2)
 
   const stencil = new Float64Array(unknownCount * STENCIL)
   const cr = new Float64Array(9)
@@ -192,19 +191,11 @@ export function buildMattingSystem(
  * Alpha matte of an RGB image (3 bytes per pixel) from a trimap (0 background, 128 unknown, 255 foreground).
  * Throws an Error in plain words for a bad trimap; prefix the file name at the call site.
  */
-export function closedFormMatte(
-  rgb: Uint8Array,
-  trimap: Uint8Array,
-  width: number,
-  height: number,
-  options: ClosedFormOptions = {}
-): MatteResult {
-  if (rgb.length !== width * height * 3)
-    throw new Error(`the photo has ${rgb.length} bytes but ${width}×${height} RGB needs ${width * height * 3}`)
+export function closedFormMatte(rgb: Uint8Array, trimap: Uint8Array, width: number, height: number, options: ClosedFormOptions = {}): MatteResult {
+  if (rgb.length !== width * height * 3) throw new Error(`the photo has ${rgb.length} bytes but ${width}×${height} RGB needs ${width * height * 3}`)
   if (width < 3 || height < 3) throw new Error(`the photo is too small to matte (${width}×${height}; at least 3×3 is needed)`)
   const stats = validateTrimap(trimap, width, height, 'the trimap')
-  if (stats.foreground + stats.background === 0)
-    throw new Error('the trimap has no leaf (255) or background (0) pixels, so the matte is not determined')
+  if (stats.foreground + stats.background === 0) throw new Error('the trimap has no leaf (255) or background (0) pixels, so the matte is not determined')
   const epsilon = options.epsilon ?? 1e-7
   options.signal?.throwIfAborted()
   const { matrix, rhs, unknownIndex } = buildMattingSystem(rgb, trimap, width, height, epsilon)

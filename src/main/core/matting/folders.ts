@@ -18,7 +18,10 @@ async function imageFiles(dir: string): Promise<string[]> {
   try {
     names = await readdir(dir)
   } catch (err) {
-    throw new ApiError('not_found', `Cannot read the folder ${dir}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (err as Error).message}.`)
+    throw new ApiError(
+      'not_found',
+      `Cannot read the folder ${dir}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (err as Error).message}.`
+    )
   }
   return names.filter((f) => /\.(png|jpe?g|tiff?|bmp|webp)$/i.test(f)).map((f) => join(dir, f))
 }

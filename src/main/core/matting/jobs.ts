@@ -107,7 +107,11 @@ export async function mattesJob(params: { datasetId: number; photoIds?: number[]
   ctx.progress(done, photos.length)
   let diskFull: string | null = null
   await matteOnCores(
-    items.map((it) => ({ image: join(project.dir, it.photo.file), trimap: join(project.dir, it.trimap.file), alphaOut: project.path('mattes', `${it.photo.id}.png`) })),
+    items.map((it) => ({
+      image: join(project.dir, it.photo.file),
+      trimap: join(project.dir, it.trimap.file),
+      alphaOut: project.path('mattes', `${it.photo.id}.png`)
+    })),
     signal,
     (outcome) => {
       const { photo, trimap } = byAlpha.get(outcome.item.alphaOut)!

@@ -57,12 +57,7 @@ export interface CholeskyFactor {
  * by scanning from the diagonal to the highest row touched, which in the matting system is about two image
  * rows of unknown pixels away and costs less than the sort.
  */
-export function incompleteCholesky(
-  matrix: CsrMatrix,
-  dropTolerance: number,
-  shift: number,
-  signal?: AbortSignal
-): CholeskyFactor | undefined {
+export function incompleteCholesky(matrix: CsrMatrix, dropTolerance: number, shift: number, signal?: AbortSignal): CholeskyFactor | undefined {
   const n = matrix.size
   const { rowStart, columns, values } = matrix
   const columnStart = new Int32Array(n + 1)

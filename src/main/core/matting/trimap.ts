@@ -93,10 +93,8 @@ export class TrimapError extends Error {
 export const LEAF_THRESHOLD = 128
 
 function checkSize(data: Uint8Array, width: number, height: number, what: string): void {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
-    throw new Error(`The ${what} has an invalid size ${width}×${height}.`)
-  if (data.length !== width * height)
-    throw new Error(`The ${what} has ${data.length} pixels but ${width}×${height} = ${width * height} were expected.`)
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new Error(`The ${what} has an invalid size ${width}×${height}.`)
+  if (data.length !== width * height) throw new Error(`The ${what} has ${data.length} pixels but ${width}×${height} = ${width * height} were expected.`)
 }
 
 /**
@@ -112,17 +110,16 @@ export class TrimapMaker {
   readonly width: number
   readonly height: number
   private readonly cv = opencv()
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+
   private mats: Record<'leaf' | 'notLeaf' | 'fgDistance' | 'bgDistance' | 'eroded' | 'dilated' | 'kernel' | 'labels', any> | undefined
 
   constructor(width: number, height: number) {
-    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1)
-      throw new Error(`Cannot make trimaps of size ${width}×${height}.`)
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) throw new Error(`Cannot make trimaps of size ${width}×${height}.`)
     this.width = width
     this.height = height
     const cv = this.cv
     // made one by one: when wasm memory runs out part way, those already made are deleted
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+
     const made: any[] = []
     const mat = (type?: number): unknown => {
       made.push(type === undefined ? new cv.Mat() : new cv.Mat(height, width, type))
@@ -246,8 +243,7 @@ export function makeTrimap(mask: Uint8Array, width: number, height: number, opti
  * Throws an Error naming `name` and the offending values (with pixel counts).
  */
 export function validateTrimap(trimap: Uint8Array, width: number, height: number, name = 'The trimap'): TrimapStats {
-  if (trimap.length !== width * height)
-    throw new Error(`${name} has ${trimap.length} pixels but the photo has ${width}×${height} = ${width * height}.`)
+  if (trimap.length !== width * height) throw new Error(`${name} has ${trimap.length} pixels but the photo has ${width}×${height} = ${width * height}.`)
   const counts = new Uint32Array(256)
   for (let i = 0; i < trimap.length; i++) counts[trimap[i]]++
   const bad: string[] = []

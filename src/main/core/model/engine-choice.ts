@@ -61,7 +61,8 @@ async function local(info: BackendInfo, options: EngineOptions): Promise<OpenEng
 export async function openEngine(choice: BackendChoice = 'auto', options: EngineOptions = {}): Promise<OpenEngine> {
   if (choice === 'webgpu' || choice === 'webgl') {
     const engine = await connectGpuWorker()
-    if (engine.hello.backend !== choice) return remote(engine, `${choice} was asked for, but the GPU worker runs ${engine.hello.backend} (it prefers WebGPU where the browser has it).`)
+    if (engine.hello.backend !== choice)
+      return remote(engine, `${choice} was asked for, but the GPU worker runs ${engine.hello.backend} (it prefers WebGPU where the browser has it).`)
     return remote(engine)
   }
   if (choice !== 'auto') return local(await initBackend({ ...options, force: choice }), options)

@@ -43,7 +43,8 @@ export function assignWeights(model: tf.LayersModel, set: WeightSet): void {
     const values = model.weights.map((w) => {
       const t = byName.get(w.originalName)
       if (!t) throw new Error(`The weights have no ${w.originalName}.`)
-      if (t.shape.join('x') !== w.shape.join('x')) throw new Error(`${w.originalName} has shape ${t.shape.join('×')} in the weights but ${w.shape.join('×')} in the network.`)
+      if (t.shape.join('x') !== w.shape.join('x'))
+        throw new Error(`${w.originalName} has shape ${t.shape.join('×')} in the weights but ${w.shape.join('×')} in the network.`)
       return t
     })
     model.setWeights(values)
@@ -104,7 +105,9 @@ export class TfjsEngine implements TrainingEngine {
 
   /** Values of the network's output for one image (its height × width × channels). */
   outputValuesPerImage(): number {
-    return this.built().model.outputs[0].shape.slice(1).reduce((a: number, b) => a * (b ?? 1), 1)
+    return this.built()
+      .model.outputs[0].shape.slice(1)
+      .reduce((a: number, b) => a * (b ?? 1), 1)
   }
 
   /** Values of the trainable variables, all together. */
@@ -152,7 +155,10 @@ export class TfjsEngine implements TrainingEngine {
     const { model } = this.built()
     const { x, y } = this.tensors(xData, yData, n)
     const variables = model.trainableWeights
-    const { value, grads } = tf.variableGrads(() => this.loss(y!, model.apply(x, { training: true }) as tf.Tensor), variables.map((w) => w.read() as tf.Variable))
+    const { value, grads } = tf.variableGrads(
+      () => this.loss(y!, model.apply(x, { training: true }) as tf.Tensor),
+      variables.map((w) => w.read() as tf.Variable)
+    )
     try {
       return await packWeights(variables.map((w) => ({ name: w.originalName, tensor: grads[(w.read() as tf.Variable).name] })))
     } finally {

@@ -57,7 +57,9 @@ export function checkTrainingFits(config: UnetConfig, batchSize: number, backend
       bytes: largest * 4,
       limitBytes: limit * 4,
       largestBatch,
-      message: fits ? undefined : `Training ${network} at batch size ${batchSize} needs a tensor of ${largest.toLocaleString('en-US')} values, more than ${what} holds. ${advice(largestBatch)}`
+      message: fits
+        ? undefined
+        : `Training ${network} at batch size ${batchSize} needs a tensor of ${largest.toLocaleString('en-US')} values, more than ${what} holds. ${advice(largestBatch)}`
     }
   }
   if (backend === 'wasm' && workers > 1) {

@@ -131,8 +131,18 @@ function squaredDistances(inside: Uint8Array, w: number, h: number): Float64Arra
     }
     for (let q = 0; q < length; q++) set(q, result[q])
   }
-  for (let x = 0; x < w; x++) pass(h, (k) => d[k * w + x], (k, value) => (d[k * w + x] = value))
-  for (let y = 0; y < h; y++) pass(w, (k) => d[y * w + k], (k, value) => (d[y * w + k] = value))
+  for (let x = 0; x < w; x++)
+    pass(
+      h,
+      (k) => d[k * w + x],
+      (k, value) => (d[k * w + x] = value)
+    )
+  for (let y = 0; y < h; y++)
+    pass(
+      w,
+      (k) => d[y * w + k],
+      (k, value) => (d[y * w + k] = value)
+    )
   return d
 }
 
@@ -144,7 +154,8 @@ export function separateLeaves(map: ProbabilityMap, o: SeparateOptions = {}): Le
   const { width, height, data: leaf, centre } = map
   const n = width * height
   if (!centre) throw new Error('This prediction has no leaf centres: its model does not separate leaves.')
-  if (leaf.length !== n || centre.length !== n) throw new Error(`The leaf and centre maps must have ${n} values for a ${width}×${height} photo (got ${leaf.length} and ${centre.length}).`)
+  if (leaf.length !== n || centre.length !== n)
+    throw new Error(`The leaf and centre maps must have ${n} values for a ${width}×${height} photo (got ${leaf.length} and ${centre.length}).`)
   const threshold = o.threshold ?? 0.5
   const seedLevel = o.seedLevel ?? SEED_LEVEL
   const minPixels = o.minPixels ?? Math.max(4, Math.round(n / 4000))

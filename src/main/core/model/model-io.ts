@@ -148,7 +148,8 @@ const maxWeightBytes = 4 * 1_000_000_000
 async function readModelJsonFile(file: string, maxBytes: number): Promise<unknown> {
   const info = await stat(file)
   if (!info.isFile()) throw new Error(`${file} is not a regular file.`)
-  if (info.size > maxBytes) throw new Error(`${file} is ${info.size} bytes; a model's ${file.endsWith(MODEL_FILE) ? MODEL_FILE : 'settings file'} is at most ${maxBytes}.`)
+  if (info.size > maxBytes)
+    throw new Error(`${file} is ${info.size} bytes; a model's ${file.endsWith(MODEL_FILE) ? MODEL_FILE : 'settings file'} is at most ${maxBytes}.`)
   const text = await readFile(file, 'utf8')
   try {
     return JSON.parse(text)
@@ -171,7 +172,8 @@ async function checkedWeights(folder: string, json: Record<string, unknown>, fil
   const specs: tf.io.WeightsManifestEntry[] = []
   const paths: string[] = []
   for (const group of manifest) {
-    if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) throw new Error(`${file}: a weightsManifest group lacks its paths or weights.`)
+    if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights))
+      throw new Error(`${file}: a weightsManifest group lacks its paths or weights.`)
     for (const w of group.weights) {
       if (!isRecord(w) || typeof w.name !== 'string' || !isShape(w.shape) || (w.dtype !== undefined && w.dtype !== 'float32' && w.dtype !== 'int32')) {
         throw new Error(`${file}: a weight has no name, no shape of whole numbers, or a dtype other than float32 and int32.`)
@@ -179,7 +181,8 @@ async function checkedWeights(folder: string, json: Record<string, unknown>, fil
       specs.push(w as unknown as tf.io.WeightsManifestEntry)
     }
     for (const p of group.paths) {
-      if (typeof p !== 'string' || p === '' || isAbsolute(p) || p.split(/[/\\]/).includes('..')) throw new Error(`${file}: the weights path ${JSON.stringify(p).slice(0, 200)} leads out of the model folder.`)
+      if (typeof p !== 'string' || p === '' || isAbsolute(p) || p.split(/[/\\]/).includes('..'))
+        throw new Error(`${file}: the weights path ${JSON.stringify(p).slice(0, 200)} leads out of the model folder.`)
       paths.push(join(folder, p))
     }
   }
@@ -191,12 +194,14 @@ async function checkedWeights(folder: string, json: Record<string, unknown>, fil
     const real = await realpath(path).catch(() => {
       throw new Error(`${file} lists ${relative(folder, path)}, which is missing.`)
     })
-    if (real !== realFolder && !real.startsWith(realFolder + sep)) throw new Error(`${file} lists ${relative(folder, path)}, a link that leads out of the model folder.`)
+    if (real !== realFolder && !real.startsWith(realFolder + sep))
+      throw new Error(`${file} lists ${relative(folder, path)}, a link that leads out of the model folder.`)
     const info = await lstat(real)
     if (!info.isFile()) throw new Error(`${file} lists ${relative(folder, path)}, which is not a regular file.`)
     held += info.size
   }
-  if (held !== needed) throw new Error(`${paths.map((p) => relative(folder, p)).join(', ')} ${paths.length === 1 ? 'holds' : 'hold'} ${held} bytes where ${file} lists ${needed}.`)
+  if (held !== needed)
+    throw new Error(`${paths.map((p) => relative(folder, p)).join(', ')} ${paths.length === 1 ? 'holds' : 'hold'} ${held} bytes where ${file} lists ${needed}.`)
   return { specs, paths }
 }
 

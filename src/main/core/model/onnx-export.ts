@@ -25,8 +25,7 @@ function kernelToOnnx(kernel: tf.Tensor, name: string): OnnxTensor {
   const data = new Float32Array(source.length)
   for (let y = 0; y < kh; y++)
     for (let x = 0; x < kw; x++)
-      for (let i = 0; i < a; i++)
-        for (let o = 0; o < b; o++) data[((o * a + i) * kh + y) * kw + x] = source[((y * kw + x) * a + i) * b + o]
+      for (let i = 0; i < a; i++) for (let o = 0; o < b; o++) data[((o * a + i) * kh + y) * kw + x] = source[((y * kw + x) * a + i) * b + o]
   return { name, dims: [b, a, kh, kw], data }
 }
 
@@ -42,7 +41,8 @@ export function unetToOnnxGraph(model: tf.LayersModel): OnnxGraph {
   const unsupported = (layer: tf.layers.Layer, why: string) => new Error(`Cannot export layer ${layer.name} (${layer.getClassName()}) to ONNX: ${why}`)
   if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new Error('Only models with one input and one output can be exported to ONNX')
   const channels = model.inputs[0].shape[3]
-  if (model.inputs[0].shape.length !== 4 || channels == null) throw new Error(`ONNX export needs an image input [batch, height, width, channels], got ${JSON.stringify(model.inputs[0].shape)}`)
+  if (model.inputs[0].shape.length !== 4 || channels == null)
+    throw new Error(`ONNX export needs an image input [batch, height, width, channels], got ${JSON.stringify(model.inputs[0].shape)}`)
 
   for (const layer of model.layers) {
     const config = layer.getConfig() as LayerConfig
@@ -85,7 +85,13 @@ export function unetToOnnxGraph(model: tf.LayersModel): OnnxGraph {
       }
       const activation = config.activation ?? 'linear'
       const convOut = activation === 'linear' ? out : `${out}_linear`
-      nodes.push({ op: kind === 'Conv2D' ? 'Conv' : 'ConvTranspose', name: layer.name, inputs: nodeInputs, outputs: [convOut], attributes: { kernel_shape: [kh, kw], strides, pads } })
+      nodes.push({
+        op: kind === 'Conv2D' ? 'Conv' : 'ConvTranspose',
+        name: layer.name,
+        inputs: nodeInputs,
+        outputs: [convOut],
+        attributes: { kernel_shape: [kh, kw], strides, pads }
+      })
       if (activation === 'relu') nodes.push({ op: 'Relu', name: `${layer.name}_relu`, inputs: [convOut], outputs: [out] })
       else if (activation === 'sigmoid') nodes.push({ op: 'Sigmoid', name: `${layer.name}_sigmoid`, inputs: [convOut], outputs: [out] })
       else if (activation !== 'linear') throw unsupported(layer, `activation ${activation}`)

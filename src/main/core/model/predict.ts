@@ -39,7 +39,12 @@ export async function loadModel(modelDir: string, backend: BackendChoice = 'auto
   const opened = await openEngine(backend, { workers: defaultWorkers(PREDICTION_BATCH) })
   let inputSize: number
   try {
-    ;({ inputSize } = await opened.engine.build({ network: { kind: 'topology', topology: checkpoint.topology }, weights: checkpoint.weights, loss: 'bce', learningRate: 0 }))
+    ;({ inputSize } = await opened.engine.build({
+      network: { kind: 'topology', topology: checkpoint.topology },
+      weights: checkpoint.weights,
+      loss: 'bce',
+      learningRate: 0
+    }))
   } catch (err) {
     await opened.close()
     throw new Error(`Cannot load the model in ${modelDir}: ${(err as Error).message}`)
@@ -58,9 +63,10 @@ export async function loadModel(modelDir: string, backend: BackendChoice = 'auto
       const input = new Float32Array(rasters.length * pixels * 3)
       rasters.forEach((r, k) => {
         if (r.width !== inputSize || r.height !== inputSize || r.channels === 1)
-          throw new Error(`predictRasters needs RGB images of ${inputSize}×${inputSize}; image ${k + 1} is ${r.width}×${r.height} with ${r.channels} channel(s)`)
-        for (let i = 0; i < pixels; i++)
-          for (let c = 0; c < 3; c++) input[(k * pixels + i) * 3 + c] = r.data[i * r.channels + c] / 255
+          throw new Error(
+            `predictRasters needs RGB images of ${inputSize}×${inputSize}; image ${k + 1} is ${r.width}×${r.height} with ${r.channels} channel(s)`
+          )
+        for (let i = 0; i < pixels; i++) for (let c = 0; c < 3; c++) input[(k * pixels + i) * 3 + c] = r.data[i * r.channels + c] / 255
       })
       const out = await predictor.predictBatch(input, rasters.length)
       // A network that separates leaves interleaves the touching band with the leaf: keep the leaf.

@@ -240,7 +240,14 @@ function toUnitFloats(data: Uint8Array): Float32Array {
 }
 
 // Area averaging when shrinking (no aliasing), bilinear when enlarging.
-function resizeWithOpencv(type: 'rgb8' | 'float', data: Uint8Array | Float32Array, width: number, height: number, toWidth: number, toHeight: number): Uint8Array | Float32Array {
+function resizeWithOpencv(
+  type: 'rgb8' | 'float',
+  data: Uint8Array | Float32Array,
+  width: number,
+  height: number,
+  toWidth: number,
+  toHeight: number
+): Uint8Array | Float32Array {
   const cv = opencv()
   const source = new cv.Mat(height, width, type === 'rgb8' ? cv.CV_8UC3 : cv.CV_32FC1)
   const target = new cv.Mat()

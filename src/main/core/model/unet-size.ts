@@ -86,7 +86,6 @@ export function estimateTrainingBytes(config: UnetConfig, batchSize: number): nu
   return 1.3 * (activations * 4 * 2.7 * batchSize + parameters * 4 * 4 + im2col)
 }
 
-
 /**
  * Elements of the largest tensor one training step creates: a layer output, or a 3x3 conv's im2col matrix
  * (batch × side² × 9·inC), which is how the WebGL backend runs a conv. The WebGL backend stores a tensor

@@ -51,7 +51,13 @@ export function buildUnet(config: UnetConfig, seed = 1): tf.LayersModel {
     x = block(x, filters, `up${level}`)
   }
   const output = tf.layers
-    .conv2d({ filters: config.instances ? 2 : 1, kernelSize: 1, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: layerSeed++ }), name: 'mask' })
+    .conv2d({
+      filters: config.instances ? 2 : 1,
+      kernelSize: 1,
+      activation: 'sigmoid',
+      kernelInitializer: tf.initializers.glorotUniform({ seed: layerSeed++ }),
+      name: 'mask'
+    })
     .apply(x) as tf.SymbolicTensor
   return tf.model({ inputs: input, outputs: output, name: 'leafseg_unet' })
 }
@@ -64,7 +70,11 @@ const EPS = 1e-6
 export function bceLoss(y: tf.Tensor, p: tf.Tensor): tf.Scalar {
   return tf.tidy(() => {
     const pc = p.clipByValue(1e-7, 1 - 1e-7)
-    return y.mul(pc.log()).add(tf.scalar(1).sub(y).mul(tf.scalar(1).sub(pc).log())).mean().neg() as tf.Scalar
+    return y
+      .mul(pc.log())
+      .add(tf.scalar(1).sub(y).mul(tf.scalar(1).sub(pc).log()))
+      .mean()
+      .neg() as tf.Scalar
   })
 }
 

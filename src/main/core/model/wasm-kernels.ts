@@ -214,9 +214,13 @@ function conv2dBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: unk
     for (let ky = 0; ky < fh; ky++)
       for (let kx = 0; kx < fw; kx++)
         for (let ci = 0; ci < inC; ci++)
-          for (let co = 0; co < outC; co++)
-            dst[((ky * fw + kx) * outC + co) * inC + ci] = src[(((fh - 1 - ky) * fw + (fw - 1 - kx)) * inC + ci) * outC + co]
-    const pad: tf.backend_util.ExplicitPadding = [[0, 0], [fh - 1 - top, fh - 1 - bottom], [fw - 1 - left, fw - 1 - right], [0, 0]]
+          for (let co = 0; co < outC; co++) dst[((ky * fw + kx) * outC + co) * inC + ci] = src[(((fh - 1 - ky) * fw + (fw - 1 - kx)) * inC + ci) * outC + co]
+    const pad: tf.backend_util.ExplicitPadding = [
+      [0, 0],
+      [fh - 1 - top, fh - 1 - bottom],
+      [fw - 1 - left, fw - 1 - right],
+      [0, 0]
+    ]
     const out = kernel('Conv2D')({
       inputs: { x: dy, filter: flipped },
       backend: wasm,
@@ -323,9 +327,13 @@ function concat(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?:
   const wasm = args.backend as BackendWasm
   const inputs = (args.inputs as unknown as TensorInfo[]).filter((t) => tf.util.sizeFromShape(t.shape) > 0)
   const dtype = inputs[0]?.dtype
-  if (inputs.length < 2 || dtype === 'bool' || dtype === 'string' || dtype === 'complex64') return originalConcat!(args as Parameters<KernelFunc>[0]) as TensorInfo
+  if (inputs.length < 2 || dtype === 'bool' || dtype === 'string' || dtype === 'complex64')
+    return originalConcat!(args as Parameters<KernelFunc>[0]) as TensorInfo
   const ax = tf.util.parseAxisParam((args.attrs as { axis: number }).axis, inputs[0].shape)[0]
-  const outShape = tf.backend_util.computeOutShape(inputs.map((t) => t.shape), ax)
+  const outShape = tf.backend_util.computeOutShape(
+    inputs.map((t) => t.shape),
+    ax
+  )
   const out = wasm.makeOutput(outShape, dtype)
   if (offsetOf(wasm, out) === 0) throw new Error('The wasm backend ran out of memory (its heap stops at 4 GiB)')
   const outer = tf.util.sizeFromShape(outShape.slice(0, ax))

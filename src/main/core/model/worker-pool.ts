@@ -33,7 +33,10 @@ function workerEntry(): { script: string; eval: boolean } {
   const here = fileURLToPath(import.meta.url)
   if (here.endsWith('.ts')) {
     const source = new URL('./engine-worker.ts', import.meta.url).href
-    return { script: `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}) })`, eval: true }
+    return {
+      script: `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}) })`,
+      eval: true
+    }
   }
   // Bundled: this code sits in out/main/ or out/main/chunks/, the worker entry in out/main/.
   for (const dir of [dirname(here), dirname(dirname(here))]) {
@@ -82,7 +85,11 @@ export class WorkerPoolEngine implements TrainingEngine {
       pool.threads.push(thread)
       pool.pending.push(new Map())
       return new Promise<string>((resolve, reject) => {
-        thread.once('message', (m: FromPoolWorker) => ('ready' in m && m.ready ? resolve(m.device) : reject(new Error(`Training worker ${index + 1} could not start: ${'error' in m ? m.error : 'no answer'}`))))
+        thread.once('message', (m: FromPoolWorker) =>
+          'ready' in m && m.ready
+            ? resolve(m.device)
+            : reject(new Error(`Training worker ${index + 1} could not start: ${'error' in m ? m.error : 'no answer'}`))
+        )
         thread.on('message', (m: FromPoolWorker) => pool.answer(index, m))
         thread.on('error', (err) => {
           pool.fail(index, `failed: ${err.message}`)
@@ -116,7 +123,9 @@ export class WorkerPoolEngine implements TrainingEngine {
   }
 
   private failed(index: number, message: string): TrainingWorkerError {
-    this.failure ??= new TrainingWorkerError(`Training worker ${index + 1} of ${this.workers} ${message.startsWith('stopped') || message.startsWith('failed') ? message : `failed: ${message}`}`)
+    this.failure ??= new TrainingWorkerError(
+      `Training worker ${index + 1} of ${this.workers} ${message.startsWith('stopped') || message.startsWith('failed') ? message : `failed: ${message}`}`
+    )
     return this.failure
   }
 
@@ -164,9 +173,15 @@ export class WorkerPoolEngine implements TrainingEngine {
     return { topology: built.topology, inputSize: built.inputSize }
   }
 
-  private async shard(mode: 'evaluate' | 'train' | 'gradients', xData: Float32Array, yData: Float32Array, n: number): Promise<{ result: StepResult; gradients?: Float32Array }> {
+  private async shard(
+    mode: 'evaluate' | 'train' | 'gradients',
+    xData: Float32Array,
+    yData: Float32Array,
+    n: number
+  ): Promise<{ result: StepResult; gradients?: Float32Array }> {
     const inputValuesPerImage = this.inputSize * this.inputSize * 3
-    if (xData.length !== n * inputValuesPerImage) throw new Error(`Expected ${n} images of ${this.inputSize}×${this.inputSize}×3 (${n * inputValuesPerImage} values), got ${xData.length} values.`)
+    if (xData.length !== n * inputValuesPerImage)
+      throw new Error(`Expected ${n} images of ${this.inputSize}×${this.inputSize}×3 (${n * inputValuesPerImage} values), got ${xData.length} values.`)
     const shared = (data: Float32Array) => {
       const buffer = new SharedArrayBuffer(data.byteLength)
       new Float32Array(buffer).set(data)

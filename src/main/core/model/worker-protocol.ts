@@ -31,4 +31,5 @@ export type ToPoolWorker =
       total: number
     }
 
-export type FromPoolWorker = { ready: true; device: string } | { ready: false; error: string } | { id: number; value?: unknown; error?: string; aborted?: boolean }
+export type FromPoolWorker =
+  { ready: true; device: string } | { ready: false; error: string } | { id: number; value?: unknown; error?: string; aborted?: boolean }

@@ -33,7 +33,6 @@ import { writeAtomic } from '../store/atomic'
 
 export type { MeasurementRow }
 
-
 /** Trait columns and the Traits field each holds (lengths in px and mm, areas in px and mm²). */
 const TRAITS: [string, keyof Traits][] = [
   ['perimeter_px', 'perimeterPx'],
@@ -116,7 +115,22 @@ export function measurementsCsv(rows: MeasurementRow[]): string {
   const lines = [measurementColumns(leaves).join(',')]
   for (const r of rows) {
     lines.push(
-      [r.photo, r.width, r.height, r.areaPx, r.areaMm2, r.foregroundFraction, r.leafCount, r.minLeafAreaPx, r.noisePx, r.scalePxPerMm, r.source, r.runId, r.threshold, ...traitFields(r.traits)]
+      [
+        r.photo,
+        r.width,
+        r.height,
+        r.areaPx,
+        r.areaMm2,
+        r.foregroundFraction,
+        r.leafCount,
+        r.minLeafAreaPx,
+        r.noisePx,
+        r.scalePxPerMm,
+        r.source,
+        r.runId,
+        r.threshold,
+        ...traitFields(r.traits)
+      ]
         .map(csvField)
         .join(',')
     )
@@ -128,7 +142,8 @@ export function measurementsCsv(rows: MeasurementRow[]): string {
 export function leavesCsv(photos: { photo: string; leaves: LeafTraits[]; scalePxPerMm: number | null }[], leavesSeparated: boolean): string {
   const lines = [LEAF_COLUMNS.map((c) => (c === 'leaf' && !leavesSeparated ? 'region' : c)).join(',')]
   for (const p of photos)
-    for (const l of p.leaves) lines.push([p.photo, l.leaf, l.centroidX, l.centroidY, l.areaPx, l.areaMm2, ...traitFields(l), p.scalePxPerMm].map(csvField).join(','))
+    for (const l of p.leaves)
+      lines.push([p.photo, l.leaf, l.centroidX, l.centroidY, l.areaPx, l.areaMm2, ...traitFields(l), p.scalePxPerMm].map(csvField).join(','))
   return lines.join('\n') + '\n'
 }
 
@@ -142,7 +157,11 @@ export async function writeMeasurementsCsv(path: string, rows: MeasurementRow[])
   await writeCsv(path, measurementsCsv(rows))
 }
 
-export async function writeLeavesCsv(path: string, photos: { photo: string; leaves: LeafTraits[]; scalePxPerMm: number | null }[], leavesSeparated: boolean): Promise<void> {
+export async function writeLeavesCsv(
+  path: string,
+  photos: { photo: string; leaves: LeafTraits[]; scalePxPerMm: number | null }[],
+  leavesSeparated: boolean
+): Promise<void> {
   await writeCsv(path, leavesCsv(photos, leavesSeparated))
 }
 

@@ -22,7 +22,18 @@ import { closedFormMatte } from '../matting/closedForm'
 import { estimateForeground, makeCutout } from '../matting/foreground'
 import { measureLeaves } from './measure'
 import { measurementRow, writeMeasurementsCsv, type MeasurementRow } from './csv'
-import { batchDone, batchPhotos, batchProblems, batchTraits, deleteBatch, getBatch, markAccepted, recordBatchProblem, recordPredictedPhoto, startBatch } from './records'
+import {
+  batchDone,
+  batchPhotos,
+  batchProblems,
+  batchTraits,
+  deleteBatch,
+  getBatch,
+  markAccepted,
+  recordBatchProblem,
+  recordPredictedPhoto,
+  startBatch
+} from './records'
 import { readAhead } from './read-ahead'
 import { whileWriting } from '../store/pending'
 import { leafTraits } from './traits'
@@ -75,7 +86,8 @@ const predictIntoBatch: JobHandler<'predict'> = async (params, ctx) => {
   const inputs: { name: string; path: string; photoId: number | null; photoFile: string | null; hash: string | null }[] = []
   const unreadable: { path: string; reason: string }[] = []
   if (params.source.kind === 'dataset') {
-    for (const p of datasetPhotos(db, params.source.datasetId)) inputs.push({ name: p.name, path: join(project.dir, p.file), photoId: p.id, photoFile: p.file, hash: p.hash })
+    for (const p of datasetPhotos(db, params.source.datasetId))
+      inputs.push({ name: p.name, path: join(project.dir, p.file), photoId: p.id, photoFile: p.file, hash: p.hash })
   } else {
     const scan = await scanPhotos([params.source.dir], { signal })
     for (const f of scan.files) {
@@ -83,7 +95,8 @@ const predictIntoBatch: JobHandler<'predict'> = async (params, ctx) => {
       else inputs.push({ name: basename(f.path), path: f.path, photoId: null, photoFile: null, hash: null })
     }
   }
-  if (inputs.length === 0 && unreadable.length === 0) throw new ApiError('bad_input', `No photos to predict in ${params.source.kind === 'folder' ? params.source.dir : 'this dataset'}.`)
+  if (inputs.length === 0 && unreadable.length === 0)
+    throw new ApiError('bad_input', `No photos to predict in ${params.source.kind === 'folder' ? params.source.dir : 'this dataset'}.`)
   startBatch(db, params.batchId, inputs.length + unreadable.length)
   const problems: { path: string; reason: string }[] = []
   const problem = (p: { path: string; reason: string }) => {
@@ -152,7 +165,12 @@ const predictIntoBatch: JobHandler<'predict'> = async (params, ctx) => {
         }
         const instances = map.centre && separateLeaves(map, { threshold: params.threshold }).ids
         const leavesFile = instances ? await writeLeaves(join(dir, `${stem}.instances.png`), instances, rgb) : null
-        const m = measureLeaves(mask, { minLeafAreaPx: params.measure.minLeafAreaPx, pixelsPerMm: params.measure.pxPerMm ?? undefined, photo: input.name, instances })
+        const m = measureLeaves(mask, {
+          minLeafAreaPx: params.measure.minLeafAreaPx,
+          pixelsPerMm: params.measure.pxPerMm ?? undefined,
+          photo: input.name,
+          instances
+        })
         const traits = leafTraits(mask, rgb, { minLeafAreaPx: params.measure.minLeafAreaPx, pixelsPerMm: params.measure.pxPerMm, photo: input.name, instances })
         recordPredictedPhoto(project.db, params.batchId, {
           name: input.name,
@@ -231,7 +249,8 @@ export async function exportBatchMasks(project: Project, batchId: number, dir: s
  */
 export async function acceptPredictions(project: Project, batchId: number, photoIds?: number[]): Promise<{ accepted: number; kept: string[] }> {
   const batch = getBatch(project.db, batchId)
-  if (batch.source !== 'dataset') throw new ApiError('bad_input', 'Only predictions for a dataset’s photos can become their labels; import a folder as a dataset first.')
+  if (batch.source !== 'dataset')
+    throw new ApiError('bad_input', 'Only predictions for a dataset’s photos can become their labels; import a folder as a dataset first.')
   const wanted = photoIds ? new Set(photoIds) : null
   let accepted = 0
   const kept: string[] = []
@@ -245,31 +264,40 @@ export async function acceptPredictions(project: Project, batchId: number, photo
     }
     // A run that separates leaves gives its leaves too; the mask is then their union (leaves cover it exactly, as an import's do).
     const leaves = p.leavesFile ? await readInstanceFile(join(project.dir, p.leavesFile)) : null
-    const mask: Raster = leaves ? { width: leaves.width, height: leaves.height, channels: 1, data: binaryOfIds(leaves.ids) } : await readRaster(join(project.dir, p.maskFile), 1)
+    const mask: Raster = leaves
+      ? { width: leaves.width, height: leaves.height, channels: 1, data: binaryOfIds(leaves.ids) }
+      : await readRaster(join(project.dir, p.maskFile), 1)
     const target = project.path('masks', `${p.photoId}.png`)
     const leavesTarget = leaves ? project.path('masks', `${p.photoId}.instances.png`) : null
     // listed as being written until recorded, so a clean-up meanwhile leaves them
-    await whileWriting(project.db, [target, ...(leavesTarget ? [leavesTarget] : [])].map((f) => rel(project, f)), async () => {
-      await writePng(target, mask)
-      if (leaves && leavesTarget) await writeInstanceIds(leavesTarget, leaves)
-      setMask(project.db, p.photoId!, {
-        file: rel(project, target),
-        instancesFile: leavesTarget ? rel(project, leavesTarget) : null,
-        leaves: leaves?.count ?? null,
-        hash: createHash('sha256').update(mask.data).digest('hex'),
-        source: 'predicted',
-        madeBy: 'model-made',
-        foreground: p.foregroundFraction,
-        modelMade: true
-      })
-    })
+    await whileWriting(
+      project.db,
+      [target, ...(leavesTarget ? [leavesTarget] : [])].map((f) => rel(project, f)),
+      async () => {
+        await writePng(target, mask)
+        if (leaves && leavesTarget) await writeInstanceIds(leavesTarget, leaves)
+        setMask(project.db, p.photoId!, {
+          file: rel(project, target),
+          instancesFile: leavesTarget ? rel(project, leavesTarget) : null,
+          leaves: leaves?.count ?? null,
+          hash: createHash('sha256').update(mask.data).digest('hex'),
+          source: 'predicted',
+          madeBy: 'model-made',
+          foreground: p.foregroundFraction,
+          modelMade: true
+        })
+      }
+    )
     markAccepted(project.db, p.id)
     accepted++
   }
   return { accepted, kept }
 }
 
-export async function measureLabelledJob(params: { datasetId: number; file: string; measure: MeasurementSettings }, ctx: JobContext<'measure'>): Promise<{ file: string; rows: number }> {
+export async function measureLabelledJob(
+  params: { datasetId: number; file: string; measure: MeasurementSettings },
+  ctx: JobContext<'measure'>
+): Promise<{ file: string; rows: number }> {
   const { project, signal } = ctx
   const photos = datasetPhotos(project.db, params.datasetId).filter((p) => p.mask)
   if (photos.length === 0) throw new ApiError('bad_input', 'No photo in this dataset has a mask to measure.')
@@ -293,7 +321,11 @@ export const exportOnnxJob: JobHandler<'export-onnx'> = async (params, ctx) => {
   const dir = runModelDir(ctx.project, params.runId, params.checkpoint)
   ctx.progress(0, 1, 'Loading the model')
   // tfjs loads only in the job process, when a model is used.
-  const [{ initBackend }, { loadModelFiles }, { writeOnnxFile }] = await Promise.all([import('../model/backend'), import('../model/model-io'), import('../model/onnx-export')])
+  const [{ initBackend }, { loadModelFiles }, { writeOnnxFile }] = await Promise.all([
+    import('../model/backend'),
+    import('../model/model-io'),
+    import('../model/onnx-export')
+  ])
   await initBackend()
   const model = await loadModelFiles(dir)
   try {

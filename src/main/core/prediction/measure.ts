@@ -79,7 +79,13 @@ export function leafComponents(mask: Raster, minLeafAreaPx: number, photo = 'the
         continue
       }
       leafLabels.push(label)
-      leaves.push({ areaPx, left: s[row + cv.CC_STAT_LEFT], top: s[row + cv.CC_STAT_TOP], width: s[row + cv.CC_STAT_WIDTH], height: s[row + cv.CC_STAT_HEIGHT] })
+      leaves.push({
+        areaPx,
+        left: s[row + cv.CC_STAT_LEFT],
+        top: s[row + cv.CC_STAT_TOP],
+        width: s[row + cv.CC_STAT_WIDTH],
+        height: s[row + cv.CC_STAT_HEIGHT]
+      })
     }
     return { labels: new Int32Array(labels.data32S), leafLabels, leaves, noisePx }
   } finally {

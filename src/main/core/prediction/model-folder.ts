@@ -49,7 +49,10 @@ export async function predictWithModelFolder(
         const instances = map.centre && separateLeaves(map, { threshold: req.threshold }).ids
         const measured = measureLeaves(mask, { minLeafAreaPx: req.measure.minLeafAreaPx, pixelsPerMm: req.measure.pxPerMm ?? undefined, instances })
         const traits = leafTraits(mask, photo, { minLeafAreaPx: req.measure.minLeafAreaPx, pixelsPerMm: req.measure.pxPerMm, photo: f.path, instances })
-        const row = { ...measurementRow(names.get(f.path)!.photo, measured, { source: 'predicted', runId: req.model, threshold: req.threshold }), traits: traits.photo }
+        const row = {
+          ...measurementRow(names.get(f.path)!.photo, measured, { source: 'predicted', runId: req.model, threshold: req.threshold }),
+          traits: traits.photo
+        }
         rows.push(row)
         predicted.push({ path: f.path, row, leaves: traits.leaves })
       } catch (err) {
@@ -63,10 +66,23 @@ export async function predictWithModelFolder(
   const csv = req.csv ?? (req.shard ? join(req.out, 'measurements.csv') : undefined)
   if (csv) {
     await writeMeasurementsCsv(csv, rows)
-    await writeLeavesCsv(leavesCsvPath(csv), predicted.map((p) => ({ photo: p.row.photo, leaves: p.leaves, scalePxPerMm: req.measure.pxPerMm })), model.meta?.instances === true)
+    await writeLeavesCsv(
+      leavesCsvPath(csv),
+      predicted.map((p) => ({ photo: p.row.photo, leaves: p.leaves, scalePxPerMm: req.measure.pxPerMm })),
+      model.meta?.instances === true
+    )
   }
   // The manifest is written last: a shard folder with one is a finished shard.
-  if (req.shard) await writeShardManifest(req.out, { shard: req.shard, model: req.model, threshold: req.threshold, photos: scanned.map((f) => f.path), predicted, problems, engine: model.engine })
+  if (req.shard)
+    await writeShardManifest(req.out, {
+      shard: req.shard,
+      model: req.model,
+      threshold: req.threshold,
+      photos: scanned.map((f) => f.path),
+      predicted,
+      problems,
+      engine: model.engine
+    })
   const shard = req.shard ? { ...req.shard, photos: scanned.length } : null
   return { masks: rows.length, out: req.out, csv: csv ?? null, problems, measurements: rows, engine: model.engine, shard }
 }

@@ -59,7 +59,9 @@ export function getBatch(db: Db, id: number): PredictionBatch & { datasetId: num
 
 /** True while the job that fills the batch is still running. */
 export function batchJobRunning(db: Db, id: number): boolean {
-  return db.prepare(`SELECT 1 FROM prediction_batches b JOIN jobs j ON j.id = b.job_id WHERE b.id = ? AND j.status IN ('queued','running')`).get(id) !== undefined
+  return (
+    db.prepare(`SELECT 1 FROM prediction_batches b JOIN jobs j ON j.id = b.job_id WHERE b.id = ? AND j.status IN ('queued','running')`).get(id) !== undefined
+  )
 }
 
 /** Delete a batch and its predicted photos (their files are the caller's to remove). */
@@ -73,7 +75,17 @@ export function listBatches(db: Db): PredictionBatch[] {
 
 export function createBatch(
   db: Db,
-  b: { runId: number; checkpoint: 'best' | 'last'; source: 'folder' | 'dataset'; sourceName: string; datasetId: number | null; threshold: number; cutouts: boolean; minLeafAreaPx: number; pxPerMm: number | null }
+  b: {
+    runId: number
+    checkpoint: 'best' | 'last'
+    source: 'folder' | 'dataset'
+    sourceName: string
+    datasetId: number | null
+    threshold: number
+    cutouts: boolean
+    minLeafAreaPx: number
+    pxPerMm: number | null
+  }
 ): number {
   const { lastInsertRowid } = db
     .prepare(
@@ -127,12 +139,38 @@ export function batchPhotos(db: Db, batchId: number): (PredictedPhoto & { noiseP
 export function recordPredictedPhoto(
   db: Db,
   batchId: number,
-  p: Omit<PredictedPhoto, 'id' | 'accepted'> & { noisePx: number; sourcePath: string | null; photoHash: string; traits: Traits | null; leafTraits: LeafTraits[] }
+  p: Omit<PredictedPhoto, 'id' | 'accepted'> & {
+    noisePx: number
+    sourcePath: string | null
+    photoHash: string
+    traits: Traits | null
+    leafTraits: LeafTraits[]
+  }
 ): void {
   db.prepare(
     `INSERT INTO predicted_photos (batch_id, name, source_path, photo_id, photo_file, mask_file, probability_file, cutout_file, leaves_file, width, height, area_px, area_mm2, foreground_fraction, leaf_count, noise_px, photo_hash, traits, leaf_traits)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-  ).run(batchId, p.name, p.sourcePath, p.photoId, p.photoFile, p.maskFile, p.probabilityFile, p.cutoutFile, p.leavesFile, p.width, p.height, p.areaPx, p.areaMm2, p.foregroundFraction, p.leafCount, p.noisePx, p.photoHash, JSON.stringify(p.traits), JSON.stringify(p.leafTraits))
+  ).run(
+    batchId,
+    p.name,
+    p.sourcePath,
+    p.photoId,
+    p.photoFile,
+    p.maskFile,
+    p.probabilityFile,
+    p.cutoutFile,
+    p.leavesFile,
+    p.width,
+    p.height,
+    p.areaPx,
+    p.areaMm2,
+    p.foregroundFraction,
+    p.leafCount,
+    p.noisePx,
+    p.photoHash,
+    JSON.stringify(p.traits),
+    JSON.stringify(p.leafTraits)
+  )
 }
 
 /** Each predicted photo's traits (all its leaves together, and each leaf), in the batch's photo order. */
@@ -143,12 +181,20 @@ export function batchTraits(db: Db, batchId: number): BatchTraits['photos'] {
     traits: string | null
     leaf_traits: string | null
   }[]
-  return rows.map((r) => ({ id: r.id, name: r.name, traits: r.traits ? (JSON.parse(r.traits) as Traits | null) : null, leaves: r.leaf_traits ? (JSON.parse(r.leaf_traits) as LeafTraits[]) : [] }))
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    traits: r.traits ? (JSON.parse(r.traits) as Traits | null) : null,
+    leaves: r.leaf_traits ? (JSON.parse(r.leaf_traits) as LeafTraits[]) : []
+  }))
 }
 
 /** Content hashes of the photos the batch has predicted, and the file names its masks took. */
 export function batchDone(db: Db, batchId: number): { hashes: Set<string>; maskFiles: string[] } {
-  const rows = db.prepare('SELECT photo_hash, mask_file FROM predicted_photos WHERE batch_id = ?').all(batchId) as { photo_hash: string | null; mask_file: string }[]
+  const rows = db.prepare('SELECT photo_hash, mask_file FROM predicted_photos WHERE batch_id = ?').all(batchId) as {
+    photo_hash: string | null
+    mask_file: string
+  }[]
   return { hashes: new Set(rows.flatMap((r) => (r.photo_hash ? [r.photo_hash] : []))), maskFiles: rows.map((r) => r.mask_file) }
 }
 
@@ -175,7 +221,8 @@ export function batchProblems(db: Db, batchId: number): { path: string; reason: 
 
 /** The request the batch's last job ran with (stored with the job), to run it again. */
 export function batchRequest(db: Db, batchId: number): JobParams<'predict'> | null {
-  const row = db.prepare('SELECT j.params FROM prediction_batches b JOIN jobs j ON j.id = b.job_id WHERE b.id = ?').get(batchId) as { params: string } | undefined
+  const row = db.prepare('SELECT j.params FROM prediction_batches b JOIN jobs j ON j.id = b.job_id WHERE b.id = ?').get(batchId) as
+    { params: string } | undefined
   return row ? (JSON.parse(row.params) as JobParams<'predict'>) : null
 }
 

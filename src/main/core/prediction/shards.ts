@@ -85,7 +85,18 @@ export async function shardPhotos(source: { images: string } | { list: string },
     try {
       const found = (await scanPhotos([path])).files
       // A listed file that is no image is a problem to report, not a line to drop.
-      files.push(...(found.length > 0 ? found : [{ path, size: 0, format: null, problem: { kind: 'not-an-image' as const, message: `${path} is listed but is not an image Leafseg reads (JPEG, PNG, TIFF, BMP or WebP)` } }]))
+      files.push(
+        ...(found.length > 0
+          ? found
+          : [
+              {
+                path,
+                size: 0,
+                format: null,
+                problem: { kind: 'not-an-image' as const, message: `${path} is listed but is not an image Leafseg reads (JPEG, PNG, TIFF, BMP or WebP)` }
+              }
+            ])
+      )
     } catch (err) {
       files.push({ path, size: 0, format: null, problem: { kind: 'unreadable', message: (err as Error).message } })
     }
@@ -167,7 +178,11 @@ async function readManifest(dir: string): Promise<ShardManifest> {
     () => null
   )
   if (size === null) throw new ApiError('bad_input', `${dir} holds no ${SHARD_MANIFEST}: it is not the output of a finished shard (leafseg predict --shard).`)
-  if (size > maxAnnotationFileBytes) throw new ApiError('bad_input', `${file} is ${formatBytes(size)}; a shard manifest of up to ${formatBytes(maxAnnotationFileBytes)} is read. Split the run into more shards.`)
+  if (size > maxAnnotationFileBytes)
+    throw new ApiError(
+      'bad_input',
+      `${file} is ${formatBytes(size)}; a shard manifest of up to ${formatBytes(maxAnnotationFileBytes)} is read. Split the run into more shards.`
+    )
   let json: unknown
   try {
     json = JSON.parse(await readFile(file, 'utf8'))
@@ -188,9 +203,16 @@ export async function mergeShards(dirs: string[], csv: string): Promise<ShardMer
   const manifests = await Promise.all(dirs.map(async (dir) => ({ dir, manifest: await readManifest(dir) })))
   const first = manifests[0].manifest
   for (const { dir, manifest } of manifests) {
-    if (manifest.shard.count !== first.shard.count) throw new ApiError('bad_input', `${dir} is shard ${manifest.shard.index}/${manifest.shard.count}, but ${manifests[0].dir} is one of ${first.shard.count}: these are not parts of one run.`)
+    if (manifest.shard.count !== first.shard.count)
+      throw new ApiError(
+        'bad_input',
+        `${dir} is shard ${manifest.shard.index}/${manifest.shard.count}, but ${manifests[0].dir} is one of ${first.shard.count}: these are not parts of one run.`
+      )
     if (manifest.model !== first.model || manifest.threshold !== first.threshold)
-      throw new ApiError('bad_input', `${dir} was predicted with ${manifest.model} at threshold ${manifest.threshold}, ${manifests[0].dir} with ${first.model} at ${first.threshold}: these are not parts of one run.`)
+      throw new ApiError(
+        'bad_input',
+        `${dir} was predicted with ${manifest.model} at threshold ${manifest.threshold}, ${manifests[0].dir} with ${first.model} at ${first.threshold}: these are not parts of one run.`
+      )
   }
   const seenShards = new Map<number, string>()
   const duplicateShards: number[] = []
@@ -217,11 +239,23 @@ export async function mergeShards(dirs: string[], csv: string): Promise<ShardMer
     .sort(byCodePoint)
     .map((path) => ({ path, reason: problems.get(path) ?? 'not predicted' }))
   const ordered = [...rows.keys()].sort(byCodePoint).map((p) => rows.get(p)!)
-  await writeMeasurementsCsv(csv, ordered.map((p) => p.row))
+  await writeMeasurementsCsv(
+    csv,
+    ordered.map((p) => p.row)
+  )
   await writeLeavesCsv(
     leavesCsvPath(csv),
     ordered.map((p) => ({ photo: p.row.photo, leaves: p.leaves, scalePxPerMm: p.row.scalePxPerMm })),
     ordered.length > 0 && ordered.every((p) => p.row.leavesSeparated)
   )
-  return { csv, rows: ordered.length, shards: seenShards.size, of: first.shard.count, missingShards, duplicateShards, duplicatePhotos: [...duplicatePhotos].sort(byCodePoint), missingPhotos }
+  return {
+    csv,
+    rows: ordered.length,
+    shards: seenShards.size,
+    of: first.shard.count,
+    missingShards,
+    duplicateShards,
+    duplicatePhotos: [...duplicatePhotos].sort(byCodePoint),
+    missingPhotos
+  }
 }

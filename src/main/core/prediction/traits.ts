@@ -121,7 +121,8 @@ export function leafTraits(
   options: { minLeafAreaPx?: number; pixelsPerMm?: number | null; photo?: string; instances?: Uint16Array } = {}
 ): { photo: Traits | null; leaves: LeafTraits[] } {
   const name = options.photo ?? 'the photo'
-  if (rgb.width !== mask.width || rgb.height !== mask.height) throw new Error(`${name}: the mask is ${mask.width}×${mask.height}, the photo ${rgb.width}×${rgb.height}`)
+  if (rgb.width !== mask.width || rgb.height !== mask.height)
+    throw new Error(`${name}: the mask is ${mask.width}×${mask.height}, the photo ${rgb.width}×${rgb.height}`)
   if (rgb.channels < 3) throw new Error(`${name} is not a colour photo`)
   const pixelsPerMm = options.pixelsPerMm ?? null
   const cv = opencv()

@@ -13,7 +13,6 @@ import type { ServiceContext } from './context'
 
 type K = keyof AppApi
 
-
 export const appSchemas: Schemas<K> = {
   'app.info': none,
   'dialog.pickFolder': z.object({ title: z.string().max(200) }).strict(),
@@ -39,7 +38,7 @@ export function appMethods(s: ServiceContext): Methods<K> {
       return { path }
     },
     async 'dialog.listFolder'({ dir }) {
-      if (s.options.host !== 'web') throw new ApiError('invalid_argument', 'The folder browser is the web host\'s: this host has its own folder dialog.')
+      if (s.options.host !== 'web') throw new ApiError('invalid_argument', "The folder browser is the web host's: this host has its own folder dialog.")
       return listFolder(dir === undefined ? homedir() : s.checkPath(dir))
     },
     async 'projects.recent'() {

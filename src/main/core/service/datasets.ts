@@ -33,9 +33,7 @@ export const datasetSchemas: Schemas<K> = {
   'datasets.findByName': z.object({ name }).strict(),
   'datasets.update': z.object({ id, name: name.optional(), pxPerMm: pxPerMm.nullable().optional() }).strict(),
   'datasets.delete': z.object({ id }).strict(),
-  'datasets.photos': z
-    .object({ datasetId: id, offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000), filter, sort })
-    .strict(),
+  'datasets.photos': z.object({ datasetId: id, offset: z.number().int().min(0), limit: z.number().int().min(1).max(1000), filter, sort }).strict(),
   'datasets.problems': z.object({ datasetId: id }).strict(),
   'datasets.importPhotos': z.object({ datasetId: id, paths: z.array(filePath).min(1).max(10_000) }).strict(),
   'datasets.importMasks': z
@@ -102,7 +100,12 @@ export function datasetMethods(s: ServiceContext): Methods<K> {
       const dataset = records.getDataset(db(), datasetId)
       if (source.kind === 'labelbox') {
         const stored: MaskJobSource = { kind: 'labelbox', file: s.checkPath(source.file) }
-        return jobs().start('import-masks', `Labelbox masks from ${basename(source.file)} into “${dataset.name}”`, { datasetId, source: stored }, { apiKey: source.apiKey })
+        return jobs().start(
+          'import-masks',
+          `Labelbox masks from ${basename(source.file)} into “${dataset.name}”`,
+          { datasetId, source: stored },
+          { apiKey: source.apiKey }
+        )
       }
       const stored: MaskJobSource = source.kind === 'folder' ? { ...source, dir: s.checkPath(source.dir) } : { kind: 'coco', file: s.checkPath(source.file) }
       const from = source.kind === 'folder' ? basename(source.dir) : basename(source.file)
@@ -110,7 +113,11 @@ export function datasetMethods(s: ServiceContext): Methods<K> {
     },
     async 'datasets.exportMasks'({ datasetId, dir, format }) {
       const dataset = records.getDataset(db(), datasetId)
-      return jobs().start('export-masks', `Export masks of “${dataset.name}” as ${format === 'png' ? 'PNG files' : 'COCO JSON'}`, { datasetId, dir: checkOutputFolder(s.checkPath(dir)), format })
+      return jobs().start('export-masks', `Export masks of “${dataset.name}” as ${format === 'png' ? 'PNG files' : 'COCO JSON'}`, {
+        datasetId,
+        dir: checkOutputFolder(s.checkPath(dir)),
+        format
+      })
     },
     async 'datasets.split'(args) {
       records.getDataset(db(), args.datasetId)
@@ -131,7 +138,8 @@ export function datasetMethods(s: ServiceContext): Methods<K> {
         // In the desktop app only paths the host registered from a real drop count: a renderer naming any
         // path here would otherwise lift the folder confinement. Typed paths are choices in the web host anyway.
         if (s.options.typedPathsAreChoices) s.chosen.add(p)
-        else if (!s.chosen.acceptDrop(p)) throw new ApiError('forbidden', `${p} was not dropped on Leafseg: drop it on the window or pick it with the folder dialog.`)
+        else if (!s.chosen.acceptDrop(p))
+          throw new ApiError('forbidden', `${p} was not dropped on Leafseg: drop it on the window or pick it with the folder dialog.`)
       }
     }
   }

@@ -52,7 +52,11 @@ export function checkArgs(method: string, args: unknown): { ok: true; value: unk
   const parsed = apiSchemas[method as ApiMethod].safeParse(args ?? {})
   if (!parsed.success) {
     const fields = parsed.error.issues.flatMap((i) => issueProblems(i))
-    return { ok: false, error: { code: 'invalid_argument', message: boundedMessage(`${method}: ${fields.map((f) => `${f.field}: ${f.problem}`).join('; ')}`) }, fields }
+    return {
+      ok: false,
+      error: { code: 'invalid_argument', message: boundedMessage(`${method}: ${fields.map((f) => `${f.field}: ${f.problem}`).join('; ')}`) },
+      fields
+    }
   }
   return { ok: true, value: parsed.data }
 }

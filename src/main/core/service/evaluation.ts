@@ -24,7 +24,13 @@ export function evaluationMethods(s: ServiceContext): Methods<K> {
       const run = getRun(db(), runId)
       const { datasetName, items } = evaluationItems(db(), runId, source, datasetId)
       const evaluationId = createEvaluation(db(), runId, checkpoint, source, datasetName)
-      return jobs().start('evaluate', `Evaluate “${run.name}” (${checkpoint}) on ${datasetName}, ${items.length} photos`, { evaluationId, runId, checkpoint, source, datasetId })
+      return jobs().start('evaluate', `Evaluate “${run.name}” (${checkpoint}) on ${datasetName}, ${items.length} photos`, {
+        evaluationId,
+        runId,
+        checkpoint,
+        source,
+        datasetId
+      })
     },
     async 'evaluations.list'({ runId }) {
       return listEvaluations(db(), runId)

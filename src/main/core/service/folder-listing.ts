@@ -15,13 +15,28 @@ export async function listFolder(dir: string): Promise<FolderListing> {
     entries = await readdir(dir, { withFileTypes: true })
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code
-    const why = code === 'ENOENT' ? 'it does not exist' : code === 'ENOTDIR' ? 'it is not a folder' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (err as Error).message
+    const why =
+      code === 'ENOENT'
+        ? 'it does not exist'
+        : code === 'ENOTDIR'
+          ? 'it is not a folder'
+          : code === 'EACCES' || code === 'EPERM'
+            ? 'permission denied'
+            : (err as Error).message
     throw new ApiError('not_found', `Cannot list the folder ${dir}: ${why}.`)
   }
   const visible = entries.filter((e) => !e.name.startsWith('.'))
   const byName = (a: string, b: string) => a.localeCompare(b, undefined, { numeric: true })
-  const folders = visible.filter((e) => e.isDirectory()).map((e) => e.name).sort(byName).slice(0, MAX_LISTED)
-  const images = visible.filter((e) => e.isFile() && hasImageExtension(e.name)).map((e) => e.name).sort(byName).slice(0, MAX_LISTED)
+  const folders = visible
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort(byName)
+    .slice(0, MAX_LISTED)
+  const images = visible
+    .filter((e) => e.isFile() && hasImageExtension(e.name))
+    .map((e) => e.name)
+    .sort(byName)
+    .slice(0, MAX_LISTED)
   const parent = dirname(dir)
   return { dir, parent: parent === dir ? null : parent, folders, images }
 }

@@ -44,7 +44,13 @@ export const labellingSchemas: Schemas<K> = {
     })
     .strict(),
   'labels.saveMask': z
-    .object({ photoId: id, mask: rle, how: z.enum(['drawn', 'assisted']), leaves: z.array(rle).max(maxLeavesPerPhoto).optional(), baseVersion: z.number().int().min(0).optional() })
+    .object({
+      photoId: id,
+      mask: rle,
+      how: z.enum(['drawn', 'assisted']),
+      leaves: z.array(rle).max(maxLeavesPerPhoto).optional(),
+      baseVersion: z.number().int().min(0).optional()
+    })
     .strict(),
   'labels.mask': z.object({ photoId: id }).strict(),
   'labels.prelabel': z.object({ datasetId: id, runId: id }).strict(),
@@ -80,8 +86,11 @@ export function labellingMethods(s: ServiceContext): Methods<K> {
     if (!run.bestModel) throw new ApiError('bad_input', `Run “${run.name}” has no best checkpoint yet: train it for at least one epoch.`)
     const file = assistPredictionFile(run, photo.hash)
     if (existsSync(join(p.dir, file))) return file
-    const job = await jobs.wait(jobs.start('assist-prediction', `Predict ${photo.name} with run ${run.id} (“${run.name}”) for the assist`, { runId, photoId: photo.id }).id)
-    if (job.status !== 'succeeded') throw new ApiError(job.status === 'cancelled' ? 'cancelled' : 'internal', `Run ${run.id} could not predict ${photo.name}: ${job.error ?? job.status}`)
+    const job = await jobs.wait(
+      jobs.start('assist-prediction', `Predict ${photo.name} with run ${run.id} (“${run.name}”) for the assist`, { runId, photoId: photo.id }).id
+    )
+    if (job.status !== 'succeeded')
+      throw new ApiError(job.status === 'cancelled' ? 'cancelled' : 'internal', `Run ${run.id} could not predict ${photo.name}: ${job.error ?? job.status}`)
     return file
   }
 
@@ -120,11 +129,16 @@ export function labellingMethods(s: ServiceContext): Methods<K> {
       const photo = getPhoto(p.db, photoId)
       for (const [what, m] of [['mask', mask], ...(leaves ?? []).map((l, k) => [`leaf ${k + 1}`, l] as const)] as const) {
         const [h, w] = m.size
-        if (w !== photo.width || h !== photo.height) throw new ApiError('bad_input', `The ${what} is ${w}×${h} but ${photo.name} is ${photo.width}×${photo.height}; a mask must have its photo's size.`)
+        if (w !== photo.width || h !== photo.height)
+          throw new ApiError('bad_input', `The ${what} is ${w}×${h} but ${photo.name} is ${photo.width}×${photo.height}; a mask must have its photo's size.`)
       }
       const { binary, ids, differ } = await saves.decode(mask, leaves, photo.width, photo.height)
       if (ids) {
-        if (differ >= 0) throw new ApiError('bad_input', `The leaves do not cover the mask of ${photo.name} exactly (first difference at x ${differ % photo.width}, y ${Math.floor(differ / photo.width)}).`)
+        if (differ >= 0)
+          throw new ApiError(
+            'bad_input',
+            `The leaves do not cover the mask of ${photo.name} exactly (first difference at x ${differ % photo.width}, y ${Math.floor(differ / photo.width)}).`
+          )
       }
       await saveMadeMask(p, photoId, binary, how, ids, baseVersion)
       return getPhoto(p.db, photoId)

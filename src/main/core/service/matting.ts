@@ -49,14 +49,17 @@ export function mattingMethods(s: ServiceContext): Methods<K> {
       } catch (err) {
         throw new ApiError('bad_input', `${photo.name}: ${(err as Error).message}`)
       }
-      const png = await sharp(Buffer.from(made.trimap.buffer, made.trimap.byteOffset, made.trimap.length), { raw: { width: photo.width, height: photo.height, channels: 1 } })
+      const png = await sharp(Buffer.from(made.trimap.buffer, made.trimap.byteOffset, made.trimap.length), {
+        raw: { width: photo.width, height: photo.height, channels: 1 }
+      })
         .png({ compressionLevel: 1, palette: false })
         .toBuffer()
       return { dataUrl: `data:image/png;base64,${png.toString('base64')}`, ...made.stats, settings: made.settings, ms: Math.round(performance.now() - started) }
     },
     async 'matting.makeTrimaps'({ datasetId, ...settings }) {
       const dataset = getDataset(db(), datasetId)
-      const how = settings.mode === 'auto' ? 'fitted to the leaves' : `k=${settings.kernelSize}, erode ×${settings.fgIterations}, dilate ×${settings.bgIterations}`
+      const how =
+        settings.mode === 'auto' ? 'fitted to the leaves' : `k=${settings.kernelSize}, erode ×${settings.fgIterations}, dilate ×${settings.bgIterations}`
       return jobs().start('trimaps', `Trimaps for “${dataset.name}” (${how})`, { datasetId, settings })
     },
     async 'matting.makeMattes'({ datasetId, photoIds }) {

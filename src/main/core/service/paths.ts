@@ -91,9 +91,9 @@ function sameFile(a: Stats, b: Stats): boolean {
 
 /**
  * The real path of a project file a renderer may read (`thumbnails/ab/ab….webp`). One check for every host:
- * the first folder must be a served folder, the file a picture by its extension (asked for and real), the file's real path (symlinks resolved) must lie inside that
- * folder of the real project, and it must not be the database or a journal by name or by inode (a hard
- * link). Reading the database through another descriptor and closing it drops SQLite's POSIX locks.
+ * the first folder must be a served folder, the file a picture by its extension (asked for and real), the file's real
+ * path (symlinks resolved) must lie inside that folder of the real project, and it must not be the database or a
+ * journal by name or by inode (a hard link). Reading the database through another descriptor and closing it drops SQLite's POSIX locks.
  */
 export function servableProjectFile(projectDir: string, relativePath: string): string {
   const forbidden = new ApiError('forbidden', `${relativePath} is not a file Leafseg shows.`)

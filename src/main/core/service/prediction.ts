@@ -8,7 +8,18 @@ import { getDataset } from '../datasets/records'
 import { getRun } from '../training/records'
 import { runModelDir } from '../training/checkpoint'
 import { leavesCsvPath, writeLeavesCsv, writeMeasurementsCsv } from '../prediction/csv'
-import { batchJobRunning, batchPhotos, batchProblems, batchTraits, batchRequest, createBatch, deleteBatch, getBatch, listBatches, setBatchJob } from '../prediction/records'
+import {
+  batchJobRunning,
+  batchPhotos,
+  batchProblems,
+  batchTraits,
+  batchRequest,
+  createBatch,
+  deleteBatch,
+  getBatch,
+  listBatches,
+  setBatchJob
+} from '../prediction/records'
 import { acceptPredictions, batchCsvRows, exportBatchMasks } from '../prediction/jobs'
 import { predictWithModelFolder } from '../prediction/model-folder'
 import { maxShardCount, mergeShards } from '../prediction/shards'
@@ -31,7 +42,10 @@ export const predictionSchemas: Schemas<K> = {
     .object({
       runId: id,
       checkpoint,
-      source: z.discriminatedUnion('kind', [z.object({ kind: z.literal('folder'), dir: filePath }).strict(), z.object({ kind: z.literal('dataset'), datasetId: id }).strict()]),
+      source: z.discriminatedUnion('kind', [
+        z.object({ kind: z.literal('folder'), dir: filePath }).strict(),
+        z.object({ kind: z.literal('dataset'), datasetId: id }).strict()
+      ]),
       threshold,
       cutouts: z.boolean(),
       trimap: trimapChoice.optional(),
@@ -51,7 +65,11 @@ export const predictionSchemas: Schemas<K> = {
       model: filePath,
       images: filePath.optional(),
       list: filePath.optional(),
-      shard: z.object({ index: z.number().int().min(1), count: z.number().int().min(1).max(maxShardCount) }).strict().refine((s) => s.index <= s.count, 'the shard index is at most the count').optional(),
+      shard: z
+        .object({ index: z.number().int().min(1), count: z.number().int().min(1).max(maxShardCount) })
+        .strict()
+        .refine((s) => s.index <= s.count, 'the shard index is at most the count')
+        .optional(),
       out: filePath,
       csv: filePath.optional(),
       overwrite,
@@ -79,7 +97,11 @@ export function predictionMethods(s: ServiceContext): Methods<K> {
     async 'runs.exportOnnx'({ runId, checkpoint, file, overwrite }) {
       const run = getRun(db(), runId)
       runModelDir(s.requireProject().project, runId, checkpoint) // refused now, not in the job, when there is none
-      return jobs().start('export-onnx', `Export “${run.name}” (${checkpoint}) as ONNX`, { runId, checkpoint, file: checkOutputFile(s.checkPath(file), { overwrite }) })
+      return jobs().start('export-onnx', `Export “${run.name}” (${checkpoint}) as ONNX`, {
+        runId,
+        checkpoint,
+        file: checkOutputFile(s.checkPath(file), { overwrite })
+      })
     },
     async 'predictions.start'({ runId, checkpoint, source, threshold, cutouts, trimap, measure }) {
       const run = getRun(db(), runId)
@@ -98,7 +120,16 @@ export function predictionMethods(s: ServiceContext): Methods<K> {
       })
       // Cutouts go through the matting step with the trimap settings asked for, else the dataset's (stored with the job, for a resume).
       const cutoutTrimap = trimap ?? (stored.kind === 'dataset' ? getDataset(db(), stored.datasetId).trimap : defaultTrimapChoice)
-      const job = jobs().start('predict', `Predict ${sourceName} with “${run.name}”`, { batchId, runId, checkpoint, source: stored, threshold, cutouts, trimap: cutoutTrimap, measure })
+      const job = jobs().start('predict', `Predict ${sourceName} with “${run.name}”`, {
+        batchId,
+        runId,
+        checkpoint,
+        source: stored,
+        threshold,
+        cutouts,
+        trimap: cutoutTrimap,
+        measure
+      })
       setBatchJob(db(), batchId, job.id)
       return job
     },
@@ -163,7 +194,8 @@ export function predictionMethods(s: ServiceContext): Methods<K> {
     async 'predictions.delete'({ batchId }) {
       const { project } = s.requireProject()
       const batch = getBatch(db(), batchId)
-      if (batchJobRunning(db(), batchId)) throw new ApiError('conflict', `The batch “${batch.sourceName}” is still being predicted: cancel its job before deleting it.`)
+      if (batchJobRunning(db(), batchId))
+        throw new ApiError('conflict', `The batch “${batch.sourceName}” is still being predicted: cancel its job before deleting it.`)
       deleteBatch(db(), batchId)
       const { files, bytes } = cleanProject(project, { under: `predictions/${batchId}` })
       return { files, bytes }

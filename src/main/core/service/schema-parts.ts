@@ -4,7 +4,11 @@ import { z } from 'zod'
 import { maxIdsPerCall, probabilityThresholdBounds, pxPerMmBounds, trimapBounds, type Bound } from '../../../shared/bounds'
 
 export const none = z.object({}).strict()
-export const filePath = z.string().min(1).max(4096).refine((p) => !p.includes('\0'), 'a path cannot contain NUL')
+export const filePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => !p.includes('\0'), 'a path cannot contain NUL')
 export const id = z.number().int().positive()
 /** A number within a bound of src/shared/bounds.ts; `whole` for counts. */
 export const within = (b: Bound) => z.number().min(b.min).max(b.max)
@@ -19,7 +23,10 @@ const trimapSettings = {
 }
 /** The trimap choice beside other fields: 'auto' alone, or 'fixed' with its three values. */
 export const withTrimapChoice = <T extends z.ZodRawShape>(fields: T) =>
-  z.discriminatedUnion('mode', [z.object({ ...fields, mode: z.literal('auto') }).strict(), z.object({ ...fields, mode: z.literal('fixed'), ...trimapSettings }).strict()])
+  z.discriminatedUnion('mode', [
+    z.object({ ...fields, mode: z.literal('auto') }).strict(),
+    z.object({ ...fields, mode: z.literal('fixed'), ...trimapSettings }).strict()
+  ])
 export const trimapChoice = withTrimapChoice({})
 
 /** Which checkpoint of a run: the best by validation, or the last (for resuming). */

@@ -44,7 +44,9 @@ const config: z.ZodType<TrainingConfig> = z
     augment,
     workers: whole(b.workers).optional(),
     instances: z.boolean().optional(),
-    sampling: z.union([z.object({ mode: z.literal('whole') }).strict(), z.object({ mode: z.literal('crops'), scale: z.number().gt(0).max(4) }).strict()]).optional()
+    sampling: z
+      .union([z.object({ mode: z.literal('whole') }).strict(), z.object({ mode: z.literal('crops'), scale: z.number().gt(0).max(4) }).strict()])
+      .optional()
   })
   .strict()
   // The one check of a run's configuration beyond its bounds: the network's shape must fit together.
@@ -54,7 +56,20 @@ const config: z.ZodType<TrainingConfig> = z
   })
 
 /** The settings Compare lists when they differ between runs. */
-const configKeys: (keyof TrainingConfig)[] = ['preset', 'inputSize', 'baseFilters', 'depth', 'batchSize', 'epochs', 'learningRate', 'loss', 'patience', 'seed', 'augment', 'instances']
+const configKeys: (keyof TrainingConfig)[] = [
+  'preset',
+  'inputSize',
+  'baseFilters',
+  'depth',
+  'batchSize',
+  'epochs',
+  'learningRate',
+  'loss',
+  'patience',
+  'seed',
+  'augment',
+  'instances'
+]
 
 const backendChoice = z.enum(['auto', 'webgpu', 'webgl', 'tensorflow', 'wasm', 'cpu'])
 
@@ -64,7 +79,9 @@ export const trainingSchemas: Schemas<K> = {
   'training.checkFit': z.object({ config, backend: backendChoice.optional() }).strict(),
   'training.previews': z.object({ datasetId: id, photoId: id.optional(), inputSize, augment, seed: seed.optional() }).strict(),
   'training.estimate': z.object({ datasetId: id, config, backend: backendChoice.optional() }).strict(),
-  'training.start': z.object({ datasetId: id, name: z.string().trim().max(200).optional(), config, backend: backendChoice.optional(), initFrom: id.optional() }).strict(),
+  'training.start': z
+    .object({ datasetId: id, name: z.string().trim().max(200).optional(), config, backend: backendChoice.optional(), initFrom: id.optional() })
+    .strict(),
   'training.resume': z.object({ runId: id, epochs: epochs.optional(), backend: backendChoice.optional(), workers: whole(b.workers).optional() }).strict(),
   'runs.list': none,
   'runs.get': z.object({ id }).strict(),
@@ -75,7 +92,9 @@ export const trainingSchemas: Schemas<K> = {
 }
 
 async function pngDataUrl(raster: Raster): Promise<string> {
-  const png = await sharp(raster.data, { raw: { width: raster.width, height: raster.height, channels: raster.channels } }).png().toBuffer()
+  const png = await sharp(raster.data, { raw: { width: raster.width, height: raster.height, channels: raster.channels } })
+    .png()
+    .toBuffer()
   return `data:image/png;base64,${png.toString('base64')}`
 }
 
@@ -93,7 +112,9 @@ export function trainingMethods(s: ServiceContext): Methods<K> {
     const gpu = onGpu ? runs.lastGpuWorker(db()) : null
     // The GPU worker's limits are not known until a run met it: the job checks them when it starts.
     if (onGpu && !gpu) return { fits: true, bytes: 0, limitBytes: 0, largestBatch: 0, backend, message: null }
-    const fit = gpu ? checkTrainingFits(c, c.batchSize, gpu.backend, gpu) : checkTrainingFits(c, c.batchSize, backend === 'tensorflow' || backend === 'cpu' ? backend : 'wasm', undefined, runWorkers(c))
+    const fit = gpu
+      ? checkTrainingFits(c, c.batchSize, gpu.backend, gpu)
+      : checkTrainingFits(c, c.batchSize, backend === 'tensorflow' || backend === 'cpu' ? backend : 'wasm', undefined, runWorkers(c))
     return { fits: fit.fits, bytes: fit.bytes, limitBytes: fit.limitBytes, largestBatch: fit.largestBatch, backend, message: fit.message ?? null }
   }
 
@@ -175,10 +196,14 @@ export function trainingMethods(s: ServiceContext): Methods<K> {
       const run = runs.getRun(db(), runId)
       if (run.status === 'running') throw new ApiError('conflict', `“${run.name}” is still training.`)
       if (epochs !== undefined) {
-        if (epochs <= run.epochsDone) throw new ApiError('invalid_argument', `“${run.name}” has already trained ${run.epochsDone} epochs; ask for more than that.`)
+        if (epochs <= run.epochsDone)
+          throw new ApiError('invalid_argument', `“${run.name}” has already trained ${run.epochsDone} epochs; ask for more than that.`)
         runs.setRunEpochs(db(), runId, epochs)
       } else if (!run.canResume) {
-        throw new ApiError('conflict', `“${run.name}” has nothing to resume: it ${run.status === 'completed' ? 'finished' : 'ran'} all ${run.config.epochs} epochs. Ask for more epochs to continue it.`)
+        throw new ApiError(
+          'conflict',
+          `“${run.name}” has nothing to resume: it ${run.status === 'completed' ? 'finished' : 'ran'} all ${run.config.epochs} epochs. Ask for more epochs to continue it.`
+        )
       }
       if (workers !== undefined) runs.setRunWorkers(db(), runId, workers)
       return startJob(runId, true, backend)
@@ -195,7 +220,11 @@ export function trainingMethods(s: ServiceContext): Methods<K> {
       const differences: RunComparison['differences'] = configKeys.filter((k) => differ((r) => r.config[k]))
       if (differ((r) => r.datasetName)) differences.push('dataset')
       if (differ((r) => r.backend)) differences.push('backend')
-      const snapshotKey = (r: (typeof details)[number]) => r.snapshot.map((p) => `${p.photoHash}:${p.maskHash}:${p.split}`).sort().join('|')
+      const snapshotKey = (r: (typeof details)[number]) =>
+        r.snapshot
+          .map((p) => `${p.photoHash}:${p.maskHash}:${p.split}`)
+          .sort()
+          .join('|')
       const evaluations = details.map((r) => latestEvaluation(db(), r.id, 'val'))
       const results = evaluations.map((e) => (e === null ? null : evaluationAt(db(), e, defaultProbabilityThreshold)))
       const byName = results.map((r) => new Map((r?.perPhoto ?? []).map((p) => [p.name, p])))

@@ -112,13 +112,21 @@ export function findUnreferenced(project: Project, under?: string): { path: stri
   }
   for (const e of entries(project.path('predictions'))) {
     const rel = `predictions/${e.name}`
-    if (!batches.has(e.name) && !isTemp(rel) && inScope(rel)) found.push({ path: `${rel}${e.isDirectory() ? '/' : ''}`, why: 'its prediction batch was deleted' })
+    if (!batches.has(e.name) && !isTemp(rel) && inScope(rel))
+      found.push({ path: `${rel}${e.isDirectory() ? '/' : ''}`, why: 'its prediction batch was deleted' })
   }
   // Imports: files dropped in a browser and Labelbox masks downloaded, once copied into the project.
   for (const kind of ['uploads', 'labelbox']) {
     for (const e of entries(project.path('imports', kind))) {
       const rel = `imports/${kind}/${e.name}`
-      if (!isTemp(rel) && inScope(rel)) found.push({ path: `${rel}${e.isDirectory() ? '/' : ''}`, why: kind === 'uploads' ? 'files dropped in a browser; imports copied them into the project' : 'downloaded Labelbox masks; imports copied them into the project' })
+      if (!isTemp(rel) && inScope(rel))
+        found.push({
+          path: `${rel}${e.isDirectory() ? '/' : ''}`,
+          why:
+            kind === 'uploads'
+              ? 'files dropped in a browser; imports copied them into the project'
+              : 'downloaded Labelbox masks; imports copied them into the project'
+        })
     }
   }
   // Never anything a row names, whatever folder it sits in (e.g. a batch's photo copies named by its rows).

@@ -39,7 +39,10 @@ export function openDatabase(file: string, options: { create: boolean; readOnly?
     if (options.readOnly) {
       db.pragma('query_only = ON') // a write is refused with SQLITE_READONLY, whichever way it was opened
       if (version < latestSchemaVersion) {
-        throw new ApiError('io', `${file} needs upgrading to this version of Leafseg, which cannot be done while it can only be read. Free some space (or make the folder writable) and open it again.`)
+        throw new ApiError(
+          'io',
+          `${file} needs upgrading to this version of Leafseg, which cannot be done while it can only be read. Free some space (or make the folder writable) and open it again.`
+        )
       }
       return db
     }

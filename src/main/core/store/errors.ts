@@ -78,10 +78,15 @@ function errorShape(err: unknown, context: FailureContext): ApiErrorShape {
   const file = coded?.path ? ` ${targetOfTemp(coded.dest ?? coded.path)}` : ''
   const sqlite = sqliteCode(coded)
   if (isDiskFull(err)) {
-    return { code: 'io', message: diskFullMessage(sqlite ? 'the project database could not be saved' : `the file${file || 's'} could not be written`, context.projectDir) }
+    return {
+      code: 'io',
+      message: diskFullMessage(sqlite ? 'the project database could not be saved' : `the file${file || 's'} could not be written`, context.projectDir)
+    }
   }
   if (sqlite?.startsWith('SQLITE_READONLY') || code === 'EROFS') {
-    const why = context.readOnlyReason ? `This project is open read-only: ${context.readOnlyReason}` : `The ${sqlite ? 'project database' : `file${file}`} is on a read-only disk or may not be written`
+    const why = context.readOnlyReason
+      ? `This project is open read-only: ${context.readOnlyReason}`
+      : `The ${sqlite ? 'project database' : `file${file}`} is on a read-only disk or may not be written`
     return { code: 'forbidden', message: `${why}. Nothing was changed.` }
   }
   if (sqlite === 'SQLITE_BUSY' || sqlite === 'SQLITE_LOCKED' || sqlite?.startsWith('SQLITE_BUSY')) {
@@ -91,10 +96,18 @@ function errorShape(err: unknown, context: FailureContext): ApiErrorShape {
     return { code: 'io', message: 'The project database is damaged. Restore the project folder from a backup.' }
   }
   if (sqlite?.startsWith('SQLITE_IOERR') || sqlite === 'SQLITE_CANTOPEN') {
-    return { code: 'io', message: 'Reading or writing the project database failed (a disk error, or the disk was removed). Check the disk and open the project again.' }
+    return {
+      code: 'io',
+      message: 'Reading or writing the project database failed (a disk error, or the disk was removed). Check the disk and open the project again.'
+    }
   }
-  if (code === 'EACCES' || code === 'EPERM') return { code: 'forbidden', message: `Permission denied: Leafseg may not ${file ? `use${file}` : 'use that file'}. Check its permissions.` }
-  if (code === 'ENOENT') return { code: 'not_found', message: file ? `${file.trim()} does not exist (was it moved or deleted?).` : 'A file Leafseg needs does not exist (was it moved or deleted?).' }
+  if (code === 'EACCES' || code === 'EPERM')
+    return { code: 'forbidden', message: `Permission denied: Leafseg may not ${file ? `use${file}` : 'use that file'}. Check its permissions.` }
+  if (code === 'ENOENT')
+    return {
+      code: 'not_found',
+      message: file ? `${file.trim()} does not exist (was it moved or deleted?).` : 'A file Leafseg needs does not exist (was it moved or deleted?).'
+    }
   if (code === 'EISDIR') return { code: 'bad_input', message: `${file.trim() || 'That path'} is a folder, not a file.` }
   if (code === 'ENOTDIR') return { code: 'bad_input', message: `${file.trim() || 'That path'} is a file, not a folder.` }
   if (code === 'EMFILE' || code === 'ENFILE') return { code: 'io', message: 'Too many files are open at once; close other programs and try again.' }

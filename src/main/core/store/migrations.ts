@@ -302,7 +302,7 @@ export const migrations: Migration[] = [
   },
   {
     version: 9,
-    name: "trimaps fitted to the leaves by default; finished jobs a person cleared from the jobs panel",
+    name: 'trimaps fitted to the leaves by default; finished jobs a person cleared from the jobs panel',
     up(db) {
       db.exec(`
         -- 'auto' fits the unknown band to each photo's leaves; the kernel and iteration columns are the 'fixed' values.

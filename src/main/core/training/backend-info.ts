@@ -22,9 +22,21 @@ export function expectedBackend(db: Db): TrainingBackend {
   const last = lastRunBackend(db)
   if (last) return { ...last, measured: true }
   if (installed('@tensorflow/tfjs-node-gpu'))
-    return { backend: 'tensorflow', device: 'GPU if TensorFlow finds CUDA 11.2 and cuDNN 8.1, else CPU (checked when training starts)', reason: null, renderer: null, measured: false }
+    return {
+      backend: 'tensorflow',
+      device: 'GPU if TensorFlow finds CUDA 11.2 and cuDNN 8.1, else CPU (checked when training starts)',
+      reason: null,
+      renderer: null,
+      measured: false
+    }
   if (installed('@tensorflow/tfjs-node'))
-    return { backend: 'tensorflow', device: 'CPU (TensorFlow)', reason: '@tensorflow/tfjs-node-gpu is not installed, so no GPU is used.', renderer: null, measured: false }
+    return {
+      backend: 'tensorflow',
+      device: 'CPU (TensorFlow)',
+      reason: '@tensorflow/tfjs-node-gpu is not installed, so no GPU is used.',
+      renderer: null,
+      measured: false
+    }
   return {
     backend: 'wasm',
     device: 'CPU (wasm, on the workers set for the run)',

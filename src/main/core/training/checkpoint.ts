@@ -15,7 +15,11 @@ export function runModelDir(project: Project, runId: number, checkpoint: 'best' 
 }
 
 /** The run's checkpoint as a full-resolution predictor. */
-export async function runPredictor(project: Project, runId: number, checkpoint: 'best' | 'last'): Promise<{ model: InferenceModel; predictor: Predictor; options: PredictOptions }> {
+export async function runPredictor(
+  project: Project,
+  runId: number,
+  checkpoint: 'best' | 'last'
+): Promise<{ model: InferenceModel; predictor: Predictor; options: PredictOptions }> {
   const dir = runModelDir(project, runId, checkpoint)
   // tfjs (and onnxruntime) load here, in the job process, on first use: the main process and CLI start-up never pay for it.
   const { loadInferenceModel } = await import('../model/inference')

@@ -28,7 +28,8 @@ export function augmentOptions(a: AugmentSwitches): AugmentOptions | null {
 /** Same checks as the ML core's checkUnetConfig, in the main process without loading tfjs. */
 export function networkProblem(c: Pick<TrainingConfig, 'inputSize' | 'depth'>): string | null {
   const unit = 2 ** c.depth
-  if (c.inputSize % unit !== 0) return `The input size must be a multiple of ${unit} for depth ${c.depth} (got ${c.inputSize}); try ${Math.max(unit, Math.round(c.inputSize / unit) * unit)}.`
+  if (c.inputSize % unit !== 0)
+    return `The input size must be a multiple of ${unit} for depth ${c.depth} (got ${c.inputSize}); try ${Math.max(unit, Math.round(c.inputSize / unit) * unit)}.`
   return null
 }
 

@@ -63,13 +63,19 @@ export async function trainJob(params: TrainJobParams, ctx: JobContext<'train'>)
     await freezeMasks(project, run.id, instances, signal)
     const snapshot = runSnapshot(db, run.id)
     for (const photo of snapshot)
-      if (!existsSync(join(project.dir, photo.photoFile))) throw new ApiError('bad_input', `The photo file of ${photo.name} (${photo.photoFile}) is missing from the project.`)
+      if (!existsSync(join(project.dir, photo.photoFile)))
+        throw new ApiError('bad_input', `The photo file of ${photo.name} (${photo.photoFile}) is missing from the project.`)
     const samples = (split: 'train' | 'val') =>
       snapshot
         .filter((p) => p.split === split)
         .map((p) => {
           const instancesPath = join(project.dir, snapshotInstancesFile(p.maskFile))
-          return { id: String(p.photoId), imagePath: join(project.dir, p.photoFile), maskPath: join(project.dir, p.maskFile), instancesPath: instances && existsSync(instancesPath) ? instancesPath : undefined }
+          return {
+            id: String(p.photoId),
+            imagePath: join(project.dir, p.photoFile),
+            maskPath: join(project.dir, p.maskFile),
+            instancesPath: instances && existsSync(instancesPath) ? instancesPath : undefined
+          }
         })
     const train = samples('train')
     const validation = samples('val')
@@ -162,13 +168,17 @@ export async function estimateTrainingJob(params: EstimateJobParams, ctx: JobCon
   // Timed on as many workers as the run would train with.
   const opened = await openEngine(params.backend, { workers: runWorkers(c) })
   try {
-    await opened.engine.build({ network: { kind: 'unet', size: { inputSize: c.inputSize, baseFilters: c.baseFilters, depth: c.depth }, seed: c.seed }, loss: c.loss, learningRate: c.learningRate })
+    await opened.engine.build({
+      network: { kind: 'unet', size: { inputSize: c.inputSize, baseFilters: c.baseFilters, depth: c.depth }, seed: c.seed },
+      loss: c.loss,
+      learningRate: c.learningRate
+    })
     const n = c.batchSize
     const side = c.inputSize
     const x = new Float32Array(n * side * side * 3)
     const y = new Float32Array(n * side * side)
     for (let i = 0; i < x.length; i++) x[i] = ((i * 2654435761) % 1000) / 1000
-    for (let i = 0; i < y.length; i++) y[i] = (i % side) < side / 2 ? 1 : 0
+    for (let i = 0; i < y.length; i++) y[i] = i % side < side / 2 ? 1 : 0
     const times: number[] = []
     let spent = 0
     for (let step = 0; step < 4 && (step < 2 || spent < ESTIMATE_BUDGET_SECONDS); step++) {

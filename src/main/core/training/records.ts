@@ -122,9 +122,19 @@ export interface SnapshotPhoto extends RunSnapshotPhoto {
 export function runSnapshot(db: Db, runId: number): SnapshotPhoto[] {
   return (
     db
-      .prepare('SELECT photo_id, name, split, photo_hash, mask_hash, photo_file, mask_file FROM run_photos WHERE run_id = ? ORDER BY split DESC, name COLLATE NOCASE, photo_id')
+      .prepare(
+        'SELECT photo_id, name, split, photo_hash, mask_hash, photo_file, mask_file FROM run_photos WHERE run_id = ? ORDER BY split DESC, name COLLATE NOCASE, photo_id'
+      )
       .all(runId) as { photo_id: number; name: string; split: 'train' | 'val'; photo_hash: string; mask_hash: string; photo_file: string; mask_file: string }[]
-  ).map((r) => ({ photoId: r.photo_id, name: r.name, split: r.split, photoHash: r.photo_hash, maskHash: r.mask_hash, photoFile: r.photo_file, maskFile: r.mask_file }))
+  ).map((r) => ({
+    photoId: r.photo_id,
+    name: r.name,
+    split: r.split,
+    photoHash: r.photo_hash,
+    maskHash: r.mask_hash,
+    photoFile: r.photo_file,
+    maskFile: r.mask_file
+  }))
 }
 
 export function getRunDetail(db: Db, id: number): RunDetail {
@@ -144,7 +154,9 @@ export const snapshotInstancesFile = (maskFile: string) => maskFile.replace(/\.p
 /** Photos with masks in the training and validation splits: what a run of the dataset would use. */
 export function labelledSplitCounts(db: Db, datasetId: number): { train: number; val: number } {
   const rows = db
-    .prepare(`SELECT p.split, COUNT(*) AS n FROM photos p JOIN masks m ON m.photo_id = p.id WHERE p.dataset_id = ? AND p.split IN ('train','val') GROUP BY p.split`)
+    .prepare(
+      `SELECT p.split, COUNT(*) AS n FROM photos p JOIN masks m ON m.photo_id = p.id WHERE p.dataset_id = ? AND p.split IN ('train','val') GROUP BY p.split`
+    )
     .all(datasetId) as { split: 'train' | 'val'; n: number }[]
   return { train: rows.find((r) => r.split === 'train')?.n ?? 0, val: rows.find((r) => r.split === 'val')?.n ?? 0 }
 }
@@ -200,7 +212,13 @@ export function setRunJob(db: Db, runId: number, jobId: number): void {
 }
 
 export function setRunBackend(db: Db, runId: number, b: { backend: string; device: string; reason?: string; gpu?: GpuWorkerHello }): void {
-  db.prepare('UPDATE runs SET backend = ?, device = ?, backend_reason = ?, gpu = ? WHERE id = ?').run(b.backend, b.device, b.reason ?? null, b.gpu ? JSON.stringify(b.gpu) : null, runId)
+  db.prepare('UPDATE runs SET backend = ?, device = ?, backend_reason = ?, gpu = ? WHERE id = ?').run(
+    b.backend,
+    b.device,
+    b.reason ?? null,
+    b.gpu ? JSON.stringify(b.gpu) : null,
+    runId
+  )
 }
 
 /** The GPU worker the latest run that used one saw on this project (its limits inform the fit check). */
@@ -227,14 +245,7 @@ export function recordEpoch(db: Db, runId: number, e: RunEpoch, models: { best: 
       `INSERT OR REPLACE INTO run_epochs (run_id, epoch, train_loss, train_accuracy, train_iou, train_dice, train_precision, train_recall,
          val_loss, val_accuracy, val_iou, val_dice, val_precision, val_recall, seconds, best)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-    ).run(
-      runId,
-      e.epoch,
-      ...metricNames.map((m) => e.train[m]),
-      ...metricNames.map((m) => e.validation[m]),
-      e.seconds,
-      e.best ? 1 : 0
-    )
+    ).run(runId, e.epoch, ...metricNames.map((m) => e.train[m]), ...metricNames.map((m) => e.validation[m]), e.seconds, e.best ? 1 : 0)
     db.prepare('UPDATE runs SET last_model = ? WHERE id = ?').run(models.last, runId)
     if (e.best) db.prepare('UPDATE runs SET best_epoch = ?, best_model = ? WHERE id = ?').run(e.epoch, models.best, runId)
   })()
@@ -274,9 +285,8 @@ export function deleteRunRecord(db: Db, id: number): void {
 
 /** The backend the latest run that started measured (what the next run most likely gets). */
 export function lastRunBackend(db: Db): { backend: string; device: string; reason: string | null; renderer: string | null } | null {
-  const row = db
-    .prepare(`SELECT backend, device, backend_reason AS reason, gpu FROM runs WHERE backend IS NOT NULL ORDER BY id DESC LIMIT 1`)
-    .get() as { backend: string; device: string; reason: string | null; gpu: string | null } | undefined
+  const row = db.prepare(`SELECT backend, device, backend_reason AS reason, gpu FROM runs WHERE backend IS NOT NULL ORDER BY id DESC LIMIT 1`).get() as
+    { backend: string; device: string; reason: string | null; gpu: string | null } | undefined
   if (!row) return null
   const { gpu, ...rest } = row
   return { ...rest, renderer: gpu ? (JSON.parse(gpu) as GpuWorkerHello).renderer : null }

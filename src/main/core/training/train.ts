@@ -18,7 +18,17 @@ import { separateLeaves, SEED_LEVEL } from '../model/instances'
 import { readRaster } from '../imaging/raster'
 import { readInstanceFile } from '../datasets/instances'
 import { instanceScores, summariseInstances, type InstanceScores, type InstanceSummary } from '../evaluation/instances'
-import { exists, prepareFolder, readableFolder, readCheckpoint, readOptimizerState, writeCheckpoint, writeOptimizerState, type ModelMeta, type PreparedFolder } from '../model/model-io'
+import {
+  exists,
+  prepareFolder,
+  readableFolder,
+  readCheckpoint,
+  readOptimizerState,
+  writeCheckpoint,
+  writeOptimizerState,
+  type ModelMeta,
+  type PreparedFolder
+} from '../model/model-io'
 
 export type Metrics = RunMetrics
 
@@ -134,7 +144,16 @@ class Confusion {
 
 async function evaluate(engine: TrainingEngine, samples: Sample[], o: TrainOptions, seed: number, sampling: Sampling): Promise<Metrics> {
   const confusion = new Confusion()
-  for await (const batch of streamBatches(samples, { batchSize: o.batchSize, size: o.model.inputSize, augment: null, seed, epoch: 0, sampling, instances: o.model.instances, signal: o.signal })) {
+  for await (const batch of streamBatches(samples, {
+    batchSize: o.batchSize,
+    size: o.model.inputSize,
+    augment: null,
+    seed,
+    epoch: 0,
+    sampling,
+    instances: o.model.instances,
+    signal: o.signal
+  })) {
     const step = await engine.evaluateBatch(batch.x, batch.y, batch.n)
     confusion.add(step.counts, step.loss, batch.n)
   }
@@ -181,11 +200,14 @@ const SEED_LEVELS = [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7]
  */
 function engineFailure(err: unknown, where: string, o: TrainOptions, backend: EngineInfo, lastEpoch: number): unknown {
   const kept = lastEpoch > 0 ? `its checkpoint of epoch ${lastEpoch} is kept` : 'no epoch had finished, so there is no checkpoint yet'
-  if (err instanceof TrainingWorkerError) return new Error(`${err.message} (at ${where}). The run stopped and ${kept}: resume it, with fewer workers if it happens again.`)
+  if (err instanceof TrainingWorkerError)
+    return new Error(`${err.message} (at ${where}). The run stopped and ${kept}: resume it, with fewer workers if it happens again.`)
   if (!(err instanceof GpuWorkerError)) return err
   const onCpu = 'resume it on the CPU (backend wasm) if it happens again'
   if (err.failure.kind === 'out-of-memory' && o.batchSize === 1)
-    return new Error(`The GPU ran out of memory at ${where} with a batch of one image. The run stopped and ${kept}: resume it on the CPU (backend wasm). (${err.message})`)
+    return new Error(
+      `The GPU ran out of memory at ${where} with a batch of one image. The run stopped and ${kept}: resume it on the CPU (backend wasm). (${err.message})`
+    )
   if (err.failure.kind === 'out-of-memory') {
     const fit = checkTrainingFits(o.model, o.batchSize, backend.backend, backend.gpu)
     const smaller = Math.max(1, Math.min(fit.largestBatch, Math.floor(o.batchSize / 2)))
@@ -200,10 +222,8 @@ function engineFailure(err: unknown, where: string, o: TrainOptions, backend: En
 
 /** Refuse a run that cannot work, with a message for the user. */
 export function checkTrainingInput(o: Pick<TrainOptions, 'train' | 'validation' | 'batchSize' | 'epochs' | 'model'>): void {
-  if (o.train.length < 2)
-    throw new Error(`Training needs at least 2 labelled photos in the training set; it has ${o.train.length}. Label more photos first.`)
-  if (o.validation.length === 0)
-    throw new Error('Training needs at least 1 labelled photo in the validation set to measure the model; it has none.')
+  if (o.train.length < 2) throw new Error(`Training needs at least 2 labelled photos in the training set; it has ${o.train.length}. Label more photos first.`)
+  if (o.validation.length === 0) throw new Error('Training needs at least 1 labelled photo in the validation set to measure the model; it has none.')
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`The batch size must be a positive whole number (got ${o.batchSize}).`)
   if (!Number.isInteger(o.epochs) || o.epochs < 1) throw new Error(`The number of epochs must be a positive whole number (got ${o.epochs}).`)
   checkUnetConfig(o.model)
@@ -248,7 +268,12 @@ async function trainOn({ engine, info: backend }: OpenEngine, o: TrainOptions): 
     if (JSON.stringify(state.config) !== JSON.stringify(o.model))
       throw new Error(`Cannot resume the run in ${o.runDir}: it trained a different network (${JSON.stringify(state.config)}).`)
     const checkpoint = await readCheckpoint(lastFolder)
-    ;({ topology } = await engine.build({ network: { kind: 'topology', topology: checkpoint.topology }, loss: state.loss, learningRate: state.learningRate, weights: checkpoint.weights }))
+    ;({ topology } = await engine.build({
+      network: { kind: 'topology', topology: checkpoint.topology },
+      loss: state.loss,
+      learningRate: state.learningRate,
+      weights: checkpoint.weights
+    }))
     const optimizerState = await readOptimizerState(lastFolder)
     if (optimizerState) {
       await engine.setOptimizerState(optimizerState)
@@ -271,7 +296,16 @@ async function trainOn({ engine, info: backend }: OpenEngine, o: TrainOptions): 
     const failed = (where: string) => (err: unknown) => {
       throw engineFailure(err, where, o, backend, epoch - 1)
     }
-    for await (const batch of streamBatches(o.train, { batchSize: o.batchSize, size, augment: o.augment, seed: state.seed, epoch, sampling: state.sampling, instances: o.model.instances, signal: o.signal })) {
+    for await (const batch of streamBatches(o.train, {
+      batchSize: o.batchSize,
+      size,
+      augment: o.augment,
+      seed: state.seed,
+      epoch,
+      sampling: state.sampling,
+      instances: o.model.instances,
+      signal: o.signal
+    })) {
       const step = await engine.trainStep(batch.x, batch.y, batch.n).catch(failed(`batch ${b + 1} of epoch ${epoch}`))
       confusion.add(step.counts, step.loss, batch.n)
       if (!Number.isFinite(step.loss)) throw new Error(`Training diverged at epoch ${epoch} (the loss became ${step.loss}); try a lower learning rate.`)
@@ -279,8 +313,17 @@ async function trainOn({ engine, info: backend }: OpenEngine, o: TrainOptions): 
       o.signal?.throwIfAborted()
     }
     const validation = await evaluate(engine, o.validation, o, state.seed, state.sampling).catch(failed(`the validation of epoch ${epoch}`))
-    const meta: ModelMeta = { ...o.model, ...(o.model.instances && { leafMap: 'centre' }), sampling: state.sampling, loss: state.loss, epoch, validationIoU: validation.iou }
-    const measured = o.model.instances ? await validationLeaves(engine, o.validation, meta, o.signal).catch(failed(`the leaves of the validation of epoch ${epoch}`)) : null
+    const meta: ModelMeta = {
+      ...o.model,
+      ...(o.model.instances && { leafMap: 'centre' }),
+      sampling: state.sampling,
+      loss: state.loss,
+      epoch,
+      validationIoU: validation.iou
+    }
+    const measured = o.model.instances
+      ? await validationLeaves(engine, o.validation, meta, o.signal).catch(failed(`the leaves of the validation of epoch ${epoch}`))
+      : null
     const leaves = measured?.leaves
     if (measured) meta.seedLevel = measured.seedLevel
     const score = checkpointScore({ validation, leaves })

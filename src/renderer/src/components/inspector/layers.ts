@@ -93,7 +93,15 @@ export function renderLayer(layer: DecodedLayer, kind: LayerKind, style: LayerSt
           if (v < 128) break
           if (style.outline) {
             // Outline: leaf pixels with a background 4-neighbour (the image border counts as background).
-            const edge = x === 0 || y === 0 || x === width - 1 || y === height - 1 || values[i - 1] < 128 || values[i + 1] < 128 || values[i - width] < 128 || values[i + width] < 128
+            const edge =
+              x === 0 ||
+              y === 0 ||
+              x === width - 1 ||
+              y === height - 1 ||
+              values[i - 1] < 128 ||
+              values[i + 1] < 128 ||
+              values[i - width] < 128 ||
+              values[i + width] < 128
             if (edge) set(i, r, g, b, 255)
           } else set(i, r, g, b, 255)
           break
@@ -107,7 +115,15 @@ export function renderLayer(layer: DecodedLayer, kind: LayerKind, style: LayerSt
         case 'leaves': {
           // Each leaf its own colour; with the outline, only the pixels where a leaf meets another or the background.
           if (v === 0) break
-          const edge = x === 0 || y === 0 || x === width - 1 || y === height - 1 || values[i - 1] !== v || values[i + 1] !== v || values[i - width] !== v || values[i + width] !== v
+          const edge =
+            x === 0 ||
+            y === 0 ||
+            x === width - 1 ||
+            y === height - 1 ||
+            values[i - 1] !== v ||
+            values[i + 1] !== v ||
+            values[i - width] !== v ||
+            values[i + width] !== v
           if (style.outline && !edge) break
           const [lr, lg, lb] = leafColour(v)
           set(i, lr, lg, lb, 255)

@@ -45,7 +45,12 @@ export class EditableMask {
   leaves: boolean
 
   /** `initial`: non-zero = leaf; with `leaves`, its values are the leaf ids (1..255). */
-  constructor(readonly width: number, readonly height: number, initial?: Uint8Array, leaves = false) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    initial?: Uint8Array,
+    leaves = false
+  ) {
     this.data = new Uint8Array(width * height)
     if (initial) for (let i = 0; i < initial.length; i++) this.data[i] = initial[i] && (leaves ? initial[i] : 1)
     this.committed = this.data.slice()
