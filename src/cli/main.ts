@@ -1,7 +1,7 @@
 // The `leafseg` command line: headless batch work over the same core as the app.
 import { ApiError } from '../shared/errors'
 import { appVersion } from '../shared/version'
-import { exitCodes, itemProblems, parseCommandArgs, UsageError, type Command } from './command'
+import { exitCodes, itemProblems, parseCommandArgs, refusalInFlags, UsageError, type Command } from './command'
 import { projectClean, projectCreate, projectInfo } from './commands/project'
 import { serve } from './commands/serve'
 import { importCommand, splitCommand } from './commands/datasets'
@@ -28,7 +28,9 @@ function overview(): string {
     'Exit codes:',
     `  ${exitCodes.done}  all done`,
     `  ${exitCodes.problems}  some items failed (each is listed with its reason), or the work failed`,
-    `  ${exitCodes.usage}  usage error, or an argument refused (out of bounds, no such dataset or run)`
+    `  ${exitCodes.usage}  usage error, or an argument refused (out of bounds, no such dataset or run); nothing was changed`,
+    '',
+    '`predict merge` exits 1 when a shard is missing or failed. A --ratio whose parts do not add up to 100 exits 2.'
   ].join('\n')
 }
 
@@ -71,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
     const usage = err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     // The API refused an argument (out of bounds, no such dataset or run): as much a usage error, without the help.
     const refused = err instanceof ApiError && (err.code === 'invalid_argument' || err.code === 'not_found')
-    const message = err instanceof Error ? err.message : String(err)
+    const message = err instanceof ApiError && err.refused ? refusalInFlags(err, command.flags) : err instanceof Error ? err.message : String(err)
     if (json) console.log(JSON.stringify({ error: { code: err instanceof ApiError ? err.code : usage ? 'usage' : 'internal', message } }))
     console.error(`leafseg ${command.name}: ${message}${usage ? `\n\n${commandHelp(command)}` : ''}`)
     return usage || refused ? exitCodes.usage : exitCodes.problems

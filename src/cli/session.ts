@@ -1,7 +1,7 @@
 // A CLI session: an ordinary client of the API (through dispatch, like the app's windows), jobs run in this
 // process, progress drawn on stderr. The core is loaded only when a command runs, so --help stays quick.
 import { SingleBar, Presets } from 'cli-progress'
-import type { LeafsegClient } from '../shared/api'
+import type { ApiArgs, ApiMethod, ApiResult, LeafsegClient } from '../shared/api'
 import type { JobInfo, JobKind, JobResult } from '../shared/api/jobs'
 import { ApiError } from '../shared/errors'
 import { jobCompleted } from '../shared/domain'
@@ -95,7 +95,11 @@ export async function withSession<T>(json: boolean, work: (cli: Cli) => Promise<
   const session = startSession('cli')
   const { client } = session
   const cli: Cli = {
-    call: client.call,
+    // Checked here first, so that a refusal carries its fields and the command can name its own flags.
+    async call<M extends ApiMethod>(method: M, args: ApiArgs<M>): Promise<ApiResult<M>> {
+      session.check(method, args)
+      return client.call(method, args)
+    },
     on: client.on,
     check: session.check,
     async open(dir) {

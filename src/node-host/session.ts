@@ -47,7 +47,7 @@ export function startSession(host: 'cli' | 'web'): Session {
   }
   const check = (method: ApiMethod, args: unknown) => {
     const answer = checkArgs(method, args)
-    if (!answer.ok) throw new ApiError(answer.error.code, answer.error.message)
+    if (!answer.ok) throw new ApiError(answer.error.code, answer.error.message, { method, fields: answer.fields })
   }
   return { client, service, check, dispose: () => service.dispose() }
 }

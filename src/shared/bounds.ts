@@ -30,6 +30,15 @@ export const defaultMaskThreshold = 128
 /** Each part of a train/validation/test ratio, in percent. */
 export const splitPercentBounds: Bound = { min: 0, max: 100 }
 
+/**
+ * What is wrong with a train/validation/test ratio, or null: its parts are percentages of the photos, so they
+ * add up to 100 (80/30 would silently become 73/27).
+ */
+export function splitRatioProblem(ratio: readonly number[]): string | null {
+  const sum = ratio.reduce((a, b) => a + b, 0)
+  return sum === 100 ? null : `must add up to 100 (${ratio.join('/')} adds up to ${Math.round(sum * 1000) / 1000})`
+}
+
 export const seedBounds: Bound = { min: 0, max: 2 ** 31 }
 /** A dataset's train/validation/test split: the same seed gives the same split. */
 export const defaultSplitSeed = 42

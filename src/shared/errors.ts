@@ -18,10 +18,19 @@ export interface ApiErrorShape {
   message: string
 }
 
+/** One field of an argument that its schema refused, and what is wrong with it ("at most 1"). */
+export interface FieldProblem {
+  /** The field's path in the argument, dot-separated ("config.epochs", "ratio.0"). */
+  field: string
+  problem: string
+}
+
 export class ApiError extends Error implements ApiErrorShape {
   constructor(
     readonly code: ErrorCode,
-    message: string
+    message: string,
+    /** For a refused argument: the method, and each field and its problem (so a host can name its own flag). */
+    readonly refused?: { method: string; fields: FieldProblem[] }
   ) {
     super(message)
     this.name = 'ApiError'

@@ -1,6 +1,7 @@
 // Every `leafseg` command as a person runs it: a real process on a real project, tiny generated photos and
-// one epoch of a tiny network. A refused argument exits 2 with the very message the API gives, and
-// leaves the project as it was (every SQLite row and every file compared before and after).
+// one epoch of a tiny network. A refused argument exits 2 with a message that names the flag, and leaves the
+// project as it was (every SQLite row and every file compared before and after): every argument of every
+// command is checked before any work.
 import { test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
@@ -69,12 +70,13 @@ function snapshot(): string {
   }
 }
 
-/** A command the API refuses: exit 2, the API's own message, and the project untouched. */
-async function assertRefused(args: string[], apiMessage: string) {
+/** A refused command: exit 2, `message` on stderr (the flag's words, or the API's where no flag is at fault), the project untouched. */
+async function assertRefused(args: string[], message: string) {
   const before = snapshot()
   const r = leafseg(...args)
   assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
-  assert.ok(r.stderr.includes(apiMessage), `stderr “${r.stderr.trim()}” should carry the API's message “${apiMessage}”`)
+  assert.ok(r.stderr.includes(message), `${args.join(' ')}: stderr “${r.stderr.trim()}” should say “${message}”`)
+  assert.doesNotMatch(r.stderr, /\b(projects|datasets|photos|matting|training|runs|evaluations|predictions|labels|measurements)\.[a-zA-Z]+: /, `${args.join(' ')}: the message names an API method, not a flag`)
   assert.equal(snapshot(), before, `${args.join(' ')} changed the project`)
 }
 
@@ -111,29 +113,26 @@ test('import photos and masks (any suffix datasets/match.ts knows); a bad mask o
   const again = leafsegJson<{ photos: { imported: number; duplicates: unknown[] } }>('import', photos, '--project', project, '--dataset', '  leaves ')
   assert.deepEqual([again.photos.imported, again.photos.duplicates.length], [0, 8])
   // A refused mask option stops the command before the new dataset or its photos are written.
-  await assertRefused(
-    ['import', photos, '--project', project, '--dataset', 'Oaks', '--masks', masks, '--threshold', '0'],
-    await apiRefusal('datasets.importMasks', (datasetId) => ({ datasetId, source: { kind: 'folder', dir: masks, threshold: 0 } }))
-  )
+  await assertRefused(['import', photos, '--project', project, '--dataset', 'Oaks', '--masks', masks, '--threshold', '0'], '--threshold must be at least 1')
 })
 
 test('split by ratio and by lists; a bad ratio, a photo in both lists and an unknown dataset are refused', async () => {
   const byRatio = leafsegJson<{ dataset: { splits: Record<string, number> } }>('split', '--project', project, '--dataset', 'leaves', '--ratio', '75/25/0', '--seed', '1')
   assert.deepEqual(byRatio.dataset.splits, { train: 6, val: 2, test: 0, none: 0 })
 
-  await assertRefused(['split', '--project', project, '--dataset', 'leaves', '--ratio', '200/0/0'], await apiRefusal('datasets.split', (datasetId) => ({ datasetId, ratio: [200, 0, 0], seed: 42 })))
-  assert.match(leafseg('split', '--project', project, '--dataset', 'leaves', '--ratio', '200/0/0').stderr, /ratio\.0: at most 100/)
+  // Parts that do not add up to 100 are refused, and the split the dataset has stays.
+  await assertRefused(['split', '--project', project, '--dataset', 'leaves', '--ratio', '80/30'], '--ratio must add up to 100 (80/30 adds up to 110)')
+  await assertRefused(['split', '--project', project, '--dataset', 'leaves', '--ratio', '50/10'], '--ratio must add up to 100 (50/10 adds up to 60)')
+  await assertRefused(['split', '--project', project, '--dataset', 'leaves', '--ratio', '200/0/0'], '--ratio must add up to 100 (200/0/0 adds up to 200)')
+  await assertRefused(['split', '--project', project, '--dataset', 'leaves', '--ratio', '150/-50/0'], '--ratio must be at least 0')
+  await assertRefused(['split', '--project', project, '--dataset', 'leaves', '--ratio', '80/20', '--seed=-1'], '--seed must be at least 0')
 
   const names = readdirSync(photos).sort()
   const val = join(work, 'val.txt')
   const test_ = join(work, 'test.txt')
   writeFileSync(val, `${names[0]}\n${names[1].replace(/\.png$/, '')}\n`)
   writeFileSync(test_, `# test photos\n${names[1]}\n`)
-  await assertRefused(
-    ['split', '--project', project, '--dataset', 'leaves', '--val-list', val, '--test-list', test_],
-    await apiRefusal('datasets.split', (datasetId) => ({ datasetId, val: [names[0], names[1].replace(/\.png$/, '')], test: [names[1]] }))
-  )
-  assert.match(leafseg('split', '--project', project, '--dataset', 'leaves', '--val-list', val, '--test-list', test_).stderr, /cannot be both validation and test: /)
+  await assertRefused(['split', '--project', project, '--dataset', 'leaves', '--val-list', val, '--test-list', test_], 'cannot be both validation and test: ')
 
   writeFileSync(test_, `${names[2]}\n`)
   const byList = leafsegJson<{ dataset: { splits: Record<string, number> } }>('split', '--project', project, '--dataset', 'leaves', '--val-list', val, '--test-list', test_)
@@ -143,11 +142,7 @@ test('split by ratio and by lists; a bad ratio, a photo in both lists and an unk
 })
 
 test('trimap for a dataset and for plain folders; --kernel 0 is refused before anything is saved', async () => {
-  await assertRefused(
-    ['trimap', '--project', project, '--dataset', 'leaves', '--kernel', '0'],
-    await apiRefusal('matting.makeTrimaps', (datasetId) => ({ datasetId, mode: 'fixed', kernelSize: 0, fgIterations: 5, bgIterations: 5 }))
-  )
-  assert.match(leafseg('trimap', '--project', project, '--dataset', 'leaves', '--kernel', '0').stderr, /kernelSize: at least 1/)
+  await assertRefused(['trimap', '--project', project, '--dataset', 'leaves', '--kernel', '0'], '--kernel must be at least 1')
 
   const made = leafsegJson<{ made: number; settings: { kernelSize: number } }>('trimap', '--project', project, '--dataset', 'leaves', '--kernel', '3', '--fg-iter', '2', '--bg-iter', '2')
   assert.equal(made.made, 8)
@@ -161,7 +156,7 @@ test('trimap for a dataset and for plain folders; --kernel 0 is refused before a
   assert.equal(readdirSync(out).length, 8)
   const refused = leafseg('trimap', '--masks', masks, '--out', join(work, 'never'), '--bg-iter=-1')
   assert.equal(refused.code, 2)
-  assert.match(refused.stderr, /matting\.trimapFolder: bgIterations: at least 0/)
+  assert.match(refused.stderr, /^leafseg trimap: --bg-iter must be at least 0$/m)
   assert.equal(existsSync(join(work, 'never')), false)
 })
 
@@ -201,9 +196,9 @@ test('train, eval and predict (with a run and with a model folder); bad settings
       s.dispose()
     }
   }
-  await assertRefused([...base, '--lr=-1'], await apiMessageFor({ learningRate: -1 }))
-  await assertRefused([...base, '--epochs', '0'], await apiMessageFor({ epochs: 0 }))
-  assert.match(leafseg(...base, '--epochs', '0').stderr, /config\.epochs: at least 1/)
+  assert.match(await apiMessageFor({ learningRate: -1 }), /config\.learningRate: must be above 0/)
+  await assertRefused([...base, '--lr=-1'], '--lr must be above 0')
+  await assertRefused([...base, '--epochs', '0'], '--epochs must be at least 1')
   await assertRefused(['train', '--project', project, '--dataset', 'nope', ...tiny], await apiRefusal('datasets.findByName', () => ({ name: 'nope' })))
 
   const trained = leafsegJson<{ run: { id: number; status: string; epochsDone: number } }>(...base, '--epochs', '1', '--name', 'tiny')
@@ -236,7 +231,41 @@ test('train, eval and predict (with a run and with a model folder); bad settings
   assert.deepEqual(readdirSync(out2).sort(), readdirSync(out).filter((f) => f.endsWith('.png') && !f.includes('.cutout')).sort())
   const badThreshold = leafseg('predict', '--model', model, '--images', photos, '--out', out2, '--threshold', '2')
   assert.equal(badThreshold.code, 2)
-  assert.match(badThreshold.stderr, /predictions\.fromModel: threshold: at most 1/)
+  assert.match(badThreshold.stderr, /^leafseg predict: --threshold must be at most 1$/m)
+})
+
+test('every command checks every argument before any work: exit 2, the flag named, nothing in the project or the folders changed', async () => {
+  const db = new Database(join(project, 'leafseg.sqlite'), { readonly: true })
+  const batch = String((db.prepare('SELECT MAX(id) AS id FROM prediction_batches').get() as { id: number }).id)
+  db.close()
+  const never = join(work, 'never')
+  const p = ['--project', project]
+  const refusals: [string[], string][] = [
+    [['project', 'create', join(work, 'never-project'), '--name', '  '], '--name must not be empty'],
+    [['import', photos, ...p, '--dataset', '  '], '--dataset must not be empty'],
+    [['import', photos, ...p, '--dataset', 'Oaks', '--masks', masks, '--threshold', '300'], '--threshold must be at most 255'],
+    [['split', ...p, '--dataset', 'leaves', '--ratio', '70/20/20'], '--ratio must add up to 100 (70/20/20 adds up to 110)'],
+    [['trimap', ...p, '--dataset', 'leaves', '--fg-iter=-1'], '--fg-iter must be at least 0'],
+    [['trimap', '--masks', masks, '--out', never, '--kernel', '200'], '--kernel must be at most 101'],
+    [['matte', ...p, '--dataset', 'leaves', '--cutouts='], '--cutouts must not be empty'],
+    [['train', ...p, '--dataset', 'leaves', '--batch', '0'], '--batch must be at least 1'],
+    [['train', ...p, '--dataset', 'leaves', '--workers', '0'], '--workers must be at least 1'],
+    [['train', ...p, '--dataset', 'leaves', '--patience=-1'], '--patience must be at least 0'],
+    [['train', ...p, '--resume', '1', '--epochs', '0'], '--epochs must be at least 1'],
+    [['eval', ...p, '--run', 'tiny', '--threshold', '1.5'], '--threshold must be at most 1'],
+    [['eval', ...p, '--run', 'tiny', '--split', 'training'], '--split must be val or test'],
+    [['eval', ...p, '--run', 'tiny', '--checkpoint', 'worst'], '--checkpoint must be best or last'],
+    [['predict', ...p, '--run', 'tiny', '--images', photos, '--out', never, '--threshold=-0.5'], '--threshold must be at least 0'],
+    [['predict', ...p, '--run', 'tiny', '--images', photos, '--out', never, '--min-leaf-area', '0'], '--min-leaf-area must be at least 1'],
+    [['predict', ...p, '--run', 'tiny', '--images', photos, '--out', never, '--scale', '0'], '--scale must be above 0'],
+    [['predict', ...p, '--run', 'tiny', '--images', photos, '--out', never, '--csv='], '--csv must not be empty'],
+    [['predict', 'resume', ...p, '--batch', batch, '--csv='], '--csv must not be empty'],
+    [['export', ...p, '--run', 'tiny', '--onnx='], '--onnx is required'],
+    [['export', ...p, '--dataset', 'leaves', '--masks', never, '--format', 'tiff'], '--format must be png or coco']
+  ]
+  for (const [args, message] of refusals) await assertRefused(args, message)
+  assert.equal(existsSync(never), false, 'no output folder was made')
+  assert.equal(existsSync(join(work, 'never-project')), false, 'no project folder was made')
 })
 
 test('serve: the page answers with the token, not without; Ctrl-C stops it', { skip: rendererBuilt ? false : 'the renderer is not built (npx electron-vite build)' }, async () => {

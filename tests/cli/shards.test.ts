@@ -10,7 +10,7 @@ import { buildUnet } from '../../src/main/core/model/unet'
 import { saveModelFiles } from '../../src/main/core/model/model-io'
 import { makePhotos } from '../training/fixtures'
 import { tempDir } from '../helpers/temp'
-import { cliEntry, cliEnv, leafseg, leafsegJson } from '../helpers/cli'
+import { cliEntry, cliEnv, leafseg } from '../helpers/cli'
 
 function leafsegAsync(env: Record<string, string>, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], { env: { ...cliEnv, LEAFSEG_ONNX_THREADS: '1', ...env } })
@@ -53,7 +53,11 @@ test('4 shards in 4 processes, merged, give what one unsharded run gives', async
   assert.deepEqual(summaries.map((s) => s.masks + s.problems.length), [3, 3, 3, 3])
 
   const csv = join(work, 'merged.csv')
-  const merged = leafsegJson<{ rows: number; shards: number; missingShards: number[]; duplicatePhotos: string[]; missingPhotos: { path: string; reason: string }[] }>('predict', 'merge', shard(1), shard(2), shard(3), shard(4), '--csv', csv)
+  // Every shard is there, but a photo one of them could not predict is a failed item: exit 1, as that shard's did.
+  const mergedRun = leafseg('predict', 'merge', shard(1), shard(2), shard(3), shard(4), '--csv', csv, '--json')
+  assert.equal(mergedRun.code, 1, mergedRun.stderr)
+  type Merged = { rows: number; shards: number; missingShards: number[]; duplicatePhotos: string[]; missingPhotos: { path: string; reason: string }[] }
+  const merged = JSON.parse(mergedRun.stdout) as Merged
   assert.deepEqual([merged.rows, merged.shards, merged.missingShards, merged.duplicatePhotos], [11, 4, [], []])
   assert.deepEqual(merged.missingPhotos.map((p) => relative(images, p.path)), ['day 2/broken.jpg'])
 
@@ -77,7 +81,15 @@ test('4 shards in 4 processes, merged, give what one unsharded run gives', async
   assert.deepEqual(shardMasks.map((m) => m.f).sort(), pngs(whole).sort())
   for (const { k, f } of shardMasks) assert.ok(readFileSync(join(shard(k), f)).equals(readFileSync(join(whole, f))), `${f} of shard ${k}`)
 
+  // Missing shards exit 1, so that a scheduler's afterok does not go on with a quarter of the data.
   const noneFound = leafseg('predict', 'merge', shard(1), '--csv', join(work, 'part.csv'))
-  assert.equal(noneFound.code, 0, noneFound.stderr)
+  assert.equal(noneFound.code, 1, noneFound.stderr)
   assert.match(noneFound.stdout, /Merged 1 of 4 shard\(s\): 3 photo\(s\)[^]*Missing shards: 2, 3, 4 \(of 4\)/)
+  assert.match(noneFound.stderr, /leafseg predict merge: 3 items failed \(listed above\); exit code 1\./)
+  // A folder that is not a shard's output (its shard failed before writing shard.json) exits 1 too, naming it.
+  const empty = join(work, 'shard-failed')
+  mkdirSync(empty)
+  const failed = leafseg('predict', 'merge', shard(1), empty, '--csv', join(work, 'part2.csv'))
+  assert.equal(failed.code, 1, failed.stderr)
+  assert.ok(failed.stderr.includes(empty), failed.stderr)
 })

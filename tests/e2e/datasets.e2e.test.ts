@@ -74,6 +74,17 @@ test('drop a folder of photos, import masks, browse and inspect', { skip }, asyn
   await state.page.getByTestId('dataset-summary').filter({ hasText: '4 train · 1 validation' }).waitFor()
   await screenshot(state.page, 'datasets-03-masks-and-splits')
 
+  // A ratio that does not add up to 100 is refused before the click, and the dialog says the split will be replaced.
+  await state.page.getByTestId('open-split').click()
+  await state.page.getByTestId('split-replaces').filter({ hasText: 'replaces the current split (4 train · 1 validation · 0 test)' }).waitFor()
+  await state.page.getByTestId('split-val').fill('30')
+  await state.page.getByTestId('split-ratio-problem').filter({ hasText: 'must add up to 100 (80/30/0 adds up to 110)' }).waitFor()
+  assert.equal(await state.page.getByTestId('apply-split').isDisabled(), true, 'Assign splits is disabled for 80/30/0')
+  await screenshot(state.page, 'datasets-03b-split-refused')
+  await state.page.keyboard.press('Escape')
+  await state.page.getByTestId('split-dialog').waitFor({ state: 'hidden' })
+  await state.page.getByTestId('dataset-summary').filter({ hasText: '4 train · 1 validation' }).waitFor()
+
   await state.page.getByTestId('photo-cell').first().click()
   const inspector = state.page.getByTestId('inspector')
   await inspector.waitFor()

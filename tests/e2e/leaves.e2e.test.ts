@@ -91,6 +91,10 @@ test('the grid and the inspector show the leaf count; the Leaves layer draws eac
   assert.match((await page.getByTestId('layer-note').textContent()) ?? '', /2 leaves/)
   // The two leaves are drawn in two different colours.
   await canvasesDrawn(page, 'the Leaves layer in the inspector')
+  // The pointer readout names the leaf under it (the photo's middle is on a leaf), never "undefined".
+  const stage = (await page.getByTestId('inspector-canvas').boundingBox())!
+  await page.mouse.move(stage.x + stage.width / 2, stage.y + stage.height / 2)
+  await page.getByTestId('readout').filter({ hasText: /x \d+, y \d+ · leaf [12]$/ }).waitFor()
   await screenshot(page, 'leaves-01-inspector-layer')
 })
 
@@ -114,6 +118,9 @@ test('split with a line, merge with two clicks, undo, a new leaf painted; each s
   // merge the two halves back: click the left one, then the right one
   await page.keyboard.press('m')
   await click(page, 40, 60)
+  // What to do next is said once (the hint), not again in the status line.
+  await page.getByText('Now click the leaf to merge').first().waitFor()
+  assert.equal(await page.getByText('Now click the leaf to merge').count(), 1, 'the merge hint is shown once')
   await click(page, 70, 60)
   const merged = await savedLeaves(2)
   assert.equal(merged.count, 2)

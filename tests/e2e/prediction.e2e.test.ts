@@ -73,6 +73,19 @@ test('a batch with a photo that failed lists it, and retries only it from the Pr
   const bar = page.getByTestId('predict-resume-bar')
   await bar.waitFor()
   assert.match((await bar.textContent()) ?? '', /1 photo failed/)
+  // Failed photos are a warning (the warning colours), not the green of work done.
+  const colours = await bar.evaluate((el) => {
+    const probe = document.createElement('div')
+    probe.style.background = 'var(--warn-soft)'
+    probe.style.borderColor = 'var(--warn-line)'
+    el.appendChild(probe)
+    const want = getComputedStyle(probe)
+    const got = getComputedStyle(el)
+    const pair = { bar: [got.backgroundColor, got.borderTopColor], warning: [want.backgroundColor, want.borderTopColor] }
+    probe.remove()
+    return pair
+  })
+  assert.deepEqual(colours.bar, colours.warning)
   await page.getByTestId('predict-problems').locator('summary').click()
   assert.match((await page.getByTestId('predict-problems').textContent()) ?? '', /broken\.jpg/)
   assert.equal(await page.getByTestId('predict-photos').locator('tbody tr').count(), 3)

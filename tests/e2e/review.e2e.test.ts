@@ -48,6 +48,13 @@ test('pre-label with a run, review most uncertain first, retrain from it', { ski
   await page.getByTestId('review-open').first().click()
   await page.getByTestId('inspector').waitFor()
   await page.waitForFunction((name) => document.querySelector('[data-testid="inspector-name"]')?.textContent === name, shown[0].name)
+  // In review, → goes to the next most unsure photo of the queue (not the next by name), ← back.
+  const names = shown.map((s) => s.name!)
+  assert.notDeepEqual(names, [...names].sort(), 'the queue is not in name order, so the arrows show which order they follow')
+  for (const [key, name] of [['ArrowRight', names[1]], ['ArrowRight', names[2]], ['ArrowRight', names[3]], ['ArrowLeft', names[2]], ['ArrowLeft', names[1]], ['ArrowLeft', names[0]]] as const) {
+    await page.keyboard.press(key)
+    await page.waitForFunction((n) => document.querySelector('[data-testid="inspector-name"]')?.textContent === n, name)
+  }
   await page.getByTestId('confirm-mask').click()
   await page.getByTestId('model-made').waitFor({ state: 'detached' })
   await page.getByTestId('inspector-close').click()

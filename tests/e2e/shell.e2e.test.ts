@@ -79,6 +79,10 @@ test('clean up project: what would go is listed first, then removed, and the dia
   writeFileSync(join(dir, 'runs', '12', 'last', 'weights.bin'), Buffer.alloc(250_000))
   mkdirSync(join(dir, 'predictions', '4'), { recursive: true })
   writeFileSync(join(dir, 'predictions', '4', 'leaf.png'), Buffer.alloc(1_000))
+  // Close project sits apart from Clean up project (by the project's name), so one is not clicked for the other.
+  const clean = (await state.page.getByTestId('clean-project').boundingBox())!
+  const close = (await state.page.getByTestId('close-project').boundingBox())!
+  assert.ok(clean.y - (close.y + close.height) > 200, `Close project (y ${close.y}) is far above Clean up project (y ${clean.y})`)
   await state.page.getByTestId('clean-project').click()
   const summary = state.page.getByTestId('cleanup-summary')
   await summary.filter({ hasText: 'Can remove' }).waitFor()

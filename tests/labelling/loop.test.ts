@@ -98,6 +98,41 @@ test('the model assist starts from the run’s prediction; confirmed and correct
   assert.equal((await service.api['photos.get']({ id: first.photoId })).mask?.madeBy, 'model-made', 'confirmed as the run made it')
 })
 
+test('the model assist on a photo whose mask was imported: the run predicts it on demand (once, kept) and the proposal starts from its mask', async () => {
+  const labelled = (await service.api['datasets.photos']({ datasetId, offset: 0, limit: 100, filter: { labelled: true }, sort: 'name' })).photos
+  const imported = (await Promise.all(labelled.map((p) => service.api['photos.get']({ id: p.id })))).find((p) => p.mask && !p.mask.modelMade)!
+  const assistJobs = async () => (await service.api['jobs.list']({})).filter((j) => j.kind === 'assist-prediction')
+
+  const proposal = decodeRle((await service.api['labels.assist']({ photoId: imported.id, runId, clicks: [] })).mask)
+  const [job] = await assistJobs()
+  assert.equal(job?.status, 'succeeded', 'the prediction was made by a job (in the job process)')
+  const run = await service.api['runs.get']({ id: runId })
+  const kept = join(projectDir, 'runs', String(runId), 'assist', `epoch-${run.bestEpoch}`, `${imported.hash}.probability.png`)
+  assert.ok(existsSync(kept), `the prediction is kept in the run's folder: ${kept}`)
+
+  // From the imported mask: the proposal keeps it (GrabCut moves only pixels the run is unsure of, or disagrees on).
+  const mask = decodeRle((await service.api['labels.mask']({ photoId: imported.id })).mask!)
+  const iou = (a: Uint8Array, b: Uint8Array) => {
+    let both = 0
+    let either = 0
+    for (let i = 0; i < a.length; i++) {
+      if (a[i] && b[i]) both++
+      if (a[i] || b[i]) either++
+    }
+    return both / either
+  }
+  const runMask = (await readProbabilityPng(kept)).data.map((p) => (p >= 0.5 ? 255 : 0))
+  const fromMask = iou(proposal, mask)
+  assert.ok(fromMask >= 0.9 && fromMask >= iou(Uint8Array.from(runMask), mask), `IoU with the imported mask ${fromMask.toFixed(3)}`)
+
+  // A click more: the kept prediction is used, no second job; and the imported mask is untouched.
+  const bg = proposal.findIndex((v) => v === 0)
+  const clicked = decodeRle((await service.api['labels.assist']({ photoId: imported.id, runId, clicks: [{ x: bg % imported.width, y: Math.floor(bg / imported.width), leaf: true }] })).mask)
+  assert.equal(clicked[bg], 255)
+  assert.equal((await assistJobs()).length, 1)
+  assert.deepEqual((await service.api['photos.get']({ id: imported.id })).mask, imported.mask)
+})
+
 test('retrain: a run fine-tuned from R starts from R’s best weights', async () => {
   const r = await service.api['runs.get']({ id: runId })
   // with a learning rate this small the weights barely move: after an epoch they are still R's best

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import type { Command } from '../command'
 import { UsageError, optionalNumber, requireString } from '../command'
+import { splitRatioProblem } from '../../shared/bounds'
 import { withSession, type Cli } from '../session'
 import type { DatasetSummary } from '../../shared/domain'
 import type { ImportMasksResult, ImportPhotosResult, MaskImportSource } from '../../shared/api/datasets'
@@ -37,6 +38,12 @@ export const importCommand: Command = {
     'mask-suffix': { type: 'string', multiple: true },
     threshold: { type: 'string' }
   },
+  flags: {
+    'datasets.create': { name: '--dataset' },
+    'datasets.findByName': { name: '--dataset' },
+    'datasets.importPhotos': { paths: 'DIR...' },
+    'datasets.importMasks': { 'source.dir': '--masks', 'source.threshold': '--threshold', 'source.moreSuffixes': '--mask-suffix' }
+  },
   help: [
     'DIR...              folders (searched recursively) and photo files to import',
     '--project P         the project folder',
@@ -67,7 +74,10 @@ export const importCommand: Command = {
             : values.labelbox !== undefined
               ? { kind: 'labelbox', file: String(values.labelbox), apiKey: apiKey! }
               : { kind: 'coco', file: String(values.coco) }
-      // A refused mask option stops the command before the dataset or its photos are written.
+      // A refused option stops the command before the project, the dataset or its photos are written.
+      cli.check('projects.open', { dir: project })
+      cli.check('datasets.create', { name: datasetName })
+      if (positionals.length > 0) cli.check('datasets.importPhotos', { datasetId: 1, paths: positionals })
       if (source) cli.check('datasets.importMasks', { datasetId: 1, source })
       const dataset = await datasetNamed(cli, project, datasetName, true)
       let photos: ImportPhotosResult | null = null
@@ -109,6 +119,7 @@ export const splitCommand: Command = {
   summary: 'Assign train/validation/test splits',
   usage: 'leafseg split --project P --dataset NAME (--ratio 80/20[/0] [--seed N] | --val-list FILE [--test-list FILE])',
   options: { project: { type: 'string' }, dataset: { type: 'string' }, ratio: { type: 'string' }, seed: { type: 'string' }, 'val-list': { type: 'string' }, 'test-list': { type: 'string' } },
+  flags: { 'datasets.findByName': { name: '--dataset' }, 'datasets.split': { ratio: '--ratio', seed: '--seed', val: '--val-list', test: '--test-list' } },
   help: [
     '--ratio A/B[/C]    train/validation[/test] proportions in percent, e.g. 80/20 (no test photos) or 70/15/15, assigned at random',
     `--seed N           the random seed (default ${defaultSplitSeed}): the same seed gives the same split`,
@@ -121,13 +132,17 @@ export const splitCommand: Command = {
     let split: { ratio: [number, number, number]; seed: number } | { val: string[]; test: string[] }
     if (typeof values.ratio === 'string') {
       const parts = values.ratio.split('/').map((p) => (p.trim() === '' ? NaN : Number(p)))
+      if (parts.length < 2 || parts.length > 3 || parts.some((p) => !Number.isFinite(p))) throw new UsageError(`--ratio must look like 80/20 or 70/15/15, not “${values.ratio}”.`)
+      // Refused here, in the parts as typed (50/10), before the API would say the same of 50/10/0.
+      const problem = splitRatioProblem(parts)
+      if (problem) throw new UsageError(`--ratio ${problem}.`)
       if (parts.length === 2) parts.push(0) // train/validation: no test photos
-      if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p))) throw new UsageError(`--ratio must look like 80/20 or 70/15/15, not “${values.ratio}”.`)
       split = { ratio: parts as [number, number, number], seed: optionalNumber(values, 'seed') ?? defaultSplitSeed }
     } else if (typeof values['val-list'] === 'string') {
       split = { val: readList(values['val-list']), test: typeof values['test-list'] === 'string' ? readList(values['test-list']) : [] }
     } else throw new UsageError('Give --ratio or --val-list.')
     return withSession(json, async (cli) => {
+      cli.check('datasets.split', { datasetId: 1, ...split })
       const dataset = await datasetNamed(cli, project, name, false)
       const result = await cli.call('datasets.split', { datasetId: dataset.id, ...split })
       if (!json) console.log(`“${result.name}”: ${result.splits.train} train, ${result.splits.val} validation, ${result.splits.test} test, ${result.splits.none} unassigned.`)

@@ -27,6 +27,7 @@ export const evalCommand: Command = {
   summary: 'Evaluate a run: accuracy, IoU, Dice, precision, recall (pooled and per-photo mean)',
   usage: `leafseg eval --project P --run R [--split val|test | --dataset D] [--checkpoint best|last] [--threshold ${defaultProbabilityThreshold}]`,
   options: { project: { type: 'string' }, run: { type: 'string' }, split: { type: 'string' }, dataset: { type: 'string' }, checkpoint: { type: 'string' }, threshold: { type: 'string' } },
+  flags: { 'runs.findByName': { name: '--run' }, 'datasets.findByName': { name: '--dataset' }, 'evaluations.get': { threshold: '--threshold' } },
   help: [
     '--run R            the run (id or name)',
     '--split val|test   its validation photos (default) or its dataset’s test split',
@@ -44,7 +45,11 @@ export const evalCommand: Command = {
     const runName = requireString(values, 'run')
     const checkpoint = checkpointOption(values)
     const threshold = optionalNumber(values, 'threshold') ?? defaultProbabilityThreshold
+    if (values.split !== undefined && values.split !== 'val' && values.split !== 'test') throw new UsageError(`--split must be val or test, not “${String(values.split)}”.`)
+    if (values.split !== undefined && values.dataset !== undefined) throw new UsageError('Give --split or --dataset, not both.')
     return withSession(json, async (cli) => {
+      // The threshold is used only once the evaluation is made: refused before it is made, not after.
+      cli.check('evaluations.get', { id: 1, threshold })
       const run = await findRun(cli, project, runName)
       const datasetId = typeof values.dataset === 'string' ? (await cli.call('datasets.findByName', { name: values.dataset })).id : undefined
       const source = datasetId !== undefined ? 'dataset' : values.split === 'test' ? 'test' : 'val'
@@ -98,6 +103,13 @@ export const predictCommand: Command = {
     force: { type: 'boolean' },
     ...shardOptions
   },
+  flags: {
+    'runs.findByName': { name: '--run' },
+    'predictions.start': { 'source.dir': '--images', threshold: '--threshold', 'measure.minLeafAreaPx': '--min-leaf-area', 'measure.pxPerMm': '--scale' },
+    'predictions.exportMasks': { dir: '--out' },
+    'predictions.exportCsv': { file: '--csv' },
+    'predictions.fromModel': { model: '--model', images: '--images', list: '--list', shard: '--shard', out: '--out', csv: '--csv', threshold: '--threshold', 'measure.minLeafAreaPx': '--min-leaf-area', 'measure.pxPerMm': '--scale' }
+  },
   help: [
     '--project P --run R   a run of a project',
     '--checkpoint C        with --run: best (by validation IoU, default) or last',
@@ -139,8 +151,12 @@ export const predictCommand: Command = {
         engine = result.engine
         written = result.csv
       } else {
-        const run = await findRun(cli, requireString(values, 'project'), requireString(values, 'run'))
         const source = { kind: 'folder' as const, dir: images! }
+        // Every argument of the calls after the batch is made is refused before it is made.
+        cli.check('predictions.start', { runId: 1, checkpoint, source, threshold, cutouts: Boolean(values.cutouts), measure })
+        cli.check('predictions.exportMasks', { batchId: 1, dir: out })
+        if (csv !== undefined) cli.check('predictions.exportCsv', { batchId: 1, file: csv })
+        const run = await findRun(cli, requireString(values, 'project'), requireString(values, 'run'))
         const job = await cli.runJob(() => cli.call('predictions.start', { runId: run.id, checkpoint, source, threshold, cutouts: Boolean(values.cutouts), measure }))
         const { batchId } = job.result
         problems = job.result.problems

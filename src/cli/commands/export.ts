@@ -16,6 +16,12 @@ export const exportCommand: Command = {
     format: { type: 'string' },
     force: { type: 'boolean' }
   },
+  flags: {
+    'datasets.findByName': { name: '--dataset' },
+    'datasets.exportMasks': { dir: '--masks', format: '--format' },
+    'runs.findByName': { name: '--run' },
+    'runs.exportOnnx': { file: '--onnx', checkpoint: '--checkpoint' }
+  },
   help: [
     '--run R            the run (id or name)',
     '--checkpoint C     best (by validation IoU, default) or last',

@@ -53,6 +53,11 @@ export const trimapCommand: Command = {
     'fg-iter': { type: 'string' },
     'bg-iter': { type: 'string' }
   },
+  flags: {
+    'datasets.findByName': { name: '--dataset' },
+    'matting.makeTrimaps': { kernelSize: '--kernel', fgIterations: '--fg-iter', bgIterations: '--bg-iter' },
+    'matting.trimapFolder': { masks: '--masks', out: '--out', kernelSize: '--kernel', fgIterations: '--fg-iter', bgIterations: '--bg-iter' }
+  },
   help: [
     '--project P --dataset D   every labelled photo of a dataset (the settings are remembered for it)',
     '--masks DIR --out DIR     or plain folders: a trimap PNG for each mask PNG',
@@ -80,7 +85,9 @@ export const trimapCommand: Command = {
     }
     if (typeof values.project !== 'string' || typeof values.dataset !== 'string') throw new UsageError('Give --project and --dataset, or --masks and --out.')
     const { project, dataset: name } = values
+    const given = settingsFrom(values, defaultTrimapChoice)
     return withSession(json, async (cli) => {
+      cli.check('matting.makeTrimaps', { datasetId: 1, ...given })
       const dataset = await datasetIn(cli, project, name)
       const settings = settingsFrom(values, dataset.trimap)
       const job = await cli.runJob(() => cli.call('matting.makeTrimaps', { datasetId: dataset.id, ...settings }))
@@ -95,6 +102,11 @@ export const matteCommand: Command = {
   summary: 'Compute alpha mattes (closed-form matting) and optionally cutouts',
   usage: 'leafseg matte (--project P --dataset D | --images DIR --trimaps DIR --out DIR) [--cutouts DIR]',
   options: { project: { type: 'string' }, dataset: { type: 'string' }, images: { type: 'string' }, trimaps: { type: 'string' }, out: { type: 'string' }, cutouts: { type: 'string' } },
+  flags: {
+    'datasets.findByName': { name: '--dataset' },
+    'matting.matteFolder': { images: '--images', trimaps: '--trimaps', out: '--out', cutouts: '--cutouts' },
+    'matting.exportCutouts': { dir: '--cutouts' }
+  },
   help: [
     '--project P --dataset D            every labelled photo of a dataset (trimaps made first where missing or stale)',
     '--images DIR --trimaps DIR --out DIR  or plain folders: photos and trimaps matched by name',
@@ -115,6 +127,8 @@ export const matteCommand: Command = {
     if (typeof values.project !== 'string' || typeof values.dataset !== 'string') throw new UsageError('Give --project and --dataset, or --images, --trimaps and --out.')
     const { project, dataset: name } = values
     return withSession(json, async (cli) => {
+      // The cutouts' folder is refused before any matte is made, not after.
+      if (cutouts !== undefined) cli.check('matting.exportCutouts', { datasetId: 1, dir: cutouts, colours: 'foreground' })
       const dataset = await datasetIn(cli, project, name)
       const job = await cli.runJob(() => cli.call('matting.makeMattes', { datasetId: dataset.id }))
       report(job.result, 'alpha mattes', json)

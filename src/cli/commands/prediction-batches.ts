@@ -7,6 +7,7 @@ export const predictResumeCommand: Command = {
   summary: 'Resume a prediction batch that was cancelled or stopped, or retry the photos that failed in it',
   usage: 'leafseg predict resume --project P [--batch B] [--out DIR] [--csv FILE [--force]]',
   options: { project: { type: 'string' }, batch: { type: 'string' }, out: { type: 'string' }, csv: { type: 'string' }, force: { type: 'boolean' } },
+  flags: { 'predictions.exportMasks': { dir: '--out' }, 'predictions.exportCsv': { file: '--csv' } },
   help: [
     '--batch B     the batch (default: the latest one that can be resumed)',
     '--out DIR     then copy all the batch’s masks here',
@@ -17,6 +18,9 @@ export const predictResumeCommand: Command = {
     const project = requireString(values, 'project')
     const asked = optionalNumber(values, 'batch')
     return withSession(json, async (cli) => {
+      // --out and --csv are used after the batch is resumed: refused before.
+      if (typeof values.out === 'string') cli.check('predictions.exportMasks', { batchId: 1, dir: values.out })
+      if (typeof values.csv === 'string') cli.check('predictions.exportCsv', { batchId: 1, file: values.csv })
       await cli.open(project)
       const batches = await cli.call('predictions.list', {})
       const batch = asked === undefined ? batches.find((b) => b.canResume) : batches.find((b) => b.id === asked)

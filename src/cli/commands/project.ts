@@ -8,6 +8,7 @@ export const projectCreate: Command = {
   summary: 'Make a new project in a folder',
   usage: 'leafseg project create DIR --name NAME [--json]',
   options: { name: { type: 'string' } },
+  flags: { 'projects.create': { dir: 'DIR', name: '--name' } },
   help: ['DIR          the project folder (made if missing)', '--name NAME  the project name people see'],
   async run({ values, positionals, json }) {
     const dir = positionals[0]
@@ -26,6 +27,7 @@ export const projectInfo: Command = {
   summary: 'Show a project: name, schema, jobs',
   usage: 'leafseg project info DIR [--json]',
   options: {},
+  flags: { 'projects.open': { dir: 'DIR' } },
   help: ['DIR  the project folder'],
   async run({ positionals, json }) {
     const dir = positionals[0]
@@ -46,6 +48,7 @@ export const projectClean: Command = {
   summary: 'Remove files no record uses (deleted datasets, runs, batches; interrupted imports)',
   usage: 'leafseg project clean --project P [--dry-run] [--json]',
   options: { project: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+  flags: { 'projects.open': { dir: '--project' } },
   help: ['--project P  the project folder', '--dry-run    only list what would be removed and how much space it frees'],
   async run({ values, json }) {
     return withSession(json, async (cli) => {

@@ -10,6 +10,7 @@ export const serve: Command = {
   summary: 'Serve the Leafseg UI to a browser on this machine (127.0.0.1 only)',
   usage: 'leafseg serve [--project DIR] [--port N]',
   options: { project: { type: 'string' }, port: { type: 'string' } },
+  flags: { 'projects.open': { dir: '--project' } },
   help: [
     '--project DIR  open this project at start',
     '--port N       the port (default: a free one)',

@@ -1,7 +1,7 @@
 // Sharded prediction on a cluster: which shard this task is (--shard K/N, or auto from the scheduler's
 // environment), and `leafseg predict merge` to join the shards' outputs.
 import type { Command, Options } from '../command'
-import { requireString, UsageError } from '../command'
+import { noteProblems, requireString, UsageError } from '../command'
 import { withSession } from '../session'
 
 export const shardOptions: Options = { list: { type: 'string' }, shard: { type: 'string' }, shards: { type: 'string' } }
@@ -60,6 +60,7 @@ export const predictMergeCommand: Command = {
   summary: 'Join the outputs of sharded predictions into one CSV, reporting missing and duplicate photos',
   usage: 'leafseg predict merge OUT_DIR... --csv FILE [--force]',
   options: { csv: { type: 'string' }, force: { type: 'boolean' } },
+  flags: { 'predictions.mergeShards': { dirs: 'OUT_DIR...', csv: '--csv' } },
   help: [
     'OUT_DIR...   the --out folders of the shards (each holds shard.json)',
     '--csv FILE   the joined measurements, one row per photo in path order (as one unsharded run writes them)',
@@ -79,6 +80,8 @@ export const predictMergeCommand: Command = {
         for (const p of merged.missingPhotos.slice(0, 10)) console.log(`  not predicted: ${p.path}: ${p.reason}`)
         if (merged.missingPhotos.length > 10) console.log(`  … and ${merged.missingPhotos.length - 10} more not predicted`)
       }
+      // A missing shard, or a photo a shard could not predict, is a failed item: a scheduler's afterok must not go on.
+      noteProblems(merged.missingShards.length + merged.missingPhotos.length)
       return merged
     })
   }

@@ -60,6 +60,24 @@ export const trainCommand: Command = {
     backend: { type: 'string' },
     workers: { type: 'string' }
   },
+  flags: {
+    'datasets.findByName': { name: '--dataset' },
+    'training.start': {
+      name: '--name',
+      'config.inputSize': '--input-size',
+      'config.baseFilters': '--filters',
+      'config.depth': '--depth',
+      'config.batchSize': '--batch',
+      'config.epochs': '--epochs',
+      'config.learningRate': '--lr',
+      'config.loss': '--loss',
+      'config.patience': '--patience',
+      'config.seed': '--seed',
+      'config.workers': '--workers',
+      backend: '--backend'
+    },
+    'training.resume': { runId: '--resume', epochs: '--epochs', workers: '--workers', backend: '--backend' }
+  },
   help: [
     '--project P         the project folder',
     '--dataset NAME      the dataset; its training and validation photos with masks are used (frozen with the run)',

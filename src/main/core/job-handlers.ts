@@ -7,7 +7,7 @@ import { exportCutoutsJob, mattesJob, trimapsJob } from './matting/jobs'
 import { estimateTrainingJob, trainJob } from './training/jobs'
 import { evaluateJob } from './evaluation/jobs'
 import { exportOnnxJob, measureLabelledJob, predictJob } from './prediction/jobs'
-import { prelabelJob } from './labelling/jobs'
+import { assistPredictionJob, prelabelJob } from './labelling/jobs'
 
 export const jobHandlers: JobHandlers = {
   demo: demoJob,
@@ -23,5 +23,6 @@ export const jobHandlers: JobHandlers = {
   predict: predictJob,
   measure: measureLabelledJob,
   'export-onnx': exportOnnxJob,
-  prelabel: prelabelJob
+  prelabel: prelabelJob,
+  'assist-prediction': assistPredictionJob
 }

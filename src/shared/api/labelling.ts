@@ -26,6 +26,8 @@ export type SaveHow = 'drawn' | 'assisted'
 export interface LabellingJobs {
   /** A run predicts a dataset's photos without a person's mask; each becomes a model-made mask to review. */
   prelabel: { params: { datasetId: number; runId: number }; result: { labelled: number; kept: number; problems: { path: string; reason: string }[] }; events: never }
+  /** A run's prediction of one photo, for the model assist on a photo it did not pre-label (kept in the run's folder). */
+  'assist-prediction': { params: { runId: number; photoId: number }; result: { probabilityFile: string }; events: never }
 }
 
 export interface LabellingApi {

@@ -117,6 +117,15 @@ export interface RunEpoch {
 /** 'interrupted': its job stopped without finishing (the app closed or crashed); it can be resumed. */
 export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed' | 'interrupted'
 
+/**
+ * The run a view offers first: the completed run with the best validation IoU — never a cancelled, failed or
+ * interrupted one — or null when there is none.
+ */
+export function bestFinishedRun<R extends Pick<RunSummary, 'status' | 'bestValIoU'>>(runs: readonly R[]): R | null {
+  const finished = runs.filter((r) => r.status === 'completed' && r.bestValIoU !== null)
+  return finished.reduce<R | null>((best, r) => (best === null || r.bestValIoU! > best.bestValIoU! ? r : best), null)
+}
+
 export interface RunSummary {
   id: number
   name: string

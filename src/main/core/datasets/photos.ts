@@ -6,9 +6,9 @@
 //   findDuplicates(okResults)
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { open, readdir, realpath, stat } from 'node:fs/promises'
+import { readdir, realpath, stat } from 'node:fs/promises'
 import { join, basename, resolve } from 'node:path'
-import { displayedSize, openImage, readHead, sniffImageFormat, type ImageFormat } from '../imaging/raster'
+import { describeDecodeFailure, imageProblemMessage, openImage, readHead, sniffImageFormat, type ImageFormat, type ImageProblemKind } from '../imaging/raster'
 import { forEachBounded, hasImageExtension } from './util'
 import { writeAtomic } from '../store/atomic'
 import { declaredPixels, maxImagePixels } from './limits'
@@ -20,7 +20,7 @@ export interface Progress {
   onProgress?: (done: number, total: number, message?: string) => void
 }
 
-export type PhotoProblemKind = 'zero-bytes' | 'not-an-image' | 'truncated' | 'unreadable' | 'unsupported' | 'too-large'
+export type PhotoProblemKind = ImageProblemKind
 
 export interface PhotoProblem {
   kind: PhotoProblemKind
@@ -235,13 +235,8 @@ export async function inspectPhoto(path: string, opts: InspectOptions = {}): Pro
       : await small.flatten({ background: '#ffffff' }).jpeg({ quality: t.quality ?? 80 }).toBuffer()
     lap('decodeMs')
   } catch (err) {
-    const message = (err as Error).message
-    const declared = /pixel limit/i.test(message) ? await displayedSize(path) : null
-    if (declared) return refuse('too-large', declaredPixels(declared.width, declared.height))
-    // libvips' wording varies (and can mix under concurrent decodes), so a missing end marker decides first.
-    const kind = (await lacksEndMarker(path, format)) ? 'truncated' : classifyDecodeError(message)
-    // The first bytes said `format`, so a decoder that does not recognise it means damage, often a cut-short file.
-    return refuse(kind, kind === 'unreadable' ? `it starts like a ${format.toUpperCase()} file but cannot be decoded: ${message}` : message)
+    const problem = await describeDecodeFailure(path, err)
+    return refuse(problem.kind, problem.detail)
   }
   if (!t) return { ok: true, photo: info }
   const thumbnail = t.path(hash)
@@ -286,34 +281,6 @@ export function findDuplicates(photos: Array<{ path: string; hash: string }>): D
   return [...byHash].filter(([, paths]) => paths.length > 1).map(([hash, paths]) => ({ hash, paths }))
 }
 
-/** JPEG files end with the EOI marker (FF D9) and PNG files with an IEND chunk; a file cut short has neither. */
-async function lacksEndMarker(path: string, format: ImageFormat): Promise<boolean> {
-  if (format !== 'jpeg' && format !== 'png') return false
-  const handle = await open(path, 'r')
-  try {
-    const { size } = await handle.stat()
-    const tail = Buffer.alloc(Math.min(size, 64))
-    await handle.read(tail, 0, tail.length, size - tail.length)
-    return format === 'jpeg' ? tail.lastIndexOf(Buffer.from([0xff, 0xd9])) < 0 : tail.lastIndexOf(Buffer.from('IEND', 'latin1')) < 0
-  } finally {
-    await handle.close()
-  }
-}
-
-function classifyDecodeError(message: string): PhotoProblemKind {
-  if (/premature end|truncat|unexpected end|read error|not enough data|ends (before|inside)/i.test(message)) return 'truncated'
-  if (/Leafseg cannot read|bits per pixel/i.test(message)) return 'unsupported'
-  return 'unreadable'
-}
-
 function problemFor(kind: PhotoProblemKind, path: string, detail?: string): PhotoProblem {
-  const what: Record<PhotoProblemKind, string> = {
-    'zero-bytes': 'is empty (0 bytes); it was probably not copied completely',
-    'not-an-image': 'is not an image Leafseg can read (JPEG, PNG, TIFF, BMP or WebP), whatever its name says',
-    truncated: 'is cut short (truncated): the end of the image is missing; copy it again from the camera or the original',
-    unreadable: 'cannot be read as an image; it may be damaged or cut short',
-    unsupported: 'is an image of a kind Leafseg cannot read',
-    'too-large': 'is too large an image for Leafseg'
-  }
-  return { kind, message: `${path} ${what[kind]}${detail ? ` (${detail})` : ''}` }
+  return { kind, message: imageProblemMessage(kind, path, detail) }
 }

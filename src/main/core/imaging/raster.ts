@@ -1,4 +1,4 @@
-// Decoded pixels as plain typed arrays, read and written through sharp.
+// Decoded pixels as plain typed arrays, read and written through sharp, and the words for a broken image file.
 import sharp, { type Sharp } from 'sharp'
 import { open, readFile } from 'node:fs/promises'
 import { decodeBmp, looksLikeBmp } from './bmp'
@@ -22,7 +22,7 @@ export function declaredPixels(width: number, height: number): string {
 
 /**
  * Decode an image file to `channels` 8-bit channels, EXIF orientation applied.
- * 16-bit images are scaled to 8 bits. The error names the file.
+ * 16-bit images are scaled to 8 bits. The error (an ImageReadError) names the file and says what is wrong with it.
  */
 export async function readRaster(path: string, channels: 1 | 3 | 4): Promise<Raster> {
   try {
@@ -32,9 +32,8 @@ export async function readRaster(path: string, channels: 1 | 3 | 4): Promise<Ras
     if (info.channels !== channels) throw new Error(`decoded ${info.channels} channels, expected ${channels}`)
     return { width: info.width, height: info.height, channels, data: new Uint8Array(data.buffer, data.byteOffset, data.length) }
   } catch (err) {
-    const size = /pixel limit/i.test((err as Error).message) ? await displayedSize(path) : null
-    if (size) throw new Error(`Cannot read the image ${path}: it is too large (${declaredPixels(size.width, size.height)})`, { cause: err })
-    throw new Error(`Cannot read the image ${path}: ${(err as Error).message}`, { cause: err })
+    // In the words import uses for the same kind of broken file ("… is cut short (truncated) …").
+    throw await describeDecodeFailure(path, err)
   }
 }
 
@@ -101,4 +100,82 @@ export async function openImage(path: string): Promise<Sharp> {
     })
   }
   return sharp(path, { failOn: 'truncated' })
+}
+
+// One set of words for each kind of broken image file, used wherever Leafseg reads one (import, masks, predict,
+// trimaps, mattes, evaluation), so that a truncated PNG reads the same everywhere instead of as libvips' message.
+
+export type ImageProblemKind = 'zero-bytes' | 'not-an-image' | 'truncated' | 'unreadable' | 'unsupported' | 'too-large'
+
+/** What is wrong, after the file's name ("photo.png is cut short …"). */
+export const imageProblemWords: Record<ImageProblemKind, string> = {
+  'zero-bytes': 'is empty (0 bytes); it was probably not copied completely',
+  'not-an-image': 'is not an image Leafseg can read (JPEG, PNG, TIFF, BMP or WebP), whatever its name says',
+  truncated: 'is cut short (truncated): the end of the image is missing; copy it again from the camera or the original',
+  unreadable: 'cannot be read as an image; it may be damaged or cut short',
+  unsupported: 'is an image of a kind Leafseg cannot read',
+  'too-large': 'is too large an image for Leafseg'
+}
+
+/** "<path> is cut short (truncated): … (detail)" */
+export function imageProblemMessage(kind: ImageProblemKind, path: string, detail?: string): string {
+  return `${path} ${imageProblemWords[kind]}${detail ? ` (${detail})` : ''}`
+}
+
+/** An image file that could not be decoded: its path, the kind of problem, and the message in those words. */
+export class ImageReadError extends Error {
+  constructor(
+    readonly path: string,
+    readonly kind: ImageProblemKind,
+    readonly detail?: string
+  ) {
+    super(imageProblemMessage(kind, path, detail))
+    this.name = 'ImageReadError'
+  }
+
+  /** The same words about another subject: "The mask of plant031.png is cut short …". */
+  about(subject: string): string {
+    return `${subject} ${imageProblemWords[this.kind]}${this.detail ? ` (${this.detail})` : ''}`
+  }
+}
+
+/** JPEG files end with the EOI marker (FF D9) and PNG files with an IEND chunk; a file cut short has neither. */
+export async function lacksEndMarker(path: string, format: ImageFormat): Promise<boolean> {
+  if (format !== 'jpeg' && format !== 'png') return false
+  const handle = await open(path, 'r')
+  try {
+    const { size } = await handle.stat()
+    const tail = Buffer.alloc(Math.min(size, 64))
+    await handle.read(tail, 0, tail.length, size - tail.length)
+    return format === 'jpeg' ? tail.lastIndexOf(Buffer.from([0xff, 0xd9])) < 0 : tail.lastIndexOf(Buffer.from('IEND', 'latin1')) < 0
+  } finally {
+    await handle.close()
+  }
+}
+
+export function classifyDecodeError(message: string): ImageProblemKind {
+  if (/premature end|truncat|unexpected end|read error|not enough data|ends (before|inside)/i.test(message)) return 'truncated'
+  if (/Leafseg cannot read|bits per pixel/i.test(message)) return 'unsupported'
+  return 'unreadable'
+}
+
+/**
+ * A decoder's failure on `path` in the words above. libvips' wording varies (and can mix under concurrent
+ * decodes), so a missing end marker decides first; the decoder's own message stays as the detail.
+ */
+export async function describeDecodeFailure(path: string, err: unknown): Promise<ImageReadError> {
+  const message = (err as Error).message
+  const code = (err as NodeJS.ErrnoException).code
+  if (code === 'ENOENT') return new ImageReadError(path, 'unreadable', 'it is no longer there')
+  if (code === 'EACCES' || code === 'EPERM') return new ImageReadError(path, 'unreadable', 'permission denied')
+  const declared = /pixel limit/i.test(message) ? await displayedSize(path).catch(() => null) : null
+  if (declared) return new ImageReadError(path, 'too-large', declaredPixels(declared.width, declared.height))
+  const head = await readHead(path).catch(() => null)
+  if (head === null) return new ImageReadError(path, 'unreadable', message)
+  if (head.length === 0) return new ImageReadError(path, 'zero-bytes')
+  const format = sniffImageFormat(head)
+  if (format === null) return new ImageReadError(path, 'not-an-image')
+  const kind = (await lacksEndMarker(path, format).catch(() => false)) ? 'truncated' : classifyDecodeError(message)
+  // The first bytes said `format`, so a decoder that does not recognise it means damage, often a cut-short file.
+  return new ImageReadError(path, kind, kind === 'unreadable' ? `it starts like a ${format.toUpperCase()} file but cannot be decoded: ${message}` : message)
 }

@@ -1,7 +1,7 @@
 // Pre-labelling: a run predicts a dataset's photos that have no mask a person made, and each prediction
 // becomes the photo's mask, marked model-made, with the run's probabilities and how unsure the run was, and with
 // its leaves when the run separates them.
-import { join, relative } from 'node:path'
+import { dirname, join, relative } from 'node:path'
 import { mkdir } from 'node:fs/promises'
 import { ApiError } from '../../../shared/errors'
 import type { JobHandler } from '../jobs/context'
@@ -9,7 +9,8 @@ import { readRaster } from '../imaging/raster'
 import { predictPhoto, type ProbabilityMap } from '../model/tiling'
 import { maskFromProbabilities, writeProbabilityPng } from '../model/mask'
 import { runPredictor } from '../training/checkpoint'
-import { datasetPhotos } from '../datasets/records'
+import { datasetPhotos, getPhoto } from '../datasets/records'
+import { getRun } from '../training/records'
 import { saveModelMask } from './masks'
 import { separateLeaves } from '../model/instances'
 import { binaryOfIds } from '../datasets/instances'
@@ -59,6 +60,33 @@ export const prelabelJob: JobHandler<'prelabel'> = async ({ datasetId, runId }, 
     }
     ctx.progress(photos.length, photos.length)
     return { labelled, kept, problems }
+  } finally {
+    model.dispose()
+  }
+}
+
+/**
+ * Where the model assist keeps a run's prediction of a photo the run did not pre-label (one whose mask a person
+ * made or imported): in the run's folder, so it goes when the run does, by the best checkpoint's epoch and the
+ * photo's content, so a resumed run or a replaced photo is predicted again.
+ */
+export function assistPredictionFile(run: { id: number; bestEpoch: number | null }, photoHash: string): string {
+  return `runs/${run.id}/assist/epoch-${run.bestEpoch ?? 0}/${photoHash}.probability.png`
+}
+
+export const assistPredictionJob: JobHandler<'assist-prediction'> = async ({ runId, photoId }, ctx) => {
+  const { project, signal } = ctx
+  const photo = getPhoto(project.db, photoId)
+  const probabilityFile = assistPredictionFile(getRun(project.db, runId), photo.hash)
+  const { model, predictor, options } = await runPredictor(project, runId, 'best')
+  try {
+    ctx.progress(0, 1, photo.name)
+    const rgb = await readRaster(join(project.dir, photo.file), 3)
+    const map = await predictPhoto(predictor, rgb, { ...options, signal, photo: photo.name })
+    await mkdir(dirname(join(project.dir, probabilityFile)), { recursive: true })
+    await writeProbabilityPng(join(project.dir, probabilityFile), map)
+    ctx.progress(1, 1, photo.name)
+    return { probabilityFile }
   } finally {
     model.dispose()
   }

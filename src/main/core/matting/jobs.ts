@@ -34,6 +34,26 @@ async function makeTrimap(project: Project, photo: PhotoDetail, s: TrimapChoice)
   recordTrimap(project.db, photo.id, rel(project, file), made.settings, photo.mask!.hash, made.unknown)
 }
 
+/**
+ * A failure told about the photo the user knows ("The mask of plant031.png is cut short …"), not about the
+ * project's own files (masks/301.png, trimaps/301.png), which the user never saw.
+ */
+function aboutPhoto(project: Project, photo: PhotoDetail, message: string): string {
+  const files: [string | undefined, string][] = [
+    [photo.mask?.file, `the mask of ${photo.name}`],
+    [photo.trimap?.file, `the trimap of ${photo.name}`],
+    [`trimaps/${photo.id}.png`, `the trimap of ${photo.name}`],
+    [photo.file, `the photo ${photo.name}`]
+  ]
+  let said = message
+  for (const [file, words] of files) {
+    if (!file) continue
+    const path = join(project.dir, file)
+    said = said.split(`The mask ${path}`).join(words).split(`the mask ${path}`).join(words).split(path).join(words)
+  }
+  return said.charAt(0).toUpperCase() + said.slice(1)
+}
+
 /** A generous guess at the bytes of one PNG per photo (trimaps compress to a few % of a byte per pixel, mattes less well). */
 function pngBytes(photos: PhotoDetail[], bytesPerPixel: number): number {
   return Math.round(photos.reduce((sum, p) => sum + p.width * p.height * bytesPerPixel, 0))
@@ -53,7 +73,7 @@ export async function trimapsJob(params: { datasetId: number; settings: TrimapCh
     } catch (err) {
       // A full disk is not this photo's problem: stop, saying how much room the trimaps need.
       if (isDiskFull(err)) throw withSpaceNeeded(err, 'the trimaps could not be saved', project.dir, pngBytes(photos.slice(i), 0.1))
-      result.problems.push({ photo: photos[i].name, reason: (err as Error).message })
+      result.problems.push({ photo: photos[i].name, reason: aboutPhoto(project, photos[i], (err as Error).message) })
     }
     ctx.progress(i + 1, photos.length, photos[i].name)
   }
@@ -79,7 +99,7 @@ export async function mattesJob(params: { datasetId: number; photoIds?: number[]
       items.push({ photo, trimap: storedTrimap(project.db, photo.id) })
     } catch (err) {
       if (isDiskFull(err)) throw withSpaceNeeded(err, 'the trimaps could not be saved', project.dir, pngBytes(photos, 0.35))
-      result.problems.push({ photo: photo.name, reason: (err as Error).message })
+      result.problems.push({ photo: photo.name, reason: aboutPhoto(project, photo, (err as Error).message) })
     }
   }
   const byAlpha = new Map(items.map((it) => [project.path('mattes', `${it.photo.id}.png`), it]))
@@ -96,7 +116,7 @@ export async function mattesJob(params: { datasetId: number; photoIds?: number[]
         result.made++
         if (outcome.by === 'helper') result.byHelper = (result.byHelper ?? 0) + 1
       } else if (isDiskFull(outcome.error)) diskFull = outcome.error!
-      else result.problems.push({ photo: photo.name, reason: outcome.error ?? 'unknown error' })
+      else result.problems.push({ photo: photo.name, reason: aboutPhoto(project, photo, outcome.error ?? 'unknown error') })
       ctx.progress(++done, photos.length, photo.name)
     }
   )

@@ -8,7 +8,7 @@ import * as records from '../datasets/records'
 import type { MaskJobSource } from '../../../shared/api/datasets'
 import type { Methods, Schemas } from './area'
 import { filePath, id, ids, pxPerMm, whole, within } from './schema-parts'
-import { maskThresholdBounds, maxIdsPerCall, seedBounds, splitPercentBounds } from '../../../shared/bounds'
+import { maskThresholdBounds, maxIdsPerCall, seedBounds, splitPercentBounds, splitRatioProblem } from '../../../shared/bounds'
 import type { ServiceContext } from './context'
 import { checkOutputFolder } from '../store/output'
 
@@ -21,6 +21,10 @@ const filter = z
 const sort = z.enum(['name', 'date'])
 const name = z.string().trim().min(1).max(200)
 const percent = within(splitPercentBounds)
+const ratio = z.tuple([percent, percent, percent]).check((ctx) => {
+  const problem = splitRatioProblem(ctx.value)
+  if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value })
+})
 const names = z.array(z.string().trim().min(1).max(1000)).max(maxIdsPerCall)
 
 export const datasetSchemas: Schemas<K> = {
@@ -53,7 +57,7 @@ export const datasetSchemas: Schemas<K> = {
     .strict(),
   'datasets.exportMasks': z.object({ datasetId: id, dir: filePath, format: z.enum(['png', 'coco']) }).strict(),
   'datasets.split': z.union([
-    z.object({ datasetId: id, ratio: z.tuple([percent, percent, percent]), seed: whole(seedBounds) }).strict(),
+    z.object({ datasetId: id, ratio, seed: whole(seedBounds) }).strict(),
     z.object({ datasetId: id, photoIds: ids, split: split.nullable() }).strict(),
     z.object({ datasetId: id, val: names, test: names }).strict()
   ]),

@@ -1,12 +1,16 @@
 // API area: labelling — box-and-click proposals and masks saved as a person made them.
 import { z } from 'zod'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import type { PhotoDetail } from '../../../shared/domain'
 import type { LabellingApi } from '../../../shared/api/labelling'
 import { ApiError } from '../../../shared/errors'
 import { encodeLeaves, encodeRle, rleProblem, type Rle } from '../../../shared/rle'
 import { assistBounds, maxLeavesPerPhoto } from '../../../shared/bounds'
 import { readRaster } from '../imaging/raster'
+import { unsureBand } from '../labelling/grabcut'
 import { LabellingThread } from '../labelling/labelling-thread'
+import { assistPredictionFile } from '../labelling/jobs'
 import { saveMadeMask } from '../labelling/masks'
 import { maskProvenance, reviewQueue } from '../labelling/records'
 import { confirmMask, getDataset, getPhoto } from '../datasets/records'
@@ -48,12 +52,38 @@ export const labellingSchemas: Schemas<K> = {
   'labels.reviewQueue': z.object({ datasetId: id }).strict()
 }
 
+/**
+ * A start for the model assist from a mask and a run's probabilities (both 0–255 per pixel): each pixel keeps the
+ * mask's side, and is sure (outside the unsure band) only where the run is sure of the same side.
+ */
+export function startFromMask(mask: Uint8Array, probabilities: Uint8Array): Uint8Array {
+  const hi = unsureBand.high * 256
+  const lo = unsureBand.low * 256
+  return mask.map((m, i) => {
+    const p = probabilities[i]
+    if (m >= 128) return p >= hi ? p : 128
+    return p < lo ? p : 127
+  })
+}
+
 export function labellingMethods(s: ServiceContext): Methods<K> {
   // Off the request thread: proposals on one (it keeps one photo's pixels and GrabCut's state while the person
   // clicks), the decoding of saves on another, so a long proposal does not hold up a save.
   const assists = new LabellingThread()
   const saves = new LabellingThread()
   const project = () => s.requireProject().project
+
+  /** The run's prediction of a photo as a project-relative file: kept from an earlier assist, or made now in the job process. */
+  async function runPrediction(runId: number, photo: PhotoDetail): Promise<string> {
+    const { project: p, jobs } = s.requireProject()
+    const run = getRun(p.db, runId)
+    if (!run.bestModel) throw new ApiError('bad_input', `Run “${run.name}” has no best checkpoint yet: train it for at least one epoch.`)
+    const file = assistPredictionFile(run, photo.hash)
+    if (existsSync(join(p.dir, file))) return file
+    const job = await jobs.wait(jobs.start('assist-prediction', `Predict ${photo.name} with run ${run.id} (“${run.name}”) for the assist`, { runId, photoId: photo.id }).id)
+    if (job.status !== 'succeeded') throw new ApiError(job.status === 'cancelled' ? 'cancelled' : 'internal', `Run ${run.id} could not predict ${photo.name}: ${job.error ?? job.status}`)
+    return file
+  }
 
   return {
     async 'labels.assist'({ photoId, box, clicks, runId }) {
@@ -62,9 +92,18 @@ export function labellingMethods(s: ServiceContext): Methods<K> {
       const start: { box?: typeof box; probabilities?: Uint8Array; probabilitiesKey?: string } = { box }
       if (runId !== undefined) {
         const byRun = maskProvenance(p.db, photoId)?.byRun
-        if (!byRun || byRun.runId !== runId) throw new ApiError('bad_input', `Run ${runId} has no prediction for ${photo.name}: pre-label its dataset with run ${runId} first.`)
-        start.probabilities = (await readRaster(join(p.dir, byRun.probabilityFile), 1)).data
-        start.probabilitiesKey = byRun.probabilityFile
+        if (byRun && byRun.runId === runId) {
+          start.probabilities = (await readRaster(join(p.dir, byRun.probabilityFile), 1)).data
+          start.probabilitiesKey = byRun.probabilityFile
+        } else {
+          // The run did not pre-label this photo (a person made or imported its mask): its prediction is made now
+          // (and kept), and the proposal starts from the photo's mask, the run saying which of its pixels are sure.
+          const file = await runPrediction(runId, photo)
+          const probabilities = (await readRaster(join(p.dir, file), 1)).data
+          const mask = photo.mask ? (await readRaster(join(p.dir, photo.mask.file), 1)).data : null
+          start.probabilities = mask ? startFromMask(mask, probabilities) : probabilities
+          start.probabilitiesKey = `${file} ${photo.mask?.hash ?? ''}`
+        }
       }
       const started = performance.now()
       try {
