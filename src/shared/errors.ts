@@ -46,3 +46,15 @@ export function isApiErrorShape(value: unknown): value is ApiErrorShape {
     typeof value === 'object' && value !== null && typeof (value as ApiErrorShape).code === 'string' && typeof (value as ApiErrorShape).message === 'string'
   )
 }
+
+/**
+ * What went wrong, in words, whatever was thrown: an Error's message, a string, and never "undefined" or an empty
+ * reason. OpenCV's wasm build throws bare numbers (a pointer to its exception), which say nothing to a person.
+ */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name || 'an error without a message'
+  if (typeof err === 'string' && err.trim()) return err
+  if (typeof err === 'number') return `an internal error of the image library (code ${err}): try again, or report it with the photo`
+  if (isApiErrorShape(err)) return err.message
+  return `an unexpected error (${String(err)})`
+}

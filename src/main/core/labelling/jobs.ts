@@ -3,7 +3,7 @@
 // its leaves when the run separates them.
 import { dirname, join, relative } from 'node:path'
 import { mkdir } from 'node:fs/promises'
-import { ApiError } from '../../../shared/errors'
+import { ApiError, errorMessage } from '../../../shared/errors'
 import type { JobHandler } from '../jobs/context'
 import { readRaster } from '../imaging/raster'
 import { predictPhoto, type ProbabilityMap } from '../model/tiling'
@@ -55,7 +55,7 @@ export const prelabelJob: JobHandler<'prelabel'> = async ({ datasetId, runId }, 
         else kept++
       } catch (err) {
         if (signal.aborted || err instanceof ApiError) throw err
-        problems.push({ path: photo.name, reason: (err as Error).message })
+        problems.push({ path: photo.name, reason: errorMessage(err) })
       }
     }
     ctx.progress(photos.length, photos.length)

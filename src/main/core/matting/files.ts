@@ -1,5 +1,6 @@
 // File-level matting for the CLI and the job process: trimap PNG from a mask PNG; alpha (and cutout) PNG
 // from a photo and its trimap; a sequential batch with progress and cancel.
+import { errorMessage } from '../../../shared/errors'
 import { basename } from 'node:path'
 import sharp from 'sharp'
 import { readRaster, writePng } from '../imaging/raster'
@@ -136,7 +137,7 @@ export async function matteBatch(items: MatteItem[], options: MatteFileOptions &
       outcome.done.push({ item, result: await matteFile(item, options) })
     } catch (err) {
       if (isAbort(err)) throw err
-      outcome.failed.push({ item, message: (err as Error).message })
+      outcome.failed.push({ item, message: errorMessage(err) })
     }
     options.onProgress?.(i + 1, items.length, basename(item.image))
   }

@@ -1,7 +1,7 @@
 // Matting on plain folders, outside a project: a trimap per mask, an alpha matte (and cutout) per photo.
 import { mkdir, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ApiError } from '../../../shared/errors'
+import { ApiError, errorMessage } from '../../../shared/errors'
 import type { ApiArgs, ApiResult } from '../../../shared/api'
 import type { MattingResult } from '../../../shared/api/matting'
 import { matchMasksToPhotos } from '../datasets/match'
@@ -37,7 +37,7 @@ export async function trimapFolder(args: ApiArgs<'matting.trimapFolder'>, onProg
       await writeTrimapForMask(mask, join(out, `${stemOf(mask)}.png`), settings)
       result.made++
     } catch (err) {
-      result.problems.push({ photo: mask, reason: (err as Error).message })
+      result.problems.push({ photo: mask, reason: errorMessage(err) })
     }
     onProgress(i + 1, masks.length, mask)
   }

@@ -1,5 +1,6 @@
 // Batch matting on two cores: photos go one at a time to whichever is free, this process or a helper
 // process (matte-process.ts; matte-process.js in the Electron bundle, run by Electron as plain Node).
+import { errorMessage } from '../../../shared/errors'
 import { fork, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -44,7 +45,7 @@ export async function matteOnCores(items: MatteItem[], signal: AbortSignal, onDo
         await onDone({ item, by: 'this process', result: await matteFile(item, { signal }) })
       } catch (err) {
         if (signal.aborted) throw err
-        await onDone({ item, by: 'this process', error: (err as Error).message })
+        await onDone({ item, by: 'this process', error: errorMessage(err) })
       }
     }
   }

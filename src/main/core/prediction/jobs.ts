@@ -3,7 +3,7 @@
 import { copyFile, mkdir, rm } from 'node:fs/promises'
 import { basename, extname, join, relative } from 'node:path'
 import { createHash } from 'node:crypto'
-import { ApiError } from '../../../shared/errors'
+import { ApiError, errorMessage } from '../../../shared/errors'
 import type { MeasurementSettings } from '../../../shared/api/prediction'
 import type { TrimapChoice } from '../../../shared/domain'
 import { defaultTrimapChoice } from '../../../shared/bounds'
@@ -195,7 +195,7 @@ const predictIntoBatch: JobHandler<'predict'> = async (params, ctx) => {
         predicted++
       } catch (err) {
         if (signal.aborted || err instanceof ApiError) throw err
-        problem({ path: input.path, reason: (err as Error).message })
+        problem({ path: input.path, reason: errorMessage(err) })
       }
     }
     ctx.progress(todo.length, todo.length)

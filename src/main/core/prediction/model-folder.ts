@@ -1,7 +1,7 @@
 // A model folder (no project, no run) applied to a folder of photos: a mask per photo and its measurements.
 import { mkdir, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
-import { ApiError } from '../../../shared/errors'
+import { ApiError, errorMessage } from '../../../shared/errors'
 import type { ApiResult } from '../../../shared/api'
 import type { FolderPrediction } from '../../../shared/api/prediction'
 import { writePng } from '../imaging/raster'
@@ -56,7 +56,7 @@ export async function predictWithModelFolder(
         rows.push(row)
         predicted.push({ path: f.path, row, leaves: traits.leaves })
       } catch (err) {
-        problems.push({ path: f.path, reason: (err as Error).message })
+        problems.push({ path: f.path, reason: errorMessage(err) })
       }
       onProgress(i + 1, files.length, `${basename(f.path)} · ${model.engine}`)
     }

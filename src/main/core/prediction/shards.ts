@@ -5,7 +5,7 @@
 import { readFile, stat } from 'node:fs/promises'
 import { dirname, isAbsolute, join, parse, relative, resolve } from 'node:path'
 import { z } from 'zod'
-import { ApiError } from '../../../shared/errors'
+import { ApiError, errorMessage } from '../../../shared/errors'
 import type { LeafTraits, MeasurementRow, ShardMerge } from '../../../shared/api/prediction'
 import { writeAtomic } from '../store/atomic'
 import { scanPhotos, type ScannedFile } from '../datasets/photos'
@@ -98,7 +98,7 @@ export async function shardPhotos(source: { images: string } | { list: string },
             ])
       )
     } catch (err) {
-      files.push({ path, size: 0, format: null, problem: { kind: 'unreadable', message: (err as Error).message } })
+      files.push({ path, size: 0, format: null, problem: { kind: 'unreadable', message: errorMessage(err) } })
     }
   }
   return { all: listed, files }
