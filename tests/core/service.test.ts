@@ -36,7 +36,7 @@ test('an argument error names the field and the bound it broke', async () => {
   const split = await dispatch(s, 'datasets.split', { datasetId: 1, photoIds: tooMany, split: 'val' })
   assert.deepEqual(!split.ok && split.error, { code: 'invalid_argument', message: 'datasets.split: photoIds: at most 100000 items' })
   const ratio = await dispatch(s, 'datasets.split', { datasetId: 1, ratio: [200, 0, 0], seed: 1 })
-  assert.equal(!ratio.ok && ratio.error.message, 'datasets.split: ratio.0: at most 100')
+  assert.equal(!ratio.ok && ratio.error.message, 'datasets.split: ratio.0: at most 100; ratio: must add up to 100 (200/0/0 adds up to 200)')
   const kernel = await dispatch(s, 'matting.makeTrimaps', { datasetId: 1, mode: 'fixed', kernelSize: 0, fgIterations: 5, bgIterations: 5 })
   assert.equal(!kernel.ok && kernel.error.message, 'matting.makeTrimaps: kernelSize: at least 1')
   const extra = await dispatch(s, 'jobs.cancel', { id: 1, force: true })

@@ -22,7 +22,7 @@
 // Pooled scores sum the confusion counts of all photos first (large photos weigh more); per-photo means average the
 // photos' scores (every photo weighs the same). They differ, and both are reported.
 import type { Raster } from '../imaging/raster'
-import { isPredictedLeaf } from '../model/mask'
+import { isPredictedLeaf } from '../model/leaf-rules'
 
 export interface Confusion {
   tp: number

@@ -10,7 +10,7 @@
 // are dropped as noise. The seeds then grow over the leaf mask, highest centre value first (a seeded watershed), so
 // each leaf pixel joins the leaf it reaches without crossing a seam. Leaf pixels no seed reaches (a blob with no
 // seed) become leaves of their own when they are large enough.
-import { isPredictedLeaf } from './mask'
+import { isPredictedLeaf, SEED_LEVEL } from './leaf-rules'
 import type { ProbabilityMap } from './tiling'
 
 export interface LeafInstances {
@@ -31,9 +31,6 @@ export interface SeparateOptions {
 }
 
 const LEVELS = 256
-
-/** Seeds are where a leaf's normalised distance to its border reaches half its peak. */
-export const SEED_LEVEL = 0.5
 
 /**
  * The training target of the centre channel: per pixel of a leaf, its Euclidean distance to the nearest pixel that

@@ -1,11 +1,7 @@
 // Probability map -> binary mask (0 / 255) and PNG files for masks and for probability maps.
 import { readRaster, writePng, type Raster } from '../imaging/raster'
 import type { ProbabilityMap } from './tiling'
-
-/** Whether a pixel with probability p is predicted leaf at `threshold`: the one rule masks, leaves and metrics follow. */
-export function isPredictedLeaf(p: number, threshold: number): boolean {
-  return threshold <= 0 || p >= threshold
-}
+import { isPredictedLeaf } from './leaf-rules'
 
 /** One-channel mask, 255 where the probability reaches the threshold (the same rule as the metrics). */
 export function maskFromProbabilities(probabilities: Float32Array, width: number, height: number, threshold: number): Raster {

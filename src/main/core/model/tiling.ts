@@ -21,7 +21,7 @@
 import type { Raster } from '../imaging/raster'
 import { opencv } from '../imaging/opencv'
 import type { InferenceModel } from './onnx-engine'
-import { SEED_LEVEL } from './instances'
+import { SEED_LEVEL } from './leaf-rules'
 
 /** What the U-Net helper exposes; any function of this shape works. */
 export interface Predictor {
