@@ -85,7 +85,7 @@ test('a run that separates leaves: switch, leaf measures, leaves counted', { ski
   const leaves = await readInstanceFile(join(t.service.requireProject().project.dir, first.predictedLeaves!.file))
   await page.getByTestId('eval-photo').first().click()
   await page.getByTestId('inspector').waitFor()
-  assert.equal(await page.getByTestId('inspector-name').textContent(), first.name)
+  await page.getByTestId('inspector-name').filter({ hasText: first.name }).waitFor()
   await page
     .getByTestId('layer-predicted-leaves')
     .filter({ hasText: `Predicted leaves (${leaves.count})` })

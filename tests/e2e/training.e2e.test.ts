@@ -127,7 +127,7 @@ test('train from the Training view: samples, live curves, cancel, resume, then t
   await page.getByTestId('estimate-run').click()
   const estimate = page.getByTestId('estimate-result')
   await estimate.waitFor({ timeout: 60_000 })
-  assert.match((await estimate.textContent()) ?? '', /About .+ for 8 epochs \(.+ an epoch; a step of 4 took \d+\.\d\d s on wasm\)/)
+  assert.match(await estimate.innerText(), /About .+ for 8 epochs \(.+ an epoch; a step of 4 took \d+\.\d\d s on wasm\)/)
   // Start training stays in view at the bottom of the window, however far the form is scrolled.
   const bar = await page.getByTestId('start-training').boundingBox()
   assert.ok(bar && bar.y + bar.height <= 900, `start button at ${bar?.y}`)

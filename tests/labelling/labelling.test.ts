@@ -80,7 +80,7 @@ test('a planted error (a weed in the box) is fixed by one corrective click', asy
 test('assist refuses what it cannot use, naming the photo', async () => {
   await assert.rejects(call('labels.assist', { photoId: plain.id, clicks: [{ x: 5, y: 5, leaf: true }] }), /plain\.png: An assist starts from a box or a run/)
   await assert.rejects(call('labels.assist', { photoId: plain.id, box: plain.photo.box, clicks: [{ x: 500, y: 5, leaf: true }] }), /outside the 160×120 photo/)
-  await assert.rejects(call('labels.assist', { photoId: plain.id, runId: 9, box: plain.photo.box, clicks: [] }), /Run 9 has no prediction for plain\.png/)
+  await assert.rejects(call('labels.assist', { photoId: plain.id, runId: 9, box: plain.photo.box, clicks: [] }), /There is no training run 9/)
 })
 
 test('saveMask stores the mask pixel for pixel, made by a person; a wrong size or bad RLE is refused', async () => {

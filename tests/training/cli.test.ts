@@ -69,7 +69,7 @@ test('leafseg train prints every epoch and the run id; --resume continues it; --
 test('leafseg train refuses bad options and datasets it cannot train on, with a message', () => {
   const preset = leafseg('train', '--project', projectDir, '--dataset', 'leaves', '--preset', 'huge')
   assert.equal(preset.code, 2)
-  assert.match(preset.stderr, /--preset must be fast-cpu or seed/)
+  assert.match(preset.stderr, /--preset must be fast-cpu or leaves-cpu or seed/)
   const tooBig = leafseg('train', '--project', projectDir, '--dataset', 'leaves', '--preset', 'seed', '--batch', '64', '--json')
   assert.equal(tooBig.code, 1)
   assert.match(JSON.parse(tooBig.stdout).error.message, /would fit/)
