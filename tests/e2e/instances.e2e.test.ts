@@ -152,6 +152,8 @@ test('a run that separates leaves: switch, leaf measures, leaves counted', { ski
   await page.getByTestId('open-review').click()
   await page.getByTestId('review-open').first().click()
   await page.getByTestId('inspector').waitFor()
+  // the name shows once the photo has loaded
+  await page.getByTestId('inspector-name').filter({ hasText: /\S/ }).waitFor()
   const name = (await page.getByTestId('inspector-name').textContent())!
   const photo = (await api['datasets.photos']({ datasetId: fresh, offset: 0, limit: 100, filter: {}, sort: 'name' })).photos.find((p) => p.name === name)!
   const detail = await api['photos.get']({ id: photo.id })
