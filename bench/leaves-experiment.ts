@@ -49,7 +49,6 @@ const validation = rows.filter((r) => r.split === 'val').map(sample)
 const measureOnly = process.env.MEASURE_ONLY
 const runDir = measureOnly ?? env('OUT', mkdtempSync(join(tmpdir(), 'leaves-experiment-')))
 const opened = await openEngine('wasm', { workers: 1 })
-if (!measureOnly) await train()
 const settings = {
   size,
   filters: env('FILTERS', '16'),
@@ -59,6 +58,7 @@ const settings = {
   batch: env('BATCH', '8'),
   lr: env('LR', '0.001')
 }
+if (!measureOnly) await train()
 async function train() {
   const started = performance.now()
   console.log(JSON.stringify({ runDir, train: trainPhotos.length, validation: validation.length, ...settings }))

@@ -54,7 +54,7 @@ const expected: Record<string, { status: 'failed' | 'succeeded' | 'done-with-pro
 
 test('hostile COCO, Labelbox and mask files: no crash, bounded memory, a message naming the file', () => {
   const child = fileURLToPath(new URL('./hostile-child.ts', import.meta.url))
-  const started = Date.now()
+  // The child's timeout bounds the work: a file that made the import run away fails the test with no status.
   const run = spawnSync(process.execPath, ['--import', 'tsx', child], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 60_000 })
   assert.equal(run.status, 0, `the import process ended badly (${run.signal ?? run.status}): ${run.stderr.slice(-2000)}`)
   const { results, maxRssMb } = JSON.parse(run.stdout) as { results: Outcome[]; maxRssMb: number }
@@ -71,5 +71,4 @@ test('hostile COCO, Labelbox and mask files: no crash, bounded memory, a message
     if (want.masks !== undefined) assert.equal(r.result?.masks, want.masks, r.name)
     if (want.imported !== undefined) assert.equal(r.result?.imported, want.imported, r.name)
   }
-  assert.ok(Date.now() - started < 30_000)
 })
