@@ -60,6 +60,11 @@ export class GrabCutAssist {
   private readonly cv = opencv()
   private kept: KeptState | null = null
 
+  /** Where the last proposal worked (photo pixels), or null before the first: what a proposal costs follows its area. */
+  get workedRegion(): Readonly<Region> | null {
+    return this.kept ? { ...this.kept.region } : null
+  }
+
   /**
    * `photo` must be 3-channel RGB. It stays in JavaScript memory; only the working region goes to OpenCV, at most
    * `workPixels` pixels of it.
