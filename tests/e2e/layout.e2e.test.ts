@@ -13,7 +13,8 @@ import { tempDir } from '../helpers/temp'
 import { waitFor } from '../helpers/wait'
 import { makePhotos, tinyConfig } from '../training/fixtures'
 
-const { skip, state } = browserHost({ width: 1440, height: 900 })
+// scrollbars that take room, as on a desktop: the grid's own vertical scrollbar narrows what its cells may fill
+const { skip, state } = browserHost({ width: 1440, height: 900 }, { showScrollbars: true })
 
 type Box = { left: number; top: number; right: number; bottom: number }
 const overlaps = (a: Box, b: Box) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom
@@ -37,7 +38,14 @@ function gridLayout(page: Page) {
     }))
     return {
       page: { scrollWidth: page.scrollWidth, clientWidth: page.clientWidth },
-      grid: { scrollWidth: grid.scrollWidth, clientWidth: grid.clientWidth, innerRight: inner },
+      grid: {
+        scrollWidth: grid.scrollWidth,
+        clientWidth: grid.clientWidth,
+        innerRight: inner,
+        scrollbar: grid.offsetWidth - grid.clientLeft * 2 - grid.clientWidth,
+        scrollHeight: grid.scrollHeight,
+        clientHeight: grid.clientHeight
+      },
       columns: new Set(cells.map((c) => Math.round(c.cell.left))).size,
       cells
     }
@@ -79,6 +87,7 @@ test('the datasets grid fits 1440×900 with its badges off the pictures; the his
     // the size control from smallest to largest: at every size nothing sticks out sideways
     const slider = page.locator('input[type="range"]').first()
     const [min, max] = [Number(await slider.getAttribute('min')), Number(await slider.getAttribute('max'))]
+    let scrolled = false
     for (const size of [min, Math.round((min + max) / 2), max, 172]) {
       await slider.fill(String(size))
       const layout = await waitFor(
@@ -89,6 +98,10 @@ test('the datasets grid fits 1440×900 with its badges off the pictures; the his
         { what: `the grid laid out at size ${size}` }
       )
       const at = `${s}, size ${size}, ${layout.columns} columns`
+      if (layout.grid.scrollHeight > layout.grid.clientHeight) {
+        assert.ok(layout.grid.scrollbar > 0, `${at}: the grid's vertical scrollbar takes room (${layout.grid.scrollbar} px), as on a desktop`)
+        scrolled = true
+      }
       assert.ok(
         layout.page.scrollWidth <= layout.page.clientWidth,
         `${at}: the page scrolls sideways (${layout.page.scrollWidth} > ${layout.page.clientWidth})`
@@ -104,6 +117,7 @@ test('the datasets grid fits 1440×900 with its badges off the pictures; the his
       }
       if (size === 172) assert.ok(layout.columns >= 6, `${at}: at the default size the grid's width holds six columns or more`)
     }
+    assert.ok(scrolled, `${s}: at some size the grid scrolls, so its scrollbar's room was part of the check`)
     await screenshot(page, `layout-01-datasets-grid-${s}`)
 
     await page.getByTestId('nav-predict').click()
