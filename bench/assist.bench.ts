@@ -5,27 +5,40 @@
 // On the 50 komatsuna photos whose names end in _00; native OpenCV's GrabCut by the same protocol
 // (/work/shared/reference/grabcut_noc.py) runs beside it when python3-opencv is installed.
 //   assist.komatsuna.noc90, .noc85 (engine: grabcut), assist.komatsuna.ms_per_click
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
-import { spawnSync } from 'node:child_process'
+// The model assist (labels.assist with a run) on komatsuna's 60 validation photos, its run trained as a lab would
+// (see modelAssist), through the web host over HTTP:
+//   assist.komatsuna.model.noc90, .noc85, assist.komatsuna.model.ms (median answer to a click),
+//   assist.large.model.ms (the same on 500×530 photos)
+// LEAFSEG_BENCH_ASSIST_EPOCHS: the run's epochs (default the fast-cpu preset's 40, about an hour on 2 cores);
+// LEAFSEG_BENCH_ASSIST_PROJECT: keep the project there and measure its run again; LEAFSEG_KOMATSUNA: the data.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { request } from 'node:http'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
+import sharp from 'sharp'
 import type { Bench } from './types'
 import { readRaster } from '../src/main/core/imaging/raster'
 import { opencv } from '../src/main/core/imaging/opencv'
 import { GrabCutAssist, type AssistStart } from '../src/main/core/labelling/grabcut'
 import { LeafsegService } from '../src/main/core/service/service'
-import { inProcessJobs } from '../src/node-host/job-process'
-import { runPredictor } from '../src/main/core/training/checkpoint'
-import { predictPhoto } from '../src/main/core/model/tiling'
-import { probabilityRaster } from '../src/main/core/model/mask'
-import { tinyConfig } from '../tests/training/fixtures'
+import { forkJobProcess } from '../src/node-host/job-process'
+import { startWebHost, type WebHost } from '../src/web/server'
+import { decodeRle, type Rle } from '../src/shared/rle'
 import type { AssistBox, AssistClick } from '../src/shared/api/labelling'
 import type { Raster } from '../src/main/core/imaging/raster'
 import { iou, protocolBox } from '../tests/helpers/leaf-photo'
 
-const komatsuna = join(import.meta.dirname, '..', '..', 'shared', 'data', 'komatsuna')
+// LEAFSEG_KOMATSUNA: the data elsewhere (a git worktree has no ../shared beside it).
+const komatsuna = process.env.LEAFSEG_KOMATSUNA ?? join(import.meta.dirname, '..', '..', 'shared', 'data', 'komatsuna')
+const cli = join(import.meta.dirname, '..', 'bin', 'leafseg.js')
 const reference = join(import.meta.dirname, '..', '..', 'shared', 'reference', 'grabcut_noc.py')
 const maxClicks = 20
+
+/** The command line as a lab runs it, with --json: its answer. */
+function leafseg(...args: string[]): unknown {
+  return JSON.parse(execFileSync(process.execPath, [cli, ...args, '--json'], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 }))
+}
 
 /** The next simulated click: the point farthest from the border of the larger error (L2 distance, 5×5 mask). */
 function nextClick(truth: Uint8Array, pred: Uint8Array, width: number, height: number): AssistClick {
@@ -108,45 +121,187 @@ async function clickSimulation(names: string[], startOf: (name: string, rgb: Ras
   }
 }
 
-/**
- * The model assist: a run trained on the other 250 photos (25 of them for validation; the 50 measured photos
- * are its test split, never seen), its prediction inside the box as GrabCut's start, clicks correcting it.
- */
-async function modelNoc(names: string[]) {
-  const temp = mkdtempSync(join(tmpdir(), 'leafseg-bench-model-assist-'))
-  const service = new LeafsegService({ host: 'cli', userDataDir: temp, jobProcess: inProcessJobs, typedPathsAreChoices: true })
-  try {
-    await service.api['projects.create']({ dir: join(temp, 'project'), name: 'Model assist bench' })
-    const dataset = await service.api['datasets.create']({ name: 'komatsuna' })
-    const { jobs, project } = service.requireProject()
-    await jobs.wait((await service.api['datasets.importPhotos']({ datasetId: dataset.id, paths: [join(komatsuna, 'rgb')] })).id)
-    await jobs.wait((await service.api['datasets.importMasks']({ datasetId: dataset.id, source: { kind: 'folder', dir: join(komatsuna, 'label') } })).id)
-    const measured = new Set(names.map((n) => `rgb_${n}.png`))
-    const others = readdirSync(join(komatsuna, 'rgb'))
-      .filter((f) => !measured.has(f))
-      .sort()
-    await service.api['datasets.split']({ datasetId: dataset.id, val: others.filter((_, i) => i % 10 === 0), test: [...measured] })
-    const epochs = Number(process.env.LEAFSEG_BENCH_MODEL_EPOCHS ?? 15)
-    const config = { ...tinyConfig(epochs, 3e-3), inputSize: 64, baseFilters: 8, depth: 3, batchSize: 8 }
-    const started = await service.api['training.start']({ datasetId: dataset.id, name: 'assist bench', config })
-    const trained = await jobs.wait(started.job.id)
-    if (trained.status !== 'succeeded') throw new Error(`training failed: ${trained.error}`)
-    const run = await service.api['runs.get']({ id: started.run.id })
-    const { model, predictor, options } = await runPredictor(project, run.id, 'best')
-    try {
-      const result = await clickSimulation(names, async (name, rgb, box) => {
-        const map = await predictPhoto(predictor, rgb, { ...options, photo: name })
-        return { box, probabilities: probabilityRaster(map).data, probabilitiesKey: name }
-      })
-      return {
-        ...result,
-        run: { epochs: run.epochsDone, best_val_iou: run.bestValIoU, input: config.inputSize, base_filters: config.baseFilters, depth: config.depth }
+/** POST one API call to the web host as a page or a script would (a connection of its own); the answer and its wall time. */
+function callHost(host: WebHost, method: string, args: unknown): Promise<{ answer: { ok: boolean; value?: any; error?: { message: string } }; ms: number }> {
+  const started = performance.now()
+  const body = JSON.stringify(args)
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: Number(new URL(host.url).port),
+        path: `/api/${method}`,
+        method: 'POST',
+        headers: { 'x-leafseg-token': host.token, 'content-type': 'application/json' },
+        agent: false
+      },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve({ answer: JSON.parse(Buffer.concat(chunks).toString('utf8')), ms: performance.now() - started }))
       }
-    } finally {
-      model.dispose()
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : NaN
+}
+
+/** A photo the model assist is measured on: its id in the project, and the truth from komatsuna's label image. */
+interface Measured {
+  id: number
+  truth: Uint8Array
+  width: number
+  height: number
+}
+
+/**
+ * The click simulation over HTTP with a run (`labels.assist` with `runId`, from the truth's box): each photo's first
+ * answer predicts the photo with the run (a short job, kept), the clicks then correct the proposal. `maxClicksHere`
+ * caps the clicks (timing only); `untilIoU` stops early as the protocol does.
+ */
+async function httpSimulation(host: WebHost, photos: Measured[], runId: number, maxClicksHere = maxClicks, untilIoU = 0.9) {
+  const n85: number[] = []
+  const n90: number[] = []
+  const box: number[] = []
+  const firstMs: number[] = []
+  const clickMs: number[] = []
+  for (const photo of photos) {
+    const { truth, width, height } = photo
+    const clicks: AssistClick[] = []
+    const ask = async () => {
+      const { answer, ms } = await callHost(host, 'labels.assist', { photoId: photo.id, runId, box: protocolBox(truth, width, height), clicks })
+      if (!answer.ok) throw new Error(`labels.assist: ${answer.error?.message}`)
+      return { pred: decodeRle(answer.value.mask as Rle), ms }
+    }
+    let { pred, ms } = await ask()
+    firstMs.push(ms)
+    const ious = [iou(truth, pred)]
+    while (clicks.length < maxClicksHere && ious[ious.length - 1] < untilIoU) {
+      clicks.push(nextClick(truth, pred, width, height))
+      ;({ pred, ms } = await ask())
+      clickMs.push(ms)
+      ious.push(iou(truth, pred))
+    }
+    n85.push(noc(ious, 0.85))
+    n90.push(noc(ious, 0.9))
+    box.push(ious[0])
+  }
+  const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length
+  return {
+    photos: photos.length,
+    noc85: mean(n85),
+    noc90: mean(n90),
+    failed90: n90.filter((v) => v >= maxClicks).length,
+    boxIoU: mean(box),
+    firstMs,
+    clickMs
+  }
+}
+
+async function truthOf(labelFile: string, size?: { width: number; height: number }): Promise<Uint8Array> {
+  const label = size
+    ? await sharp(labelFile).removeAlpha().resize(size.width, size.height, { kernel: 'nearest', fit: 'fill' }).raw().toBuffer()
+    : (await readRaster(labelFile, 3)).data
+  const truth = new Uint8Array(label.length / 3)
+  for (let i = 0; i < truth.length; i++) truth[i] = label[i * 3] || label[i * 3 + 1] || label[i * 3 + 2] ? 1 : 0
+  return truth
+}
+
+/**
+ * The model assist as a lab would get it, from the command line: import komatsuna, `leafseg split --ratio 80/20/0
+ * --seed 1`, `leafseg train --preset fast-cpu` (LEAFSEG_BENCH_ASSIST_EPOCHS epochs, default the preset's 40) on the
+ * 240 training photos; then the 60 validation photos, imported again without their masks into a dataset of their
+ * own, are labelled with the run through the web host over HTTP, and 3 of them enlarged to 500×530 time a larger
+ * photo. LEAFSEG_BENCH_ASSIST_PROJECT keeps the project in that folder and, when it holds a trained run already,
+ * measures that run again instead of training another.
+ */
+async function modelAssist() {
+  const temp = mkdtempSync(join(tmpdir(), 'leafseg-bench-model-assist-'))
+  const kept = process.env.LEAFSEG_BENCH_ASSIST_PROJECT
+  const project = kept ? resolve(kept) : join(temp, 'komatsuna')
+  const epochs = process.env.LEAFSEG_BENCH_ASSIST_EPOCHS
+  if (epochs !== undefined && !/^[1-9]\d*$/.test(epochs)) throw new Error(`LEAFSEG_BENCH_ASSIST_EPOCHS must be a whole number of epochs, not “${epochs}”.`)
+  let trained: { id: number; seconds: number } | null = null
+  if (!existsSync(join(project, 'leafseg.sqlite'))) {
+    leafseg('project', 'create', project, '--name', 'Model assist bench')
+    leafseg('import', join(komatsuna, 'rgb'), '--project', project, '--dataset', 'komatsuna', '--masks', join(komatsuna, 'label'))
+    leafseg('split', '--project', project, '--dataset', 'komatsuna', '--ratio', '80/20/0', '--seed', '1')
+    const out = leafseg('train', '--project', project, '--dataset', 'komatsuna', '--preset', 'fast-cpu', ...(epochs ? ['--epochs', epochs] : [])) as {
+      run: { id: number; seconds: number }
+    }
+    trained = out.run
+  }
+  const service = new LeafsegService({ host: 'web', userDataDir: temp, jobProcess: forkJobProcess, typedPathsAreChoices: true })
+  const host = await startWebHost({ service, staticDir: temp })
+  try {
+    const api = service.api
+    await api['projects.open']({ dir: project })
+    const { jobs } = service.requireProject()
+    const runs = await api['runs.list']({})
+    const run = trained
+      ? await api['runs.get']({ id: trained.id })
+      : runs.find((r) => r.status === 'completed' && r.config.preset === 'fast-cpu' && r.datasetName === 'komatsuna')
+    if (!run) throw new Error(`${project} holds no finished fast-cpu run on komatsuna: remove the folder to train one.`)
+    const datasets = await api['datasets.list']({})
+    const source = datasets.find((d) => d.name === 'komatsuna')
+    if (!source) throw new Error(`${project} has no dataset named komatsuna.`)
+    const { photos: validation } = await api['datasets.photos']({ datasetId: source.id, offset: 0, limit: 1000, filter: { split: 'val' }, sort: 'name' })
+    // the validation photos again, without their masks: the assist starts from the run alone, as on a new photo
+    const heldOut = async (name: string, files: string[]) => {
+      const existing = datasets.find((d) => d.name === name)
+      const dataset = existing ?? (await api['datasets.create']({ name }))
+      if (!existing) await jobs.wait((await api['datasets.importPhotos']({ datasetId: dataset.id, paths: files })).id)
+      return (await api['datasets.photos']({ datasetId: dataset.id, offset: 0, limit: 1000, filter: {}, sort: 'name' })).photos
+    }
+    const measured: Measured[] = []
+    for (const p of await heldOut(
+      'held-out',
+      validation.map((v) => join(komatsuna, 'rgb', v.name))
+    )) {
+      measured.push({ id: p.id, width: p.width, height: p.height, truth: await truthOf(join(komatsuna, 'label', p.name.replace(/^rgb_/, 'label_'))) })
+    }
+    // 3 validation photos enlarged to 500×530 (the size the 451 ms were measured on)
+    const large = { width: 500, height: 530 }
+    const largeDir = join(temp, 'large')
+    mkdirSync(largeDir)
+    const chosen = validation.slice(0, 3)
+    for (const v of chosen)
+      await sharp(join(komatsuna, 'rgb', v.name))
+        .removeAlpha()
+        .resize(large.width, large.height, { fit: 'fill' })
+        .png()
+        .toFile(join(largeDir, v.name))
+    const largeMeasured: Measured[] = []
+    for (const p of await heldOut(
+      'held-out 500x530',
+      chosen.map((v) => join(largeDir, v.name))
+    )) {
+      largeMeasured.push({ id: p.id, ...large, truth: await truthOf(join(komatsuna, 'label', p.name.replace(/^rgb_/, 'label_')), large) })
+    }
+    const result = await httpSimulation(host, measured, run.id)
+    // timing on the large photos: the box and 10 clicks each, whatever the IoU
+    const timing = await httpSimulation(host, largeMeasured, run.id, 10, 2)
+    return {
+      ...result,
+      large: { photos: largeMeasured.length, firstMs: timing.firstMs, clickMs: timing.clickMs },
+      run: {
+        id: run.id,
+        preset: run.config.preset,
+        epochs: run.epochsDone,
+        best_val_iou: run.bestValIoU === null ? null : Number(run.bestValIoU.toFixed(4)),
+        train_s: Math.round(run.seconds),
+        backend: `${run.backend}: ${run.device}`
+      }
     }
   } finally {
+    await host.close()
     service.dispose()
+    if (!kept) rmSync(temp, { recursive: true, force: true })
   }
 }
 
@@ -214,28 +369,46 @@ const bench: Bench = {
           reference_opencv_native_ms: native ? native.sPerInteraction * 1000 : ref.note,
           ratio_to_native: native ? Number((ours.msMedian / (native.sPerInteraction * 1000)).toFixed(2)) : null
         })
-        if (process.env.LEAFSEG_BENCH_MODEL_ASSIST !== '1') {
-          emit({
-            bench: 'assist.komatsuna.noc90',
-            value: null,
-            unit: 'clicks',
-            engine: 'model',
-            note: 'not measured: set LEAFSEG_BENCH_MODEL_ASSIST=1 to train a run on the other 250 photos first'
-          })
-        } else {
-          const model = await modelNoc(names)
-          const extra = { engine: 'model', photos: model.photos, max_clicks: maxClicks, run: model.run }
-          emit({
-            bench: 'assist.komatsuna.noc90',
-            value: Number(model.noc90.toFixed(2)),
-            unit: 'clicks',
-            ...extra,
-            failed: model.failed90,
-            box_iou: Number(model.boxIoU.toFixed(4))
-          })
-          emit({ bench: 'assist.komatsuna.noc85', value: Number(model.noc85.toFixed(2)), unit: 'clicks', ...extra })
-        }
       }
+    }
+    const modelNames = ['assist.komatsuna.model.noc90', 'assist.komatsuna.model.noc85', 'assist.komatsuna.model.ms', 'assist.large.model.ms']
+    if (modelNames.some(wanted)) {
+      if (!existsSync(join(komatsuna, 'rgb'))) {
+        for (const bench of modelNames) emit({ bench, value: null, unit: bench.endsWith('ms') ? 'ms' : 'clicks', note: `no komatsuna data at ${komatsuna}` })
+        return
+      }
+      const model = await modelAssist()
+      const extra = { engine: 'model', photos: model.photos, max_clicks: maxClicks, run: model.run }
+      const ms = (v: number) => Number(v.toFixed(1))
+      emit({
+        bench: 'assist.komatsuna.model.noc90',
+        value: Number(model.noc90.toFixed(2)),
+        unit: 'clicks',
+        ...extra,
+        failed: model.failed90,
+        box_iou: Number(model.boxIoU.toFixed(4))
+      })
+      emit({ bench: 'assist.komatsuna.model.noc85', value: Number(model.noc85.toFixed(2)), unit: 'clicks', ...extra })
+      emit({
+        bench: 'assist.komatsuna.model.ms',
+        value: ms(median(model.clickMs)),
+        unit: 'ms',
+        stat: 'median answer to a click over HTTP (labels.assist with runId), komatsuna size',
+        answers: model.clickMs.length,
+        first_answer_ms: ms(median(model.firstMs)),
+        first_answer_note: "each photo's first answer, the run's prediction of it made then (a job) and kept",
+        ...extra
+      })
+      emit({
+        bench: 'assist.large.model.ms',
+        value: ms(median(model.large.clickMs)),
+        unit: 'ms',
+        stat: 'median answer to a click over HTTP (labels.assist with runId), 500×530 photos, the box and 10 clicks each',
+        answers: model.large.clickMs.length,
+        first_answer_ms: ms(median(model.large.firstMs)),
+        photos: model.large.photos,
+        run: model.run
+      })
     }
   }
 }

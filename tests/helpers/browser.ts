@@ -13,9 +13,14 @@ export function browserMissing(): string | null {
   return existsSync(chromiumPath) ? null : `Chromium not found at ${chromiumPath} (apt-get install chromium, or set LEAFSEG_CHROMIUM)`
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * `showScrollbars`: scrollbars take room as on a desktop (headless Chromium hides them by default, so a layout that
+ * forgets a scrollbar's width never shows its overflow there).
+ */
+export async function launchBrowser(options: { showScrollbars?: boolean } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath,
+    ignoreDefaultArgs: options.showScrollbars ? ['--hide-scrollbars'] : undefined,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
   })
 }

@@ -75,13 +75,13 @@ export async function callApi(
  * For an end-to-end test file: the web host over the real core and a Chromium page, started before its tests
  * and stopped after. `skip` says why when Chromium is missing.
  */
-export function browserHost(viewport = { width: 1280, height: 820 }) {
+export function browserHost(viewport = { width: 1280, height: 820 }, options: { showScrollbars?: boolean } = {}) {
   const skip = browserMissing() ?? false
   const state = {} as { t: Awaited<ReturnType<typeof startTestHost>>; browser: Browser; page: Page }
   before(async () => {
     if (skip) return
     state.t = await startTestHost()
-    state.browser = await launchBrowser()
+    state.browser = await launchBrowser(options)
     state.page = await state.browser.newPage({ viewport })
   })
   after(async () => {

@@ -129,6 +129,47 @@ export function bestFinishedRun<R extends Pick<RunSummary, 'status' | 'bestValIo
   return finished.reduce<R | null>((best, r) => (best === null || r.bestValIoU! > best.bestValIoU! ? r : best), null)
 }
 
+/**
+ * The run a view offers first: the one last used there while it is still offered, else the best finished run
+ * (bestFinishedRun), else null.
+ */
+export function defaultRun<R extends Pick<RunSummary, 'id' | 'status' | 'bestValIoU'>>(runs: readonly R[], lastUsed: number | null | undefined): R | null {
+  return runs.find((r) => r.id === lastUsed) ?? bestFinishedRun(runs)
+}
+
+/**
+ * The dataset the Training view offers first: the one last used while it still exists, else the one with the most
+ * training photos (the first of those in the list on a tie), else null.
+ */
+export function defaultTrainingDataset<D extends { id: number; splits: { train: number } }>(
+  datasets: readonly D[],
+  lastUsed: number | null | undefined
+): D | null {
+  return (
+    datasets.find((d) => d.id === lastUsed) ?? datasets.reduce<D | null>((best, d) => (best === null || d.splits.train > best.splits.train ? d : best), null)
+  )
+}
+
+/** The Training view's form as last left. */
+export interface TrainingForm {
+  datasetId: number | null
+  config: TrainingConfig
+  backend: TrainingBackendChoice
+}
+
+/**
+ * What the views last used, kept in the project so that it survives closing and reopening it. Each is null until
+ * first used; an id may name a run or dataset deleted since (the views then fall back to their defaults).
+ */
+export interface TrainingPreferences {
+  /** The Training view's form. */
+  form: TrainingForm | null
+  /** The run last chosen in a dataset's Label with a run. */
+  labelRunId: number | null
+  /** The run last chosen in Predict. */
+  predictRunId: number | null
+}
+
 export interface RunSummary {
   id: number
   name: string
@@ -288,6 +329,14 @@ export interface TrainingApi {
     backend?: TrainingBackendChoice
     workers?: number
   }): Promise<{ run: RunSummary; job: TrainingJob<'train'> }>
+
+  /** What the views last used in this project (the training form, the runs chosen to label and to predict with). */
+  'training.preferences'(args: Record<string, never>): Promise<TrainingPreferences>
+  /**
+   * Remember what a view used: each field given replaces the one kept, the others stay. Nothing is kept in a
+   * project opened read-only. Returns what is kept now.
+   */
+  'training.remember'(args: Partial<TrainingPreferences>): Promise<TrainingPreferences>
 
   'runs.list'(args: Record<string, never>): Promise<RunSummary[]>
   'runs.get'(args: { id: number }): Promise<RunDetail>

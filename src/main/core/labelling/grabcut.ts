@@ -3,6 +3,8 @@
 // leaf or background and 3 more iterations from the mask as it stands. A run's probabilities can replace the
 // box as the start (confident pixels definite, the rest probable). Proposals of one photo are replayed from a
 // kept state: adding a click to the same box costs one click's iterations, not all of them again.
+// From a run's probabilities GrabCut works on the region around what the run does not call sure background and the
+// leaf clicks (the rest is background anyway): a plant that fills a tenth of the photo costs about a tenth.
 // On a large photo GrabCut works on the region around the box and the clicks (outside it is background anyway),
 // and any region over a million pixels is worked on scaled down (the proposal is scaled back up): opencv-wasm's
 // memory stays bounded, whatever the photo. Every GrabCut call starts OpenCV's random generator from the same
@@ -57,6 +59,11 @@ interface KeptState {
 export class GrabCutAssist {
   private readonly cv = opencv()
   private kept: KeptState | null = null
+
+  /** Where the last proposal worked (photo pixels), or null before the first: what a proposal costs follows its area. */
+  get workedRegion(): Readonly<Region> | null {
+    return this.kept ? { ...this.kept.region } : null
+  }
 
   /**
    * `photo` must be 3-channel RGB. It stays in JavaScript memory; only the working region goes to OpenCV, at most
@@ -150,23 +157,30 @@ export class GrabCutAssist {
     return out
   }
 
-  /** The whole photo, or on a large one the box and the leaf clicks with a margin of half their larger side. */
+  /**
+   * Where GrabCut works. From a run's probabilities: around the pixels the run is not sure are background (cut to
+   * the box when there is one) and the leaf clicks — elsewhere the start is sure background, which GrabCut keeps
+   * anyway, so a small plant in a large photo costs a small region. From a box: the whole photo, or on a large one
+   * the box and the leaf clicks. Either with a margin of background around it.
+   */
   private regionFor(start: AssistStart, clicks: AssistClick[]): Region {
     const { width, height } = this.photo
-    if (width * height <= wholePhotoPixels || !start.box) return { x: 0, y: 0, width, height }
-    const b = start.box
-    let x0 = b.x,
-      y0 = b.y,
-      x1 = b.x + b.width,
-      y1 = b.y + b.height
-    for (const c of clicks.filter((c) => c.leaf)) {
-      x0 = Math.min(x0, c.x)
-      y0 = Math.min(y0, c.y)
-      x1 = Math.max(x1, c.x + 1)
-      y1 = Math.max(y1, c.y + 1)
+    const whole = { x: 0, y: 0, width, height }
+    let bounds: Region | null
+    let margin: (b: Region) => number
+    if (start.probabilities && start.probabilities.length === width * height) {
+      bounds = unsureBackgroundBounds(start.probabilities, width, height, start.box ? clampBox(start.box, width, height) : whole)
+      margin = (b) => Math.max(16, 0.25 * Math.max(b.width, b.height))
+    } else {
+      if (width * height <= wholePhotoPixels || !start.box) return whole
+      bounds = clampBox(start.box, width, height)
+      margin = (b) => Math.max(32, 0.5 * Math.max(b.width, b.height))
     }
-    const margin = Math.max(32, 0.5 * Math.max(x1 - x0, y1 - y0))
-    return clampBox({ x: x0 - margin, y: y0 - margin, width: x1 - x0 + 2 * margin, height: y1 - y0 + 2 * margin }, width, height)
+    for (const c of clicks.filter((c) => c.leaf)) bounds = union(bounds, { x: Math.floor(c.x), y: Math.floor(c.y), width: 1, height: 1 })
+    // nothing the run or a click calls leaf: GrabCut has nothing to model, the whole photo stays background
+    if (!bounds) return whole
+    const m = margin(bounds)
+    return clampBox({ x: bounds.x - m, y: bounds.y - m, width: bounds.width + 2 * m, height: bounds.height + 2 * m }, width, height)
   }
 
   private begin(start: AssistStart, startKey: string, region: Region): KeptState {
@@ -302,6 +316,34 @@ function clampBox(b: AssistBox, width: number, height: number): AssistBox {
   const x1 = Math.min(width, Math.ceil(b.x + b.width))
   const y1 = Math.min(height, Math.ceil(b.y + b.height))
   return { x: x0, y: y0, width: Math.max(0, x1 - x0), height: Math.max(0, y1 - y0) }
+}
+
+/** The bounds of the pixels inside `within` whose probability is not sure background (below the unsure band), or null. */
+function unsureBackgroundBounds(probabilities: Uint8Array, width: number, height: number, within: Region): Region | null {
+  const lo = unsureBand.low * 256
+  let x0 = width,
+    y0 = height,
+    x1 = -1,
+    y1 = -1
+  for (let y = within.y; y < within.y + within.height; y++) {
+    const row = y * width
+    for (let x = within.x; x < within.x + within.width; x++) {
+      if (probabilities[row + x] >= lo) {
+        if (x < x0) x0 = x
+        if (x > x1) x1 = x
+        if (y < y0) y0 = y
+        y1 = y
+      }
+    }
+  }
+  return x1 < 0 ? null : { x: x0, y: y0, width: x1 - x0 + 1, height: y1 - y0 + 1 }
+}
+
+function union(a: Region | null, b: Region): Region {
+  if (!a) return b
+  const x = Math.min(a.x, b.x)
+  const y = Math.min(a.y, b.y)
+  return { x, y, width: Math.max(a.x + a.width, b.x + b.width) - x, height: Math.max(a.y + a.height, b.y + b.height) - y }
 }
 
 function inside(c: AssistClick, r: Region): boolean {

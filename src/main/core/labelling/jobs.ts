@@ -74,20 +74,87 @@ export function assistPredictionFile(run: { id: number; bestEpoch: number | null
   return `runs/${run.id}/assist/epoch-${run.bestEpoch ?? 0}/${photoHash}.probability.png`
 }
 
+/** How long the assist's model stays loaded after its last prediction: a person labels photo after photo. */
+const assistModelIdleMs = 120_000
+let assistModel: { key: string; loaded: Promise<Awaited<ReturnType<typeof runPredictor>>>; users: number; timer: NodeJS.Timeout | null } | null = null
+
+/**
+ * The run's best model for the assist, loaded once and kept while photos are asked for (a person moves from photo
+ * to photo: each would otherwise load the model again); another run or checkpoint replaces it, and it is let go
+ * after assistModelIdleMs unused. `use` runs with it; the model is disposed only when no prediction uses it.
+ */
+async function withAssistModel<T>(
+  project: { dir: string },
+  run: { id: number; bestEpoch: number | null },
+  use: (m: Awaited<ReturnType<typeof runPredictor>>) => Promise<T>,
+  load: () => ReturnType<typeof runPredictor>
+): Promise<T> {
+  const key = JSON.stringify([project.dir, run.id, run.bestEpoch])
+  if (assistModel?.key !== key) {
+    releaseAssistModel()
+    assistModel = { key, loaded: load(), users: 0, timer: null }
+  }
+  const held = assistModel
+  held.users++
+  if (held.timer) clearTimeout(held.timer)
+  held.timer = null
+  try {
+    return await use(await held.loaded)
+  } catch (err) {
+    // a model that failed to load is not kept
+    if (
+      assistModel === held &&
+      (await held.loaded.then(
+        () => false,
+        () => true
+      ))
+    )
+      assistModel = null
+    throw err
+  } finally {
+    held.users--
+    if (assistModel !== held) {
+      if (held.users === 0)
+        void held.loaded.then(
+          (m) => m.model.dispose(),
+          () => undefined
+        )
+    } else if (held.users === 0) {
+      held.timer = setTimeout(releaseAssistModel, assistModelIdleMs)
+      held.timer.unref()
+    }
+  }
+}
+
+function releaseAssistModel(): void {
+  const held = assistModel
+  assistModel = null
+  if (!held) return
+  if (held.timer) clearTimeout(held.timer)
+  if (held.users === 0)
+    void held.loaded.then(
+      (m) => m.model.dispose(),
+      () => undefined
+    )
+}
+
 export const assistPredictionJob: JobHandler<'assist-prediction'> = async ({ runId, photoId }, ctx) => {
   const { project, signal } = ctx
   const photo = getPhoto(project.db, photoId)
-  const probabilityFile = assistPredictionFile(getRun(project.db, runId), photo.hash)
-  const { model, predictor, options } = await runPredictor(project, runId, 'best')
-  try {
-    ctx.progress(0, 1, photo.name)
-    const rgb = await readRaster(join(project.dir, photo.file), 3)
-    const map = await predictPhoto(predictor, rgb, { ...options, signal, photo: photo.name })
-    await mkdir(dirname(join(project.dir, probabilityFile)), { recursive: true })
-    await writeProbabilityPng(join(project.dir, probabilityFile), map)
-    ctx.progress(1, 1, photo.name)
-    return { probabilityFile }
-  } finally {
-    model.dispose()
-  }
+  const run = getRun(project.db, runId)
+  const probabilityFile = assistPredictionFile(run, photo.hash)
+  return withAssistModel(
+    project,
+    run,
+    async ({ predictor, options }) => {
+      ctx.progress(0, 1, photo.name)
+      const rgb = await readRaster(join(project.dir, photo.file), 3)
+      const map = await predictPhoto(predictor, rgb, { ...options, signal, photo: photo.name })
+      await mkdir(dirname(join(project.dir, probabilityFile)), { recursive: true })
+      await writeProbabilityPng(join(project.dir, probabilityFile), map)
+      ctx.progress(1, 1, photo.name)
+      return { probabilityFile }
+    },
+    () => runPredictor(project, runId, 'best')
+  )
 }

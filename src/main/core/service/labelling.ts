@@ -1,6 +1,7 @@
 // API area: labelling — box-and-click proposals and masks saved as a person made them.
 import { z } from 'zod'
 import { existsSync } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { PhotoDetail } from '../../../shared/domain'
 import type { LabellingApi } from '../../../shared/api/labelling'
@@ -79,6 +80,24 @@ export function labellingMethods(s: ServiceContext): Methods<K> {
   const saves = new LabellingThread()
   const project = () => s.requireProject().project
 
+  // The starts of the last few (photo, run) pairs asked for, decoded: the clicks on a photo come one by one, and each
+  // would otherwise decode the run's probability PNG (and the photo's mask) again. Keyed by the files' paths, sizes
+  // and times and the mask's hash, so a file written again is read again.
+  const startsKept = new Map<string, Uint8Array>()
+  const keptStarts = 4
+  async function keptStart(key: string, make: () => Promise<Uint8Array>): Promise<Uint8Array> {
+    let start = startsKept.get(key)
+    if (start) startsKept.delete(key)
+    else start = await make()
+    startsKept.set(key, start)
+    while (startsKept.size > keptStarts) startsKept.delete(startsKept.keys().next().value!)
+    return start
+  }
+  const fileKey = async (dir: string, file: string) => {
+    const st = await stat(join(dir, file))
+    return `${file}:${st.size}:${st.mtimeMs}`
+  }
+
   /** The run's prediction of a photo as a project-relative file: kept from an earlier assist, or made now in the job process. */
   async function runPrediction(runId: number, photo: PhotoDetail): Promise<string> {
     const { project: p, jobs } = s.requireProject()
@@ -102,15 +121,20 @@ export function labellingMethods(s: ServiceContext): Methods<K> {
       if (runId !== undefined) {
         const byRun = maskProvenance(p.db, photoId)?.byRun
         if (byRun && byRun.runId === runId) {
-          start.probabilities = (await readRaster(join(p.dir, byRun.probabilityFile), 1)).data
+          const key = JSON.stringify([p.dir, await fileKey(p.dir, byRun.probabilityFile)])
+          start.probabilities = await keptStart(key, async () => (await readRaster(join(p.dir, byRun.probabilityFile), 1)).data)
           start.probabilitiesKey = byRun.probabilityFile
         } else {
           // The run did not pre-label this photo (a person made or imported its mask): its prediction is made now
           // (and kept), and the proposal starts from the photo's mask, the run saying which of its pixels are sure.
           const file = await runPrediction(runId, photo)
-          const probabilities = (await readRaster(join(p.dir, file), 1)).data
-          const mask = photo.mask ? (await readRaster(join(p.dir, photo.mask.file), 1)).data : null
-          start.probabilities = mask ? startFromMask(mask, probabilities) : probabilities
+          const maskFile = photo.mask?.file
+          const key = JSON.stringify([p.dir, await fileKey(p.dir, file), maskFile ? await fileKey(p.dir, maskFile) : null, photo.mask?.hash ?? null])
+          start.probabilities = await keptStart(key, async () => {
+            const probabilities = (await readRaster(join(p.dir, file), 1)).data
+            const mask = maskFile ? (await readRaster(join(p.dir, maskFile), 1)).data : null
+            return mask ? startFromMask(mask, probabilities) : probabilities
+          })
           start.probabilitiesKey = `${file} ${photo.mask?.hash ?? ''}`
         }
       }

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import type { RunComparison, RunSummary, TrainingApi, TrainingBackendChoice, TrainingConfig } from '../../../shared/api/training'
+import type { RunComparison, RunSummary, TrainingApi, TrainingBackendChoice, TrainingConfig, TrainingPreferences } from '../../../shared/api/training'
 import { checkTrainingFits } from '../model/fit'
 import { ApiError } from '../../../shared/errors'
 import { getDataset, getPhoto, previewPhotoId } from '../datasets/records'
@@ -19,6 +19,7 @@ import type { Methods, Schemas } from './area'
 import { id, none, whole } from './schema-parts'
 import { defaultProbabilityThreshold, seedBounds, trainingBounds } from '../../../shared/bounds'
 import type { ServiceContext } from './context'
+import { readPreference, writePreference } from '../store/preferences'
 
 type K = keyof TrainingApi
 
@@ -73,7 +74,13 @@ const configKeys: (keyof TrainingConfig)[] = [
 
 const backendChoice = z.enum(['auto', 'webgpu', 'webgl', 'tensorflow', 'wasm', 'cpu'])
 
+const form = z.object({ datasetId: id.nullable(), config, backend: backendChoice }).strict()
+const preferences = z.object({ form: form.nullable(), labelRunId: id.nullable(), predictRunId: id.nullable() }).strict()
+const preferenceKeys = ['form', 'labelRunId', 'predictRunId'] as const satisfies readonly (keyof TrainingPreferences)[]
+
 export const trainingSchemas: Schemas<K> = {
+  'training.preferences': none,
+  'training.remember': preferences.partial(),
   'training.presets': none,
   'training.backend': none,
   'training.checkFit': z.object({ config, backend: backendChoice.optional() }).strict(),
@@ -141,7 +148,28 @@ export function trainingMethods(s: ServiceContext): Methods<K> {
     return { run, folder: run.bestModel }
   }
 
+  /** What is kept, each value checked again as it is read: one an older or newer app wrote that does not fit reads as null. */
+  function keptPreferences(): TrainingPreferences {
+    const kept: TrainingPreferences = { form: null, labelRunId: null, predictRunId: null }
+    for (const key of preferenceKeys) {
+      const parsed = preferences.shape[key].safeParse(readPreference(db(), `training.${key}`))
+      if (parsed.success) Object.assign(kept, { [key]: parsed.data })
+    }
+    return kept
+  }
+
   return {
+    async 'training.preferences'() {
+      return keptPreferences()
+    },
+    async 'training.remember'(changes) {
+      const { project } = open()
+      if (project.readOnlyReason) return keptPreferences()
+      project.db.transaction(() => {
+        for (const key of preferenceKeys) if (changes[key] !== undefined) writePreference(project.db, `training.${key}`, changes[key])
+      })()
+      return keptPreferences()
+    },
     async 'training.presets'() {
       const defaults = fromPreset(defaultPresetName)
       return { presets: structuredClone(TRAINING_PRESETS), defaults: { ...defaults, workers: runWorkers(defaults) } }

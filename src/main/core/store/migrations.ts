@@ -363,6 +363,19 @@ export const migrations: Migration[] = [
         ALTER TABLE predicted_photos ADD COLUMN leaves_file TEXT;
       `)
     }
+  },
+  {
+    version: 14,
+    name: 'what the views last used (the training form, the runs chosen to label and to predict with), kept with the project',
+    up(db) {
+      db.exec(`
+        -- one JSON value a key (store/preferences.ts); a value the app no longer understands is ignored, never fatal
+        CREATE TABLE preferences (
+          key TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        );
+      `)
+    }
   }
 ]
 
