@@ -4,7 +4,7 @@
 // (bilinear): the filters look at structures of several pixels anyway, and the cost stays bounded.
 import type { Raster } from '../imaging/raster'
 import { seededRandom } from '../random'
-import { defaultSigmas, featureCount, pixelFeatures, resizeBilinear } from './pixel-features'
+import { defaultSigmas, featureCount, pixelFeatures, resizeBilinear, type Features } from './pixel-features'
 import { defaultForestOptions, predictForest, trainForest, type Forest, type ForestOptions } from './forest'
 
 /** Stroke values, one byte a pixel of the photo. */
@@ -69,11 +69,22 @@ function samplePixels(strokes: Uint8Array, value: number, max: number, random: (
   return picked
 }
 
+/** A photo's features at the size the classifier works at, with the photo's own size. */
+export interface PhotoFeatures {
+  width: number
+  height: number
+  features: Features
+}
+
+export function photoFeatures(rgb: Raster, sigmas: readonly number[] = defaultSigmas, maxFeaturePixels = defaultMaxFeaturePixels): PhotoFeatures {
+  return { width: rgb.width, height: rgb.height, features: pixelFeatures(scaleDown(rgb, maxFeaturePixels), sigmas) }
+}
+
 /**
  * Train from photos and their strokes (each the photo's size: 0 none, 1 leaf, 2 background). Throws when the
  * strokes do not mark both classes.
  */
-export function trainPixelClassifier(photos: { rgb: Raster; strokes: Uint8Array }[], options: TrainOptions = {}): PixelClassifier {
+export function trainPixelClassifier(photos: { rgb?: Raster; features?: PhotoFeatures; strokes: Uint8Array }[], options: TrainOptions = {}): PixelClassifier {
   const sigmas = options.sigmas ?? [...defaultSigmas]
   const maxFeaturePixels = options.maxFeaturePixels ?? defaultMaxFeaturePixels
   const perClass = options.maxSamplesPerClass ?? defaultMaxSamplesPerClass
@@ -83,16 +94,19 @@ export function trainPixelClassifier(photos: { rgb: Raster; strokes: Uint8Array 
   const rows: number[][] = []
   const labels: number[] = []
   const samples = { leaf: 0, background: 0 }
-  for (const { rgb, strokes } of photos) {
-    if (strokes.length !== rgb.width * rgb.height) throw new Error(`The strokes have ${strokes.length} pixels but the photo is ${rgb.width}×${rgb.height}.`)
+  for (const photo of photos) {
+    const { strokes } = photo
+    const size = photo.features ?? photo.rgb!
+    if (strokes.length !== size.width * size.height) throw new Error(`The strokes have ${strokes.length} pixels but the photo is ${size.width}×${size.height}.`)
     const picks = [strokeValue.leaf, strokeValue.background].map((v) => samplePixels(strokes, v, perClass, random))
     if (picks[0].length + picks[1].length === 0) continue
-    const small = scaleDown(rgb, maxFeaturePixels)
-    const features = pixelFeatures(small, sigmas)
+    const { features, width, height } = photo.features ?? photoFeatures(photo.rgb!, sigmas, maxFeaturePixels)
+    if (features.count !== count) throw new Error(`internal: features of ${features.count}, expected ${count}`)
+    const small = features
     picks.forEach((indices, k) => {
       for (const i of indices) {
-        const x = Math.min(small.width - 1, Math.floor((((i % rgb.width) + 0.5) * small.width) / rgb.width))
-        const y = Math.min(small.height - 1, Math.floor(((Math.floor(i / rgb.width) + 0.5) * small.height) / rgb.height))
+        const x = Math.min(small.width - 1, Math.floor((((i % width) + 0.5) * small.width) / width))
+        const y = Math.min(small.height - 1, Math.floor(((Math.floor(i / width) + 0.5) * small.height) / height))
         const p = y * small.width + x
         const n = small.width * small.height
         rows.push(Array.from({ length: count }, (_, f) => features.data[f * n + p]))
@@ -110,11 +124,18 @@ export function trainPixelClassifier(photos: { rgb: Raster; strokes: Uint8Array 
   return { sigmas, maxFeaturePixels, forest, samples }
 }
 
-/** P(leaf) for every pixel of the photo, row-major, the photo's size. */
-export function classifyPixels(classifier: PixelClassifier, rgb: Raster): Float32Array {
-  const small = scaleDown(rgb, classifier.maxFeaturePixels)
-  const features = pixelFeatures(small, classifier.sigmas)
-  const p = new Float32Array(small.width * small.height)
+/** P(leaf) for every pixel of the photo, row-major, the photo's size (from the photo, or its features made with the classifier's settings). */
+export function classifyPixels(classifier: PixelClassifier, photo: Raster | PhotoFeatures): Float32Array {
+  const { features, width, height } = 'features' in photo ? photo : photoFeatures(photo, classifier.sigmas, classifier.maxFeaturePixels)
+  if (features.count !== classifier.forest.featureCount) throw new Error(`internal: features of ${features.count}, the classifier reads ${classifier.forest.featureCount}`)
+  const p = new Float32Array(features.width * features.height)
   predictForest(classifier.forest, features.data, p)
-  return small === rgb ? p : resizeBilinear(p, small.width, small.height, rgb.width, rgb.height)
+  return features.width === width && features.height === height ? p : resizeBilinear(p, features.width, features.height, width, height)
+}
+
+/** Share of pixels with a probability in the unsure band (0.2–0.8): the review queue's order. */
+export function unsureShare(p: Float32Array): number {
+  let unsure = 0
+  for (let i = 0; i < p.length; i++) if (p[i] >= 0.2 && p[i] <= 0.8) unsure++
+  return p.length ? unsure / p.length : 0
 }
