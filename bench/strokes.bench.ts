@@ -138,7 +138,8 @@ const bench: Bench = {
       return
     }
     const draws = Number(process.env.LEAFSEG_BENCH_STROKES_DRAWS ?? 3)
-    if (!Number.isInteger(draws) || draws < 1) throw new Error(`LEAFSEG_BENCH_STROKES_DRAWS must be a whole number, not “${process.env.LEAFSEG_BENCH_STROKES_DRAWS}”.`)
+    if (!Number.isInteger(draws) || draws < 1)
+      throw new Error(`LEAFSEG_BENCH_STROKES_DRAWS must be a whole number, not “${process.env.LEAFSEG_BENCH_STROKES_DRAWS}”.`)
     const temp = mkdtempSync(join(tmpdir(), 'leafseg-bench-strokes-'))
     const project = join(temp, 'komatsuna')
     leafseg('project', 'create', project, '--name', 'Strokes bench')
@@ -205,7 +206,12 @@ const bench: Bench = {
       for (const c of chosen) {
         const p = await load(c.id, c.name)
         const s = sampleStrokes(p.truth, random)
-        const rle = (v: number) => encodeRle(s.map((x) => (x === v ? 1 : 0)), p.rgb.width, p.rgb.height)
+        const rle = (v: number) =>
+          encodeRle(
+            s.map((x) => (x === v ? 1 : 0)),
+            p.rgb.width,
+            p.rgb.height
+          )
         await callHost(host, 'labels.saveStrokes', { photoId: c.id, strokes: { leaf: rle(1), background: rle(2) } })
       }
       let started = performance.now()

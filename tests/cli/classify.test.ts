@@ -31,7 +31,10 @@ before(async () => {
     const leaf = leafPhoto(100, 80, { seed: 5 + k })
     await writeLeafPhoto(join(src, `leaf-${k}.png`), leaf)
     // two photos keep their masks
-    if (k < 2) await sharp(Buffer.from(leaf.truth), { raw: { width: 100, height: 80, channels: 1 } }).png().toFile(join(masks, `leaf-${k}.png`))
+    if (k < 2)
+      await sharp(Buffer.from(leaf.truth), { raw: { width: 100, height: 80, channels: 1 } })
+        .png()
+        .toFile(join(masks, `leaf-${k}.png`))
   }
   project = join(work, 'project')
   assert.equal(leafseg('project', 'create', project, '--name', 'Classify').code, 0)
@@ -60,7 +63,14 @@ test('refused arguments exit 2, name the flag and change nothing', async () => {
 
 test('--from-masks trains from sampled pixels and labels the photos without a mask for review', () => {
   const out = leafsegJson<{ labelled: number; kept: number; classifier: { photos: number; leafPixels: number } }>(
-    'classify', '--project', project, '--dataset', 'leaves', '--from-masks', '2', '--json'
+    'classify',
+    '--project',
+    project,
+    '--dataset',
+    'leaves',
+    '--from-masks',
+    '2',
+    '--json'
   )
   assert.equal(out.labelled, 3)
   assert.equal(out.classifier.photos, 2)
@@ -72,7 +82,9 @@ test('--strokes reads an image of 0/1/2 for one photo', async () => {
   for (let x = 40; x < 60; x++) strokes[40 * 100 + x] = 1
   for (let x = 0; x < 100; x++) strokes[x] = 2
   const file = join(tempDir(), 'leaf-4.png')
-  await sharp(strokes, { raw: { width: 100, height: 80, channels: 1 } }).png().toFile(file)
+  await sharp(strokes, { raw: { width: 100, height: 80, channels: 1 } })
+    .png()
+    .toFile(file)
   const out = leafsegJson<{ strokedPhotos: string[]; labelled: number }>('classify', '--project', project, '--dataset', 'leaves', '--strokes', file, '--json')
   assert.deepEqual(out.strokedPhotos, ['leaf-4.png'])
   assert.equal(out.labelled, 3)

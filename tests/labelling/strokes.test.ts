@@ -110,7 +110,9 @@ test('strokes on a generated leaf photo train a classifier with Dice > 0.9 on an
 test('a hostile classifier file is refused with a message naming it: a loop between nodes, a wrong feature, not JSON', async () => {
   const dir = tempDir()
   const a = leafPhoto(60, 50)
-  const c = trainPixelClassifier([{ rgb: { width: 60, height: 50, channels: 3, data: a.rgb }, strokes: paintStrokes(a.truth, 60, 50) }], { forest: { trees: 3 } })
+  const c = trainPixelClassifier([{ rgb: { width: 60, height: 50, channels: 3, data: a.rgb }, strokes: paintStrokes(a.truth, 60, 50) }], {
+    forest: { trees: 3 }
+  })
   const good = join(dir, 'good.json')
   await writeClassifierFile(good, c)
   const json = JSON.parse((await import('node:fs')).readFileSync(good, 'utf8'))
@@ -156,7 +158,12 @@ test('through the API: strokes saved and read back, a classifier trained, a phot
   const photo = await api['photos.get']({ id: photoIds[0] })
   const leaf = leafPhoto(120, 96, { seed: 3 })
   const strokes = paintStrokes(leaf.truth, 120, 96)
-  const rle = (v: number) => encodeRle(strokes.map((s) => (s === v ? 1 : 0)), photo.width, photo.height)
+  const rle = (v: number) =>
+    encodeRle(
+      strokes.map((s) => (s === v ? 1 : 0)),
+      photo.width,
+      photo.height
+    )
   await assert.rejects(api['labels.trainClassifier']({ datasetId }), /no strokes yet/)
   await assert.rejects(api['labels.classify']({ datasetId }), /no pixel classifier yet/)
   const saved = await api['labels.saveStrokes']({ photoId: photo.id, strokes: { leaf: rle(1), background: rle(2) }, baseVersion: 0 })
@@ -206,18 +213,24 @@ test('strokes from an image of 0/1/2 are checked: the wrong size or another valu
   const dir = tempDir()
   const photo = await api['photos.get']({ id: photoIds[1] })
   const wrong = join(dir, 'small.png')
-  await sharp(Buffer.alloc(10 * 10), { raw: { width: 10, height: 10, channels: 1 } }).png().toFile(wrong)
+  await sharp(Buffer.alloc(10 * 10), { raw: { width: 10, height: 10, channels: 1 } })
+    .png()
+    .toFile(wrong)
   await assert.rejects(api['labels.importStrokes']({ photoId: photo.id, file: wrong }), /small\.png is 10×10/)
   const odd = join(dir, 'odd.png')
   const data = Buffer.alloc(photo.width * photo.height)
   data[5] = 200
-  await sharp(data, { raw: { width: photo.width, height: photo.height, channels: 1 } }).png().toFile(odd)
+  await sharp(data, { raw: { width: photo.width, height: photo.height, channels: 1 } })
+    .png()
+    .toFile(odd)
   await assert.rejects(api['labels.importStrokes']({ photoId: photo.id, file: odd }), /odd\.png has the value 200 at x 5, y 0/)
   assert.equal((await api['labels.strokes']({ photoId: photo.id })).version, 0)
   data[5] = 1
   data[photo.width * 10] = 2
   const good = join(dir, 'good.png')
-  await sharp(data, { raw: { width: photo.width, height: photo.height, channels: 1 } }).png().toFile(good)
+  await sharp(data, { raw: { width: photo.width, height: photo.height, channels: 1 } })
+    .png()
+    .toFile(good)
   const saved = await api['labels.importStrokes']({ photoId: photo.id, file: good })
   assert.deepEqual([saved.leafPixels, saved.backgroundPixels], [1, 1])
 })

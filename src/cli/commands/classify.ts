@@ -49,12 +49,12 @@ export const classifyCommand: Command = {
     'labels.importStrokes': { file: '--strokes' }
   },
   help: [
-    '--strokes FILE     an image of the photo\'s size, one value a pixel: 0 none, 1 leaf, 2 background',
+    "--strokes FILE     an image of the photo's size, one value a pixel: 0 none, 1 leaf, 2 background",
     '--photo NAME       the photo the strokes are on (default: the photo named as the file)',
     `--from-masks N     strokes sampled from N photos that have masks (${samplesPerClass} pixels of each class a photo)`,
     '--seed S           which photos and pixels --from-masks picks (default 1)',
-    'The classifier (a random forest on multi-scale colour and texture filters) learns from all the dataset\'s',
-    'strokes, then labels its photos without a person\'s mask: model-made masks for review, most unsure first.'
+    "The classifier (a random forest on multi-scale colour and texture filters) learns from all the dataset's",
+    "strokes, then labels its photos without a person's mask: model-made masks for review, most unsure first."
   ],
   async run({ values, json }) {
     if (typeof values.project !== 'string' || typeof values.dataset !== 'string') throw new UsageError('Give --project and --dataset.')
@@ -78,18 +78,22 @@ export const classifyCommand: Command = {
         const photoName = typeof values.photo === 'string' ? values.photo : basename(strokes)
         const photo = (await allPhotos(cli, dataset.id)).find((p) => p.name === photoName)
         if (!photo)
-          throw new UsageError(`--photo must name a photo of “${dataset.name}”; it has none named “${photoName}”${values.photo === undefined ? ' (the strokes file\'s name)' : ''}.`)
+          throw new UsageError(
+            `--photo must name a photo of “${dataset.name}”; it has none named “${photoName}”${values.photo === undefined ? " (the strokes file's name)" : ''}.`
+          )
         try {
           await cli.call('labels.importStrokes', { photoId: photo.id, file: strokes })
         } catch (err) {
           // refused before anything was written
-          if (err instanceof ApiError && err.code === 'bad_input') throw new UsageError(`--strokes must be an image of 0/1/2 of the photo's size: ${err.message}`)
+          if (err instanceof ApiError && err.code === 'bad_input')
+            throw new UsageError(`--strokes must be an image of 0/1/2 of the photo's size: ${err.message}`)
           throw err
         }
         stroked = [photo]
       } else {
         const labelled = await allPhotos(cli, dataset.id, { labelled: true })
-        if (labelled.length < fromMasks!) throw new UsageError(`--from-masks must be at most ${labelled.length}: “${dataset.name}” has ${labelled.length} photos with masks.`)
+        if (labelled.length < fromMasks!)
+          throw new UsageError(`--from-masks must be at most ${labelled.length}: “${dataset.name}” has ${labelled.length} photos with masks.`)
         const next = random(seed)
         const pool = [...labelled]
         stroked = []
@@ -107,7 +111,12 @@ export const classifyCommand: Command = {
             for (let i = 0; i < m.length; i++) if ((m[i] ? 1 : 0) === cls) where.push(i)
             for (let j = 0; j < samplesPerClass && where.length; j++) values[where[Math.floor(next() * where.length)]] = v
           }
-          const rle = (v: number) => encodeRle(values.map((x) => (x === v ? 1 : 0)), width, height)
+          const rle = (v: number) =>
+            encodeRle(
+              values.map((x) => (x === v ? 1 : 0)),
+              width,
+              height
+            )
           await cli.call('labels.saveStrokes', { photoId: photo.id, strokes: { leaf: rle(1), background: rle(2) } })
         }
       }

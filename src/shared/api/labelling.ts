@@ -67,7 +67,13 @@ export interface LabellingApi {
    * the photo (from pre-labelling) instead of the box alone, and clicks correct it; `fromClassifier`: from the
    * dataset's pixel classifier's probabilities instead.
    */
-  'labels.assist'(args: { photoId: number; box?: AssistBox; clicks: AssistClick[]; runId?: number; fromClassifier?: boolean }): Promise<{ mask: Rle; ms: number }>
+  'labels.assist'(args: {
+    photoId: number
+    box?: AssistBox
+    clicks: AssistClick[]
+    runId?: number
+    fromClassifier?: boolean
+  }): Promise<{ mask: Rle; ms: number }>
   /**
    * Save a photo's mask as a person made it, atomically (new files, then one transaction). A person's edit of
    * a model-made mask makes it `model-corrected`; the mask is then hand-checked. With `leaves` (one RLE per leaf,

@@ -44,7 +44,8 @@ export async function readClassifierFile(path: string): Promise<PixelClassifier>
   if (j.version !== 1) throw bad(`version ${String(j.version)} is not one this Leafseg reads`)
   const numbers = (key: string, max: number): number[] => {
     const v = j[key]
-    if (!Array.isArray(v) || v.length > max || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) throw bad(`“${key}” is not a list of at most ${max} numbers`)
+    if (!Array.isArray(v) || v.length > max || !v.every((x) => typeof x === 'number' && Number.isFinite(x)))
+      throw bad(`“${key}” is not a list of at most ${max} numbers`)
     return v as number[]
   }
   const sigmas = numbers('sigmas', classifierBounds.maxSigmas)
@@ -52,10 +53,16 @@ export async function readClassifierFile(path: string): Promise<PixelClassifier>
   const count = featureCount(sigmas)
   if (j.featureCount !== count) throw bad(`it says ${String(j.featureCount)} features, but its scales give ${count}`)
   const maxFeaturePixels = j.maxFeaturePixels
-  if (typeof maxFeaturePixels !== 'number' || !Number.isInteger(maxFeaturePixels) || maxFeaturePixels < 1024 || maxFeaturePixels > classifierBounds.maxFeaturePixels)
+  if (
+    typeof maxFeaturePixels !== 'number' ||
+    !Number.isInteger(maxFeaturePixels) ||
+    maxFeaturePixels < 1024 ||
+    maxFeaturePixels > classifierBounds.maxFeaturePixels
+  )
     throw bad(`maxFeaturePixels must be a whole number from 1024 to ${classifierBounds.maxFeaturePixels}`)
   const samples = j.samples as { leaf?: unknown; background?: unknown } | undefined
-  if (!samples || !Number.isInteger(samples.leaf) || !Number.isInteger(samples.background)) throw bad('“samples” must give the leaf and background pixel counts')
+  if (!samples || !Number.isInteger(samples.leaf) || !Number.isInteger(samples.background))
+    throw bad('“samples” must give the leaf and background pixel counts')
   const roots = numbers('roots', classifierBounds.maxTrees)
   const feature = numbers('feature', classifierBounds.maxNodes)
   const threshold = numbers('threshold', classifierBounds.maxNodes)

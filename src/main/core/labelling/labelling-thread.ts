@@ -126,7 +126,10 @@ export class LabellingThread {
    * Train a pixel classifier from photos and their strokes. The thread keeps the features of the last few photos:
    * `read` gives a photo's pixels only when it asks for them.
    */
-  async train(photos: (Omit<PixelPhoto, 'photo'> & { strokes: Uint8Array })[], read: (key: string) => Promise<Raster>): Promise<{ classifier: PixelClassifier; ms: number }> {
+  async train(
+    photos: (Omit<PixelPhoto, 'photo'> & { strokes: Uint8Array })[],
+    read: (key: string) => Promise<Raster>
+  ): Promise<{ classifier: PixelClassifier; ms: number }> {
     let sent: (PixelPhoto & { strokes: Uint8Array })[] = photos
     for (let attempt = 0; attempt < 3; attempt++) {
       const reply = await this.send({ kind: 'train', photos: sent })
@@ -140,7 +143,12 @@ export class LabellingThread {
   }
 
   /** P(leaf) of one photo by the classifier in `classifierFile` (read again when `classifierKey` changes). */
-  async classify(classifierFile: string, classifierKey: string, photo: Omit<PixelPhoto, 'photo'>, read: () => Promise<Raster>): Promise<{ mask: Rle; unsure: Rle; probabilities: Uint8Array }> {
+  async classify(
+    classifierFile: string,
+    classifierKey: string,
+    photo: Omit<PixelPhoto, 'photo'>,
+    read: () => Promise<Raster>
+  ): Promise<{ mask: Rle; unsure: Rle; probabilities: Uint8Array }> {
     let reply = await this.send({ kind: 'classify', classifierFile, classifierKey, photo })
     if (reply.kind === 'missing') reply = await this.send({ kind: 'classify', classifierFile, classifierKey, photo: { ...photo, photo: await read() } })
     if (reply.kind === 'error') throw new Error(reply.message)

@@ -127,7 +127,8 @@ export function trainPixelClassifier(photos: { rgb?: Raster; features?: PhotoFea
 /** P(leaf) for every pixel of the photo, row-major, the photo's size (from the photo, or its features made with the classifier's settings). */
 export function classifyPixels(classifier: PixelClassifier, photo: Raster | PhotoFeatures): Float32Array {
   const { features, width, height } = 'features' in photo ? photo : photoFeatures(photo, classifier.sigmas, classifier.maxFeaturePixels)
-  if (features.count !== classifier.forest.featureCount) throw new Error(`internal: features of ${features.count}, the classifier reads ${classifier.forest.featureCount}`)
+  if (features.count !== classifier.forest.featureCount)
+    throw new Error(`internal: features of ${features.count}, the classifier reads ${classifier.forest.featureCount}`)
   const p = new Float32Array(features.width * features.height)
   predictForest(classifier.forest, features.data, p)
   return features.width === width && features.height === height ? p : resizeBilinear(p, features.width, features.height, width, height)

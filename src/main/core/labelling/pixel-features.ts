@@ -14,7 +14,6 @@
 // one plane after another (feature f of pixel i at f·n + i), so each filter writes its plane in order.
 import type { Raster } from '../imaging/raster'
 
-
 export const defaultSigmas = [0.7, 1.6, 3.5] as const
 const colourFeatures = 6
 
@@ -248,7 +247,14 @@ export function pixelFeatures(rgb: Raster, sigmas: readonly number[] = defaultSi
 }
 
 /** Bilinear resampling of a w×h map to width×height (pixel centres aligned), into `out`. */
-export function resizeBilinear(map: Float32Array, w: number, h: number, width: number, height: number, out: Float32Array = new Float32Array(width * height)): Float32Array {
+export function resizeBilinear(
+  map: Float32Array,
+  w: number,
+  h: number,
+  width: number,
+  height: number,
+  out: Float32Array = new Float32Array(width * height)
+): Float32Array {
   const x0s = new Int32Array(width)
   const x1s = new Int32Array(width)
   const txs = new Float32Array(width)

@@ -11,7 +11,9 @@ export interface MaskProvenance {
 }
 
 export function maskProvenance(db: Db, photoId: number): MaskProvenance | null {
-  const row = db.prepare('SELECT made_by, model_made, made_by_run, made_by_classifier, probability_file, uncertainty FROM masks WHERE photo_id = ?').get(photoId) as
+  const row = db
+    .prepare('SELECT made_by, model_made, made_by_run, made_by_classifier, probability_file, uncertainty FROM masks WHERE photo_id = ?')
+    .get(photoId) as
     | {
         made_by: MaskMadeBy
         model_made: number
@@ -71,7 +73,9 @@ export function getStrokes(db: Db, photoId: number): StrokesRecord | null {
 
 /** The photos of a dataset that have strokes of either kind. */
 export function datasetStrokes(db: Db, datasetId: number): StrokesRecord[] {
-  return (db.prepare('SELECT * FROM strokes WHERE dataset_id = ? AND leaf_pixels + background_pixels > 0 ORDER BY photo_id').all(datasetId) as StrokesRow[]).map(toStrokes)
+  return (
+    db.prepare('SELECT * FROM strokes WHERE dataset_id = ? AND leaf_pixels + background_pixels > 0 ORDER BY photo_id').all(datasetId) as StrokesRow[]
+  ).map(toStrokes)
 }
 
 interface StrokesRow {
@@ -107,7 +111,16 @@ export function setStrokes(db: Db, s: Omit<StrokesRecord, 'version'>): number {
 
 export function getClassifierRecord(db: Db, datasetId: number): ClassifierState | null {
   const r = db.prepare('SELECT * FROM pixel_classifiers WHERE dataset_id = ?').get(datasetId) as
-    | { dataset_id: number; file: string; settings: string; photos: number; leaf_pixels: number; background_pixels: number; train_ms: number; trained_at: string }
+    | {
+        dataset_id: number
+        file: string
+        settings: string
+        photos: number
+        leaf_pixels: number
+        background_pixels: number
+        train_ms: number
+        trained_at: string
+      }
     | undefined
   if (!r) return null
   return {

@@ -158,7 +158,10 @@ export function labellingMethods(s: ServiceContext): Methods<K> {
             const before = getStrokes(p.db, photo.id)
             const current = before?.version ?? 0
             if (baseVersion !== undefined && baseVersion !== current)
-              throw new ApiError('conflict', `The strokes of ${photo.name} were saved elsewhere meanwhile (version ${current}, not ${baseVersion}): load them again.`)
+              throw new ApiError(
+                'conflict',
+                `The strokes of ${photo.name} were saved elsewhere meanwhile (version ${current}, not ${baseVersion}): load them again.`
+              )
             const version = setStrokes(p.db, { photoId: photo.id, datasetId: photo.datasetId, file, leafPixels, backgroundPixels })
             return { version, before: before?.file ?? null }
           })
@@ -211,7 +214,12 @@ export function labellingMethods(s: ServiceContext): Methods<K> {
       const record = getStrokes(p.db, photoId)
       if (!record) return { strokes: null, version: 0 }
       const raster = await readRaster(join(p.dir, record.file), 1)
-      const pick = (v: number) => encodeRle(raster.data.map((x) => (x === v ? 1 : 0)), photo.width, photo.height)
+      const pick = (v: number) =>
+        encodeRle(
+          raster.data.map((x) => (x === v ? 1 : 0)),
+          photo.width,
+          photo.height
+        )
       return { strokes: { leaf: pick(1), background: pick(2) }, version: record.version }
     },
     async 'labels.importStrokes'({ photoId, file }) {
@@ -219,7 +227,10 @@ export function labellingMethods(s: ServiceContext): Methods<K> {
       const path = s.checkPath(file)
       const raster = await readRaster(path, 1)
       if (raster.width !== photo.width || raster.height !== photo.height)
-        throw new ApiError('bad_input', `${basename(path)} is ${raster.width}×${raster.height} but ${photo.name} is ${photo.width}×${photo.height}; strokes must have the photo's size.`)
+        throw new ApiError(
+          'bad_input',
+          `${basename(path)} is ${raster.width}×${raster.height} but ${photo.name} is ${photo.width}×${photo.height}; strokes must have the photo's size.`
+        )
       const odd = raster.data.findIndex((v) => v > 2)
       if (odd >= 0)
         throw new ApiError(
@@ -237,7 +248,8 @@ export function labellingMethods(s: ServiceContext): Methods<K> {
         stroked.map(async (st) => {
           const photo = getPhoto(p.db, st.photoId)
           const strokes = await readRaster(join(p.dir, st.file), 1)
-          if (strokes.width !== photo.width || strokes.height !== photo.height) throw new ApiError('bad_input', `The strokes of ${photo.name} do not have its size.`)
+          if (strokes.width !== photo.width || strokes.height !== photo.height)
+            throw new ApiError('bad_input', `The strokes of ${photo.name} do not have its size.`)
           return { photo, key: photoKey(p.dir, photo), width: photo.width, height: photo.height, strokes: strokes.data }
         })
       )
@@ -258,7 +270,13 @@ export function labellingMethods(s: ServiceContext): Methods<K> {
         return setClassifierRecord(p.db, {
           datasetId,
           file,
-          settings: { sigmas: c.sigmas, features: c.forest.featureCount, trees: c.forest.roots.length, maxDepth: defaultForestOptions.maxDepth, maxFeaturePixels: c.maxFeaturePixels },
+          settings: {
+            sigmas: c.sigmas,
+            features: c.forest.featureCount,
+            trees: c.forest.roots.length,
+            maxDepth: defaultForestOptions.maxDepth,
+            maxFeaturePixels: c.maxFeaturePixels
+          },
           photos: photos.length,
           leafPixels: stroked.reduce((n, x) => n + x.leafPixels, 0),
           backgroundPixels: stroked.reduce((n, x) => n + x.backgroundPixels, 0),
@@ -281,7 +299,8 @@ export function labellingMethods(s: ServiceContext): Methods<K> {
     async 'labels.classify'({ datasetId }) {
       const { project: p, jobs } = s.requireProject()
       const dataset = getDataset(p.db, datasetId)
-      if (!getClassifierRecord(p.db, datasetId)) throw new ApiError('bad_input', `“${dataset.name}” has no pixel classifier yet: paint leaf and background strokes and train it first.`)
+      if (!getClassifierRecord(p.db, datasetId))
+        throw new ApiError('bad_input', `“${dataset.name}” has no pixel classifier yet: paint leaf and background strokes and train it first.`)
       return jobs.start('classify', `Label “${dataset.name}” with its pixel classifier`, { datasetId })
     },
     async 'labels.assist'({ photoId, box, clicks, runId, fromClassifier }) {
