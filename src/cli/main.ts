@@ -6,6 +6,7 @@ import { projectClean, projectCreate, projectInfo } from './commands/project'
 import { serve } from './commands/serve'
 import { importCommand, splitCommand } from './commands/datasets'
 import { matteCommand, trimapCommand } from './commands/matting'
+import { classifyCommand } from './commands/classify'
 import { trainCommand } from './commands/training'
 import { evalCommand, predictCommand } from './commands/evaluation'
 import { exportCommand } from './commands/export'
@@ -20,6 +21,7 @@ const commands: Command[] = [
   splitCommand,
   trimapCommand,
   matteCommand,
+  classifyCommand,
   trainCommand,
   evalCommand,
   predictResumeCommand,

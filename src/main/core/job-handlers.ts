@@ -7,7 +7,7 @@ import { exportCutoutsJob, mattesJob, trimapsJob } from './matting/jobs'
 import { estimateTrainingJob, trainJob } from './training/jobs'
 import { evaluateJob } from './evaluation/jobs'
 import { exportOnnxJob, measureLabelledJob, predictJob } from './prediction/jobs'
-import { assistPredictionJob, prelabelJob } from './labelling/jobs'
+import { assistPredictionJob, classifyJob, prelabelJob } from './labelling/jobs'
 
 export const jobHandlers: JobHandlers = {
   demo: demoJob,
@@ -24,5 +24,6 @@ export const jobHandlers: JobHandlers = {
   measure: measureLabelledJob,
   'export-onnx': exportOnnxJob,
   prelabel: prelabelJob,
-  'assist-prediction': assistPredictionJob
+  'assist-prediction': assistPredictionJob,
+  classify: classifyJob
 }

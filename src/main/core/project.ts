@@ -12,7 +12,7 @@ import { removeTempLeftovers } from './store/temp'
 export const databaseFileName = 'leafseg.sqlite'
 
 /** Folders the app writes inside a project. Photos are copied in, so a project is self-contained. */
-export const projectFolders = ['photos', 'thumbnails', 'masks', 'trimaps', 'mattes', 'runs', 'predictions', 'imports'] as const
+export const projectFolders = ['photos', 'thumbnails', 'masks', 'trimaps', 'mattes', 'runs', 'predictions', 'imports', 'strokes', 'classifiers'] as const
 export type ProjectFolder = (typeof projectFolders)[number]
 
 export class Project {

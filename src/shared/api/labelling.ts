@@ -32,15 +32,48 @@ export interface LabellingJobs {
   }
   /** A run's prediction of one photo, for the model assist on a photo it did not pre-label (kept in the run's folder). */
   'assist-prediction': { params: { runId: number; photoId: number }; result: { probabilityFile: string }; events: never }
+  /** The dataset's pixel classifier predicts its photos without a person's mask; each becomes a model-made mask to review. */
+  classify: {
+    params: { datasetId: number }
+    result: { labelled: number; kept: number; problems: { path: string; reason: string }[] }
+    events: never
+  }
+}
+
+/** A photo's strokes travel as two RLE masks of the photo's size (background wins where both are set). */
+export interface Strokes {
+  leaf: Rle
+  background: Rle
+}
+
+/** A dataset's pixel classifier: what it learned from and how. */
+export interface ClassifierState {
+  datasetId: number
+  /** Project-relative file of the forest (JSON). */
+  file: string
+  settings: { sigmas: number[]; features: number; trees: number; maxDepth: number; maxFeaturePixels: number }
+  /** Photos with strokes it learned from, and the stroke pixels of each class. */
+  photos: number
+  leafPixels: number
+  backgroundPixels: number
+  trainMs: number
+  trainedAt: string
 }
 
 export interface LabellingApi {
   /**
    * A proposed mask for a photo, not saved: GrabCut on the box (5 iterations), each click a hard constraint
    * (a disk of 5 px, then 3 more iterations). With a run, the proposal starts from that run's prediction for
-   * the photo (from pre-labelling) instead of the box alone, and clicks correct it.
+   * the photo (from pre-labelling) instead of the box alone, and clicks correct it; `fromClassifier`: from the
+   * dataset's pixel classifier's probabilities instead.
    */
-  'labels.assist'(args: { photoId: number; box?: AssistBox; clicks: AssistClick[]; runId?: number }): Promise<{ mask: Rle; ms: number }>
+  'labels.assist'(args: {
+    photoId: number
+    box?: AssistBox
+    clicks: AssistClick[]
+    runId?: number
+    fromClassifier?: boolean
+  }): Promise<{ mask: Rle; ms: number }>
   /**
    * Save a photo's mask as a person made it, atomically (new files, then one transaction). A person's edit of
    * a model-made mask makes it `model-corrected`; the mask is then hand-checked. With `leaves` (one RLE per leaf,
@@ -63,6 +96,30 @@ export interface LabellingApi {
   'photos.confirmMask'(args: { id: number }): Promise<void>
   /** The dataset's model-made masks no person has checked yet, the most uncertain first. */
   'labels.reviewQueue'(args: { datasetId: number }): Promise<ReviewItem[]>
+  /**
+   * Save a photo's strokes (replacing its earlier ones); with `baseVersion`, refused (code 'conflict') when another
+   * save got there first. Nothing is trained: call labels.trainClassifier.
+   */
+  'labels.saveStrokes'(args: { photoId: number; strokes: Strokes; baseVersion?: number }): Promise<StrokesInfo>
+  /** A photo's strokes (null when it has none) and their version (0 without). */
+  'labels.strokes'(args: { photoId: number }): Promise<{ strokes: Strokes | null; version: number }>
+  /** Strokes from an image file of the photo's size, one value a pixel: 0 none, 1 leaf, 2 background (a path on the host). */
+  'labels.importStrokes'(args: { photoId: number; file: string }): Promise<StrokesInfo>
+  /** Train the dataset's pixel classifier from all its strokes (a random forest; under a second) and keep it with the dataset. */
+  'labels.trainClassifier'(args: { datasetId: number }): Promise<ClassifierState>
+  /** The dataset's pixel classifier, or null before it was trained. */
+  'labels.classifier'(args: { datasetId: number }): Promise<ClassifierState | null>
+  /** The classifier's answer for one photo, not saved: leaf where P ≥ 0.5, and the unsure pixels (0.2–0.8). */
+  'labels.classifyPhoto'(args: { photoId: number }): Promise<{ mask: Rle; unsure: Rle; ms: number }>
+  /** Apply the dataset's classifier to its photos without a person's mask (a job); the masks enter the review queue. */
+  'labels.classify'(args: { datasetId: number }): Promise<Job<'classify', LabellingJobs['classify']['result']>>
+}
+
+export interface StrokesInfo {
+  photoId: number
+  version: number
+  leafPixels: number
+  backgroundPixels: number
 }
 
 export interface ReviewItem {
@@ -70,7 +127,9 @@ export interface ReviewItem {
   name: string
   /** Project-relative thumbnail path. */
   thumbnail: string
-  runId: number
+  /** The run that made the mask; null when the dataset's pixel classifier did (`classifier`). */
+  runId: number | null
+  classifier: boolean
   /** Share of the photo's pixels the run was unsure of (probability 0.2–0.8). */
   uncertainty: number
 }

@@ -298,17 +298,19 @@ export interface MaskRecord {
   modelMade: boolean
   /** For a mask a run made: the run, its probabilities file and the share of unsure pixels. */
   byRun?: { runId: number; probabilityFile: string; uncertainty: number }
+  /** For a mask the dataset's pixel classifier made: its probabilities file and the share of unsure pixels. */
+  byClassifier?: { probabilityFile: string; uncertainty: number }
 }
 
 /** Record the photo's mask (one more version than the one it replaces). */
 export function setMask(db: Db, photoId: number, m: MaskRecord): void {
   db.prepare(
-    `INSERT INTO masks (photo_id, file, instances_file, leaves, hash, source, made_by, foreground, model_made, made_by_run, probability_file, uncertainty, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO masks (photo_id, file, instances_file, leaves, hash, source, made_by, foreground, model_made, made_by_run, probability_file, uncertainty, updated_at, made_by_classifier)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (photo_id) DO UPDATE SET file = excluded.file, instances_file = excluded.instances_file, leaves = excluded.leaves, hash = excluded.hash,
        source = excluded.source, made_by = excluded.made_by, foreground = excluded.foreground, model_made = excluded.model_made,
        made_by_run = excluded.made_by_run, probability_file = excluded.probability_file, uncertainty = excluded.uncertainty, updated_at = excluded.updated_at,
-       version = masks.version + 1`
+       made_by_classifier = excluded.made_by_classifier, version = masks.version + 1`
   ).run(
     photoId,
     m.file,
@@ -320,9 +322,10 @@ export function setMask(db: Db, photoId: number, m: MaskRecord): void {
     m.foreground,
     m.modelMade ? 1 : 0,
     m.byRun?.runId ?? null,
-    m.byRun?.probabilityFile ?? null,
-    m.byRun?.uncertainty ?? null,
-    new Date().toISOString()
+    m.byRun?.probabilityFile ?? m.byClassifier?.probabilityFile ?? null,
+    m.byRun?.uncertainty ?? m.byClassifier?.uncertainty ?? null,
+    new Date().toISOString(),
+    m.byClassifier && !m.byRun ? 1 : 0
   )
 }
 

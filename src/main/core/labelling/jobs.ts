@@ -11,11 +11,15 @@ import { maskFromProbabilities, writeProbabilityPng } from '../model/mask'
 import { runPredictor } from '../training/checkpoint'
 import { datasetPhotos, getPhoto } from '../datasets/records'
 import { getRun } from '../training/records'
-import { saveModelMask } from './masks'
+import { saveClassifierMask, saveModelMask } from './masks'
+import { getClassifierRecord } from './records'
+import { readClassifierFile } from './classifier-files'
+import { classifyPixels, unsureShare } from './pixel-classifier'
 import { separateLeaves } from '../model/instances'
 import { binaryOfIds } from '../datasets/instances'
 import { maxLeavesPerPhoto } from '../../../shared/bounds'
 import { unsureBand } from './grabcut'
+import { whileWriting } from '../store/pending'
 
 const threshold = 0.5
 
@@ -157,4 +161,43 @@ export const assistPredictionJob: JobHandler<'assist-prediction'> = async ({ run
     },
     () => runPredictor(project, runId, 'best')
   )
+}
+
+/**
+ * The dataset's pixel classifier labels its photos that have no mask a person made: each prediction becomes the
+ * photo's mask, model-made by the classifier, with its probabilities and how unsure it was (the review order).
+ */
+export const classifyJob: JobHandler<'classify'> = async ({ datasetId }, ctx) => {
+  const { project, signal } = ctx
+  const record = getClassifierRecord(project.db, datasetId)
+  if (!record) throw new ApiError('bad_input', 'The dataset has no pixel classifier yet: paint leaf and background strokes and train it first.')
+  const classifier = await readClassifierFile(join(project.dir, record.file))
+  const photos = datasetPhotos(project.db, datasetId).filter((p) => !p.mask || p.mask.modelMade)
+  const problems: { path: string; reason: string }[] = []
+  let labelled = 0
+  let kept = 0
+  await mkdir(project.path('masks'), { recursive: true })
+  for (const [i, photo] of photos.entries()) {
+    signal.throwIfAborted()
+    ctx.progress(i, photos.length, photo.name)
+    try {
+      const rgb = await readRaster(join(project.dir, photo.file), 3)
+      const p = classifyPixels(classifier, rgb)
+      const probabilityFile = `masks/${photo.id}.classifier.probability.png`
+      const mask = maskFromProbabilities(p, rgb.width, rgb.height, threshold).data
+      const saved = await whileWriting(project.db, [probabilityFile], async () => {
+        await writeProbabilityPng(join(project.dir, probabilityFile), { width: rgb.width, height: rgb.height, data: p })
+        return saveClassifierMask(project, photo.id, mask, { probabilityFile, uncertainty: unsureShare(p) })
+      })
+      if (saved) labelled++
+      else kept++
+    } catch (err) {
+      if (signal.aborted || err instanceof ApiError) throw err
+      problems.push({ path: photo.name, reason: errorMessage(err) })
+    }
+    // a photo takes a while on a large dataset: yield, so a cancel is seen between photos
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  ctx.progress(photos.length, photos.length)
+  return { labelled, kept, problems }
 }

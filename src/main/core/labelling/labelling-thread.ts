@@ -10,13 +10,27 @@ import type { AssistClick } from '../../../shared/api/labelling'
 import type { Rle } from '../../../shared/rle'
 import type { Raster } from '../imaging/raster'
 import type { AssistStart } from './grabcut'
+import type { PixelClassifier } from './pixel-classifier'
+
+/** A photo for the pixel classifier: its key (it changes when the photo does), and its pixels unless the thread may hold its features. */
+export interface PixelPhoto {
+  key: string
+  width: number
+  height: number
+  photo?: Raster
+}
 
 export type ToLabellingWorker =
   | { id: number; kind: 'assist'; key: string; photo?: Raster; start: AssistStart; clicks: AssistClick[] }
   | { id: number; kind: 'decode'; mask: Rle; leaves?: Rle[]; width: number; height: number }
+  | { id: number; kind: 'train'; photos: (PixelPhoto & { strokes: Uint8Array })[] }
+  | { id: number; kind: 'classify'; classifierFile: string; classifierKey: string; photo: PixelPhoto }
 
 export type FromLabellingWorker =
   | { id: number; kind: 'assist'; mask: Rle }
+  | { id: number; kind: 'train'; classifier: PixelClassifier; ms: number }
+  | { id: number; kind: 'classify'; mask: Rle; unsure: Rle; probabilities: Uint8Array }
+  | { id: number; kind: 'missing'; keys: string[] }
   | { id: number; kind: 'decode'; binary: Uint8Array; ids: Uint16Array | null; differ: number }
   | { id: number; kind: 'error'; message: string }
 
@@ -96,7 +110,7 @@ export class LabellingThread {
       if (this.photoKey === key) this.photoKey = null
       throw new Error(reply.message)
     }
-    if (reply.kind !== 'assist') throw new Error('internal: the labelling thread answered an assist with a decode')
+    if (reply.kind !== 'assist') throw new Error('internal: the labelling thread answered an assist with something else')
     return reply.mask
   }
 
@@ -104,7 +118,41 @@ export class LabellingThread {
   async decode(mask: Rle, leaves: Rle[] | undefined, width: number, height: number): Promise<{ binary: Uint8Array; ids: Uint16Array | null; differ: number }> {
     const reply = await this.send({ kind: 'decode', mask, leaves, width, height })
     if (reply.kind === 'error') throw new Error(reply.message)
-    if (reply.kind !== 'decode') throw new Error('internal: the labelling thread answered a decode with an assist')
+    if (reply.kind !== 'decode') throw new Error('internal: the labelling thread answered a decode with something else')
+    return reply
+  }
+
+  /**
+   * Train a pixel classifier from photos and their strokes. The thread keeps the features of the last few photos:
+   * `read` gives a photo's pixels only when it asks for them.
+   */
+  async train(
+    photos: (Omit<PixelPhoto, 'photo'> & { strokes: Uint8Array })[],
+    read: (key: string) => Promise<Raster>
+  ): Promise<{ classifier: PixelClassifier; ms: number }> {
+    let sent: (PixelPhoto & { strokes: Uint8Array })[] = photos
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const reply = await this.send({ kind: 'train', photos: sent })
+      if (reply.kind === 'error') throw new Error(reply.message)
+      if (reply.kind === 'train') return reply
+      if (reply.kind !== 'missing') throw new Error('internal: the labelling thread answered a training with something else')
+      const missing = new Set(reply.keys)
+      sent = await Promise.all(photos.map(async (p) => (missing.has(p.key) ? { ...p, photo: await read(p.key) } : p)))
+    }
+    throw new Error('internal: the labelling thread kept asking for photos')
+  }
+
+  /** P(leaf) of one photo by the classifier in `classifierFile` (read again when `classifierKey` changes). */
+  async classify(
+    classifierFile: string,
+    classifierKey: string,
+    photo: Omit<PixelPhoto, 'photo'>,
+    read: () => Promise<Raster>
+  ): Promise<{ mask: Rle; unsure: Rle; probabilities: Uint8Array }> {
+    let reply = await this.send({ kind: 'classify', classifierFile, classifierKey, photo })
+    if (reply.kind === 'missing') reply = await this.send({ kind: 'classify', classifierFile, classifierKey, photo: { ...photo, photo: await read() } })
+    if (reply.kind === 'error') throw new Error(reply.message)
+    if (reply.kind !== 'classify') throw new Error('internal: the labelling thread answered a classification with something else')
     return reply
   }
 

@@ -4,12 +4,66 @@
 import { parentPort } from 'node:worker_threads'
 import { decodeLeaves, decodeRle, encodeRle } from '../../../shared/rle'
 import { GrabCutAssist } from './grabcut'
-import type { FromLabellingWorker, ToLabellingWorker } from './labelling-thread'
+import type { FromLabellingWorker, PixelPhoto, ToLabellingWorker } from './labelling-thread'
+import { classifyPixels, photoFeatures, trainPixelClassifier, type PhotoFeatures, type PixelClassifier } from './pixel-classifier'
+import { readClassifierFile } from './classifier-files'
+import { defaultSigmas } from './pixel-features'
+import { unsureBand } from './grabcut'
 
 const port = parentPort!
 let assist: { key: string; grabCut: GrabCutAssist } | null = null
 
-function answer(m: ToLabellingWorker): FromLabellingWorker {
+// The features of the last photos the pixel classifier saw (a person strokes one photo, then the next): the
+// filters are most of a prediction's time. Bounded by photos and by values held.
+const featuresKept = new Map<string, PhotoFeatures>()
+const maxKeptPhotos = 8
+const maxKeptValues = 200_000_000
+let classifier: { key: string; classifier: PixelClassifier } | null = null
+
+function featuresOf(p: PixelPhoto, sigmas: readonly number[], maxFeaturePixels?: number): PhotoFeatures | null {
+  const key = JSON.stringify([p.key, sigmas, maxFeaturePixels ?? null])
+  let f = featuresKept.get(key)
+  if (f) featuresKept.delete(key)
+  else if (p.photo) f = photoFeatures(p.photo, sigmas, maxFeaturePixels)
+  else return null
+  featuresKept.set(key, f)
+  let values = 0
+  for (const k of featuresKept.values()) values += k.features.data.length
+  while (featuresKept.size > maxKeptPhotos || (featuresKept.size > 1 && values > maxKeptValues)) {
+    const oldest = featuresKept.keys().next().value!
+    values -= featuresKept.get(oldest)!.features.data.length
+    featuresKept.delete(oldest)
+  }
+  return f
+}
+
+async function answerPixels(m: Extract<ToLabellingWorker, { kind: 'train' | 'classify' }>): Promise<FromLabellingWorker> {
+  if (m.kind === 'train') {
+    const started = performance.now()
+    const photos = m.photos.map((p) => ({ key: p.key, features: featuresOf(p, defaultSigmas), strokes: p.strokes }))
+    const missing = photos.filter((p) => !p.features).map((p) => p.key)
+    if (missing.length) return { id: m.id, kind: 'missing', keys: missing }
+    const trained = trainPixelClassifier(photos.map((p) => ({ features: p.features!, strokes: p.strokes })))
+    return { id: m.id, kind: 'train', classifier: trained, ms: Math.round(performance.now() - started) }
+  }
+  if (classifier?.key !== m.classifierKey) classifier = { key: m.classifierKey, classifier: await readClassifierFile(m.classifierFile) }
+  const c = classifier.classifier
+  const features = featuresOf(m.photo, c.sigmas, c.maxFeaturePixels)
+  if (!features) return { id: m.id, kind: 'missing', keys: [m.photo.key] }
+  const p = classifyPixels(c, features)
+  const mask = new Uint8Array(p.length)
+  const unsure = new Uint8Array(p.length)
+  const probabilities = new Uint8Array(p.length)
+  for (let i = 0; i < p.length; i++) {
+    mask[i] = p[i] >= 0.5 ? 1 : 0
+    unsure[i] = p[i] >= unsureBand.low && p[i] <= unsureBand.high ? 1 : 0
+    probabilities[i] = p[i] >= 1 ? 255 : Math.floor(p[i] * 256)
+  }
+  const { width, height } = m.photo
+  return { id: m.id, kind: 'classify', mask: encodeRle(mask, width, height), unsure: encodeRle(unsure, width, height), probabilities }
+}
+
+function answer(m: Exclude<ToLabellingWorker, { kind: 'train' | 'classify' }>): FromLabellingWorker {
   if (m.kind === 'assist') {
     if (m.photo) {
       assist?.grabCut.dispose()
@@ -26,10 +80,16 @@ function answer(m: ToLabellingWorker): FromLabellingWorker {
   return { id: m.id, kind: 'decode', binary, ids, differ }
 }
 
+// one message at a time, in order: a classification waits for the training before it
+let queue: Promise<void> = Promise.resolve()
 port.on('message', (m: ToLabellingWorker) => {
+  queue = queue.then(() => handle(m))
+})
+
+async function handle(m: ToLabellingWorker): Promise<void> {
   let reply: FromLabellingWorker
   try {
-    reply = answer(m)
+    reply = m.kind === 'train' || m.kind === 'classify' ? await answerPixels(m) : answer(m)
   } catch (err) {
     // a failed assist keeps no photo: the next request sends it again
     if (m.kind === 'assist') {
@@ -38,6 +98,7 @@ port.on('message', (m: ToLabellingWorker) => {
     }
     reply = { id: m.id, kind: 'error', message: err instanceof Error ? err.message : String(err) }
   }
-  const transfer = reply.kind === 'decode' ? [reply.binary.buffer, ...(reply.ids ? [reply.ids.buffer] : [])] : []
+  const transfer =
+    reply.kind === 'decode' ? [reply.binary.buffer, ...(reply.ids ? [reply.ids.buffer] : [])] : reply.kind === 'classify' ? [reply.probabilities.buffer] : []
   port.postMessage(reply, transfer as ArrayBuffer[])
-})
+}

@@ -46,7 +46,8 @@ export async function saveMadeMask(
       source: 'drawn',
       madeBy: madeByAfterEdit(provenance?.madeBy ?? null, how),
       modelMade: false,
-      byRun: provenance?.byRun ?? undefined
+      byRun: provenance?.byRun ?? undefined,
+      byClassifier: provenance?.byClassifier ?? undefined
     }),
     baseVersion
   )
@@ -69,6 +70,18 @@ export async function saveModelMask(
   )
 }
 
+/** Save the pixel classifier's mask for a photo, as saveModelMask does a run's: never over a person's mask. */
+export async function saveClassifierMask(
+  project: Project,
+  photoId: number,
+  mask: Uint8Array,
+  byClassifier: NonNullable<MaskRecord['byClassifier']>
+): Promise<boolean> {
+  return replaceMask(project, photoId, mask, null, (provenance) =>
+    provenance && !provenance.modelMade ? null : { source: 'predicted', madeBy: 'model-made', modelMade: true, byClassifier }
+  )
+}
+
 /**
  * Write the new mask file (and leaves file) under new names of their own, then in one transaction check the version
  * it replaces, decide (from what is there now) and record them; then remove the old files. A refused save removes
@@ -79,7 +92,7 @@ async function replaceMask(
   photoId: number,
   mask: Uint8Array,
   ids: Uint16Array | null,
-  decide: (current: MaskProvenance | null) => Pick<MaskRecord, 'source' | 'madeBy' | 'modelMade' | 'byRun'> | null,
+  decide: (current: MaskProvenance | null) => Pick<MaskRecord, 'source' | 'madeBy' | 'modelMade' | 'byRun' | 'byClassifier'> | null,
   baseVersion?: number
 ): Promise<boolean> {
   const photo = getPhoto(project.db, photoId)

@@ -18,11 +18,13 @@ export const fileColumns: Record<string, string[]> = {
   mattes: ['file', 'cutout_file'],
   run_photos: ['photo_file', 'mask_file'],
   evaluation_photos: ['photo_file', 'mask_file', 'probability_file'],
-  predicted_photos: ['photo_file', 'mask_file', 'probability_file', 'cutout_file', 'leaves_file']
+  predicted_photos: ['photo_file', 'mask_file', 'probability_file', 'cutout_file', 'leaves_file'],
+  strokes: ['file'],
+  pixel_classifiers: ['file']
 }
 
 /** Folders whose files are each named by a row: a file no row names is unreferenced. */
-const fileFolders = ['photos', 'thumbnails', 'masks', 'trimaps', 'mattes'] as const
+const fileFolders = ['photos', 'thumbnails', 'masks', 'trimaps', 'mattes', 'strokes', 'classifiers'] as const
 
 const slash = (p: string): string => p.split('\\').join('/')
 

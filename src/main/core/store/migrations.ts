@@ -376,6 +376,40 @@ export const migrations: Migration[] = [
         );
       `)
     }
+  },
+  {
+    version: 15,
+    name: 'strokes and the pixel classifier trained from them; masks a classifier made',
+    up(db) {
+      db.exec(`
+        -- A photo's strokes: a project-relative gray PNG of the photo's size, 0 = none, 1 = leaf, 2 = background.
+        CREATE TABLE strokes (
+          photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+          dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+          file TEXT NOT NULL,
+          leaf_pixels INTEGER NOT NULL,
+          background_pixels INTEGER NOT NULL,
+          version INTEGER NOT NULL DEFAULT 1,
+          updated_at TEXT NOT NULL
+        );
+        CREATE INDEX strokes_by_dataset ON strokes (dataset_id);
+        -- One per dataset: the saved forest (labelling/classifier-files.ts) and what it learned from.
+        CREATE TABLE pixel_classifiers (
+          dataset_id INTEGER PRIMARY KEY REFERENCES datasets(id) ON DELETE CASCADE,
+          file TEXT NOT NULL,
+          -- JSON {sigmas, features, trees, maxDepth, maxFeaturePixels}
+          settings TEXT NOT NULL,
+          photos INTEGER NOT NULL,
+          leaf_pixels INTEGER NOT NULL,
+          background_pixels INTEGER NOT NULL,
+          train_ms INTEGER NOT NULL,
+          trained_at TEXT NOT NULL
+        );
+        -- A model-made mask from the dataset's pixel classifier (its probabilities in probability_file, its
+        -- unsure share in uncertainty): reviewed like a run's.
+        ALTER TABLE masks ADD COLUMN made_by_classifier INTEGER NOT NULL DEFAULT 0;
+      `)
+    }
   }
 ]
 
