@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import type { Bench } from './types'
 import { readRaster, type Raster } from '../src/main/core/imaging/raster'
 import { classifyPixels, trainPixelClassifier } from '../src/main/core/labelling/pixel-classifier'
+import { otsuThreshold } from '../src/main/core/labelling/pixel-features'
 import { seededRandom } from '../src/main/core/random'
 import { LeafsegService } from '../src/main/core/service/service'
 import { forkJobProcess } from '../src/node-host/job-process'
@@ -100,31 +101,10 @@ function sampleStrokes(truth: Uint8Array, random: () => number): Uint8Array {
 /** Excess green (2G − R − B) thresholded by Otsu's method: the classic leaf-from-soil baseline. */
 function exgOtsu(rgb: Raster): Uint8Array {
   const n = rgb.width * rgb.height
-  const v = new Uint8Array(n)
-  const hist = new Float64Array(256)
-  for (let i = 0; i < n; i++) {
-    const e = Math.max(0, Math.min(255, Math.round((2 * rgb.data[i * 3 + 1] - rgb.data[i * 3] - rgb.data[i * 3 + 2] + 510) / 4)))
-    v[i] = e
-    hist[e]++
-  }
-  let sum = 0
-  for (let t = 0; t < 256; t++) sum += t * hist[t]
-  let w0 = 0
-  let sum0 = 0
-  let best = 0
-  let threshold = 0
-  for (let t = 0; t < 256; t++) {
-    w0 += hist[t]
-    sum0 += t * hist[t]
-    const w1 = n - w0
-    if (w0 === 0 || w1 === 0) continue
-    const between = w0 * w1 * (sum0 / w0 - (sum - sum0) / w1) ** 2
-    if (between > best) {
-      best = between
-      threshold = t
-    }
-  }
-  return v.map((x) => (x > threshold ? 1 : 0))
+  const exg = new Float32Array(n)
+  for (let i = 0; i < n; i++) exg[i] = 2 * rgb.data[i * 3 + 1] - rgb.data[i * 3] - rgb.data[i * 3 + 2]
+  const threshold = otsuThreshold(exg)
+  return Uint8Array.from(exg, (x) => (x > threshold ? 1 : 0))
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length

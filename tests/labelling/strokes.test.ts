@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { pixelFeatures, featureNames, featureCount } from '../../src/main/core/labelling/pixel-features'
+import { pixelFeatures, featureNames, featureCount, otsuThreshold } from '../../src/main/core/labelling/pixel-features'
 import { predictForest, trainForest } from '../../src/main/core/labelling/forest'
 import { classifyPixels, trainPixelClassifier } from '../../src/main/core/labelling/pixel-classifier'
 import { readClassifierFile, writeClassifierFile } from '../../src/main/core/labelling/classifier-files'
@@ -59,6 +59,26 @@ test('features: a bright blob has a negative LoG at its centre and a positive on
   assert.ok(at('structure λ1 σ1.6', 24, 20) > at('structure λ1 σ1.6', 2, 2), 'structure tensor: an edge against a flat corner')
   assert.ok(at('gray σ3.5', 20, 20) > at('gray σ3.5', 2, 2))
   for (const v of f.data) assert.ok(Number.isFinite(v))
+})
+
+test("Otsu's threshold splits two groups of values between them; the photo-relative excess green is positive on the leaf however the photo is lit", () => {
+  const values = Float32Array.from({ length: 1000 }, (_, i) => (i < 700 ? 10 + (i % 7) : 60 + (i % 5)))
+  const t = otsuThreshold(values)
+  assert.ok(t > 16 && t < 60, `threshold ${t} between 16 and 60`)
+  assert.equal(otsuThreshold(new Float32Array([3, 3, 3])), 3, 'one value: no split')
+  // The same green leaf on brown soil, lit dimly and brightly: excess green differs, its sign against the photo's split does not.
+  const w = 24
+  for (const light of [0.35, 1]) {
+    const rgb = new Uint8Array(w * w * 3)
+    for (let i = 0; i < w * w; i++) {
+      const leaf = i % w < 10
+      rgb.set(leaf ? [70 * light, 200 * light, 50 * light] : [150 * light, 110 * light, 80 * light], i * 3)
+    }
+    const f = pixelFeatures({ width: w, height: w, channels: 3, data: rgb })
+    const plane = featureNames([0.7, 1.6, 3.5]).indexOf('ExG − Otsu σ0.7')
+    const at = (x: number) => f.data[plane * w * w + 12 * w + x]
+    assert.ok(at(3) > 0 && at(20) < 0, `light ${light}: leaf ${at(3)}, soil ${at(20)}`)
+  }
 })
 
 test('the forest learns a simple separable problem and gives the same trees for the same seed', () => {

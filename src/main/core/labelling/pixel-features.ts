@@ -2,7 +2,8 @@
 //
 // For an RGB photo (values 0–1), at the finest scale σ0 = 0.7:
 //   colour      Gaussian-smoothed R, G, B, excess green (2G − R − B) and the chromaticities r = R/(R+G+B), g = G/(R+G+B)
-//               (brightness-free: photos lit differently agree)
+//               (brightness-free: photos lit differently agree), and excess green less this photo's Otsu threshold of
+//               it (so the forest learns "greener than this photo's split", which follows each photo's light)
 // and for each scale σ in `sigmas` (0.7, 1.6, 3.5 by default), on the gray image (R + G + B)/3:
 //   Gaussian    the smoothed gray, and the smoothed chromatic excess green (2G − R − B)/(R+G+B) (σ > σ0 only)
 //   LoG         Laplacian of Gaussian, σ²(Lxx + Lyy): negative on a blob brighter than its surroundings
@@ -15,7 +16,7 @@
 import type { Raster } from '../imaging/raster'
 
 export const defaultSigmas = [0.7, 1.6, 3.5] as const
-const colourFeatures = 6
+const colourFeatures = 7
 
 /** How many features a pixel gets for these scales. */
 export function featureCount(sigmas: readonly number[]): number {
@@ -25,7 +26,7 @@ export function featureCount(sigmas: readonly number[]): number {
 
 /** Names of the features, in order (for the README, tests and messages). */
 export function featureNames(sigmas: readonly number[]): string[] {
-  const names = ['R', 'G', 'B', 'ExG', 'r', 'g'].map((n) => `${n} σ${sigmas[0]}`)
+  const names = ['R', 'G', 'B', 'ExG', 'r', 'g', 'ExG − Otsu'].map((n) => `${n} σ${sigmas[0]}`)
   sigmas.forEach((s, k) => {
     if (k > 0) names.push(`gray σ${s}`, `ExG σ${s}`)
     names.push(`LoG σ${s}`, `gradient σ${s}`, `structure λ1 σ${s}`, `structure λ2 σ${s}`, `Hessian λ1 σ${s}`, `Hessian λ2 σ${s}`)
@@ -212,6 +213,9 @@ export function pixelFeatures(rgb: Raster, sigmas: readonly number[] = defaultSi
     prg[i] = rs[i] / sum
     pyb[i] = gs[i] / sum
   }
+  const split = otsuThreshold(pe)
+  const adaptive = plane(6)
+  for (let i = 0; i < n; i++) adaptive[i] = pe[i] - split
   let f = colourFeatures
   const halfGray = sigmas.some((s, k) => k > 0 && s >= halfSizeFrom) && width >= 8 && height >= 8 ? halve(gray, width, height) : null
   const halfExg = halfGray && halve(exg, width, height)
@@ -244,6 +248,44 @@ export function pixelFeatures(rgb: Raster, sigmas: readonly number[] = defaultSi
   })
   if (f !== count) throw new Error(`internal: ${f} features written, ${count} expected`)
   return { width, height, count, data }
+}
+
+/** Otsu's threshold of a set of values (256 bins between their least and greatest): the split with the most variance between the two sides. */
+export function otsuThreshold(values: Float32Array): number {
+  let lo = Infinity
+  let hi = -Infinity
+  for (const v of values) {
+    if (v < lo) lo = v
+    if (v > hi) hi = v
+  }
+  if (!(hi > lo)) return lo
+  const bins = 256
+  const histogram = new Float64Array(bins)
+  const scale = (bins - 1) / (hi - lo)
+  for (const v of values) histogram[Math.round((v - lo) * scale)]++
+  let total = 0
+  let sumAll = 0
+  for (let i = 0; i < bins; i++) {
+    total += histogram[i]
+    sumAll += i * histogram[i]
+  }
+  let below = 0
+  let sumBelow = 0
+  let best = 0
+  let bestBetween = -1
+  for (let i = 0; i < bins - 1; i++) {
+    below += histogram[i]
+    sumBelow += i * histogram[i]
+    const above = total - below
+    if (below === 0 || above === 0) continue
+    const d = sumBelow / below - (sumAll - sumBelow) / above
+    const between = below * above * d * d
+    if (between > bestBetween) {
+      bestBetween = between
+      best = i
+    }
+  }
+  return lo + (best + 0.5) / scale
 }
 
 /** Bilinear resampling of a w×h map to width×height (pixel centres aligned), into `out`. */
