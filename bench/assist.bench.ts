@@ -13,7 +13,7 @@
 // LEAFSEG_BENCH_ASSIST_PROJECT: keep the project there and measure its run again; LEAFSEG_KOMATSUNA: the data.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { request } from 'node:http'
+import { callHost } from './host-call'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import sharp from 'sharp'
@@ -119,31 +119,6 @@ async function clickSimulation(names: string[], startOf: (name: string, rgb: Ras
     msMedian: sorted[Math.floor(sorted.length / 2)],
     msMean: mean(times)
   }
-}
-
-/** POST one API call to the web host as a page or a script would (a connection of its own); the answer and its wall time. */
-function callHost(host: WebHost, method: string, args: unknown): Promise<{ answer: { ok: boolean; value?: any; error?: { message: string } }; ms: number }> {
-  const started = performance.now()
-  const body = JSON.stringify(args)
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: Number(new URL(host.url).port),
-        path: `/api/${method}`,
-        method: 'POST',
-        headers: { 'x-leafseg-token': host.token, 'content-type': 'application/json' },
-        agent: false
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => resolve({ answer: JSON.parse(Buffer.concat(chunks).toString('utf8')), ms: performance.now() - started }))
-      }
-    )
-    req.on('error', reject)
-    req.end(body)
-  })
 }
 
 function median(values: number[]): number {

@@ -8,17 +8,17 @@
 // LEAFSEG_BENCH_STROKES_DRAWS (default 3) draws averaged; LEAFSEG_KOMATSUNA: the data.
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync } from 'node:fs'
-import { request } from 'node:http'
+import { callHostValue } from './host-call'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Bench } from './types'
 import { readRaster, type Raster } from '../src/main/core/imaging/raster'
 import { classifyPixels, trainPixelClassifier } from '../src/main/core/labelling/pixel-classifier'
 import { otsuThreshold } from '../src/main/core/labelling/pixel-features'
-import { seededRandom } from '../src/main/core/random'
+import { seededRandom } from '../src/shared/random'
 import { LeafsegService } from '../src/main/core/service/service'
 import { forkJobProcess } from '../src/node-host/job-process'
-import { startWebHost, type WebHost } from '../src/web/server'
+import { startWebHost } from '../src/web/server'
 import { decodeRle, encodeRle } from '../src/shared/rle'
 
 const komatsuna = process.env.LEAFSEG_KOMATSUNA ?? join(import.meta.dirname, '..', '..', 'shared', 'data', 'komatsuna')
@@ -27,33 +27,6 @@ const perClass = 200
 
 function leafseg(...args: string[]): unknown {
   return JSON.parse(execFileSync(process.execPath, [cli, ...args, '--json'], { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 }))
-}
-
-function callHost(host: WebHost, method: string, args: unknown): Promise<any> {
-  const body = JSON.stringify(args)
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: Number(new URL(host.url).port),
-        path: `/api/${method}`,
-        method: 'POST',
-        headers: { 'x-leafseg-token': host.token, 'content-type': 'application/json' },
-        agent: false
-      },
-      (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('end', () => {
-          const answer = JSON.parse(Buffer.concat(chunks).toString('utf8'))
-          if (answer.ok) resolve(answer.value)
-          else reject(new Error(`${method}: ${answer.error?.message}`))
-        })
-      }
-    )
-    req.on('error', reject)
-    req.end(body)
-  })
 }
 
 interface Photo {
@@ -192,15 +165,15 @@ const bench: Bench = {
             p.rgb.width,
             p.rgb.height
           )
-        await callHost(host, 'labels.saveStrokes', { photoId: c.id, strokes: { leaf: rle(1), background: rle(2) } })
+        await callHostValue(host, 'labels.saveStrokes', { photoId: c.id, strokes: { leaf: rle(1), background: rle(2) } })
       }
       let started = performance.now()
-      const state = await callHost(host, 'labels.trainClassifier', { datasetId: dataset.id })
+      const state = await callHostValue(host, 'labels.trainClassifier', { datasetId: dataset.id })
       const trainHttpMs = performance.now() - started
       started = performance.now()
       const ds: number[] = []
       for (const p of validation) {
-        const answer = await callHost(host, 'labels.classifyPhoto', { photoId: p.id })
+        const answer = await callHostValue(host, 'labels.classifyPhoto', { photoId: p.id })
         ds.push(dice(decodeRle(answer.mask), p.truth))
       }
       const httpMs = performance.now() - started

@@ -11,7 +11,7 @@ import { browserHost, succeeded } from '../helpers/webhost'
 import { leafsegJson } from '../helpers/cli'
 import { tempDir } from '../helpers/temp'
 import { makePhotos, tinyConfig } from '../training/fixtures'
-import { seededRandom } from '../../src/main/core/random'
+import { seededRandom } from '../../src/shared/random'
 import type { MeasurementRow } from '../../src/shared/api/prediction'
 
 const { skip, state } = browserHost({ width: 1400, height: 900 })

@@ -11,7 +11,7 @@ import {
   THRESHOLD_STEPS
 } from '../../src/main/core/evaluation/metrics'
 import { maskFromProbabilities } from '../../src/main/core/model/mask'
-import { seededRandom } from '../../src/main/core/random'
+import { seededRandom } from '../../src/shared/random'
 
 const gray = (width: number, height: number, values: number[]): Raster => ({ width, height, channels: 1, data: Uint8Array.from(values) })
 const close = (actual: number, expected: number, what: string): void => assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual} != ${expected}`)

@@ -10,7 +10,7 @@ import { pixelFeatures, featureNames, featureCount, otsuThreshold } from '../../
 import { predictForest, trainForest } from '../../src/main/core/labelling/forest'
 import { classifyPixels, trainPixelClassifier } from '../../src/main/core/labelling/pixel-classifier'
 import { readClassifierFile, writeClassifierFile } from '../../src/main/core/labelling/classifier-files'
-import { seededRandom } from '../../src/main/core/random'
+import { seededRandom } from '../../src/shared/random'
 import { LeafsegService } from '../../src/main/core/service/service'
 import { inProcessJobs } from '../../src/node-host/job-process'
 import { encodeRle } from '../../src/shared/rle'

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readRaster } from '../../src/main/core/imaging/raster'
 import { maskFromProbabilities, readProbabilityPng, writeMaskPng, writeProbabilityPng } from '../../src/main/core/model/mask'
-import { seededRandom } from '../../src/main/core/random'
+import { seededRandom } from '../../src/shared/random'
 
 test('a thresholded mask is written as a gray PNG that reads back as 0/255', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'leafseg-mask-'))

@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Raster } from '../../src/main/core/imaging/raster'
 import { blendWeights, predictPhoto, tilePositions, type Predictor } from '../../src/main/core/model/tiling'
-import { seededRandom } from '../../src/main/core/random'
+import { seededRandom } from '../../src/shared/random'
 
 // Fake predictors: deterministic and translation-equivariant, so tiled and whole-image results can be compared.
 // What is tested is the tiling, cutting and blending, not a model.

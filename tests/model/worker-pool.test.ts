@@ -5,7 +5,7 @@ import { defaultWasmDir, initBackend, tf } from '../../src/main/core/model/backe
 import { TfjsEngine, type TrainingEngine } from '../../src/main/core/model/engine'
 import { runningTrainingWorkers, shareSizes, WorkerPoolEngine } from '../../src/main/core/model/worker-pool'
 import type { EngineSetup } from '../../src/shared/gpu-worker'
-import { seededRandom } from '../../src/main/core/random'
+import { seededRandom } from '../../src/shared/random'
 
 const s = 32
 function batch(n: number, seed: number): { x: Float32Array; y: Float32Array } {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { augmentExample, augmentedPreviews, DEFAULT_AUGMENT, loadExample, streamBatches, type Sample } from '../../src/main/core/training/data'
-import { seededRandom } from '../../src/main/core/random'
+import { seededRandom } from '../../src/shared/random'
 import { makePhotos } from './fixtures'
 
 let root: string

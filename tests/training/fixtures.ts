@@ -2,7 +2,7 @@
 import sharp from 'sharp'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { seededRandom } from '../../src/main/core/random'
+import { seededRandom } from '../../src/shared/random'
 import type { Sample } from '../../src/main/core/training/data'
 import type { TrainingConfig } from '../../src/shared/api/training'
 import { writeInstanceIds } from '../../src/main/core/datasets/instances'

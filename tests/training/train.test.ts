@@ -12,7 +12,7 @@ import { checkTrainingFits } from '../../src/main/core/model/fit'
 import { loadModelFiles, saveModelFiles } from '../../src/main/core/model/model-io'
 import { loadModel } from '../../src/main/core/model/predict'
 import { loadExample, type Sample } from '../../src/main/core/training/data'
-import { seededRandom } from '../../src/main/core/random'
+import { seededRandom } from '../../src/shared/random'
 import { makePhotos } from './fixtures'
 
 let root: string

@@ -6,6 +6,7 @@ import { withSession, type Cli } from '../session'
 import { decodeRle, encodeRle } from '../../shared/rle'
 import type { PhotoSummary } from '../../shared/domain'
 import { ApiError } from '../../shared/errors'
+import { seededRandom } from '../../shared/random'
 
 /** Pixels of each class sampled from each mask with --from-masks (the strokes a person would paint). */
 const samplesPerClass = 200
@@ -17,18 +18,6 @@ async function allPhotos(cli: Cli, datasetId: number, filter: { labelled?: boole
     const page = await cli.call('datasets.photos', { datasetId, offset: out.length, limit: 500, filter, sort: 'name' })
     out.push(...page.photos)
     if (page.photos.length === 0 || out.length >= page.total) return out
-  }
-}
-
-/** Seeded picks: mulberry32, as the core's. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
 
@@ -94,7 +83,7 @@ export const classifyCommand: Command = {
         const labelled = await allPhotos(cli, dataset.id, { labelled: true })
         if (labelled.length < fromMasks!)
           throw new UsageError(`--from-masks must be at most ${labelled.length}: “${dataset.name}” has ${labelled.length} photos with masks.`)
-        const next = random(seed)
+        const next = seededRandom(seed)
         const pool = [...labelled]
         stroked = []
         for (let k = 0; k < fromMasks!; k++) stroked.push(...pool.splice(Math.floor(next() * pool.length), 1))

@@ -2,7 +2,7 @@
 import type { Db } from '../store/database'
 import { ApiError } from '../../../shared/errors'
 import type { DatasetSummary, ImportProblem, MaskMadeBy, MaskSource, PhotoDetail, PhotoFilter, PhotoSummary, Split } from '../../../shared/domain'
-import { seededRandom } from '../random'
+import { seededRandom } from '../../../shared/random'
 import { stemOf } from './util'
 
 interface PhotoRow {

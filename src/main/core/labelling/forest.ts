@@ -3,7 +3,7 @@
 // found once for the training set, so a split costs O(samples) rather than a sort: a hundred trees train on a
 // few thousand samples in tens of milliseconds. Trees are flattened into typed arrays (a node's right child
 // follows its left child), and a pixel walks every tree in one loop.
-import { seededRandom } from '../random'
+import { seededRandom } from '../../../shared/random'
 
 export interface ForestOptions {
   trees: number

@@ -3,7 +3,7 @@
 // `maxFeaturePixels` are scaled down (area average) for the features and the probability scaled back up
 // (bilinear): the filters look at structures of several pixels anyway, and the cost stays bounded.
 import type { Raster } from '../imaging/raster'
-import { seededRandom } from '../random'
+import { seededRandom } from '../../../shared/random'
 import { defaultSigmas, featureCount, pixelFeatures, resizeBilinear, type Features } from './pixel-features'
 import { defaultForestOptions, predictForest, trainForest, type Forest, type ForestOptions } from './forest'
 

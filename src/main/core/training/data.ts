@@ -2,7 +2,7 @@
 // Nothing here touches tfjs: batches are plain Float32Arrays, turned into tensors by the training loop.
 import sharp from 'sharp'
 import type { Raster } from '../imaging/raster'
-import { seededRandom } from '../random'
+import { seededRandom } from '../../../shared/random'
 import { readInstanceFile } from '../datasets/instances'
 import { leafCentres } from '../model/instances'
 
