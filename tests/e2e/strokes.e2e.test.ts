@@ -145,6 +145,31 @@ test('a leaf stroke and a background stroke change the prediction overlay; Apply
   await screenshot(page, 'strokes-03-review-queue')
 })
 
+test('a stroke made just before closing the inspector is still saved', { skip }, async () => {
+  const page = state.page
+  await page.getByTestId('review-open').last().click()
+  await page.getByTestId('inspector').waitFor()
+  const name = await page.getByTestId('inspector-name').textContent()
+  await page.getByTestId('strokes-tool').click()
+  await page.locator('[data-testid="strokes-panel"][data-loaded="true"]').waitFor()
+  await page.keyboard.press('b')
+  await drag(page, [
+    [10, 10],
+    [40, 10]
+  ])
+  await page.getByTestId('inspector-close').click()
+  const listed = await state.t.service.api['datasets.photos']({ datasetId, offset: 0, limit: 10, filter: {}, sort: 'name' })
+  const id = listed.photos.find((p) => p.name === name)!.id
+  const saved = await waitFor(
+    async () => {
+      const got = await callApi(state.t.host, 'labels.strokes', { photoId: id })
+      return got.ok && got.value.version > 0 ? got.value : null
+    },
+    { what: `the strokes of ${name} saved after the inspector closed` }
+  )
+  assert.equal(decodeRle(saved.strokes.background)[10 * W + 25], 255)
+})
+
 async function firstPhotoId(): Promise<number> {
   const listed = await state.t.service.api['datasets.photos']({ datasetId, offset: 0, limit: 10, filter: {}, sort: 'name' })
   return listed.photos.find((p) => p.name === 'leaf-1.png')!.id
