@@ -78,17 +78,23 @@ test('a leaf stroke and a background stroke change the prediction overlay; Apply
   const before = await shownPrediction(page)
   assert.equal(before.filter((v) => v).length, 0, 'no prediction before any stroke')
 
-  // one stroke of leaf across the leaf's middle, then (B) one of background above and below it, in quick succession
+  // one stroke of leaf across the leaf's middle: not enough to train, and the panel says what comes next
   await drag(page, [
     [62, 60],
     [80, 58],
     [98, 62]
   ])
+  await page.getByText('Now paint some of the other class to train.').waitFor()
+  assert.equal(await page.getByTestId('strokes-problem').count(), 0, 'one class so far is no fault')
+  // then (B) one of background, and a second one right after it: one retrain for the two
   await page.keyboard.press('b')
   await drag(page, [
     [10, 8],
     [80, 6],
-    [150, 10],
+    [150, 10]
+  ])
+  await drag(page, [
+    [152, 30],
     [152, 112],
     [8, 112]
   ])
@@ -111,7 +117,7 @@ test('a leaf stroke and a background stroke change the prediction overlay; Apply
   assert.equal(leaf[60 * W + 80], 255, 'the leaf stroke is saved as leaf')
   assert.equal(background[8 * W + 80], 255, 'the background stroke as background')
   assert.equal(leaf[8 * W + 80], 0)
-  // the quick strokes made one retrain, and nothing more happens once they have settled
+  // the two quick background strokes made one retrain, and nothing more happens once they have settled
   await page.waitForTimeout(800)
   assert.equal(await page.getByTestId('strokes-prediction').getAttribute('data-predictions'), '1')
 
