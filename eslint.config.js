@@ -10,7 +10,7 @@ const elements = [
   { type: 'shared', pattern: 'src/shared' },
   // Core libraries the steps build on; a library imports no step. ('full': these patterns name files, not folders.)
   { type: 'core-library', pattern: 'src/main/core/{model,imaging,store,jobs}' },
-  { type: 'core-library', pattern: 'src/main/core/{project,random,recent}.ts', mode: 'full' },
+  { type: 'core-library', pattern: 'src/main/core/{project,recent}.ts', mode: 'full' },
   // The pipeline steps, one folder each.
   { type: 'core-step', pattern: 'src/main/core/{datasets,matting,training,evaluation,prediction,labelling}' },
   // What composes the steps: the API's implementation and the job registry.

@@ -118,7 +118,7 @@ test('src/main/core holds no host code: no session, no job process entry', () =>
   const rootFiles = readdirSync(join(root, 'src/main/core'))
     .filter((f) => f.endsWith('.ts'))
     .sort()
-  assert.deepEqual(rootFiles, ['job-handlers.ts', 'project.ts', 'random.ts', 'recent.ts'])
+  assert.deepEqual(rootFiles, ['job-handlers.ts', 'project.ts', 'recent.ts'])
 })
 
 /** Every import between files of src, as a graph from each file to the files it imports. */
