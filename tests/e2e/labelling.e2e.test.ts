@@ -5,8 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Page } from 'playwright-core'
-import { screenshot } from '../helpers/browser'
+import { drawnPixels, photoPointer, screenshot } from '../helpers/browser'
 import { browserHost, callApi } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
 import { iou, leafPhoto, writeLeafPhoto } from '../helpers/leaf-photo'
@@ -18,39 +17,12 @@ const H = 120
 const photos = { draw: leafPhoto(W, H, { seed: 5 }), box: leafPhoto(W, H), weed: leafPhoto(W, H, { weed: true }) }
 const ids: Record<keyof typeof photos, number> = { draw: 0, box: 0, weed: 0 }
 
-/** Where a photo pixel is on the screen (from the edited mask's layer, which covers the photo exactly). */
-async function screenAt(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
-  const r = (await page.getByTestId('editor-mask').boundingBox())!
-  return { x: r.x + (x / W) * r.width, y: r.y + (y / H) * r.height }
-}
-
-async function drag(page: Page, points: [number, number][], button: 'left' | 'right' = 'left') {
-  const first = await screenAt(page, ...points[0])
-  await page.mouse.move(first.x, first.y)
-  await page.mouse.down({ button })
-  for (const p of points.slice(1)) {
-    const s = await screenAt(page, ...p)
-    await page.mouse.move(s.x, s.y, { steps: 4 })
-  }
-  await page.mouse.up({ button })
-}
-
 /** The photo's mask as stored once the editor has saved its `edits`-th edit (counted since it opened). */
 async function savedMask(id: number, edits: number): Promise<Uint8Array> {
   await state.page.locator(`[data-testid="mask-editor"][data-saved-edits="${edits}"]`).waitFor()
   const answer = await callApi(state.t.host, 'labels.mask', { photoId: id })
   assert.ok(answer.ok && answer.value.mask, JSON.stringify(answer.error))
   return decodeRle(answer.value.mask)
-}
-
-/** The editor's own overlay, read back from its canvas (alpha > 0 = leaf), as 0/255. */
-async function shownMask(page: Page): Promise<Uint8Array> {
-  const values = await page.evaluate(() => {
-    const c = document.querySelector('[data-testid="editor-mask"] canvas') as HTMLCanvasElement
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data
-    return Array.from({ length: c.width * c.height }, (_, i) => (d[i * 4 + 3] ? 255 : 0))
-  })
-  return Uint8Array.from(values)
 }
 
 test('set up a project with three generated leaf photos', { skip }, async () => {
@@ -77,7 +49,7 @@ test('brush, eraser, undo, redo, fill holes; saved as made; the same mask pixel 
   await page.locator('[data-testid="mask-editor"][data-loaded="true"]').waitFor()
 
   // a horizontal band with the brush (radius 8 by default)
-  await drag(page, [
+  await photoPointer(page, 'editor-mask', W, H).drag([
     [15, 90],
     [60, 90],
     [145, 90]
@@ -89,18 +61,18 @@ test('brush, eraser, undo, redo, fill holes; saved as made; the same mask pixel 
     80 + 25 * Math.cos((i / 24) * 2 * Math.PI),
     35 + 20 * Math.sin((i / 24) * 2 * Math.PI)
   ])
-  await drag(page, ring)
+  await photoPointer(page, 'editor-mask', W, H).drag(ring)
   const afterBrush = await savedMask(ids.draw, 2)
   assert.equal(afterBrush[90 * W + 30], 255, 'the band is painted')
   assert.equal(afterBrush[35 * W + 80], 0, 'the ring has a hole')
   // hover to show the brush outline at the current zoom
-  const hover = await screenAt(page, 40, 60)
+  const hover = await photoPointer(page, 'editor-mask', W, H).at(40, 60)
   await page.mouse.move(hover.x, hover.y)
   await page.getByTestId('brush-cursor').waitFor()
   await screenshot(page, 'labelling-01-brush-cursor')
 
   await page.keyboard.press('e')
-  await drag(page, [
+  await photoPointer(page, 'editor-mask', W, H).drag([
     [100, 70],
     [100, 110]
   ])
@@ -117,7 +89,7 @@ test('brush, eraser, undo, redo, fill holes; saved as made; the same mask pixel 
   const filled = await savedMask(ids.draw, 6)
   assert.equal(filled[35 * W + 80], 255, 'fill holes filled the ring')
   assert.equal(filled[90 * W + 100], 0, 'and nothing else')
-  assert.deepEqual(await shownMask(page), filled, 'what is saved is what is shown')
+  assert.deepEqual(await drawnPixels(page, 'editor-mask'), filled, 'what is saved is what is shown')
   await screenshot(page, 'labelling-02-edited')
 
   // the shortcuts overlay
@@ -131,7 +103,7 @@ test('brush, eraser, undo, redo, fill holes; saved as made; the same mask pixel 
   await page.getByTestId('photo-cell').first().click()
   await page.getByTestId('edit-mask').click()
   await page.locator('[data-testid="mask-editor"][data-loaded="true"]').waitFor()
-  assert.deepEqual(await shownMask(page), filled, 'after a reload the editor shows the same mask, pixel for pixel')
+  assert.deepEqual(await drawnPixels(page, 'editor-mask'), filled, 'after a reload the editor shows the same mask, pixel for pixel')
   assert.deepEqual(await savedMask(ids.draw, 0), filled)
   const detail = await callApi(state.t.host, 'photos.get', { id: ids.draw })
   assert.equal(detail.value.mask.madeBy, 'drawn')
@@ -146,7 +118,7 @@ test('a box dragged around a generated leaf: the proposal has its shape (IoU ≥
   await page.locator('[data-testid="mask-editor"][data-loaded="true"]').waitFor()
   await page.keyboard.press('a')
   const b = photos.box.box
-  await drag(page, [
+  await photoPointer(page, 'editor-mask', W, H).drag([
     [b.x, b.y],
     [b.x + b.width / 2, b.y + b.height / 2],
     [b.x + b.width, b.y + b.height]
@@ -171,7 +143,7 @@ test('one corrective click (right button) removes a planted error from the propo
   await page.locator('[data-testid="mask-editor"][data-loaded="true"]').waitFor()
   await page.keyboard.press('a')
   const b = photo.box
-  await drag(page, [
+  await photoPointer(page, 'editor-mask', W, H).drag([
     [b.x, b.y],
     [b.x + b.width, b.y + b.height]
   ])
@@ -189,7 +161,7 @@ test('one corrective click (right button) removes a planted error from the propo
   }
   const area = Math.PI * weed.r ** 2
   assert.ok((await weedShown()) > 0.5 * area, 'the box alone takes the weed for leaf')
-  const at = await screenAt(page, weed.x + 0.5, weed.y + 0.5)
+  const at = await photoPointer(page, 'editor-mask', W, H).at(weed.x + 0.5, weed.y + 0.5)
   await page.mouse.click(at.x, at.y, { button: 'right' })
   await page.locator('[data-testid="editor-proposal"][data-clicks="1"]').waitFor()
   assert.ok((await weedShown()) < 0.05 * area, 'one click removed it')
@@ -213,7 +185,7 @@ test('a save after someone else saved the same photo is refused: the editor says
   const saved = await callApi(state.t.host, 'labels.saveMask', { photoId: ids.draw, mask: encodeRle(theirs, W, H), how: 'drawn' })
   assert.ok(saved.ok, JSON.stringify(saved.error))
   // a stroke in the editor: its save names the version it loaded, now replaced
-  await drag(page, [
+  await photoPointer(page, 'editor-mask', W, H).drag([
     [20, 100],
     [140, 100]
   ])
@@ -228,10 +200,10 @@ test('a save after someone else saved the same photo is refused: the editor says
     for (let i = 3; i < d.length; i += 4) if (d[i]) leaf++
     return leaf === n
   }, 20 * 50)
-  assert.deepEqual(await shownMask(page), theirs, 'the editor shows the saved mask')
+  assert.deepEqual(await drawnPixels(page, 'editor-mask'), theirs, 'the editor shows the saved mask')
   // and editing goes on from it: the next stroke saves
   const before = Number(await page.getByTestId('mask-editor').getAttribute('data-saved-edits'))
-  await drag(page, [
+  await photoPointer(page, 'editor-mask', W, H).drag([
     [20, 100],
     [140, 100]
   ])

@@ -6,8 +6,7 @@ import assert from 'node:assert/strict'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import type { Page } from 'playwright-core'
-import { canvasesDrawn, screenshot } from '../helpers/browser'
+import { canvasesDrawn, photoPointer, screenshot } from '../helpers/browser'
 import { browserHost, callApi } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
 import { leafPhoto, writeLeafPhoto } from '../helpers/leaf-photo'
@@ -23,27 +22,6 @@ function twoLeaves(): Uint8Array {
   const ids = new Uint8Array(W * H)
   for (let y = 30; y < 90; y++) for (let x = 30; x < 130; x++) ids[y * W + x] = x < 80 ? 1 : 2
   return ids
-}
-
-async function screenAt(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
-  const r = (await page.getByTestId('editor-mask').boundingBox())!
-  return { x: r.x + (x / W) * r.width, y: r.y + (y / H) * r.height }
-}
-
-async function drag(page: Page, points: [number, number][]) {
-  const first = await screenAt(page, ...points[0])
-  await page.mouse.move(first.x, first.y)
-  await page.mouse.down()
-  for (const p of points.slice(1)) {
-    const s = await screenAt(page, ...p)
-    await page.mouse.move(s.x, s.y, { steps: 6 })
-  }
-  await page.mouse.up()
-}
-
-async function click(page: Page, x: number, y: number) {
-  const s = await screenAt(page, x, y)
-  await page.mouse.click(s.x, s.y)
 }
 
 /** The leaves as stored once the editor has saved its `edits`-th edit: leaf id per pixel (1..n, in stored order). */
@@ -118,7 +96,7 @@ test('split with a line, merge with two clicks, undo, a new leaf painted; each s
 
   // a line across the left leaf, top to bottom at x = 55
   await page.keyboard.press('s')
-  await drag(page, [
+  await photoPointer(page, 'editor-mask', W, H).drag([
     [55, 20],
     [55, 60],
     [55, 100]
@@ -137,11 +115,11 @@ test('split with a line, merge with two clicks, undo, a new leaf painted; each s
 
   // merge the two halves back: click the left one, then the right one
   await page.keyboard.press('m')
-  await click(page, 40, 60)
+  await photoPointer(page, 'editor-mask', W, H).click(40, 60)
   // What to do next is said once (the hint), not again in the status line.
   await page.getByText('Now click the leaf to merge').first().waitFor()
   assert.equal(await page.getByText('Now click the leaf to merge').count(), 1, 'the merge hint is shown once')
-  await click(page, 70, 60)
+  await photoPointer(page, 'editor-mask', W, H).click(70, 60)
   const merged = await savedLeaves(2)
   assert.equal(merged.count, 2)
   assert.equal(merged.ids[60 * W + 40], merged.ids[60 * W + 70], 'one leaf again')
@@ -152,7 +130,7 @@ test('split with a line, merge with two clicks, undo, a new leaf painted; each s
 
   // a new leaf painted on the background with the brush
   await page.getByTestId('new-leaf').click()
-  await drag(page, [
+  await photoPointer(page, 'editor-mask', W, H).drag([
     [20, 106],
     [80, 106],
     [140, 106]
@@ -163,7 +141,7 @@ test('split with a line, merge with two clicks, undo, a new leaf painted; each s
   assert.equal(new Set([painted.ids[106 * W + 80], painted.ids[60 * W + 40], painted.ids[60 * W + 70], painted.ids[60 * W + 100]]).size, 4, 'a leaf of its own')
   // a stroke that starts on a leaf extends that leaf
   await page.keyboard.press('b')
-  await drag(page, [
+  await photoPointer(page, 'editor-mask', W, H).drag([
     [100, 60],
     [100, 96]
   ])

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
-import { screenshot } from '../helpers/browser'
+import { drawnPixels, photoPointer, screenshot } from '../helpers/browser'
 import { browserHost, callApi } from '../helpers/webhost'
 import { tempDir } from '../helpers/temp'
 import { waitFor } from '../helpers/wait'
@@ -19,33 +19,6 @@ const W = 160
 const H = 120
 const photos = [leafPhoto(W, H, { seed: 5 }), leafPhoto(W, H, { seed: 7 }), leafPhoto(W, H, { seed: 9, weed: true }), leafPhoto(W, H, { seed: 11 })]
 let datasetId = 0
-
-/** Where a photo pixel is on the screen (from the strokes' layer, which covers the photo exactly). */
-async function screenAt(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
-  const r = (await page.getByTestId('strokes-layer').boundingBox())!
-  return { x: r.x + (x / W) * r.width, y: r.y + (y / H) * r.height }
-}
-
-async function drag(page: Page, points: [number, number][]) {
-  const first = await screenAt(page, ...points[0])
-  await page.mouse.move(first.x, first.y)
-  await page.mouse.down()
-  for (const p of points.slice(1)) {
-    const s = await screenAt(page, ...p)
-    await page.mouse.move(s.x, s.y, { steps: 6 })
-  }
-  await page.mouse.up()
-}
-
-/** The prediction overlay read back from its canvas (alpha > 0 = leaf), as 0/255. */
-async function shownPrediction(page: Page): Promise<Uint8Array> {
-  const values = await page.evaluate(() => {
-    const c = document.querySelector('[data-testid="strokes-prediction"] canvas') as HTMLCanvasElement
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data
-    return Array.from({ length: c.width * c.height }, (_, i) => (d[i * 4 + 3] ? 255 : 0))
-  })
-  return Uint8Array.from(values)
-}
 
 async function scheme(page: Page, s: 'light' | 'dark'): Promise<void> {
   await page.emulateMedia({ colorScheme: s })
@@ -75,11 +48,11 @@ test('a leaf stroke and a background stroke change the prediction overlay; Apply
   await page.getByTestId('strokes-tool').click()
   await page.locator('[data-testid="strokes-panel"][data-loaded="true"]').waitFor()
   assert.ok(await page.getByTestId('apply-classifier').isDisabled(), 'nothing to apply before the classifier is trained')
-  const before = await shownPrediction(page)
+  const before = await drawnPixels(page, 'strokes-prediction')
   assert.equal(before.filter((v) => v).length, 0, 'no prediction before any stroke')
 
   // one stroke of leaf across the leaf's middle: not enough to train, and the panel says what comes next
-  await drag(page, [
+  await photoPointer(page, 'strokes-layer', W, H).drag([
     [62, 60],
     [80, 58],
     [98, 62]
@@ -88,19 +61,19 @@ test('a leaf stroke and a background stroke change the prediction overlay; Apply
   assert.equal(await page.getByTestId('strokes-problem').count(), 0, 'one class so far is no fault')
   // then (B) one of background, and a second one right after it: one retrain for the two
   await page.keyboard.press('b')
-  await drag(page, [
+  await photoPointer(page, 'strokes-layer', W, H).drag([
     [10, 8],
     [80, 6],
     [150, 10]
   ])
-  await drag(page, [
+  await photoPointer(page, 'strokes-layer', W, H).drag([
     [152, 30],
     [152, 112],
     [8, 112]
   ])
   await page.locator('[data-testid="strokes-prediction"][data-predictions="1"]').waitFor({ timeout: 30_000 })
   await page.locator('[data-testid="strokes-panel"][data-busy="false"]').waitFor()
-  const after = await shownPrediction(page)
+  const after = await drawnPixels(page, 'strokes-prediction')
   const leafPixels = after.filter((v) => v).length
   assert.ok(leafPixels > 0, 'the overlay shows predicted leaf')
   assert.equal(Number(await page.getByTestId('strokes-prediction').getAttribute('data-predicted')), leafPixels, 'what is counted is what is drawn')
@@ -123,7 +96,7 @@ test('a leaf stroke and a background stroke change the prediction overlay; Apply
 
   for (const s of ['light', 'dark'] as const) {
     await scheme(page, s)
-    const hover = await screenAt(page, 40, 95)
+    const hover = await photoPointer(page, 'strokes-layer', W, H).at(40, 95)
     await page.mouse.move(hover.x, hover.y)
     await page.getByTestId('strokes-cursor').waitFor()
     await screenshot(page, `strokes-01-panel-${s}`)
@@ -159,7 +132,7 @@ test('a stroke made just before closing the inspector is still saved', { skip },
   await page.getByTestId('strokes-tool').click()
   await page.locator('[data-testid="strokes-panel"][data-loaded="true"]').waitFor()
   await page.keyboard.press('b')
-  await drag(page, [
+  await photoPointer(page, 'strokes-layer', W, H).drag([
     [10, 10],
     [40, 10]
   ])
