@@ -10,6 +10,7 @@ import { pixelFeatures, featureNames, featureCount, otsuThreshold } from '../../
 import { predictForest, trainForest } from '../../src/main/core/labelling/forest'
 import { classifyPixels, trainPixelClassifier } from '../../src/main/core/labelling/pixel-classifier'
 import { readClassifierFile, writeClassifierFile } from '../../src/main/core/labelling/classifier-files'
+import { LabellingThread } from '../../src/main/core/labelling/labelling-thread'
 import { seededRandom } from '../../src/shared/random'
 import { LeafsegService } from '../../src/main/core/service/service'
 import { inProcessJobs } from '../../src/node-host/job-process'
@@ -125,6 +126,37 @@ test('strokes on a generated leaf photo train a classifier with Dice > 0.9 on an
   await writeClassifierFile(file, c)
   const back = await readClassifierFile(file)
   assert.deepEqual(Array.from(classifyPixels(back, { width: b.width, height: b.height, channels: 3, data: b.rgb })), Array.from(p))
+})
+
+test('a retrain computes filters only for photos whose strokes changed: the samples of the others are kept, however many photos have strokes', async () => {
+  // more stroked photos than the thread keeps features of (8), so without kept samples a retrain would read photos again
+  const photos = Array.from({ length: 10 }, (_, k) => leafPhoto(64, 48, { seed: 20 + k }))
+  const strokes = photos.map((p) => paintStrokes(p.truth, p.width, p.height))
+  const thread = new LabellingThread()
+  try {
+    const reads: string[] = []
+    const send = (changed?: number) =>
+      thread.train(
+        photos.map((p, k) => ({ key: `photo-${k}`, width: p.width, height: p.height, strokes: k === changed ? strokes[k].map((v, i) => (i % 7 ? v : 0)) : strokes[k] })),
+        async (key) => {
+          reads.push(key)
+          const p = photos[Number(key.split('-')[1])]
+          return { width: p.width, height: p.height, channels: 3, data: p.rgb }
+        }
+      )
+    const first = await send()
+    assert.equal(reads.length, 10, 'the first training reads every photo')
+    const again = await send()
+    assert.deepEqual(reads.slice(10), [], 'the same strokes again: no photo read, no filter computed')
+    assert.deepEqual(again.classifier.forest, first.classifier.forest, 'the kept samples train the same forest')
+    await send(0)
+    assert.deepEqual(reads.slice(10), ['photo-0'], "one photo's strokes changed: only that photo is read again")
+    // the samples a thread keeps are the ones training from the photos themselves takes
+    const direct = trainPixelClassifier(photos.map((p, k) => ({ rgb: { width: p.width, height: p.height, channels: 3, data: p.rgb }, strokes: strokes[k] })))
+    assert.deepEqual(direct.forest, first.classifier.forest)
+  } finally {
+    await thread.close()
+  }
 })
 
 test('a hostile classifier file is refused with a message naming it: a loop between nodes, a wrong feature, not JSON', async () => {

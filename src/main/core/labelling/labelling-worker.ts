@@ -5,7 +5,15 @@ import { parentPort } from 'node:worker_threads'
 import { decodeLeaves, decodeRle, encodeRle } from '../../../shared/rle'
 import { GrabCutAssist } from './grabcut'
 import type { FromLabellingWorker, PixelPhoto, ToLabellingWorker } from './labelling-thread'
-import { classifyPixels, photoFeatures, trainPixelClassifier, type PhotoFeatures, type PixelClassifier } from './pixel-classifier'
+import {
+  classifyPixels,
+  photoFeatures,
+  strokeSamples,
+  trainPixelClassifier,
+  type PhotoFeatures,
+  type PixelClassifier,
+  type StrokeSamples
+} from './pixel-classifier'
 import { readClassifierFile } from './classifier-files'
 import { defaultSigmas } from './pixel-features'
 import { unsureBand } from './grabcut'
@@ -19,6 +27,17 @@ const featuresKept = new Map<string, PhotoFeatures>()
 const maxKeptPhotos = 8
 const maxKeptValues = 200_000_000
 let classifier: { key: string; classifier: PixelClassifier } | null = null
+// The training samples of each photo's strokes as last trained on (small: a few thousand rows a photo), so a retrain
+// computes filters only for the photos whose strokes changed, however many photos have strokes.
+const samplesKept = new Map<string, StrokeSamples>()
+const maxKeptSamples = 400
+
+/** The photo and its strokes' content, as the samples' key (the strokes change with every save). */
+function samplesKey(p: PixelPhoto & { strokes: Uint8Array }): string {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < p.strokes.length; i++) hash = Math.imul(hash ^ p.strokes[i], 0x01000193)
+  return JSON.stringify([p.key, p.strokes.length, hash >>> 0])
+}
 
 function featuresOf(p: PixelPhoto, sigmas: readonly number[], maxFeaturePixels?: number): PhotoFeatures | null {
   const key = JSON.stringify([p.key, sigmas, maxFeaturePixels ?? null])
@@ -40,10 +59,18 @@ function featuresOf(p: PixelPhoto, sigmas: readonly number[], maxFeaturePixels?:
 async function answerPixels(m: Extract<ToLabellingWorker, { kind: 'train' | 'classify' }>): Promise<FromLabellingWorker> {
   if (m.kind === 'train') {
     const started = performance.now()
-    const photos = m.photos.map((p) => ({ key: p.key, features: featuresOf(p, defaultSigmas), strokes: p.strokes }))
-    const missing = photos.filter((p) => !p.features).map((p) => p.key)
+    const keys = m.photos.map(samplesKey)
+    const features = m.photos.map((p, k) => (samplesKept.has(keys[k]) ? null : featuresOf(p, defaultSigmas)))
+    const missing = m.photos.filter((p, k) => !samplesKept.has(keys[k]) && !features[k]).map((p) => p.key)
     if (missing.length) return { id: m.id, kind: 'missing', keys: missing }
-    const trained = trainPixelClassifier(photos.map((p) => ({ features: p.features!, strokes: p.strokes })))
+    const samples = m.photos.map((p, k) => {
+      const kept = samplesKept.get(keys[k]) ?? strokeSamples(features[k]!, p.strokes)
+      samplesKept.delete(keys[k])
+      samplesKept.set(keys[k], kept)
+      return kept
+    })
+    while (samplesKept.size > maxKeptSamples) samplesKept.delete(samplesKept.keys().next().value!)
+    const trained = trainPixelClassifier(samples)
     return { id: m.id, kind: 'train', classifier: trained, ms: Math.round(performance.now() - started) }
   }
   if (classifier?.key !== m.classifierKey) classifier = { key: m.classifierKey, classifier: await readClassifierFile(m.classifierFile) }

@@ -80,47 +80,85 @@ export function photoFeatures(rgb: Raster, sigmas: readonly number[] = defaultSi
   return { width: rgb.width, height: rgb.height, features: pixelFeatures(scaleDown(rgb, maxFeaturePixels), sigmas) }
 }
 
+/** The stroked pixels of one photo as training rows: their features, and 1 (leaf) or 0 (background). */
+export interface StrokeSamples {
+  /** Row-major: featureCount values a sample. */
+  x: Float32Array
+  labels: Uint8Array
+  leaf: number
+  background: number
+}
+
 /**
- * Train from photos and their strokes (each the photo's size: 0 none, 1 leaf, 2 background). Throws when the
- * strokes do not mark both classes.
+ * Up to `perClass` stroked pixels of each class of one photo (picked at random, seeded by `seed`, so the same strokes
+ * always give the same samples and a photo's samples can be kept between trainings), with their features.
  */
-export function trainPixelClassifier(photos: { rgb?: Raster; features?: PhotoFeatures; strokes: Uint8Array }[], options: TrainOptions = {}): PixelClassifier {
+export function strokeSamples(
+  photo: PhotoFeatures,
+  strokes: Uint8Array,
+  perClass = defaultMaxSamplesPerClass,
+  seed = defaultForestOptions.seed
+): StrokeSamples {
+  const { features, width, height } = photo
+  if (strokes.length !== width * height) throw new Error(`The strokes have ${strokes.length} pixels but the photo is ${width}×${height}.`)
+  const random = seededRandom(seed ^ 0x5eed)
+  const picks = [strokeValue.leaf, strokeValue.background].map((v) => samplePixels(strokes, v, perClass, random))
+  const count = features.count
+  const n = features.width * features.height
+  const total = picks[0].length + picks[1].length
+  const x = new Float32Array(total * count)
+  const labels = new Uint8Array(total)
+  let row = 0
+  picks.forEach((indices, k) => {
+    for (const i of indices) {
+      // the stroked pixel's place in the (maybe scaled-down) features
+      const fx = Math.min(features.width - 1, Math.floor((((i % width) + 0.5) * features.width) / width))
+      const fy = Math.min(features.height - 1, Math.floor(((Math.floor(i / width) + 0.5) * features.height) / height))
+      const at = fy * features.width + fx
+      for (let f = 0; f < count; f++) x[row * count + f] = features.data[f * n + at]
+      labels[row++] = k === 0 ? 1 : 0
+    }
+  })
+  return { x, labels, leaf: picks[0].length, background: picks[1].length }
+}
+
+/**
+ * Train from photos and their strokes (each the photo's size: 0 none, 1 leaf, 2 background), or from samples
+ * already taken (strokeSamples). Throws when the strokes do not mark both classes.
+ */
+export function trainPixelClassifier(
+  photos: ({ rgb?: Raster; features?: PhotoFeatures; strokes: Uint8Array } | StrokeSamples)[],
+  options: TrainOptions = {}
+): PixelClassifier {
   const sigmas = options.sigmas ?? [...defaultSigmas]
   const maxFeaturePixels = options.maxFeaturePixels ?? defaultMaxFeaturePixels
   const perClass = options.maxSamplesPerClass ?? defaultMaxSamplesPerClass
   const forestOptions = { ...defaultForestOptions, ...options.forest }
-  const random = seededRandom(forestOptions.seed ^ 0x5eed)
   const count = featureCount(sigmas)
-  const rows: number[][] = []
-  const labels: number[] = []
+  const none: StrokeSamples = { x: new Float32Array(0), labels: new Uint8Array(0), leaf: 0, background: 0 }
+  const taken = photos.map((photo) => {
+    if ('labels' in photo) return photo
+    if (!photo.strokes.some((v) => v === strokeValue.leaf || v === strokeValue.background)) return none // no features for a photo without strokes
+    return strokeSamples(photo.features ?? photoFeatures(photo.rgb!, sigmas, maxFeaturePixels), photo.strokes, perClass, forestOptions.seed)
+  })
   const samples = { leaf: 0, background: 0 }
-  for (const photo of photos) {
-    const { strokes } = photo
-    const size = photo.features ?? photo.rgb!
-    if (strokes.length !== size.width * size.height) throw new Error(`The strokes have ${strokes.length} pixels but the photo is ${size.width}×${size.height}.`)
-    const picks = [strokeValue.leaf, strokeValue.background].map((v) => samplePixels(strokes, v, perClass, random))
-    if (picks[0].length + picks[1].length === 0) continue
-    const { features, width, height } = photo.features ?? photoFeatures(photo.rgb!, sigmas, maxFeaturePixels)
-    if (features.count !== count) throw new Error(`internal: features of ${features.count}, expected ${count}`)
-    const small = features
-    picks.forEach((indices, k) => {
-      for (const i of indices) {
-        const x = Math.min(small.width - 1, Math.floor((((i % width) + 0.5) * small.width) / width))
-        const y = Math.min(small.height - 1, Math.floor(((Math.floor(i / width) + 0.5) * small.height) / height))
-        const p = y * small.width + x
-        const n = small.width * small.height
-        rows.push(Array.from({ length: count }, (_, f) => features.data[f * n + p]))
-        labels.push(k === 0 ? 1 : 0)
-      }
-    })
-    samples.leaf += picks[0].length
-    samples.background += picks[1].length
+  for (const t of taken) {
+    if (t.labels.length && t.x.length !== t.labels.length * count)
+      throw new Error(`internal: samples of ${t.x.length / t.labels.length} features, expected ${count}`)
+    samples.leaf += t.leaf
+    samples.background += t.background
   }
   if (samples.leaf === 0 || samples.background === 0)
     throw new Error(`The strokes need both leaf and background pixels (they have ${samples.leaf} leaf and ${samples.background} background).`)
-  const x = new Float32Array(rows.length * count)
-  rows.forEach((r, i) => x.set(r, i * count))
-  const forest = trainForest(x, Uint8Array.from(labels), count, forestOptions)
+  const x = new Float32Array(taken.reduce((n, t) => n + t.x.length, 0))
+  const labels = new Uint8Array(samples.leaf + samples.background)
+  let at = 0
+  for (const t of taken) {
+    x.set(t.x, at * count)
+    labels.set(t.labels, at)
+    at += t.labels.length
+  }
+  const forest = trainForest(x, labels, count, forestOptions)
   return { sigmas, maxFeaturePixels, forest, samples }
 }
 
