@@ -137,7 +137,12 @@ test('a retrain computes filters only for photos whose strokes changed: the samp
     const reads: string[] = []
     const send = (changed?: number) =>
       thread.train(
-        photos.map((p, k) => ({ key: `photo-${k}`, width: p.width, height: p.height, strokes: k === changed ? strokes[k].map((v, i) => (i % 7 ? v : 0)) : strokes[k] })),
+        photos.map((p, k) => ({
+          key: `photo-${k}`,
+          width: p.width,
+          height: p.height,
+          strokes: k === changed ? strokes[k].map((v, i) => (i % 7 ? v : 0)) : strokes[k]
+        })),
         async (key) => {
           reads.push(key)
           const p = photos[Number(key.split('-')[1])]
