@@ -3,9 +3,7 @@
 // and receives, so it answers other requests meanwhile. Each LabellingThread is one thread, answering in order;
 // it is started on first use, and does not keep the process alive while idle.
 import { Worker } from 'node:worker_threads'
-import { existsSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { threadEntry } from '../jobs/thread-entry'
 import type { AssistClick } from '../../../shared/api/labelling'
 import type { Rle } from '../../../shared/rle'
 import type { Raster } from '../imaging/raster'
@@ -34,24 +32,6 @@ export type FromLabellingWorker =
   | { id: number; kind: 'decode'; binary: Uint8Array; ids: Uint16Array | null; differ: number }
   | { id: number; kind: 'error'; message: string }
 
-/** The worker script: the bundle's labelling-worker.js, or under tsx (tests, the CLI from source) the TypeScript through tsx's loader. */
-function workerEntry(): { script: string; eval: boolean } {
-  const here = fileURLToPath(import.meta.url)
-  if (here.endsWith('.ts')) {
-    const source = new URL('./labelling-worker.ts', import.meta.url).href
-    return {
-      script: `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}) })`,
-      eval: true
-    }
-  }
-  // Bundled: this code sits in out/main/ or out/main/chunks/, the worker entry in out/main/.
-  for (const dir of [dirname(here), dirname(dirname(here))]) {
-    const path = join(dir, 'labelling-worker.js')
-    if (existsSync(path)) return { script: path, eval: false }
-  }
-  throw new Error(`The labelling worker script (labelling-worker.js) is missing beside ${here}.`)
-}
-
 type Unsent<T> = T extends unknown ? Omit<T, 'id'> : never
 
 export class LabellingThread {
@@ -73,7 +53,7 @@ export class LabellingThread {
   }
 
   private start(): Worker {
-    const entry = workerEntry()
+    const entry = threadEntry('labelling-worker', new URL('./labelling-worker.ts', import.meta.url), import.meta.url)
     const worker = new Worker(entry.script, { eval: entry.eval, execArgv: [] })
     worker.unref()
     worker.on('message', (m: FromLabellingWorker) => {

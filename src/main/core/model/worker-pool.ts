@@ -5,10 +5,8 @@
 // The network has no batch statistics (no BatchNorm), and the loss is taken over the whole batch (see
 // TfjsEngine.shardStep), so splitting a batch does not change the maths: only the order of additions.
 import { Worker } from 'node:worker_threads'
+import { threadEntry } from '../jobs/thread-entry'
 import { availableParallelism } from 'node:os'
-import { existsSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { clampWorkers } from '../../../shared/training-config'
 import type { EngineCall, EngineCalls, EngineSetup, StepResult, WeightSet } from '../../../shared/gpu-worker'
 import type { TrainingEngine } from './engine'
@@ -26,24 +24,6 @@ let running = 0
 /** Worker threads of every pool alive in this process (a test checks that cancelled runs leave none). */
 export function runningTrainingWorkers(): number {
   return running
-}
-
-/** The worker script: the bundle's engine-worker.js, or under tsx (tests, benchmarks) the TypeScript source through tsx's loader. */
-function workerEntry(): { script: string; eval: boolean } {
-  const here = fileURLToPath(import.meta.url)
-  if (here.endsWith('.ts')) {
-    const source = new URL('./engine-worker.ts', import.meta.url).href
-    return {
-      script: `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(source)}) })`,
-      eval: true
-    }
-  }
-  // Bundled: this code sits in out/main/ or out/main/chunks/, the worker entry in out/main/.
-  for (const dir of [dirname(here), dirname(dirname(here))]) {
-    const path = join(dir, 'engine-worker.js')
-    if (existsSync(path)) return { script: path, eval: false }
-  }
-  throw new Error(`The training worker script (engine-worker.js) is missing beside ${here}.`)
 }
 
 /** A message before send() numbers it. */
@@ -76,7 +56,7 @@ export class WorkerPoolEngine implements TrainingEngine {
   static async start(workers: number, wasmDir: string): Promise<WorkerPoolEngine> {
     if (!Number.isInteger(workers) || workers < 1) throw new Error(`The number of training workers must be a positive whole number (got ${workers}).`)
     const pool = new WorkerPoolEngine(workers)
-    const entry = workerEntry()
+    const entry = threadEntry('engine-worker', new URL('./engine-worker.ts', import.meta.url), import.meta.url)
     const started = Array.from({ length: workers }, (_, index) => {
       const data: PoolWorkerData = { index, workers, wasmDir, control: pool.control }
       // execArgv: none of this process's preloads (a worker thread has no IPC channel of its own).
