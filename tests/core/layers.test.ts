@@ -19,8 +19,8 @@ function imports(file: string): string[] {
   return [...text.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1] ?? m[2])
 }
 
-/** Core modules the GPU worker page imports: one network definition for every backend. */
-const browserSafe = ['main/core/model/engine', 'main/core/model/unet', 'main/core/model/unet-size']
+/** Core modules the GPU worker page imports: one network definition for every backend, and one engine server. */
+const browserSafe = ['main/core/model/engine', 'main/core/model/engine-server', 'main/core/model/unet', 'main/core/model/unet-size']
 
 /** For each layer: the folders (relative to src/) it may import from, and whether packages are allowed. */
 const rules: { layer: string; mayImport: string[]; packages: (name: string) => boolean }[] = [
@@ -33,11 +33,11 @@ const rules: { layer: string; mayImport: string[]; packages: (name: string) => b
   // The command line is an ordinary client: it may import only what starts a session, not the core.
   { layer: 'cli', mayImport: ['shared', 'node-host/session', 'cli', 'web'], packages: (n) => n !== 'electron' },
   { layer: 'web', mayImport: ['shared', 'main/core', 'web'], packages: (n) => n !== 'electron' },
-  // The GPU worker page runs in a browser: tfjs, the protocol, and the core's browser-safe network files only.
+  // The GPU worker page runs in a browser: tfjs, the protocol, and the core's browser-safe network and server files only.
   {
     layer: 'gpu-worker',
     mayImport: ['shared', 'gpu-worker', ...browserSafe],
-    packages: (n) => n === '@tensorflow/tfjs' || n === '@tensorflow/tfjs-backend-webgpu'
+    packages: (n) => n === '@tensorflow/tfjs'
   }
 ]
 

@@ -1,5 +1,5 @@
-// The job process's side of the GPU worker: a TrainingEngine whose calls travel over a message port to the
-// worker page (src/gpu-worker), which runs TfjsEngine on WebGL2 or WebGPU. Failures come back typed: out of
+// The job process's side of a GPU engine: a TrainingEngine whose calls travel over a message port to the GPU
+// worker page (src/gpu-worker, WebGL2) or the WebGPU thread (webgpu-thread.ts), which serve TfjsEngine. Failures come back typed: out of
 // GPU memory, context lost, no float render targets.
 import type { EngineCall, EngineCalls, FromGpuWorker, GpuWorkerFailure, GpuWorkerHello, ToGpuWorker } from '../../../shared/gpu-worker'
 import type { TrainingEngine } from './engine'
@@ -33,12 +33,12 @@ export class RemoteEngine implements TrainingEngine {
     readonly hello: GpuWorkerHello
   ) {}
 
-  /** Connect to a worker page on `port`: it answers `hello` with its backend and renderer. */
+  /** Connect to a GPU engine on `port`: it answers `hello` with its backend and renderer. The port is closed when it cannot start. */
   static async connect(port: EnginePort, timeoutMs = HELLO_TIMEOUT_MS): Promise<RemoteEngine> {
     let engine: RemoteEngine | null = null
     const early: FromGpuWorker[] = []
-    const hello = await new Promise<GpuWorkerHello>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`The GPU worker did not answer within ${timeoutMs / 1000} s.`)), timeoutMs)
+    const hello = new Promise<GpuWorkerHello>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`The GPU engine did not answer within ${timeoutMs / 1000} s.`)), timeoutMs)
       port.listen(
         (m) => {
           if (engine) engine.receive(m)
@@ -54,13 +54,18 @@ export class RemoteEngine implements TrainingEngine {
           if (engine) engine.closed()
           else {
             clearTimeout(timer)
-            reject(new GpuWorkerError({ kind: 'context-lost', message: 'The GPU worker closed before it answered.' }))
+            reject(new GpuWorkerError({ kind: 'context-lost', message: 'The GPU engine closed before it answered.' }))
           }
         }
       )
       port.postMessage({ type: 'hello', id: 0 })
     })
-    engine = new RemoteEngine(port, hello)
+    try {
+      engine = new RemoteEngine(port, await hello)
+    } catch (err) {
+      port.close()
+      throw err
+    }
     for (const m of early) engine.receive(m)
     return engine
   }
@@ -79,7 +84,7 @@ export class RemoteEngine implements TrainingEngine {
   }
 
   private closed(): void {
-    this.fail({ kind: 'context-lost', message: 'The GPU worker stopped (its window closed or crashed).' })
+    this.fail({ kind: 'context-lost', message: 'The GPU engine stopped (its window or thread closed or crashed).' })
   }
 
   private fail(failure: GpuWorkerFailure): void {
