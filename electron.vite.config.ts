@@ -15,6 +15,8 @@ export default defineConfig({
           'matte-process': resolve('src/main/core/matting/matte-process.ts'),
           // The data-parallel wasm engine's worker threads (worker-pool.ts).
           'engine-worker': resolve('src/main/core/model/engine-worker.ts'),
+          // The WebGPU thread: tfjs on Dawn (webgpu-connector.ts).
+          'webgpu-thread': resolve('src/main/core/model/webgpu-thread.ts'),
           // The labelling area's worker thread: assists and save decoding off the host's thread (labelling-thread.ts).
           'labelling-worker': resolve('src/main/core/labelling/labelling-worker.ts'),
           cli: resolve('src/cli/main.ts')
@@ -33,7 +35,7 @@ export default defineConfig({
   },
   renderer: {
     plugins: [svelte()],
-    // The app's page, and the GPU worker page (tfjs on WebGL2/WebGPU in a hidden window; see src/gpu-worker).
+    // The app's page, and the GPU worker page (tfjs on WebGL2 in a hidden window; see src/gpu-worker).
     build: { rollupOptions: { input: { index: resolve('src/renderer/index.html'), 'gpu-worker': resolve('src/renderer/gpu-worker.html') } } }
   }
 })

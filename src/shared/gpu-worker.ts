@@ -1,11 +1,13 @@
-// The GPU worker's message protocol: the job process (a TrainingEngine client) and the worker page (tfjs on
-// WebGL2 or WebGPU) exchange these over a MessagePort. Plain data only; Float32Arrays travel as transferables.
+// The GPU engines' message protocol: the job process (a TrainingEngine client) and a GPU engine (the GPU worker
+// page on WebGL2, or the WebGPU thread on Dawn) exchange these over a MessagePort. Plain data only; Float32Arrays travel as transferables.
 
-/** What the worker page found when it started its tfjs backend. */
+/** What a GPU engine (the GPU worker page on WebGL2, the WebGPU thread on Dawn) found when it started its tfjs backend. */
 export interface GpuWorkerHello {
   backend: 'webgpu' | 'webgl'
-  /** The WebGL renderer string (WEBGL_debug_renderer_info) or the WebGPU adapter's vendor and architecture. */
+  /** The WebGL renderer string (WEBGL_debug_renderer_info) or the WebGPU adapter's fields in one line. */
   renderer: string
+  /** WebGPU: the adapter's own fields, as stored with a run. */
+  adapter?: { vendor: string; architecture: string; device: string; description: string }
   /** A software renderer (SwiftShader, llvmpipe, lavapipe, Microsoft Basic Render Driver): not a GPU. */
   software: boolean
   /** WebGL: the largest texture side (a tensor must fit one texture); null on WebGPU. */

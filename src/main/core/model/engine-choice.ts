@@ -1,11 +1,13 @@
-// Which engine trains and predicts: native CUDA (tfjs-node-gpu, when it really runs on the GPU) → the GPU
-// worker (WebGPU, then WebGL2 on a hardware renderer; desktop app only) → native CPU → wasm → cpu. A
-// software renderer is never called a GPU and never chosen over the CPU backends unless asked for.
+// Which engine trains and predicts: native CUDA (tfjs-node-gpu, when it really runs on the GPU) → WebGPU on a
+// hardware adapter (Dawn in a thread of this process: every host) → the GPU worker's WebGL2 on a hardware renderer
+// (desktop app only, for GPUs with no WebGPU driver) → native CPU → wasm → cpu. A software adapter or renderer is
+// never called a GPU and never chosen over the CPU backends unless asked for.
 import type { GpuWorkerHello } from '../../../shared/gpu-worker'
 import { defaultWasmDir, initBackend, type BackendInfo, type BackendName, type BackendOptions } from './backend'
 import { TfjsEngine, type TrainingEngine } from './engine'
 import { RemoteEngine } from './remote-engine'
 import { gpuWorkerConnector } from './gpu-connector'
+import { openWebGpuPort, type WebGpuThreadData } from './webgpu-connector'
 import { WorkerPoolEngine } from './worker-pool'
 
 export type BackendChoice = 'auto' | 'webgpu' | 'webgl' | 'tensorflow' | 'wasm' | 'cpu'
@@ -26,16 +28,22 @@ export interface OpenEngine {
   close(): Promise<void>
 }
 
-/** What computes, in words: a GPU by its renderer string, a software renderer as the CPU it is. */
+/** What computes, in words: a GPU by its renderer string or adapter, a software one as the CPU it is. */
 export function gpuDevice(hello: GpuWorkerHello): string {
   const api = hello.backend === 'webgpu' ? 'WebGPU' : 'WebGL2'
-  return hello.software ? `CPU through a software renderer (${api} on ${hello.renderer}): not a GPU` : `GPU (${api}): ${hello.renderer}`
+  const what = hello.backend === 'webgpu' ? 'adapter' : 'renderer'
+  return hello.software ? `CPU through a software ${what} (${api} on ${hello.renderer}): not a GPU` : `GPU (${api}): ${hello.renderer}`
 }
 
 async function connectGpuWorker(): Promise<RemoteEngine> {
   const connector = gpuWorkerConnector()
   if (!connector) throw new Error('The GPU worker exists only in the desktop app (the command line and the web host have no browser of their own).')
   return RemoteEngine.connect(await connector())
+}
+
+/** WebGPU through Dawn in a thread of this process (webgpu-thread.ts); `data` rehearses failures in tests. */
+export async function openWebGpuEngine(data: WebGpuThreadData = {}): Promise<OpenEngine> {
+  return remote(await RemoteEngine.connect(openWebGpuPort(data)))
 }
 
 function remote(engine: RemoteEngine, reason?: string): OpenEngine {
@@ -59,25 +67,43 @@ async function local(info: BackendInfo, options: EngineOptions): Promise<OpenEng
 
 /** Open the engine for `choice` ('auto': the order above). Throws, with the reason, when a named backend cannot start. */
 export async function openEngine(choice: BackendChoice = 'auto', options: EngineOptions = {}): Promise<OpenEngine> {
-  if (choice === 'webgpu' || choice === 'webgl') {
-    const engine = await connectGpuWorker()
-    if (engine.hello.backend !== choice)
-      return remote(engine, `${choice} was asked for, but the GPU worker runs ${engine.hello.backend} (it prefers WebGPU where the browser has it).`)
-    return remote(engine)
-  }
+  if (choice === 'webgpu') return openWebGpuEngine()
+  if (choice === 'webgl') return remote(await connectGpuWorker())
   if (choice !== 'auto') return local(await initBackend({ ...options, force: choice }), options)
 
   const native = await initBackend(options)
   if (native.device.startsWith('GPU')) return local(native, options)
-  if (!gpuWorkerConnector()) return local(native, options)
-  let engine: RemoteEngine
-  try {
-    engine = await connectGpuWorker()
-  } catch (err) {
-    return local({ ...native, reason: [native.reason, `the GPU worker did not start: ${(err as Error).message}`].filter(Boolean).join('; ') }, options)
+  const reasons = native.reason ? [native.reason] : []
+  // The machine's WebGPU adapter does not change while this process lives: a miss is tried once.
+  if (!webGpuMiss) {
+    const gpu = await openHardwareGpu('WebGPU', () => openWebGpuEngine())
+    if ('engine' in gpu) return gpu
+    webGpuMiss = gpu.reason
   }
-  if (!engine.hello.software) return remote(engine)
-  await engine.close()
-  const why = `the GPU worker found only a software renderer (${engine.hello.renderer}), which is slower than the CPU backends; choose webgl by hand to use it anyway`
-  return local({ ...native, reason: [native.reason, why].filter(Boolean).join('; ') }, options)
+  reasons.push(webGpuMiss)
+  if (gpuWorkerConnector()) {
+    const gpu = await openHardwareGpu('the GPU worker', async () => remote(await connectGpuWorker()))
+    if ('engine' in gpu) return gpu
+    reasons.push(gpu.reason)
+  }
+  return local({ ...native, reason: reasons.join('; ') }, options)
+}
+
+/** Why `auto` did not choose WebGPU in this process, once it tried. */
+let webGpuMiss: string | null = null
+
+/** A GPU engine when it starts on a hardware GPU; else why not (a software one is closed again). */
+async function openHardwareGpu(name: string, connect: () => Promise<OpenEngine>): Promise<OpenEngine | { reason: string }> {
+  let gpu: OpenEngine
+  try {
+    gpu = await connect()
+  } catch (err) {
+    return { reason: `${name} did not start: ${(err as Error).message}` }
+  }
+  if (!gpu.info.gpu!.software) return gpu
+  await gpu.close()
+  const what = gpu.info.backend === 'webgpu' ? 'adapter' : 'renderer'
+  return {
+    reason: `${name} found only a software ${what} (${gpu.info.gpu!.renderer}), which is slower than the CPU backends; choose ${gpu.info.backend} by hand to use it anyway`
+  }
 }

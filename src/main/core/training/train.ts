@@ -216,9 +216,11 @@ function engineFailure(err: unknown, where: string, o: TrainOptions, backend: En
       `The GPU ran out of memory at ${where} (batch size ${o.batchSize}): a batch size of ${smaller} would fit. The run stopped and ${kept}: resume it with a batch size of ${smaller}, or ${onCpu}. (${err.message})`
     )
   }
+  // WebGPU loses a device, WebGL a context.
+  const lost = backend.backend === 'webgpu' ? 'device' : 'context'
   if (err.failure.kind === 'context-lost')
-    return new Error(`The GPU context was lost at ${where}: ${err.message} The run stopped and ${kept}: resume it, or ${onCpu}.`)
-  return new Error(`The GPU worker failed at ${where}: ${err.message} The run stopped and ${kept}: ${onCpu}.`)
+    return new Error(`The GPU ${lost} was lost at ${where}: ${err.message} The run stopped and ${kept}: resume it, or ${onCpu}.`)
+  return new Error(`The GPU failed at ${where}: ${err.message} The run stopped and ${kept}: ${onCpu}.`)
 }
 
 /** Refuse a run that cannot work, with a message for the user. */
