@@ -20,16 +20,16 @@ function epochLine(e: RunEpoch, epochs: number): string {
   )
 }
 
-const cliBackends: TrainingBackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu']
+const cliBackends: TrainingBackendChoice[] = ['auto', 'webgpu', 'tensorflow', 'wasm', 'cpu']
 
 function cliBackend(value: string | undefined): TrainingBackendChoice {
   if (value === undefined) return 'auto'
-  if (value === 'webgpu' || value === 'webgl')
+  if (value === 'webgl')
     throw new UsageError(
-      `--backend ${value} trains in the desktop app only: its GPU worker runs in the app's Chromium, and the command line has none. Use --backend auto, tensorflow, wasm or cpu here.`
+      `--backend webgl trains in the desktop app only: its GPU worker runs in the app's Chromium, and the command line has none. Use --backend auto, webgpu, tensorflow, wasm or cpu here.`
     )
   if (!cliBackends.includes(value as TrainingBackendChoice))
-    throw new UsageError(`--backend must be auto, tensorflow, wasm or cpu (webgpu and webgl in the desktop app), not “${value}”.`)
+    throw new UsageError(`--backend must be auto, webgpu, tensorflow, wasm or cpu (webgl in the desktop app), not “${value}”.`)
   return value as TrainingBackendChoice
 }
 
@@ -105,9 +105,10 @@ export const trainCommand: Command = {
     '                    tell leaves apart: a colour or an index per leaf, or COCO/Labelbox objects)',
     '--name TEXT         a name for the run',
     '--resume RUN        continue run RUN from its last checkpoint',
-    '--backend B         auto (default: native TensorFlow on a CUDA GPU, else native CPU, else wasm), tensorflow, wasm or cpu.',
-    "                    webgpu and webgl (training on any GPU without CUDA) are the desktop app's: its GPU worker runs in",
-    "                    the app's Chromium, and the command line has none. A run can be resumed on another backend.",
+    '--backend B         auto (default: native TensorFlow on a CUDA GPU, else WebGPU on a hardware GPU, else native CPU,',
+    '                    else wasm), webgpu (any GPU without CUDA, through Dawn: Vulkan, Metal or D3D12), tensorflow, wasm',
+    "                    or cpu. webgl is the desktop app's (its GPU worker runs in the app's Chromium). A run can be",
+    '                    resumed on another backend.',
     'Prints the metrics of every epoch and the run id; Ctrl-C cancels and keeps the last checkpoint.'
   ],
   async run({ values, json }) {

@@ -67,7 +67,7 @@ export interface TrainingPreset {
 export type TrainingBackendChoice = 'auto' | 'webgpu' | 'webgl' | 'tensorflow' | 'wasm' | 'cpu'
 
 export interface TrainingBackend {
-  /** 'tensorflow' (native), 'webgpu' or 'webgl' (the desktop app's GPU worker), 'wasm' or 'cpu'. */
+  /** 'tensorflow' (native), 'webgpu' (Dawn, every host), 'webgl' (the desktop app's GPU worker), 'wasm' or 'cpu'. */
   backend: string
   /** What computes, in words ('CPU (wasm, 4 workers)', 'GPU: NVIDIA …', 'GPU (WebGL2): ANGLE (…)'). */
   device: string

@@ -110,14 +110,14 @@ export function trainingMethods(s: ServiceContext): Methods<K> {
   const db = () => open().project.db
 
   /**
-   * The fit check for the backend that will train: the one asked for, else the one expected. The GPU worker's
-   * limits are known once a run used it on this project; until then the job checks them when it starts.
+   * The fit check for the backend that will train: the one asked for, else the one expected. A GPU's limits are
+   * known once a run used it on this project; until then the job checks them when it starts.
    */
   function checkFit(c: TrainingConfig, choice: TrainingBackendChoice = 'auto') {
     const backend = choice === 'auto' ? expectedBackend(db()).backend : choice
     const onGpu = backend === 'webgl' || backend === 'webgpu'
-    const gpu = onGpu ? runs.lastGpuWorker(db()) : null
-    // The GPU worker's limits are not known until a run met it: the job checks them when it starts.
+    const gpu = onGpu ? runs.lastGpu(db(), backend) : null
+    // A GPU's limits are not known until a run met it: the job checks them when it starts.
     if (onGpu && !gpu) return { fits: true, bytes: 0, limitBytes: 0, largestBatch: 0, backend, message: null }
     const fit = gpu
       ? checkTrainingFits(c, c.batchSize, gpu.backend, gpu)

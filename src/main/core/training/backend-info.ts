@@ -41,7 +41,7 @@ export function expectedBackend(db: Db): TrainingBackend {
     backend: 'wasm',
     device: 'CPU (wasm, on the workers set for the run)',
     reason:
-      'Native TensorFlow (@tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node) is not installed: its install downloads libtensorflow, which needs internet access. Install it to train on a GPU, or train in the desktop app, whose GPU worker uses the GPU through WebGL2/WebGPU.',
+      'Native TensorFlow (@tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node) is not installed: its install downloads libtensorflow, which needs internet access. Training uses the GPU through WebGPU (Dawn) when it finds a hardware adapter, checked when training starts.',
     renderer: null,
     measured: false
   }

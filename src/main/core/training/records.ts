@@ -221,9 +221,9 @@ export function setRunBackend(db: Db, runId: number, b: { backend: string; devic
   )
 }
 
-/** The GPU worker the latest run that used one saw on this project (its limits inform the fit check). */
-export function lastGpuWorker(db: Db): GpuWorkerHello | null {
-  const row = db.prepare(`SELECT gpu FROM runs WHERE gpu IS NOT NULL ORDER BY id DESC LIMIT 1`).get() as { gpu: string } | undefined
+/** The GPU the latest run on `backend` (webgl, webgpu) saw on this project (its limits inform the fit check). */
+export function lastGpu(db: Db, backend: 'webgl' | 'webgpu'): GpuWorkerHello | null {
+  const row = db.prepare(`SELECT gpu FROM runs WHERE gpu IS NOT NULL AND backend = ? ORDER BY id DESC LIMIT 1`).get(backend) as { gpu: string } | undefined
   return row ? (JSON.parse(row.gpu) as GpuWorkerHello) : null
 }
 
