@@ -2,8 +2,9 @@
 // `node --import tsx bench/run.ts ml` (LEAFSEG_BENCH_CPU=1 also times the pure-JS cpu backend: minutes per step;
 // on wasm, the Fast CPU network is timed at
 // 128² and 256² (train.fast-cpu-256) with 1 worker and with as many as the machine has cores (at most the
-// batch of 8): `npm run bench -- train.fast-cpu`. The GPU worker page is timed in headless Chromium too
-// (LEAFSEG_BENCH_NO_GPU_WORKER=1 skips it); on a software renderer (SwiftShader) its lines say device: 'software'.
+// batch of 8): `npm run bench -- train.fast-cpu`. WebGPU through Dawn is timed too (LEAFSEG_BENCH_NO_WEBGPU=1
+// skips it), and the GPU worker page (WebGL2) in headless Chromium (LEAFSEG_BENCH_NO_GPU_WORKER=1 skips it); on
+// a software adapter or renderer (SwiftShader) their lines say device: 'software'.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
@@ -25,10 +26,12 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]
 }
 
-/** Fields every line of an engine carries: its backend and device, and for the GPU worker its renderer. */
+/** Fields every line of an engine carries: its backend and device, and on a GPU its adapter's fields or renderer. */
 function engineFields({ info }: OpenEngine): Record<string, unknown> {
   if (!info.gpu) return { backend: info.backend, device: info.device, workers: info.workers ?? 1 }
-  return { backend: info.backend, renderer: info.gpu.renderer, device: info.gpu.software ? 'software' : 'gpu' }
+  const a = info.gpu.adapter
+  const names = a ? { vendor: a.vendor, architecture: a.architecture, description: a.description } : { renderer: info.gpu.renderer }
+  return { backend: info.backend, ...names, device: info.gpu.software ? 'software' : 'gpu' }
 }
 
 /** The Fast CPU network at 256² (the resolution that measured better than 128² but costs four times the pixels). */
@@ -80,7 +83,7 @@ async function trainStep(emit: Emit, opened: OpenEngine, preset: UnetPreset | 'f
     cpu_ms: local ? Math.round(median(cpuTimes)) : undefined,
     wasm_heap_mib: heapBytes && Math.round(heapBytes / 2 ** 20),
     estimate_mib: local ? Math.round(fit.bytes / 2 ** 20) : undefined,
-    transport: local ? undefined : "test bridge (Playwright, base64): the app's MessagePort copies less"
+    transport: info.backend === 'webgl' ? "test bridge (Playwright, base64): the app's MessagePort copies less" : undefined
   })
   await engine.dispose()
 }
@@ -99,7 +102,44 @@ async function predictBatch(emit: Emit, opened: OpenEngine, preset: UnetPreset, 
   await engine.dispose()
 }
 
-/** The GPU worker page in headless Chromium (the app's own route to the GPU), when Chromium and the built page are here. */
+/** The figures of a GPU engine (WebGPU through Dawn, or the GPU worker page); a software one is timed, and says so. */
+async function gpuFigures(emit: Emit, wanted: (figure: string) => boolean, opened: OpenEngine): Promise<void> {
+  const software = opened.info.gpu!.software
+  emit({
+    bench: 'ml.backend',
+    value: null,
+    unit: '',
+    ...engineFields(opened),
+    note: software ? `a software ${opened.info.backend === 'webgpu' ? 'adapter' : 'renderer'}: these are CPU figures through it, not GPU figures` : undefined
+  })
+  // SwiftShader's WebGPU takes over a minute a Fast CPU step at batch 2 on 2 cores: one image, one timed step.
+  if (wanted('train.fast-cpu.step_ms')) await trainStep(emit, opened, 'fast-cpu', software ? 1 : 8, software ? 1 : 3)
+  if (wanted('predict.fast-cpu.batch_ms')) await predictBatch(emit, opened, 'fast-cpu', software ? 1 : 8)
+  if (wanted('train.seed.step_ms')) {
+    if (software)
+      emit({ bench: 'train.seed.step_ms', value: null, unit: 'ms', ...engineFields(opened), note: 'skipped: a software GPU (minutes a step; not a GPU)' })
+    else await trainStep(emit, opened, 'seed', 8, 3)
+  }
+}
+
+/** WebGPU through Dawn in a thread of this process, as every host trains on it. */
+async function webGpuFigures(emit: Emit, wanted: (figure: string) => boolean): Promise<void> {
+  let opened: OpenEngine
+  try {
+    opened = await openEngine('webgpu')
+  } catch (err) {
+    const hint = 'without a GPU driver, VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json gives Dawn SwiftShader (software)'
+    emit({ bench: 'ml.backend', value: null, unit: '', backend: 'webgpu', note: `not available: ${(err as Error).message} (${hint})` })
+    return
+  }
+  try {
+    await gpuFigures(emit, wanted, opened)
+  } finally {
+    await opened.close()
+  }
+}
+
+/** The GPU worker page (WebGL2) in headless Chromium, when Chromium and the built page are here. */
 async function gpuWorkerFigures(emit: Emit, wanted: (figure: string) => boolean): Promise<void> {
   const missing = browserMissing() ?? (existsSync(join(rendererDir, 'gpu-worker.html')) ? null : 'the GPU worker page is not built (npx electron-vite build)')
   if (missing) {
@@ -110,30 +150,8 @@ async function gpuWorkerFigures(emit: Emit, wanted: (figure: string) => boolean)
   const page = await openGpuWorkerPage()
   setGpuWorkerConnector(() => page.connect())
   try {
-    const probe = await openEngine('webgl')
-    await probe.close()
-    const opened = await openEngine(probe.info.backend as 'webgl' | 'webgpu')
-    const software = opened.info.gpu!.software
-    emit({
-      bench: 'ml.backend',
-      value: null,
-      unit: '',
-      ...engineFields(opened),
-      note: software ? 'a software renderer: these are CPU figures through WebGL, not GPU figures' : undefined
-    })
-    if (wanted('train.fast-cpu.step_ms')) await trainStep(emit, opened, 'fast-cpu', 8, 3)
-    if (wanted('predict.fast-cpu.batch_ms')) await predictBatch(emit, opened, 'fast-cpu', 8)
-    if (wanted('train.seed.step_ms')) {
-      if (software)
-        emit({
-          bench: 'train.seed.step_ms',
-          value: null,
-          unit: 'ms',
-          ...engineFields(opened),
-          note: 'skipped: a software renderer (minutes a step; not a GPU)'
-        })
-      else await trainStep(emit, opened, 'seed', 8, 3)
-    }
+    const opened = await openEngine('webgl')
+    await gpuFigures(emit, wanted, opened)
     await opened.close()
   } finally {
     setGpuWorkerConnector(null)
@@ -197,8 +215,9 @@ const bench: Bench = {
         await opened.close()
       }
     }
-    const gpuFigures = ['train.fast-cpu.step_ms', 'train.seed.step_ms', 'predict.fast-cpu.batch_ms'].some(wanted)
-    if (gpuFigures && !process.env.LEAFSEG_BENCH_NO_GPU_WORKER) await gpuWorkerFigures(emit, wanted)
+    const onGpu = ['train.fast-cpu.step_ms', 'train.seed.step_ms', 'predict.fast-cpu.batch_ms'].some(wanted)
+    if (onGpu && !process.env.LEAFSEG_BENCH_NO_WEBGPU) await webGpuFigures(emit, wanted)
+    if (onGpu && !process.env.LEAFSEG_BENCH_NO_GPU_WORKER) await gpuWorkerFigures(emit, wanted)
     if (wanted('pipeline.images_per_s')) await pipeline(emit)
   }
 }
