@@ -6,6 +6,8 @@ export default defineConfig({
   main: {
     build: {
       rollupOptions: {
+        // Loaded from node_modules at run time, never bundled: Dawn's index.js finds its dawn.node beside itself.
+        external: ['webgpu'],
         // The window host, the job process (an Electron utilityProcess), the matting helper process
         // (Electron run as Node, for a second core) and the training worker threads are separate bundles; so is the command line, which the
         // installed app runs with its own Electron as Node (installer/leafseg).
