@@ -106,6 +106,16 @@ test('WebGPU reports its adapter; SwiftShader is software: never called a GPU, n
   }
 })
 
+test('with no adapter, WebGPU says so in one line', { skip }, async () => {
+  // Dawn reads the Vulkan driver list each time a thread creates its instance: none here.
+  process.env.VK_ICD_FILENAMES = join(root, 'no-driver.json')
+  try {
+    await assert.rejects(openEngine('webgpu'), /^GpuWorkerError: WebGPU found no adapter: this machine has no GPU driver Dawn can use \(Vulkan on Linux/)
+  } finally {
+    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD
+  }
+})
+
 test('every gradient of a small U-Net on WebGPU matches the cpu backend, for each loss', { skip }, async () => {
   const gpu = await openEngine('webgpu')
   const cpu = await openEngine('cpu')
