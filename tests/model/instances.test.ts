@@ -2,7 +2,7 @@
 // on hand-made leaves: the centres drawn from true leaves decode back to those leaves.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { leafCentres, separateLeaves, labelComponents } from '../../src/main/core/model/instances'
+import { leafCentres, leafWeights, separateLeaves, labelComponents } from '../../src/main/core/model/instances'
 import { instanceScores } from '../../src/main/core/evaluation/instances'
 
 /** Leaf ids drawn by `leafAt` (0 = background) on a width×height image. */
@@ -43,6 +43,29 @@ test('each leaf centre peaks at 1 in its middle and falls to its edges and to th
   assert.ok(centre[14 * width + 4] < 0.2, `at the left edge ${centre[14 * width + 4]}`)
   assert.equal(centre[0], 0, 'background')
   for (const v of centre) assert.ok(v >= 0 && v <= 1)
+})
+
+test("the centre loss's weights favour a small leaf and the seam where it touches a large one, and leave background at 1", () => {
+  const width = 40
+  const height = 32
+  // A large disc (radius 12, leaf 2) and a small one (radius 4, leaf 1) pressed against its right side.
+  const ids = draw(width, height, (x, y) => (Math.hypot(x - 31, y - 16) <= 4 ? 1 : Math.hypot(x - 16, y - 16) <= 12 ? 2 : 0))
+  const weight = leafWeights(ids, width, height)
+  const at = (x: number, y: number) => weight[y * width + x]
+  assert.equal(ids[16 * width + 27], 1)
+  assert.equal(ids[16 * width + 26], 2)
+  // Interiors: the large leaf's middle weighs about 1, the small leaf's middle several times that.
+  assert.ok(at(16, 16) < 1.01, `large leaf middle ${at(16, 16)}`)
+  assert.ok(at(31, 16) > 4, `small leaf middle ${at(31, 16)}`)
+  // The seam: the large leaf's pixel against the small one weighs more than its middle, and the small leaf's pixel
+  // against the large one more than its far edge.
+  assert.ok(at(26, 16) > at(16, 16) + 3, `large leaf at the seam ${at(26, 16)}`)
+  assert.ok(at(27, 16) > at(35, 16) + 3, `small leaf at the seam ${at(27, 16)}, at its far edge ${at(35, 16)}`)
+  // Background: 1 away from any seam, next to one leaf or far from all.
+  assert.equal(at(0, 0), 1)
+  assert.equal(at(16, 2), 1)
+  assert.equal(at(39, 16), 1)
+  for (const v of weight) assert.ok(v >= 1 && v <= 10 + 5)
 })
 
 test('two touching leaves decode back as two, each pixel with its own leaf', () => {

@@ -70,8 +70,10 @@ export class TfjsEngine implements TrainingEngine {
   private optimizer: tf.Optimizer | null = null
   private loss = lossFunction('bce')
   private inputSize = 0
-  /** 1 (leaf), or 2 for an instance network (leaf, touching band): values per pixel of a target and a prediction. */
+  /** Values per pixel of a prediction: 1 (leaf), or 2 for an instance network (leaf, leaf centre). */
   private outputChannels = 1
+  /** Values per pixel of a target: an instance network's also weigh its centre's loss (unet.ts instanceLoss). */
+  private targetChannels = 1
 
   async build(setup: EngineSetup): Promise<{ topology: unknown; inputSize: number }> {
     await this.dispose()
@@ -93,6 +95,7 @@ export class TfjsEngine implements TrainingEngine {
     this.model = model
     this.inputSize = shape[1]
     this.outputChannels = model.outputs[0].shape[3] ?? 1
+    this.targetChannels = this.outputChannels === 2 ? 3 : this.outputChannels
     this.optimizer = tf.train.adam(setup.learningRate, 0.9, 0.999, ADAM_EPSILON)
     this.loss = this.outputChannels === 2 ? instanceLoss(lossFunction(setup.loss)) : lossFunction(setup.loss)
     return { topology: model.toJSON(null, false), inputSize: this.inputSize }
@@ -123,7 +126,7 @@ export class TfjsEngine implements TrainingEngine {
 
   private targets(y: Float32Array, n: number): tf.Tensor4D {
     const s = this.inputSize
-    const c = this.outputChannels
+    const c = this.targetChannels
     if (y.length !== n * s * s * c) throw new Error(`Expected ${n} masks of ${s}×${s}×${c} (${n * s * s * c} values), got ${y.length} values.`)
     return tf.tensor4d(y, [n, s, s, c])
   }

@@ -41,19 +41,7 @@ export function leafCentres(ids: ArrayLike<number>, width: number, height: numbe
   const n = width * height
   if (ids.length !== n) throw new Error(`The leaf ids must have ${n} values for a ${width}×${height} image (got ${ids.length}).`)
   // Each leaf's bounding box, grown by one pixel where the image allows: the distance transform runs on that box.
-  const boxes = new Map<number, { x0: number; y0: number; x1: number; y1: number }>()
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      const id = ids[y * width + x]
-      if (!id) continue
-      const b = boxes.get(id)
-      if (!b) boxes.set(id, { x0: x, y0: y, x1: x, y1: y })
-      else {
-        if (x < b.x0) b.x0 = x
-        if (x > b.x1) b.x1 = x
-        if (y > b.y1) b.y1 = y
-      }
-    }
+  const boxes = leafBoxes(ids, width, height)
   const out = new Float32Array(n)
   for (const [id, b] of boxes) {
     const x0 = Math.max(0, b.x0 - 1)
@@ -74,6 +62,84 @@ export function leafCentres(ids: ArrayLike<number>, width: number, height: numbe
       }
   }
   return out
+}
+
+/** How leafWeights weighs pixels: see there. */
+export const LEAF_WEIGHTS = {
+  /** Largest weight a small leaf gets for being small (its share of the photo's mean leaf area). */
+  maxBalance: 10,
+  /** Extra weight on a seam between two leaves (W0 of Ronneberger et al.'s weight map)... */
+  seam: 5,
+  /** ...falling off with the distance to the second-nearest leaf as a Gaussian of this σ, in photo pixels. */
+  seamSigma: 3
+}
+
+/**
+ * Per-pixel weights of the centre channel's loss (unet.ts instanceLoss), after the weight map of Ronneberger et
+ * al.'s U-Net (2015): the leaves whose centres a network misses are small ones pressed against their neighbours,
+ * and an even mean over pixels gives them almost no say, where SBD counts every leaf alike. The weight of a pixel is
+ * balance + seam · exp(−d² / 2σ²):
+ * - balance: on a leaf, the photo's mean leaf area over that leaf's area, clipped to [1, maxBalance]; 1 on background;
+ * - d: the distance to the second-nearest leaf (a leaf pixel's own leaf is its nearest, at 0), so the pixels on
+ *   either side of a seam, and background squeezed between two leaves, weigh most; leaves further than 4σ count as
+ *   none (their term would be under 0.2 % of `seam`).
+ */
+export function leafWeights(ids: ArrayLike<number>, width: number, height: number, o: typeof LEAF_WEIGHTS = LEAF_WEIGHTS): Float32Array {
+  const n = width * height
+  if (ids.length !== n) throw new Error(`The leaf ids must have ${n} values for a ${width}×${height} image (got ${ids.length}).`)
+  const boxes = leafBoxes(ids, width, height)
+  let leafPixels = 0
+  for (const b of boxes.values()) leafPixels += b.area
+  const meanArea = leafPixels / Math.max(1, boxes.size)
+  const reach = Math.ceil(4 * o.seamSigma)
+  // The squared distances to the nearest and second-nearest leaf, each leaf's own distance map taken over its box
+  // grown by `reach` (every pixel of the leaf lies in it, so the distances within reach are exact).
+  const nearest = new Float64Array(n).fill(Infinity)
+  const second = new Float64Array(n).fill(Infinity)
+  for (const [id, b] of boxes) {
+    const x0 = Math.max(0, b.x0 - reach)
+    const y0 = Math.max(0, b.y0 - reach)
+    const w = Math.min(width - 1, b.x1 + reach) - x0 + 1
+    const h = Math.min(height - 1, b.y1 + reach) - y0 + 1
+    const offLeaf = new Uint8Array(w * h)
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) offLeaf[y * w + x] = ids[(y0 + y) * width + x0 + x] === id ? 0 : 1
+    const squared = squaredDistances(offLeaf, w, h)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w; x++) {
+        const d = squared[y * w + x]
+        if (d > reach * reach) continue
+        const i = (y0 + y) * width + x0 + x
+        if (d < nearest[i]) {
+          second[i] = nearest[i]
+          nearest[i] = d
+        } else if (d < second[i]) second[i] = d
+      }
+  }
+  const balance = new Map<number, number>()
+  for (const [id, b] of boxes) balance.set(id, Math.min(o.maxBalance, Math.max(1, meanArea / b.area)))
+  const out = new Float32Array(n)
+  const twoSigmaSquared = 2 * o.seamSigma * o.seamSigma
+  for (let i = 0; i < n; i++) out[i] = (ids[i] ? balance.get(ids[i])! : 1) + o.seam * Math.exp(-second[i] / twoSigmaSquared)
+  return out
+}
+
+/** Each leaf's bounding box and area in pixels. */
+function leafBoxes(ids: ArrayLike<number>, width: number, height: number): Map<number, { x0: number; y0: number; x1: number; y1: number; area: number }> {
+  const boxes = new Map<number, { x0: number; y0: number; x1: number; y1: number; area: number }>()
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      const id = ids[y * width + x]
+      if (!id) continue
+      const b = boxes.get(id)
+      if (!b) boxes.set(id, { x0: x, y0: y, x1: x, y1: y, area: 1 })
+      else {
+        if (x < b.x0) b.x0 = x
+        if (x > b.x1) b.x1 = x
+        if (y > b.y1) b.y1 = y
+        b.area++
+      }
+    }
+  return boxes
 }
 
 /**

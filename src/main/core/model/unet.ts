@@ -104,22 +104,24 @@ export function leafChannel(t: tf.Tensor): tf.Tensor {
 /**
  * The loss of an instance network: `leafLoss` on the leaf channel, plus binary cross-entropy of the leaf-centre
  * channel against its soft target (each leaf's normalised distance to its border, model/instances.ts), with
- * CENTRE_WEIGHT. Centre targets of -1 (photos whose mask has no leaf instances) are left out.
+ * CENTRE_WEIGHT. The targets' third channel weighs each pixel's cross-entropy (1 everywhere, or leafWeights), and
+ * the sum is divided by the sum of the weights. Centre targets of -1 (photos whose mask has no leaf instances) are
+ * left out.
  */
 export function instanceLoss(leafLoss: (y: tf.Tensor, p: tf.Tensor) => tf.Scalar): (y: tf.Tensor, p: tf.Tensor) => tf.Scalar {
   return (y, p) =>
     tf.tidy(() => {
       const yc = channel(y, 1)
-      const known = yc.greaterEqual(0).toFloat()
+      const weight = channel(y, 2).mul(yc.greaterEqual(0).toFloat())
       const target = yc.clipByValue(0, 1)
       const pc = channel(p, 1).clipByValue(1e-7, 1 - 1e-7)
       const bce = target
         .mul(pc.log())
         .add(tf.scalar(1).sub(target).mul(tf.scalar(1).sub(pc).log()))
-        .mul(known)
+        .mul(weight)
         .sum()
         .neg()
-        .div(known.sum().maximum(1))
+        .div(weight.sum().maximum(1))
       return leafLoss(channel(y, 0), channel(p, 0)).add(bce.mul(CENTRE_WEIGHT)) as tf.Scalar
     })
 }

@@ -4,7 +4,7 @@ import sharp from 'sharp'
 import type { Raster } from '../imaging/raster'
 import { seededRandom } from '../../../shared/random'
 import { readInstanceFile } from '../datasets/instances'
-import { leafCentres } from '../model/instances'
+import { leafCentres, leafWeights } from '../model/instances'
 
 export interface Sample {
   id: string
@@ -67,9 +67,14 @@ export interface Example {
   ids?: Float32Array
   /** With ids: each leaf's normalised distance to its border (model/instances.ts leafCentres), size*size. */
   centre?: Float32Array
+  /** With ids, when asked for: the weight of each pixel in the centre's loss (model/instances.ts leafWeights), size*size. */
+  weight?: Float32Array
 }
 
-/** A batch ready for tfjs: x is n*size*size*3, y is n*size*size (n*size*size*2 for instances: leaf, leaf centre). */
+/**
+ * A batch ready for tfjs: x is n*size*size*3, y is n*size*size (n*size*size*3 for instances: leaf, leaf centre and
+ * the centre's loss weight, unet.ts instanceLoss).
+ */
 export interface Batch {
   x: Float32Array
   y: Float32Array
@@ -113,29 +118,34 @@ async function decodeRegion(
 }
 
 /**
- * The instance ids of `path` in `region` (null: all of it) and their leaf centres, resized to size×size by nearest
- * neighbour. The centres are computed on the whole photo, so a leaf cut by the window keeps its own values.
+ * The instance ids of `path` in `region` (null: all of it), their leaf centres and, with `weighted`, the centre
+ * loss's pixel weights, resized to size×size by nearest neighbour. Centres and weights are computed on the whole
+ * photo, so a leaf cut by the window keeps its own values.
  */
 async function decodeInstances(
   path: string,
   region: { left: number; top: number; width: number; height: number } | null,
-  size: number
-): Promise<{ ids: Float32Array; centre: Float32Array }> {
+  size: number,
+  weighted: boolean
+): Promise<{ ids: Float32Array; centre: Float32Array; weight?: Float32Array }> {
   const labels = await readInstanceFile(path)
   const { ids } = labels
   const centres = leafCentres(ids, labels.width, labels.height)
+  const weights = weighted ? leafWeights(ids, labels.width, labels.height) : undefined
   const r = region ?? { left: 0, top: 0, width: labels.width, height: labels.height }
   const out = new Float32Array(size * size)
   const centre = new Float32Array(size * size)
+  const weight = weights && new Float32Array(size * size)
   for (let y = 0; y < size; y++) {
     const row = (r.top + Math.min(r.height - 1, Math.floor(((y + 0.5) * r.height) / size))) * labels.width + r.left
     for (let x = 0; x < size; x++) {
       const from = row + Math.min(r.width - 1, Math.floor(((x + 0.5) * r.width) / size))
       out[y * size + x] = ids[from]
       centre[y * size + x] = centres[from]
+      if (weight) weight[y * size + x] = weights![from]
     }
   }
-  return { ids: out, centre }
+  return { ids: out, centre, weight }
 }
 
 async function photoAndMaskSize(sample: Sample): Promise<{ width: number; height: number }> {
@@ -164,7 +174,8 @@ export async function loadExample(
   augment: AugmentOptions | null,
   random: () => number,
   sampling: Sampling = { mode: 'whole' },
-  instances = false
+  instances = false,
+  leafWeights = false
 ): Promise<Example> {
   const a = augment ?? {}
   const { width, height } = await photoAndMaskSize(sample)
@@ -183,22 +194,23 @@ export async function loadExample(
   const [rgb8, mask8, instances8] = await Promise.all([
     decodeRegion(sample.imagePath, 'photo', region, size, 3),
     withIds ? null : decodeRegion(sample.maskPath, 'mask', region, size, 1),
-    withIds ? decodeInstances(sample.instancesPath!, region, size) : undefined
+    withIds ? decodeInstances(sample.instancesPath!, region, size, leafWeights) : undefined
   ])
   const ids = instances8?.ids
   const centre = instances8?.centre
+  const weight = instances8?.weight
   const rgb = new Float32Array(size * size * 3)
   for (let i = 0; i < rgb.length; i++) rgb[i] = rgb8[i] / 255
   const mask = new Float32Array(size * size)
   // With instances, the leaf mask is their union (the same pixels as the binary mask, at the same resampling).
   for (let i = 0; i < mask.length; i++) mask[i] = ids ? (ids[i] > 0 ? 1 : 0) : mask8![i] >= 128 ? 1 : 0
-  if (!augment) return { rgb, mask, ids, centre }
-  return augmentExample({ rgb, mask, ids, centre }, size, a, random)
+  if (!augment) return { rgb, mask, ids, centre, weight }
+  return augmentExample({ rgb, mask, ids, centre, weight }, size, a, random)
 }
 
 /** Geometric and photometric augmentation of a decoded example (in JS, no tensors). */
 export function augmentExample(example: Example, size: number, a: AugmentOptions, random: () => number): Example {
-  let { rgb, mask, ids, centre } = example
+  let { rgb, mask, ids, centre, weight } = example
   // One inverse-mapped pass for flips, quarter turns and the small rotation.
   const flipX = a.flips && random() < 0.5
   const flipY = a.flips && random() < 0.5
@@ -206,7 +218,7 @@ export function augmentExample(example: Example, size: number, a: AugmentOptions
   const degrees = a.rotateDegrees ? (random() * 2 - 1) * a.rotateDegrees : 0
   if (flipX || flipY || quarter || degrees) {
     const angle = (quarter * 90 + degrees) * (Math.PI / 180)
-    ;({ rgb, mask, ids, centre } = warp({ rgb, mask, ids, centre }, size, Math.cos(angle), Math.sin(angle), flipX ? -1 : 1, flipY ? -1 : 1))
+    ;({ rgb, mask, ids, centre, weight } = warp({ rgb, mask, ids, centre, weight }, size, Math.cos(angle), Math.sin(angle), flipX ? -1 : 1, flipY ? -1 : 1))
   }
   if (a.brightness || a.contrast || a.saturation || a.hueDegrees) {
     const jitter = (amount = 0) => 1 + (random() * 2 - 1) * amount
@@ -225,7 +237,7 @@ export function augmentExample(example: Example, size: number, a: AugmentOptions
       rgb[i] = clamp01(rgb[i] + normals[state & 0xffff] * scale)
     }
   }
-  return { rgb, mask, ids, centre }
+  return { rgb, mask, ids, centre, weight }
 }
 
 let normals: Float32Array | undefined
@@ -257,12 +269,13 @@ function erf(x: number): number {
 
 const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v)
 
-// Rotation about the centre (cos, sin) after flips; bilinear for the photo, nearest for the mask, ids and leaf centres, edges clamped.
-function warp({ rgb, mask, ids, centre }: Example, size: number, cos: number, sin: number, fx: number, fy: number): Example {
+// Rotation about the centre (cos, sin) after flips; bilinear for the photo, nearest for the mask, ids, leaf centres and weights, edges clamped.
+function warp({ rgb, mask, ids, centre, weight }: Example, size: number, cos: number, sin: number, fx: number, fy: number): Example {
   const outRgb = new Float32Array(rgb.length)
   const outMask = new Float32Array(mask.length)
   const outIds = ids && new Float32Array(ids.length)
   const outCentre = centre && new Float32Array(centre.length)
+  const outWeight = weight && new Float32Array(weight.length)
   const c = (size - 1) / 2
   const last = size - 1
   for (let y = 0; y < size; y++) {
@@ -289,9 +302,10 @@ function warp({ rgb, mask, ids, centre }: Example, size: number, cos: number, si
       outMask[o] = mask[nearest]
       if (outIds) outIds[o] = ids![nearest]
       if (outCentre) outCentre[o] = centre![nearest]
+      if (outWeight) outWeight[o] = weight![nearest]
     }
   }
-  return { rgb: outRgb, mask: outMask, ids: outIds, centre: outCentre }
+  return { rgb: outRgb, mask: outMask, ids: outIds, centre: outCentre, weight: outWeight }
 }
 
 // Brightness, contrast, saturation and hue as one affine colour transform, then clamped to 0..1.
@@ -393,8 +407,13 @@ export interface BatchOptions {
   seed: number
   epoch: number
   sampling?: Sampling
-  /** Targets for an instance network: leaf and leaf centre per pixel (centre -1 where a mask has no instances). */
+  /**
+   * Targets for an instance network: leaf, leaf centre and the centre's loss weight per pixel (centre -1 and weight
+   * 0 where a mask has no instances).
+   */
   instances?: boolean
+  /** With instances: weigh the centre's loss per pixel (model/instances.ts leafWeights) rather than evenly. */
+  leafWeights?: boolean
   signal?: AbortSignal
 }
 
@@ -416,16 +435,19 @@ export function batchCount(samples: number, batchSize: number): number {
 async function loadBatch(samples: Sample[], indices: number[], o: BatchOptions): Promise<Batch> {
   const pixels = o.size * o.size
   const examples = await Promise.all(
-    indices.map((i) => loadExample(samples[i], o.size, o.augment, seededRandom(mixSeed(o.seed, o.epoch, i)), o.sampling, o.instances))
+    indices.map((i) => loadExample(samples[i], o.size, o.augment, seededRandom(mixSeed(o.seed, o.epoch, i)), o.sampling, o.instances, o.leafWeights))
   )
   const x = new Float32Array(indices.length * pixels * 3)
-  const y = new Float32Array(indices.length * pixels * (o.instances ? 2 : 1))
+  const channels = o.instances ? 3 : 1
+  const y = new Float32Array(indices.length * pixels * channels)
   examples.forEach((e, k) => {
     x.set(e.rgb, k * pixels * 3)
     if (!o.instances) return y.set(e.mask, k * pixels)
     for (let i = 0; i < pixels; i++) {
-      y[(k * pixels + i) * 2] = e.mask[i]
-      y[(k * pixels + i) * 2 + 1] = e.centre ? e.centre[i] : -1
+      const at = (k * pixels + i) * channels
+      y[at] = e.mask[i]
+      y[at + 1] = e.centre ? e.centre[i] : -1
+      y[at + 2] = e.centre ? (e.weight ? e.weight[i] : 1) : 0
     }
   })
   return { x, y, n: indices.length, ids: indices.map((i) => samples[i].id) }
