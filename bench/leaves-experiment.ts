@@ -6,7 +6,6 @@
 //   npx tsx bench/leaves-experiment.ts PROJECT_DIR
 // Settings by environment: SIZE (128), FILTERS (16), DEPTH (4), SCALE (1; 'whole' for whole photos squeezed),
 // EPOCHS (6), BATCH (8), LR (0.001), SEED (1), TRAIN (how many training photos, default all), OUT (run folder);
-// LEAF_WEIGHTS=1 weighs the centre's loss per pixel (model/instances.ts leafWeights);
 // CHECKPOINT=last measures the last checkpoint; TRANSFORMS=8 also measures flip/rotation averaging; MAPS=FILE keeps the predicted maps;
 // MEASURE_ONLY=RUN_FOLDER measures that folder's best checkpoint (e.g. while its run still trains) without training.
 import Database from 'better-sqlite3'
@@ -57,8 +56,7 @@ const settings = {
   sampling,
   epochs: env('EPOCHS', '6'),
   batch: env('BATCH', '8'),
-  lr: env('LR', '0.001'),
-  leafWeights: env('LEAF_WEIGHTS', '0') === '1'
+  lr: env('LR', '0.001')
 }
 if (!measureOnly) await train()
 async function train() {
@@ -72,7 +70,6 @@ async function train() {
     batchSize: Number(settings.batch),
     epochs: Number(settings.epochs),
     learningRate: Number(settings.lr),
-    leafWeights: settings.leafWeights,
     loss: 'bce+dice',
     augment: DEFAULT_AUGMENT,
     sampling,

@@ -104,7 +104,7 @@ export function leafChannel(t: tf.Tensor): tf.Tensor {
 /**
  * The loss of an instance network: `leafLoss` on the leaf channel, plus binary cross-entropy of the leaf-centre
  * channel against its soft target (each leaf's normalised distance to its border, model/instances.ts), with
- * CENTRE_WEIGHT. The targets' third channel weighs each pixel's cross-entropy (1 everywhere, or leafWeights), and
+ * CENTRE_WEIGHT. The targets' third channel weighs each pixel's cross-entropy (model/instances.ts leafWeights), and
  * the sum is divided by the sum of the weights. Centre targets of -1 (photos whose mask has no leaf instances) are
  * left out.
  */

@@ -67,7 +67,7 @@ export interface Example {
   ids?: Float32Array
   /** With ids: each leaf's normalised distance to its border (model/instances.ts leafCentres), size*size. */
   centre?: Float32Array
-  /** With ids, when asked for: the weight of each pixel in the centre's loss (model/instances.ts leafWeights), size*size. */
+  /** With ids: the weight of each pixel in the centre's loss (model/instances.ts leafWeights), size*size. */
   weight?: Float32Array
 }
 
@@ -118,31 +118,30 @@ async function decodeRegion(
 }
 
 /**
- * The instance ids of `path` in `region` (null: all of it), their leaf centres and, with `weighted`, the centre
- * loss's pixel weights, resized to size×size by nearest neighbour. Centres and weights are computed on the whole
- * photo, so a leaf cut by the window keeps its own values.
+ * The instance ids of `path` in `region` (null: all of it), their leaf centres and the centre loss's pixel weights,
+ * resized to size×size by nearest neighbour. Centres and weights are computed on the whole photo, so a leaf cut by
+ * the window keeps its own values.
  */
 async function decodeInstances(
   path: string,
   region: { left: number; top: number; width: number; height: number } | null,
-  size: number,
-  weighted: boolean
-): Promise<{ ids: Float32Array; centre: Float32Array; weight?: Float32Array }> {
+  size: number
+): Promise<{ ids: Float32Array; centre: Float32Array; weight: Float32Array }> {
   const labels = await readInstanceFile(path)
   const { ids } = labels
   const centres = leafCentres(ids, labels.width, labels.height)
-  const weights = weighted ? leafWeights(ids, labels.width, labels.height) : undefined
+  const weights = leafWeights(ids, labels.width, labels.height)
   const r = region ?? { left: 0, top: 0, width: labels.width, height: labels.height }
   const out = new Float32Array(size * size)
   const centre = new Float32Array(size * size)
-  const weight = weights && new Float32Array(size * size)
+  const weight = new Float32Array(size * size)
   for (let y = 0; y < size; y++) {
     const row = (r.top + Math.min(r.height - 1, Math.floor(((y + 0.5) * r.height) / size))) * labels.width + r.left
     for (let x = 0; x < size; x++) {
       const from = row + Math.min(r.width - 1, Math.floor(((x + 0.5) * r.width) / size))
       out[y * size + x] = ids[from]
       centre[y * size + x] = centres[from]
-      if (weight) weight[y * size + x] = weights![from]
+      weight[y * size + x] = weights[from]
     }
   }
   return { ids: out, centre, weight }
@@ -174,8 +173,7 @@ export async function loadExample(
   augment: AugmentOptions | null,
   random: () => number,
   sampling: Sampling = { mode: 'whole' },
-  instances = false,
-  leafWeights = false
+  instances = false
 ): Promise<Example> {
   const a = augment ?? {}
   const { width, height } = await photoAndMaskSize(sample)
@@ -194,7 +192,7 @@ export async function loadExample(
   const [rgb8, mask8, instances8] = await Promise.all([
     decodeRegion(sample.imagePath, 'photo', region, size, 3),
     withIds ? null : decodeRegion(sample.maskPath, 'mask', region, size, 1),
-    withIds ? decodeInstances(sample.instancesPath!, region, size, leafWeights) : undefined
+    withIds ? decodeInstances(sample.instancesPath!, region, size) : undefined
   ])
   const ids = instances8?.ids
   const centre = instances8?.centre
@@ -412,8 +410,6 @@ export interface BatchOptions {
    * 0 where a mask has no instances).
    */
   instances?: boolean
-  /** With instances: weigh the centre's loss per pixel (model/instances.ts leafWeights) rather than evenly. */
-  leafWeights?: boolean
   signal?: AbortSignal
 }
 
@@ -435,7 +431,7 @@ export function batchCount(samples: number, batchSize: number): number {
 async function loadBatch(samples: Sample[], indices: number[], o: BatchOptions): Promise<Batch> {
   const pixels = o.size * o.size
   const examples = await Promise.all(
-    indices.map((i) => loadExample(samples[i], o.size, o.augment, seededRandom(mixSeed(o.seed, o.epoch, i)), o.sampling, o.instances, o.leafWeights))
+    indices.map((i) => loadExample(samples[i], o.size, o.augment, seededRandom(mixSeed(o.seed, o.epoch, i)), o.sampling, o.instances))
   )
   const x = new Float32Array(indices.length * pixels * 3)
   const channels = o.instances ? 3 : 1

@@ -69,8 +69,6 @@ export interface TrainOptions {
   /** Whole photos resized (default, as published) or fixed-scale crops (for tiled prediction). */
   sampling?: Sampling
   seed?: number
-  /** A run that separates leaves: weigh the centre's loss per pixel (model/instances.ts leafWeights) rather than evenly. */
-  leafWeights?: boolean
   /** Stop after this many epochs without a better validation score (checkpointScore; 0 or absent: never). */
   patience?: number
   /** Continue from runDir/last when it exists. */
@@ -155,7 +153,6 @@ async function evaluate(engine: TrainingEngine, samples: Sample[], o: TrainOptio
     epoch: 0,
     sampling,
     instances: o.model.instances,
-    leafWeights: o.leafWeights,
     signal: o.signal
   })) {
     const step = await engine.evaluateBatch(batch.x, batch.y, batch.n)
@@ -310,7 +307,6 @@ async function trainOn({ engine, info: backend }: OpenEngine, o: TrainOptions): 
       epoch,
       sampling: state.sampling,
       instances: o.model.instances,
-      leafWeights: o.leafWeights,
       signal: o.signal
     })) {
       const step = await engine.trainStep(batch.x, batch.y, batch.n).catch(failed(`batch ${b + 1} of epoch ${epoch}`))
