@@ -11,14 +11,13 @@ import { tempDir } from '../helpers/temp'
 import { makePhotos } from '../training/fixtures'
 import { openEngine, type OpenEngine } from '../../src/main/core/model/engine-choice'
 import { setGpuWorkerConnector } from '../../src/main/core/model/gpu-connector'
-import type { WeightSet } from '../../src/main/core/model/engine'
 import { readCheckpoint } from '../../src/main/core/model/model-io'
 import { loadModel } from '../../src/main/core/model/predict'
-import { trainUnet, type TrainOptions } from '../../src/main/core/training/train'
-import { streamBatches, type Batch, type Sample } from '../../src/main/core/training/data'
+import { trainUnet } from '../../src/main/core/training/train'
+import type { Sample } from '../../src/main/core/training/data'
+import { byVariable, relativeError, smallNetwork, smallRun, trainingBatches } from '../helpers/engine-compare'
 
 const skip = browserMissing()
-const network = { inputSize: 32, baseFilters: 4, depth: 2 }
 let worker: GpuWorkerPage
 let root: string
 let photos: Sample[]
@@ -36,52 +35,6 @@ after(async () => {
   await worker.close()
   await rm(root, { recursive: true, force: true })
 })
-
-/** `count` augmented training batches of `size`, as the training loop streams them (epoch after epoch). */
-async function batches(count: number, size: number): Promise<Batch[]> {
-  const out: Batch[] = []
-  for (let epoch = 1; out.length < count; epoch++)
-    for await (const b of streamBatches(photos, { batchSize: size, size: 32, augment: { flips: true, rotate90: true }, seed: 5, epoch }))
-      if (out.length < count) out.push(b)
-  return out
-}
-
-const run = (runDir: string, engine: OpenEngine, extra: Partial<TrainOptions> = {}): TrainOptions => ({
-  runDir,
-  train: photos.slice(0, 8),
-  validation: photos.slice(8),
-  model: network,
-  batchSize: 2,
-  epochs: 2,
-  learningRate: 3e-3,
-  loss: 'bce+dice',
-  augment: { flips: true },
-  seed: 3,
-  engine,
-  ...extra
-})
-
-/** ||a - b|| / ||b|| for one variable's values. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0
-  let norm = 0
-  for (let i = 0; i < a.length; i++) {
-    diff += (a[i] - b[i]) ** 2
-    norm += b[i] ** 2
-  }
-  return Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-12)
-}
-
-function byVariable(set: WeightSet): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>()
-  let offset = 0
-  for (const s of set.specs) {
-    const size = s.shape.reduce((a, b) => a * b, 1)
-    out.set(s.name, set.data.subarray(offset, offset + size))
-    offset += size
-  }
-  return out
-}
 
 test('the worker reports its renderer; SwiftShader is software: never called a GPU, never chosen by auto', { skip: skip ?? false }, async () => {
   const webgl = await openEngine('webgl')
@@ -108,10 +61,10 @@ test('every gradient of a small U-Net on WebGL matches the cpu backend, for each
   const gpu = await openEngine('webgl')
   const cpu = await openEngine('cpu')
   try {
-    const [batch] = await batches(1, 2)
+    const [batch] = await trainingBatches(photos, 1, 2)
     for (const loss of ['bce', 'dice', 'bce+dice'] as const) {
-      await gpu.engine.build({ network: { kind: 'unet', size: network, seed: 1 }, loss, learningRate: 1e-3 })
-      await cpu.engine.build({ network: { kind: 'unet', size: network, seed: 1 }, loss, learningRate: 1e-3, weights: await gpu.engine.getWeights() })
+      await gpu.engine.build({ network: { kind: 'unet', size: smallNetwork, seed: 1 }, loss, learningRate: 1e-3 })
+      await cpu.engine.build({ network: { kind: 'unet', size: smallNetwork, seed: 1 }, loss, learningRate: 1e-3, weights: await gpu.engine.getWeights() })
       const onGpu = byVariable(await gpu.engine.gradients(batch.x, batch.y, batch.n))
       const onCpu = byVariable(await cpu.engine.gradients(batch.x, batch.y, batch.n))
       assert.deepEqual([...onGpu.keys()], [...onCpu.keys()])
@@ -134,10 +87,15 @@ test('20 training steps on WebGL give the loss curve of wasm from the same weigh
   const gpu = await openEngine('webgl')
   const wasm = await openEngine('wasm')
   try {
-    await gpu.engine.build({ network: { kind: 'unet', size: network, seed: 2 }, loss: 'bce+dice', learningRate: 3e-3 })
-    await wasm.engine.build({ network: { kind: 'unet', size: network, seed: 2 }, loss: 'bce+dice', learningRate: 3e-3, weights: await gpu.engine.getWeights() })
+    await gpu.engine.build({ network: { kind: 'unet', size: smallNetwork, seed: 2 }, loss: 'bce+dice', learningRate: 3e-3 })
+    await wasm.engine.build({
+      network: { kind: 'unet', size: smallNetwork, seed: 2 },
+      loss: 'bce+dice',
+      learningRate: 3e-3,
+      weights: await gpu.engine.getWeights()
+    })
     const curves = { gpu: [] as number[], wasm: [] as number[] }
-    for (const b of await batches(20, 2)) {
+    for (const b of await trainingBatches(photos, 20, 2)) {
       curves.gpu.push((await gpu.engine.trainStep(b.x, b.y, b.n)).loss)
       curves.wasm.push((await wasm.engine.trainStep(b.x, b.y, b.n)).loss)
     }
@@ -154,9 +112,9 @@ test('a checkpoint trained on the worker predicts the same masks on wasm; a wasm
   const gpu = await openEngine('webgl')
   try {
     const runDir = join(root, 'on-gpu')
-    const result = await trainUnet(run(runDir, gpu))
+    const result = await trainUnet(smallRun(photos, runDir, gpu))
     assert.equal(result.backend.backend, 'webgl')
-    const x = (await batches(1, 4))[0]
+    const x = (await trainingBatches(photos, 1, 4))[0]
     const onWasm = await loadModel(join(runDir, 'best'), 'wasm')
     const onGpu = await loadModel(join(runDir, 'best'), 'webgl')
     const [p, q] = [await onWasm.predictBatch(x.x, x.n), await onGpu.predictBatch(x.x, x.n)]
@@ -175,10 +133,10 @@ test('a checkpoint trained on the worker predicts the same masks on wasm; a wasm
     // same losses and metrics, so the weights and Adam's state crossed intact.
     const wasm = await openEngine('wasm')
     const reverseDir = join(root, 'on-wasm')
-    await trainUnet(run(reverseDir, wasm, { epochs: 1 }))
+    await trainUnet(smallRun(photos, reverseDir, wasm, { epochs: 1 }))
     await cp(reverseDir, `${reverseDir}-copy`, { recursive: true })
-    const onWorker = await trainUnet(run(reverseDir, gpu, { resume: true }))
-    const onCpu = await trainUnet(run(`${reverseDir}-copy`, wasm, { resume: true }))
+    const onWorker = await trainUnet(smallRun(photos, reverseDir, gpu, { resume: true }))
+    const onCpu = await trainUnet(smallRun(photos, `${reverseDir}-copy`, wasm, { resume: true }))
     await wasm.close()
     assert.equal(onWorker.resumedAfterEpoch, 1)
     assert.equal(onWorker.optimizerRestored, true)
@@ -210,13 +168,13 @@ test('a lost WebGL context stops the run with the message, keeps the last checkp
       if (epoch === 2 && batch === 1) void own.loseContext()
     }
     await assert.rejects(
-      trainUnet(run(runDir, gpu, { epochs: 3, onBatch })),
+      trainUnet(smallRun(photos, runDir, gpu, { epochs: 3, onBatch })),
       /^Error: The GPU context was lost at batch 2 of epoch 2: The browser lost the WebGL context .*SwiftShader.* The run stopped and its checkpoint of epoch 1 is kept: resume it, or resume it on the CPU \(backend wasm\)/
     )
     await gpu.close()
     assert.equal(await lastEpoch(runDir), 1)
     const wasm = await openEngine('wasm')
-    const resumed = await trainUnet(run(runDir, wasm, { epochs: 3, resume: true }))
+    const resumed = await trainUnet(smallRun(photos, runDir, wasm, { epochs: 3, resume: true }))
     await wasm.close()
     assert.deepEqual(
       resumed.history.map((e) => e.epoch),
@@ -239,14 +197,14 @@ test(
       const gpu = await openEngine('webgl')
       const runDir = join(root, 'too-big')
       await assert.rejects(
-        trainUnet(run(runDir, gpu, { batchSize: 8 })),
+        trainUnet(smallRun(photos, runDir, gpu, { batchSize: 8 })),
         /at batch size 8 needs a tensor of 589,824 values, more than one GPU texture \(at most 256 px a side\) holds\. A batch size of 3 or less would fit\./
       )
-      await trainUnet(run(runDir, gpu, { epochs: 1 }))
+      await trainUnet(smallRun(photos, runDir, gpu, { epochs: 1 }))
       // Out of memory mid-run, as when the estimate is wrong: the engine is told the GPU's textures are larger than they are.
       const overReported: OpenEngine = { ...gpu, info: { ...gpu.info, gpu: { ...gpu.info.gpu!, maxTextureSize: 8192 } } }
       await assert.rejects(
-        trainUnet(run(runDir, overReported, { batchSize: 8, resume: true })),
+        trainUnet(smallRun(photos, runDir, overReported, { batchSize: 8, resume: true })),
         /^Error: The GPU ran out of memory at batch 1 of epoch 2 \(batch size 8\): a batch size of 4 would fit\. The run stopped and its checkpoint of epoch 1 is kept: resume it with a batch size of 4, or resume it on the CPU \(backend wasm\) if it happens again\. \(Requested texture size \[\d+x\d+\] greater than WebGL maximum/
       )
       assert.equal(await lastEpoch(runDir), 1)

@@ -8,19 +8,18 @@ import { cp, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { tempDir } from '../helpers/temp'
 import { makePhotos } from '../training/fixtures'
-import { openEngine, openWebGpuEngine, type OpenEngine } from '../../src/main/core/model/engine-choice'
-import type { WeightSet } from '../../src/main/core/model/engine'
+import { openEngine, openWebGpuEngine } from '../../src/main/core/model/engine-choice'
 import { readCheckpoint } from '../../src/main/core/model/model-io'
 import { loadModel } from '../../src/main/core/model/predict'
-import { trainUnet, type TrainOptions } from '../../src/main/core/training/train'
-import { streamBatches, type Batch, type Sample } from '../../src/main/core/training/data'
+import { trainUnet } from '../../src/main/core/training/train'
+import type { Sample } from '../../src/main/core/training/data'
+import { byVariable, relativeError, smallNetwork, smallRun, trainingBatches } from '../helpers/engine-compare'
 
 const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json'
 const skip = existsSync(SWIFTSHADER_ICD) ? false : `no software Vulkan driver to run WebGPU on (${SWIFTSHADER_ICD} is absent: install chromium)`
 process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD
 process.env.XDG_RUNTIME_DIR ??= '/tmp'
 
-const network = { inputSize: 32, baseFilters: 4, depth: 2 }
 let root: string
 let photos: Sample[]
 
@@ -32,52 +31,6 @@ before(async () => {
 after(async () => {
   if (!skip) await rm(root, { recursive: true, force: true })
 })
-
-/** `count` augmented training batches of `size`, as the training loop streams them (epoch after epoch). */
-async function batches(count: number, size: number): Promise<Batch[]> {
-  const out: Batch[] = []
-  for (let epoch = 1; out.length < count; epoch++)
-    for await (const b of streamBatches(photos, { batchSize: size, size: 32, augment: { flips: true, rotate90: true }, seed: 5, epoch }))
-      if (out.length < count) out.push(b)
-  return out
-}
-
-const run = (runDir: string, engine: OpenEngine, extra: Partial<TrainOptions> = {}): TrainOptions => ({
-  runDir,
-  train: photos.slice(0, 8),
-  validation: photos.slice(8),
-  model: network,
-  batchSize: 2,
-  epochs: 2,
-  learningRate: 3e-3,
-  loss: 'bce+dice',
-  augment: { flips: true },
-  seed: 3,
-  engine,
-  ...extra
-})
-
-/** ||a - b|| / ||b|| for one variable's values. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0
-  let norm = 0
-  for (let i = 0; i < a.length; i++) {
-    diff += (a[i] - b[i]) ** 2
-    norm += b[i] ** 2
-  }
-  return Math.sqrt(diff) / Math.max(Math.sqrt(norm), 1e-12)
-}
-
-function byVariable(set: WeightSet): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>()
-  let offset = 0
-  for (const s of set.specs) {
-    const size = s.shape.reduce((a, b) => a * b, 1)
-    out.set(s.name, set.data.subarray(offset, offset + size))
-    offset += size
-  }
-  return out
-}
 
 test('WebGPU reports its adapter; SwiftShader is software: never called a GPU, never chosen by auto', { skip }, async () => {
   const webgpu = await openEngine('webgpu')
@@ -120,10 +73,10 @@ test('every gradient of a small U-Net on WebGPU matches the cpu backend, for eac
   const gpu = await openEngine('webgpu')
   const cpu = await openEngine('cpu')
   try {
-    const [batch] = await batches(1, 2)
+    const [batch] = await trainingBatches(photos, 1, 2)
     for (const loss of ['bce', 'dice', 'bce+dice'] as const) {
-      await gpu.engine.build({ network: { kind: 'unet', size: network, seed: 1 }, loss, learningRate: 1e-3 })
-      await cpu.engine.build({ network: { kind: 'unet', size: network, seed: 1 }, loss, learningRate: 1e-3, weights: await gpu.engine.getWeights() })
+      await gpu.engine.build({ network: { kind: 'unet', size: smallNetwork, seed: 1 }, loss, learningRate: 1e-3 })
+      await cpu.engine.build({ network: { kind: 'unet', size: smallNetwork, seed: 1 }, loss, learningRate: 1e-3, weights: await gpu.engine.getWeights() })
       const onGpu = byVariable(await gpu.engine.gradients(batch.x, batch.y, batch.n))
       const onCpu = byVariable(await cpu.engine.gradients(batch.x, batch.y, batch.n))
       assert.deepEqual([...onGpu.keys()], [...onCpu.keys()])
@@ -145,10 +98,15 @@ test('20 training steps on WebGPU give the loss curve of wasm from the same weig
   const gpu = await openEngine('webgpu')
   const wasm = await openEngine('wasm')
   try {
-    await gpu.engine.build({ network: { kind: 'unet', size: network, seed: 2 }, loss: 'bce+dice', learningRate: 3e-3 })
-    await wasm.engine.build({ network: { kind: 'unet', size: network, seed: 2 }, loss: 'bce+dice', learningRate: 3e-3, weights: await gpu.engine.getWeights() })
+    await gpu.engine.build({ network: { kind: 'unet', size: smallNetwork, seed: 2 }, loss: 'bce+dice', learningRate: 3e-3 })
+    await wasm.engine.build({
+      network: { kind: 'unet', size: smallNetwork, seed: 2 },
+      loss: 'bce+dice',
+      learningRate: 3e-3,
+      weights: await gpu.engine.getWeights()
+    })
     const curves = { gpu: [] as number[], wasm: [] as number[] }
-    for (const b of await batches(20, 2)) {
+    for (const b of await trainingBatches(photos, 20, 2)) {
       curves.gpu.push((await gpu.engine.trainStep(b.x, b.y, b.n)).loss)
       curves.wasm.push((await wasm.engine.trainStep(b.x, b.y, b.n)).loss)
     }
@@ -165,9 +123,9 @@ test('a checkpoint trained on WebGPU predicts the same masks on wasm; a wasm run
   const gpu = await openEngine('webgpu')
   try {
     const runDir = join(root, 'on-gpu')
-    const result = await trainUnet(run(runDir, gpu))
+    const result = await trainUnet(smallRun(photos, runDir, gpu))
     assert.equal(result.backend.backend, 'webgpu')
-    const x = (await batches(1, 4))[0]
+    const x = (await trainingBatches(photos, 1, 4))[0]
     const onWasm = await loadModel(join(runDir, 'best'), 'wasm')
     const onGpu = await loadModel(join(runDir, 'best'), 'webgpu')
     const [p, q] = [await onWasm.predictBatch(x.x, x.n), await onGpu.predictBatch(x.x, x.n)]
@@ -186,10 +144,10 @@ test('a checkpoint trained on WebGPU predicts the same masks on wasm; a wasm run
     // losses and metrics, so the weights and Adam's state crossed intact.
     const wasm = await openEngine('wasm')
     const reverseDir = join(root, 'on-wasm')
-    await trainUnet(run(reverseDir, wasm, { epochs: 1 }))
+    await trainUnet(smallRun(photos, reverseDir, wasm, { epochs: 1 }))
     await cp(reverseDir, `${reverseDir}-copy`, { recursive: true })
-    const onWebGpu = await trainUnet(run(reverseDir, gpu, { resume: true }))
-    const onCpu = await trainUnet(run(`${reverseDir}-copy`, wasm, { resume: true }))
+    const onWebGpu = await trainUnet(smallRun(photos, reverseDir, gpu, { resume: true }))
+    const onCpu = await trainUnet(smallRun(photos, `${reverseDir}-copy`, wasm, { resume: true }))
     await wasm.close()
     assert.equal(onWebGpu.resumedAfterEpoch, 1)
     assert.equal(onWebGpu.optimizerRestored, true)
@@ -207,14 +165,14 @@ test('a lost WebGPU device stops the run with the message, keeps the last checkp
   const gpu = await openWebGpuEngine({ loseDeviceAtStep: 6 })
   const runDir = join(root, 'lost')
   await assert.rejects(
-    trainUnet(run(runDir, gpu, { epochs: 3 })),
+    trainUnet(smallRun(photos, runDir, gpu, { epochs: 3 })),
     /^Error: The GPU device was lost at batch \d of epoch 2: The GPU device was lost \(device was destroyed\)\. The run stopped and its checkpoint of epoch 1 is kept: resume it, or resume it on the CPU \(backend wasm\)/
   )
   await gpu.close()
   await readCheckpoint(join(runDir, 'last')) // loads: the checkpoint is whole
   assert.equal((JSON.parse(await readFile(join(runDir, 'last', 'leafseg.json'), 'utf8')) as { epoch: number }).epoch, 1)
   const wasm = await openEngine('wasm')
-  const resumed = await trainUnet(run(runDir, wasm, { epochs: 3, resume: true }))
+  const resumed = await trainUnet(smallRun(photos, runDir, wasm, { epochs: 3, resume: true }))
   await wasm.close()
   assert.deepEqual(
     resumed.history.map((e) => e.epoch),
